@@ -1,0 +1,391 @@
+"""Login, the person's own account, user administration, the audit log, and /api/v1/me."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+from campaign.accounts import forms, queries
+from campaign.accounts.rules import ADMIN, ROLES, UNIT_KIND_LABELS
+from campaign.db import write_transaction
+from campaign.i18n import _
+from campaign.regions import queries as regions
+from campaign.web import client_ip, current_user, pager, render, xlsx_response
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths, so the login form cannot be used to bounce people to another site."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+class AccountController(Controller):
+    include_in_schema = False
+
+    @get("/login", opt={"public": True})
+    async def login_page(self, request: Request) -> Template:
+        if request.state.user:
+            return Redirect(path="/")  # type: ignore[return-value]
+        expired = request.query_params.get("expired") == "1"
+        return Template(
+            template_name="accounts/login.html",
+            context={
+                "next": request.query_params.get("next", "/"),
+                "expired": expired,
+                "username": "",
+            },
+        )
+
+    @post("/login", opt={"public": True})
+    async def login(self, request: Request) -> Template | Redirect:
+        form = await request.form()
+        username, password = form.get("username", "").strip(), form.get("password", "")
+        result = await queries.attempt_login(username, password, client_ip(request))
+        if result.user_id is None:
+            error = (
+                _("尝试次数过多,请 %(s)s 秒后再试", s=result.wait_seconds)
+                if result.wait_seconds
+                else _("用户名或密码错误,或账户已停用")
+            )
+            return Template(
+                template_name="accounts/login.html",
+                context={"next": form.get("next", "/"), "error": error, "username": username},
+                status_code=429 if result.wait_seconds else 400,
+            )
+        request.clear_session()
+        request.set_session({"uid": result.user_id, "stamp": result.stamp})
+        return Redirect(path=_safe_next(form.get("next")))
+
+    @post("/logout")
+    async def logout(self, request: Request) -> Redirect:
+        request.clear_session()
+        return Redirect(path="/login")
+
+    @get("/account")
+    async def account(self, request: Request) -> Template:
+        return await self._account_page(request)
+
+    async def _account_page(self, request: Request, **extra) -> Template:
+        user = current_user(request)
+        return render(
+            request,
+            "accounts/account.html",
+            user=user,
+            tokens=await queries.tokens_of(user.id),
+            errors=extra.pop("errors", {}),
+            **extra,
+        )
+
+    @post("/account/password")
+    async def change_password(self, request: Request) -> Template | Redirect:
+        user = current_user(request)
+        form = await request.form()
+        errors = {}
+        if problem := forms.password_error(form.get("new", ""), form.get("new2", "")):
+            errors["new"] = problem
+        else:
+            stamp = await queries.change_password(user.id, form.get("old", ""), form.get("new", ""))
+            if stamp is None:
+                errors["old"] = _("原密码不正确")
+        if errors:
+            response = await self._account_page(request, errors=errors)
+            response.status_code = 400
+            return response
+        async with write_transaction():
+            await queries.record_audit(
+                user,
+                "user.password",
+                f"user:{user.username}",
+                _("修改了自己的密码"),
+                ip=client_ip(request),
+            )
+        request.set_session({"uid": user.id, "stamp": stamp})
+        flash(request, _("密码已修改,其他设备上的登录已失效"), "success")
+        return Redirect(path="/account")
+
+    @post("/account/tokens")
+    async def create_token(self, request: Request) -> Template:
+        user = current_user(request)
+        form = await request.form()
+        name = form.get("name", "").strip()[:60] or "API"
+        async with write_transaction():
+            token = await queries.create_token(user.id, name)
+            await queries.record_audit(
+                user,
+                "token.create",
+                f"user:{user.username}",
+                _("创建 API 令牌 %(name)s", name=name),
+                ip=client_ip(request),
+            )
+        return await self._account_page(request, new_token=token)
+
+    @post("/account/tokens/{token_id:int}/revoke")
+    async def revoke_token(self, request: Request, token_id: FromPath[int]) -> Redirect:
+        user = current_user(request)
+        async with write_transaction():
+            if not await queries.revoke_token(user.id, token_id):
+                raise NotFoundException(_("令牌不存在或已撤销"))
+            await queries.record_audit(
+                user,
+                "token.revoke",
+                f"user:{user.username}",
+                _("撤销 API 令牌 #%(id)s", id=token_id),
+                ip=client_ip(request),
+            )
+        flash(request, _("令牌已撤销"), "success")
+        return Redirect(path="/account")
+
+
+def _filters(request: Request, *keys: str) -> dict[str, str]:
+    return {key: request.query_params.get(key, "").strip() for key in keys}
+
+
+class AdminController(Controller):
+    """User administration and the audit log; admins only."""
+
+    path = "/admin"
+    opt = {"roles": (ADMIN,)}
+    include_in_schema = False
+
+    @get("/users")
+    async def users(self, request: Request) -> object:
+        filters = _filters(request, "q", "role", "active")
+        if request.query_params.get("format") == "xlsx":
+            rows = await queries.users(filters, limit=None)
+            return xlsx_response(
+                _("用户列表"),
+                [
+                    _("用户名"),
+                    _("姓名"),
+                    _("角色"),
+                    _("所属单位"),
+                    _("宣传团队"),
+                    _("状态"),
+                    _("最近登录"),
+                ],
+                (
+                    [
+                        r["username"],
+                        r["display_name"],
+                        str(ROLES.get(r["role"], r["role"])),
+                        r["unit_name"] or _("全市"),
+                        r["team"] or "",
+                        _("启用") if r["active"] else _("停用"),
+                        str(r["last_login"] or ""),
+                    ]
+                    for r in rows
+                ),
+            )
+        p = pager(request, await queries.user_count(filters))
+        return render(
+            request,
+            "admin/users.html",
+            "admin/_user_rows.html",
+            users=await queries.users(filters, p.offset, p.per_page),
+            pager=p,
+            filters=filters,
+            roles=ROLES,
+            active_nav="admin",
+        )
+
+    async def _user_form(
+        self,
+        request: Request,
+        values: dict,
+        errors: dict,
+        user_id: int | None = None,
+        status: int = 200,
+    ) -> Template:
+        return Template(
+            template_name="admin/user_form.html",
+            context={
+                "values": values,
+                "errors": errors,
+                "user_id": user_id,
+                "roles": ROLES,
+                "unit_groups": await regions.unit_choices(),
+                "unit_kinds": UNIT_KIND_LABELS,
+                "active_nav": "admin",
+            },
+            status_code=status,
+        )
+
+    @get("/users/new")
+    async def new_user(self, request: Request) -> Template:
+        return await self._user_form(request, {"role": "coordinator"}, {})
+
+    @post("/users/new")
+    async def create_user(self, request: Request) -> Template | Redirect:
+        form = dict((await request.form()).items())
+        values, errors = await forms.validate_user(form, creating=True)
+        if errors:
+            return await self._user_form(request, values, errors, status=400)
+        kind, code = forms.split_unit(values["unit"])
+        user_id = await queries.create_user(
+            values["username"],
+            form["password"],
+            values["display_name"],
+            values["role"],
+            kind,
+            code,
+            values["team"],
+        )
+        async with write_transaction():
+            await queries.record_audit(
+                current_user(request),
+                "user.create",
+                f"user:{values['username']}",
+                _(
+                    "创建用户 %(name)s(%(role)s)",
+                    name=values["username"],
+                    role=ROLES[values["role"]],
+                ),
+                {"role": values["role"], "unit": values["unit"]},
+                client_ip(request),
+            )
+        flash(request, _("已创建用户 %(name)s", name=values["username"]), "success")
+        return Redirect(path=f"/admin/users/{user_id}")
+
+    async def _existing(self, user_id: int) -> dict:
+        row = await queries.user_detail(user_id)
+        if row is None:
+            raise NotFoundException(_("用户不存在"))
+        return row
+
+    @get("/users/{user_id:int}")
+    async def edit_user(self, request: Request, user_id: FromPath[int]) -> Template:
+        row = await self._existing(user_id)
+        unit = f"{row['unit_kind']}:{row['unit_code']}" if row["unit_kind"] else ""
+        return await self._user_form(request, {**row, "unit": unit}, {}, user_id)
+
+    @post("/users/{user_id:int}")
+    async def update_user(self, request: Request, user_id: FromPath[int]) -> Template | Redirect:
+        row = await self._existing(user_id)
+        form = dict((await request.form()).items())
+        values, errors = await forms.validate_user(form, creating=False)
+        values["username"] = row["username"]
+        if errors:
+            return await self._user_form(request, {**row, **values}, errors, user_id, status=400)
+        kind, code = forms.split_unit(values["unit"])
+        changes = {
+            "display_name": values["display_name"],
+            "role": values["role"],
+            "unit_kind": kind,
+            "unit_code": code,
+            "team": values["team"] or None,
+        }
+        before = {key: row[key] for key in changes}
+        async with write_transaction():
+            await queries.update_profile(user_id, **changes)
+            await queries.record_audit(
+                current_user(request),
+                "user.update",
+                f"user:{row['username']}",
+                _("修改用户 %(name)s", name=row["username"]),
+                {"before": before, "after": changes},
+                client_ip(request),
+            )
+        flash(request, _("已保存"), "success")
+        return Redirect(path=f"/admin/users/{user_id}")
+
+    @post("/users/{user_id:int}/active")
+    async def toggle_active(self, request: Request, user_id: FromPath[int]) -> Redirect:
+        row = await self._existing(user_id)
+        actor = current_user(request)
+        activate = (await request.form()).get("active") == "1"
+        if actor.id == user_id and not activate:
+            flash(request, _("不能停用自己的账户"), "error")
+            return Redirect(path=f"/admin/users/{user_id}")
+        async with write_transaction():
+            await queries.set_active(user_id, activate)
+            await queries.record_audit(
+                actor,
+                "user.activate" if activate else "user.deactivate",
+                f"user:{row['username']}",
+                (_("启用用户 %(name)s") if activate else _("停用用户 %(name)s"))
+                % {"name": row["username"]},
+                ip=client_ip(request),
+            )
+        flash(
+            request, _("已启用") if activate else _("已停用,该用户的登录和令牌立即失效"), "success"
+        )
+        return Redirect(path=f"/admin/users/{user_id}")
+
+    @post("/users/{user_id:int}/password")
+    async def reset_password(self, request: Request, user_id: FromPath[int]) -> Template | Redirect:
+        row = await self._existing(user_id)
+        form = await request.form()
+        if problem := forms.password_error(form.get("password", ""), form.get("password2", "")):
+            unit = f"{row['unit_kind']}:{row['unit_code']}" if row["unit_kind"] else ""
+            return await self._user_form(
+                request, {**row, "unit": unit}, {"password": problem}, user_id, status=400
+            )
+        await queries.set_password(user_id, form["password"])
+        async with write_transaction():
+            await queries.record_audit(
+                current_user(request),
+                "user.password_reset",
+                f"user:{row['username']}",
+                _("重置用户 %(name)s 的密码", name=row["username"]),
+                ip=client_ip(request),
+            )
+        flash(request, _("密码已重置,该用户需用新密码重新登录"), "success")
+        return Redirect(path=f"/admin/users/{user_id}")
+
+    @get("/audit")
+    async def audit(self, request: Request) -> object:
+        filters = _filters(request, "q", "actor", "action")
+        if request.query_params.get("format") == "xlsx":
+            rows = await queries.audit_entries(filters, limit=None)
+            return xlsx_response(
+                _("审计日志"),
+                [_("时间"), _("操作人"), _("操作"), _("对象"), _("摘要"), _("IP")],
+                (
+                    [
+                        str(r["at"]),
+                        r["actor_name"],
+                        r["action"],
+                        r["target"],
+                        r["summary"],
+                        r["ip"] or "",
+                    ]
+                    for r in rows
+                ),
+            )
+        p = pager(request, await queries.audit_count(filters))
+        return render(
+            request,
+            "admin/audit.html",
+            "admin/_audit_rows.html",
+            entries=await queries.audit_entries(filters, p.offset, p.per_page),
+            pager=p,
+            filters=filters,
+            active_nav="admin",
+        )
+
+
+class ApiAccountController(Controller):
+    path = "/api/v1"
+    tags = ["accounts"]
+
+    @get("/me")
+    async def me(self, request: Request) -> dict:
+        """The caller: username, role and the unit whose data they may see."""
+        user = current_user(request)
+        return {
+            "username": user.username,
+            "display_name": user.display_name,
+            "role": user.role,
+            "unit_kind": user.scope.kind,
+            "unit_code": user.scope.code,
+            "unit_name": user.unit_name,
+        }

@@ -1,0 +1,59 @@
+"""Validation of the account forms: returns clean values and Chinese errors per field."""
+
+from __future__ import annotations
+
+import re
+
+from campaign.accounts import queries
+from campaign.accounts.rules import ROLES
+from campaign.i18n import _
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,40}$")
+MIN_PASSWORD = 8
+
+
+def password_error(password: str, confirm: str | None = None) -> str | None:
+    if len(password) < MIN_PASSWORD:
+        return _("密码至少 %(n)s 位", n=MIN_PASSWORD)
+    if password.isdigit() or password.isalpha():
+        return _("密码须同时包含字母和数字")
+    if confirm is not None and password != confirm:
+        return _("两次输入的密码不一致")
+    return None
+
+
+def split_unit(value: str) -> tuple[str | None, str | None]:
+    """The unit select sends "kind:code"; empty means the whole city."""
+    if not value or ":" not in value:
+        return None, None
+    kind, code = value.split(":", 1)
+    return kind or None, code or None
+
+
+async def validate_user(form: dict[str, str], creating: bool) -> tuple[dict, dict[str, str]]:
+    values = {
+        "username": form.get("username", "").strip(),
+        "display_name": form.get("display_name", "").strip(),
+        "role": form.get("role", ""),
+        "unit": form.get("unit", ""),
+        "team": form.get("team", "").strip(),
+    }
+    errors: dict[str, str] = {}
+    if creating:
+        if not USERNAME.match(values["username"]):
+            errors["username"] = _("用户名为 3–40 位字母、数字、下划线、点或连字符")
+        elif await queries.username_taken(values["username"]):
+            errors["username"] = _("用户名已被使用")
+        if problem := password_error(form.get("password", ""), form.get("password2", "")):
+            errors["password"] = problem
+    if not values["display_name"]:
+        errors["display_name"] = _("请填写姓名")
+    elif len(values["display_name"]) > 50:
+        errors["display_name"] = _("姓名不超过 50 字")
+    if values["role"] not in ROLES:
+        errors["role"] = _("请选择角色")
+    else:
+        kind, code = split_unit(values["unit"])
+        if problem := await queries.check_unit(values["role"], kind, code):
+            errors["unit"] = problem
+    return values, errors

@@ -1,0 +1,425 @@
+"""Reading and writing users, tokens, login failures and the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hmac
+from dataclasses import dataclass
+
+from piccolo.apps.user.tables import BaseUser
+
+from campaign.accounts import rules
+from campaign.accounts.rules import CurrentUser, Scope
+from campaign.accounts.tables import ApiToken, AuditEntry, LoginFailure, Profile
+from campaign.db import write_transaction
+from campaign.i18n import _
+from campaign.regions import queries as regions
+from campaign.settings import get_settings
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# -- Loading the person behind a request ---------------------------------------------------------
+
+
+async def scope_for(unit_kind: str | None, unit_code: str | None) -> Scope:
+    if not unit_kind or not unit_code:
+        return Scope()
+    towns = (
+        frozenset(await regions.station_towns(unit_code)) if unit_kind == "station" else frozenset()
+    )
+    return Scope(kind=unit_kind, code=unit_code, towns=towns)
+
+
+async def _current_user(row: dict, via_token: bool = False) -> CurrentUser:
+    return CurrentUser(
+        id=row["id"],
+        username=row["username"],
+        display_name=row["display_name"] or row["username"],
+        role=row["role"],
+        scope=await scope_for(row["unit_kind"], row["unit_code"]),
+        unit_name=await regions.unit_name(row["unit_kind"], row["unit_code"]),
+        team=row["team"],
+        via_token=via_token,
+    )
+
+
+async def _user_row(where) -> dict | None:
+    return (
+        await Profile.select(
+            Profile.user.id.as_alias("id"),
+            Profile.user.username.as_alias("username"),
+            Profile.user.password.as_alias("password"),
+            Profile.user.active.as_alias("active"),
+            Profile.display_name,
+            Profile.role,
+            Profile.unit_kind,
+            Profile.unit_code,
+            Profile.team,
+        )
+        .where(where)
+        .first()
+    )
+
+
+async def user_for_session(user_id: int, stamp: str | None) -> CurrentUser | None:
+    """The active user of a session, or None when the user is gone, deactivated, or has changed
+    password since the session began."""
+    row = await _user_row(Profile.user.id == user_id)
+    if not row or not row["active"]:
+        return None
+    if stamp != rules.session_stamp(row["password"], get_settings().secret_key):
+        return None
+    return await _current_user(row)
+
+
+def stamp_for(password_hash: str) -> str:
+    return rules.session_stamp(password_hash, get_settings().secret_key)
+
+
+async def user_for_token(token: str) -> CurrentUser | None:
+    token_row = (
+        await ApiToken.select(ApiToken.id, ApiToken.user)
+        .where((ApiToken.token_hash == rules.token_digest(token)) & ApiToken.revoked_at.is_null())
+        .first()
+    )
+    if not token_row:
+        return None
+    row = await _user_row(Profile.user.id == token_row["user"])
+    if not row or not row["active"]:
+        return None
+    await ApiToken.update({ApiToken.last_used_at: now()}).where(ApiToken.id == token_row["id"])
+    return await _current_user(row, via_token=True)
+
+
+# -- Passwords and login -----------------------------------------------------------------------
+
+
+async def _password_matches(stored: str, password: str) -> bool:
+    """PBKDF2 (Piccolo's BaseUser scheme) checked off the event loop: it is slow on purpose."""
+    if len(password) > BaseUser._max_password_length:
+        return False
+    _, iterations, salt, _ = BaseUser.split_stored_password(stored)
+    candidate = await asyncio.to_thread(BaseUser.hash_password, password, salt, int(iterations))
+    return hmac.compare_digest(candidate, stored)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user_id: int | None = None
+    stamp: str | None = None
+    wait_seconds: int = 0
+
+
+async def _failures(keys: list[str]) -> dict[str, dict]:
+    rows = await LoginFailure.select().where(LoginFailure.key.is_in(keys))
+    return {row["key"]: row for row in rows}
+
+
+def _throttle_keys(username: str, ip: str) -> list[str]:
+    return [f"user:{username.strip().lower()}", f"ip:{ip}"]
+
+
+async def attempt_login(username: str, password: str, ip: str) -> LoginResult:
+    """Check a login. Failures are counted per account and per client address; after five, each
+    further try must wait (rules.lock_seconds). The answer never says which part was wrong."""
+    keys = _throttle_keys(username, ip)
+    failures = await _failures(keys)
+    wait = 0
+    for row in failures.values():
+        elapsed = (now() - row["last_failed_at"]).total_seconds()
+        wait = max(wait, int(rules.lock_seconds(row["failures"]) - elapsed + 0.999))
+    if wait > 0:
+        return LoginResult(wait_seconds=wait)
+
+    row = (
+        await BaseUser.select(BaseUser.id, BaseUser.password, BaseUser.active)
+        .where(BaseUser.username == username.strip())
+        .first()
+    )
+    if row is None:
+        BaseUser.hash_password(password or "x")  # same cost as a real check: no user enumeration
+        ok = False
+    else:
+        ok = row["active"] and await _password_matches(row["password"], password)
+
+    async with write_transaction():
+        if not ok:
+            for key in keys:
+                count = failures[key]["failures"] + 1 if key in failures else 1
+                if key in failures:
+                    await LoginFailure.update(
+                        {LoginFailure.failures: count, LoginFailure.last_failed_at: now()}
+                    ).where(LoginFailure.key == key)
+                else:
+                    await LoginFailure.insert(
+                        LoginFailure(key=key, failures=1, last_failed_at=now())
+                    )
+            return LoginResult()
+        await LoginFailure.delete().where(LoginFailure.key.is_in(keys))
+        await BaseUser.update({BaseUser.last_login: dt.datetime.now()}).where(
+            BaseUser.id == row["id"]
+        )
+    return LoginResult(user_id=row["id"], stamp=stamp_for(row["password"]))
+
+
+async def purge_login_failures(older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
+    """Forget failures that can no longer slow anyone down."""
+    cutoff = now() - max(older_than, dt.timedelta(seconds=rules.MAX_LOCK_SECONDS))
+    stale = await LoginFailure.select(LoginFailure.id).where(LoginFailure.last_failed_at < cutoff)
+    if stale:
+        await LoginFailure.delete().where(LoginFailure.id.is_in([r["id"] for r in stale]))
+    return len(stale)
+
+
+async def change_password(user_id: int, old: str, new: str) -> str | None:
+    """Returns the new session stamp, or None when the old password is wrong."""
+    row = await BaseUser.select(BaseUser.password).where(BaseUser.id == user_id).first()
+    if not row or not await _password_matches(row["password"], old):
+        return None
+    return await set_password(user_id, new)
+
+
+async def set_password(user_id: int, new: str) -> str:
+    hashed = await asyncio.to_thread(BaseUser.hash_password, new)
+    await BaseUser.update({BaseUser.password: hashed}).where(BaseUser.id == user_id)
+    return stamp_for(hashed)
+
+
+# -- Audit log ---------------------------------------------------------------------------------
+
+
+async def record_audit(
+    actor: CurrentUser | None,
+    action: str,
+    target: str,
+    summary: str,
+    detail: dict | None = None,
+    ip: str | None = None,
+) -> None:
+    """Append one entry; call it inside the transaction of the change it describes."""
+    await AuditEntry.insert(
+        AuditEntry(
+            at=now(),
+            actor_id=actor.id if actor else None,
+            actor_name=actor.username if actor else "system",
+            action=action,
+            target=target,
+            summary=summary[:300],
+            detail=detail or {},
+            ip=ip,
+        )
+    )
+
+
+async def recent_audit(limit: int) -> list[dict]:
+    return await AuditEntry.select().order_by(AuditEntry.id, ascending=False).limit(limit)
+
+
+def _audit_where(filters: dict[str, str]):
+    where = []
+    if q := filters.get("q"):
+        where.append(AuditEntry.summary.ilike(f"%{q}%") | AuditEntry.target.ilike(f"%{q}%"))
+    if actor := filters.get("actor"):
+        where.append(AuditEntry.actor_name == actor)
+    if action := filters.get("action"):
+        where.append(AuditEntry.action.ilike(f"{action}%"))
+    return where
+
+
+async def audit_count(filters: dict[str, str]) -> int:
+    return await AuditEntry.count().where(*_audit_where(filters))
+
+
+async def audit_entries(
+    filters: dict[str, str], offset: int = 0, limit: int | None = 50
+) -> list[dict]:
+    query = (
+        AuditEntry.select().where(*_audit_where(filters)).order_by(AuditEntry.id, ascending=False)
+    )
+    if limit is not None:
+        query = query.offset(offset).limit(limit)
+    return await query
+
+
+# -- Users -------------------------------------------------------------------------------------
+
+_LIST_COLUMNS = (
+    Profile.user.id.as_alias("id"),
+    Profile.user.username.as_alias("username"),
+    Profile.user.active.as_alias("active"),
+    Profile.user.last_login.as_alias("last_login"),
+    Profile.display_name,
+    Profile.role,
+    Profile.unit_kind,
+    Profile.unit_code,
+    Profile.team,
+    Profile.phone_masked,
+)
+
+
+def _user_where(filters: dict[str, str]):
+    where = []
+    if q := filters.get("q"):
+        where.append(Profile.user.username.ilike(f"%{q}%") | Profile.display_name.ilike(f"%{q}%"))
+    if role := filters.get("role"):
+        where.append(Profile.role == role)
+    if filters.get("active") in ("1", "0"):
+        where.append(Profile.user.active == (filters["active"] == "1"))
+    return where
+
+
+async def user_count(filters: dict[str, str]) -> int:
+    return await Profile.count().where(*_user_where(filters))
+
+
+async def users(filters: dict[str, str], offset: int = 0, limit: int | None = 50) -> list[dict]:
+    query = (
+        Profile.select(*_LIST_COLUMNS).where(*_user_where(filters)).order_by(Profile.user.username)
+    )
+    if limit is not None:
+        query = query.offset(offset).limit(limit)
+    rows = await query
+    for row in rows:
+        row["unit_name"] = await regions.unit_name(row["unit_kind"], row["unit_code"])
+    return rows
+
+
+async def user_detail(user_id: int) -> dict | None:
+    row = await Profile.select(*_LIST_COLUMNS).where(Profile.user.id == user_id).first()
+    if row:
+        row["unit_name"] = await regions.unit_name(row["unit_kind"], row["unit_code"])
+    return row
+
+
+async def user_counts() -> dict[str, int]:
+    rows = await Profile.select(Profile.role).where(Profile.user.active == True)  # noqa: E712
+    counts = {role: 0 for role in rules.ROLES}
+    for row in rows:
+        counts[row["role"]] = counts.get(row["role"], 0) + 1
+    return counts
+
+
+async def username_taken(username: str) -> bool:
+    return await BaseUser.exists().where(BaseUser.username == username)
+
+
+async def check_unit(role: str, unit_kind: str | None, unit_code: str | None) -> str | None:
+    """None when the role may be attached to that unit and the unit exists, else the reason."""
+    if role not in rules.ROLES:
+        return _("未知角色")
+    if (unit_kind or None) not in rules.UNIT_KINDS[role]:
+        if unit_kind:
+            return _("该角色不能归属于这一级单位")
+        return _("协调员必须指定所属区县、镇街或派出所")
+    if unit_kind and await regions.unit_name(unit_kind, unit_code) is None:
+        return _("单位编码 %(code)s 不存在", code=unit_code)
+    return None
+
+
+async def create_user(
+    username: str,
+    password: str,
+    display_name: str,
+    role: str,
+    unit_kind: str | None = None,
+    unit_code: str | None = None,
+    team: str | None = None,
+) -> int:
+    """Create a user with their profile in one transaction (callers validate first)."""
+    hashed = await asyncio.to_thread(BaseUser.hash_password, password)
+    async with write_transaction():
+        inserted = await BaseUser.insert(
+            BaseUser(
+                username=username,
+                password=hashed,
+                email=f"{username}@users.campaign.invalid",
+                active=True,
+                admin=role == rules.ADMIN,
+            )
+        )
+        user_id = inserted[0]["id"]
+        await Profile.insert(
+            Profile(
+                user=user_id,
+                display_name=display_name or username,
+                role=role,
+                unit_kind=unit_kind or None,
+                unit_code=unit_code if unit_kind else None,
+                team=team or None,
+            )
+        )
+    return user_id
+
+
+async def update_profile(user_id: int, **values) -> None:
+    await Profile.update({getattr(Profile, key): value for key, value in values.items()}).where(
+        Profile.user == user_id
+    )
+    if "role" in values:
+        await BaseUser.update({BaseUser.admin: values["role"] == rules.ADMIN}).where(
+            BaseUser.id == user_id
+        )
+
+
+async def set_active(user_id: int, active: bool) -> None:
+    await BaseUser.update({BaseUser.active: active}).where(BaseUser.id == user_id)
+    if not active:
+        await ApiToken.update({ApiToken.revoked_at: now()}).where(
+            (ApiToken.user == user_id) & ApiToken.revoked_at.is_null()
+        )
+
+
+async def user_id_by_name(username: str) -> int | None:
+    row = await BaseUser.select(BaseUser.id).where(BaseUser.username == username).first()
+    return row["id"] if row else None
+
+
+# -- API tokens ------------------------------------------------------------------------------
+
+
+async def create_token(user_id: int, name: str) -> str:
+    """Returns the token once; only its digest is stored."""
+    token = rules.new_token()
+    await ApiToken.insert(
+        ApiToken(
+            user=user_id,
+            name=name or "API",
+            prefix=token[: len(rules.TOKEN_PREFIX) + 4],
+            token_hash=rules.token_digest(token),
+            created_at=now(),
+        )
+    )
+    return token
+
+
+async def tokens_of(user_id: int) -> list[dict]:
+    return (
+        await ApiToken.select(
+            ApiToken.id,
+            ApiToken.name,
+            ApiToken.prefix,
+            ApiToken.created_at,
+            ApiToken.last_used_at,
+            ApiToken.revoked_at,
+        )
+        .where(ApiToken.user == user_id)
+        .order_by(ApiToken.id, ascending=False)
+    )
+
+
+async def revoke_token(user_id: int, token_id: int) -> bool:
+    token = (
+        await ApiToken.select(ApiToken.id)
+        .where(
+            (ApiToken.id == token_id) & (ApiToken.user == user_id) & ApiToken.revoked_at.is_null()
+        )
+        .first()
+    )
+    if not token:
+        return False
+    await ApiToken.update({ApiToken.revoked_at: now()}).where(ApiToken.id == token_id)
+    return True

@@ -1,0 +1,134 @@
+"""The Litestar application factory: `campaign.app:create_app`."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.stores.file import FileStore
+from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
+
+from campaign import db, i18n, web
+from campaign.accounts.controllers import AccountController, AdminController, ApiAccountController
+from campaign.regions.controllers import RegionApiController, RegionController
+from campaign.settings import ROOT, get_settings
+from campaign.system.controllers import SystemController
+
+TEMPLATES = ROOT / "templates"
+STATIC = ROOT / "static"
+
+
+def _jinja_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(web.TEMPLATE_FILTERS)
+    env.globals.update(
+        nav_for=web.nav_for,
+        locales=i18n.LOCALES,
+        current_locale=lambda: i18n.current_locale.get(),
+        flashes=_flashes,
+        query_string=web.query_string,
+    )
+    return env
+
+
+@pass_context
+def _flashes(context) -> list[dict]:
+    """Messages queued with litestar.plugins.flash.flash(); empty where no session exists (404)."""
+    request = context.get("request")
+    if request is None or "session" not in request.scope:
+        return []
+    return request.session.pop("_messages", [])
+
+
+def _session_config() -> ServerSideSessionConfig:
+    settings = get_settings()
+    return ServerSideSessionConfig(
+        key=web.SESSION_COOKIE,
+        max_age=settings.session_max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        store="sessions",
+        renew_on_access=True,
+    )
+
+
+def _stores() -> dict:
+    settings = get_settings()
+    if settings.redis_url:
+        return {
+            "sessions": RedisStore.with_client(
+                url=settings.redis_url, namespace="campaign-sessions"
+            )
+        }
+    return {
+        "sessions": FileStore(path=Path(settings.var_dir) / "sessions", create_directories=True)
+    }
+
+
+@asynccontextmanager
+async def _lifespan(app: Litestar):
+    await db.start_pool()
+    try:
+        yield
+    finally:
+        await db.close_pool()
+
+
+def create_app() -> Litestar:
+    settings = get_settings()
+    return Litestar(
+        route_handlers=[
+            SystemController,
+            AccountController,
+            AdminController,
+            ApiAccountController,
+            RegionController,
+            RegionApiController,
+            create_static_files_router(
+                path="/static", directories=[STATIC], name="static", opt={"public": True}
+            ),
+        ],
+        guards=[web.authorize],
+        middleware=[_session_config().middleware],
+        stores=_stores(),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name=web.CSRF_COOKIE,
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            header_name="x-csrftoken",
+            exclude=["/api/", "/healthz", "/readyz", "/schema"],
+        ),
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(_jinja_environment())
+        ),
+        plugins=[HTMXPlugin()],
+        openapi_config=OpenAPIConfig(
+            title="反诈攻坚 campaign API",
+            version="1",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+            openapi_router=Router(path="/schema", route_handlers=[], opt={"public": True}),
+        ),
+        exception_handlers={Exception: web.handle_error},
+        lifespan=[_lifespan],
+        debug=settings.debug,
+    )

@@ -1,0 +1,11 @@
+"""Bringing a database up to date: schema migrations, then the reference lists every install needs."""
+
+from __future__ import annotations
+
+from piccolo.apps.migrations.commands.forwards import run_forwards
+
+
+async def migrate() -> None:
+    response = await run_forwards(app_name="all", migration_id="all", fake=False)
+    if not response.success:
+        raise RuntimeError(response.message)

@@ -1,0 +1,196 @@
+"""The `campaign` command line (DESIGN §4)."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+
+import click
+
+from campaign.i18n import _
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+@click.group()
+def main() -> None:
+    """全民反诈攻坚 campaign system."""
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database schema and the reference lists."""
+    from campaign.bootstrap import migrate as do_migrate
+
+    run(do_migrate())
+    click.echo(_("数据库已是最新结构"))
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "campaign.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Processes; use PostgreSQL for more than one.",
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web application."""
+    _serve(host, port, workers)
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Only prepare the database and print the logins.")
+def demo(port: int, no_serve: bool) -> None:
+    """Migrate, load Ningbo and demo data if the database is empty, print logins, serve."""
+    from campaign.bootstrap import migrate as do_migrate
+    from campaign.demo.builder import DEMO_PASSWORD, ensure_demo
+
+    run(do_migrate())
+    users = run(ensure_demo())
+    click.echo(_("演示数据已就绪。演示账户(密码均为 %(p)s):", p=DEMO_PASSWORD))
+    for username, role_label, unit in users:
+        click.echo(f"  {username:<14} {role_label:<6} {unit}")
+    if not no_serve:
+        click.echo(f"→ http://127.0.0.1:{port}/")
+        _serve("127.0.0.1", port, 1)
+
+
+@main.command()
+def worker() -> None:
+    """Run the arq worker (needs REDIS_URL)."""
+    from arq import run_worker
+
+    from campaign.settings import get_settings
+    from campaign.worker import WorkerSettings
+
+    if not get_settings().redis_url:
+        raise click.ClickException(
+            _("未设置 REDIS_URL:不配置 Redis 时任务在应用进程内执行,无需单独启动 worker")
+        )
+    run_worker(WorkerSettings)  # type: ignore[arg-type]
+
+
+@main.command()
+@click.argument("name")
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "leader", "coordinator", "team"])
+)
+@click.option("--unit", "unit_code", default=None, help="District, town or station code.")
+@click.option("--password", default=None, help="Asked for when omitted.")
+@click.option("--display-name", default=None)
+@click.option("--team", default=None)
+def createuser(
+    name: str,
+    role: str,
+    unit_code: str | None,
+    password: str | None,
+    display_name: str | None,
+    team: str | None,
+) -> None:
+    """Create a user with a role and a unit."""
+    from campaign.accounts import forms, queries
+    from campaign.regions import queries as regions
+
+    async def create() -> None:
+        kind = await regions.unit_kind_of(unit_code) if unit_code else None
+        if unit_code and kind is None:
+            raise click.ClickException(_("单位编码 %(code)s 不存在", code=unit_code))
+        if problem := await queries.check_unit(role, kind, unit_code):
+            raise click.ClickException(problem)
+        if await queries.username_taken(name):
+            raise click.ClickException(_("用户名已被使用"))
+        if not forms.USERNAME.match(name):
+            raise click.ClickException(_("用户名为 3–40 位字母、数字、下划线、点或连字符"))
+        secret = password or getpass.getpass(_("密码:"))
+        if problem := forms.password_error(secret):
+            raise click.ClickException(problem)
+        await queries.create_user(name, secret, display_name or name, role, kind, unit_code, team)
+
+    run(create())
+    click.echo(_("已创建用户 %(name)s", name=name))
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--label", default="cli", help="What the token is for.")
+def token_create(name: str, label: str) -> None:
+    """Create an API token for user NAME and print it (shown once)."""
+    from campaign.accounts import queries
+
+    async def create() -> str:
+        user_id = await queries.user_id_by_name(name)
+        if user_id is None:
+            raise click.ClickException(_("用户 %(name)s 不存在", name=name))
+        return await queries.create_token(user_id, label)
+
+    click.echo(run(create()))
+
+
+@main.command("import")
+@click.argument("kind", type=click.Choice(["regions", "stations"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and report; change nothing.")
+def import_(kind: str, file: Path, dry_run: bool) -> None:
+    """Import a CSV or XLSX file; any bad row aborts the whole file."""
+    from campaign.importing import ImportRejected
+    from campaign.regions.imports import import_file
+
+    try:
+        summary = run(import_file(kind, file.name, file.read_bytes(), dry_run=dry_run, actor=None))
+    except ImportRejected as rejected:
+        click.echo(rejected.report(), err=True)
+        sys.exit(1)
+    click.echo(summary.describe(dry_run))
+
+
+@main.group()
+def settings() -> None:
+    """Runtime settings (tracked_since, milestones.station …)."""
+
+
+@settings.command("set")
+@click.argument("key")
+@click.argument("value")
+def settings_set(key: str, value: str) -> None:
+    from campaign.system import queries
+
+    try:
+        stored = run(queries.set_setting(key, value))
+    except ValueError as problem:
+        raise click.ClickException(str(problem)) from None
+    click.echo(f"{key} = {stored}")
+
+
+@settings.command("show")
+def settings_show() -> None:
+    from campaign.system import queries
+
+    for key, value in sorted(run(queries.all_settings()).items()):
+        click.echo(f"{key} = {value}")

@@ -1,0 +1,63 @@
+"""Database engine and transactions.
+
+SQLite is the embedded default and PostgreSQL the production engine. On SQLite every writing
+transaction is IMMEDIATE: a deferred read-then-write transaction under concurrency fails with
+"database is locked" instead of waiting (see STACK-NOTES), so writers take the lock up front.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from piccolo.engine.base import Engine
+from piccolo.engine.finder import engine_finder
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from campaign.settings import get_settings
+
+
+def make_engine() -> Engine:
+    settings = get_settings()
+    if settings.is_sqlite:
+        path = settings.sqlite_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _enable_wal(str(path))
+        return SQLiteEngine(path=str(path), timeout=30)
+    return PostgresEngine(config={"dsn": settings.database_url})
+
+
+def _enable_wal(path: str) -> None:
+    """WAL lets readers run beside one writer; the mode persists in the file, Piccolo never sets it."""
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+
+
+def engine() -> Engine:
+    found = engine_finder()
+    assert found is not None, "campaign.piccolo_conf defines DB"
+    return found
+
+
+def write_transaction():
+    """A transaction for writes: IMMEDIATE on SQLite, the default (READ COMMITTED) on PostgreSQL."""
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        return db.transaction(transaction_type=TransactionType.immediate)
+    return db.transaction()
+
+
+def is_sqlite() -> bool:
+    return isinstance(engine(), SQLiteEngine)
+
+
+async def start_pool() -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.start_connection_pool(max_size=10)
+
+
+async def close_pool() -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.close_connection_pool()

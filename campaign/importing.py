@@ -1,0 +1,224 @@
+"""Reading import files (DESIGN §4): CSV in UTF-8, UTF-8 with BOM or GB18030, or XLSX, with
+Chinese or English headers. Domains describe their columns and validate rows; this module turns
+bytes into numbered rows and collects every problem so a file is taken whole or not at all."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from campaign.i18n import _
+
+MAX_IMPORT_BYTES = 200 * 1024 * 1024
+MAX_REPORTED_ERRORS = 200
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    names: tuple[str, ...]
+    required: bool = True
+
+    @property
+    def label(self) -> str:
+        return self.names[0]
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    reason: str
+
+    def describe(self) -> str:
+        where = _("第 %(row)s 行", row=self.row) if self.row else _("文件")
+        if self.column:
+            where += _(",列「%(col)s」", col=self.column)
+        return f"{where}:{self.reason}"
+
+
+class ImportRejected(Exception):
+    """The file is refused; nothing was written. Carries every problem found."""
+
+    def __init__(self, errors: Sequence[RowError]):
+        super().__init__(f"{len(errors)} problem(s)")
+        self.errors = list(errors)
+
+    def report(self) -> str:
+        lines = [_("导入被拒绝,未写入任何数据。共 %(n)s 处问题:", n=len(self.errors))]
+        lines += [f"  {error.describe()}" for error in self.errors[:MAX_REPORTED_ERRORS]]
+        if len(self.errors) > MAX_REPORTED_ERRORS:
+            lines.append(_("  ……其余 %(n)s 处未列出", n=len(self.errors) - MAX_REPORTED_ERRORS))
+        return "\n".join(lines)
+
+
+@dataclass
+class ImportSummary:
+    """What an import did (or, on a dry run, would do)."""
+
+    kind: str
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    def describe(self, dry_run: bool = False) -> str:
+        text = _(
+            "新增 %(a)s 条,更新 %(c)s 条,未变 %(u)s 条",
+            a=len(self.added),
+            c=len(self.changed),
+            u=self.unchanged,
+        )
+        return (_("【试运行,未写入】") + text) if dry_run else text
+
+
+Row = tuple[int, dict[str, object]]
+
+
+def read_table(filename: str, data: bytes, columns: Sequence[Column]) -> list[Row]:
+    """Rows as (row number as a spreadsheet shows it, {column key: value}); blank rows skipped.
+    Raises ImportRejected for an unreadable file or missing columns."""
+    if not data.strip():
+        raise ImportRejected([RowError(0, "", _("文件是空的"))])
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ImportRejected(
+            [RowError(0, "", _("文件超过 %(n)s MB", n=MAX_IMPORT_BYTES // 1024 // 1024))]
+        )
+    if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
+        header, body = _xlsx_rows(data)
+    else:
+        header, body = _csv_rows(data)
+    index = _map_header(header, columns)
+    rows: list[Row] = []
+    for number, cells in body:
+        values = {key: cells[i] if i < len(cells) else None for key, i in index.items()}
+        if all(_blank(value) for value in values.values()):
+            continue
+        rows.append((number, values))
+    if not rows:
+        raise ImportRejected([RowError(0, "", _("文件中没有数据行"))])
+    return rows
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM) first, then GB18030 (which covers GBK and GB2312)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\x00" in data[:4096]:
+        raise ImportRejected(
+            [RowError(0, "", _("这不是 CSV 或 Excel 文件(含二进制内容),请上传 .csv 或 .xlsx"))]
+        )
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportRejected(
+        [RowError(0, "", _("无法识别文件编码,请另存为 UTF-8 或 GB18030(GBK)编码的 CSV"))]
+    )
+
+
+def _csv_rows(data: bytes) -> tuple[list[str], Iterable[tuple[int, list[object]]]]:
+    text = decode_text(data)
+    sample = text[:8192]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        raise ImportRejected([RowError(1, "", _("无法读取表头"))]) from None
+
+    def body() -> Iterable[tuple[int, list[object]]]:
+        try:
+            for cells in reader:
+                yield reader.line_num, list(cells)
+        except csv.Error as problem:
+            raise ImportRejected(
+                [RowError(reader.line_num, "", _("CSV 格式错误:%(e)s", e=problem))]
+            ) from None
+
+    return header, list(body())
+
+
+def _xlsx_rows(data: bytes) -> tuple[list[str], list[tuple[int, list[object]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise ImportRejected(
+            [RowError(0, "", _("无法打开 Excel 文件,文件可能已损坏或不是 .xlsx 格式"))]
+        ) from None
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header_row = next(rows, None)
+    if header_row is None:
+        raise ImportRejected([RowError(0, "", _("文件是空的"))])
+    header = ["" if cell is None else str(cell) for cell in header_row]
+    body = [(number, list(cells)) for number, cells in enumerate(rows, start=2)]
+    workbook.close()
+    return header, body
+
+
+def _normal(name: str) -> str:
+    return name.strip().lstrip("\ufeff").lower().replace(" ", "").replace("_", "")
+
+
+def _map_header(header: list[str], columns: Sequence[Column]) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    errors: list[RowError] = []
+    by_name = {_normal(name): column for column in columns for name in column.names}
+    for i, name in enumerate(header):
+        column = by_name.get(_normal(name))
+        if column is None:
+            continue
+        if column.key in positions:
+            errors.append(RowError(1, name, _("表头重复")))
+        positions[column.key] = i
+    for column in columns:
+        if column.required and column.key not in positions:
+            errors.append(
+                RowError(
+                    1,
+                    column.label,
+                    _("缺少此列(可用表头:%(names)s)", names=" / ".join(column.names)),
+                )
+            )
+    if errors:
+        raise ImportRejected(errors)
+    return positions
+
+
+# -- Cell helpers for domain validators ------------------------------------------------------
+
+
+def text(value: object) -> str:
+    """A cell as trimmed text; Excel's integral floats (330282.0) lose their '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def optional_int(value: object) -> int | None:
+    """None for a blank cell; ValueError for anything that is not a non-negative whole number."""
+    raw = text(value).replace(",", "").replace(",", "")
+    if not raw:
+        return None
+    number = float(raw)
+    if not number.is_integer() or number < 0:
+        raise ValueError(raw)
+    return int(number)

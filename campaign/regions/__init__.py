@@ -1,0 +1,1 @@
+"""Districts, towns, villages, police stations and their jurisdiction."""

@@ -1,0 +1,36 @@
+from piccolo.columns import Boolean, Integer, Varchar
+from piccolo.table import Table
+
+
+class Region(Table):
+    """A district (6-digit code), town (9) or village (12) with its place in the tree.
+
+    Ancestors are stored by code beside the parent so that "everything in district X" is one
+    indexed equality, whatever the level.
+    """
+
+    code = Varchar(length=12, unique=True)
+    name = Varchar(length=100, index=True)
+    level = Varchar(length=8, index=True)
+    parent_code = Varchar(length=12, null=True, index=True)
+    district_code = Varchar(length=12, index=True)
+    town_code = Varchar(length=12, null=True, index=True)
+    population = Integer(null=True)
+    station_code = Varchar(length=32, null=True, index=True)
+    is_demo = Boolean(default=False)
+
+
+class Station(Table):
+    """A police station (派出所); its jurisdiction is a set of towns (StationTown)."""
+
+    code = Varchar(length=32, unique=True)
+    name = Varchar(length=100, index=True)
+    district_code = Varchar(length=12, index=True)
+    is_demo = Boolean(default=False)
+
+
+class StationTown(Table):
+    """A town in a station's jurisdiction; villages may refine it with Region.station_code."""
+
+    station_code = Varchar(length=32, index=True)
+    town_code = Varchar(length=12, index=True)

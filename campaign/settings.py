@@ -1,0 +1,65 @@
+"""Process configuration, read once from the environment.
+
+Everything has an embedded default (SQLite in ./var, sessions on disk, jobs in-process) so that
+`campaign demo` runs on a bare machine; production sets DATABASE_URL, REDIS_URL and SECRET_KEY.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEZONE = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    var_dir: Path
+    media_root: Path
+    secret_key: str
+    session_max_age: int
+    secure_cookies: bool
+    debug: bool
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path:
+        """sqlite:///relative/path or sqlite:////absolute/path, as SQLAlchemy spells them."""
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+
+def _secret_key(var_dir: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in var/ (mode 600)."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@cache
+def get_settings() -> Settings:
+    var_dir = Path(os.environ.get("CAMPAIGN_VAR", ROOT / "var")).resolve()
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'campaign.sqlite3'}"
+    return Settings(
+        database_url=database_url,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        var_dir=var_dir,
+        media_root=Path(os.environ.get("MEDIA_ROOT", var_dir / "media")).resolve(),
+        secret_key=_secret_key(var_dir),
+        session_max_age=int(os.environ.get("SESSION_MAX_AGE", 12 * 3600)),
+        secure_cookies=os.environ.get("SECURE_COOKIES", "0") == "1",
+        debug=os.environ.get("CAMPAIGN_DEBUG", "0") == "1",
+    )

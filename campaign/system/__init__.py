@@ -1,0 +1,1 @@
+"""Cross-cutting runtime settings (tracked_since, milestones …) kept in the database."""

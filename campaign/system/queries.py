@@ -1,0 +1,66 @@
+"""Runtime settings, readiness and the home dashboard's figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from redis.asyncio import Redis
+
+from campaign.accounts import queries as accounts
+from campaign.accounts.rules import CurrentUser
+from campaign.db import engine, write_transaction
+from campaign.regions import queries as regions
+from campaign.settings import get_settings
+from campaign.system.rules import validate_setting
+from campaign.system.tables import Setting
+
+
+async def readiness() -> dict[str, str]:
+    checks: dict[str, str] = {}
+    try:
+        await engine().run_ddl("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # a probe reports, it does not raise
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    if url := get_settings().redis_url:
+        try:
+            async with Redis.from_url(url) as redis:
+                await redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {exc.__class__.__name__}"
+    return checks
+
+
+async def get_setting(key: str) -> str | None:
+    row = await Setting.select(Setting.value).where(Setting.key == key).first()
+    return row["value"] if row else None
+
+
+async def set_setting(key: str, value: str) -> str:
+    """Validate and store; returns the normalised value. Raises ValueError with a Chinese reason."""
+    value = validate_setting(key, value)
+    async with write_transaction():
+        existing = await Setting.select(Setting.id).where(Setting.key == key).first()
+        now = dt.datetime.now(dt.UTC)
+        if existing:
+            await Setting.update({Setting.value: value, Setting.updated_at: now}).where(
+                Setting.key == key
+            )
+        else:
+            await Setting.insert(Setting(key=key, value=value, updated_at=now))
+    return value
+
+
+async def all_settings() -> dict[str, str]:
+    return {row["key"]: row["value"] for row in await Setting.select(Setting.key, Setting.value)}
+
+
+async def dashboard_for(user: CurrentUser) -> dict:
+    """What this person should look at today; each module adds its cards as it lands."""
+    return {
+        "regions": await regions.counts_in(user.scope),
+        "users": await accounts.user_counts() if user.is_admin else None,
+        "recent_audit": await accounts.recent_audit(8) if user.is_admin else [],
+        "settings": await all_settings() if user.is_admin else {},
+    }

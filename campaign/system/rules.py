@@ -1,0 +1,46 @@
+"""The runtime settings an administrator may change, and what a valid value is."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from campaign.i18n import _
+from campaign.timeutil import today
+
+LEVELS = ("station", "village", "town")
+DEFAULT_MILESTONES = {
+    "station": (10, 30, 60, 100),
+    "village": (30, 90, 180, 365),
+    "town": (7, 15, 30, 60),
+}
+KNOWN_KEYS = ("tracked_since", "site_name", *(f"milestones.{level}" for level in LEVELS))
+
+
+def validate_setting(key: str, value: str) -> str:
+    """The stored form of a setting value; ValueError with a Chinese reason when it is not valid."""
+    value = value.strip()
+    if key not in KNOWN_KEYS:
+        raise ValueError(
+            _("未知的设置项 %(key)s;可用:%(keys)s") % {"key": key, "keys": ", ".join(KNOWN_KEYS)}
+        )
+    if key == "tracked_since":
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(_("日期格式应为 YYYY-MM-DD,例如 2026-05-01")) from None
+        if day > today():
+            raise ValueError(_("数据起始日不能晚于今天"))
+        return day.isoformat()
+    if key.startswith("milestones."):
+        try:
+            days = sorted(
+                {int(part) for part in value.replace(",", ",").split(",") if part.strip()}
+            )
+        except ValueError:
+            raise ValueError(_("里程碑应为逗号分隔的天数,例如 10,30,60,100")) from None
+        if not days or days[0] <= 0:
+            raise ValueError(_("里程碑天数须为正整数"))
+        return ",".join(map(str, days))
+    if not value:
+        raise ValueError(_("值不能为空"))
+    return value

@@ -1,0 +1,289 @@
+"""What every controller shares: the authorisation guard, rendering, paging, Excel export and the
+navigation of the shell. Routes are login-only by default; a handler opens up with
+`opt={"public": True}` and narrows with `opt={"roles": (...)}`."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.plugins.htmx import ClientRedirect, HTMXTemplate
+from litestar.response import Redirect, Template
+from openpyxl import Workbook
+
+from campaign import i18n
+from campaign.accounts import queries as accounts
+from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, TEAM, CurrentUser
+from campaign.i18n import _
+from campaign.i18n import lazy_gettext as _l
+from campaign.timeutil import local
+
+SESSION_COOKIE = "campaign_session"
+CSRF_COOKIE = "campaign_csrf"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+# -- Who is asking -------------------------------------------------------------------------------
+
+
+async def resolve_user(connection: ASGIConnection) -> CurrentUser | None:
+    header = connection.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return await accounts.user_for_token(header[7:].strip())
+    session = connection.scope.get("session") or {}
+    if uid := session.get("uid"):
+        user = await accounts.user_for_session(uid, session.get("stamp"))
+        if user is None:
+            connection.scope["session"] = {}
+            connection.state.session_expired = True
+        return user
+    if connection.cookies.get(SESSION_COOKIE):
+        connection.state.session_expired = True
+    return None
+
+
+async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """The one guard of the app, run before every route: who is this, and may they be here?"""
+    i18n.current_locale.set(i18n.locale_from_cookie(connection.cookies.get(i18n.LOCALE_COOKIE)))
+    user = await resolve_user(connection)
+    connection.state.user = user
+    if handler.opt.get("public"):
+        return
+    if user is None:
+        raise NotAuthorizedException(_("请先登录"))
+    is_api = connection.url.path.startswith("/api/")
+    if user.via_token and not is_api:
+        raise NotAuthorizedException(_("API 令牌只能用于 /api/ 接口"))
+    if is_api and not user.via_token and connection.method not in SAFE_METHODS:
+        raise PermissionDeniedException(_("通过接口修改数据须使用 Bearer 令牌"))
+    roles = handler.opt.get("roles")
+    if roles and user.role not in roles:
+        raise PermissionDeniedException(_("你的角色无权进行此操作"))
+
+
+def current_user(request: Request) -> CurrentUser:
+    """The logged-in user of a non-public route (the guard has made sure there is one)."""
+    return request.state.user
+
+
+def deny(message: str | None = None) -> PermissionDeniedException:
+    return PermissionDeniedException(message or _("这不在你的辖区范围内"))
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# -- Rendering -----------------------------------------------------------------------------------
+
+
+def render(
+    request: Request, template: str, fragment: str | None = None, **context: Any
+) -> Template:
+    """The full page, or only its fragment when htmx asks (one handler serves both)."""
+    if fragment and request.headers.get("hx-request") and not request.headers.get("hx-boosted"):
+        return HTMXTemplate(template_name=fragment, context=context)
+    return Template(template_name=template, context=context)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: Any
+    href: str
+    roles: tuple[str, ...]
+    ready: bool = True
+
+
+ALL = (ADMIN, LEADER, COORDINATOR, TEAM)
+NAV: tuple[NavItem, ...] = (
+    NavItem("home", _l("工作台"), "/", ALL),
+    NavItem("streaks", _l("零发案榜"), "/streaks", (ADMIN, LEADER, COORDINATOR), ready=False),
+    NavItem("contests", _l("控案竞赛"), "/contests", (ADMIN, LEADER, COORDINATOR), ready=False),
+    NavItem("events", _l("宣传活动"), "/events", (ADMIN, LEADER, COORDINATOR), ready=False),
+    NavItem("materials", _l("素材超市"), "/materials", ALL, ready=False),
+    NavItem("volunteers", _l("宣传员与志愿者"), "/volunteers", (ADMIN, LEADER, TEAM), ready=False),
+    NavItem("warnings", _l("预警劝阻"), "/warnings", (ADMIN, LEADER, COORDINATOR), ready=False),
+    NavItem("bulletin", _l("反诈地图"), "/bulletins", (ADMIN, LEADER), ready=False),
+    NavItem("regions", _l("区划与派出所"), "/regions", ALL),
+    NavItem("admin", _l("系统管理"), "/admin/users", (ADMIN,)),
+)
+
+
+def nav_for(user: CurrentUser | None) -> list[NavItem]:
+    if user is None:
+        return []
+    return [item for item in NAV if user.role in item.roles]
+
+
+# -- Paging ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pager:
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    @property
+    def first_item(self) -> int:
+        return min(self.total, self.offset + 1)
+
+    @property
+    def last_item(self) -> int:
+        return min(self.total, self.offset + self.per_page)
+
+
+def pager(request: Request, total: int, per_page: int = 50) -> Pager:
+    """Page number from ?page=, clamped to what exists, so a stale link never errors."""
+    try:
+        page = int(request.query_params.get("page", "1"))
+    except ValueError:
+        page = 1
+    last = max(1, math.ceil(total / per_page))
+    return Pager(page=min(max(page, 1), last), per_page=per_page, total=total)
+
+
+def query_string(request: Request, **changes: Any) -> str:
+    """The current query string with some parameters replaced (for pager and sort links)."""
+    params = {k: v for k, v in request.query_params.items()}
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return "&".join(f"{quote(k)}={quote(v)}" for k, v in params.items() if v != "")
+
+
+# -- Excel export ------------------------------------------------------------------------------
+
+
+def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    """Every list offers its rows as an .xlsx; write-only mode keeps memory flat for big lists."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=filename[:31])
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return Response(
+        content=buffer.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f"attachment; filename=export.xlsx; filename*=UTF-8''{quote(filename)}.xlsx"
+        },
+    )
+
+
+# -- Formatting for templates --------------------------------------------------------------------
+
+
+def fmt_int(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def fmt_yuan(fen: int | None) -> str:
+    """Money is stored in fen (DESIGN §3) and shown as 元 with two decimals."""
+    return "—" if fen is None else f"{fen / 100:,.2f}"
+
+
+def fmt_wan(fen: int | None) -> str:
+    return "—" if fen is None else f"{fen / 1_000_000:,.2f}"
+
+
+def fmt_date(value: Any) -> str:
+    if value is None:
+        return "—"
+    return value.strftime("%Y-%m-%d")
+
+
+def fmt_datetime(value: Any) -> str:
+    if value is None:
+        return "—"
+    return local(value).strftime("%Y-%m-%d %H:%M")
+
+
+TEMPLATE_FILTERS = {
+    "num": fmt_int,
+    "yuan": fmt_yuan,
+    "wan": fmt_wan,
+    "date": fmt_date,
+    "datetime": fmt_datetime,
+}
+
+
+# -- Errors --------------------------------------------------------------------------------------
+
+ERROR_TITLES = {
+    400: _l("请求有误"),
+    401: _l("请先登录"),
+    403: _l("没有权限"),
+    404: _l("页面不存在"),
+    405: _l("不支持的请求方式"),
+    413: _l("上传的文件太大"),
+    429: _l("操作太频繁"),
+    500: _l("系统出错了"),
+}
+CSRF_FAILED = "CSRF token verification failed"
+
+
+def _wants_json(request: Request) -> bool:
+    return (
+        request.url.path.startswith("/api/")
+        or "application/json" in request.headers.get("accept", "").split(",")[0]
+    )
+
+
+def handle_error(request: Request, exc: Exception) -> Response:
+    """Chinese error pages for people, JSON for the API, the login page for the logged-out."""
+    i18n.current_locale.set(i18n.locale_from_cookie(request.cookies.get(i18n.LOCALE_COOKIE)))
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = exc.detail if isinstance(exc, HTTPException) and status < 500 else ""
+    if detail == CSRF_FAILED:
+        detail = _("页面已过期或缺少安全令牌,请刷新页面后重试")
+    elif status == 404 and detail == "Not Found":
+        detail = ""
+    if _wants_json(request):
+        return Response(
+            {"status_code": status, "detail": detail or str(ERROR_TITLES.get(status, ""))},
+            status_code=status,
+        )
+    if status == 401:
+        target = "/login?next=" + quote(
+            request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        )
+        if getattr(request.state, "session_expired", False):
+            target += "&expired=1"
+        if request.headers.get("hx-request"):
+            return ClientRedirect(redirect_to=target)
+        return Redirect(path=target)
+    if status >= 500:
+        request.logger.exception("unhandled error", exc_info=exc)
+    if not hasattr(request.state, "user"):
+        request.state.user = None
+    return Template(
+        template_name="error.html",
+        context={
+            "status": status,
+            "title": ERROR_TITLES.get(status, ERROR_TITLES[500]),
+            "detail": detail,
+        },
+        status_code=status,
+    )
