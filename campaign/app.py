@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,11 +19,12 @@ from litestar.stores.file import FileStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
-from campaign import db, i18n, web
+from campaign import db, i18n, jobs, web
 from campaign.accounts.controllers import AccountController, AdminController, ApiAccountController
 from campaign.regions.controllers import RegionApiController, RegionController
 from campaign.settings import ROOT, get_settings
 from campaign.system.controllers import SystemController
+from campaign.worker import CRON_JOBS
 
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
@@ -85,10 +87,17 @@ def _stores() -> dict:
 
 @asynccontextmanager
 async def _lifespan(app: Litestar):
+    """Database pool, and without Redis the cron schedule in-process (with Redis: `campaign worker`)."""
     await db.start_pool()
+    stop = asyncio.Event()
+    cron = None if get_settings().redis_url else asyncio.create_task(jobs.run_cron_in_process(CRON_JOBS, stop))
     try:
         yield
     finally:
+        stop.set()
+        if cron:
+            await cron
+        await jobs.close()
         await db.close_pool()
 
 

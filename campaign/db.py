@@ -61,3 +61,11 @@ async def close_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
+
+
+def contains(column, text: str):
+    """Case-insensitive substring match: ILIKE on PostgreSQL, LIKE on SQLite (which ignores ASCII
+    case and has no ILIKE). A typed % is dropped; a typed _ still matches itself (and any one
+    character), which is harmless for search."""
+    pattern = "%" + text.replace("%", "") + "%"
+    return column.like(pattern) if is_sqlite() else column.ilike(pattern)

@@ -23,6 +23,7 @@ from campaign import i18n
 from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, TEAM, CurrentUser
 from campaign.i18n import _
+from campaign.system import queries as system
 from campaign.i18n import lazy_gettext as _l
 from campaign.timeutil import local
 
@@ -55,6 +56,7 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
     i18n.current_locale.set(i18n.locale_from_cookie(connection.cookies.get(i18n.LOCALE_COOKIE)))
     user = await resolve_user(connection)
     connection.state.user = user
+    connection.state.demo = await system.demo_mode()
     if handler.opt.get("public"):
         return
     if user is None:

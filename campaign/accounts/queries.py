@@ -12,7 +12,7 @@ from piccolo.apps.user.tables import BaseUser
 from campaign.accounts import rules
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.accounts.tables import ApiToken, AuditEntry, LoginFailure, Profile
-from campaign.db import write_transaction
+from campaign.db import contains, write_transaction
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.settings import get_settings
@@ -222,11 +222,11 @@ async def recent_audit(limit: int) -> list[dict]:
 def _audit_where(filters: dict[str, str]):
     where = []
     if q := filters.get("q"):
-        where.append(AuditEntry.summary.ilike(f"%{q}%") | AuditEntry.target.ilike(f"%{q}%"))
+        where.append(contains(AuditEntry.summary, q) | contains(AuditEntry.target, q))
     if actor := filters.get("actor"):
         where.append(AuditEntry.actor_name == actor)
     if action := filters.get("action"):
-        where.append(AuditEntry.action.ilike(f"{action}%"))
+        where.append(AuditEntry.action.like(action.replace("%", "") + "%"))
     return where
 
 
@@ -264,7 +264,7 @@ _LIST_COLUMNS = (
 def _user_where(filters: dict[str, str]):
     where = []
     if q := filters.get("q"):
-        where.append(Profile.user.username.ilike(f"%{q}%") | Profile.display_name.ilike(f"%{q}%"))
+        where.append(contains(Profile.user.username, q) | contains(Profile.display_name, q))
     if role := filters.get("role"):
         where.append(Profile.role == role)
     if filters.get("active") in ("1", "0"):

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, get, post
+from litestar.plugins.flash import flash
+from litestar.response import Template
 from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from campaign import i18n
-from campaign.system import queries
-from campaign.web import current_user, render
+from campaign.accounts.queries import record_audit
+from campaign.accounts.rules import ADMIN
+from campaign.db import write_transaction
+from campaign.i18n import _
+from campaign.system import queries, rules
+from campaign.web import client_ip, current_user, render
 
 
 class SystemController(Controller):
@@ -38,6 +44,45 @@ class SystemController(Controller):
             i18n.LOCALE_COOKIE, i18n.locale_from_cookie(locale), max_age=365 * 86400, samesite="lax"
         )
         return response
+
+    @get("/admin/settings", opt={"roles": (ADMIN,)}, include_in_schema=False)
+    async def settings_page(self, request: Request) -> Template:
+        return await self._settings(request, {}, {})
+
+    async def _settings(self, request: Request, typed: dict, errors: dict, status: int = 200) -> Template:
+        stored = await queries.all_settings()
+        items = [
+            {
+                "key": key,
+                "label": rules.SETTING_LABELS[key][0],
+                "hint": rules.SETTING_LABELS[key][1],
+                "value": typed.get(key, stored.get(key, "")),
+                "default": ",".join(map(str, rules.DEFAULT_MILESTONES[key.split(".")[1]])) if key.startswith("milestones.") else "",
+            }
+            for key in rules.KNOWN_KEYS
+        ]
+        return Template(
+            template_name="admin/settings.html",
+            context={"items": items, "errors": errors, "active_nav": "admin", "section": "settings"},
+            status_code=status,
+        )
+
+    @post("/admin/settings", opt={"roles": (ADMIN,)}, include_in_schema=False)
+    async def save_setting(self, request: Request) -> Template | Redirect:
+        form = await request.form()
+        key, value = form.get("key", ""), form.get("value", "")
+        before = await queries.get_setting(key)
+        try:
+            stored = await queries.set_setting(key, value)
+        except ValueError as problem:
+            return await self._settings(request, {key: value}, {key: str(problem)}, status=400)
+        async with write_transaction():
+            await record_audit(
+                current_user(request), "setting.set", f"setting:{key}",
+                _("设置 %(key)s = %(value)s", key=key, value=stored), {"before": before, "after": stored}, client_ip(request),
+            )
+        flash(request, _("已保存"), "success")
+        return Redirect(path="/admin/settings")
 
     @get("/", include_in_schema=False)
     async def home(self, request: Request) -> object:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from redis.asyncio import Redis
 
@@ -64,3 +65,17 @@ async def dashboard_for(user: CurrentUser) -> dict:
         "recent_audit": await accounts.recent_audit(8) if user.is_admin else [],
         "settings": await all_settings() if user.is_admin else {},
     }
+
+
+_demo_cache: tuple[float, bool] = (0.0, False)
+
+
+async def demo_mode() -> bool:
+    """Whether demo data is installed (shown as a banner on every page); re-read once a minute."""
+    global _demo_cache
+    expires, value = _demo_cache
+    if time.monotonic() < expires:
+        return value
+    value = await get_setting("demo_data") == "1"
+    _demo_cache = (time.monotonic() + 60, value)
+    return value

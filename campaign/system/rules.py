@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from campaign.i18n import _
+from campaign.i18n import lazy_gettext as _l
 from campaign.timeutil import today
 
 LEVELS = ("station", "village", "town")
@@ -13,7 +14,13 @@ DEFAULT_MILESTONES = {
     "village": (30, 90, 180, 365),
     "town": (7, 15, 30, 60),
 }
-KNOWN_KEYS = ("tracked_since", "site_name", *(f"milestones.{level}" for level in LEVELS))
+KNOWN_KEYS = ("tracked_since", *(f"milestones.{level}" for level in LEVELS))
+SETTING_LABELS = {
+    "tracked_since": (_l("数据起始日"), _l("案件数据从这一天起完整;零发案天数从此起算。未设置时取最早案件日期。格式 YYYY-MM-DD。")),
+    "milestones.station": (_l("派出所里程碑(天)"), _l("默认 10,30,60,100:如“连续十天零发案派出所”。")),
+    "milestones.village": (_l("村社里程碑(天)"), _l("默认 30,90,180,365:如“连续一个月零发案村”。")),
+    "milestones.town": (_l("镇街里程碑(天)"), _l("默认 7,15,30,60。")),
+}
 
 
 def validate_setting(key: str, value: str) -> str:

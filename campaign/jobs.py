@@ -1,0 +1,87 @@
+"""Running work outside a request (DESIGN §5).
+
+With REDIS_URL the jobs go to arq and run in `campaign worker`; without it (the embedded default)
+the same functions run in this process: `enqueue` starts them as tasks and `run_cron_in_process`
+keeps the cron schedule inside the app's lifespan. Job functions take arq's `ctx` dict first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from arq.cron import CronJob
+
+from campaign.settings import get_settings
+from campaign.timeutil import LOCAL
+
+log = logging.getLogger("campaign.jobs")
+JobFunction = Callable[..., Awaitable[Any]]
+
+_pool: ArqRedis | None = None
+_running: set[asyncio.Task] = set()
+
+
+def redis_settings() -> RedisSettings:
+    url = get_settings().redis_url
+    return RedisSettings.from_dsn(url) if url else RedisSettings()
+
+
+async def _redis_pool() -> ArqRedis:
+    global _pool
+    if _pool is None:
+        _pool = await create_pool(redis_settings())
+    return _pool
+
+
+async def close() -> None:
+    global _pool
+    if _pool is not None:
+        await _pool.aclose()
+        _pool = None
+
+
+async def enqueue(function: JobFunction, *args: Any, job_id: str | None = None, **kwargs: Any) -> str | None:
+    """Queue a job; returns its id, or None when a job with that id is already queued (arq keeps
+    results an hour, so an id meant as "one at a time" should include a time bucket)."""
+    job_id = job_id or uuid.uuid4().hex
+    if get_settings().redis_url:
+        job = await (await _redis_pool()).enqueue_job(function.__name__, *args, _job_id=job_id, **kwargs)
+        return job.job_id if job else None
+    task = asyncio.create_task(_run_logged(function, {"job_id": job_id}, *args, **kwargs))
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+    return job_id
+
+
+async def _run_logged(function: JobFunction, ctx: dict, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return await function(ctx, *args, **kwargs)
+    except Exception:
+        log.exception("job %s failed", function.__name__)
+        return None
+
+
+async def run_cron_in_process(cron_jobs: Sequence[CronJob], stop: asyncio.Event) -> None:
+    """The embedded stand-in for arq's cron: same schedule, local (Asia/Shanghai) times."""
+    jobs = [copy.copy(job) for job in cron_jobs]
+    now = dt.datetime.now(LOCAL)
+    for job in jobs:
+        job.calculate_next(now)
+    while jobs and not stop.is_set():
+        job = min(jobs, key=lambda j: j.next_run)
+        delay = (job.next_run - dt.datetime.now(LOCAL)).total_seconds()
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=max(delay, 0))
+            return
+        except TimeoutError:
+            pass
+        await _run_logged(job.coroutine, {"job_id": f"cron:{job.name}"})
+        job.calculate_next(dt.datetime.now(LOCAL))

@@ -1,0 +1,32 @@
+"""arq's WorkerSettings: every domain's jobs and cron entries, gathered in one place.
+
+Cron times are Asia/Shanghai: the machines run on UTC and "Monday 08:00" means local time.
+"""
+
+from __future__ import annotations
+
+from campaign import db
+from campaign.accounts import jobs as accounts_jobs
+from campaign.jobs import redis_settings
+from campaign.timeutil import LOCAL
+
+FUNCTIONS = [*accounts_jobs.FUNCTIONS]
+CRON_JOBS = [*accounts_jobs.CRON_JOBS]
+
+
+async def startup(ctx: dict) -> None:
+    await db.start_pool()
+
+
+async def shutdown(ctx: dict) -> None:
+    await db.close_pool()
+
+
+class WorkerSettings:
+    functions = FUNCTIONS
+    cron_jobs = CRON_JOBS
+    redis_settings = redis_settings()
+    on_startup = startup
+    on_shutdown = shutdown
+    timezone = LOCAL
+    keep_result = 3600
