@@ -90,7 +90,11 @@ async def _lifespan(app: Litestar):
     """Database pool, and without Redis the cron schedule in-process (with Redis: `campaign worker`)."""
     await db.start_pool()
     stop = asyncio.Event()
-    cron = None if get_settings().redis_url else asyncio.create_task(jobs.run_cron_in_process(CRON_JOBS, stop))
+    cron = (
+        None
+        if get_settings().redis_url
+        else asyncio.create_task(jobs.run_cron_in_process(CRON_JOBS, stop))
+    )
     try:
         yield
     finally:

@@ -48,12 +48,16 @@ async def close() -> None:
         _pool = None
 
 
-async def enqueue(function: JobFunction, *args: Any, job_id: str | None = None, **kwargs: Any) -> str | None:
+async def enqueue(
+    function: JobFunction, *args: Any, job_id: str | None = None, **kwargs: Any
+) -> str | None:
     """Queue a job; returns its id, or None when a job with that id is already queued (arq keeps
     results an hour, so an id meant as "one at a time" should include a time bucket)."""
     job_id = job_id or uuid.uuid4().hex
     if get_settings().redis_url:
-        job = await (await _redis_pool()).enqueue_job(function.__name__, *args, _job_id=job_id, **kwargs)
+        job = await (await _redis_pool()).enqueue_job(
+            function.__name__, *args, _job_id=job_id, **kwargs
+        )
         return job.job_id if job else None
     task = asyncio.create_task(_run_logged(function, {"job_id": job_id}, *args, **kwargs))
     _running.add(task)

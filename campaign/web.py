@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -90,10 +90,11 @@ def client_ip(request: Request) -> str:
 def render(
     request: Request, template: str, fragment: str | None = None, **context: Any
 ) -> Template:
-    """The full page, or only its fragment when htmx asks (one handler serves both)."""
+    """The full page, or only its fragment when htmx asks (one handler serves both). The media
+    type is explicit because a handler annotated `-> object` would otherwise default to JSON."""
     if fragment and request.headers.get("hx-request") and not request.headers.get("hx-boosted"):
-        return HTMXTemplate(template_name=fragment, context=context)
-    return Template(template_name=template, context=context)
+        return HTMXTemplate(template_name=fragment, context=context, media_type=MediaType.HTML)
+    return Template(template_name=template, context=context, media_type=MediaType.HTML)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from piccolo.query.functions.aggregate import Count
+
 from campaign.accounts.rules import Place, Scope, covers
+from campaign.db import contains
 from campaign.regions.tables import Region, Station, StationTown
 
 LEVELS = ("district", "town", "village")
@@ -118,3 +121,295 @@ async def unit_kind_of(code: str) -> str | None:
         return "station"
     row = await region(code)
     return row["level"] if row and row["level"] in ("district", "town") else None
+
+
+# -- Scope as SQL: the same rule as accounts.rules.covers, for lists that page in the database -----
+
+
+def scope_where(scope: Scope) -> list:
+    """Clauses selecting the regions a scope covers (see accounts.rules.covers)."""
+    if scope.is_city:
+        return []
+    if scope.kind == "district":
+        return [Region.district_code == scope.code]
+    if scope.kind == "town":
+        return [(Region.town_code == scope.code) | (Region.code == scope.code)]
+    own = (Region.level == "village") & (Region.station_code == scope.code)
+    if not scope.towns:
+        return [own]
+    towns = list(scope.towns)
+    return [
+        own
+        | ((Region.level == "town") & Region.code.is_in(towns))
+        | (
+            (Region.level == "village")
+            & Region.station_code.is_null()
+            & Region.town_code.is_in(towns)
+        )
+    ]
+
+
+def station_scope_where(scope: Scope) -> list:
+    """Stations a scope sees: its own, those covering its town, or those of its district."""
+    if scope.is_city:
+        return []
+    if scope.kind == "district":
+        return [Station.district_code == scope.code]
+    if scope.kind == "town":
+        covering = StationTown.select(StationTown.station_code).where(
+            StationTown.town_code == scope.code
+        )
+        return [Station.code.is_in(covering)]
+    return [Station.code == scope.code]
+
+
+# -- The tree, search and detail -----------------------------------------------------------------
+
+
+def matching(text: str):
+    """A code prefix when digits are typed, else a name substring."""
+    text = text.strip()
+    if text.isdigit():
+        return Region.code.like(text + "%")
+    return contains(Region.name, text)
+
+
+def _region_where(scope: Scope, filters: dict[str, str]) -> list:
+    where = scope_where(scope)
+    if q := filters.get("q", "").strip():
+        where.append(matching(q))
+    if level := filters.get("level"):
+        where.append(Region.level == level)
+    if parent := filters.get("parent"):
+        where.append(Region.parent_code == parent)
+    return where
+
+
+async def region_count(scope: Scope, filters: dict[str, str]) -> int:
+    return await Region.count().where(*_region_where(scope, filters))
+
+
+async def regions(
+    scope: Scope, filters: dict[str, str], offset: int = 0, limit: int | None = 50
+) -> list[dict]:
+    """Regions in scope matching q (name or code prefix), level and parent, in tree order."""
+    query = Region.select().where(*_region_where(scope, filters)).order_by(Region.code)
+    if limit is not None:
+        query = query.offset(offset).limit(limit)
+    return await query
+
+
+async def tree_roots(scope: Scope) -> list[dict]:
+    """The top of a person's tree: the districts for the city, else their own unit's regions."""
+    if scope.is_city:
+        return await Region.select().where(Region.level == "district").order_by(Region.code)
+    if scope.kind in ("district", "town"):
+        return await Region.select().where(Region.code == scope.code)
+    if not scope.towns:
+        return []
+    return await Region.select().where(Region.code.is_in(list(scope.towns))).order_by(Region.code)
+
+
+async def children(code: str, scope: Scope) -> list[dict]:
+    """The regions one level below, those the scope covers, each with its own child count."""
+    rows = (
+        await Region.select()
+        .where(Region.parent_code == code, *scope_where(scope))
+        .order_by(Region.code)
+    )
+    codes = [row["code"] for row in rows if row["level"] != "village"]
+    counts = {}
+    if codes:
+        counts = {
+            row["parent_code"]: row["n"]
+            for row in await Region.select(Region.parent_code, Count(alias="n"))
+            .where(Region.parent_code.is_in(codes))
+            .group_by(Region.parent_code)
+        }
+    for row in rows:
+        row["child_count"] = counts.get(row["code"], 0)
+    return rows
+
+
+async def with_paths(rows: list[dict]) -> list[dict]:
+    """Adds `path`: [{code, name}] from the district down to the region itself."""
+    codes = {c for row in rows for c in (row["district_code"], row["town_code"]) if c}
+    names = {}
+    if codes:
+        names = {
+            r["code"]: r["name"]
+            for r in await Region.select(Region.code, Region.name).where(
+                Region.code.is_in(list(codes))
+            )
+        }
+    for row in rows:
+        above = [row["district_code"], row["town_code"]]
+        row["path"] = [
+            {"code": c, "name": names.get(c, c)} for c in above if c and c != row["code"]
+        ] + [{"code": row["code"], "name": row["name"]}]
+    return rows
+
+
+async def with_stations(rows: list[dict]) -> list[dict]:
+    """Adds to villages `stations` ([{code, name}]) and `station_inherited`: the station set on
+    the village, else the stations whose towns include its town."""
+    villages = [row for row in rows if row["level"] == "village"]
+    towns = list({row["town_code"] for row in villages if not row["station_code"]})
+    by_town: dict[str, list[str]] = {}
+    if towns:
+        for link in await StationTown.select().where(StationTown.town_code.is_in(towns)):
+            by_town.setdefault(link["town_code"], []).append(link["station_code"])
+    codes = {row["station_code"] for row in villages if row["station_code"]}
+    codes |= {code for linked in by_town.values() for code in linked}
+    names = {}
+    if codes:
+        names = {
+            s["code"]: s["name"]
+            for s in await Station.select(Station.code, Station.name).where(
+                Station.code.is_in(list(codes))
+            )
+        }
+    for row in villages:
+        own = row["station_code"]
+        row["station_inherited"] = not own
+        row["stations"] = [
+            {"code": code, "name": names.get(code, code)}
+            for code in ([own] if own else sorted(by_town.get(row["town_code"], [])))
+        ]
+    return rows
+
+
+async def stations_covering(row: dict) -> list[dict]:
+    """Stations whose jurisdiction includes the region: a district's stations, a town's, and for
+    a village its own station or else its town's."""
+    if row["level"] == "district":
+        where = Station.district_code == row["code"]
+    elif row["level"] == "village" and row["station_code"]:
+        where = Station.code == row["station_code"]
+    else:
+        town = row["code"] if row["level"] == "town" else row["town_code"]
+        where = Station.code.is_in(
+            StationTown.select(StationTown.station_code).where(StationTown.town_code == town)
+        )
+    return await Station.select().where(where).order_by(Station.code)
+
+
+async def station_choices(town_code: str) -> list[dict]:
+    """The stations a village of this town may be assigned to: those covering the town."""
+    return (
+        await Station.select(Station.code, Station.name)
+        .where(
+            Station.code.is_in(
+                StationTown.select(StationTown.station_code).where(
+                    StationTown.town_code == town_code
+                )
+            )
+        )
+        .order_by(Station.code)
+    )
+
+
+async def update_region(code: str, changes: dict) -> None:
+    """Call inside the write transaction that records the audit entry."""
+    await Region.update({getattr(Region, key): value for key, value in changes.items()}).where(
+        Region.code == code
+    )
+
+
+# -- Stations ------------------------------------------------------------------------------------
+
+
+def _station_where(scope: Scope, filters: dict[str, str]) -> list:
+    where = station_scope_where(scope)
+    if q := filters.get("q", "").strip():
+        where.append(contains(Station.name, q) | contains(Station.code, q))
+    if district := filters.get("district"):
+        where.append(Station.district_code == district)
+    return where
+
+
+async def station_count(scope: Scope, filters: dict[str, str]) -> int:
+    return await Station.count().where(*_station_where(scope, filters))
+
+
+async def stations(
+    scope: Scope, filters: dict[str, str], offset: int = 0, limit: int | None = 50
+) -> list[dict]:
+    """Stations in scope with their towns, town and village counts and district name."""
+    query = Station.select().where(*_station_where(scope, filters)).order_by(Station.code)
+    if limit is not None:
+        query = query.offset(offset).limit(limit)
+    return await _with_jurisdiction(await query)
+
+
+async def _with_jurisdiction(rows: list[dict]) -> list[dict]:
+    if not rows:
+        return rows
+    codes = [row["code"] for row in rows]
+    towns: dict[str, list[str]] = {code: [] for code in codes}
+    for link in await StationTown.select().where(StationTown.station_code.is_in(codes)):
+        towns[link["station_code"]].append(link["town_code"])
+    all_towns = sorted({t for linked in towns.values() for t in linked})
+    inherited = {}
+    if all_towns:
+        inherited = {
+            r["town_code"]: r["n"]
+            for r in await Region.select(Region.town_code, Count(alias="n"))
+            .where(
+                (Region.level == "village")
+                & Region.station_code.is_null()
+                & Region.town_code.is_in(all_towns)
+            )
+            .group_by(Region.town_code)
+        }
+    own = {
+        r["station_code"]: r["n"]
+        for r in await Region.select(Region.station_code, Count(alias="n"))
+        .where((Region.level == "village") & Region.station_code.is_in(codes))
+        .group_by(Region.station_code)
+    }
+    districts = {
+        r["code"]: r["name"]
+        for r in await Region.select(Region.code, Region.name).where(
+            Region.code.is_in(list({row["district_code"] for row in rows}))
+        )
+    }
+    for row in rows:
+        row["towns"] = sorted(towns[row["code"]])
+        row["town_count"] = len(row["towns"])
+        row["village_count"] = own.get(row["code"], 0) + sum(
+            inherited.get(t, 0) for t in row["towns"]
+        )
+        row["district_name"] = districts.get(row["district_code"], row["district_code"])
+    return rows
+
+
+async def station_detail(code: str) -> dict | None:
+    row = await station(code)
+    return (await _with_jurisdiction([row]))[0] if row else None
+
+
+async def station_villages(code: str, towns: list[str]) -> list[dict]:
+    """Villages in a station's jurisdiction: assigned to it, or unassigned in one of its towns."""
+    where = (Region.level == "village") & (Region.station_code == code)
+    if towns:
+        where = where | (
+            (Region.level == "village")
+            & Region.station_code.is_null()
+            & Region.town_code.is_in(towns)
+        )
+    return await Region.select().where(where).order_by(Region.code)
+
+
+async def regions_by_code(codes: list[str]) -> list[dict]:
+    if not codes:
+        return []
+    return await Region.select().where(Region.code.is_in(codes)).order_by(Region.code)
+
+
+async def districts_in(scope: Scope) -> list[dict]:
+    """Districts to offer in a filter: all for the city, else the one the scope lies in."""
+    where = [Region.level == "district"]
+    if not scope.is_city:
+        where.append(Region.code == await _district_of_scope(scope))
+    return await Region.select(Region.code, Region.name).where(*where).order_by(Region.code)

@@ -3,10 +3,12 @@ as plain data, records and row errors go out."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+from campaign.accounts.rules import Scope
 from campaign.i18n import _
+from campaign.i18n import lazy_gettext as _l
 from campaign.importing import Column, Row, RowError, optional_int, text
 
 LEVEL_DIGITS = {"district": 6, "town": 9, "village": 12}
@@ -292,3 +294,34 @@ def validate_stations(
             StationRecord(code=code, name=name, district_code=district, towns=tuple(towns))
         )
     return records, errors
+
+
+# -- Editing and seeing regions and stations -----------------------------------------------------
+
+LEVEL_LABELS = {"district": _l("区县"), "town": _l("镇街"), "village": _l("村社")}
+MAX_POPULATION = 10_000_000
+
+
+def parse_population(raw: str) -> tuple[int | None, str | None]:
+    """A population typed into a form: blank means unknown, else a whole number 0…10,000,000.
+    Returns (value, None) or (None, Chinese reason)."""
+    cleaned = raw.strip().replace(",", "").replace(",", "")
+    if not cleaned:
+        return None, None
+    if not cleaned.isdigit():
+        return None, _("常住人口应为不小于 0 的整数")
+    value = int(cleaned)
+    if value > MAX_POPULATION:
+        return None, _("常住人口不能超过 %(n)s", n=f"{MAX_POPULATION:,}")
+    return value, None
+
+
+def station_in_scope(scope: Scope, code: str, district_code: str, towns: Collection[str]) -> bool:
+    """A station is seen by the city, by its district, by a town it covers and by itself."""
+    if scope.is_city:
+        return True
+    if scope.kind == "district":
+        return district_code == scope.code
+    if scope.kind == "town":
+        return scope.code in towns
+    return scope.kind == "station" and code == scope.code

@@ -49,7 +49,9 @@ class SystemController(Controller):
     async def settings_page(self, request: Request) -> Template:
         return await self._settings(request, {}, {})
 
-    async def _settings(self, request: Request, typed: dict, errors: dict, status: int = 200) -> Template:
+    async def _settings(
+        self, request: Request, typed: dict, errors: dict, status: int = 200
+    ) -> Template:
         stored = await queries.all_settings()
         items = [
             {
@@ -57,13 +59,20 @@ class SystemController(Controller):
                 "label": rules.SETTING_LABELS[key][0],
                 "hint": rules.SETTING_LABELS[key][1],
                 "value": typed.get(key, stored.get(key, "")),
-                "default": ",".join(map(str, rules.DEFAULT_MILESTONES[key.split(".")[1]])) if key.startswith("milestones.") else "",
+                "default": ",".join(map(str, rules.DEFAULT_MILESTONES[key.split(".")[1]]))
+                if key.startswith("milestones.")
+                else "",
             }
             for key in rules.KNOWN_KEYS
         ]
         return Template(
             template_name="admin/settings.html",
-            context={"items": items, "errors": errors, "active_nav": "admin", "section": "settings"},
+            context={
+                "items": items,
+                "errors": errors,
+                "active_nav": "admin",
+                "section": "settings",
+            },
             status_code=status,
         )
 
@@ -78,8 +87,12 @@ class SystemController(Controller):
             return await self._settings(request, {key: value}, {key: str(problem)}, status=400)
         async with write_transaction():
             await record_audit(
-                current_user(request), "setting.set", f"setting:{key}",
-                _("设置 %(key)s = %(value)s", key=key, value=stored), {"before": before, "after": stored}, client_ip(request),
+                current_user(request),
+                "setting.set",
+                f"setting:{key}",
+                _("设置 %(key)s = %(value)s", key=key, value=stored),
+                {"before": before, "after": stored},
+                client_ip(request),
             )
         flash(request, _("已保存"), "success")
         return Redirect(path="/admin/settings")

@@ -16,8 +16,14 @@ DEFAULT_MILESTONES = {
 }
 KNOWN_KEYS = ("tracked_since", *(f"milestones.{level}" for level in LEVELS))
 SETTING_LABELS = {
-    "tracked_since": (_l("数据起始日"), _l("案件数据从这一天起完整;零发案天数从此起算。未设置时取最早案件日期。格式 YYYY-MM-DD。")),
-    "milestones.station": (_l("派出所里程碑(天)"), _l("默认 10,30,60,100:如“连续十天零发案派出所”。")),
+    "tracked_since": (
+        _l("数据起始日"),
+        _l("案件数据从这一天起完整;零发案天数从此起算。未设置时取最早案件日期。格式 YYYY-MM-DD。"),
+    ),
+    "milestones.station": (
+        _l("派出所里程碑(天)"),
+        _l("默认 10,30,60,100:如“连续十天零发案派出所”。"),
+    ),
     "milestones.village": (_l("村社里程碑(天)"), _l("默认 30,90,180,365:如“连续一个月零发案村”。")),
     "milestones.town": (_l("镇街里程碑(天)"), _l("默认 7,15,30,60。")),
 }

@@ -13,7 +13,11 @@ async def test_changing_password_logs_out_other_sessions(client, make_user):
     await login(client, "chen")
     async with AsyncClient(transport=client._transport, base_url="http://testserver") as phone:
         await login(phone, "chen")
-        response = await post_form(client, "/account/password", {"old": PASSWORD, "new": "brandnew2026", "new2": "brandnew2026"})
+        response = await post_form(
+            client,
+            "/account/password",
+            {"old": PASSWORD, "new": "brandnew2026", "new2": "brandnew2026"},
+        )
         assert response.status_code == 302
         assert (await client.get("/")).status_code == 200  # this session carries on
         assert (await phone.get("/")).status_code == 302  # the other one is void
@@ -22,14 +26,20 @@ async def test_changing_password_logs_out_other_sessions(client, make_user):
 async def test_wrong_old_password_is_named_beside_the_field(client, make_user):
     await make_user("chen", "leader")
     await login(client, "chen")
-    response = await post_form(client, "/account/password", {"old": "guess-123", "new": "brandnew2026", "new2": "brandnew2026"})
+    response = await post_form(
+        client,
+        "/account/password",
+        {"old": "guess-123", "new": "brandnew2026", "new2": "brandnew2026"},
+    )
     assert response.status_code == 400 and "原密码不正确" in response.text
 
 
 async def test_weak_new_password_is_refused(client, make_user):
     await make_user("chen", "leader")
     await login(client, "chen")
-    response = await post_form(client, "/account/password", {"old": PASSWORD, "new": "12345678", "new2": "12345678"})
+    response = await post_form(
+        client, "/account/password", {"old": PASSWORD, "new": "12345678", "new2": "12345678"}
+    )
     assert response.status_code == 400 and "字母和数字" in response.text
 
 
@@ -55,7 +65,9 @@ async def test_revoked_token_no_longer_works(client, make_user):
     token_id = (await ApiToken.select(ApiToken.id).first())["id"]
     await post_form(client, f"/account/tokens/{token_id}/revoke")
     client.cookies.clear()
-    assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).status_code == 401
+    assert (
+        await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    ).status_code == 401
 
 
 async def test_someone_elses_token_cannot_be_revoked(client, make_user):

@@ -32,7 +32,11 @@ async def test_admin_creates_a_station_coordinator_who_can_then_log_in(client, m
     response = await post_form(client, "/admin/users/new", NEW_USER)
     assert response.status_code == 302
     profile = await Profile.select().where(Profile.display_name == "附海协调员").first()
-    assert (profile["role"], profile["unit_kind"], profile["unit_code"]) == ("coordinator", "station", "PS330282108")
+    assert (profile["role"], profile["unit_kind"], profile["unit_code"]) == (
+        "coordinator",
+        "station",
+        "PS330282108",
+    )
     entry = await AuditEntry.select().where(AuditEntry.action == "user.create").first()
     assert entry["actor_name"] == "boss" and entry["target"] == "user:coord_fuhai2"
 
@@ -98,11 +102,17 @@ async def test_admin_edits_role_and_unit(client, make_user):
     await _admin(client, make_user)
     user_id = await make_user("mover", "coordinator", unit=("town", "330282005"))
     response = await post_form(
-        client, f"/admin/users/{user_id}", {"display_name": "调岗", "role": "leader", "unit": "district:330206", "team": ""}
+        client,
+        f"/admin/users/{user_id}",
+        {"display_name": "调岗", "role": "leader", "unit": "district:330206", "team": ""},
     )
     assert response.status_code == 302
     profile = await Profile.select().where(Profile.user == user_id).first()
-    assert (profile["role"], profile["unit_kind"], profile["unit_code"]) == ("leader", "district", "330206")
+    assert (profile["role"], profile["unit_kind"], profile["unit_code"]) == (
+        "leader",
+        "district",
+        "330206",
+    )
     entry = await AuditEntry.select().where(AuditEntry.action == "user.update").first()
     assert entry["detail"]  # before and after are kept
 
@@ -113,7 +123,9 @@ async def test_user_list_filters_by_role_and_exports_excel(client, make_user):
     await make_user("team1", "team", team="达叔讲堂")
     page = await client.get("/admin/users", params={"role": "leader"})
     assert 'data-user="lead1"' in page.text and 'data-user="team1"' not in page.text
-    fragment = await client.get("/admin/users", params={"q": "team"}, headers={"HX-Request": "true"})
+    fragment = await client.get(
+        "/admin/users", params={"q": "team"}, headers={"HX-Request": "true"}
+    )
     assert "<html" not in fragment.text and 'data-user="team1"' in fragment.text
     export = await client.get("/admin/users", params={"format": "xlsx"})
     sheet = load_workbook(io.BytesIO(export.content)).active
@@ -135,7 +147,11 @@ async def test_non_admins_get_403_on_user_admin(client, make_user):
 async def test_admin_resets_a_password(client, make_user):
     await _admin(client, make_user)
     user_id = await make_user("forgot", "leader")
-    response = await post_form(client, f"/admin/users/{user_id}/password", {"password": "newpass2026", "password2": "newpass2026"})
+    response = await post_form(
+        client,
+        f"/admin/users/{user_id}/password",
+        {"password": "newpass2026", "password2": "newpass2026"},
+    )
     assert response.status_code == 302
     client.cookies.clear()
     await login(client, "forgot", "newpass2026")

@@ -19,7 +19,9 @@ from tests.conftest import REDIS_URL, need
 async def _stale_failure() -> None:
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
     await LoginFailure.insert(LoginFailure(key="ip:10.0.0.1", failures=7, last_failed_at=long_ago))
-    await LoginFailure.insert(LoginFailure(key="ip:10.0.0.2", failures=1, last_failed_at=dt.datetime.now(dt.UTC)))
+    await LoginFailure.insert(
+        LoginFailure(key="ip:10.0.0.2", failures=1, last_failed_at=dt.datetime.now(dt.UTC))
+    )
 
 
 def test_worker_evaluates_cron_in_shanghai_time():
@@ -82,11 +84,18 @@ async def test_with_redis_the_arq_worker_runs_the_job(db, monkeypatch):
         job_id = await jobs.enqueue(accounts_jobs.purge_login_failures, job_id="purge-test")
         assert job_id == "purge-test"
         worker = Worker(
-            functions=FUNCTIONS, redis_pool=pool, queue_name=queue, burst=True, poll_delay=0, handle_signals=False
+            functions=FUNCTIONS,
+            redis_pool=pool,
+            queue_name=queue,
+            burst=True,
+            poll_delay=0,
+            handle_signals=False,
         )
         await worker.main()
         await worker.close()
-        assert {row["key"] for row in await LoginFailure.select(LoginFailure.key)} == {"ip:10.0.0.2"}
+        assert {row["key"] for row in await LoginFailure.select(LoginFailure.key)} == {
+            "ip:10.0.0.2"
+        }
         await pool.flushdb()
         await pool.aclose()
     finally:

@@ -1,0 +1,110 @@
+"""Probes, schema, error pages, settings and the language switch: the shell every page lives in."""
+
+from __future__ import annotations
+
+from campaign.accounts.tables import AuditEntry
+from campaign.system.tables import Setting
+from tests.conftest import login, post_form
+
+
+async def test_healthz_answers_without_login(client):
+    response = await client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+async def test_readyz_checks_the_database(client):
+    response = await client.get("/readyz")
+    assert response.status_code == 200 and response.json()["database"] == "ok"
+
+
+async def test_openapi_schema_documents_the_api(client):
+    schema = (await client.get("/schema")).json()
+    assert schema["openapi"].startswith("3.")
+    assert "/api/v1/me" in schema["paths"]
+    assert "/admin/users" not in schema["paths"]
+
+
+async def test_unknown_page_gets_a_chinese_404(client):
+    response = await client.get("/no/such/page")
+    assert response.status_code == 404 and "页面不存在" in response.text
+
+
+async def test_api_errors_are_json(client):
+    response = await client.get("/api/v1/me")
+    assert response.status_code == 401 and response.json()["detail"] == "请先登录"
+
+
+async def test_api_writes_with_a_session_cookie_are_refused(client, make_user):
+    await make_user("boss", "admin")
+    await login(client, "boss")
+    response = await client.post("/api/v1/me")
+    assert response.status_code in (403, 405)
+
+
+async def test_a_crash_shows_a_chinese_500_without_details(client, make_user, monkeypatch):
+    from campaign.system import queries
+
+    async def broken(user):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(queries, "dashboard_for", broken)
+    await make_user("boss", "admin")
+    await login(client, "boss")
+    response = await client.get("/")
+    assert response.status_code == 500
+    assert "系统出错了" in response.text and "secret internals" not in response.text
+
+
+async def test_home_is_different_for_each_role(client, make_user):
+    await make_user("boss", "admin")
+    await make_user("team", "team", team="达叔讲堂")
+    await login(client, "boss")
+    admin_home = (await client.get("/")).text
+    assert 'data-nav="admin"' in admin_home and "为各单位开通账户" in admin_home
+    client.cookies.clear()
+    await login(client, "team")
+    team_home = (await client.get("/")).text
+    assert 'data-nav="admin"' not in team_home and "浏览和下载宣传素材" in team_home
+
+
+async def test_admin_sets_tracking_start_and_it_is_audited(client, make_user):
+    await make_user("boss", "admin")
+    await login(client, "boss")
+    response = await post_form(
+        client, "/admin/settings", {"key": "tracked_since", "value": "2026-05-01"}
+    )
+    assert response.status_code == 302
+    assert (await Setting.select().where(Setting.key == "tracked_since").first())[
+        "value"
+    ] == "2026-05-01"
+    assert await AuditEntry.exists().where(AuditEntry.action == "setting.set")
+
+
+async def test_tracking_start_in_the_future_is_refused_and_kept_in_the_form(client, make_user):
+    await make_user("boss", "admin")
+    await login(client, "boss")
+    response = await post_form(
+        client, "/admin/settings", {"key": "tracked_since", "value": "2099-01-01"}
+    )
+    assert response.status_code == 400
+    assert "不能晚于今天" in response.text and 'value="2099-01-01"' in response.text
+    assert not await Setting.exists()
+
+
+async def test_milestones_are_normalised(client, make_user):
+    await make_user("boss", "admin")
+    await login(client, "boss")
+    await post_form(
+        client, "/admin/settings", {"key": "milestones.station", "value": "30, 10,100,60"}
+    )
+    assert (await Setting.select().first())["value"] == "10,30,60,100"
+
+
+async def test_language_switch_to_english(client, make_user):
+    await make_user("boss", "admin")
+    await login(client, "boss")
+    response = await client.get("/lang/en", headers={"referer": "/"})
+    assert response.status_code in (301, 302, 303, 307)
+    assert client.cookies.get("campaign_lang") == "en"
+    page = (await client.get("/")).text
+    assert '<html lang="en">' in page
