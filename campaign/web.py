@@ -23,8 +23,8 @@ from campaign import i18n
 from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, TEAM, CurrentUser
 from campaign.i18n import _
-from campaign.system import queries as system
 from campaign.i18n import lazy_gettext as _l
+from campaign.system import queries as system
 from campaign.timeutil import local
 
 SESSION_COOKIE = "campaign_session"

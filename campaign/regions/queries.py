@@ -202,28 +202,34 @@ async def regions(
 async def tree_roots(scope: Scope) -> list[dict]:
     """The top of a person's tree: the districts for the city, else their own unit's regions."""
     if scope.is_city:
-        return await Region.select().where(Region.level == "district").order_by(Region.code)
-    if scope.kind in ("district", "town"):
-        return await Region.select().where(Region.code == scope.code)
-    if not scope.towns:
+        where = Region.level == "district"
+    elif scope.kind in ("district", "town"):
+        where = Region.code == scope.code
+    elif scope.towns:
+        where = Region.code.is_in(list(scope.towns))
+    else:
         return []
-    return await Region.select().where(Region.code.is_in(list(scope.towns))).order_by(Region.code)
+    return await _with_child_counts(await Region.select().where(where).order_by(Region.code), scope)
 
 
 async def children(code: str, scope: Scope) -> list[dict]:
-    """The regions one level below, those the scope covers, each with its own child count."""
+    """The regions one level below that the scope covers, each with its own child count."""
     rows = (
         await Region.select()
         .where(Region.parent_code == code, *scope_where(scope))
         .order_by(Region.code)
     )
+    return await _with_child_counts(rows, scope)
+
+
+async def _with_child_counts(rows: list[dict], scope: Scope) -> list[dict]:
     codes = [row["code"] for row in rows if row["level"] != "village"]
     counts = {}
     if codes:
         counts = {
             row["parent_code"]: row["n"]
             for row in await Region.select(Region.parent_code, Count(alias="n"))
-            .where(Region.parent_code.is_in(codes))
+            .where(Region.parent_code.is_in(codes), *scope_where(scope))
             .group_by(Region.parent_code)
         }
     for row in rows:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
-from litestar.plugins.flash import flash
-from litestar.response import Template
 from litestar.params import FromPath
-from litestar.response import Redirect
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from campaign import i18n
