@@ -22,6 +22,7 @@ from litestar.template.config import TemplateConfig
 from campaign import db, i18n, jobs, web
 from campaign.accounts.controllers import AccountController, AdminController, ApiAccountController
 from campaign.regions.controllers import RegionApiController, RegionController
+from campaign.regions.import_controller import RegionImportController
 from campaign.settings import ROOT, get_settings
 from campaign.system.controllers import SystemController
 from campaign.worker import CRON_JOBS
@@ -115,6 +116,7 @@ def create_app() -> Litestar:
             ApiAccountController,
             RegionController,
             RegionApiController,
+            RegionImportController,
             create_static_files_router(
                 path="/static", directories=[STATIC], name="static", opt={"public": True}
             ),

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
 
+from campaign.cases.queries import seed_reference_lists as seed_case_lists
+
 
 async def migrate() -> None:
     response = await run_forwards(app_name="all", migration_id="all", fake=False)
     if not response.success:
         raise RuntimeError(response.message)
+    await seed_case_lists()

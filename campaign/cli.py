@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import importlib
 import sys
 from pathlib import Path
 
@@ -153,17 +154,26 @@ def token_create(name: str, label: str) -> None:
     click.echo(run(create()))
 
 
+#: Import kinds and the module whose `import_file(kind, filename, data, dry_run, actor)` takes them.
+IMPORTERS = {
+    "regions": "campaign.regions.imports",
+    "stations": "campaign.regions.imports",
+}
+
+
 @main.command("import")
-@click.argument("kind", type=click.Choice(["regions", "stations"]))
+@click.argument("kind", type=click.Choice(sorted(IMPORTERS)))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check and report; change nothing.")
 def import_(kind: str, file: Path, dry_run: bool) -> None:
     """Import a CSV or XLSX file; any bad row aborts the whole file."""
     from campaign.importing import ImportRejected
-    from campaign.regions.imports import import_file
 
+    importer = importlib.import_module(IMPORTERS[kind])
     try:
-        summary = run(import_file(kind, file.name, file.read_bytes(), dry_run=dry_run, actor=None))
+        summary = run(
+            importer.import_file(kind, file.name, file.read_bytes(), dry_run=dry_run, actor=None)
+        )
     except ImportRejected as rejected:
         click.echo(rejected.report(), err=True)
         sys.exit(1)

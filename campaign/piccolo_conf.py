@@ -12,5 +12,6 @@ APP_REGISTRY = AppRegistry(
         "campaign.system.piccolo_app",
         "campaign.regions.piccolo_app",
         "campaign.accounts.piccolo_app",
+        "campaign.cases.piccolo_app",
     ]
 )

@@ -233,7 +233,6 @@ class RegionController(Controller):
                 "station": row,
                 "towns": towns,
                 "villages": villages,
-                "district": await queries.region(row["district_code"]),
                 "active_nav": "regions",
             },
         )

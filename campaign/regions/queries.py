@@ -419,3 +419,42 @@ async def districts_in(scope: Scope) -> list[dict]:
     if not scope.is_city:
         where.append(Region.code == await _district_of_scope(scope))
     return await Region.select(Region.code, Region.name).where(*where).order_by(Region.code)
+
+
+# -- Last case days, kept by the cases domain ---------------------------------------------------
+
+
+async def advance_last_case(village: str | None, town: str, station: str | None, day) -> None:
+    """A new case on `day`: move each unit's last case day forward (never back)."""
+    for code in (village, town):
+        if code:
+            await Region.update({Region.last_case_on: day}).where(
+                (Region.code == code)
+                & (Region.last_case_on.is_null() | (Region.last_case_on < day))
+            )
+    if station:
+        await Station.update({Station.last_case_on: day}).where(
+            (Station.code == station)
+            & (Station.last_case_on.is_null() | (Station.last_case_on < day))
+        )
+
+
+async def set_last_case(level: str, code: str, day) -> None:
+    """After a correction or deletion: the unit's last case day as recomputed by the caller."""
+    if level == "station":
+        await Station.update({Station.last_case_on: day}).where(Station.code == code)
+    else:
+        await Region.update({Region.last_case_on: day}).where(Region.code == code)
+
+
+async def derive_station(village_code: str | None, town_code: str) -> str | None:
+    """The station of a place: the village's own station, else the one station over its town
+    (None when no station or several stations cover the town)."""
+    if village_code:
+        row = await Region.select(Region.station_code).where(Region.code == village_code).first()
+        if row and row["station_code"]:
+            return row["station_code"]
+    rows = await StationTown.select(StationTown.station_code).where(
+        StationTown.town_code == town_code
+    )
+    return rows[0]["station_code"] if len(rows) == 1 else None

@@ -1,4 +1,4 @@
-from piccolo.columns import Boolean, Integer, Varchar
+from piccolo.columns import Boolean, Date, Integer, Varchar
 from piccolo.table import Table
 
 
@@ -18,6 +18,9 @@ class Region(Table):
     population = Integer(null=True)
     station_code = Varchar(length=32, null=True, index=True)
     is_demo = Boolean(default=False)
+    #: Day of the latest case counted for this unit (DESIGN §3), kept by the cases domain in the
+    #: transaction of every case write, so a zero-case streak is arithmetic at read time.
+    last_case_on = Date(null=True, default=None, index=True)
 
 
 class Station(Table):
@@ -27,6 +30,7 @@ class Station(Table):
     name = Varchar(length=100, index=True)
     district_code = Varchar(length=12, index=True)
     is_demo = Boolean(default=False)
+    last_case_on = Date(null=True, default=None, index=True)
 
 
 class StationTown(Table):

@@ -59,7 +59,9 @@ async def all_settings() -> dict[str, str]:
 
 async def dashboard_for(user: CurrentUser) -> dict:
     """What this person should look at today; each module adds its cards as it lands."""
+    cards: list[dict] = []  # each module appends {"template": "<domain>/_home_card.html", ...}
     return {
+        "cards": cards,
         "regions": await regions.counts_in(user.scope),
         "users": await accounts.user_counts() if user.is_admin else None,
         "recent_audit": await accounts.recent_audit(8) if user.is_admin else [],

@@ -1,0 +1,182 @@
+"""The administrator's page for importing region and station files (DESIGN §4).
+
+A dry run keeps the uploaded bytes under var/uploads/<random hex token> for an hour, so that
+"确认导入" imports exactly the file that was checked without uploading it again."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+import time
+from pathlib import Path, PurePath
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+
+from campaign.accounts.rules import ADMIN
+from campaign.i18n import _
+from campaign.i18n import lazy_gettext as _l
+from campaign.importing import ImportRejected
+from campaign.regions import rules
+from campaign.regions.imports import import_file
+from campaign.settings import get_settings
+from campaign.web import client_ip, current_user
+
+KINDS = {"regions": _l("区划"), "stations": _l("派出所")}
+COLUMNS = {"regions": rules.REGION_COLUMNS, "stations": rules.STATION_COLUMNS}
+EXAMPLES = {
+    "regions": (
+        ("330282", "慈溪市", "区县", "", "", ""),
+        ("330282005", "白沙路街道", "镇街", "330282", "", ""),
+        ("330282005004", "白沙社区", "村社", "330282005", "8600", "PS330282005"),
+    ),
+    "stations": (
+        ("PS330282005", "白沙路派出所", "330282", "330282005"),
+        ("PS330282108", "附海派出所", "330282", "330282108;330282109"),
+    ),
+}
+EXTENSIONS = (".csv", ".xlsx")
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+UPLOAD_TTL_SECONDS = 3600
+SHOWN_CODES = 50
+TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def _uploads() -> Path:
+    folder = get_settings().var_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _purge_stale_uploads() -> None:
+    cutoff = time.time() - UPLOAD_TTL_SECONDS
+    for path in _uploads().iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
+def _keep_upload(data: bytes) -> str:
+    token = secrets.token_hex(16)
+    (_uploads() / token).write_bytes(data)
+    return token
+
+
+def _take_upload(token: str) -> bytes | None:
+    """The kept bytes, removed as they are taken; None for a malformed, unknown or stale token."""
+    if not TOKEN.fullmatch(token):
+        return None
+    path = _uploads() / token
+    if not path.is_file() or path.stat().st_mtime < time.time() - UPLOAD_TTL_SECONDS:
+        path.unlink(missing_ok=True)
+        return None
+    data = path.read_bytes()
+    path.unlink(missing_ok=True)
+    return data
+
+
+def _filename(raw: str) -> str:
+    """Only the last part of what the browser sent: it names the format, never a path here."""
+    return PurePath(raw.replace("\\", "/")).name[:120] or "upload.csv"
+
+
+def template_csv(kind: str) -> bytes:
+    """An import template: the header row and the example rows, UTF-8 with a BOM for Excel."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([column.label for column in COLUMNS[kind]])
+    writer.writerows(EXAMPLES[kind])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+class RegionImportController(Controller):
+    path = "/admin/import"
+    opt = {"roles": (ADMIN,)}
+    include_in_schema = False
+
+    def _page(self, values: dict, status: int = 200, **extra) -> Template:
+        return Template(
+            template_name="admin/import.html",
+            context={
+                "values": values,
+                "errors": extra.pop("errors", {}),
+                "kinds": KINDS,
+                "columns": COLUMNS,
+                "examples": EXAMPLES,
+                "shown_codes": SHOWN_CODES,
+                "active_nav": "admin",
+                **extra,
+            },
+            status_code=status,
+        )
+
+    @get("/")
+    async def page(self) -> Template:
+        _purge_stale_uploads()
+        return self._page({"kind": "regions", "dry_run": True})
+
+    @post("/", request_max_body_size=MAX_UPLOAD_BYTES)
+    async def upload(self, request: Request) -> Template:
+        _purge_stale_uploads()
+        form = await request.form()
+        values = {"kind": form.get("kind", ""), "dry_run": form.get("dry_run") == "1"}
+        upload = form.get("file")
+        errors = {}
+        if values["kind"] not in KINDS:
+            errors["kind"] = _("请选择导入的是区划还是派出所")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            errors["file"] = _("请选择要上传的文件")
+        elif not upload.filename.lower().endswith(EXTENSIONS):
+            errors["file"] = _("只支持 .csv 或 .xlsx 文件")
+        if errors:
+            return self._page(values, 400, errors=errors)
+        data = await upload.read()
+        return await self._import(request, values, _filename(upload.filename), data)
+
+    @post("/confirm")
+    async def confirm(self, request: Request) -> Template:
+        form = await request.form()
+        values = {"kind": form.get("kind", ""), "dry_run": False}
+        data = _take_upload(form.get("token", ""))
+        if values["kind"] not in KINDS or data is None:
+            return self._page(
+                {**values, "dry_run": True},
+                400,
+                errors={"file": _("待确认的文件已过期(超过 1 小时)或已导入,请重新上传")},
+            )
+        return await self._import(request, values, _filename(form.get("filename", "")), data)
+
+    async def _import(self, request: Request, values: dict, filename: str, data: bytes) -> Template:
+        try:
+            summary = await import_file(
+                values["kind"],
+                filename,
+                data,
+                dry_run=values["dry_run"],
+                actor=current_user(request),
+                ip=client_ip(request),
+            )
+        except ImportRejected as rejected:
+            return self._page(values, 400, rejected=rejected, filename=filename)
+        pending = values["dry_run"] and bool(summary.added or summary.changed)
+        return self._page(
+            values,
+            summary=summary,
+            filename=filename,
+            token=_keep_upload(data) if pending else None,
+        )
+
+    @get("/template/{filename:str}")
+    async def template(self, filename: FromPath[str]) -> Response:
+        kind = filename.removesuffix(".csv")
+        if not filename.endswith(".csv") or kind not in KINDS:
+            raise NotFoundException(_("没有这个模板"))
+        return Response(
+            content=template_csv(kind),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{kind}-template.csv"'},
+        )
