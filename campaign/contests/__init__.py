@@ -1,0 +1,1 @@
+"""Zero-case streaks, milestones, case-control contests, standings and leaderboards."""
