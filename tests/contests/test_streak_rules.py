@@ -86,7 +86,7 @@ def test_case_before_tracking_start_is_ignored():
 )
 def test_competition_ranking_equals_one_plus_number_strictly_better(items):
     ranked = rules.competition_ranks(items)
-    for rank, code, value in ranked:
+    for rank, _code, value in ranked:
         assert rank == 1 + sum(1 for _, other in items if other > value)
     assert [(c, v) for _, c, v in ranked] == sorted(items, key=lambda i: (-i[1], i[0]))
 
