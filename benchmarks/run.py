@@ -42,11 +42,31 @@ class Result:
     seconds: float
     p50_ms: float
     p95_ms: float
+    server_cpu_ms: float | None
     status: int
 
     @property
     def per_second(self) -> float:
         return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
+
+
+def server_cpu_seconds(group: int) -> float | None:
+    """User + system CPU of every process in the server's process group (uvicorn's workers
+    included), from /proc; None where there is no /proc. CPU per request is the figure that stays
+    meaningful on a machine shared with other work, where wall-clock throughput does not."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def free_port() -> int:
@@ -111,7 +131,12 @@ async def log_in(client: httpx.AsyncClient, username: str) -> None:
 
 
 async def measure(
-    client: httpx.AsyncClient, scenario: str, path: str, requests: int, concurrency: int
+    client: httpx.AsyncClient,
+    server: int,
+    scenario: str,
+    path: str,
+    requests: int,
+    concurrency: int,
 ) -> Result:
     """`requests` GETs split over `concurrency` loops, after a short warm-up that is not counted."""
     first = await client.get(path)
@@ -130,9 +155,11 @@ async def measure(
             if response.status_code != 200:
                 errors += 1
 
+    cpu_before = server_cpu_seconds(server)
     started = time.perf_counter()
     await asyncio.gather(*(loop(per_loop + (i < rest)) for i in range(concurrency)))
     seconds = time.perf_counter() - started
+    cpu_after = server_cpu_seconds(server)
     return Result(
         scenario=scenario,
         path=path,
@@ -142,6 +169,11 @@ async def measure(
         seconds=seconds,
         p50_ms=statistics.median(latencies) * 1000,
         p95_ms=statistics.quantiles(latencies, n=20)[18] * 1000,
+        server_cpu_ms=(
+            (cpu_after - cpu_before) * 1000 / requests
+            if cpu_before is not None and cpu_after is not None
+            else None
+        ),
         status=first.status_code,
     )
 
@@ -160,7 +192,7 @@ def scenarios(page_requests: int, query: str) -> list[tuple[str, str, int, int, 
     ]
 
 
-async def run(base: str, page_requests: int, query: str) -> list[Result]:
+async def run(base: str, server: int, page_requests: int, query: str) -> list[Result]:
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
     async with (
         httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as anonymous,
@@ -174,7 +206,7 @@ async def run(base: str, page_requests: int, query: str) -> list[Result]:
             if probe.status_code != 200:
                 print(f"  skip {name} ({path}): HTTP {probe.status_code}", flush=True)
                 continue
-            results.append(await measure(client, name, path, requests, concurrency))
+            results.append(await measure(client, server, name, path, requests, concurrency))
             print(f"  done {name}", flush=True)
         return results
 
@@ -183,13 +215,14 @@ def report(results: list[Result]) -> str:
     baseline = next((r.per_second for r in results if r.scenario == "healthz"), 0.0)
     lines = [
         f"{'scenario':<16}{'path':<22}{'requests':>9}{'conc':>6}{'errors':>7}"
-        f"{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'÷healthz':>10}"
+        f"{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'cpu ms':>8}{'÷healthz':>10}"
     ]
     for r in results:
         ratio = f"{r.per_second / baseline:.3f}" if baseline else "—"
+        cpu = "—" if r.server_cpu_ms is None else f"{r.server_cpu_ms:.1f}"
         lines.append(
             f"{r.scenario:<16}{r.path:<22}{r.requests:>9,}{r.concurrency:>6}{r.errors:>7}"
-            f"{r.per_second:>9,.0f}{r.p50_ms:>9.1f}{r.p95_ms:>9.1f}{ratio:>10}"
+            f"{r.per_second:>9,.0f}{r.p50_ms:>9.1f}{r.p95_ms:>9.1f}{cpu:>8}{ratio:>10}"
         )
     return "\n".join(lines)
 
@@ -218,7 +251,7 @@ def main() -> int:
     try:
         base = f"http://127.0.0.1:{port}"
         asyncio.run(wait_until_up(base, server))
-        results = asyncio.run(run(base, arguments.requests, arguments.query))
+        results = asyncio.run(run(base, server.pid, arguments.requests, arguments.query))
     finally:
         stop_server(server)
     print(report(results))

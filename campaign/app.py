@@ -21,6 +21,14 @@ from litestar.template.config import TemplateConfig
 
 from campaign import db, i18n, jobs, web
 from campaign.accounts.controllers import AccountController, AdminController, ApiAccountController
+from campaign.cases.controllers import CaseApiController, CaseController
+from campaign.contests.contest_controllers import (
+    ContestApiController,
+    ContestController,
+    LeadersController,
+)
+from campaign.events.controllers import EventApiController, EventController
+from campaign.materials.controllers import MaterialApiController, MaterialController
 from campaign.regions.controllers import RegionApiController, RegionController
 from campaign.regions.import_controller import RegionImportController
 from campaign.settings import ROOT, get_settings
@@ -117,6 +125,15 @@ def create_app() -> Litestar:
             RegionController,
             RegionApiController,
             RegionImportController,
+            CaseController,
+            CaseApiController,
+            ContestController,
+            ContestApiController,
+            LeadersController,
+            EventController,
+            EventApiController,
+            MaterialController,
+            MaterialApiController,
             create_static_files_router(
                 path="/static", directories=[STATIC], name="static", opt={"public": True}
             ),
@@ -139,6 +156,7 @@ def create_app() -> Litestar:
         openapi_config=OpenAPIConfig(
             title="反诈攻坚 campaign API",
             version="1",
+            use_handler_docstrings=True,
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
             openapi_router=Router(path="/schema", route_handlers=[], opt={"public": True}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from piccolo.apps.migrations.commands.forwards import run_forwards
 
 from campaign.cases.queries import seed_reference_lists as seed_case_lists
+from campaign.events.queries import seed_reference_lists as seed_event_lists
 
 
 async def migrate() -> None:
@@ -12,3 +13,4 @@ async def migrate() -> None:
     if not response.success:
         raise RuntimeError(response.message)
     await seed_case_lists()
+    await seed_event_lists()

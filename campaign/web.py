@@ -109,10 +109,12 @@ class NavItem:
 ALL = (ADMIN, LEADER, COORDINATOR, TEAM)
 NAV: tuple[NavItem, ...] = (
     NavItem("home", _l("工作台"), "/", ALL),
+    NavItem("cases", _l("案件"), "/cases", (ADMIN, LEADER, COORDINATOR)),
     NavItem("streaks", _l("零发案榜"), "/streaks", (ADMIN, LEADER, COORDINATOR), ready=False),
-    NavItem("contests", _l("控案竞赛"), "/contests", (ADMIN, LEADER, COORDINATOR), ready=False),
-    NavItem("events", _l("宣传活动"), "/events", (ADMIN, LEADER, COORDINATOR), ready=False),
-    NavItem("materials", _l("素材超市"), "/materials", ALL, ready=False),
+    NavItem("contests", _l("控案竞赛"), "/contests", (ADMIN, LEADER, COORDINATOR)),
+    NavItem("leaders", _l("领导视图"), "/leaders", (ADMIN, LEADER)),
+    NavItem("events", _l("宣传活动"), "/events", (ADMIN, LEADER, COORDINATOR)),
+    NavItem("materials", _l("素材超市"), "/materials", ALL),
     NavItem("volunteers", _l("宣传员与志愿者"), "/volunteers", (ADMIN, LEADER, TEAM), ready=False),
     NavItem("warnings", _l("预警劝阻"), "/warnings", (ADMIN, LEADER, COORDINATOR), ready=False),
     NavItem("bulletin", _l("反诈地图"), "/bulletins", (ADMIN, LEADER), ready=False),

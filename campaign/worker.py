@@ -7,11 +7,19 @@ from __future__ import annotations
 
 from campaign import db
 from campaign.accounts import jobs as accounts_jobs
+from campaign.contests import jobs as contests_jobs
+from campaign.events import jobs as events_jobs
 from campaign.jobs import redis_settings
+from campaign.materials import jobs as materials_jobs
 from campaign.timeutil import LOCAL
 
-FUNCTIONS = [*accounts_jobs.FUNCTIONS]
-CRON_JOBS = [*accounts_jobs.CRON_JOBS]
+FUNCTIONS = [
+    *accounts_jobs.FUNCTIONS,
+    *contests_jobs.FUNCTIONS,
+    *events_jobs.FUNCTIONS,
+    *materials_jobs.FUNCTIONS,
+]
+CRON_JOBS = [*accounts_jobs.CRON_JOBS, *contests_jobs.CRON_JOBS, *events_jobs.CRON_JOBS]
 
 
 async def startup(ctx: dict) -> None:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+
+from campaign.accounts.rules import Scope
+from campaign.i18n import _
+from campaign.importing import Column, Row, RowError, optional_int, text
+from campaign.timeutil import LOCAL
 
 #: Defaults a freshly migrated database holds (DESIGN §4); admins edit them afterwards.
 DEFAULT_FRAUD_TYPES: tuple[tuple[str, str], ...] = (
@@ -30,6 +38,8 @@ DEFAULT_OCCUPATION_GROUPS: tuple[tuple[str, str], ...] = (
     ("公职人员", "公务员;事业单位;公职人员"),
 )
 OTHER = "其他"
+#: 1,000 亿元: far above any case, far below what a BIGINT of fen holds.
+MAX_LOSS_YUAN = 10**11
 
 
 def alias_index(entries: list[tuple[str, str]]) -> dict[str, str]:
@@ -64,7 +74,8 @@ def occupation_group(occupation: str | None, index: dict[str, str]) -> str:
 
 
 def yuan_to_fen(raw: str) -> int:
-    """'1,234.5' 元 → 123450 fen. ValueError for negatives, non-numbers or more than 2 decimals."""
+    """'1,234.5' 元 → 123450 fen. ValueError for negatives, non-numbers, more than 2 decimals or
+    more than MAX_LOSS_YUAN."""
     text = str(raw).strip().replace(",", "").replace(",", "").removesuffix("元")
     if not text:
         return 0
@@ -72,6 +83,468 @@ def yuan_to_fen(raw: str) -> int:
         value = Decimal(text)
     except InvalidOperation:
         raise ValueError(raw) from None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+    if not value.is_finite() or not 0 <= value <= MAX_LOSS_YUAN:
+        raise ValueError(raw)
+    if value != value.quantize(Decimal("0.01")):
         raise ValueError(raw)
     return int(value * 100)
+
+
+def loss_to_fen(value: object) -> int:
+    """A loss cell in 元 as fen: text goes through yuan_to_fen; a spreadsheet number is first
+    rounded to cents when it only differs from them by binary noise (1234.1 stored as 1234.0999…)."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, int):
+        return yuan_to_fen(str(value))
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(value)
+        cents = round(value * 100)
+        if abs(value * 100 - cents) > 1e-6 * max(1.0, abs(value)):
+            raise ValueError(value)
+        return yuan_to_fen(f"{cents / 100:.2f}")
+    return yuan_to_fen("" if value is None else str(value))
+
+
+# -- When a case occurred ------------------------------------------------------------------------
+
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+#: Excel serial days that can be a case date (1954 … 2119): a 5-digit number in that range.
+EXCEL_SERIALS = (20_000, 80_000)
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
+_TIME_FORMATS = ("%H:%M:%S", "%H:%M")
+
+
+def parse_occurred(value: object) -> tuple[dt.date, dt.datetime | None]:
+    """The local day and, when a time is given, the local time of a case (DESIGN §3: times
+    without a zone are Asia/Shanghai). Accepts dates, datetimes, ISO or Chinese date text, with
+    or without a time, and Excel serial days (46000, 46000.5). ValueError otherwise."""
+    if isinstance(value, dt.datetime):
+        moment = value.astimezone(LOCAL) if value.tzinfo else value.replace(tzinfo=LOCAL)
+        return moment.date(), (moment if moment.time() != dt.time() else None)
+    if isinstance(value, dt.date):
+        return value, None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _from_serial(float(value))
+    raw = ("" if value is None else str(value)).strip()
+    if not raw:
+        raise ValueError(raw)
+    try:
+        return _from_serial(float(raw)) if len(raw.split(".")[0]) == 5 else _from_text(raw)
+    except (ValueError, OverflowError):
+        raise ValueError(raw) from None
+
+
+def _from_serial(serial: float) -> tuple[dt.date, dt.datetime | None]:
+    if not EXCEL_SERIALS[0] <= serial < EXCEL_SERIALS[1]:
+        raise ValueError(serial)
+    moment = EXCEL_EPOCH + dt.timedelta(days=serial)
+    moment = moment.replace(microsecond=0) + dt.timedelta(
+        seconds=round(moment.microsecond / 1_000_000)
+    )
+    local_moment = moment.replace(tzinfo=LOCAL)
+    return moment.date(), (local_moment if moment.time() != dt.time() else None)
+
+
+def _from_text(raw: str) -> tuple[dt.date, dt.datetime | None]:
+    try:  # the common ISO shapes first: fromisoformat is C and an import may hold 10^6 rows
+        moment = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        return _from_other_text(raw)
+    moment = moment.astimezone(LOCAL) if moment.tzinfo else moment.replace(tzinfo=LOCAL)
+    return moment.date(), (moment if moment.time() != dt.time() else None)
+
+
+def _from_other_text(raw: str) -> tuple[dt.date, dt.datetime | None]:
+    day_part, _sep, time_part = raw.replace("T", " ", 1).partition(" ")
+    day = None
+    for fmt in _DATE_FORMATS:
+        try:
+            day = dt.datetime.strptime(day_part, fmt).date()
+            break
+        except ValueError:
+            continue
+    if day is None:
+        raise ValueError(raw)
+    time_part = time_part.strip()
+    if not time_part:
+        return day, None
+    for fmt in _TIME_FORMATS:
+        try:
+            clock = dt.datetime.strptime(time_part.split(".")[0], fmt).time()
+        except ValueError:
+            continue
+        moment = dt.datetime.combine(day, clock, tzinfo=LOCAL)
+        return day, (moment if clock != dt.time() else None)
+    raise ValueError(raw)
+
+
+# -- Where a case happened -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KnownRegion:
+    """What validation needs to know about a stored town or village."""
+
+    level: str
+    town_code: str
+    district_code: str
+    station_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Everything stored that a case file is checked against, as plain data."""
+
+    regions: Mapping[str, KnownRegion]
+    #: station code → the towns of its jurisdiction
+    stations: Mapping[str, frozenset[str]]
+    fraud_types: Mapping[str, str]
+    occupations: Mapping[str, str]
+    tracked_since: dt.date | None
+    today: dt.date
+
+    @property
+    def town_stations(self) -> dict[str, list[str]]:
+        by_town: dict[str, list[str]] = {}
+        for station, towns in self.stations.items():
+            for town in towns:
+                by_town.setdefault(town, []).append(station)
+        return by_town
+
+
+def region_of(code: str, regions: Mapping[str, KnownRegion]) -> tuple[str, KnownRegion] | None:
+    """The stored village or town a region code names: a 12-digit village code, a 9-digit town
+    code, or a town written with 12 digits (330282005000)."""
+    code = code.strip()
+    known = regions.get(code)
+    if known and known.level in ("village", "town"):
+        return code, known
+    if len(code) == 12 and code.endswith("000"):
+        known = regions.get(code[:9])
+        if known and known.level == "town":
+            return code[:9], known
+    return None
+
+
+def station_of(
+    region: KnownRegion, code: str, town_stations: Mapping[str, Sequence[str]]
+) -> str | None:
+    """The station a case at this place belongs to when the file names none: the village's own
+    station, else the one station over its town (None when several or none cover it) — the pure
+    twin of regions.queries.derive_station."""
+    if region.level == "village" and region.station_code:
+        return region.station_code
+    covering = town_stations.get(region.town_code if region.level == "village" else code, ())
+    return covering[0] if len(covering) == 1 else None
+
+
+def station_covers(
+    station: str, region: KnownRegion, code: str, stations: Mapping[str, frozenset[str]]
+) -> bool:
+    """Is the place in the station's jurisdiction? A village assigned to a station belongs to that
+    station only; otherwise its town must be one of the station's towns."""
+    if region.level == "village" and region.station_code:
+        return region.station_code == station
+    town = region.town_code if region.level == "village" else code
+    return town in stations.get(station, frozenset())
+
+
+# -- A case file (DESIGN §4) ---------------------------------------------------------------------
+
+CASE_COLUMNS = (
+    Column("case_no", ("案件编号", "case_no")),
+    Column("occurred_at", ("发案时间", "occurred_at")),
+    Column("region_code", ("区划代码", "region_code")),
+    Column("station_code", ("派出所编码", "station_code"), required=False),
+    Column("fraud_type", ("诈骗类型", "fraud_type")),
+    Column("loss_yuan", ("损失金额", "loss_yuan")),
+    Column("victim_occupation", ("受害人职业", "victim_occupation"), required=False),
+    Column("victim_age", ("受害人年龄", "victim_age"), required=False),
+)
+MAX_CASE_NO = 64
+MAX_OCCUPATION = 50
+MAX_AGE = 120
+#: The stored fields a file row sets, in the order of CaseRecord.values().
+CASE_FIELDS = (
+    "case_no",
+    "occurred_on",
+    "occurred_at",
+    "village_code",
+    "town_code",
+    "district_code",
+    "station_code",
+    "fraud_type",
+    "loss_fen",
+    "victim_occupation",
+    "occupation_group",
+    "victim_age",
+)
+
+
+@dataclass(slots=True)
+class CaseRecord:
+    row: int
+    case_no: str
+    occurred_on: dt.date
+    occurred_at: dt.datetime | None
+    village_code: str | None
+    town_code: str
+    district_code: str
+    station_code: str | None
+    fraud_type: str
+    loss_fen: int
+    victim_occupation: str | None
+    occupation_group: str
+    victim_age: int | None
+
+    def values(self) -> tuple:
+        return (
+            self.case_no,
+            self.occurred_on,
+            self.occurred_at,
+            self.village_code,
+            self.town_code,
+            self.district_code,
+            self.station_code,
+            self.fraud_type,
+            self.loss_fen,
+            self.victim_occupation,
+            self.occupation_group,
+            self.victim_age,
+        )
+
+
+def _cell(cells: Mapping[str, object], key: str) -> str:
+    value = cells.get(key)
+    return value.strip() if type(value) is str else text(value)
+
+
+def _fen_fast(raw: object) -> int:
+    """loss_to_fen with a fast path for plain '1234' and '1234.5' text (most rows of a file)."""
+    if type(raw) is str:
+        whole, dot, cents = raw.strip().partition(".")
+        if (
+            whole.isdigit()
+            and len(whole) <= 11
+            and (not dot or (cents.isdigit() and len(cents) <= 2))
+        ):
+            return int(whole) * 100 + (int(cents.ljust(2, "0")) if dot else 0)
+    return loss_to_fen(raw)
+
+
+def validate_cases(rows: Sequence[Row], ref: Reference) -> tuple[list[CaseRecord], list[RowError]]:
+    """Every row checked against the stored regions, stations and fraud types: every problem is
+    reported with its row and column, so a file is taken whole or not at all.
+
+    Lookups that repeat across rows (regions, types, occupations, date text) are memoised: a
+    platform export of 10^6 rows has a few thousand distinct values in those columns."""
+    col = {c.key: c.label for c in CASE_COLUMNS}
+    town_stations = ref.town_stations
+    first_row: dict[str, int] = {}
+    places: dict[tuple[str, str], tuple | list] = {}
+    types: dict[str, str | None] = {}
+    groups: dict[str | None, str] = {}
+    days: dict[str, tuple[dt.date, dt.datetime | None] | None] = {}
+    records: list[CaseRecord] = []
+    errors: list[RowError] = []
+    for number, cells in rows:
+        problems: list[tuple[str, str]] = []
+
+        case_no = _cell(cells, "case_no")
+        if not case_no:
+            problems.append(("case_no", _("案件编号不能为空")))
+        elif len(case_no) > MAX_CASE_NO:
+            problems.append(("case_no", _("案件编号不能超过 %(n)s 个字符", n=MAX_CASE_NO)))
+        elif case_no in first_row:
+            problems.append(
+                (
+                    "case_no",
+                    _(
+                        "案件编号 %(no)s 重复:第 %(a)s 行和第 %(b)s 行",
+                        no=case_no,
+                        a=first_row[case_no],
+                        b=number,
+                    ),
+                )
+            )
+        else:
+            first_row[case_no] = number
+
+        when = _occurred(cells.get("occurred_at"), days)
+        if when is None:
+            problems.append(
+                (
+                    "occurred_at",
+                    _(
+                        "发案时间「%(v)s」无法识别,应为日期(2026-07-09)、日期时间(2026-07-09 14:30)或 Excel 日期",
+                        v=_cell(cells, "occurred_at"),
+                    ),
+                )
+            )
+        elif when[0] > ref.today:
+            problems.append(("occurred_at", _("发案日期 %(d)s 晚于今天", d=when[0].isoformat())))
+        elif ref.tracked_since and when[0] < ref.tracked_since:
+            problems.append(
+                (
+                    "occurred_at",
+                    _(
+                        "发案日期 %(d)s 早于数据起始日 %(s)s",
+                        d=when[0].isoformat(),
+                        s=ref.tracked_since.isoformat(),
+                    ),
+                )
+            )
+
+        region_code = _cell(cells, "region_code")
+        station = _cell(cells, "station_code") or ""
+        place = places.get((region_code, station))
+        if place is None:
+            place = places[(region_code, station)] = _place(
+                region_code, station, ref, town_stations
+            )
+        if isinstance(place, list):
+            problems.extend(place)
+
+        raw_type = _cell(cells, "fraud_type")
+        if raw_type not in types:
+            types[raw_type] = canonical(raw_type, ref.fraud_types)
+        fraud_type = types[raw_type]
+        if fraud_type is None:
+            problems.append(
+                (
+                    "fraud_type",
+                    _(
+                        "诈骗类型「%(v)s」不在类型表中;可用:%(names)s",
+                        v=raw_type,
+                        names="、".join(dict.fromkeys(ref.fraud_types.values())),
+                    ),
+                )
+            )
+
+        loss_fen = 0
+        try:
+            loss_fen = _fen_fast(cells.get("loss_yuan"))
+        except ValueError:
+            problems.append(
+                (
+                    "loss_yuan",
+                    _(
+                        "损失金额「%(v)s」应为不小于 0 的数字(元,最多两位小数)",
+                        v=_cell(cells, "loss_yuan"),
+                    ),
+                )
+            )
+
+        occupation = _cell(cells, "victim_occupation") or None
+        if occupation and len(occupation) > MAX_OCCUPATION:
+            problems.append(
+                ("victim_occupation", _("受害人职业不能超过 %(n)s 个字", n=MAX_OCCUPATION))
+            )
+        if occupation not in groups:
+            groups[occupation] = occupation_group(occupation, ref.occupations)
+
+        age_raw = _cell(cells, "victim_age")
+        age = None
+        if age_raw.isdigit() and int(age_raw) <= MAX_AGE:
+            age = int(age_raw)
+        elif age_raw:
+            try:
+                age = optional_int(age_raw)
+            except ValueError:
+                age = -1
+            if age is None or not 0 <= age <= MAX_AGE:
+                problems.append(("victim_age", _("受害人年龄应为 0–%(n)s 的整数", n=MAX_AGE)))
+
+        if problems:
+            errors.extend(RowError(number, col[key], reason) for key, reason in problems)
+            continue
+        village, town, district, station_code = place  # type: ignore[misc]
+        records.append(
+            CaseRecord(
+                number,
+                case_no,
+                when[0],  # type: ignore[index]
+                when[1],  # type: ignore[index]
+                village,
+                town,
+                district,
+                station_code,
+                fraud_type,  # type: ignore[arg-type]
+                loss_fen,
+                occupation,
+                groups[occupation],
+                age,
+            )
+        )
+    return records, errors
+
+
+def _occurred(value: object, memo: dict) -> tuple[dt.date, dt.datetime | None] | None:
+    key = value if type(value) is str else None
+    if key is not None and key in memo:
+        return memo[key]
+    try:
+        result = parse_occurred(value)
+    except ValueError:
+        result = None
+    if key is not None:
+        memo[key] = result
+    return result
+
+
+def _place(
+    region_code: str,
+    station: str,
+    ref: Reference,
+    town_stations: Mapping[str, Sequence[str]],
+) -> tuple[str | None, str, str, str | None] | list[tuple[str, str]]:
+    """(village, town, district, station) for a region code and optional station, or the
+    (column key, reason) problems that make them unusable."""
+    problems: list[tuple[str, str]] = []
+    found = region_of(region_code, ref.regions) if region_code else None
+    if not region_code:
+        problems.append(("region_code", _("区划代码不能为空")))
+    elif found is None:
+        problems.append(
+            (
+                "region_code",
+                _("区划代码 %(c)s 不存在(应为已导入的村社 12 位或镇街 9 位代码)", c=region_code),
+            )
+        )
+    if station and station not in ref.stations:
+        problems.append(("station_code", _("派出所编码 %(c)s 不存在", c=station)))
+    elif station and found and not station_covers(station, found[1], found[0], ref.stations):
+        problems.append(
+            ("station_code", _("区划 %(r)s 不在派出所 %(s)s 的辖区内", r=found[0], s=station))
+        )
+    if problems or found is None:
+        return problems
+    code, region = found
+    village = code if region.level == "village" else None
+    return (
+        village,
+        region.town_code if village else code,
+        region.district_code,
+        station or station_of(region, code, town_stations),
+    )
+
+
+# -- Who sees which case -------------------------------------------------------------------------
+
+
+def case_in_scope(scope: Scope, case: Mapping) -> bool:
+    """A case belongs to the city, its district, its town, and its station — or, when it names no
+    station, to every station over its town (the same rule as queries.case_scope_where)."""
+    if scope.is_city:
+        return True
+    if scope.kind == "district":
+        return case["district_code"] == scope.code
+    if scope.kind == "town":
+        return case["town_code"] == scope.code
+    if scope.kind == "station":
+        if case.get("station_code"):
+            return case["station_code"] == scope.code
+        return case["town_code"] in scope.towns
+    return False

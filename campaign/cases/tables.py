@@ -1,4 +1,4 @@
-from piccolo.columns import BigInt, Boolean, Date, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, BigInt, Boolean, Date, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -34,7 +34,29 @@ class Case(Table):
     fraud_type = Varchar(length=30, index=True)
     loss_fen = BigInt(default=0)
     victim_occupation = Varchar(length=50, null=True, default=None)
+    #: The reporting group of victim_occupation (OccupationGroup.name), refreshed when the
+    #: groups' aliases change, so reports and filters group by an indexed column.
+    occupation_group = Varchar(length=30, default="其他", index=True)
     victim_age = Integer(null=True, default=None)
     is_demo = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ImportJob(Table):
+    """A large case file checked or imported in the background; the upload page polls it."""
+
+    kind = Varchar(length=20)
+    filename = Varchar(length=200)
+    dry_run = Boolean(default=True)
+    #: queued → running → done | rejected | failed
+    status = Varchar(length=12, default="queued")
+    stage = Varchar(length=20, default="")
+    total = Integer(default=0)
+    done = Integer(default=0)
+    summary = JSONB(default={})
+    errors = JSONB(default=[])
+    upload_token = Varchar(length=32, null=True, default=None)
+    created_by = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from piccolo.query.functions.aggregate import Count
 
 from campaign.accounts.rules import Place, Scope, covers
@@ -257,15 +259,20 @@ async def with_paths(rows: list[dict]) -> list[dict]:
 
 
 async def with_stations(rows: list[dict]) -> list[dict]:
-    """Adds to villages `stations` ([{code, name}]) and `station_inherited`: the station set on
-    the village, else the stations whose towns include its town."""
-    villages = [row for row in rows if row["level"] == "village"]
-    towns = list({row["town_code"] for row in villages if not row["station_code"]})
+    """Adds to towns and villages `stations` ([{code, name}]) and `station_inherited`: a town's
+    stations are those covering it; a village's is its own, else its town's (inherited)."""
+
+    def town_of(row: dict) -> str | None:
+        if row["level"] == "town":
+            return row["code"]
+        return row["town_code"] if row["level"] == "village" and not row["station_code"] else None
+
+    towns = list({town for row in rows if (town := town_of(row))})
     by_town: dict[str, list[str]] = {}
     if towns:
         for link in await StationTown.select().where(StationTown.town_code.is_in(towns)):
             by_town.setdefault(link["town_code"], []).append(link["station_code"])
-    codes = {row["station_code"] for row in villages if row["station_code"]}
+    codes = {row["station_code"] for row in rows if row["station_code"]}
     codes |= {code for linked in by_town.values() for code in linked}
     names = {}
     if codes:
@@ -275,12 +282,14 @@ async def with_stations(rows: list[dict]) -> list[dict]:
                 Station.code.is_in(list(codes))
             )
         }
-    for row in villages:
-        own = row["station_code"]
-        row["station_inherited"] = not own
+    for row in rows:
+        if row["level"] == "district":
+            continue
+        town = town_of(row)
+        row["station_inherited"] = row["level"] == "village" and town is not None
         row["stations"] = [
             {"code": code, "name": names.get(code, code)}
-            for code in ([own] if own else sorted(by_town.get(row["town_code"], [])))
+            for code in (sorted(by_town.get(town, [])) if town else [row["station_code"]])
         ]
     return rows
 
@@ -445,6 +454,46 @@ async def set_last_case(level: str, code: str, day) -> None:
         await Station.update({Station.last_case_on: day}).where(Station.code == code)
     else:
         await Region.update({Region.last_case_on: day}).where(Region.code == code)
+
+
+#: Past this many units a refresh recomputes the whole level: one statement beats long IN lists.
+REFRESH_ALL_ABOVE = 5_000
+
+
+async def refresh_last_cases(level: str, codes: Collection[str] | None = None) -> None:
+    """Recompute last_case_on from the stored cases, set-based: one correlated UPDATE per level
+    (per chunk of codes), so a unit whose cases all moved away or were deleted goes back to NULL.
+    `codes` None, or more than REFRESH_ALL_ABOVE of them, refreshes every unit of the level."""
+    from campaign.cases.tables import Case  # tables only: the cases domain owns the case rows
+
+    column = {"village": "village_code", "town": "town_code", "station": "station_code"}[level]
+    table = Station if level == "station" else Region
+    name = table._meta.tablename
+    update = (
+        f'UPDATE "{name}" SET last_case_on = (SELECT MAX(c.occurred_on) FROM '
+        f'"{Case._meta.tablename}" c WHERE c.{column} = "{name}".code)'
+    )
+    if level != "station":
+        update += f" WHERE \"{name}\".level = '{level}'"
+    if codes is None or len(codes) > REFRESH_ALL_ABOVE:
+        await table.raw(update)
+        return
+    joiner = " AND " if level != "station" else " WHERE "
+    ordered = sorted(codes)
+    for start in range(0, len(ordered), 1_000):
+        chunk = ordered[start : start + 1_000]
+        marks = ", ".join("{}" for _ in chunk)
+        await table.raw(f'{update}{joiner}"{name}".code IN ({marks})', *chunk)
+
+
+async def names_of(codes: Collection[str]) -> dict[str, str]:
+    """{code: name} for any mix of region and station codes (unknown codes are left out)."""
+    wanted = sorted({c for c in codes if c})
+    if not wanted:
+        return {}
+    regions = await Region.select(Region.code, Region.name).where(Region.code.is_in(wanted))
+    stations = await Station.select(Station.code, Station.name).where(Station.code.is_in(wanted))
+    return {row["code"]: row["name"] for row in [*regions, *stations]}
 
 
 async def derive_station(village_code: str | None, town_code: str) -> str | None:

@@ -10,10 +10,12 @@ from redis.asyncio import Redis
 from campaign.accounts import queries as accounts
 from campaign.accounts.rules import CurrentUser
 from campaign.db import engine, write_transaction
+from campaign.materials import queries as materials
 from campaign.regions import queries as regions
 from campaign.settings import get_settings
 from campaign.system.rules import validate_setting
 from campaign.system.tables import Setting
+from campaign.timeutil import today
 
 
 async def readiness() -> dict[str, str]:
@@ -60,6 +62,12 @@ async def all_settings() -> dict[str, str]:
 async def dashboard_for(user: CurrentUser) -> dict:
     """What this person should look at today; each module adds its cards as it lands."""
     cards: list[dict] = []  # each module appends {"template": "<domain>/_home_card.html", ...}
+    if user.role in ("admin", "team"):
+        cards.append(await materials.home_card(user, today()))
+    from campaign.events.queries import home_card as events_card
+
+    if card := await events_card(user):
+        cards.append(card)
     return {
         "cards": cards,
         "regions": await regions.counts_in(user.scope),

@@ -1,0 +1,562 @@
+"""Contests: storing them, computing their standings from the cases, and their snapshots.
+
+Standings are computed from a handful of grouped queries over the cases of the period (and of
+the previous and year-earlier periods when 环比/同比 are scored); the nightly job stores them as
+snapshots, which the rank arrows and trend charts read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from piccolo.query.functions.aggregate import Min
+
+from campaign.accounts import queries as accounts
+from campaign.accounts.rules import CurrentUser, Scope
+from campaign.cases.tables import Case
+from campaign.contests import rules
+from campaign.contests.tables import Contest, ContestSnapshot, StreakEvent
+from campaign.db import contains, write_transaction
+from campaign.i18n import _
+from campaign.regions import queries as regions
+from campaign.regions.tables import Region, Station, StationTown
+from campaign.system.tables import Setting
+from campaign.timeutil import today
+
+LEVELS = ("town", "station", "village")
+CASE_COLUMN = {"town": "town_code", "village": "village_code", "station": "station_code"}
+
+#: Metrics other modules provide: metric → (module, function(level, start, end, codes) →
+#: {code: value}). A metric whose module is not installed yet is simply not offered.
+PROVIDED_METRICS = {
+    "outreach": ("campaign.events.queries", "outreach_points"),
+    "dissuasion": ("campaign.warnings.queries", "dissuasion_results"),
+}
+
+
+def _provider(metric: str) -> Callable[..., Awaitable[dict]] | None:
+    module_name, function = PROVIDED_METRICS[metric]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    return getattr(module, function, None)
+
+
+def available_metrics() -> list[str]:
+    """The metrics a contest can use now: the case metrics, plus those whose module exists."""
+    return [m for m in rules.CONTEST_METRICS if m not in PROVIDED_METRICS or _provider(m)]
+
+
+# -- Units ---------------------------------------------------------------------------------------
+
+
+async def units_of(level: str, district_code: str | None) -> list[dict]:
+    """The units competing at a level in a district (or the city): code, name, population. A
+    station's population is the sum of its towns' residents (None when none is known)."""
+    if level == "station":
+        where = [Station.district_code == district_code] if district_code else []
+        stations = await Station.select(Station.code, Station.name).where(*where)
+        links = await StationTown.select(StationTown.station_code, StationTown.town_code)
+        towns = {
+            row["code"]: row["population"]
+            for row in await Region.select(Region.code, Region.population).where(
+                Region.level == "town"
+            )
+        }
+        population: dict[str, int] = {}
+        for link in links:
+            if towns.get(link["town_code"]):
+                population[link["station_code"]] = (
+                    population.get(link["station_code"], 0) + towns[link["town_code"]]
+                )
+        return [{**s, "population": population.get(s["code"])} for s in stations]
+    where = [Region.level == level]
+    if district_code:
+        where.append(Region.district_code == district_code)
+    return await Region.select(Region.code, Region.name, Region.population).where(*where)
+
+
+async def visible_codes(scope: Scope, level: str, codes: list[str]) -> set[str]:
+    """Which of these units a person's jurisdiction covers (the same rule as everywhere else)."""
+    if scope.is_city:
+        return set(codes)
+    if level == "station":
+        rows = await Station.select(Station.code).where(*regions.station_scope_where(scope))
+    else:
+        rows = await Region.select(Region.code).where(
+            Region.level == level, *regions.scope_where(scope)
+        )
+    return {row["code"] for row in rows} & set(codes)
+
+
+# -- Case figures --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Totals:
+    cases: int = 0
+    loss_fen: int = 0
+    case_days: int = 0
+
+
+async def case_totals(
+    level: str, start: dt.date, end: dt.date, district_code: str | None = None
+) -> dict[str, Totals]:
+    """Cases, losses and distinct case days per unit of a level in [start, end]."""
+    column = CASE_COLUMN[level]
+    sql = (
+        f"SELECT {column} AS code, COUNT(*) AS cases, SUM(loss_fen) AS loss, "
+        f'COUNT(DISTINCT occurred_on) AS days FROM "case" '
+        f"WHERE occurred_on >= {{}} AND occurred_on <= {{}} AND {column} IS NOT NULL"
+    )
+    args: list = [start, end]
+    if district_code and level != "station":
+        sql += " AND district_code = {}"
+        args.append(district_code)
+    rows = await Case.raw(sql + f" GROUP BY {column}", *args)
+    return {r["code"]: Totals(int(r["cases"]), int(r["loss"] or 0), int(r["days"])) for r in rows}
+
+
+# -- Standings -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One unit in a contest's standings, with what its score was made of."""
+
+    rank: int
+    code: str
+    name: str
+    score: float
+    parts: tuple[rules.Part, ...]
+    facts: dict
+    move: int | None = None
+
+
+@dataclass
+class Standings:
+    contest: dict
+    as_of: dt.date | None
+    rows: list[Row] = field(default_factory=list)
+
+    def limited_to(self, codes: set[str]) -> Standings:
+        """The rows of units a person may see; ranks stay those of the whole contest."""
+        return Standings(self.contest, self.as_of, [r for r in self.rows if r.code in codes])
+
+
+def weights_of(contest: dict) -> dict[str, float]:
+    return {m["metric"]: float(m["weight"]) for m in contest["metrics"]}
+
+
+async def standings_for(contest: dict, as_of: dt.date | None = None) -> Standings:
+    """The contest's standings over its period up to `as_of` (default today): empty before it
+    starts, the whole period once it is over."""
+    until = rules.scored_until(contest["start_on"], contest["end_on"], as_of or today())
+    if until is None:
+        return Standings(contest, None)
+    level, district, start = contest["level"], contest["district_code"], contest["start_on"]
+    weights = weights_of(contest)
+    units = await units_of(level, district)
+    codes = [u["code"] for u in units]
+    now = await case_totals(level, start, until, district)
+    facts = {
+        u["code"]: {
+            "cases": now.get(u["code"], Totals()).cases,
+            "loss_fen": now.get(u["code"], Totals()).loss_fen,
+            "population": u["population"],
+            "days": (until - start).days + 1,
+            "zero_days": rules.zero_case_days(start, until, now.get(u["code"], Totals()).case_days),
+        }
+        for u in units
+    }
+    comparisons = {
+        "change_mom": rules.previous_period(start, until),
+        "change_yoy": (rules.year_earlier(start), rules.year_earlier(until)),
+    }
+    for metric, (first, last) in comparisons.items():
+        if metric in weights:
+            before = await case_totals(level, first, last, district)
+            for code, f in facts.items():
+                f[metric] = rules.change(f["cases"], before.get(code, Totals()).cases)
+    for metric in PROVIDED_METRICS:
+        provider = _provider(metric) if metric in weights else None
+        if provider:
+            provided = await provider(level, start, until, codes)
+            for code, f in facts.items():
+                f[metric] = float(provided.get(code, 0))
+    values = {metric: {c: _value(metric, f) for c, f in facts.items()} for metric in weights}
+    names = {u["code"]: u["name"] for u in units}
+    rows = [
+        Row(s.rank, s.code, names[s.code], s.score, s.parts, facts[s.code])
+        for s in rules.score_units(values, weights, contest["normalisation"])
+    ]
+    return Standings(contest, until, rows)
+
+
+def _value(metric: str, facts: dict) -> float | None:
+    """The raw value a metric is scored on, from the unit's facts."""
+    if metric == "cases":
+        return float(facts["cases"])
+    if metric == "cases_per_10k":
+        return rules.per_10k(facts["cases"], facts["population"])
+    if metric in ("change_mom", "change_yoy"):
+        c = facts[metric]
+        return rules.change_signal(c.this, c.previous)
+    if metric == "loss":
+        return facts["loss_fen"] / 100
+    if metric == "zero_days":
+        return float(facts["zero_days"])
+    return facts.get(metric)
+
+
+async def standings_with_moves(contest: dict, as_of: dt.date | None = None) -> Standings:
+    """Standings with each unit's places gained since the last weekly snapshot before them."""
+    standings = await standings_for(contest, as_of)
+    if standings.as_of is not None:
+        before = await weekly_ranks_before(contest["id"], standings.as_of)
+        moves = rules.rank_moves({r.code: r.rank for r in standings.rows}, before)
+        for row in standings.rows:
+            row.move = moves[row.code]
+    return standings
+
+
+# -- Contests ----------------------------------------------------------------------------------
+
+
+async def contest(contest_id: int) -> dict | None:
+    return await Contest.select().where(Contest.id == contest_id).output(load_json=True).first()
+
+
+async def districts() -> dict[str, str]:
+    rows = await Region.select(Region.code, Region.name).where(Region.level == "district")
+    return {row["code"]: row["name"] for row in sorted(rows, key=lambda r: r["code"])}
+
+
+async def contest_visible(contest: dict, scope: Scope) -> bool:
+    """City-wide contests concern everybody; a district's contest those inside that district."""
+    if scope.is_city or contest["district_code"] is None:
+        return True
+    return contest["district_code"] in {d["code"] for d in await regions.districts_in(scope)}
+
+
+async def _contest_where(scope: Scope, filters: dict[str, str]) -> list:
+    where = []
+    if not scope.is_city:
+        mine = [d["code"] for d in await regions.districts_in(scope)]
+        where.append(Contest.district_code.is_null() | Contest.district_code.is_in(mine or [""]))
+    if filters.get("q"):
+        where.append(contains(Contest.name, filters["q"]))
+    if filters.get("level") in LEVELS:
+        where.append(Contest.level == filters["level"])
+    if filters.get("district") == "city":
+        where.append(Contest.district_code.is_null())
+    elif filters.get("district"):
+        where.append(Contest.district_code == filters["district"])
+    day = today()
+    status = filters.get("status")
+    if status == "running":
+        where += [Contest.start_on <= day, Contest.end_on >= day]
+    elif status == "upcoming":
+        where.append(Contest.start_on > day)
+    elif status == "finished":
+        where.append(Contest.end_on < day)
+    return where
+
+
+async def contest_count(scope: Scope, filters: dict[str, str]) -> int:
+    return await Contest.count().where(*await _contest_where(scope, filters))
+
+
+async def contests(
+    scope: Scope, filters: dict[str, str], offset: int = 0, limit: int | None = 50
+) -> list[dict]:
+    query = (
+        Contest.select()
+        .where(*await _contest_where(scope, filters))
+        .order_by(Contest.end_on, ascending=False)
+        .order_by(Contest.id, ascending=False)
+        .output(load_json=True)
+    )
+    rows = await (query.offset(offset).limit(limit) if limit else query)
+    names = await districts()
+    day = today()
+    for row in rows:
+        row["status"] = rules.contest_status(row["start_on"], row["end_on"], day)
+        row["district_name"] = names.get(row["district_code"] or "")
+    return rows
+
+
+async def running_contests(scope: Scope) -> list[dict]:
+    return await contests(scope, {"status": "running"}, limit=None)
+
+
+AUDITED = (
+    "name",
+    "level",
+    "district_code",
+    "start_on",
+    "end_on",
+    "metrics",
+    "normalisation",
+    "top_n",
+)
+
+
+def _audit_view(values: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
+
+
+async def create_contest(values: dict, actor: CurrentUser | None, ip: str | None = None) -> int:
+    """Store a new contest and its audit entry in one transaction."""
+    async with write_transaction():
+        inserted = await Contest.insert(
+            Contest(**values, created_by=actor.username if actor else "system")
+        )
+        contest_id = inserted[0]["id"]
+        await accounts.record_audit(
+            actor,
+            "contest.create",
+            f"contest:{contest_id}",
+            _("创建竞赛 %(name)s", name=values["name"]),
+            _audit_view(values),
+            ip,
+        )
+    return contest_id
+
+
+async def update_contest(
+    contest_id: int, values: dict, actor: CurrentUser, ip: str | None = None
+) -> None:
+    """Change a contest; the audit entry records what it was and what it became. Snapshots of
+    the old rule no longer describe it, so they are dropped."""
+    async with write_transaction():
+        old = await contest(contest_id)
+        before = {k: old[k] for k in AUDITED}
+        after = {k: values[k] for k in AUDITED}
+        await Contest.update(
+            {
+                **{getattr(Contest, k): v for k, v in values.items()},
+                Contest.updated_at: accounts.now(),
+            }
+        ).where(Contest.id == contest_id)
+        if _rule_changed(before, after):
+            await ContestSnapshot.delete().where(ContestSnapshot.contest_id == contest_id)
+        await accounts.record_audit(
+            actor,
+            "contest.update",
+            f"contest:{contest_id}",
+            _("修改竞赛 %(name)s", name=values["name"]),
+            {"before": _audit_view(before), "after": _audit_view(after)},
+            ip,
+        )
+
+
+def _rule_changed(before: dict, after: dict) -> bool:
+    return any(before[k] != after[k] for k in AUDITED if k not in ("name", "top_n"))
+
+
+async def delete_contest(contest_id: int, actor: CurrentUser, ip: str | None = None) -> None:
+    async with write_transaction():
+        old = await contest(contest_id)
+        await ContestSnapshot.delete().where(ContestSnapshot.contest_id == contest_id)
+        await Contest.delete().where(Contest.id == contest_id)
+        await accounts.record_audit(
+            actor,
+            "contest.delete",
+            f"contest:{contest_id}",
+            _("删除竞赛 %(name)s", name=old["name"]),
+            _audit_view({k: old[k] for k in AUDITED}),
+            ip,
+        )
+
+
+# -- Snapshots -----------------------------------------------------------------------------------
+
+
+def is_weekly(contest: dict, as_of: dt.date) -> bool:
+    """Weekly snapshots close each week (Sunday) and the contest's last day."""
+    return as_of.weekday() == 6 or as_of == contest["end_on"]
+
+
+async def take_snapshot(contest: dict, as_of: dt.date) -> int:
+    """Store the standings as of a day (replacing any earlier snapshot of that day)."""
+    standings = await standings_for(contest, as_of)
+    if standings.as_of is None:
+        return 0
+    weekly = is_weekly(contest, standings.as_of)
+    async with write_transaction():
+        await ContestSnapshot.delete().where(
+            (ContestSnapshot.contest_id == contest["id"])
+            & (ContestSnapshot.as_of == standings.as_of)
+        )
+        rows = [
+            ContestSnapshot(
+                contest_id=contest["id"],
+                as_of=standings.as_of,
+                weekly=weekly,
+                code=r.code,
+                rank=r.rank,
+                score=r.score,
+                cases=r.facts["cases"],
+            )
+            for r in standings.rows
+        ]
+        for begin in range(0, len(rows), 1000):
+            await ContestSnapshot.insert(*rows[begin : begin + 1000])
+    return len(rows)
+
+
+async def weekly_ranks_before(contest_id: int, day: dt.date) -> dict[str, int]:
+    """Ranks in the latest weekly snapshot taken as of a day before `day`."""
+    latest = (
+        await ContestSnapshot.select(ContestSnapshot.as_of)
+        .where(
+            (ContestSnapshot.contest_id == contest_id)
+            & (ContestSnapshot.weekly == True)  # noqa: E712
+            & (ContestSnapshot.as_of < day)
+        )
+        .order_by(ContestSnapshot.as_of, ascending=False)
+        .first()
+    )
+    if latest is None:
+        return {}
+    rows = await ContestSnapshot.select(ContestSnapshot.code, ContestSnapshot.rank).where(
+        (ContestSnapshot.contest_id == contest_id) & (ContestSnapshot.as_of == latest["as_of"])
+    )
+    return {row["code"]: row["rank"] for row in rows}
+
+
+async def trend(contest_id: int, code: str) -> list[dict]:
+    """A unit's rank, score and cases in every snapshot of the contest, oldest first."""
+    return (
+        await ContestSnapshot.select(
+            ContestSnapshot.as_of,
+            ContestSnapshot.rank,
+            ContestSnapshot.score,
+            ContestSnapshot.cases,
+        )
+        .where((ContestSnapshot.contest_id == contest_id) & (ContestSnapshot.code == code))
+        .order_by(ContestSnapshot.as_of)
+    )
+
+
+async def contests_to_snapshot(day: dt.date) -> list[dict]:
+    """Contests whose period covers `day` (the day being closed by the nightly job)."""
+    return (
+        await Contest.select()
+        .where((Contest.start_on <= day) & (Contest.end_on >= day))
+        .output(load_json=True)
+    )
+
+
+# -- Leadership view ---------------------------------------------------------------------------
+
+STREAK_LEVELS = ("station", "village", "town")
+
+
+async def contest_boards(user: CurrentUser, n: int = 5) -> list[dict]:
+    """Each running contest the person may see with its best and worst n units (in their
+    jurisdiction; ranks are those of the whole contest)."""
+    boards = []
+    for row in await running_contests(user.scope):
+        standings = await standings_with_moves(row)
+        if not user.scope.is_city:
+            codes = [r.code for r in standings.rows]
+            standings = standings.limited_to(await visible_codes(user.scope, row["level"], codes))
+        red, black = rules.red_black(standings.rows, min(n, row["top_n"]))
+        boards.append({"contest": row, "as_of": standings.as_of, "red": red, "black": black})
+    return boards
+
+
+async def _tracked_since() -> dt.date | None:
+    setting = await Setting.select(Setting.value).where(Setting.key == "tracked_since").first()
+    if setting:
+        return dt.date.fromisoformat(setting["value"])
+    first = await Case.select(Min(Case.occurred_on).as_alias("day")).first()
+    return first["day"] if first else None
+
+
+async def _milestones(level: str) -> tuple[int, ...]:
+    row = await Setting.select(Setting.value).where(Setting.key == f"milestones.{level}").first()
+    return rules.parse_milestones(row["value"] if row else None, level)
+
+
+async def streak_boards(scope: Scope, limit: int = 10) -> list[dict]:
+    """The top of the three zero-case streak boards within a jurisdiction.
+
+    MINIMAL STAND-IN until the streak board query of campaign.contests.queries lands: reads each
+    unit's maintained last case day and applies rules.current_streak, as DESIGN §5 intends."""
+    tracked, as_of = await _tracked_since(), today()
+    boards = []
+    for level in STREAK_LEVELS:
+        if level == "station":
+            table, where = Station, regions.station_scope_where(scope)
+        else:
+            table, where = Region, [Region.level == level, *regions.scope_where(scope)]
+        units = await table.select(table.code, table.name, table.last_case_on).where(*where)
+        days = {
+            u["code"]: rules.current_streak(as_of, tracked, u["last_case_on"]) if tracked else 0
+            for u in units
+        }
+        names = {u["code"]: u["name"] for u in units}
+        marks = await _milestones(level)
+        ranked = rules.competition_ranks(list(days.items()))[:limit]
+        rows = [
+            {
+                "rank": rank,
+                "code": code,
+                "name": names[code],
+                "current_days": int(value),
+                "milestone": rules.milestone(int(value), marks),
+            }
+            for rank, code, value in ranked
+        ]
+        boards.append({"level": level, "rows": rows})
+    return boards
+
+
+async def milestone_feed(scope: Scope, limit: int = 10) -> list[dict]:
+    """The latest milestones reached and streaks broken within a jurisdiction."""
+    query = StreakEvent.select().order_by(StreakEvent.day, ascending=False)
+    query = query.order_by(StreakEvent.id, ascending=False)
+    if not scope.is_city:
+        district = await regions.districts_in(scope)
+        query = query.where(StreakEvent.district_code.is_in([d["code"] for d in district] or [""]))
+    events = await query.limit(limit * 5)
+    shown: list[dict] = []
+    for level in STREAK_LEVELS:
+        mine = [e for e in events if e["level"] == level]
+        visible = await visible_codes(scope, level, [e["code"] for e in mine])
+        shown += [e for e in mine if e["code"] in visible]
+    shown.sort(key=lambda e: (e["day"], e["id"]), reverse=True)
+    shown = shown[:limit]
+    names = await unit_names(shown)
+    return [{**e, "name": names.get((e["level"], e["code"]), e["code"])} for e in shown]
+
+
+async def unit_names(units: list[dict]) -> dict[tuple[str, str], str]:
+    """Names of (level, code) units given as rows with "level" and "code"."""
+    stations = [u["code"] for u in units if u["level"] == "station"]
+    places = [u["code"] for u in units if u["level"] != "station"]
+    names: dict[tuple[str, str], str] = {}
+    if stations:
+        for row in await Station.select(Station.code, Station.name).where(
+            Station.code.is_in(stations)
+        ):
+            names[("station", row["code"])] = row["name"]
+    if places:
+        for row in await Region.select(Region.code, Region.name, Region.level).where(
+            Region.code.is_in(places)
+        ):
+            names[(row["level"], row["code"])] = row["name"]
+    return names
+
+
+async def home_card(user: CurrentUser) -> dict | None:
+    """The home card for leaders and admins: the running contests' top 3 and bottom 3."""
+    boards = await contest_boards(user, 3)
+    return {"template": "contests/_home_card.html", "contest_boards": boards}

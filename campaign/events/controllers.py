@@ -1,0 +1,842 @@
+"""Outreach events: logging on a phone, verification, lists, calendar, totals, coverage, the
+event types admin page and the JSON API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import FromPath, FromQuery
+from litestar.plugins.flash import flash
+from litestar.response import File, Redirect, Template
+
+from campaign import jobs as job_queue
+from campaign.accounts import queries as accounts
+from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
+from campaign.db import write_transaction
+from campaign.events import jobs, photos, queries, rules
+from campaign.i18n import _
+from campaign.timeutil import LOCAL, local, today
+from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
+
+READERS = (ADMIN, LEADER, COORDINATOR)
+WRITERS = (ADMIN, COORDINATOR)
+API_LIMIT, API_MAX_LIMIT = 100, 1000
+
+
+def _filters(request: Request) -> dict[str, str]:
+    return {key: request.query_params.get(key, "").strip() for key in queries.FILTER_KEYS}
+
+
+async def _readable_event(user: CurrentUser, event_id: int) -> dict:
+    row = await queries.event(event_id)
+    if row is None:
+        raise NotFoundException(_("活动不存在"))
+    if not user.can_read(queries.place_of_event(row)):
+        raise deny()
+    return row
+
+
+def _may_verify(user: CurrentUser, row: dict) -> bool:
+    return rules.may_verify(
+        user.role,
+        user.scope,
+        user.id,
+        queries.place_of_event(row),
+        row["unit_kind"],
+        row["created_by"],
+    )
+
+
+def _figures_text(row: dict, spec: rules.TypeSpec | None) -> str:
+    keys = list(spec.figures) if spec else list(rules.FIGURES)
+    return ";".join(f"{rules.FIGURE_LABELS[k]} {row[k]:,}" for k in keys if k in rules.FIGURES)
+
+
+def _export(rows: list[dict], specs: dict[int, rules.TypeSpec]):
+    return xlsx_response(
+        _("宣传活动"),
+        [
+            _("编号"),
+            _("日期"),
+            _("开始"),
+            _("结束"),
+            _("类型"),
+            _("地点"),
+            _("所属镇街"),
+            _("地点说明"),
+            _("组织单位"),
+            _("团队"),
+            *[str(rules.FIGURE_LABELS[k]) for k in rules.FIGURES],
+            _("受众"),
+            _("状态"),
+            _("登记人"),
+            _("备注"),
+        ],
+        (
+            [
+                r["id"],
+                str(r["day"]),
+                local(r["starts_at"]).strftime("%H:%M"),
+                local(r["ends_at"]).strftime("%H:%M"),
+                r["type_name"],
+                r["place_name"],
+                r["town_name"],
+                r["place_text"] or "",
+                r["unit_name"],
+                r["team"] or "",
+                *[r[k] for k in rules.FIGURES],
+                "、".join(r["audience_list"]),
+                str(rules.STATUS_LABELS[r["status"]]),
+                r["created_by_name"],
+                r["notes"],
+            ]
+            for r in rows
+        ),
+    )
+
+
+EXPORT_LIMIT = 100_000
+
+
+class EventController(Controller):
+    include_in_schema = False
+    opt = {"roles": READERS}
+
+    # -- Lists -----------------------------------------------------------------------------
+
+    @get("/events")
+    async def index(self, request: Request) -> object:
+        user = current_user(request)
+        filters = _filters(request)
+        if request.query_params.get("format") == "xlsx":
+            rows = await queries.events(user.scope, filters, limit=EXPORT_LIMIT)
+            return _export(rows, await queries.type_specs())
+        p = pager(request, await queries.count_events(user.scope, filters), per_page=30)
+        return render(
+            request,
+            "events/list.html",
+            "events/_rows.html",
+            events=await queries.events(user.scope, filters, p.offset, p.per_page),
+            pager=p,
+            capped=p.total > queries.COUNT_CAP,
+            filters=filters,
+            types=await queries.event_types(),
+            audiences=await queries.audience_groups(),
+            units=await _unit_choices(user),
+            statuses=rules.STATUS_LABELS,
+            can_log=user.role in WRITERS,
+            active_nav="events",
+        )
+
+    @get("/events/calendar")
+    async def calendar(self, request: Request) -> Template:
+        user = current_user(request)
+        filters = _filters(request)
+        now = today()
+        try:
+            year, month = (int(x) for x in request.query_params.get("month", "").split("-"))
+            dt.date(year, month, 1)
+        except ValueError:
+            year, month = now.year, now.month
+        first, last = rules.month_bounds(dt.date(year, month, 1))
+        return render(
+            request,
+            "events/calendar.html",
+            None,
+            weeks=rules.month_grid(year, month),
+            by_day=await queries.month_events(user.scope, filters, first, last),
+            month=first,
+            previous=_month_key(*rules.shift_month(year, month, -1)),
+            following=_month_key(*rules.shift_month(year, month, 1)),
+            today=now,
+            filters=filters,
+            types=await queries.event_types(),
+            statuses=rules.STATUS_LABELS,
+            active_nav="events",
+        )
+
+    # -- Logging -----------------------------------------------------------------------------
+
+    @get("/events/new", opt={"roles": WRITERS})
+    async def new(self, request: Request) -> Template:
+        user = current_user(request)
+        now = dt.datetime.now(LOCAL)
+        start = max(now - dt.timedelta(hours=1), now.replace(hour=0, minute=0))
+        values = {
+            "day": now.date().isoformat(),
+            "start": start.strftime("%H:00") if start.hour < now.hour else "00:00",
+            "end": now.strftime("%H:%M"),
+            "team": user.team or "",
+            "token": uuid.uuid4().hex,
+        }
+        if user.scope.kind == "town":
+            place = await queries.resolve_place(user.scope.code or "")
+            if place:
+                values |= {"place_code": place["place_code"], "place_name": place["place_name"]}
+        return await self._form(request, values, {})
+
+    async def _form(
+        self,
+        request: Request,
+        values: dict,
+        errors: dict,
+        status: int = 200,
+        duplicates: list | None = None,
+        event_row: dict | None = None,
+    ) -> Template:
+        user = current_user(request)
+        types = await queries.event_types(active_only=True)
+        if event_row and not any(t["id"] == event_row["type_id"] for t in types):
+            types.append(await queries.event_type(event_row["type_id"]))
+        return Template(
+            template_name="events/form.html",
+            context={
+                "values": values,
+                "errors": errors,
+                "types": types,
+                "figures": rules.FIGURES,
+                "figure_labels": rules.FIGURE_LABELS,
+                "audiences": await queries.audience_groups(active_only=True),
+                "chosen_audiences": values.get("audiences", []),
+                "pending_photos": await queries.pending_photos(values.get("token", "")),
+                "max_photos": rules.MAX_PHOTOS,
+                "max_photo_mb": rules.MAX_PHOTO_BYTES // 1024 // 1024,
+                "unit_name": user.unit_name or _("按地点所在镇街"),
+                "duplicates": duplicates or [],
+                "event": event_row,
+                "fresh": not errors and not duplicates and event_row is None,
+                "active_nav": "events",
+            },
+            status_code=status,
+        )
+
+    @get("/events/places", opt={"roles": WRITERS})
+    async def places(self, request: Request, q: FromQuery[str] = "") -> Template:
+        """Villages and towns in the person's jurisdiction matching what was typed (htmx)."""
+        user = current_user(request)
+        return Template(
+            template_name="events/_places.html",
+            context={"places": await queries.place_choices(user.scope, q), "q": q.strip()},
+        )
+
+    async def _read_form(self, request: Request, user: CurrentUser):
+        """The form's values, its new photos stored as pending uploads, and photo errors."""
+        form = await request.form()
+        values = {
+            key: str(form.get(key, "")).strip()
+            for key in (
+                "type_id",
+                "place_code",
+                "place_name",
+                "place_text",
+                "day",
+                "start",
+                "end",
+                "team",
+                "notes",
+                "token",
+                *rules.FIGURES,
+            )
+        }
+        values["audiences"] = [str(a) for a in form.getall("audiences", [])]
+        values["confirm_duplicate"] = bool(form.get("confirm_duplicate"))
+        if len(values["token"]) != 32 or not values["token"].isalnum():
+            values["token"] = uuid.uuid4().hex
+        errors: dict[str, str] = {}
+        uploads = [f for f in form.getall("photos", []) if isinstance(f, UploadFile) and f.filename]
+        already = len(await queries.pending_photos(values["token"]))
+        problems = []
+        for upload in uploads:
+            data = await upload.read()
+            if not data:
+                continue
+            if already >= rules.MAX_PHOTOS:
+                problems.append(_("每个活动最多 %(n)s 张照片", n=rules.MAX_PHOTOS))
+                break
+            checked, problem = photos.check(data)
+            if problem:
+                problems.append(f"{upload.filename}:{problem}")
+                continue
+            assert checked is not None
+            name = photos.store(data, checked, today())
+            await queries.add_photo(
+                values["token"], name, len(data), checked.width, checked.height, user.id
+            )
+            already += 1
+        if problems:
+            errors["photos"] = ";".join(problems)
+        return values, errors
+
+    async def _check(self, user: CurrentUser, values: dict, errors: dict):
+        """The event and where it is filed, or errors (including the place's jurisdiction)."""
+        specs = await queries.type_specs()
+        kind = specs.get(int(values["type_id"])) if values["type_id"].isdigit() else None
+        known = [a["name"] for a in await queries.audience_groups()]
+        checked, problems = rules.check_event(
+            values, values["audiences"], kind, known, dt.datetime.now(LOCAL)
+        )
+        errors.update(problems)
+        place = None
+        if values["place_code"]:
+            place = await queries.resolve_place(values["place_code"])
+            if place is None:
+                errors["place_code"] = _("请选择村社或镇街作为活动地点")
+            elif not user.can_write(place["place"]):
+                errors["place_code"] = _(
+                    "%(name)s 不在你的辖区内,只能登记本辖区的活动", name=place["place_name"]
+                )
+            else:
+                values["place_name"] = place["place_name"]
+        return (None if errors else checked), place
+
+    @post("/events", opt={"roles": WRITERS}, request_max_body_size=rules.MAX_FORM_BYTES)
+    async def create(self, request: Request) -> Template | Redirect:
+        user = current_user(request)
+        values, errors = await self._read_form(request, user)
+        existing = await queries.event_by_token(values["token"])
+        if existing:
+            flash(request, _("该活动已登记,未重复保存"), "info")
+            return Redirect(path=f"/events/{existing['id']}")
+        checked, place = await self._check(user, values, errors)
+        if checked is None or place is None:
+            return await self._form(request, values, errors, status=400)
+        unit_kind, unit_code = (
+            (user.scope.kind, user.scope.code) if user.scope.kind else ("town", place["town_code"])
+        )
+        duplicates = await queries.likely_duplicates(
+            unit_code, checked.type_id, checked.place_code, checked.day
+        )
+        if duplicates and not values["confirm_duplicate"]:
+            return await self._form(request, values, {}, status=409, duplicates=duplicates)
+        record = {
+            **{k: v for k, v in place.items() if k not in ("place", "place_name")},
+            "type_id": checked.type_id,
+            "unit_kind": unit_kind,
+            "unit_code": unit_code,
+            "team": checked.team or None,
+            "place_text": checked.place_text or None,
+            "starts_at": checked.starts_at,
+            "ends_at": checked.ends_at,
+            "day": checked.day,
+            **checked.figures,
+            "audiences": rules.audiences_text(checked.audiences),
+            "notes": checked.notes,
+            "status": rules.SUBMITTED,
+            "created_by": user.id,
+            "created_by_name": user.display_name,
+            "token": values["token"],
+        }
+        async with write_transaction():
+            if existing := await queries.event_by_token(values["token"]):
+                event_id = existing["id"]
+            else:
+                event_id = await queries.insert_event(record)
+                await accounts.record_audit(
+                    user,
+                    "event.create",
+                    f"event:{event_id}",
+                    _("登记宣传活动 %(place)s %(day)s", place=place["place_name"], day=checked.day),
+                    {
+                        "type_id": checked.type_id,
+                        **checked.figures,
+                        "duplicate_confirmed": bool(duplicates),
+                    },
+                    client_ip(request),
+                )
+        for row in await queries.photos_of(event_id):
+            if not row["ready"]:
+                await job_queue.enqueue(jobs.process_photo, row["id"])
+        flash(request, _("活动已登记,等待上级核实"), "success")
+        return Redirect(path=f"/events/{event_id}?saved={values['token']}")
+
+    # -- Editing a returned event --------------------------------------------------------------
+
+    async def _editable(self, user: CurrentUser, event_id: int) -> dict:
+        row = await _readable_event(user, event_id)
+        if (
+            row["status"] == rules.VERIFIED
+            or not (user.id == row["created_by"] or (user.is_admin))
+            or not user.can_write(queries.place_of_event(row))
+        ):
+            raise deny(_("只有登记人可以修改未核实的活动"))
+        return row
+
+    @get("/events/{event_id:int}/edit", opt={"roles": WRITERS})
+    async def edit(self, request: Request, event_id: FromPath[int]) -> Template:
+        row = (await queries.with_names([await self._editable(current_user(request), event_id)]))[0]
+        values = {
+            **{k: str(row[k]) for k in rules.FIGURES},
+            "type_id": str(row["type_id"]),
+            "place_code": row["place_code"],
+            "place_name": row["place_name"],
+            "place_text": row["place_text"] or "",
+            "day": str(row["day"]),
+            "start": local(row["starts_at"]).strftime("%H:%M"),
+            "end": local(row["ends_at"]).strftime("%H:%M"),
+            "team": row["team"] or "",
+            "notes": row["notes"],
+            "audiences": row["audience_list"],
+            "token": uuid.uuid4().hex,
+        }
+        return await self._form(request, values, {}, event_row=row)
+
+    @post(
+        "/events/{event_id:int}/edit",
+        opt={"roles": WRITERS},
+        request_max_body_size=rules.MAX_FORM_BYTES,
+    )
+    async def update(self, request: Request, event_id: FromPath[int]) -> Template | Redirect:
+        user = current_user(request)
+        row = await self._editable(user, event_id)
+        values, errors = await self._read_form(request, user)
+        checked, place = await self._check(user, values, errors)
+        if checked is None or place is None:
+            return await self._form(request, values, errors, status=400, event_row=row)
+        changes = {
+            **{k: v for k, v in place.items() if k not in ("place", "place_name")},
+            "type_id": checked.type_id,
+            "team": checked.team or None,
+            "place_text": checked.place_text or None,
+            "starts_at": checked.starts_at,
+            "ends_at": checked.ends_at,
+            "day": checked.day,
+            **checked.figures,
+            "audiences": rules.audiences_text(checked.audiences),
+            "notes": checked.notes,
+            "status": rules.SUBMITTED,
+            "updated_at": dt.datetime.now(dt.UTC),
+        }
+        async with write_transaction():
+            await queries.update_event(event_id, changes)
+            await queries.attach_photos(values["token"], event_id)
+            await accounts.record_audit(
+                user,
+                "event.update",
+                f"event:{event_id}",
+                _("修改并重新提交宣传活动 #%(id)s", id=event_id),
+                {
+                    "before": {k: str(row[k]) for k in changes if str(row[k]) != str(changes[k])},
+                    "after": {k: str(v) for k, v in changes.items() if str(row[k]) != str(v)},
+                },
+                client_ip(request),
+            )
+        for photo in await queries.photos_of(event_id):
+            if not photo["ready"]:
+                await job_queue.enqueue(jobs.process_photo, photo["id"])
+        flash(request, _("已修改并重新提交,等待上级核实"), "success")
+        return Redirect(path=f"/events/{event_id}?saved={values['token']}")
+
+    # -- Detail and verification --------------------------------------------------------------
+
+    @get("/events/{event_id:int}")
+    async def detail(self, request: Request, event_id: FromPath[int]) -> Template:
+        user = current_user(request)
+        row = (await queries.with_names([await _readable_event(user, event_id)]))[0]
+        specs = await queries.type_specs()
+        spec = specs.get(row["type_id"])
+        return Template(
+            template_name="events/detail.html",
+            context={
+                "event": row,
+                "spec": spec,
+                "figures": [k for k in rules.FIGURES if (spec is None or k in spec.figures)],
+                "figure_labels": rules.FIGURE_LABELS,
+                "photos": await queries.photos_of(event_id),
+                "statuses": rules.STATUS_LABELS,
+                "can_verify": row["status"] == rules.SUBMITTED and _may_verify(user, row),
+                "can_edit": row["status"] != rules.VERIFIED
+                and user.id == row["created_by"]
+                and user.can_write(queries.place_of_event(row)),
+                "saved_token": request.query_params.get("saved", ""),
+                "active_nav": "events",
+            },
+        )
+
+    @post("/events/{event_id:int}/review", opt={"roles": WRITERS})
+    async def review(self, request: Request, event_id: FromPath[int]) -> Redirect | Template:
+        user = current_user(request)
+        row = await _readable_event(user, event_id)
+        if not _may_verify(user, row):
+            raise deny(_("核实由组织单位的上级(镇街、区县或管理员)进行,不能核实自己登记的活动"))
+        form = await request.form()
+        decision = form.get("decision")
+        reason = str(form.get("reason", "")).strip()
+        if row["status"] != rules.SUBMITTED:
+            flash(request, _("该活动已处理,无需重复操作"), "info")
+            return Redirect(path=f"/events/{event_id}")
+        if decision not in ("verify", "return"):
+            raise ValidationException(_("请选择核实或退回"))
+        if decision == "return" and not reason:
+            flash(request, _("退回时请填写原因,便于登记人修改"), "error")
+            return Redirect(path=f"/events/{event_id}#review")
+        status = rules.VERIFIED if decision == "verify" else rules.RETURNED
+        async with write_transaction():
+            await queries.review(
+                event_id,
+                status,
+                user.display_name,
+                reason[:300] if status == rules.RETURNED else None,
+                dt.datetime.now(dt.UTC),
+            )
+            await accounts.record_audit(
+                user,
+                f"event.{decision}",
+                f"event:{event_id}",
+                (
+                    _("核实宣传活动 #%(id)s", id=event_id)
+                    if status == rules.VERIFIED
+                    else _("退回宣传活动 #%(id)s:%(r)s", id=event_id, r=reason)
+                ),
+                {"status": status, "reason": reason},
+                client_ip(request),
+            )
+        flash(request, _("已核实") if status == rules.VERIFIED else _("已退回登记人"), "success")
+        return Redirect(path=f"/events/{event_id}")
+
+    @get("/events/photos/{photo_id:int}")
+    async def photo(
+        self, request: Request, photo_id: FromPath[int], size: FromQuery[str] = "large"
+    ) -> File:
+        """A photo, after checking that its event lies in the person's jurisdiction (or, before
+        the event is saved, that they uploaded it)."""
+        user = current_user(request)
+        row = await queries.photo(photo_id)
+        if row is None:
+            raise NotFoundException(_("照片不存在"))
+        if row["event_id"] is None:
+            if row["uploaded_by"] != user.id:
+                raise deny()
+        else:
+            await _readable_event(user, row["event_id"])
+        variant = size if row["ready"] and size in ("large", "thumb") else ""
+        path = photos.path_of(row["stored_name"], variant)
+        if not path.exists():
+            raise NotFoundException(_("照片文件不存在"))
+        return File(
+            path=path,
+            content_disposition_type="inline",
+            headers={"Cache-Control": "private, max-age=86400"},
+        )
+
+    # -- Totals and coverage -------------------------------------------------------------------
+
+    @get("/events/totals")
+    async def totals(self, request: Request) -> object:
+        user = current_user(request)
+        level = request.query_params.get("level", "town")
+        if level not in ("district", "town", "station"):
+            level = "town"
+        start, end = _period(request)
+        rows = await queries.totals(level, start, end, user.scope)
+        columns = ["lectures", "events", *rules.FIGURES]
+        labels = _total_labels()
+        if request.query_params.get("format") == "xlsx":
+            return xlsx_response(
+                _("宣传活动汇总"),
+                [_("单位编码"), _("单位"), *[str(labels[c]) for c in columns]],
+                ([r["code"], r["name"], *[r[c] for c in columns]] for r in rows),
+            )
+        sums = {c: sum(r[c] for r in rows) for c in columns}
+        return render(
+            request,
+            "events/totals.html",
+            None,
+            rows=rows,
+            sums=sums,
+            columns=columns,
+            labels=labels,
+            level=level,
+            start=start,
+            end=end,
+            active_nav="events",
+        )
+
+    @get("/events/coverage")
+    async def coverage(self, request: Request) -> object:
+        user = current_user(request)
+        now = today()
+        days = request.query_params.get("days", "30")
+        window = int(days) if days in ("7", "30", "90") else 30
+        town = request.query_params.get("town", "").strip()
+        towns = await queries.coverage_by_town(user.scope, now)
+        if town:
+            if not any(t["code"] == town for t in towns):
+                raise deny()
+            villages = await queries.uncovered_villages(
+                user.scope, town, rules.covered_since(now, window)
+            )
+            if request.query_params.get("format") == "xlsx":
+                return xlsx_response(
+                    _("未覆盖村社"),
+                    [_("村社编码"), _("村社"), _("最近一次已核实宣传")],
+                    ([v["code"], v["name"], str(v["last_on"] or "")] for v in villages),
+                )
+            return render(
+                request,
+                "events/coverage_town.html",
+                None,
+                town=next(t for t in towns if t["code"] == town),
+                villages=villages,
+                window=window,
+                active_nav="events",
+            )
+        districts = queries.roll_up_districts(towns)
+        if request.query_params.get("format") == "xlsx":
+            return xlsx_response(
+                _("宣传覆盖"),
+                [
+                    _("区县"),
+                    _("镇街编码"),
+                    _("镇街"),
+                    _("村社数"),
+                    *[_("近%(n)s天未覆盖", n=n) for n in rules.WINDOWS],
+                ],
+                (
+                    [
+                        t["district_name"],
+                        t["code"],
+                        t["name"],
+                        t["villages"],
+                        *[t[f"gap{n}"] for n in rules.WINDOWS],
+                    ]
+                    for t in towns
+                ),
+            )
+        towns.sort(key=lambda t: (-t[f"gap{window}"], t["code"]))
+        p = pager(request, len(towns), per_page=50)
+        sharp = (
+            await queries.rising_without_outreach(user.scope, now)
+            if user.role in (ADMIN, LEADER) or user.scope.kind == "district"
+            else None
+        )
+        return render(
+            request,
+            "events/coverage.html",
+            None,
+            districts=districts,
+            towns=towns[p.offset : p.offset + p.per_page],
+            pager=p,
+            window=window,
+            windows=rules.WINDOWS,
+            sharp=sharp,
+            map_data=[
+                {"name": d["name"], "value": round(d[f"share{window}"] * 100, 1), "code": d["code"]}
+                for d in districts
+            ],
+            active_nav="events",
+        )
+
+    # -- Event types and audiences (administrators) ------------------------------------------
+
+    @get("/events/types", opt={"roles": (ADMIN,)})
+    async def types(self, request: Request) -> Template:
+        return Template(
+            template_name="events/types.html",
+            context={
+                "types": await queries.event_types(),
+                "audiences": await queries.audience_groups(),
+                "figure_labels": rules.FIGURE_LABELS,
+                "active_nav": "events",
+            },
+        )
+
+    async def _type_form(self, values: dict, errors: dict, type_id: int | None, status=200):
+        return Template(
+            template_name="events/type_form.html",
+            context={
+                "values": values,
+                "errors": errors,
+                "type_id": type_id,
+                "figures": rules.FIGURES,
+                "figure_labels": rules.FIGURE_LABELS,
+                "active_nav": "events",
+            },
+            status_code=status,
+        )
+
+    @get("/events/types/{type_id:int}", opt={"roles": (ADMIN,)})
+    async def type_page(self, type_id: FromPath[int]) -> Template:
+        if type_id == 0:
+            return await self._type_form({"active": True, "figures": {}, "points": 1}, {}, None)
+        row = await queries.event_type(type_id)
+        if row is None:
+            raise NotFoundException(_("活动类型不存在"))
+        return await self._type_form(row, {}, type_id)
+
+    @post("/events/types/{type_id:int}", opt={"roles": (ADMIN,)})
+    async def save_type(self, request: Request, type_id: FromPath[int]) -> Template | Redirect:
+        user = current_user(request)
+        before = await queries.event_type(type_id) if type_id else None
+        if type_id and before is None:
+            raise NotFoundException(_("活动类型不存在"))
+        form = await request.form()
+        raw = {k: str(v) for k, v in form.items()}
+        record, errors = rules.parse_type_form(raw)
+        if not errors and await queries.type_name_taken(record["name"], type_id or None):
+            errors["name"] = _("已有同名的活动类型")
+        if errors:
+            shown = {**record, "raw": raw}
+            return await self._type_form(shown, errors, type_id or None, status=400)
+        async with write_transaction():
+            saved = await queries.save_type(type_id or None, record)
+            await accounts.record_audit(
+                user,
+                "event_type.save",
+                f"event_type:{saved}",
+                _("保存活动类型 %(name)s", name=record["name"]),
+                {"before": _plain(before), "after": record},
+                client_ip(request),
+            )
+        flash(request, _("已保存活动类型 %(name)s", name=record["name"]), "success")
+        return Redirect(path="/events/types")
+
+    @post("/events/audiences", opt={"roles": (ADMIN,)})
+    async def add_audience(self, request: Request) -> Redirect:
+        user = current_user(request)
+        name = str((await request.form()).get("name", "")).strip()
+        names = {a["name"] for a in await queries.audience_groups()}
+        if not name or len(name) > 30 or name in names:
+            flash(request, _("受众名称不能为空、不超过 30 字且不能重复"), "error")
+            return Redirect(path="/events/types#audiences")
+        async with write_transaction():
+            await queries.add_audience(name)
+            await accounts.record_audit(
+                user,
+                "audience.add",
+                f"audience:{name}",
+                _("新增受众群体 %(n)s", n=name),
+                ip=client_ip(request),
+            )
+        flash(request, _("已新增受众群体 %(n)s", n=name), "success")
+        return Redirect(path="/events/types#audiences")
+
+    @post("/events/audiences/{group_id:int}", opt={"roles": (ADMIN,)})
+    async def toggle_audience(self, request: Request, group_id: FromPath[int]) -> Redirect:
+        user = current_user(request)
+        active = (await request.form()).get("active") == "1"
+        async with write_transaction():
+            row = await queries.set_audience_active(group_id, active)
+            if row is None:
+                raise NotFoundException(_("受众群体不存在"))
+            await accounts.record_audit(
+                user,
+                "audience.toggle",
+                f"audience:{row['name']}",
+                (
+                    _("启用受众群体 %(n)s", n=row["name"])
+                    if active
+                    else _("停用受众群体 %(n)s", n=row["name"])
+                ),
+                ip=client_ip(request),
+            )
+        return Redirect(path="/events/types#audiences")
+
+
+def _month_key(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def _plain(row: dict | None) -> dict | None:
+    return {k: v for k, v in row.items() if k != "id"} if row else None
+
+
+def _total_labels() -> dict:
+    return {
+        "lectures": _("宣讲场次"),
+        "events": _("活动次数"),
+        "attendees": _("覆盖人数"),
+        **{k: str(v) for k, v in rules.FIGURE_LABELS.items() if k != "attendees"},
+    }
+
+
+def _period(request: Request) -> tuple[dt.date, dt.date]:
+    """?from=&to= (local days); by default this month so far."""
+    now = today()
+    try:
+        start = dt.date.fromisoformat(request.query_params.get("from", ""))
+    except ValueError:
+        start = now.replace(day=1)
+    try:
+        end = dt.date.fromisoformat(request.query_params.get("to", ""))
+    except ValueError:
+        end = now
+    return (start, end) if start <= end else (end, start)
+
+
+async def _unit_choices(user: CurrentUser) -> list[tuple[str, str]]:
+    """Organising units to filter by: the towns of the person's scope (and districts for the city)."""
+    from campaign.regions import queries as regions
+
+    rows = await regions.regions(user.scope, {"level": "town"}, limit=None)
+    if user.scope.is_city:
+        rows = await regions.regions(user.scope, {"level": "district"}, limit=None) + rows
+    return [(r["code"], r["name"]) for r in rows]
+
+
+class EventApiController(Controller):
+    path = "/api/v1"
+    tags = ["events"]
+
+    @get("/events")
+    async def events(
+        self,
+        request: Request,
+        start: FromQuery[dt.date | None] = None,
+        end: FromQuery[dt.date | None] = None,
+        type_id: FromQuery[int | None] = None,
+        status: FromQuery[str | None] = None,
+        place: FromQuery[str | None] = None,
+        unit: FromQuery[str | None] = None,
+        limit: FromQuery[int] = API_LIMIT,
+        offset: FromQuery[int] = 0,
+    ) -> dict:
+        """Outreach events in the caller's jurisdiction, newest first.
+
+        `start`/`end` bound the local day (YYYY-MM-DD), `type_id` an event type, `status` is
+        submitted, verified or returned, `place` a village (12 digits) or town (9) code, `unit` an
+        organising unit (town, district or station code); `limit` defaults to 100, at most 1,000.
+        Each item carries the figures (attendees, households, installs, materials, gifts,
+        volunteers), audiences and photo ids. Only verified events count in totals and contests."""
+        user = current_user(request)
+        if status and status not in rules.STATUS_LABELS:
+            raise ValidationException(_("status 应为 submitted、verified 或 returned"))
+        filters = {
+            "from": start.isoformat() if start else "",
+            "to": end.isoformat() if end else "",
+            "type": str(type_id or ""),
+            "status": status or "",
+            "place": place or "",
+            "unit": unit or "",
+        }
+        rows = await queries.events(
+            user.scope, filters, max(offset, 0), min(max(limit, 1), API_MAX_LIMIT)
+        )
+        return {
+            "items": [
+                {
+                    "id": r["id"],
+                    "type": r["type_name"],
+                    "type_id": r["type_id"],
+                    "day": str(r["day"]),
+                    "starts_at": local(r["starts_at"]).isoformat(),
+                    "ends_at": local(r["ends_at"]).isoformat(),
+                    "place_code": r["place_code"],
+                    "place_name": r["place_name"],
+                    "place_text": r["place_text"],
+                    "town_code": r["town_code"],
+                    "district_code": r["district_code"],
+                    "station_code": r["station_code"],
+                    "unit_code": r["unit_code"],
+                    "team": r["team"],
+                    "status": r["status"],
+                    "audiences": r["audience_list"],
+                    **{k: r[k] for k in rules.FIGURES},
+                    "is_demo": r["is_demo"],
+                }
+                for r in rows
+            ]
+        }

@@ -1,0 +1,34 @@
+"""Outreach work that runs outside a request: photo derivatives and clearing abandoned uploads."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from arq import cron
+
+from campaign.events import photos, queries
+
+
+async def process_photo(ctx: dict, photo_id: int) -> bool:
+    """Resize and thumbnail one uploaded photo (Pillow runs in a thread: it is CPU work)."""
+    row = await queries.photo(photo_id)
+    if row is None:
+        return False
+    width, height = await asyncio.to_thread(photos.make_derivatives, row["stored_name"])
+    await queries.mark_photo_ready(photo_id, width, height)
+    return True
+
+
+async def purge_abandoned_photos(ctx: dict) -> int:
+    """Photos uploaded with a form that was never saved, a day later."""
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    rows = await queries.orphan_photos(cutoff)
+    for row in rows:
+        photos.remove(row["stored_name"])
+    await queries.delete_photos([row["id"] for row in rows])
+    return len(rows)
+
+
+FUNCTIONS = [process_photo, purge_abandoned_photos]
+CRON_JOBS = [cron(purge_abandoned_photos, hour={3}, minute={40}, run_at_startup=False)]

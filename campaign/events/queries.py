@@ -1,0 +1,766 @@
+"""Reading and writing outreach events, their photos, verification, totals, coverage and points."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from piccolo.query.functions.aggregate import Count, Sum
+from piccolo.querystring import QueryString
+
+from campaign.accounts.rules import Place, Scope, covers
+from campaign.cases.tables import Case
+from campaign.db import engine
+from campaign.events import rules
+from campaign.events.tables import AudienceGroup, Event, EventPhoto, EventType, Outreach
+from campaign.regions import queries as regions
+from campaign.regions.tables import Region, Station
+
+#: Lists count at most this many rows; beyond it the pager says "more than 10,000".
+COUNT_CAP = 10_000
+LEVEL_COLUMNS = {
+    "village": Event.village_code,
+    "town": Event.town_code,
+    "station": Event.station_code,
+    "district": Event.district_code,
+}
+
+
+# -- Reference lists -------------------------------------------------------------------------
+
+
+async def seed_reference_lists() -> None:
+    """The default event types and audience groups, added once (admins may edit them later)."""
+    if not await EventType.exists():
+        await EventType.insert(
+            *(
+                EventType(
+                    name=name,
+                    sort_order=i,
+                    counts_as_lecture=lecture,
+                    points=points,
+                    figures=rules.default_figures(figures),
+                )
+                for i, (name, lecture, points, figures) in enumerate(rules.DEFAULT_EVENT_TYPES)
+            )
+        )
+    if not await AudienceGroup.exists():
+        await AudienceGroup.insert(
+            *(AudienceGroup(name=n, sort_order=i) for i, n in enumerate(rules.DEFAULT_AUDIENCES))
+        )
+
+
+async def event_types(active_only: bool = False) -> list[dict]:
+    query = EventType.select().order_by(EventType.sort_order).order_by(EventType.id)
+    if active_only:
+        query = query.where(EventType.active == True)  # noqa: E712
+    return await query.output(load_json=True)
+
+
+def spec_of(row: dict) -> rules.TypeSpec:
+    return rules.TypeSpec(
+        id=row["id"],
+        name=row["name"],
+        counts_as_lecture=row["counts_as_lecture"],
+        points=row["points"],
+        figures=row["figures"] or {},
+    )
+
+
+async def type_specs() -> dict[int, rules.TypeSpec]:
+    return {row["id"]: spec_of(row) for row in await event_types()}
+
+
+async def event_type(type_id: int) -> dict | None:
+    return await EventType.select().where(EventType.id == type_id).output(load_json=True).first()
+
+
+async def save_type(type_id: int | None, record: dict) -> int:
+    """Call inside the write transaction that records the audit entry."""
+    if type_id is None:
+        last = (
+            await EventType.select(EventType.sort_order)
+            .order_by(EventType.sort_order, ascending=False)
+            .first()
+        )
+        row = EventType(**record, sort_order=(last["sort_order"] + 1) if last else 0)
+        await row.save()
+        return row.id
+    await EventType.update({getattr(EventType, k): v for k, v in record.items()}).where(
+        EventType.id == type_id
+    )
+    return type_id
+
+
+async def type_name_taken(name: str, except_id: int | None) -> bool:
+    query = EventType.exists().where(EventType.name == name)
+    if except_id is not None:
+        query = query.where(EventType.id != except_id)
+    return await query
+
+
+async def audience_groups(active_only: bool = False) -> list[dict]:
+    query = AudienceGroup.select().order_by(AudienceGroup.sort_order).order_by(AudienceGroup.id)
+    if active_only:
+        query = query.where(AudienceGroup.active == True)  # noqa: E712
+    return await query
+
+
+async def add_audience(name: str) -> None:
+    last = (
+        await AudienceGroup.select(AudienceGroup.sort_order)
+        .order_by(AudienceGroup.sort_order, ascending=False)
+        .first()
+    )
+    await AudienceGroup.insert(
+        AudienceGroup(name=name, sort_order=(last["sort_order"] + 1) if last else 0)
+    )
+
+
+async def set_audience_active(group_id: int, active: bool) -> dict | None:
+    row = await AudienceGroup.select().where(AudienceGroup.id == group_id).first()
+    if row:
+        await AudienceGroup.update({AudienceGroup.active: active}).where(
+            AudienceGroup.id == group_id
+        )
+    return row
+
+
+# -- Scope -------------------------------------------------------------------------------------
+
+
+def scope_where(scope: Scope) -> list:
+    """Events whose place the scope covers (accounts.rules.covers, as SQL on the event's codes)."""
+    if scope.is_city:
+        return []
+    if scope.kind == "district":
+        return [Event.district_code == scope.code]
+    if scope.kind == "town":
+        return [Event.town_code == scope.code]
+    own = Event.village_station_code == scope.code
+    if not scope.towns:
+        return [own]
+    return [own | (Event.village_station_code.is_null() & Event.town_code.is_in(list(scope.towns)))]
+
+
+def place_of_event(row: dict) -> Place:
+    return Place(
+        level=row["place_level"],
+        code=row["place_code"],
+        district_code=row["district_code"],
+        town_code=row["town_code"],
+        station_code=row["village_station_code"],
+    )
+
+
+async def place_choices(scope: Scope, text: str, limit: int = 12) -> list[dict]:
+    """Villages and towns in scope whose name contains the text (or whose code starts with it),
+    villages first, each with its path for telling namesakes apart."""
+    text = text.strip()
+    if not text:
+        return []
+    rows = (
+        await Region.select()
+        .where(
+            Region.level.is_in(["village", "town"]),
+            regions.matching(text),
+            *regions.scope_where(scope),
+        )
+        .order_by(Region.level, ascending=False)
+        .order_by(Region.code)
+        .limit(limit)
+    )
+    return await regions.with_paths(rows)
+
+
+async def resolve_place(code: str) -> dict | None:
+    """The codes an event at this place is filed under, or None for an unknown or district code."""
+    row = await regions.region(code)
+    if row is None or row["level"] not in ("village", "town"):
+        return None
+    village = row["code"] if row["level"] == "village" else None
+    town = row["town_code"] if village else row["code"]
+    return {
+        "place_code": row["code"],
+        "place_level": row["level"],
+        "place_name": row["name"],
+        "village_code": village,
+        "town_code": town,
+        "district_code": row["district_code"],
+        "village_station_code": row["station_code"] if village else None,
+        "station_code": await regions.derive_station(village, town),
+        "place": regions.place_from_row(row),
+    }
+
+
+# -- Writing events ----------------------------------------------------------------------------
+
+
+async def event_by_token(token: str) -> dict | None:
+    return await Event.select(Event.id, Event.created_by).where(Event.token == token).first()
+
+
+async def likely_duplicates(
+    unit_code: str | None, type_id: int, place_code: str, day: dt.date
+) -> list[dict]:
+    """Events not sent back with the same unit, type, place and day (rules.duplicate_key)."""
+    where = [
+        Event.type_id == type_id,
+        Event.place_code == place_code,
+        Event.day == day,
+        Event.status != rules.RETURNED,
+    ]
+    where.append(Event.unit_code.is_null() if unit_code is None else Event.unit_code == unit_code)
+    return await Event.select(Event.id, Event.created_by_name, Event.starts_at).where(*where)
+
+
+async def insert_event(values: dict) -> int:
+    """Call inside a write transaction; photos uploaded with the same token are attached."""
+    rows = await Event.insert(Event(**values)).returning(Event.id)
+    event_id = rows[0]["id"]
+    if values.get("token"):
+        await attach_photos(values["token"], event_id)
+    if values.get("status") == rules.VERIFIED:
+        await advance_outreach(values, values["day"])
+    return event_id
+
+
+async def attach_photos(token: str, event_id: int) -> None:
+    """Photos uploaded with a form (under its token) belong to the event it saved."""
+    await EventPhoto.update({EventPhoto.event_id: event_id}).where(
+        (EventPhoto.upload_token == token) & EventPhoto.event_id.is_null()
+    )
+
+
+async def update_event(event_id: int, changes: dict) -> None:
+    await Event.update({getattr(Event, k): v for k, v in changes.items()}).where(
+        Event.id == event_id
+    )
+
+
+async def review(event_id: int, status: str, reviewer: str, reason: str | None, at) -> dict:
+    """Mark verified or returned; a verification moves the place's last outreach day forward.
+    Call inside the write transaction that records the audit entry."""
+    await update_event(
+        event_id,
+        {
+            "status": status,
+            "return_reason": reason,
+            "reviewed_by": reviewer,
+            "reviewed_at": at,
+            "updated_at": at,
+        },
+    )
+    row = await event(event_id)
+    assert row is not None
+    if status == rules.VERIFIED:
+        await advance_outreach(row, row["day"])
+    return row
+
+
+async def advance_outreach(codes: dict, day: dt.date) -> None:
+    """The village's and the town's latest verified outreach day, moved forward (never back)."""
+    units = [("town", codes["town_code"], None)]
+    if codes.get("village_code"):
+        units.append(("village", codes["village_code"], codes["town_code"]))
+    for level, code, town in units:
+        updated = (
+            await Outreach.update({Outreach.last_on: day})
+            .where((Outreach.code == code) & (Outreach.last_on < day))
+            .returning(Outreach.id)
+        )
+        if updated or await Outreach.exists().where(Outreach.code == code):
+            continue
+        await Outreach.insert(
+            Outreach(
+                code=code,
+                level=level,
+                town_code=town,
+                district_code=codes["district_code"],
+                last_on=day,
+            )
+        )
+
+
+async def rebuild_outreach() -> None:
+    """Recompute every last outreach day from the verified events (after bulk loads)."""
+    await Outreach.delete(force=True)
+    tablename = Event._meta.tablename
+    rows = await Event.raw(
+        f"SELECT village_code, town_code, district_code, MAX(day) AS last_on FROM {tablename} "
+        "WHERE status = {} GROUP BY village_code, town_code, district_code",
+        rules.VERIFIED,
+    )
+    towns: dict[str, tuple[str, dt.date]] = {}
+    records = []
+    for row in rows:
+        last_on = _as_date(row["last_on"])
+        town = row["town_code"]
+        if town not in towns or towns[town][1] < last_on:
+            towns[town] = (row["district_code"], last_on)
+        if row["village_code"]:
+            records.append(
+                Outreach(
+                    code=row["village_code"],
+                    level="village",
+                    town_code=town,
+                    district_code=row["district_code"],
+                    last_on=last_on,
+                )
+            )
+    records += [
+        Outreach(code=t, level="town", town_code=None, district_code=d, last_on=day)
+        for t, (d, day) in towns.items()
+    ]
+    for start in range(0, len(records), 500):
+        await Outreach.insert(*records[start : start + 500])
+
+
+def _as_date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+# -- Photos ------------------------------------------------------------------------------------
+
+
+async def add_photo(token: str, stored_name: str, size: int, width: int, height: int, user_id):
+    rows = await EventPhoto.insert(
+        EventPhoto(
+            upload_token=token,
+            stored_name=stored_name,
+            original_bytes=size,
+            width=width,
+            height=height,
+            uploaded_by=user_id,
+        )
+    ).returning(EventPhoto.id)
+    return rows[0]["id"]
+
+
+async def pending_photos(token: str) -> list[dict]:
+    return (
+        await EventPhoto.select()
+        .where((EventPhoto.upload_token == token) & EventPhoto.event_id.is_null())
+        .order_by(EventPhoto.id)
+    )
+
+
+async def photos_of(event_id: int) -> list[dict]:
+    return await EventPhoto.select().where(EventPhoto.event_id == event_id).order_by(EventPhoto.id)
+
+
+async def photo(photo_id: int) -> dict | None:
+    return await EventPhoto.select().where(EventPhoto.id == photo_id).first()
+
+
+async def mark_photo_ready(photo_id: int, width: int, height: int) -> None:
+    await EventPhoto.update(
+        {EventPhoto.ready: True, EventPhoto.width: width, EventPhoto.height: height}
+    ).where(EventPhoto.id == photo_id)
+
+
+async def orphan_photos(older_than: dt.datetime) -> list[dict]:
+    """Photos of forms never saved, older than the cut-off."""
+    return await EventPhoto.select().where(
+        EventPhoto.event_id.is_null() & (EventPhoto.created_at < older_than)
+    )
+
+
+async def delete_photos(ids: list[int]) -> None:
+    if ids:
+        await EventPhoto.delete().where(EventPhoto.id.is_in(ids))
+
+
+# -- Lists -------------------------------------------------------------------------------------
+
+FILTER_KEYS = ("type", "unit", "from", "to", "status", "audience", "place", "mine")
+
+
+def _date(raw: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def event_where(scope: Scope, filters: dict[str, str]) -> list:
+    where = scope_where(scope)
+    if (t := filters.get("type", "")).isdigit():
+        where.append(Event.type_id == int(t))
+    if unit := filters.get("unit"):
+        where.append(
+            (Event.unit_code == unit) | (Event.town_code == unit) | (Event.district_code == unit)
+            if unit.isdigit()
+            else (Event.unit_code == unit) | (Event.station_code == unit)
+        )
+    if start := _date(filters.get("from", "")):
+        where.append(Event.day >= start)
+    if end := _date(filters.get("to", "")):
+        where.append(Event.day <= end)
+    if (status := filters.get("status")) in rules.STATUS_LABELS:
+        where.append(Event.status == status)
+    if audience := filters.get("audience"):
+        where.append(Event.audiences.like(f"%,{audience.replace('%', '')},%"))
+    if place := filters.get("place"):
+        where.append(
+            (Event.place_code == place) if len(place) == 12 else (Event.town_code == place)
+        )
+    if (creator := filters.get("mine", "")).isdigit():
+        where.append(Event.created_by == int(creator))
+    return where
+
+
+async def count_events(scope: Scope, filters: dict[str, str], cap: int = COUNT_CAP) -> int:
+    """How many events match, counting at most cap + 1 (a precise count of 500,000 rows is
+    slower than the page itself and nobody pages that far)."""
+    inner = Event.select(Event.id).where(*event_where(scope, filters)).limit(cap + 1)
+    query = QueryString("SELECT COUNT(*) AS n FROM ({}) AS capped", inner.querystrings[0])
+    rows = await engine().run_querystring(query)
+    return rows[0]["n"]
+
+
+async def events(
+    scope: Scope, filters: dict[str, str], offset: int = 0, limit: int | None = 50
+) -> list[dict]:
+    query = (
+        Event.select()
+        .where(*event_where(scope, filters))
+        .order_by(Event.day, ascending=False)
+        .order_by(Event.id, ascending=False)
+    )
+    if limit is not None:
+        query = query.offset(offset).limit(limit)
+    return await with_names(await query)
+
+
+async def event(event_id: int) -> dict | None:
+    return await Event.select().where(Event.id == event_id).first()
+
+
+async def names_of(codes: Iterable[str | None]) -> dict[str, str]:
+    """Display names of region and station codes."""
+    codes = [c for c in set(codes) if c]
+    if not codes:
+        return {}
+    names = {
+        r["code"]: r["name"]
+        for r in await Region.select(Region.code, Region.name).where(Region.code.is_in(codes))
+    }
+    stations = [c for c in codes if c not in names]
+    if stations:
+        names |= {
+            s["code"]: s["name"]
+            for s in await Station.select(Station.code, Station.name).where(
+                Station.code.is_in(stations)
+            )
+        }
+    return names
+
+
+async def with_names(rows: list[dict]) -> list[dict]:
+    """Adds type_name, place_name, town_name, unit_name and audience_list."""
+    types = {t["id"]: t["name"] for t in await EventType.select(EventType.id, EventType.name)}
+    names = await names_of(
+        c for row in rows for c in (row["place_code"], row["town_code"], row["unit_code"])
+    )
+    for row in rows:
+        row["type_name"] = types.get(row["type_id"], "?")
+        row["place_name"] = names.get(row["place_code"], row["place_code"])
+        row["town_name"] = names.get(row["town_code"], row["town_code"])
+        row["unit_name"] = names.get(row["unit_code"] or "", "") or _city()
+        row["audience_list"] = rules.audiences_list(row["audiences"])
+    return rows
+
+
+def _city() -> str:
+    from campaign.i18n import _
+
+    return _("全市")
+
+
+async def month_events(scope: Scope, filters: dict[str, str], first: dt.date, last: dt.date):
+    """A month's events for the calendar: per day, the first few and how many in all."""
+    where = event_where(scope, {**filters, "from": first.isoformat(), "to": last.isoformat()})
+    rows = await with_names(
+        await Event.select(
+            Event.id,
+            Event.day,
+            Event.type_id,
+            Event.place_code,
+            Event.town_code,
+            Event.unit_code,
+            Event.status,
+            Event.audiences,
+            Event.attendees,
+        )
+        .where(*where)
+        .order_by(Event.day)
+        .order_by(Event.starts_at)
+        .limit(5000)
+    )
+    by_day: dict[dt.date, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_day[_as_date(row["day"])].append(row)
+    return by_day
+
+
+# -- Totals, coverage, points ------------------------------------------------------------------
+
+FIGURE_SUMS = [Sum(getattr(Event, key)).as_alias(key) for key in rules.FIGURES]
+
+
+async def verified_sums(
+    level: str, start: dt.date, end: dt.date, scope: Scope | None = None, codes=None
+) -> list[dict]:
+    """Per unit code at the level and per event type: verified events and figure sums."""
+    column = LEVEL_COLUMNS[level]
+    where = [
+        Event.status == rules.VERIFIED,
+        Event.day >= start,
+        Event.day <= end,
+        column.is_not_null(),
+    ]
+    if scope is not None:
+        where += scope_where(scope)
+    if codes is not None:
+        where.append(column.is_in(list(codes) or [""]))
+    return (
+        await Event.select(
+            column.as_alias("code"), Event.type_id, Count(alias="events"), *FIGURE_SUMS
+        )
+        .where(*where)
+        .group_by(column, Event.type_id)
+    )
+
+
+async def totals(level: str, start: dt.date, end: dt.date, scope: Scope) -> list[dict]:
+    """The source report's counters per unit: lectures held, events, people reached, households,
+    app installs guided, materials and gifts distributed, volunteers — verified events only."""
+    specs = await type_specs()
+    per_unit: dict[str, dict] = {}
+    for row in await verified_sums(level, start, end, scope):
+        unit = per_unit.setdefault(
+            row["code"],
+            {"code": row["code"], "events": 0, "lectures": 0, **{k: 0 for k in rules.FIGURES}},
+        )
+        unit["events"] += row["events"]
+        spec = specs.get(row["type_id"])
+        if spec and spec.counts_as_lecture:
+            unit["lectures"] += row["events"]
+        for key in rules.FIGURES:
+            unit[key] += row[key] or 0
+    names = await names_of(per_unit)
+    rows = sorted(per_unit.values(), key=lambda r: (-r["events"], r["code"]))
+    for row in rows:
+        row["name"] = names.get(row["code"], row["code"])
+    return rows
+
+
+async def outreach_points(
+    level: str, start: dt.date, end: dt.date, codes: Iterable[str] | None = None
+) -> dict[str, float]:
+    """Contest points of verified outreach per unit (level village, town, station or district)
+    over [start, end]: each event type's points per event plus its points per figure, as the
+    administrators configured them on the event types page (rules.event_points)."""
+    specs = await type_specs()
+    points: dict[str, float] = defaultdict(float)
+    for row in await verified_sums(level, start, end, codes=codes):
+        spec = specs.get(row["type_id"])
+        if spec is not None:
+            points[row["code"]] += rules.event_points(spec, row, row["events"])
+    return {code: round(value, 4) for code, value in points.items()}
+
+
+def _region_scope_sql(scope: Scope, alias: str) -> tuple[str, list]:
+    """accounts.rules.covers for villages as a raw SQL condition (for the coverage aggregate)."""
+    if scope.is_city:
+        return "1 = 1", []
+    if scope.kind == "district":
+        return f"{alias}.district_code = {{}}", [scope.code]
+    if scope.kind == "town":
+        return f"{alias}.town_code = {{}}", [scope.code]
+    towns = sorted(scope.towns)
+    own = f"{alias}.station_code = {{}}"
+    if not towns:
+        return own, [scope.code]
+    marks = ", ".join("{}" for _ in towns)
+    return (
+        f"({own} OR ({alias}.station_code IS NULL AND {alias}.town_code IN ({marks})))",
+        [scope.code, *towns],
+    )
+
+
+async def coverage_by_town(scope: Scope, today: dt.date) -> list[dict]:
+    """Per town in scope: villages, and how many had verified outreach in the last 7, 30 and 90
+    days (rules.covered_since)."""
+    condition, args = _region_scope_sql(scope, "r")
+    since = [rules.covered_since(today, days) for days in rules.WINDOWS]
+    sums = ", ".join(
+        f"SUM(CASE WHEN o.last_on >= {{}} THEN 1 ELSE 0 END) AS c{days}" for days in rules.WINDOWS
+    )
+    rows = await Region.raw(
+        f"SELECT r.town_code AS code, r.district_code AS district_code, COUNT(*) AS villages, "
+        f"{sums} FROM {Region._meta.tablename} r LEFT JOIN {Outreach._meta.tablename} o "
+        f"ON o.code = r.code WHERE r.level = 'village' AND {condition} "
+        "GROUP BY r.town_code, r.district_code ORDER BY r.town_code",
+        *since,
+        *args,
+    )
+    names = await names_of({r["code"] for r in rows} | {r["district_code"] for r in rows})
+    for row in rows:
+        row["name"] = names.get(row["code"], row["code"])
+        row["district_name"] = names.get(row["district_code"], row["district_code"])
+        for days in rules.WINDOWS:
+            row[f"c{days}"] = int(row[f"c{days}"] or 0)
+            row[f"gap{days}"] = row["villages"] - row[f"c{days}"]
+    return rows
+
+
+def roll_up_districts(towns: list[dict]) -> list[dict]:
+    districts: dict[str, dict] = {}
+    for town in towns:
+        d = districts.setdefault(
+            town["district_code"],
+            {
+                "code": town["district_code"],
+                "name": town["district_name"],
+                "towns": 0,
+                "villages": 0,
+                **{f"c{n}": 0 for n in rules.WINDOWS},
+            },
+        )
+        d["towns"] += 1
+        d["villages"] += town["villages"]
+        for n in rules.WINDOWS:
+            d[f"c{n}"] += town[f"c{n}"]
+    for d in districts.values():
+        for n in rules.WINDOWS:
+            d[f"gap{n}"] = d["villages"] - d[f"c{n}"]
+            d[f"share{n}"] = rules.share(d[f"c{n}"], d["villages"])
+    return sorted(districts.values(), key=lambda d: d["code"])
+
+
+async def uncovered_villages(scope: Scope, town: str, since: dt.date) -> list[dict]:
+    """Villages of a town (within scope) without verified outreach on or after `since`."""
+    villages = await Region.select(
+        Region.code,
+        Region.name,
+        Region.level,
+        Region.district_code,
+        Region.town_code,
+        Region.station_code,
+    ).where(Region.level == "village", Region.town_code == town, *regions.scope_where(scope))
+    last = {
+        r["code"]: r["last_on"]
+        for r in await Outreach.select(Outreach.code, Outreach.last_on).where(
+            Outreach.town_code == town
+        )
+    }
+    rows = []
+    for village in villages:
+        day = last.get(village["code"])
+        if day is None or _as_date(day) < since:
+            rows.append({**village, "last_on": _as_date(day) if day else None})
+    return sorted(rows, key=lambda r: (r["last_on"] or dt.date.min, r["code"]))
+
+
+async def case_counts_by_unit(level: str, start: dt.date, end: dt.date) -> dict[str, int]:
+    """Cases per village or town whose day lies in [start, end]. A minimal reading of the cases
+    domain's table, kept here until campaign.cases.queries offers such a count."""
+    column = Case.village_code if level == "village" else Case.town_code
+    rows = (
+        await Case.select(column.as_alias("code"), Count(alias="n"))
+        .where(Case.occurred_on >= start, Case.occurred_on <= end, column.is_not_null())
+        .group_by(column)
+    )
+    return {r["code"]: r["n"] for r in rows}
+
+
+async def rising_without_outreach(scope: Scope, today: dt.date) -> dict[str, list[dict]]:
+    """The leaders' sharpest list: villages and towns whose cases this month so far exceed those
+    of the same days last month, and that have had no verified outreach this month."""
+    (this_start, this_end), (prev_start, prev_end) = rules.month_to_date_pair(today)
+    result = {}
+    for level in ("town", "village"):
+        now = await case_counts_by_unit(level, this_start, this_end)
+        before = await case_counts_by_unit(level, prev_start, prev_end)
+        rising = [c for c, n in now.items() if rules.is_rising(n, before.get(c, 0))]
+        if not rising:
+            result[level] = []
+            continue
+        reached = {
+            r["code"]
+            for r in await Outreach.select(Outreach.code).where(
+                Outreach.code.is_in(rising), Outreach.last_on >= this_start
+            )
+        }
+        rows = []
+        for row in await regions.regions_by_code([c for c in rising if c not in reached]):
+            if row["level"] != level or not covers(scope, regions.place_from_row(row)):
+                continue
+            this, prev = now[row["code"]], before.get(row["code"], 0)
+            rows.append({**row, "this": this, "previous": prev, "z": rules.poisson_z(this, prev)})
+        result[level] = sorted(rows, key=lambda r: (-(r["this"] - r["previous"]), r["code"]))
+    names = await names_of(r["town_code"] for r in result["village"])
+    for row in result["village"]:
+        row["town_name"] = names.get(row["town_code"], "")
+    return result
+
+
+# -- Home cards --------------------------------------------------------------------------------
+
+
+async def home_figures(user_id: int, scope: Scope, today: dt.date, verifies: list | None) -> dict:
+    """A coordinator's outreach at a glance; `verifies` (see verifiable_clause) also counts the
+    events waiting for this person's verification."""
+    week_start = today - dt.timedelta(days=today.weekday())
+    mine = scope_where(scope)
+    figures = {
+        "this_week": await Event.count().where(*mine, Event.day >= week_start),
+        "returned": await Event.count().where(
+            Event.created_by == user_id, Event.status == rules.RETURNED
+        ),
+        "waiting": None,
+    }
+    if verifies is not None:
+        figures["waiting"] = await Event.count().where(
+            *mine, *verifies, Event.status == rules.SUBMITTED, Event.created_by != user_id
+        )
+    towns = await coverage_by_town(scope, today)
+    figures["villages"] = sum(t["villages"] for t in towns)
+    figures["unvisited30"] = sum(t["gap30"] for t in towns)
+    return figures
+
+
+def verifiable_clause(role: str, kind: str | None) -> list | None:
+    """Events organised by units below this person's (rules.may_verify), as clauses for a query
+    already limited to their scope; None when they verify nothing."""
+    if role == "admin":
+        return []
+    if role != "coordinator":
+        return None
+    rank = rules.UNIT_RANK.get(kind, 3)
+    lower = [k for k, r in rules.UNIT_RANK.items() if k is not None and r < rank]
+    if not lower:
+        return None
+    return [Event.unit_kind.is_in(lower)]
+
+
+async def home_card(user) -> dict | None:
+    """The outreach card on the home page for coordinators, administrators and leaders."""
+    if user.role not in ("admin", "leader", "coordinator"):
+        return None
+    from campaign.timeutil import today
+
+    now = today()
+    figures = await home_figures(
+        user.id, user.scope, now, verifiable_clause(user.role, user.scope.kind)
+    )
+    return {
+        "template": "events/_home_card.html",
+        "role": user.role,
+        "user_id": user.id,
+        "week_start": (now - dt.timedelta(days=now.weekday())).isoformat(),
+        **figures,
+    }

@@ -1,0 +1,676 @@
+"""Reading and writing materials, versions, downloads, collections and orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from piccolo.query.functions.aggregate import Count
+
+from campaign.accounts.rules import CurrentUser
+from campaign.cases import rules as case_rules
+from campaign.cases.tables import Case, FraudType, OccupationGroup
+from campaign.db import contains
+from campaign.materials import rules
+from campaign.materials.tables import (
+    Collection,
+    CollectionItem,
+    Download,
+    Material,
+    MaterialOrder,
+    MaterialVersion,
+    OrderMaterial,
+)
+from campaign.timeutil import local
+
+CARD_COLUMNS = (
+    Material.id,
+    Material.kind,
+    Material.title,
+    Material.description,
+    Material.tags,
+    Material.fraud_types,
+    Material.audiences,
+    Material.series,
+    Material.team,
+    Material.body,
+    Material.status,
+    Material.version,
+    Material.preview_key,
+    Material.duration,
+    Material.size,
+    Material.downloads,
+    Material.valid_from,
+    Material.valid_until,
+    Material.created_at,
+    Material.is_demo,
+)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def team_of(user: CurrentUser) -> str:
+    return user.team or (user.display_name if user.role == rules.TEAM else "")
+
+
+async def fraud_type_names() -> list[str]:
+    rows = await (
+        FraudType.select(FraudType.name)
+        .where(FraudType.active == True)  # noqa: E712
+        .order_by(FraudType.sort_order)
+    )
+    return [r["name"] for r in rows]
+
+
+# -- Writing materials -----------------------------------------------------------------------------
+
+
+async def create_material(kind: str, values: dict, user: CurrentUser, is_demo: bool = False) -> int:
+    """A new material, waiting for approval unless an admin made it. Call inside write_transaction()."""
+    stamp = now()
+    row = await Material.insert(
+        Material(
+            kind=kind,
+            **values,
+            team=team_of(user),
+            author_id=user.id,
+            author_name=user.display_name,
+            status="approved" if user.is_admin else "pending",
+            reviewed_by=user.username if user.is_admin else None,
+            reviewed_at=stamp if user.is_admin else None,
+            created_at=stamp,
+            updated_at=stamp,
+            is_demo=is_demo,
+        )
+    )
+    return row[0]["id"]
+
+
+async def add_version(
+    material_id: int,
+    key: str,
+    file_name: str,
+    content_type: str,
+    size: int,
+    sha256: str,
+    user: CurrentUser,
+) -> int:
+    """Record a new file for a material (earlier ones stay) and make it current; a replacement by
+    a team goes back to review. Returns the version id. Call inside write_transaction()."""
+    current = await Material.select(Material.version).where(Material.id == material_id).first()
+    number = current["version"] + 1
+    row = await MaterialVersion.insert(
+        MaterialVersion(
+            material_id=material_id,
+            number=number,
+            file_key=key,
+            file_name=file_name,
+            content_type=content_type,
+            size=size,
+            sha256=sha256,
+            uploaded_by=user.username,
+            uploaded_at=now(),
+        )
+    )
+    changes: dict[Any, Any] = {
+        Material.version: number,
+        Material.file_key: key,
+        Material.file_name: file_name,
+        Material.content_type: content_type,
+        Material.size: size,
+        Material.preview_key: None,
+        Material.duration: None,
+        Material.updated_at: now(),
+    }
+    if not user.is_admin:
+        changes[Material.status] = "pending"
+    await Material.update(changes).where(Material.id == material_id)
+    return row[0]["id"]
+
+
+async def next_version_number(material_id: int) -> int:
+    row = await Material.select(Material.version).where(Material.id == material_id).first()
+    return (row["version"] if row else 0) + 1
+
+
+async def update_material(material_id: int, values: dict) -> None:
+    await Material.update(
+        {getattr(Material, k): v for k, v in {**values, "updated_at": now()}.items()}
+    ).where(Material.id == material_id)
+
+
+async def review(material_id: int, status: str, note: str, user: CurrentUser) -> None:
+    await Material.update(
+        {
+            Material.status: status,
+            Material.review_note: note[:200],
+            Material.reviewed_by: user.username,
+            Material.reviewed_at: now(),
+        }
+    ).where(Material.id == material_id)
+
+
+async def version_for_preview(version_id: int) -> dict | None:
+    return await MaterialVersion.select().where(MaterialVersion.id == version_id).first()
+
+
+async def set_preview(version_id: int, preview_key: str, duration: float | None) -> None:
+    """Store a finished preview on its version, and on the material while that version is current."""
+    version = await MaterialVersion.select().where(MaterialVersion.id == version_id).first()
+    if version is None:
+        return
+    await MaterialVersion.update(
+        {MaterialVersion.preview_key: preview_key, MaterialVersion.duration: duration}
+    ).where(MaterialVersion.id == version_id)
+    await Material.update({Material.preview_key: preview_key, Material.duration: duration}).where(
+        (Material.id == version["material_id"]) & (Material.version == version["number"])
+    )
+
+
+# -- Reading materials -----------------------------------------------------------------------------
+
+
+async def material(material_id: int) -> dict | None:
+    return await Material.select().where(Material.id == material_id).first()
+
+
+async def versions(material_id: int) -> list[dict]:
+    return await (
+        MaterialVersion.select()
+        .where(MaterialVersion.material_id == material_id)
+        .order_by(MaterialVersion.number, ascending=False)
+    )
+
+
+async def version(material_id: int, number: int) -> dict | None:
+    return await (
+        MaterialVersion.select()
+        .where((MaterialVersion.material_id == material_id) & (MaterialVersion.number == number))
+        .first()
+    )
+
+
+def live_where(today: dt.date):
+    return (
+        (Material.status == "approved")
+        & (Material.valid_until.is_null() | (Material.valid_until >= today))
+        & (Material.valid_from.is_null() | (Material.valid_from <= today))
+    )
+
+
+def shop_where(filters: dict[str, str], user: CurrentUser | None, today: dt.date):
+    """Who sees what: everyone the live materials; teams also their own uploads (?mine=1);
+    admins everything, narrowed by ?status= (pending, approved, rejected, expired)."""
+    if user is not None and filters.get("mine") == "1":
+        where = (Material.author_id == user.id) | (Material.team == (team_of(user) or "\x00"))
+    elif user is not None and user.is_admin:
+        status = filters.get("status", "")
+        if status == "expired":
+            where = Material.valid_until < today
+        elif status in rules.STATUSES:
+            where = Material.status == status
+        else:
+            where = Material.id.is_not_null()
+    else:
+        where = live_where(today)
+    if filters.get("kind") in rules.KINDS:
+        where &= Material.kind == filters["kind"]
+    if fraud := filters.get("fraud_type"):
+        where &= Material.fraud_types.like(f"%;{fraud.replace('%', '')};%")
+    if audience := filters.get("audience"):
+        where &= Material.audiences.like(f"%;{audience.replace('%', '')};%")
+    if filters.get("series"):
+        where &= Material.series == filters["series"]
+    if q := filters.get("q", "").strip()[:50]:
+        where &= (
+            contains(Material.title, q)
+            | contains(Material.description, q)
+            | contains(Material.tags, q)
+            | contains(Material.body, q)
+        )
+    return where
+
+
+async def shop_count(filters: dict[str, str], user: CurrentUser | None, today: dt.date) -> int:
+    return await Material.count().where(shop_where(filters, user, today))
+
+
+async def shop_page(
+    filters: dict[str, str],
+    user: CurrentUser | None,
+    today: dt.date,
+    offset: int = 0,
+    limit: int | None = 24,
+) -> list[dict]:
+    query = Material.select(*CARD_COLUMNS).where(shop_where(filters, user, today))
+    if filters.get("sort") == "popular":
+        query = query.order_by(Material.downloads, ascending=False)
+    query = query.order_by(Material.id, ascending=False)
+    if limit is not None:
+        query = query.offset(offset).limit(limit)
+    return await query
+
+
+_cache: dict[str, tuple[float, Any]] = {}
+CACHE_SECONDS = 30
+
+
+async def _cached(key: str, compute):
+    """Shop-window side panels change slowly; recomputing them per request is wasted work."""
+    hit = _cache.get(key)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    value = await compute()
+    _cache[key] = (time.monotonic() + CACHE_SECONDS, value)
+    return value
+
+
+def forget_cached() -> None:
+    _cache.clear()
+
+
+async def hot_this_week(today: dt.date, limit: int = 6) -> list[dict]:
+    """The live materials downloaded most in the last seven days."""
+
+    async def compute() -> list[dict]:
+        since = dt.datetime.combine(today - dt.timedelta(days=6), dt.time(), dt.UTC)
+        counts = await (
+            Download.select(Download.material_id, Count(Download.id).as_alias("n"))
+            .where(Download.at >= since)
+            .group_by(Download.material_id)
+            .order_by(Count(Download.id), ascending=False)
+            .limit(limit * 4)
+        )
+        return await _live_in_order({c["material_id"]: c["n"] for c in counts}, today, limit)
+
+    return await _cached(f"hot:{today}", compute)
+
+
+async def _live_in_order(weights: dict[int, int], today: dt.date, limit: int) -> list[dict]:
+    if not weights:
+        return []
+    rows = await Material.select(*CARD_COLUMNS).where(
+        Material.id.is_in(list(weights)) & live_where(today)
+    )
+    rows.sort(key=lambda r: (-weights[r["id"]], -r["id"]))
+    for row in rows:
+        row["week_downloads"] = weights[row["id"]]
+    return rows[:limit]
+
+
+async def case_themes_of_week(monday: dt.date, sunday: dt.date, top: int = 3) -> dict:
+    """The leading fraud types and victim occupation groups among the week's cases. (Read here
+    from the cases table because the cases module offers no weekly summary query yet.)"""
+    in_week = (Case.occurred_on >= monday) & (Case.occurred_on <= sunday)
+    types = await (
+        Case.select(Case.fraud_type, Count(Case.id).as_alias("n"))
+        .where(in_week)
+        .group_by(Case.fraud_type)
+        .order_by(Count(Case.id), ascending=False)
+        .limit(top)
+    )
+    occupations = await (
+        Case.select(Case.victim_occupation, Count(Case.id).as_alias("n"))
+        .where(in_week & Case.victim_occupation.is_not_null())
+        .group_by(Case.victim_occupation)
+    )
+    aliases = await OccupationGroup.select(OccupationGroup.name, OccupationGroup.aliases)
+    index = case_rules.alias_index([(a["name"], a["aliases"]) for a in aliases])
+    groups: dict[str, int] = {}
+    for row in occupations:
+        group = case_rules.occupation_group(row["victim_occupation"], index)
+        if group != case_rules.OTHER:
+            groups[group] = groups.get(group, 0) + row["n"]
+    leading_groups = sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return {
+        "monday": monday,
+        "sunday": sunday,
+        "fraud_types": [(r["fraud_type"], r["n"]) for r in types],
+        "groups": leading_groups,
+    }
+
+
+async def recommendations(today: dt.date, limit: int = 6) -> dict:
+    """What last week's cases call for: live materials on its leading fraud types or for its
+    leading victim groups, most downloaded first."""
+
+    async def compute() -> dict:
+        themes = await case_themes_of_week(*rules.latest_full_week(today))
+        where = None
+        for name, _n in themes["fraud_types"]:
+            clause = Material.fraud_types.like(f"%;{name};%")
+            where = clause if where is None else where | clause
+        for name, _n in themes["groups"]:
+            if name in rules.AUDIENCES:
+                clause = Material.audiences.like(f"%;{name};%")
+                where = clause if where is None else where | clause
+        items = []
+        if where is not None:
+            items = await (
+                Material.select(*CARD_COLUMNS)
+                .where(live_where(today) & where)
+                .order_by(Material.downloads, ascending=False)
+                .order_by(Material.id, ascending=False)
+                .limit(limit)
+            )
+        return {**themes, "items": items}
+
+    return await _cached(f"recommend:{today}", compute)
+
+
+# -- Downloads ---------------------------------------------------------------------------------
+
+
+async def record_download(material: dict, version: int, user: CurrentUser) -> None:
+    """Log who took which version, and count it. Call inside write_transaction()."""
+    await Download.insert(
+        Download(
+            material_id=material["id"],
+            version=version,
+            user_id=user.id,
+            username=user.username,
+            team=team_of(user),
+            at=now(),
+        )
+    )
+    await Material.update({Material.downloads: Material.downloads + 1}).where(
+        Material.id == material["id"]
+    )
+
+
+def _download_where(filters: dict[str, str]):
+    where = Download.id.is_not_null()
+    if filters.get("team"):
+        where &= Download.team == filters["team"]
+    if filters.get("material", "").isdigit():
+        where &= Download.material_id == int(filters["material"])
+    for key, op in (("since", "ge"), ("until", "lt")):
+        try:
+            day = dt.date.fromisoformat(filters.get(key, ""))
+        except ValueError:
+            continue
+        if key == "until":
+            day += dt.timedelta(days=1)
+        moment = dt.datetime.combine(day, dt.time(), dt.UTC) - dt.timedelta(hours=8)
+        where &= (Download.at >= moment) if op == "ge" else (Download.at < moment)
+    return where
+
+
+async def download_count(filters: dict[str, str]) -> int:
+    return await Download.count().where(_download_where(filters))
+
+
+async def download_log(filters: dict[str, str], offset: int = 0, limit: int | None = 50) -> list:
+    query = (
+        Download.select(
+            Download.id,
+            Download.at,
+            Download.username,
+            Download.team,
+            Download.version,
+            Download.material_id,
+        )
+        .where(_download_where(filters))
+        .order_by(Download.id, ascending=False)
+    )
+    if limit is not None:
+        query = query.offset(offset).limit(limit)
+    rows = await query
+    titles = await titles_of({r["material_id"] for r in rows})
+    for row in rows:
+        row["title"] = titles.get(row["material_id"], "—")
+    return rows
+
+
+async def titles_of(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await Material.select(Material.id, Material.title).where(Material.id.is_in(list(ids)))
+    return {r["id"]: r["title"] for r in rows}
+
+
+async def downloads_by_team(filters: dict[str, str]) -> list[dict]:
+    return await (
+        Download.select(Download.team, Count(Download.id).as_alias("n"))
+        .where(_download_where(filters))
+        .group_by(Download.team)
+        .order_by(Count(Download.id), ascending=False)
+    )
+
+
+async def downloads_by_week(weeks: int, today: dt.date) -> list[tuple[dt.date, int]]:
+    """Downloads per local week (Monday first) for the last `weeks` weeks, oldest first."""
+    first = rules.week_start(today) - dt.timedelta(weeks=weeks - 1)
+    since = dt.datetime.combine(first, dt.time(), dt.UTC) - dt.timedelta(hours=8)
+    rows = await Download.select(Download.at).where(Download.at >= since)
+    counts = {first + dt.timedelta(weeks=i): 0 for i in range(weeks)}
+    for row in rows:
+        day = local(row["at"]).date()
+        counts[rules.week_start(day)] = counts.get(rules.week_start(day), 0) + 1
+    return sorted(counts.items())
+
+
+async def usage(today: dt.date, most: bool, limit: int = 10) -> list[dict]:
+    """The most or least downloaded live materials."""
+    return await (
+        Material.select(*CARD_COLUMNS)
+        .where(live_where(today))
+        .order_by(Material.downloads, ascending=not most)
+        .order_by(Material.id, ascending=most)
+        .limit(limit)
+    )
+
+
+async def expired(today: dt.date, limit: int = 50) -> list[dict]:
+    return await (
+        Material.select(*CARD_COLUMNS)
+        .where(Material.valid_until < today)
+        .order_by(Material.valid_until, ascending=False)
+        .limit(limit)
+    )
+
+
+async def status_counts() -> dict[str, int]:
+    rows = await Material.select(Material.status, Count(Material.id).as_alias("n")).group_by(
+        Material.status
+    )
+    return {r["status"]: r["n"] for r in rows}
+
+
+# -- Collections ---------------------------------------------------------------------------------
+
+
+async def collections() -> list[dict]:
+    rows = await Collection.select().order_by(Collection.id)
+    counts = await CollectionItem.select(
+        CollectionItem.collection_id, Count(CollectionItem.id).as_alias("n")
+    ).group_by(CollectionItem.collection_id)
+    sizes = {c["collection_id"]: c["n"] for c in counts}
+    for row in rows:
+        row["count"] = sizes.get(row["id"], 0)
+    return rows
+
+
+async def collection(collection_id: int) -> dict | None:
+    return await Collection.select().where(Collection.id == collection_id).first()
+
+
+async def collection_materials(collection_id: int, today: dt.date, live_only: bool) -> list[dict]:
+    items = await (
+        CollectionItem.select(CollectionItem.material_id)
+        .where(CollectionItem.collection_id == collection_id)
+        .order_by(CollectionItem.position)
+    )
+    ids = [i["material_id"] for i in items]
+    if not ids:
+        return []
+    where = Material.id.is_in(ids)
+    if live_only:
+        where &= live_where(today)
+    rows = await Material.select().where(where)
+    order = {mid: i for i, mid in enumerate(ids)}
+    return sorted(rows, key=lambda r: order[r["id"]])
+
+
+async def create_collection(name: str, description: str, material_ids: list[int]) -> int:
+    """Call inside write_transaction()."""
+    row = await Collection.insert(Collection(name=name, description=description, created_at=now()))
+    collection_id = row[0]["id"]
+    await add_to_collection(collection_id, material_ids)
+    return collection_id
+
+
+async def add_to_collection(collection_id: int, material_ids: list[int]) -> None:
+    existing = {
+        r["material_id"]
+        for r in await CollectionItem.select(CollectionItem.material_id).where(
+            CollectionItem.collection_id == collection_id
+        )
+    }
+    new = [m for m in dict.fromkeys(material_ids) if m not in existing]
+    if new:
+        start = len(existing)
+        await CollectionItem.insert(
+            *(
+                CollectionItem(collection_id=collection_id, material_id=m, position=start + i)
+                for i, m in enumerate(new)
+            )
+        )
+
+
+async def existing_ids(ids: list[int]) -> list[int]:
+    if not ids:
+        return []
+    rows = await Material.select(Material.id).where(Material.id.is_in(ids))
+    found = {r["id"] for r in rows}
+    return [i for i in ids if i in found]
+
+
+# -- Orders (点单) --------------------------------------------------------------------------------
+
+
+def _order_where(filters: dict[str, str], user: CurrentUser):
+    where = MaterialOrder.id.is_not_null()
+    if not user.is_admin:
+        where &= MaterialOrder.requester_id == user.id
+    if filters.get("status") in ("open", "answered"):
+        where &= MaterialOrder.status == filters["status"]
+    if q := filters.get("q", "").strip():
+        where &= contains(MaterialOrder.topic, q) | contains(MaterialOrder.team, q)
+    return where
+
+
+async def order_count(filters: dict[str, str], user: CurrentUser) -> int:
+    return await MaterialOrder.count().where(_order_where(filters, user))
+
+
+async def orders(
+    filters: dict[str, str], user: CurrentUser, offset: int = 0, limit: int | None = 50
+) -> list[dict]:
+    query = (
+        MaterialOrder.select()
+        .where(_order_where(filters, user))
+        .order_by(MaterialOrder.id, ascending=False)
+    )
+    if limit is not None:
+        query = query.offset(offset).limit(limit)
+    return await query
+
+
+async def order(order_id: int) -> dict | None:
+    row = await MaterialOrder.select().where(MaterialOrder.id == order_id).first()
+    if row:
+        links = await OrderMaterial.select(OrderMaterial.material_id).where(
+            OrderMaterial.order_id == order_id
+        )
+        ids = [link["material_id"] for link in links]
+        row["materials"] = (
+            await Material.select(*CARD_COLUMNS).where(Material.id.is_in(ids)) if ids else []
+        )
+    return row
+
+
+async def create_order(values: dict, user: CurrentUser, is_demo: bool = False) -> int:
+    """Call inside write_transaction()."""
+    row = await MaterialOrder.insert(
+        MaterialOrder(
+            requester_id=user.id,
+            requester_name=user.display_name,
+            team=team_of(user),
+            created_at=now(),
+            is_demo=is_demo,
+            **values,
+        )
+    )
+    return row[0]["id"]
+
+
+async def answer_order(order_id: int, material_ids: list[int], answer: str, user: CurrentUser):
+    """Call inside write_transaction()."""
+    await OrderMaterial.delete().where(OrderMaterial.order_id == order_id)
+    if material_ids:
+        await OrderMaterial.insert(
+            *(OrderMaterial(order_id=order_id, material_id=m) for m in material_ids)
+        )
+    await MaterialOrder.update(
+        {
+            MaterialOrder.status: "answered",
+            MaterialOrder.answer: answer,
+            MaterialOrder.answered_by: user.display_name,
+            MaterialOrder.answered_at: now(),
+            MaterialOrder.seen: False,
+        }
+    ).where(MaterialOrder.id == order_id)
+
+
+async def mark_seen(order_id: int) -> None:
+    await MaterialOrder.update({MaterialOrder.seen: True}).where(MaterialOrder.id == order_id)
+
+
+async def suggestions_for(order: dict, today: dt.date, limit: int = 12) -> list[dict]:
+    """Live materials that fit an order: its fraud type or audience, else its topic words."""
+    where = None
+    if order["fraud_type"]:
+        where = Material.fraud_types.like(f"%;{order['fraud_type']};%")
+    if order["audience"]:
+        clause = Material.audiences.like(f"%;{order['audience']};%")
+        where = clause if where is None else where | clause
+    if where is None:
+        where = contains(Material.title, order["topic"][:20])
+    return await (
+        Material.select(*CARD_COLUMNS)
+        .where(live_where(today) & where)
+        .order_by(Material.downloads, ascending=False)
+        .limit(limit)
+    )
+
+
+async def home_card(user: CurrentUser, today: dt.date) -> dict:
+    """What the home page shows about materials: a team's orders and new answers; an admin's
+    queue of uploads to review and open orders."""
+    card: dict[str, Any] = {"template": "materials/_home_card.html"}
+    if user.is_admin:
+        card["pending"] = await Material.count().where(Material.status == "pending")
+        card["open_orders"] = await MaterialOrder.count().where(MaterialOrder.status == "open")
+    else:
+        card["orders"] = await (
+            MaterialOrder.select()
+            .where(MaterialOrder.requester_id == user.id)
+            .order_by(MaterialOrder.id, ascending=False)
+            .limit(5)
+        )
+        card["unseen"] = sum(
+            1 for o in card["orders"] if o["status"] == "answered" and not o["seen"]
+        )
+    card["live"] = await Material.count().where(live_where(today))
+    return card
+
+
+# -- API -----------------------------------------------------------------------------------------
+
+
+async def api_items(filters: dict[str, str], today: dt.date, offset: int, limit: int) -> list:
+    return await shop_page(filters, None, today, offset, limit)

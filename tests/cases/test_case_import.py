@@ -1,0 +1,231 @@
+"""Importing the platform's case exports: every bad row named, nothing half-imported, idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from campaign.accounts.tables import AuditEntry
+from campaign.cases.imports import import_file
+from campaign.cases.tables import Case
+from campaign.importing import ImportRejected
+from campaign.regions.tables import Region, Station
+from campaign.system import queries as system
+from campaign.timeutil import today
+
+HEADER = "案件编号,发案时间,区划代码,派出所编码,诈骗类型,损失金额,受害人职业,受害人年龄\n"
+YESTERDAY = (today() - dt.timedelta(days=1)).isoformat()
+GOOD = (
+    f'C001,{YESTERDAY} 14:30,330282005002,PS330282005,刷单返利,"1,200.50",在校大学生,20\n'
+    f"C002,{YESTERDAY},330282108,,投资理财,50000,,\n"
+    f"C003,{YESTERDAY},330206002001,,冒充客服,0,教师,45\n"
+)
+
+
+async def run(body: str, dry_run: bool = False, encoding: str = "utf-8", header: str = HEADER):
+    return await import_file(
+        "cases", "cases.csv", (header + body).encode(encoding), dry_run=dry_run, actor=None
+    )
+
+
+async def rejected(body: str, **kwargs) -> list:
+    with pytest.raises(ImportRejected) as caught:
+        await run(body, **kwargs)
+    assert await Case.count() == 0
+    return caught.value.errors
+
+
+async def last(code: str):
+    return (await Region.select(Region.last_case_on).where(Region.code == code).first())[
+        "last_case_on"
+    ]
+
+
+async def test_good_file_stores_cases_with_derived_places_and_canonical_types(ningbo):
+    summary = await run(GOOD)
+    assert len(summary.added) == 3
+    first = await Case.select().where(Case.case_no == "C001").first()
+    assert first["fraud_type"] == "兼职刷单" and first["loss_fen"] == 120050
+    assert (first["town_code"], first["district_code"]) == ("330282005", "330282")
+    assert first["victim_occupation"] == "在校大学生" and first["occupation_group"] == "学生"
+    town_case = await Case.select().where(Case.case_no == "C002").first()
+    assert town_case["village_code"] is None and town_case["station_code"] == "PS330282108"
+    derived = await Case.select().where(Case.case_no == "C003").first()
+    assert derived["station_code"] == "PS330206002"
+    day = today() - dt.timedelta(days=1)
+    assert await last("330282005002") == await last("330282108") == day
+    station = await Station.select(Station.last_case_on).where(Station.code == "PS330206002")
+    assert station[0]["last_case_on"] == day
+
+
+async def test_reimporting_the_same_file_changes_nothing(ningbo):
+    await run(GOOD)
+    again = await run(GOOD)
+    assert (again.added, again.changed, again.unchanged) == ([], [], 3)
+    assert await AuditEntry.count().where(AuditEntry.action == "cases.import") == 1
+
+
+async def test_changed_row_updates_the_case_and_refreshes_old_and_new_village(ningbo):
+    await run(GOOD)
+    moved = GOOD.replace("330282005002,PS330282005", "330282005206,PS330282005")
+    summary = await run(moved)
+    assert summary.changed == ["C001"]
+    assert summary.changes["C001"] == [("village_code", "330282005002", "330282005206")]
+    assert await last("330282005002") is None
+    assert await last("330282005206") == today() - dt.timedelta(days=1)
+
+
+async def test_dry_run_reports_what_would_change_and_writes_nothing(ningbo):
+    summary = await run(GOOD, dry_run=True)
+    assert len(summary.added) == 3 and await Case.count() == 0
+    assert await last("330282005002") is None
+
+
+async def test_unknown_region_and_station_codes_are_named(ningbo):
+    errors = await rejected(
+        f"X1,{YESTERDAY},330282999999,,投资理财,1,,\nX2,{YESTERDAY},330282005002,PS9,投资理财,1,,\n"
+    )
+    assert [(e.row, e.column) for e in errors] == [(2, "区划代码"), (3, "派出所编码")]
+    assert "330282999999" in errors[0].reason and "PS9" in errors[1].reason
+
+
+async def test_village_outside_the_given_stations_jurisdiction_is_refused(ningbo):
+    errors = await rejected(f"X1,{YESTERDAY},330206002001,PS330282005,投资理财,1,,\n")
+    assert (
+        errors[0].column == "派出所编码" and "不在派出所 PS330282005 的辖区内" in errors[0].reason
+    )
+
+
+async def test_village_assigned_to_another_station_is_refused_for_its_towns_station(ningbo):
+    await Region.update({Region.station_code: "PS330282108"}).where(Region.code == "330282005206")
+    errors = await rejected(f"X1,{YESTERDAY},330282005206,PS330282005,投资理财,1,,\n")
+    assert errors[0].column == "派出所编码"
+    await run(f"X1,{YESTERDAY},330282005206,,投资理财,1,,\n")
+    stored = await Case.select(Case.station_code).first()
+    assert stored["station_code"] == "PS330282108"
+
+
+async def test_dates_after_today_and_before_tracked_since_are_refused(ningbo):
+    await system.set_setting("tracked_since", "2026-01-01")
+    tomorrow = (today() + dt.timedelta(days=1)).isoformat()
+    errors = await rejected(
+        f"X1,{tomorrow},330282005002,,投资理财,1,,\nX2,2025-12-31,330282005002,,投资理财,1,,\n"
+        "X3,someday,330282005002,,投资理财,1,,\n"
+    )
+    assert [e.row for e in errors] == [2, 3, 4]
+    assert "晚于今天" in errors[0].reason and "早于数据起始日 2026-01-01" in errors[1].reason
+    assert "无法识别" in errors[2].reason
+
+
+async def test_negative_and_non_numeric_losses_are_refused(ningbo):
+    errors = await rejected(
+        f"X1,{YESTERDAY},330282005002,,投资理财,-5,,\nX2,{YESTERDAY},330282005002,,投资理财,五百,,\n"
+        f"X3,{YESTERDAY},330282005002,,投资理财,1.234,,\n"
+    )
+    assert [(e.row, e.column) for e in errors] == [
+        (2, "损失金额"),
+        (3, "损失金额"),
+        (4, "损失金额"),
+    ]
+
+
+async def test_unknown_fraud_type_lists_the_valid_names(ningbo):
+    errors = await rejected(f"X1,{YESTERDAY},330282005002,,外星人诈骗,1,,\n")
+    assert "外星人诈骗" in errors[0].reason and "投资理财" in errors[0].reason
+
+
+async def test_duplicate_case_numbers_name_both_rows(ningbo):
+    errors = await rejected(
+        f"D1,{YESTERDAY},330282005002,,投资理财,1,,\nD2,{YESTERDAY},330282005002,,投资理财,1,,\n"
+        f"D1,{YESTERDAY},330282005206,,投资理财,1,,\n"
+    )
+    assert len(errors) == 1 and errors[0].row == 4 and "第 2 行和第 4 行" in errors[0].reason
+
+
+async def test_ages_outside_0_to_120_are_refused(ningbo):
+    errors = await rejected(
+        f"A1,{YESTERDAY},330282005002,,投资理财,1,,121\nA2,{YESTERDAY},330282005002,,投资理财,1,,-1\n"
+        f"A3,{YESTERDAY},330282005002,,投资理财,1,,二十\n"
+    )
+    assert [(e.row, e.column) for e in errors] == [
+        (2, "受害人年龄"),
+        (3, "受害人年龄"),
+        (4, "受害人年龄"),
+    ]
+
+
+async def test_every_problem_of_a_row_is_listed(ningbo):
+    errors = await rejected("B1,tomorrow,1,PSX,不存在,-1,,200\n")
+    assert {e.column for e in errors} == {
+        "发案时间",
+        "区划代码",
+        "派出所编码",
+        "诈骗类型",
+        "损失金额",
+        "受害人年龄",
+    }
+
+
+async def test_hundred_thousand_rows_with_one_bad_row_imports_nothing_and_names_it(ningbo):
+    lines = [
+        f"N{i:06d},{YESTERDAY},330282005002,,投资理财,{i % 900}.5,学生,{18 + i % 60}"
+        for i in range(100_000)
+    ]
+    lines[73_210] = lines[73_210].replace("330282005002", "330282005999")
+    errors = await rejected("\n".join(lines) + "\n")
+    assert [(e.row, e.column) for e in errors] == [(73_212, "区划代码")]
+
+
+async def test_gb18030_csv_with_english_headers_is_read(ningbo):
+    header = "case_no,occurred_at,region_code,station_code,fraud_type,loss_yuan,victim_occupation,victim_age\n"
+    summary = await run(
+        f"G1,{YESTERDAY},330282005002,,冒充亲友,88,医生,60\n", encoding="gb18030", header=header
+    )
+    assert summary.added == ["G1"]
+    stored = await Case.select().first()
+    assert stored["fraud_type"] == "冒充亲友" and stored["occupation_group"] == "医务人员"
+
+
+async def test_xlsx_with_excel_date_serials_and_datetimes(ningbo):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.strip().split(","))
+    serial = (today() - dt.timedelta(days=3) - dt.date(1899, 12, 30)).days
+    sheet.append(["E1", serial + 0.75, "330282005002", None, "贷款", 1500.1, "护士", 33])
+    sheet.append(
+        ["E2", dt.datetime.now() - dt.timedelta(days=2), 330282108201, None, "贷款", 3, None, None]
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    summary = await import_file("cases", "cases.xlsx", buffer.getvalue(), False, None)
+    assert summary.added == ["E1", "E2"]
+    e1 = await Case.select().where(Case.case_no == "E1").first()
+    assert e1["occurred_on"] == today() - dt.timedelta(days=3) and e1["loss_fen"] == 150010
+    assert e1["occurred_at"].astimezone(dt.timezone(dt.timedelta(hours=8))).hour == 18
+    e2 = await Case.select().where(Case.case_no == "E2").first()
+    assert e2["village_code"] == "330282108201"
+
+
+async def test_cli_imports_cases_and_exits_non_zero_on_a_bad_file(ningbo, tmp_path):
+    from click.testing import CliRunner
+
+    from campaign.cli import main
+
+    good = tmp_path / "good.csv"
+    good.write_text(HEADER + GOOD, encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + GOOD.replace("330206002001", "330206002999"), encoding="utf-8")
+    runner = CliRunner()
+    result = await _in_thread(runner.invoke, main, ["import", "cases", str(bad)])
+    assert result.exit_code == 1 and "第 4 行" in result.output
+    result = await _in_thread(runner.invoke, main, ["import", "cases", str(good), "--dry-run"])
+    assert result.exit_code == 0 and "新增 3 条" in result.output
+
+
+async def _in_thread(function, *args):
+    import asyncio
+
+    return await asyncio.to_thread(function, *args)

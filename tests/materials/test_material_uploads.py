@@ -1,0 +1,168 @@
+"""Uploading materials: content checks, size limits, safe names, versions; bad input stores nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from campaign.cases.queries import seed_reference_lists
+from campaign.materials import rules
+from campaign.materials.storage import get_storage
+from campaign.materials.tables import Material, MaterialVersion
+from tests.conftest import csrf_token, login
+
+from .helpers import TINY_MP4, pdf_bytes, png_bytes, upload
+
+
+@pytest.fixture
+async def team(client, make_user):
+    await seed_reference_lists()
+    await make_user("dashu", "team", team="达叔讲堂")
+    await login(client, "dashu")
+    return client
+
+
+def stored_files() -> set[str]:
+    root = get_storage().root / "materials"
+    return {str(p) for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+async def nothing_stored(before: set[str]) -> None:
+    assert await Material.count() == 0
+    assert await MaterialVersion.count() == 0
+    assert stored_files() == before
+    assert not list(get_storage().scratch_dir().iterdir())
+
+
+async def settle() -> None:
+    """Let the in-process preview job finish."""
+    for _ in range(50):
+        row = await Material.select(Material.preview_key).first()
+        if row is None or row["preview_key"]:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def test_team_uploads_a_poster_that_waits_for_approval_with_a_thumbnail(team):
+    response = await upload(
+        team, "poster", "海报.png", png_bytes(), fraud_types=["贷款"], audiences=["学生"]
+    )
+    assert response.status_code == 302
+    await settle()
+    material = await Material.select().first()
+    assert material["status"] == "pending" and material["team"] == "达叔讲堂"
+    assert material["fraud_types"] == ";贷款;" and material["audiences"] == ";学生;"
+    assert material["file_key"].startswith(f"materials/{material['id']}/v1-")
+    assert material["preview_key"] and await get_storage().exists(material["preview_key"])
+    page = await team.get(f"/materials/{material['id']}")
+    assert 'data-status="pending"' in page.text
+
+
+async def test_renamed_executable_is_refused_as_a_poster(team):
+    before = stored_files()
+    response = await upload(team, "poster", "poster.png", b"MZ\x90\x00" + b"\x00" * 500)
+    assert response.status_code == 400
+    assert "可执行程序" in response.text
+    await nothing_stored(before)
+
+
+async def test_truncated_video_is_refused(team):
+    before = stored_files()
+    response = await upload(team, "video", "clip.mp4", TINY_MP4[: len(TINY_MP4) // 2])
+    assert response.status_code == 400 and "截断" in response.text
+    await nothing_stored(before)
+
+
+async def test_video_upload_gets_a_poster_frame_and_duration(team, make_user, client):
+    response = await upload(team, "video", "clip.mp4", TINY_MP4)
+    assert response.status_code == 302
+    await settle()
+    material = await Material.select().first()
+    assert material["content_type"] == "video/mp4" and material["preview_key"]
+    from shutil import which
+
+    if which("ffprobe"):
+        assert material["duration"] == pytest.approx(4.0, abs=0.2)
+
+
+async def test_a_declared_two_gigabyte_body_is_refused_before_reading(team):
+    before = stored_files()
+    response = await team.post(
+        "/materials/new",
+        content=b"--x\r\n",
+        headers={
+            "content-type": "multipart/form-data; boundary=x",
+            "content-length": str(2 * 1024**3),
+            "x-csrftoken": csrf_token(team),
+        },
+    )
+    assert response.status_code == 413 and "上限" in response.text
+    await nothing_stored(before)
+
+
+async def test_a_file_just_over_the_kinds_limit_is_dropped_while_streaming(team, monkeypatch):
+    monkeypatch.setitem(rules.SIZE_LIMITS, "poster", 50_000)
+    before = stored_files()
+    big = png_bytes(400, 400, "white") + b"\x00" * 60_000
+    response = await upload(team, "poster", "big.png", big)
+    assert response.status_code == 413 and "0.0476837 MB" in response.text or "MB" in response.text
+    await nothing_stored(before)
+
+
+async def test_a_pdf_bomb_is_refused(team):
+    before = stored_files()
+    response = await upload(team, "poster", "bomb.pdf", pdf_bytes(2, claimed=5_000_000))
+    assert response.status_code == 400 and "页数异常" in response.text
+    await nothing_stored(before)
+
+
+async def test_a_pdf_poster_gets_a_first_page_preview(team):
+    assert (await upload(team, "poster", "p.pdf", pdf_bytes(2))).status_code == 302
+    await settle()
+    assert (await Material.select(Material.preview_key).first())["preview_key"]
+
+
+async def test_a_path_traversal_filename_is_harmless(team):
+    response = await upload(team, "poster", "../../../../etc/cron.d/evil.png", png_bytes())
+    assert response.status_code == 302
+    material = await Material.select().first()
+    assert material["file_name"] == "evil.png"
+    path = get_storage().path(material["file_key"])
+    assert path.is_relative_to(get_storage().root) and path.exists()
+
+
+async def test_upload_without_csrf_token_is_refused(team):
+    response = await team.post(
+        "/materials/new",
+        data={"kind": "slogan", "title": "t", "body": "b"},
+        files={"file": ("a.png", png_bytes(), "image/png")},
+    )
+    assert response.status_code == 403
+    assert await Material.count() == 0
+
+
+async def test_form_errors_keep_the_typed_values(team):
+    response = await upload(team, "slogan", title="我的标语", body="")
+    assert response.status_code == 400
+    assert 'value="我的标语"' in response.text and "请填写标语或文章正文" in response.text
+
+
+async def test_coordinator_cannot_upload(client, make_user):
+    await make_user("coord", "coordinator", unit=None)
+    await login(client, "coord")
+    response = await upload(client, "slogan", title="x", body="y")
+    assert response.status_code == 403
+
+
+async def test_replacing_the_file_keeps_earlier_versions(team, client):
+    await upload(team, "poster", "a.png", png_bytes(color="red"))
+    material = await Material.select().first()
+    response = await upload(
+        team, "poster", "b.png", png_bytes(color="blue"), url=f"/materials/{material['id']}/file"
+    )
+    assert response.status_code == 302
+    versions = await MaterialVersion.select().order_by(MaterialVersion.number)
+    assert [v["number"] for v in versions] == [1, 2]
+    assert all([await get_storage().exists(v["file_key"]) for v in versions])
+    assert (await Material.select(Material.version).first())["version"] == 2
