@@ -22,11 +22,14 @@ from litestar.template.config import TemplateConfig
 from campaign import db, i18n, jobs, web
 from campaign.accounts.controllers import AccountController, AdminController, ApiAccountController
 from campaign.cases.controllers import CaseApiController, CaseController
+from campaign.cases.import_controller import CaseImportController
+from campaign.cases.lists_controller import ReferenceListController
 from campaign.contests.contest_controllers import (
     ContestApiController,
     ContestController,
     LeadersController,
 )
+from campaign.contests.streak_controllers import StreakApiController, StreakController
 from campaign.events.controllers import EventApiController, EventController
 from campaign.materials.controllers import MaterialApiController, MaterialController
 from campaign.regions.controllers import RegionApiController, RegionController
@@ -125,6 +128,10 @@ def create_app() -> Litestar:
             RegionController,
             RegionApiController,
             RegionImportController,
+            StreakController,
+            StreakApiController,
+            CaseImportController,
+            ReferenceListController,
             CaseController,
             CaseApiController,
             ContestController,

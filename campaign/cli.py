@@ -158,6 +158,7 @@ def token_create(name: str, label: str) -> None:
 IMPORTERS = {
     "regions": "campaign.regions.imports",
     "stations": "campaign.regions.imports",
+    "events": "campaign.events.imports",
     "cases": "campaign.cases.imports",
 }
 

@@ -110,7 +110,7 @@ ALL = (ADMIN, LEADER, COORDINATOR, TEAM)
 NAV: tuple[NavItem, ...] = (
     NavItem("home", _l("工作台"), "/", ALL),
     NavItem("cases", _l("案件"), "/cases", (ADMIN, LEADER, COORDINATOR)),
-    NavItem("streaks", _l("零发案榜"), "/streaks", (ADMIN, LEADER, COORDINATOR), ready=False),
+    NavItem("streaks", _l("零发案榜"), "/streaks", (ADMIN, LEADER, COORDINATOR)),
     NavItem("contests", _l("控案竞赛"), "/contests", (ADMIN, LEADER, COORDINATOR)),
     NavItem("leaders", _l("领导视图"), "/leaders", (ADMIN, LEADER)),
     NavItem("events", _l("宣传活动"), "/events", (ADMIN, LEADER, COORDINATOR)),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from campaign import db
 from campaign.accounts import jobs as accounts_jobs
+from campaign.cases import jobs as cases_jobs
 from campaign.contests import jobs as contests_jobs
 from campaign.events import jobs as events_jobs
 from campaign.jobs import redis_settings
@@ -15,6 +16,7 @@ from campaign.timeutil import LOCAL
 
 FUNCTIONS = [
     *accounts_jobs.FUNCTIONS,
+    *cases_jobs.FUNCTIONS,
     *contests_jobs.FUNCTIONS,
     *events_jobs.FUNCTIONS,
     *materials_jobs.FUNCTIONS,

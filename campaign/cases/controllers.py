@@ -8,7 +8,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import FromPath, FromQuery, Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
@@ -322,7 +322,7 @@ class CaseApiController(Controller):
     async def cases(
         self,
         request: Request,
-        from_: Annotated[dt.date | None, Parameter(query="from")] = None,
+        from_: Annotated[dt.date | None, QueryParameter(name="from")] = None,
         to: FromQuery[dt.date | None] = None,
         district: FromQuery[str | None] = None,
         town: FromQuery[str | None] = None,
@@ -351,7 +351,5 @@ class CaseApiController(Controller):
             total=await queries.case_count(user.scope, filters),
             limit=limit,
             offset=offset,
-            items=[
-                CaseItem(**{f: r[f] for f in CaseItem.__dataclass_fields__}) for r in rows
-            ],
+            items=[CaseItem(**{f: r[f] for f in CaseItem.__dataclass_fields__}) for r in rows],
         )

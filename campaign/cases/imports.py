@@ -4,6 +4,7 @@ file in one transaction — or nothing. Idempotent on 案件编号."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from campaign.accounts import queries as accounts
@@ -13,8 +14,12 @@ from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.importing import ImportRejected, ImportSummary, read_table
 
+#: progress(stage, done, total): stages reading, checking, comparing, writing.
+Progress = Callable[[str, int, int], Awaitable[None]]
 #: Changed cases described field by field in the preview and the audit entry.
 DESCRIBED_CHANGES = 200
+#: Rows checked between two progress reports.
+CHECK_CHUNK = 50_000
 
 
 @dataclass
@@ -55,27 +60,40 @@ async def import_file(
     dry_run: bool,
     actor: CurrentUser | None,
     ip: str | None = None,
-    progress: queries.Progress = None,
+    progress: Progress | None = None,
 ) -> CaseImportSummary:
     """Raises ImportRejected listing every bad row; otherwise applies (unless dry_run) and reports.
-    The parsing and checking run in a thread so a large file does not stall the web server."""
+    The parsing and checking run in a thread so a large file does not stall the web server;
+    `progress(stage, done, total)` is told about each stage (never inside the write transaction,
+    whose changes nobody else could see yet)."""
     if kind != "cases":
         raise ValueError(kind)
     if progress:
         await progress("reading", 0, 0)
     rows = await asyncio.to_thread(read_table, filename, data, rules.CASE_COLUMNS)
-    if progress:
-        await progress("checking", 0, len(rows))
     reference = await queries.reference()
-    records, errors = await asyncio.to_thread(rules.validate_cases, rows, reference)
+    records: list[rules.CaseRecord] = []
+    errors: list = []
+    seen: dict[str, int] = {}
+    for start in range(0, len(rows), CHECK_CHUNK):
+        if progress:
+            await progress("checking", start, len(rows))
+        part = rows[start : start + CHECK_CHUNK]
+        checked, problems = await asyncio.to_thread(rules.validate_cases, part, reference, seen)
+        records += checked
+        errors += problems
     if errors:
         raise ImportRejected(errors)
+    if progress:
+        await progress("comparing", len(rows), len(rows))
     plan = await queries.plan_import(records)
     summary = summarise(plan, len(rows))
     if dry_run or not (plan.added or plan.changed):
         return summary
+    if progress:
+        await progress("writing", len(rows), len(rows))
     async with write_transaction() as transaction:
-        await queries.write_import(transaction.connection, plan, progress=progress)
+        await queries.write_import(transaction.connection, plan)
         await accounts.record_audit(
             actor,
             "cases.import",
@@ -93,3 +111,22 @@ async def import_file(
             ip,
         )
     return summary
+
+
+#: Case numbers listed in a result (the counts are always complete).
+SHOWN_CASES = 50
+
+
+def result_of_summary(summary: CaseImportSummary) -> dict:
+    """What the upload page shows of a check or an import, as JSON-ready data (a job stores it)."""
+    return {
+        "rows": summary.rows,
+        "added": len(summary.added),
+        "changed": len(summary.changed),
+        "unchanged": summary.unchanged,
+        "added_sample": summary.added[:SHOWN_CASES],
+        "changes": [
+            {"case_no": no, "fields": [list(change) for change in changes]}
+            for no, changes in list(summary.changes.items())[:SHOWN_CASES]
+        ],
+    }

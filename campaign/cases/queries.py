@@ -7,7 +7,7 @@ bulletins and materials call them); they take plain arguments and return plain d
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from piccolo.query.functions.aggregate import Count, Max, Min, Sum
@@ -15,7 +15,7 @@ from piccolo.query.functions.aggregate import Count, Max, Min, Sum
 from campaign.accounts.rules import Scope
 from campaign.cases import rules
 from campaign.cases.tables import Case, FraudType, ImportJob, OccupationGroup
-from campaign.db import contains, is_sqlite
+from campaign.db import contains, engine, is_sqlite
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
 from campaign.system import queries as system
@@ -24,10 +24,9 @@ from campaign.timeutil import today
 LEVEL_COLUMNS = {"village": Case.village_code, "town": Case.town_code, "station": Case.station_code}
 #: Codes per IN (…) list: far under PostgreSQL's 32,767 bind parameters and SQLite's 32,766.
 IN_CHUNK = 5_000
-#: Rows per bulk statement when writing an import (also the step of its progress).
+#: Rows per bulk statement when writing an import.
 WRITE_CHUNK = 20_000
-
-Progress = Callable[[str, int, int], Awaitable[None]] | None
+SQLITE_IMPORT_CACHE_KIB = 256 * 1024
 
 
 async def seed_reference_lists() -> None:
@@ -163,18 +162,36 @@ def _comparable(value):
     return value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else value
 
 
+async def _stored_cases(numbers: Sequence[str]) -> dict[str, dict]:
+    """{case number: stored fields} for the numbers that exist. Raw driver queries on one
+    connection: building a 5,000-value IN through the ORM costs more than running it."""
+    table = Case._meta.tablename
+    columns = ", ".join(f'"{c}"' for c in ("id", *rules.CASE_FIELDS))
+    stored: dict[str, dict] = {}
+    sqlite = is_sqlite()
+    async with engine().transaction() as transaction:
+        connection = transaction.connection
+        for start in range(0, len(numbers), IN_CHUNK):
+            chunk = list(numbers[start : start + IN_CHUNK])
+            if sqlite:
+                marks = ", ".join("?" for _ in chunk)
+                cursor = await connection.execute(
+                    f'SELECT {columns} FROM "{table}" WHERE case_no IN ({marks})', chunk
+                )
+                rows = await cursor.fetchall()
+            else:
+                rows = await connection.fetch(
+                    f'SELECT {columns} FROM "{table}" WHERE case_no = ANY($1::varchar[])', chunk
+                )
+            for row in rows:
+                stored[row["case_no"]] = dict(row)
+    return stored
+
+
 async def plan_import(records: Sequence[rules.CaseRecord]) -> ImportPlan:
     """Which records are new, which change a stored case (and how), which are already stored."""
     plan = ImportPlan()
-    stored: dict[str, dict] = {}
-    if await Case.exists():
-        numbers = [r.case_no for r in records]
-        for start in range(0, len(numbers), IN_CHUNK):
-            chunk = numbers[start : start + IN_CHUNK]
-            for row in await Case.select(
-                Case.id, *(getattr(Case, f) for f in rules.CASE_FIELDS)
-            ).where(Case.case_no.is_in(chunk)):
-                stored[row["case_no"]] = row
+    stored = await _stored_cases([r.case_no for r in records]) if await Case.exists() else {}
     for record in records:
         old = stored.get(record.case_no)
         if old is None:
@@ -219,9 +236,7 @@ def _touched(plan: ImportPlan) -> dict[str, set[str]]:
     return touched
 
 
-async def write_import(
-    connection, plan: ImportPlan, is_demo: bool = False, progress: Progress = None
-) -> None:
+async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> None:
     """Apply a plan inside the caller's write transaction (`connection` is its raw driver
     connection): bulk inserts (PostgreSQL COPY, SQLite executemany), bulk updates, then the touched
     units' last case days recomputed set-based. ORM inserts are ~10x slower at 10^6 rows."""
@@ -229,8 +244,8 @@ async def write_import(
     columns = (*rules.CASE_FIELDS, "is_demo", "created_at", "updated_at")
     table = Case._meta.tablename
     sqlite = is_sqlite()
-    total = len(plan.added) + len(plan.changed)
-    done = 0
+    if sqlite:  # the indexes of 10^6 rows do not fit SQLite's default 2 MB page cache
+        await connection.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
     for start in range(0, len(plan.added), WRITE_CHUNK):
         chunk = [(*r.values(), is_demo, now, now) for r in plan.added[start : start + WRITE_CHUNK]]
         if sqlite:
@@ -239,9 +254,6 @@ async def write_import(
             await connection.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', chunk)
         else:
             await connection.copy_records_to_table(table, records=chunk, columns=columns)
-        done += len(chunk)
-        if progress:
-            await progress("writing", done, total)
     if plan.changed:
         fields = rules.CASE_FIELDS[1:]
         if sqlite:
@@ -250,16 +262,9 @@ async def write_import(
         else:
             sets = ", ".join(f'"{f}" = ${i}' for i, f in enumerate((*fields, "updated_at"), 1))
             sql = f'UPDATE "{table}" SET {sets} WHERE case_no = ${len(fields) + 2}'
-        for start in range(0, len(plan.changed), WRITE_CHUNK):
-            chunk = plan.changed[start : start + WRITE_CHUNK]
-            await connection.executemany(
-                sql, [(*r.values()[1:], now, r.case_no) for r, _old, _differ in chunk]
-            )
-            done += len(chunk)
-            if progress:
-                await progress("writing", done, total)
-    if progress:
-        await progress("refreshing", total, total)
+        await connection.executemany(
+            sql, [(*r.values()[1:], now, r.case_no) for r, _old, _differ in plan.changed]
+        )
     for level, codes in _touched(plan).items():
         if codes:
             await regions.refresh_last_cases(level, codes)
@@ -472,7 +477,7 @@ async def create_import_job(values: dict) -> int:
 
 
 async def import_job(job_id: int) -> dict | None:
-    return await ImportJob.select().where(ImportJob.id == job_id).first()
+    return await ImportJob.select().where(ImportJob.id == job_id).output(load_json=True).first()
 
 
 async def update_import_job(job_id: int, **values) -> None:
@@ -549,7 +554,10 @@ async def loss_totals(
 async def earliest_case_day() -> dt.date | None:
     """The day of the earliest case stored: `tracked_since` until an administrator sets it."""
     row = await Case.select(Min(Case.occurred_on).as_alias("day")).first()
-    return row["day"] if row else None
+    day = row["day"] if row else None
+    return (
+        dt.date.fromisoformat(day) if isinstance(day, str) else day
+    )  # SQLite: aggregates are text
 
 
 async def weekly_summary(start: dt.date, end: dt.date, scope: Scope | None = None) -> dict:
@@ -601,4 +609,20 @@ async def weekly_summary(start: dt.date, end: dt.date, scope: Scope | None = Non
             }
             for d in districts
         ],
+    }
+
+
+async def home_card(user_scope: Scope, day: dt.date) -> dict:
+    """The home card of a coordinator or administrator: this week's cases in their area."""
+    monday = day - dt.timedelta(days=day.weekday())
+    count, latest = await recent_cases(user_scope, monday, limit=5)
+    loss = await Case.select(Sum(Case.loss_fen, alias="fen")).where(
+        Case.occurred_on >= monday, *case_scope_where(user_scope)
+    )
+    return {
+        "template": "cases/_home_card.html",
+        "week_start": monday,
+        "week_cases": count,
+        "week_loss_fen": int((loss[0]["fen"] if loss else 0) or 0),
+        "latest_cases": latest,
     }

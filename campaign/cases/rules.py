@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from campaign.accounts.rules import Scope
 from campaign.i18n import _
+from campaign.i18n import lazy_gettext as _l
 from campaign.importing import Column, Row, RowError, optional_int, text
 from campaign.timeutil import LOCAL
 
@@ -283,6 +284,22 @@ CASE_FIELDS = (
 )
 
 
+FIELD_LABELS = {
+    "case_no": _l("案件编号"),
+    "occurred_on": _l("发案日期"),
+    "occurred_at": _l("发案时间"),
+    "village_code": _l("村社"),
+    "town_code": _l("镇街"),
+    "district_code": _l("区县"),
+    "station_code": _l("派出所"),
+    "fraud_type": _l("诈骗类型"),
+    "loss_fen": _l("损失(分)"),
+    "victim_occupation": _l("受害人职业"),
+    "occupation_group": _l("职业分组"),
+    "victim_age": _l("受害人年龄"),
+}
+
+
 @dataclass(slots=True)
 class CaseRecord:
     row: int
@@ -334,15 +351,18 @@ def _fen_fast(raw: object) -> int:
     return loss_to_fen(raw)
 
 
-def validate_cases(rows: Sequence[Row], ref: Reference) -> tuple[list[CaseRecord], list[RowError]]:
+def validate_cases(
+    rows: Sequence[Row], ref: Reference, seen: dict[str, int] | None = None
+) -> tuple[list[CaseRecord], list[RowError]]:
     """Every row checked against the stored regions, stations and fraud types: every problem is
     reported with its row and column, so a file is taken whole or not at all.
 
+    `seen` ({case number: row}) carries duplicate detection across the chunks of one file.
     Lookups that repeat across rows (regions, types, occupations, date text) are memoised: a
     platform export of 10^6 rows has a few thousand distinct values in those columns."""
     col = {c.key: c.label for c in CASE_COLUMNS}
     town_stations = ref.town_stations
-    first_row: dict[str, int] = {}
+    first_row: dict[str, int] = {} if seen is None else seen
     places: dict[tuple[str, str], tuple | list] = {}
     types: dict[str, str | None] = {}
     groups: dict[str | None, str] = {}
@@ -548,3 +568,34 @@ def case_in_scope(scope: Scope, case: Mapping) -> bool:
             return case["station_code"] == scope.code
         return case["town_code"] in scope.towns
     return False
+
+
+# -- Editing the reference lists -----------------------------------------------------------------
+
+MAX_LIST_NAME = 30
+
+
+def clean_aliases(raw: str) -> str:
+    """Aliases as typed (one per line, or separated by ; , 、) → 'a;b;c', trimmed, deduplicated."""
+    text = raw
+    for separator in ("\n", ";", ",", ",", "、"):
+        text = text.replace(separator, ";")
+    return ";".join(dict.fromkeys(part.strip() for part in text.split(";") if part.strip()))
+
+
+def list_entry_errors(name: str, aliases: str, others: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Problems with a fraud type or occupation group as edited: a name is required, short and
+    unique, and no spelling (name or alias) may already belong to another entry, or importing
+    would not know which one a file means."""
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = _("名称不能为空")
+    elif len(name) > MAX_LIST_NAME:
+        errors["name"] = _("名称不能超过 %(n)s 个字", n=MAX_LIST_NAME)
+    taken = alias_index(list(others))
+    if name and _key(name) in taken:
+        errors["name"] = _("“%(v)s”已是“%(o)s”的名称或别名", v=name, o=taken[_key(name)])
+    clashes = [a for a in aliases.split(";") if a and _key(a) in taken]
+    if clashes:
+        errors["aliases"] = _("别名“%(v)s”已属于“%(o)s”", v=clashes[0], o=taken[_key(clashes[0])])
+    return errors

@@ -392,20 +392,21 @@ class LeadersController(Controller):
 
     @get("/")
     async def page(self, request: Request) -> Template:
-        return await self._page(request, "contests/queries.html")
+        return await self._page(request, wall=False)
 
     @get("/wall")
     async def wall(self, request: Request) -> Template:
-        return await self._page(request, "contests/wall.html")
+        return await self._page(request, wall=True)
 
-    async def _page(self, request: Request, template: str) -> Template:
+    async def _page(self, request: Request, wall: bool) -> Template:
         user = current_user(request)
+        parts = {}
+        for part in PARTS:
+            parts.update(await _leaders_part(user, part, wall))
         return render(
             request,
-            template,
-            boards=await queries.streak_boards(user.scope),
-            contests=await queries.contest_boards(user, 3 if template.endswith("wall.html") else 5),
-            feed=await queries.milestone_feed(user.scope),
+            "contests/wall.html" if wall else "contests/leaders.html",
+            **parts,
             updated=local(dt.datetime.now(dt.UTC)),
             active_nav="leaders",
         )
@@ -413,17 +414,23 @@ class LeadersController(Controller):
     @get("/part/{part:str}")
     async def part(self, request: Request, part: FromPath[str]) -> Template:
         """One self-refreshing part of the view (streaks, contests or feed)."""
-        user = current_user(request)
-        wall = request.query_params.get("wall") == "1"
-        if part == "streaks":
-            context = {"boards": await queries.streak_boards(user.scope)}
-        elif part == "contests":
-            context = {"contests": await queries.contest_boards(user, 3 if wall else 5)}
-        elif part == "feed":
-            context = {"feed": await queries.milestone_feed(user.scope)}
-        else:
+        if part not in PARTS:
             raise NotFoundException()
+        wall = request.query_params.get("wall") == "1"
+        context = await _leaders_part(current_user(request), part, wall)
         return Template(
             template_name=f"contests/_leaders_{part}.html",
             context={**context, "wall": wall, "updated": local(dt.datetime.now(dt.UTC))},
         )
+
+
+PARTS = ("streaks", "contests", "feed")
+
+
+async def _leaders_part(user: CurrentUser, part: str, wall: bool) -> dict:
+    """The data of one part; the wall screen shows a little less so it fits 1920×1080."""
+    if part == "streaks":
+        return {"boards": await queries.streak_boards(user.scope)}
+    if part == "contests":
+        return {"contests": await queries.contest_boards(user, 3 if wall else 5)}
+    return {"feed": await queries.milestone_feed(user.scope, 8 if wall else 10)}

@@ -10,8 +10,8 @@ from campaign.i18n import lazy_gettext as _l
 
 LEVEL_LABELS = {"town": _l("镇街"), "station": _l("派出所"), "village": _l("村社")}
 NORMALISATION_LABELS = {
-    rules.MINMAX: _l("按数值比例(最好 100 分,最差 0 分)"),
-    rules.RANKED: _l("按名次百分位(不受个别极端值影响)"),
+    rules.MINMAX: _l("按数值比例:最好 100 分,最差 0 分"),
+    rules.RANKED: _l("按名次百分位:不受极端值影响"),
 }
 METRIC_LABELS = {
     "cases": _l("发案数"),

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-
-from piccolo.query.functions.aggregate import Min
+from dataclasses import dataclass, field, replace
 
 from campaign.accounts import queries as accounts
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases.tables import Case
+from campaign.contests import queries as streaks
 from campaign.contests import rules
-from campaign.contests.tables import Contest, ContestSnapshot, StreakEvent
+from campaign.contests.tables import Contest, ContestSnapshot
 from campaign.db import contains, write_transaction
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
-from campaign.system.tables import Setting
 from campaign.timeutil import today
 
 LEVELS = ("town", "station", "village")
@@ -143,6 +142,9 @@ class Standings:
     as_of: dt.date | None
     rows: list[Row] = field(default_factory=list)
 
+    def copy(self) -> Standings:
+        return Standings(self.contest, self.as_of, [replace(r) for r in self.rows])
+
     def limited_to(self, codes: set[str]) -> Standings:
         """The rows of units a person may see; ranks stay those of the whole contest."""
         return Standings(self.contest, self.as_of, [r for r in self.rows if r.code in codes])
@@ -213,9 +215,28 @@ def _value(metric: str, facts: dict) -> float | None:
     return facts.get(metric)
 
 
+CACHE_SECONDS = 60.0
+_cache: dict[tuple, tuple[float, Standings]] = {}
+
+
+async def recent_standings(contest: dict, as_of: dt.date | None = None) -> Standings:
+    """standings_for, remembered for a minute per contest version and day, so the pages, the API
+    and the leadership view's polling (one request a minute per screen) share one computation.
+    A case recorded now shows in the standings within a minute; the snapshots never use this."""
+    key = (contest["id"], contest["updated_at"], as_of or today())
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is None or hit[0] < now:
+        for stale in [k for k, (expires, _) in _cache.items() if expires < now]:
+            del _cache[stale]
+        hit = (now + CACHE_SECONDS, await standings_for(contest, as_of))
+        _cache[key] = hit
+    return hit[1].copy()
+
+
 async def standings_with_moves(contest: dict, as_of: dt.date | None = None) -> Standings:
     """Standings with each unit's places gained since the last weekly snapshot before them."""
-    standings = await standings_for(contest, as_of)
+    standings = await recent_standings(contest, as_of)
     if standings.as_of is not None:
         before = await weekly_ranks_before(contest["id"], standings.as_of)
         moves = rules.rank_moves({r.code: r.rank for r in standings.rows}, before)
@@ -472,88 +493,19 @@ async def contest_boards(user: CurrentUser, n: int = 5) -> list[dict]:
     return boards
 
 
-async def _tracked_since() -> dt.date | None:
-    setting = await Setting.select(Setting.value).where(Setting.key == "tracked_since").first()
-    if setting:
-        return dt.date.fromisoformat(setting["value"])
-    first = await Case.select(Min(Case.occurred_on).as_alias("day")).first()
-    return first["day"] if first else None
-
-
-async def _milestones(level: str) -> tuple[int, ...]:
-    row = await Setting.select(Setting.value).where(Setting.key == f"milestones.{level}").first()
-    return rules.parse_milestones(row["value"] if row else None, level)
-
-
 async def streak_boards(scope: Scope, limit: int = 10) -> list[dict]:
-    """The top of the three zero-case streak boards within a jurisdiction.
-
-    MINIMAL STAND-IN until the streak board query of campaign.contests.queries lands: reads each
-    unit's maintained last case day and applies rules.current_streak, as DESIGN §5 intends."""
-    tracked, as_of = await _tracked_since(), today()
+    """The top of the three zero-case streak boards within a jurisdiction (city-wide ranks)."""
     boards = []
     for level in STREAK_LEVELS:
-        if level == "station":
-            table, where = Station, regions.station_scope_where(scope)
-        else:
-            table, where = Region, [Region.level == level, *regions.scope_where(scope)]
-        units = await table.select(table.code, table.name, table.last_case_on).where(*where)
-        days = {
-            u["code"]: rules.current_streak(as_of, tracked, u["last_case_on"]) if tracked else 0
-            for u in units
-        }
-        names = {u["code"]: u["name"] for u in units}
-        marks = await _milestones(level)
-        ranked = rules.competition_ranks(list(days.items()))[:limit]
-        rows = [
-            {
-                "rank": rank,
-                "code": code,
-                "name": names[code],
-                "current_days": int(value),
-                "milestone": rules.milestone(int(value), marks),
-            }
-            for rank, code, value in ranked
-        ]
-        boards.append({"level": level, "rows": rows})
+        board = await streaks.streak_board(level, today(), limit=limit, scope=scope)
+        boards.append({"level": level, "rows": board.rows})
     return boards
 
 
 async def milestone_feed(scope: Scope, limit: int = 10) -> list[dict]:
     """The latest milestones reached and streaks broken within a jurisdiction."""
-    query = StreakEvent.select().order_by(StreakEvent.day, ascending=False)
-    query = query.order_by(StreakEvent.id, ascending=False)
-    if not scope.is_city:
-        district = await regions.districts_in(scope)
-        query = query.where(StreakEvent.district_code.is_in([d["code"] for d in district] or [""]))
-    events = await query.limit(limit * 5)
-    shown: list[dict] = []
-    for level in STREAK_LEVELS:
-        mine = [e for e in events if e["level"] == level]
-        visible = await visible_codes(scope, level, [e["code"] for e in mine])
-        shown += [e for e in mine if e["code"] in visible]
-    shown.sort(key=lambda e: (e["day"], e["id"]), reverse=True)
-    shown = shown[:limit]
-    names = await unit_names(shown)
-    return [{**e, "name": names.get((e["level"], e["code"]), e["code"])} for e in shown]
-
-
-async def unit_names(units: list[dict]) -> dict[tuple[str, str], str]:
-    """Names of (level, code) units given as rows with "level" and "code"."""
-    stations = [u["code"] for u in units if u["level"] == "station"]
-    places = [u["code"] for u in units if u["level"] != "station"]
-    names: dict[tuple[str, str], str] = {}
-    if stations:
-        for row in await Station.select(Station.code, Station.name).where(
-            Station.code.is_in(stations)
-        ):
-            names[("station", row["code"])] = row["name"]
-    if places:
-        for row in await Region.select(Region.code, Region.name, Region.level).where(
-            Region.code.is_in(places)
-        ):
-            names[(row["level"], row["code"])] = row["name"]
-    return names
+    _, rows = await streaks.feed(scope=scope, limit=limit)
+    return rows
 
 
 async def home_card(user: CurrentUser) -> dict | None:

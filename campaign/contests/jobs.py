@@ -29,9 +29,7 @@ async def snapshot_streaks(ctx: dict, day: str | None = None) -> int:
     return await queries.write_snapshot(closed)
 
 
-async def refresh_streaks_after_cases(
-    ctx: dict, units: list[tuple[str, str]] | None = None
-) -> int:
+async def refresh_streaks_after_cases(ctx: dict, units: list[tuple[str, str]] | None = None) -> int:
     """After case writes or an import: refresh the longest runs of the (level, code) units
     touched (all units when None) and add "broken" events. Enqueue with campaign.jobs.enqueue."""
     events = 0

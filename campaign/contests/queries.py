@@ -31,7 +31,8 @@ from campaign.system import queries as system
 from campaign.timeutil import today
 
 LEVELS = ("station", "village", "town")
-STREAK_ORDER = "last_case_on ASC NULLS FIRST"
+#: Piccolo appends " ASC" to a raw ordering, which lands on the code.
+STREAK_ORDER = "last_case_on ASC NULLS FIRST, code"
 IN_CHUNK = 5_000
 
 
@@ -43,9 +44,14 @@ def _level_where(level: str) -> list:
     return [] if level == "station" else [Region.level == level]
 
 
+def _day(value: dt.date | str | None) -> dt.date | None:
+    """SQLite returns aggregates of date columns (MIN, MAX) as ISO text."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
 async def tracked_since() -> dt.date | None:
     """The administrator's tracking start, else the earliest case stored (DESIGN §3)."""
-    return await cases.tracked_since() or await cases.earliest_case_day()
+    return await cases.tracked_since() or _day(await cases.earliest_case_day())
 
 
 async def milestones(level: str) -> tuple[int, ...]:
@@ -104,7 +110,7 @@ async def _on_fast_path(level: str, as_of: dt.date, since: dt.date | None) -> bo
     the never-a-case units)."""
     table = _table(level)
     newest = await table.select(Max(table.last_case_on).as_alias("day")).where(*_level_where(level))
-    if newest and newest[0]["day"] and newest[0]["day"] > as_of:
+    if newest and newest[0]["day"] and _day(newest[0]["day"]) > as_of:
         return False
     if since is None:
         return True
@@ -142,7 +148,7 @@ async def last_case_days(level: str, as_of: dt.date) -> dict[str, dt.date]:
         .where(Case.occurred_on <= as_of, column.is_not_null())
         .group_by(column)
     )
-    return {row["code"]: row["day"] for row in rows}
+    return {row["code"]: _day(row["day"]) for row in rows}
 
 
 @dataclass(frozen=True)
@@ -194,6 +200,18 @@ async def _rank_rows(
         )
 
 
+async def streak_total(
+    level: str,
+    district: str | None = None,
+    town: str | None = None,
+    q: str | None = None,
+    *,
+    scope: Scope | None = None,
+) -> int:
+    """How many rows streak_board shows with these filters (for the pager)."""
+    return await _table(level).count().where(*_where(level, district, town, q, scope))
+
+
 # -- The board -----------------------------------------------------------------------------------
 
 
@@ -232,14 +250,12 @@ async def streak_board(
     fast = await _on_fast_path(level, as_of, since)
     if fast:
         total = await table.count().where(*where)
-        query = (
-            table.select(*_columns(level))
-            .where(*where)
-            .order_by(OrderByRaw(STREAK_ORDER))
-            .order_by(table.code)
-            .offset(offset)
-        )
-        rows = await (query.limit(limit) if limit is not None else query)
+        query = table.select(*_columns(level)).where(*where).order_by(OrderByRaw(STREAK_ORDER))
+        if limit is not None:
+            query = query.offset(offset).limit(limit)
+        rows = await query
+        if limit is None:
+            rows = rows[offset:]
         await _rank_rows(level, as_of, since, rows, fast=True)
     else:
         rows = await table.select(*_columns(level)).where(*where)
@@ -417,6 +433,23 @@ async def recent_case_days(level: str, code: str, limit: int = 15) -> list[dict]
     return days
 
 
+async def home_card(user) -> dict:
+    """The home page card: a town or station coordinator's own streak, rank and next milestone;
+    for everybody else the top 5 stations they can see."""
+    card: dict = {"template": "contests/_streak_home_card.html", "unit": None, "top": []}
+    scope, as_of = user.scope, today()
+    if user.role == "coordinator" and scope.kind in ("town", "station"):
+        row = await unit(scope.kind, scope.code)
+        if row:
+            streak = await unit_streak(scope.kind, row, as_of)
+            card["unit"] = {**row, **streak, "level": scope.kind}
+            if streak["next_milestone"]:
+                card["next_title"] = rules.milestone_title(scope.kind, streak["next_milestone"])
+        return card
+    card["top"] = (await streak_board("station", as_of, limit=5, scope=scope)).rows
+    return card
+
+
 # -- Honour roll ---------------------------------------------------------------------------------
 
 
@@ -439,7 +472,7 @@ async def honours(
     district: str | None = None,
     *,
     scope: Scope | None = None,
-    per_group: int = 60,
+    per_group: int | None = 60,
 ) -> list[dict]:
     """Units at or past a milestone, grouped by the highest one reached, highest first:
     [{"milestone", "total", "rows": [{code, name, current_days, district_name, town_name}]}]."""
@@ -454,13 +487,9 @@ async def honours(
         upper = marks[i + 1] if i + 1 < len(marks) else None
         clause = _streak_between(level, as_of, since, mark, upper)
         total = await table.count().where(*where, clause)
-        rows = (
-            await table.select(*_columns(level))
-            .where(*where, clause)
-            .order_by(OrderByRaw(STREAK_ORDER))
-            .order_by(table.code)
-            .limit(per_group)
-        )
+        query = table.select(*_columns(level)).where(*where, clause)
+        query = query.order_by(OrderByRaw(STREAK_ORDER))
+        rows = await (query.limit(per_group) if per_group is not None else query)
         for row in rows:
             row["current_days"] = rules.current_streak(as_of, since, row["last_case_on"])
         await _with_places(rows)
@@ -487,6 +516,12 @@ def _event_where(level: str | None, district: str | None, scope: Scope | None) -
     return where
 
 
+async def feed_total(
+    level: str | None = None, district: str | None = None, *, scope: Scope | None = None
+) -> int:
+    return await StreakEvent.count().where(*_event_where(level, district, scope))
+
+
 async def feed(
     level: str | None = None,
     district: str | None = None,
@@ -497,15 +532,14 @@ async def feed(
 ) -> tuple[int, list[dict]]:
     """Milestones reached and streaks broken, newest first, with unit and district names."""
     where = _event_where(level, district, scope)
-    total = await StreakEvent.count().where(*where)
+    total = await feed_total(level, district, scope=scope)
     query = (
         StreakEvent.select()
         .where(*where)
         .order_by(StreakEvent.day, ascending=False)
         .order_by(StreakEvent.id, ascending=False)
-        .offset(offset)
     )
-    rows = await (query.limit(limit) if limit is not None else query)
+    rows = await (query.offset(offset).limit(limit) if limit is not None else query)
     names: dict[tuple[str, str], str] = {}
     for kind in ("station", "region"):
         codes = sorted(
@@ -565,6 +599,7 @@ async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int
     since = await tracked_since()
     if since is None:
         return 0
+    every_unit = codes is None
     units = await _units(level, codes)
     days = await cases.case_days_by_unit(level, since, today(), codes)
     codes = [u["code"] for u in units]
@@ -589,7 +624,9 @@ async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int
                         (day, level, u["code"], u["district_code"], "broken", length, None)
                     )
     async with write_transaction():
-        for chunk in _chunks(codes):
+        if every_unit:
+            await StreakBest.delete().where(StreakBest.level == level)
+        for chunk in [] if every_unit else _chunks(codes):
             await StreakBest.delete().where(StreakBest.level == level, StreakBest.code.is_in(chunk))
         await _bulk_insert(
             StreakBest,
@@ -624,8 +661,9 @@ async def _add_events(events: list[tuple]) -> int:
 
 
 async def write_snapshot(day: dt.date) -> int:
-    """Every unit's streak, rank and longest run at the end of `day`, and a milestone event for
-    each milestone crossed since the day before. Returns the number of units written."""
+    """Every unit's streak, rank and longest run at the end of `day`, with the events since the
+    day before's snapshot: milestones crossed, and streaks of at least the first milestone that
+    a case on `day` broke. Returns the number of units written."""
     since = await tracked_since()
     if since is None or day < since:
         return 0
@@ -650,6 +688,8 @@ async def write_snapshot(day: dt.date) -> int:
                 events.append(
                     (day, level, code, district[code], "milestone", standing.current_days, mark)
                 )
+            if code in previous and standing.current_days == 0 and before >= marks[0]:
+                events.append((day, level, code, district[code], "broken", before, None))
         async with write_transaction():
             await StreakSnapshot.delete().where(
                 StreakSnapshot.level == level, StreakSnapshot.day == day

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from campaign.i18n import _
+
 DEFAULT_MILESTONES = {
     "station": (10, 30, 60, 100),
     "village": (30, 90, 180, 365),
@@ -381,16 +383,59 @@ def chinese_number(n: int) -> str:
     return "".join(parts)
 
 
+#: The noun in a milestone title: 连续十天零发案派出所, 连续一个月零发案村.
+LEVEL_NOUNS = {"station": "派出所", "village": "村", "town": "镇街"}
+
+
+def milestone_title(level: str, days: int) -> str:
+    """The honour a milestone stands for, as the campaign words it (连续十天零发案派出所)."""
+    return _("连续%(span)s零发案%(unit)s", span=days_phrase(days), unit=_(LEVEL_NOUNS[level]))
+
+
+def _counted(n: int) -> str:
+    """A number before a measure word: 两 for 2 (两周, 两个月, 两年)."""
+    return "两" if n == 2 else chinese_number(n)
+
+
 def days_phrase(days: int) -> str:
     """A milestone's span as people say it: 一周, 十天, 一个月, 半年, 一年."""
     if days % 365 == 0:
-        return chinese_number(days // 365) + "年"
+        return _counted(days // 365) + "年"
     if days in (180, 182, 183):
         return "半年"
     if days % 30 == 0:
-        n = days // 30
-        return ("两" if n == 2 else chinese_number(n)) + "个月"
+        return _counted(days // 30) + "个月"
     if days % 7 == 0 and days <= 28:
-        n = days // 7
-        return ("两" if n == 2 else chinese_number(n)) + "周"
+        return _counted(days // 7) + "周"
     return chinese_number(days) + "天"
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    cases: int
+    shade: int  # 0 none, 1 one case, 2 two, 3 three or more
+
+
+def calendar_months(
+    start: date, end: date, counts: dict[date, int]
+) -> list[tuple[date, list[list[CalendarDay | None]]]]:
+    """The days [start, end] as month grids for a heat map: (first of month, weeks of seven
+    Monday-first cells), None for cells outside the month or the range."""
+    months = []
+    first = start.replace(day=1)
+    while first <= end:
+        following = (first + timedelta(days=32)).replace(day=1)
+        weeks: list[list[CalendarDay | None]] = []
+        day = first - timedelta(days=first.weekday())
+        while day < following:
+            week = []
+            for _weekday in range(7):
+                inside = first <= day < following and start <= day <= end
+                n = counts.get(day, 0)
+                week.append(CalendarDay(day, n, min(n, 3)) if inside else None)
+                day += timedelta(days=1)
+            weeks.append(week)
+        months.append((first, weeks))
+        first = following
+    return months

@@ -135,4 +135,53 @@ async def ensure_demo() -> list[tuple[str, str, str]]:
         async with write_transaction():
             await Setting.delete().where(Setting.key == "demo_data")
             await Setting.insert(Setting(key="demo_data", value="1", updated_at=accounts.now()))
-    return await ensure_users()
+    listing = await ensure_users()
+    if fresh:
+        await _demo_cases()
+        await _demo_streaks()
+        await _demo_events()
+        await _demo_materials()
+        await _demo_contests()
+    return listing
+
+
+async def _demo_cases() -> None:
+    """A year of generated cases; before contests, whose standings rank them."""
+    from campaign.cases.demo import generate_cases
+
+    await generate_cases()
+
+
+async def _demo_streaks() -> None:
+    """Longest runs, and two weeks of nightly snapshots so rank arrows and the feed have history."""
+    import datetime as dt
+
+    from campaign.contests import queries as streaks
+    from campaign.timeutil import today
+
+    for level in streaks.LEVELS:
+        await streaks.refresh_bests(level)
+    for back in range(14, 0, -1):
+        await streaks.write_snapshot(today() - dt.timedelta(days=back))
+
+
+async def _demo_events() -> None:
+    from campaign.events.demo import generate_demo_events
+    from campaign.timeutil import today
+
+    await generate_demo_events(today(), await accounts.user_id_by_name("coord_baisha"))
+
+
+async def _demo_materials() -> None:
+    from campaign.materials.demo import generate_demo
+    from campaign.materials.queries import fraud_type_names
+
+    await generate_demo(await fraud_type_names(), await accounts.user_id_by_name("team_dashu"))
+
+
+async def _demo_contests() -> None:
+    """After the demo cases, so standings and back-filled snapshots have something to rank."""
+    from campaign.contests.contest_demo import generate_demo_contests
+    from campaign.timeutil import today
+
+    await generate_demo_contests(today())

@@ -4,6 +4,7 @@ event types admin page and the JSON API."""
 from __future__ import annotations
 
 import datetime as dt
+import mimetypes
 import uuid
 
 from litestar import Controller, Request, get, post
@@ -115,14 +116,15 @@ class EventController(Controller):
         if request.query_params.get("format") == "xlsx":
             rows = await queries.events(user.scope, filters, limit=EXPORT_LIMIT)
             return _export(rows, await queries.type_specs())
-        p = pager(request, await queries.count_events(user.scope, filters), per_page=30)
+        found = await queries.count_events(user.scope, filters)
+        p = pager(request, min(found, queries.COUNT_CAP), per_page=30)
         return render(
             request,
             "events/list.html",
             "events/_rows.html",
             events=await queries.events(user.scope, filters, p.offset, p.per_page),
             pager=p,
-            capped=p.total > queries.COUNT_CAP,
+            capped=found > queries.COUNT_CAP,
             filters=filters,
             types=await queries.event_types(),
             audiences=await queries.audience_groups(),
@@ -518,8 +520,13 @@ class EventController(Controller):
             raise NotFoundException(_("照片文件不存在"))
         return File(
             path=path,
+            filename=path.name,
+            media_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
             content_disposition_type="inline",
-            headers={"Cache-Control": "private, max-age=86400"},
+            headers={
+                "Cache-Control": "private, max-age=86400",
+                "X-Content-Type-Options": "nosniff",
+            },
         )
 
     # -- Totals and coverage -------------------------------------------------------------------
@@ -768,12 +775,12 @@ def _period(request: Request) -> tuple[dt.date, dt.date]:
 
 
 async def _unit_choices(user: CurrentUser) -> list[tuple[str, str]]:
-    """Organising units to filter by: the towns of the person's scope (and districts for the city)."""
+    """Units to filter by, one level below the person's: districts for the city, towns for a
+    district, the town itself or the station's towns below that."""
     from campaign.regions import queries as regions
 
-    rows = await regions.regions(user.scope, {"level": "town"}, limit=None)
-    if user.scope.is_city:
-        rows = await regions.regions(user.scope, {"level": "district"}, limit=None) + rows
+    level = "district" if user.scope.is_city else "town"
+    rows = await regions.regions(user.scope, {"level": level}, limit=None)
     return [(r["code"], r["name"]) for r in rows]
 
 
@@ -800,7 +807,7 @@ class EventApiController(Controller):
         submitted, verified or returned, `place` a village (12 digits) or town (9) code, `unit` an
         organising unit (town, district or station code); `limit` defaults to 100, at most 1,000.
         Each item carries the figures (attendees, households, installs, materials, gifts,
-        volunteers), audiences and photo ids. Only verified events count in totals and contests."""
+        volunteers) and audiences. Only verified events count in totals and contests."""
         user = current_user(request)
         if status and status not in rules.STATUS_LABELS:
             raise ValidationException(_("status 应为 submitted、verified 或 returned"))

@@ -8,6 +8,7 @@ import datetime as dt
 from arq import cron
 
 from campaign.events import photos, queries
+from campaign.timeutil import today
 
 
 async def process_photo(ctx: dict, photo_id: int) -> bool:
@@ -30,5 +31,13 @@ async def purge_abandoned_photos(ctx: dict) -> int:
     return len(rows)
 
 
-FUNCTIONS = [process_photo, purge_abandoned_photos]
-CRON_JOBS = [cron(purge_abandoned_photos, hour={3}, minute={40}, run_at_startup=False)]
+async def refresh_coverage(ctx: dict) -> None:
+    """Each town's 7/30/90-day coverage as of the new day, before anyone asks for it."""
+    await queries.refresh_town_coverage(today())
+
+
+FUNCTIONS = [process_photo, purge_abandoned_photos, refresh_coverage]
+CRON_JOBS = [
+    cron(purge_abandoned_photos, hour={3}, minute={40}, run_at_startup=False),
+    cron(refresh_coverage, hour={0}, minute={1}, run_at_startup=False),
+]

@@ -11,14 +11,23 @@ from piccolo.querystring import QueryString
 
 from campaign.accounts.rules import Place, Scope, covers
 from campaign.cases.tables import Case
-from campaign.db import engine
+from campaign.db import engine, is_sqlite, write_transaction
 from campaign.events import rules
-from campaign.events.tables import AudienceGroup, Event, EventPhoto, EventType, Outreach
+from campaign.events.tables import (
+    AudienceGroup,
+    Event,
+    EventPhoto,
+    EventType,
+    Outreach,
+    TownCoverage,
+)
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station
+from campaign.timeutil import today as local_today
 
-#: Lists count at most this many rows; beyond it the pager says "more than 10,000".
-COUNT_CAP = 10_000
+#: Lists count at most this many rows; beyond it the page says "more than 1,000" and asks for
+#: narrower filters (counting 500,000 rows exactly costs more than the page itself).
+COUNT_CAP = 1_000
 LEVEL_COLUMNS = {
     "village": Event.village_code,
     "town": Event.town_code,
@@ -260,7 +269,14 @@ async def review(event_id: int, status: str, reviewer: str, reason: str | None, 
 
 
 async def advance_outreach(codes: dict, day: dt.date) -> None:
-    """The village's and the town's latest verified outreach day, moved forward (never back)."""
+    """The village's and the town's latest verified outreach day, moved forward (never back),
+    and the town's coverage counts with them."""
+    await _advance_last_days(codes, day)
+    if await TownCoverage.exists().where(TownCoverage.town_code == codes["town_code"]):
+        await refresh_town_coverage(local_today(), [codes["town_code"]])
+
+
+async def _advance_last_days(codes: dict, day: dt.date) -> None:
     units = [("town", codes["town_code"], None)]
     if codes.get("village_code"):
         units.append(("village", codes["village_code"], codes["town_code"]))
@@ -315,6 +331,7 @@ async def rebuild_outreach() -> None:
     ]
     for start in range(0, len(records), 500):
         await Outreach.insert(*records[start : start + 500])
+    await TownCoverage.delete(force=True)
 
 
 def _as_date(value) -> dt.date:
@@ -412,8 +429,7 @@ def event_where(scope: Scope, filters: dict[str, str]) -> list:
 
 
 async def count_events(scope: Scope, filters: dict[str, str], cap: int = COUNT_CAP) -> int:
-    """How many events match, counting at most cap + 1 (a precise count of 500,000 rows is
-    slower than the page itself and nobody pages that far)."""
+    """How many events match, counting at most cap + 1 rows."""
     inner = Event.select(Event.id).where(*event_where(scope, filters)).limit(cap + 1)
     query = QueryString("SELECT COUNT(*) AS n FROM ({}) AS capped", inner.querystrings[0])
     rows = await engine().run_querystring(query)
@@ -591,15 +607,17 @@ def _region_scope_sql(scope: Scope, alias: str) -> tuple[str, list]:
     )
 
 
-async def coverage_by_town(scope: Scope, today: dt.date) -> list[dict]:
-    """Per town in scope: villages, and how many had verified outreach in the last 7, 30 and 90
-    days (rules.covered_since)."""
+async def _coverage_rows(scope: Scope, today: dt.date, towns: list[str] | None = None) -> list:
+    """The live aggregate: per town, villages and those covered in each window."""
     condition, args = _region_scope_sql(scope, "r")
+    if towns is not None:
+        condition += f" AND r.town_code IN ({', '.join('{}' for _ in towns)})"
+        args = [*args, *towns]
     since = [rules.covered_since(today, days) for days in rules.WINDOWS]
     sums = ", ".join(
         f"SUM(CASE WHEN o.last_on >= {{}} THEN 1 ELSE 0 END) AS c{days}" for days in rules.WINDOWS
     )
-    rows = await Region.raw(
+    return await Region.raw(
         f"SELECT r.town_code AS code, r.district_code AS district_code, COUNT(*) AS villages, "
         f"{sums} FROM {Region._meta.tablename} r LEFT JOIN {Outreach._meta.tablename} o "
         f"ON o.code = r.code WHERE r.level = 'village' AND {condition} "
@@ -607,10 +625,66 @@ async def coverage_by_town(scope: Scope, today: dt.date) -> list[dict]:
         *since,
         *args,
     )
+
+
+async def refresh_town_coverage(today: dt.date, towns: list[str] | None = None) -> None:
+    """Recompute TownCoverage for some towns (after a verification) or all (once a day)."""
+    rows = await _coverage_rows(Scope(), today, towns)
+    records = [
+        TownCoverage(
+            town_code=r["code"],
+            district_code=r["district_code"],
+            villages=r["villages"],
+            **{f"c{n}": int(r[f"c{n}"] or 0) for n in rules.WINDOWS},
+            as_of=today,
+        )
+        for r in rows
+    ]
+    columns = [TownCoverage.villages, TownCoverage.as_of]
+    columns += [getattr(TownCoverage, f"c{n}") for n in rules.WINDOWS]
+    for start in range(0, len(records), 500):
+        await TownCoverage.insert(*records[start : start + 500]).on_conflict(
+            target=TownCoverage.town_code, action="DO UPDATE", values=columns
+        )
+
+
+async def coverage_by_town(scope: Scope, today: dt.date) -> list[dict]:
+    """Per town in scope: villages, and how many had verified outreach in the last 7, 30 and 90
+    days (rules.covered_since). Read from TownCoverage, refreshed first when a new day has begun;
+    a station's jurisdiction (towns refined per village) is aggregated live, it is small."""
+    if scope.kind == "station":
+        rows = await _coverage_rows(scope, today)
+    else:
+        if await TownCoverage.exists().where(TownCoverage.as_of != today) or not (
+            await TownCoverage.exists()
+        ):
+            await refresh_town_coverage(today)
+        condition, args = {
+            "district": ("tc.district_code = {}", [scope.code]),
+            "town": ("tc.town_code = {}", [scope.code]),
+        }.get(scope.kind or "", ("1 = 1", []))
+        counts = ", ".join(f"tc.c{n} AS c{n}" for n in rules.WINDOWS)
+        rows = await TownCoverage.raw(
+            "SELECT tc.town_code AS code, tc.district_code AS district_code, "
+            f"tc.villages AS villages, {counts}, t.name AS name, d.name AS district_name "
+            f"FROM {TownCoverage._meta.tablename} tc "
+            f"LEFT JOIN {Region._meta.tablename} t ON t.code = tc.town_code "
+            f"LEFT JOIN {Region._meta.tablename} d ON d.code = tc.district_code "
+            f"WHERE {condition} ORDER BY tc.town_code",
+            *args,
+        )
+        return _with_gaps(rows)
     names = await names_of({r["code"] for r in rows} | {r["district_code"] for r in rows})
     for row in rows:
         row["name"] = names.get(row["code"], row["code"])
         row["district_name"] = names.get(row["district_code"], row["district_code"])
+    return _with_gaps(rows)
+
+
+def _with_gaps(rows: list[dict]) -> list[dict]:
+    for row in rows:
+        row["name"] = row["name"] or row["code"]
+        row["district_name"] = row["district_name"] or row["district_code"]
         for days in rules.WINDOWS:
             row[f"c{days}"] = int(row[f"c{days}"] or 0)
             row[f"gap{days}"] = row["villages"] - row[f"c{days}"]
@@ -751,9 +825,7 @@ async def home_card(user) -> dict | None:
     """The outreach card on the home page for coordinators, administrators and leaders."""
     if user.role not in ("admin", "leader", "coordinator"):
         return None
-    from campaign.timeutil import today
-
-    now = today()
+    now = local_today()
     figures = await home_figures(
         user.id, user.scope, now, verifiable_clause(user.role, user.scope.kind)
     )
@@ -764,3 +836,24 @@ async def home_card(user) -> dict | None:
         "week_start": (now - dt.timedelta(days=now.weekday())).isoformat(),
         **figures,
     }
+
+
+async def bulk_insert(table, rows: list[dict]) -> None:
+    """Many rows in one transaction (demo data, benchmarks): SQLite executemany, PostgreSQL COPY
+    (ORM inserts are an order of magnitude slower, see STACK-NOTES)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    records = [tuple(row[c] for c in columns) for row in rows]
+    async with write_transaction() as transaction:
+        connection = transaction.connection
+        if is_sqlite():
+            names = ", ".join(f'"{c}"' for c in columns)
+            marks = ", ".join("?" for _ in columns)
+            await connection.executemany(
+                f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks})', records
+            )
+        else:
+            await connection.copy_records_to_table(
+                table._meta.tablename, records=records, columns=columns
+            )

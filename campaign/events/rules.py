@@ -7,12 +7,13 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from campaign.accounts.rules import ADMIN, COORDINATOR, Place, Scope, covers
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
+from campaign.importing import Column, Row, RowError, text
 
 #: The figures an event may report, in display order.
 FIGURES = ("attendees", "households", "installs", "materials", "gifts", "volunteers")
@@ -453,3 +454,149 @@ def covered_since(today: dt.date, days: int) -> dt.date:
 
 def share(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
+
+
+# -- Import ----------------------------------------------------------------------------------
+
+IMPORT_COLUMNS = (
+    Column("external_id", ("外部编号", "external_id")),
+    Column("type", ("活动类型", "type")),
+    Column("place_code", ("地点代码", "place_code")),
+    Column("starts_at", ("开始时间", "starts_at")),
+    Column("ends_at", ("结束时间", "ends_at"), required=False),
+    Column("place_text", ("具体地点", "place_text"), required=False),
+    Column("unit_code", ("组织单位", "unit_code"), required=False),
+    Column("team", ("宣传团队", "team"), required=False),
+    Column("attendees", ("参与人数", "attendees"), required=False),
+    Column("households", ("入户户数", "households"), required=False),
+    Column("installs", ("安装反诈APP", "installs"), required=False),
+    Column("materials", ("发放资料", "materials"), required=False),
+    Column("gifts", ("发放礼品", "gifts"), required=False),
+    Column("volunteers", ("志愿者", "volunteers"), required=False),
+    Column("audiences", ("受众", "audiences"), required=False),
+    Column("notes", ("备注", "notes"), required=False),
+    Column("status", ("状态", "status"), required=False),
+)
+IMPORT_STATUS = {
+    "": VERIFIED,
+    "已核实": VERIFIED,
+    "verified": VERIFIED,
+    "待核实": SUBMITTED,
+    "submitted": SUBMITTED,
+}
+
+
+@dataclass(frozen=True)
+class KnownPlace:
+    level: str
+    town_code: str
+    district_code: str
+
+
+def parse_local_datetime(value: object, tz: dt.tzinfo) -> dt.datetime | None:
+    """An Excel datetime or text such as 2026-05-21 14:00 (local time, DESIGN §3)."""
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        raw = text(value).replace("/", "-").replace("T", " ")
+        try:
+            parsed = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            return None
+    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed.astimezone(tz)
+
+
+def validate_import(
+    rows: Sequence[Row],
+    types: Mapping[str, TypeSpec],
+    places: Mapping[str, KnownPlace],
+    units: Mapping[str, str],
+    audiences: Iterable[str],
+    now: dt.datetime,
+) -> tuple[list[dict], list[RowError]]:
+    """Every row checked like the phone form, every problem reported with its row and column.
+    `units` maps organising unit codes to their kind (district, town, station)."""
+    errors: list[RowError] = []
+    records: list[dict] = []
+    seen: dict[str, int] = {}
+    col = {c.key: c.label for c in IMPORT_COLUMNS}
+    known_audiences = set(audiences)
+    for number, cells in rows:
+        problems: list[RowError] = []
+
+        def bad(key: str, reason: str, problems=problems, number=number) -> None:
+            problems.append(RowError(number, col[key], reason))
+
+        external = text(cells.get("external_id"))
+        if not external or len(external) > 64:
+            bad("external_id", _("外部编号不能为空且不超过 64 字"))
+        elif external in seen:
+            bad(
+                "external_id", _("编号 %(c)s 重复(第 %(r)s 行已出现)", c=external, r=seen[external])
+            )
+        else:
+            seen[external] = number
+        kind = types.get(text(cells.get("type")))
+        if kind is None:
+            bad("type", _("未知的活动类型「%(t)s」", t=text(cells.get("type"))))
+        place_code = text(cells.get("place_code"))
+        place = places.get(place_code)
+        if place is None:
+            bad("place_code", _("地点代码 %(c)s 不是已知的村社或镇街", c=place_code))
+        starts = parse_local_datetime(cells.get("starts_at"), now.tzinfo or dt.UTC)
+        ends_raw = cells.get("ends_at")
+        ends = (
+            parse_local_datetime(ends_raw, now.tzinfo or dt.UTC)
+            if text(ends_raw)
+            else (starts + dt.timedelta(hours=1) if starts else None)
+        )
+        if starts is None:
+            bad("starts_at", _("无法识别的时间,请写成 2026-05-21 14:00"))
+        elif starts > now:
+            bad("starts_at", _("不能导入未来的活动"))
+        if starts and ends is None:
+            bad("ends_at", _("无法识别的时间,请写成 2026-05-21 16:00"))
+        elif starts and ends and ends <= starts:
+            bad("ends_at", _("结束时间应晚于开始时间"))
+        figures: dict[str, int] = {}
+        if kind is not None:
+            figures, figure_errors = check_figures(kind, {k: text(cells.get(k)) for k in FIGURES})
+            for key, reason in figure_errors.items():
+                bad(key, reason)
+        chosen = [
+            a.strip()
+            for a in text(cells.get("audiences")).replace(";", ";").replace("、", ";").split(";")
+            if a.strip()
+        ]
+        if unknown := [a for a in chosen if a not in known_audiences]:
+            bad("audiences", _("未知的受众群体:%(a)s", a="、".join(unknown)))
+        unit_code = text(cells.get("unit_code")) or (place.town_code if place else "")
+        if unit_code and unit_code not in units:
+            bad("unit_code", _("组织单位 %(c)s 不是已知的区县、镇街或派出所", c=unit_code))
+        status = IMPORT_STATUS.get(text(cells.get("status")).lower())
+        if status is None:
+            bad("status", _("状态应为 已核实 或 待核实"))
+        if problems:
+            errors += problems
+            continue
+        assert kind and place and starts and ends
+        records.append(
+            {
+                "external_id": external,
+                "type_id": kind.id,
+                "place_code": place_code,
+                "place_level": place.level,
+                "starts_at": starts,
+                "ends_at": ends,
+                "day": starts.date(),
+                "unit_kind": units[unit_code],
+                "unit_code": unit_code,
+                "team": text(cells.get("team"))[:50] or None,
+                "place_text": text(cells.get("place_text"))[:100] or None,
+                **figures,
+                "audiences": audiences_text(chosen),
+                "notes": text(cells.get("notes"))[:MAX_NOTES],
+                "status": status,
+            }
+        )
+    return records, errors

@@ -35,7 +35,7 @@ from campaign.web import (
 )
 
 SHOP_FILTERS = ("q", "kind", "fraud_type", "audience", "series", "sort", "status", "mine")
-CSS = "materials"
+SHOP_PAGE = 24
 
 
 def _filters(request: Request, *keys: str) -> dict[str, str]:
@@ -149,9 +149,14 @@ class MaterialController(Controller):
                     for r in rows
                 ),
             )
-        p = pager(request, await queries.shop_count(filters, user, day), per_page=24)
+        try:
+            wanted = int(request.query_params.get("page", "1"))
+        except ValueError:
+            wanted = 1
+        total, items = await queries.shop_listing(filters, user, day, wanted, SHOP_PAGE)
+        p = pager(request, total, per_page=SHOP_PAGE)
         context = {
-            "items": await queries.shop_page(filters, user, day, p.offset, p.per_page),
+            "items": items,
             "pager": p,
             "filters": filters,
             "today": day,
@@ -371,6 +376,7 @@ class MaterialController(Controller):
                 _("把《%(t)s》加入专题「%(c)s」", t=material["title"], c=collection["name"]),
                 ip=client_ip(request),
             )
+        queries.forget_cached()
         flash(request, _("已加入专题「%(c)s」", c=collection["name"]), "success")
         return Redirect(path=f"/materials/{material_id}")
 
@@ -508,6 +514,7 @@ class MaterialController(Controller):
                 _("新建素材专题「%(name)s」", name=name),
                 ip=client_ip(request),
             )
+        queries.forget_cached()
         return Redirect(path=f"/materials/collections/{collection_id}")
 
     @get("/collections/{collection_id:int}")
@@ -751,8 +758,8 @@ async def _shop_panels(day) -> dict:
     return {
         "hot": await queries.hot_this_week(day),
         "recommended": await queries.recommendations(day),
-        "collection_list": await queries.collections(),
-        "fraud_types": await queries.fraud_type_names(),
+        "collection_list": await queries.cached_collections(),
+        "fraud_types": await queries.cached_fraud_type_names(),
     }
 
 

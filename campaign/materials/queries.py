@@ -11,7 +11,7 @@ from piccolo.query.functions.aggregate import Count
 from campaign.accounts.rules import CurrentUser
 from campaign.cases import rules as case_rules
 from campaign.cases.tables import Case, FraudType, OccupationGroup
-from campaign.db import contains
+from campaign.db import contains, engine
 from campaign.materials import rules
 from campaign.materials.tables import (
     Collection,
@@ -229,13 +229,24 @@ def shop_where(filters: dict[str, str], user: CurrentUser | None, today: dt.date
             contains(Material.title, q)
             | contains(Material.description, q)
             | contains(Material.tags, q)
-            | contains(Material.body, q)
         )
     return where
 
 
 async def shop_count(filters: dict[str, str], user: CurrentUser | None, today: dt.date) -> int:
     return await Material.count().where(shop_where(filters, user, today))
+
+
+async def shop_listing(
+    filters: dict[str, str], user: CurrentUser, today: dt.date, page: int, per_page: int
+) -> tuple[int, list[dict]]:
+    """The total and one page (clamped like web.pager) of the shop, read in one transaction so
+    SQLite opens one connection for both."""
+    async with engine().transaction():
+        total = await shop_count(filters, user, today)
+        last = max(1, -(-total // per_page))
+        offset = (min(max(page, 1), last) - 1) * per_page
+        return total, await shop_page(filters, user, today, offset, per_page)
 
 
 async def shop_page(
@@ -270,6 +281,14 @@ async def _cached(key: str, compute):
 
 def forget_cached() -> None:
     _cache.clear()
+
+
+async def cached_collections() -> list[dict]:
+    return await _cached("collections", collections)
+
+
+async def cached_fraud_type_names() -> list[str]:
+    return await _cached("fraud_types", fraud_type_names)
 
 
 async def hot_this_week(today: dt.date, limit: int = 6) -> list[dict]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from campaign.settings import get_settings
 
-CHUNK = 256 * 1024
+CHUNK = 512 * 1024
 
 
 class LocalStorage:

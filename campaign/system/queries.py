@@ -62,12 +62,24 @@ async def all_settings() -> dict[str, str]:
 async def dashboard_for(user: CurrentUser) -> dict:
     """What this person should look at today; each module adds its cards as it lands."""
     cards: list[dict] = []  # each module appends {"template": "<domain>/_home_card.html", ...}
+    if user.role in ("admin", "coordinator"):
+        from campaign.cases.queries import home_card as cases_card
+
+        cards.append(await cases_card(user.scope, today()))
     if user.role in ("admin", "team"):
         cards.append(await materials.home_card(user, today()))
     from campaign.events.queries import home_card as events_card
 
     if card := await events_card(user):
         cards.append(card)
+    if user.role in ("admin", "leader", "coordinator"):
+        from campaign.contests.queries import home_card as streaks_card
+
+        cards.append(await streaks_card(user))
+    if user.role in ("admin", "leader"):
+        from campaign.contests.contest_queries import home_card as contests_card
+
+        cards.append(await contests_card(user))
     return {
         "cards": cards,
         "regions": await regions.counts_in(user.scope),

@@ -229,3 +229,86 @@ async def _in_thread(function, *args):
     import asyncio
 
     return await asyncio.to_thread(function, *args)
+
+
+# -- The upload page -------------------------------------------------------------------------
+
+
+async def upload(client, body: str, dry_run: bool = True, name: str = "cases.csv"):
+    from tests.conftest import csrf_token
+
+    if not csrf_token(client):
+        await client.get("/login")
+    return await client.post(
+        "/cases/import",
+        data={"dry_run": "1" if dry_run else "", "_csrf_token": csrf_token(client)},
+        files={"file": (name, (HEADER + body).encode("utf-8"), "text/csv")},
+    )
+
+
+async def test_upload_preview_shows_added_and_changed_then_confirm_imports(
+    client, ningbo, make_user
+):
+    from tests.conftest import login, post_form
+
+    await make_user("admin")
+    await login(client, "admin")
+    await run(GOOD.splitlines()[0].replace('"1,200.50"', "99") + "\n")
+    preview = await upload(client, GOOD)
+    assert preview.status_code == 200 and 'data-result="dry-run"' in preview.text
+    assert 'data-summary="added">2<' in preview.text and 'data-summary="changed">1<' in preview.text
+    assert 'data-change="C001"' in preview.text and "损失(分)" in preview.text
+    assert await Case.count() == 1
+    token = preview.text.split('name="token" value="')[1].split('"')[0]
+    done = await post_form(
+        client, "/cases/import/confirm", {"token": token, "filename": "cases.csv"}
+    )
+    assert 'data-result="imported"' in done.text and await Case.count() == 3
+    again = await post_form(
+        client, "/cases/import/confirm", {"token": token, "filename": "cases.csv"}
+    )
+    assert again.status_code == 400  # a confirmed file cannot be imported twice by replay
+
+
+async def test_upload_of_a_bad_file_lists_every_rejected_row(client, ningbo, make_user):
+    from tests.conftest import login
+
+    await make_user("admin")
+    await login(client, "admin")
+    response = await upload(client, GOOD.replace("330206002001", "330206002999"), dry_run=False)
+    assert response.status_code == 400 and 'data-result="rejected"' in response.text
+    assert 'data-error-row="4"' in response.text and await Case.count() == 0
+
+
+async def test_a_large_file_runs_as_a_job_with_progress_until_done(
+    client, ningbo, make_user, monkeypatch
+):
+    import asyncio
+
+    from campaign.cases import import_controller
+    from tests.conftest import login
+
+    monkeypatch.setattr(import_controller, "JOB_ROWS", 2)
+    await make_user("admin")
+    await login(client, "admin")
+    response = await upload(client, GOOD, dry_run=False)
+    assert response.status_code == 302
+    job_url = response.headers["location"]
+    assert job_url.startswith("/cases/import/jobs/")
+    for _ in range(100):
+        fragment = await client.get(job_url, headers={"HX-Request": "true"})
+        if 'data-status="done"' in fragment.text:
+            break
+        assert 'hx-trigger="every 1s"' in fragment.text
+        await asyncio.sleep(0.05)
+    assert 'data-result="imported"' in fragment.text and await Case.count() == 3
+    page = await client.get(job_url)
+    assert 'data-summary="added">3<' in page.text
+
+
+async def test_only_administrators_import(client, ningbo, make_user):
+    from tests.conftest import login
+
+    await make_user("coord", "coordinator", unit=("town", "330282005"))
+    await login(client, "coord")
+    assert (await client.get("/cases/import")).status_code == 403

@@ -51,7 +51,10 @@ async def make_contest(**changes) -> int:
         "end_on": END,
         "normalisation": "minmax",
         "top_n": 1,
-        "metrics": [{"metric": "cases_per_10k", "weight": 60}, {"metric": "zero_days", "weight": 40}],
+        "metrics": [
+            {"metric": "cases_per_10k", "weight": 60},
+            {"metric": "zero_days", "weight": 40},
+        ],
         **changes,
     }
     return await contest_queries.create_contest(values, None)

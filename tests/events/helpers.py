@@ -81,7 +81,9 @@ async def submit(client, values: dict, files: list | None = None, url: str = "/e
     if not csrf_token(client):
         await client.get("/login")
     data = {**values, "_csrf_token": csrf_token(client)}
-    return await client.post(url, data=data, files=files or [("photos", ("", b"", "application/octet-stream"))])
+    return await client.post(
+        url, data=data, files=files or [("photos", ("", b"", "application/octet-stream"))]
+    )
 
 
 async def log_in_as(client, name: str) -> None:

@@ -30,8 +30,8 @@ async def test_new_event_form_is_prefilled_with_today_the_unit_and_phone_inputs(
     page = await client.get("/events/new")
     assert page.status_code == 200
     assert f'name="day" value="{today().isoformat()}"' in page.text
-    assert 'data-unit>coord_town' not in page.text
-    assert re.search(r'data-unit>[^<]*白沙路街道', page.text)
+    assert "data-unit>coord_town" not in page.text
+    assert re.search(r"data-unit>[^<]*白沙路街道", page.text)
     assert f'name="place_code" value="{BAISHA}"' in page.text
     assert 'accept="image/*" capture="environment" multiple' in page.text
     assert page.text.count('inputmode="numeric"') == 6
@@ -48,7 +48,9 @@ async def test_place_search_finds_villages_only_inside_the_jurisdiction(client, 
     assert "data-no-places" in other.text
 
 
-async def test_coordinator_logs_an_event_with_a_photo_and_it_waits_for_verification(client, make_user):
+async def test_coordinator_logs_an_event_with_a_photo_and_it_waits_for_verification(
+    client, make_user
+):
     await people(make_user)
     await log_in_as(client, "coord_town")
     response = await submit(client, await form(), [("photos", ("site.jpg", jpeg(), "image/jpeg"))])
@@ -107,7 +109,10 @@ async def test_absurd_attendance_at_a_door_to_door_visit_is_refused(client, make
 async def test_end_before_start_is_refused(client, make_user):
     await people(make_user)
     await log_in_as(client, "coord_town")
-    response = await submit(client, await form(start="10:00", end="09:00", day=(today() - dt.timedelta(days=1)).isoformat()))
+    response = await submit(
+        client,
+        await form(start="10:00", end="09:00", day=(today() - dt.timedelta(days=1)).isoformat()),
+    )
     assert response.status_code == 400
     assert 'data-error="end">结束时间应晚于开始时间' in response.text
 

@@ -12,7 +12,10 @@ from campaign.events import rules
 from campaign.timeutil import LOCAL
 
 DOOR = rules.TypeSpec(
-    id=2, name="敲门入户", counts_as_lecture=False, points=2.0,
+    id=2,
+    name="敲门入户",
+    counts_as_lecture=False,
+    points=2.0,
     figures=rules.default_figures(dict(rules.DEFAULT_EVENT_TYPES[1][3])),
 )
 NOW = dt.datetime(2026, 7, 9, 15, 30, tzinfo=LOCAL)
@@ -49,27 +52,40 @@ def oracle_may_verify(role, scope, user_id, place, unit_kind, submitter):
         return False
     if role == "admin":
         return True
-    above = {"station": {"town", "district"}, "town": {"district"}, "district": set()}
+    above = {"station": {"town", "district", None}, "town": {"district", None}, "district": {None}}
     from campaign.accounts.rules import covers
 
     return covers(scope, place) and scope.kind in above.get(unit_kind, set())
 
 
-scopes = st.sampled_from([
-    Scope(), Scope("district", "330282"), Scope("district", "330206"),
-    Scope("town", "330282005"), Scope("town", "330282108"),
-    Scope("station", "PS330282108", frozenset({"330282108"})),
-])
-places = st.sampled_from([
-    Place("village", "330282005002", "330282", "330282005", None),
-    Place("village", "330282108201", "330282", "330282108", None),
-    Place("town", "330282108", "330282", "330282108", None),
-    Place("village", "330206002001", "330206", "330206002", None),
-])
+scopes = st.sampled_from(
+    [
+        Scope(),
+        Scope("district", "330282"),
+        Scope("district", "330206"),
+        Scope("town", "330282005"),
+        Scope("town", "330282108"),
+        Scope("station", "PS330282108", frozenset({"330282108"})),
+    ]
+)
+places = st.sampled_from(
+    [
+        Place("village", "330282005002", "330282", "330282005", None),
+        Place("village", "330282108201", "330282", "330282108", None),
+        Place("town", "330282108", "330282", "330282108", None),
+        Place("village", "330206002001", "330206", "330206002", None),
+    ]
+)
 
 
-@given(st.sampled_from(["admin", "leader", "coordinator", "team"]), scopes, st.integers(1, 3),
-       places, st.sampled_from(["station", "town", "district"]), st.integers(1, 3))
+@given(
+    st.sampled_from(["admin", "leader", "coordinator", "team"]),
+    scopes,
+    st.integers(1, 3),
+    places,
+    st.sampled_from(["station", "town", "district"]),
+    st.integers(1, 3),
+)
 def test_verification_is_for_the_unit_above_never_the_submitter(role, scope, uid, place, unit, sub):
     if role == "admin":
         scope = Scope()

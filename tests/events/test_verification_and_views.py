@@ -49,7 +49,10 @@ async def test_district_coordinator_verifies_a_town_event_and_it_is_audited(clie
     assert response.status_code == 302
     row = await Event.select().where(Event.id == event_id).first()
     assert row["status"] == "verified" and row["reviewed_by"] == "coord_district"
-    actions = [a["action"] for a in await AuditEntry.select().where(AuditEntry.target == f"event:{event_id}")]
+    actions = [
+        a["action"]
+        for a in await AuditEntry.select().where(AuditEntry.target == f"event:{event_id}")
+    ]
     assert actions == ["event.create", "event.verify"]
 
 
@@ -66,7 +69,9 @@ async def test_submitter_and_same_level_coordinators_cannot_verify(client, make_
     assert (await Event.select(Event.status).first())["status"] == "submitted"
 
 
-async def test_returned_event_carries_the_reason_and_can_be_fixed_and_resubmitted(client, make_user):
+async def test_returned_event_carries_the_reason_and_can_be_fixed_and_resubmitted(
+    client, make_user
+):
     await people(make_user)
     event_id = await logged_event(client)
     await log_in_as(client, "admin")
@@ -105,11 +110,14 @@ async def test_only_verified_events_count_in_totals_coverage_and_points(client, 
     assert await queries.outreach_points("village", start, end, codes=[SHUGUANG]) == {
         SHUGUANG: points[BAISHA]
     }
-    towns = {t["code"]: t for t in await queries.coverage_by_town(
-        (await _scope("coord_district")), today()
-    )}
+    towns = {
+        t["code"]: t
+        for t in await queries.coverage_by_town((await _scope("coord_district")), today())
+    }
     assert towns[BAISHA]["gap30"] == 1 and towns[BAISHA]["c30"] == 1
-    export = await client.get("/events/totals", params={"level": "district", "from": str(start), "format": "xlsx"})
+    export = await client.get(
+        "/events/totals", params={"level": "district", "from": str(start), "format": "xlsx"}
+    )
     sheet = load_workbook(io.BytesIO(export.content)).active
     assert [c.value for c in sheet[2]][:3] == [CIXI, "慈溪市", 1]
 
@@ -147,7 +155,10 @@ async def test_api_lists_events_in_scope_with_their_figures(client, make_user):
     assert response.status_code == 200
     item = response.json()["items"][0]
     assert (item["id"], item["status"], item["attendees"], item["place_code"]) == (
-        event_id, "submitted", 120, SHUGUANG,
+        event_id,
+        "submitted",
+        120,
+        SHUGUANG,
     )
     token = await accounts.create_token(await accounts.user_id_by_name("coord_station"), "t")
     response = await client.get("/api/v1/events", headers={"Authorization": f"Bearer {token}"})
@@ -175,8 +186,14 @@ async def test_rising_cases_without_outreach_make_the_sharp_list(client, make_us
     ).month_to_date_pair(today())
     for n, day in enumerate([this_start, this_end]):
         await Case.insert(
-            Case(case_no=f"C{n}", occurred_on=day, village_code=SHUGUANG, town_code=BAISHA,
-                 district_code=CIXI, fraud_type="投资理财")
+            Case(
+                case_no=f"C{n}",
+                occurred_on=day,
+                village_code=SHUGUANG,
+                town_code=BAISHA,
+                district_code=CIXI,
+                fraud_type="投资理财",
+            )
         )
     await log_in_as(client, "leader")
     page = await client.get("/events/coverage")

@@ -118,7 +118,9 @@ def test_articles_never_pass_on_a_tag_the_author_typed(text):
 
 
 def test_article_markup_is_rendered():
-    out = rules.render_article("# 标题\n\n第一段 **重点**\n\n- 不转账\n- 不透露验证码\n<script>x</script>")
+    out = rules.render_article(
+        "# 标题\n\n第一段 **重点**\n\n- 不转账\n- 不透露验证码\n<script>x</script>"
+    )
     assert "<h2>标题</h2>" in out and "<strong>重点</strong>" in out
     assert "<li>不转账</li>" in out and "&lt;script&gt;" in out
 
@@ -133,7 +135,13 @@ def test_lists_round_trip_and_match_as_substrings(items):
 
 def test_visibility_and_editing():
     today = dt.date(2026, 7, 9)
-    live = {"status": "approved", "valid_from": None, "valid_until": None, "team": "A", "author_id": 1}
+    live = {
+        "status": "approved",
+        "valid_from": None,
+        "valid_until": None,
+        "team": "A",
+        "author_id": 1,
+    }
     assert rules.may_see(live, 9, "coordinator", None, today)
     pending = {**live, "status": "pending"}
     assert not rules.may_see(pending, 9, "team", "B", today)
@@ -146,12 +154,20 @@ def test_visibility_and_editing():
 
 
 def test_latest_full_week_is_the_week_before_this_one():
-    assert rules.latest_full_week(dt.date(2026, 11, 25)) == (dt.date(2026, 11, 16), dt.date(2026, 11, 22))
+    assert rules.latest_full_week(dt.date(2026, 11, 25)) == (
+        dt.date(2026, 11, 16),
+        dt.date(2026, 11, 22),
+    )
 
 
 def test_upload_form_errors_are_beside_their_fields():
     values, errors = rules.validate_material(
-        {"kind": ["slogan"], "title": [""], "valid_from": ["2026-07-09"], "valid_until": ["2026-07-01"]},
+        {
+            "kind": ["slogan"],
+            "title": [""],
+            "valid_from": ["2026-07-09"],
+            "valid_until": ["2026-07-01"],
+        },
         ["贷款"],
         creating=True,
     )

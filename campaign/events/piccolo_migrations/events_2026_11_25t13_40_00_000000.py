@@ -14,6 +14,7 @@ INDEXES = {
     "event_district_day": ("district_code", "day"),
     "event_town_day": ("town_code", "day"),
     "event_status_day": ("status", "day"),
+    "event_status_type_day": ("status", "type_id", "day"),
     "event_type_day": ("type_id", "day"),
     "event_unit_day": ("unit_code", "day"),
     "event_place_day": ("place_code", "day"),

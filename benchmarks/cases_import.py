@@ -1,0 +1,182 @@
+"""Cases at province scale: importing 1,000,000 cases end to end, and recording one case.
+
+    DATABASE_URL=… CAMPAIGN_VAR=… python benchmarks/cases_import.py [--cases N] [--keep]
+
+Needs an empty database (it is migrated here): loads the synthetic province (≈90 districts,
+1,400 towns, 25,000 villages, 1,200 stations) with campaign.demo.synthetic, writes a CSV of N
+generated cases (a script, seeded: every row valid, villages and town-coded cases mixed, dates in
+the last year, a tenth with a time of day), then times
+
+  1. `import_file("cases", …)` end to end: read and decode, validate every row, compare with the
+     stored cases, bulk write, last case days of every touched village/town/station refreshed;
+  2. the same file again (idempotent: nothing changes);
+  3. `insert_case` for single cases inside a write transaction at that scale (p50/p95 of 300):
+     the write of one case plus its village, town and station last case days, which is what
+     "recording one case updates all affected streaks" costs (streaks are arithmetic on those);
+     given without and with the transaction's begin and commit (the commit's fsync is the disk's).
+
+Prints the figures as JSON (also written to benchmarks/out/cases-<engine>.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "out"
+TYPES = ("投资理财", "刷单返利", "冒充客服", "贷款", "冒充亲友", "网络婚恋", "冒充公检法")
+OCCUPATIONS = ("在校大学生", "公司职员", "护士", "退休", "个体户", "", "教师", "务工")
+
+
+def case_csv(villages: list[str], towns: list[str], count: int, seed: int = 7) -> bytes:
+    """N valid rows over the given places, deterministic for a seed."""
+    import datetime as dt
+
+    from campaign.timeutil import today
+
+    rng = random.Random(seed)
+    end = today()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "案件编号",
+            "发案时间",
+            "区划代码",
+            "派出所编码",
+            "诈骗类型",
+            "损失金额",
+            "受害人职业",
+            "受害人年龄",
+        ]
+    )
+    days = [(end - dt.timedelta(days=d)).isoformat() for d in range(365)]
+    for i in range(count):
+        place = rng.choice(towns) if rng.random() < 0.08 else rng.choice(villages)
+        day = rng.choice(days)
+        when = f"{day} {rng.randrange(24):02d}:{rng.randrange(60):02d}" if i % 10 == 0 else day
+        writer.writerow(
+            [
+                f"B{i:08d}",
+                when,
+                place,
+                "",
+                rng.choice(TYPES),
+                f"{rng.lognormvariate(9, 1.5):.2f}",
+                rng.choice(OCCUPATIONS),
+                rng.randint(16, 80),
+            ]
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+async def main(count: int) -> dict:
+    from campaign.bootstrap import migrate
+    from campaign.cases import queries
+    from campaign.cases.imports import import_file
+    from campaign.db import close_pool, is_sqlite, start_pool, write_transaction
+    from campaign.demo import synthetic
+    from campaign.regions.tables import Region
+    from campaign.timeutil import today
+
+    await migrate()
+    await start_pool()
+    try:
+        if await Region.exists():
+            raise SystemExit("the database must be empty (use a fresh CAMPAIGN_VAR / database)")
+        started = time.perf_counter()
+        regions, stations = synthetic.build(synthetic.SCALES["province"])
+        await synthetic.write(regions, stations)
+        print(f"province loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        villages = [r.code for r in regions if r.level == "village"]
+        towns = [r.code for r in regions if r.level == "town"]
+        started = time.perf_counter()
+        data = case_csv(villages, towns, count)
+        OUT.mkdir(exist_ok=True)
+        print(
+            f"{count:,} rows, {len(data) / 1e6:.0f} MB generated in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
+
+        stages: dict[str, float] = {}
+        last = [time.perf_counter()]
+
+        async def progress(stage: str, done: int, total: int) -> None:
+            now = time.perf_counter()
+            stages[stage] = stages.get(stage, 0) + now - last[0]
+            last[0] = now
+
+        started = time.perf_counter()
+        last[0] = started
+        summary = await import_file("cases", "bench.csv", data, False, None, progress=progress)
+        first = time.perf_counter() - started
+        stages["writing+refresh (to the end)"] = time.perf_counter() - last[0]
+        assert len(summary.added) == count, summary.describe()
+
+        started = time.perf_counter()
+        again = await import_file("cases", "bench.csv", data, False, None)
+        second = time.perf_counter() - started
+        assert not again.added and not again.changed
+
+        rng = random.Random(11)
+        timings, statements = [], []
+        for i in range(300):
+            village = rng.choice(villages)
+            values = dict(
+                case_no=f"ONE{i:05d}",
+                occurred_on=today(),
+                village_code=village,
+                town_code=village[:9],
+                district_code=village[:6],
+                station_code=None,
+                fraud_type="贷款",
+                loss_fen=100,
+            )
+            values["station_code"] = await _station(village[:9])
+            began = time.perf_counter()
+            async with write_transaction():
+                inside = time.perf_counter()
+                await queries.insert_case(values)
+                statements.append((time.perf_counter() - inside) * 1000)
+            timings.append((time.perf_counter() - began) * 1000)
+        timings.sort()
+        statements.sort()
+        result = {
+            "engine": "sqlite" if is_sqlite() else "postgresql",
+            "cases": count,
+            "villages": len(villages),
+            "towns": len(towns),
+            "stations": len(stations),
+            "import_seconds": round(first, 2),
+            "import_stage_seconds": {k: round(v, 2) for k, v in stages.items()},
+            "reimport_unchanged_seconds": round(second, 2),
+            "insert_case_statements_ms_p50": round(statistics.median(statements), 3),
+            "insert_case_statements_ms_p95": round(statements[int(len(statements) * 0.95)], 3),
+            "insert_case_with_commit_ms_p50": round(statistics.median(timings), 3),
+            "insert_case_with_commit_ms_p95": round(timings[int(len(timings) * 0.95)], 3),
+        }
+    finally:
+        await close_pool()
+    (OUT / f"cases-{result['engine']}.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+async def _station(town: str) -> str | None:
+    from campaign.regions.queries import derive_station
+
+    return await derive_station(None, town)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    arguments = parser.parse_args()
+    print(json.dumps(asyncio.run(main(arguments.cases)), indent=2, ensure_ascii=False))

@@ -1,0 +1,396 @@
+"""Zero-case streak pages (boards, honour roll, feed, unit pages) and GET /api/v1/streaks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from litestar import Controller, Request, get
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import FromPath, FromQuery
+
+from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
+from campaign.contests import queries, rules
+from campaign.i18n import _
+from campaign.i18n import lazy_gettext as _l
+from campaign.regions import queries as regions
+from campaign.regions import rules as region_rules
+from campaign.timeutil import today
+from campaign.web import current_user, deny, pager, render, xlsx_response
+
+ROLES = (ADMIN, LEADER, COORDINATOR)
+LEVEL_LABELS = {"station": _l("派出所"), "village": _l("村社"), "town": _l("镇街")}
+API_LIMIT, API_MAX_LIMIT = 100, 1000
+PER_PAGE = 100
+HEATMAP_DAYS = 365
+
+
+def parse_level(value: str | None, default: str | None = "station") -> str:
+    level = (value or "").strip() or default
+    if level not in queries.LEVELS:
+        raise ValidationException(_("级别应为 station(派出所)、village(村社)或 town(镇街)"))
+    return level
+
+
+def parse_as_of(value: str | None) -> dt.date:
+    """A day on or before today; today when not given."""
+    value = (value or "").strip()
+    if not value:
+        return today()
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationException(_("日期格式应为 YYYY-MM-DD,例如 2026-07-09")) from None
+    if day > today():
+        raise ValidationException(_("日期不能晚于今天"))
+    return day
+
+
+async def check_area(user: CurrentUser, district: str | None, town: str | None) -> None:
+    """A district or town filter must exist and lie around or inside the person's jurisdiction:
+    a town coordinator may filter by their own district (rows stay limited to the town), never
+    by another one."""
+    if district:
+        row = await regions.region(district)
+        if row is None or row["level"] != "district":
+            raise ValidationException(_("区县代码 %(code)s 不存在", code=district))
+        if not (user.is_admin or await _scope_in_district(user, district)):
+            raise deny()
+    if town:
+        row = await regions.region(town)
+        if row is None or row["level"] != "town":
+            raise ValidationException(_("镇街代码 %(code)s 不存在", code=town))
+        if not user.can_read(regions.place_from_row(row)):
+            raise deny()
+
+
+async def _scope_in_district(user: CurrentUser, district: str) -> bool:
+    scope = user.scope
+    if scope.is_city:
+        return True
+    if scope.kind == "district":
+        return scope.code == district
+    if scope.kind == "town":
+        row = await regions.region(scope.code)
+    else:
+        row = await regions.station(scope.code)
+    return bool(row) and row["district_code"] == district
+
+
+def _filters(request: Request) -> dict[str, str]:
+    return {
+        key: request.query_params.get(key, "").strip()
+        for key in ("level", "district", "town", "q", "as_of")
+    }
+
+
+def _board_xlsx(level: str, board: queries.Board):
+    return xlsx_response(
+        _("%(level)s连续零发案榜", level=LEVEL_LABELS[level]),
+        [
+            _("名次"),
+            _("编码"),
+            _("名称"),
+            _("区县"),
+            _("镇街"),
+            _("连续零发案天数"),
+            _("里程碑(天)"),
+            _("最长纪录(天)"),
+            _("纪录起"),
+            _("纪录止"),
+            _("最近发案日"),
+        ],
+        (
+            [
+                r["rank"],
+                r["code"],
+                r["name"],
+                r["district_name"],
+                r["town_name"],
+                r["current_days"],
+                r["milestone"],
+                r["longest_days"],
+                r["longest_from"],
+                r["longest_to"],
+                r["last_case_on"],
+            ]
+            for r in board.rows
+        ),
+    )
+
+
+async def _filter_options(user: CurrentUser, district: str) -> dict:
+    towns = []
+    if district:
+        towns = await regions.regions(user.scope, {"level": "town", "parent": district}, limit=None)
+    return {"districts": await regions.districts_in(user.scope), "towns": towns}
+
+
+class StreakController(Controller):
+    include_in_schema = False
+    opt = {"roles": ROLES}
+
+    @get("/streaks")
+    async def board(self, request: Request) -> object:
+        """The leaderboard of one level, filtered, paged, exportable."""
+        user = current_user(request)
+        filters = _filters(request)
+        level = parse_level(filters["level"])
+        as_of = parse_as_of(filters["as_of"])
+        await check_area(user, filters["district"], filters["town"])
+        if (
+            filters["town"]
+            and filters["district"]
+            and not filters["town"].startswith(filters["district"])
+        ):
+            filters["town"] = ""  # the district changed: its towns are offered anew
+        args = dict(
+            district=filters["district"] or None,
+            town=filters["town"] or None,
+            q=filters["q"] or None,
+            scope=user.scope,
+        )
+        if request.query_params.get("format") == "xlsx":
+            return _board_xlsx(level, await queries.streak_board(level, as_of, limit=None, **args))
+        p = pager(request, await queries.streak_total(level, **args), PER_PAGE)
+        board = await queries.with_rank_change(
+            await queries.streak_board(level, as_of, offset=p.offset, limit=p.per_page, **args)
+        )
+        return render(
+            request,
+            "contests/streaks.html",
+            "contests/_streak_rows.html",
+            board=board,
+            level=level,
+            filters={**filters, "level": level},
+            pager=p,
+            is_today=as_of == today(),
+            oob=bool(request.headers.get("hx-request")),
+            levels=LEVEL_LABELS,
+            milestone_title=rules.milestone_title,
+            active_nav="streaks",
+            **await _filter_options(user, filters["district"]),
+        )
+
+    @get("/streaks/honours")
+    async def honours(self, request: Request) -> object:
+        """Units at or past a milestone, grouped by the highest one reached."""
+        user = current_user(request)
+        filters = _filters(request)
+        level = parse_level(filters["level"])
+        await check_area(user, filters["district"], None)
+        export = request.query_params.get("format") == "xlsx"
+        groups = await queries.honours(
+            level,
+            today(),
+            filters["district"] or None,
+            scope=user.scope,
+            per_group=None if export else 60,
+        )
+        if export:
+            return xlsx_response(
+                _("零发案光荣榜"),
+                [_("里程碑"), _("编码"), _("名称"), _("区县"), _("镇街"), _("连续零发案天数")],
+                (
+                    [
+                        rules.milestone_title(level, g["milestone"]),
+                        r["code"],
+                        r["name"],
+                        r["district_name"],
+                        r["town_name"],
+                        r["current_days"],
+                    ]
+                    for g in groups
+                    for r in g["rows"]
+                ),
+            )
+        return render(
+            request,
+            "contests/streak_honours.html",
+            "contests/_streak_honours.html",
+            groups=groups,
+            level=level,
+            filters={**filters, "level": level},
+            levels=LEVEL_LABELS,
+            milestone_title=rules.milestone_title,
+            active_nav="streaks",
+            districts=await regions.districts_in(user.scope),
+        )
+
+    @get("/streaks/feed")
+    async def feed(self, request: Request) -> object:
+        """Milestones reached and streaks broken, newest first."""
+        user = current_user(request)
+        filters = _filters(request)
+        level = parse_level(filters["level"], default=None) if filters["level"] else None
+        await check_area(user, filters["district"], None)
+        args = dict(level=level, district=filters["district"] or None, scope=user.scope)
+        if request.query_params.get("format") == "xlsx":
+            _total, rows = await queries.feed(**args, limit=None)
+            return xlsx_response(
+                _("零发案动态"),
+                [_("日期"), _("级别"), _("编码"), _("名称"), _("区县"), _("事件"), _("天数")],
+                (
+                    [
+                        r["day"],
+                        str(LEVEL_LABELS[r["level"]]),
+                        r["code"],
+                        r["name"],
+                        r["district_name"],
+                        rules.milestone_title(r["level"], r["milestone"])
+                        if r["kind"] == "milestone"
+                        else _("连续零发案中断"),
+                        r["days"],
+                    ]
+                    for r in rows
+                ),
+            )
+        p = pager(request, await queries.feed_total(**args), PER_PAGE)
+        _total, rows = await queries.feed(**args, offset=p.offset, limit=p.per_page)
+        return render(
+            request,
+            "contests/streak_feed.html",
+            "contests/_streak_feed_rows.html",
+            events=rows,
+            pager=p,
+            filters=filters,
+            levels=LEVEL_LABELS,
+            milestone_title=rules.milestone_title,
+            active_nav="streaks",
+            districts=await regions.districts_in(user.scope),
+        )
+
+    @get("/streaks/{level:str}/{code:str}")
+    async def unit_page(
+        self, request: Request, level: FromPath[str], code: FromPath[str]
+    ) -> object:
+        """One unit: streak, personal best, rank now and a week ago, case calendar."""
+        user = current_user(request)
+        level = parse_level(level)
+        row = await queries.unit(level, code)
+        if row is None:
+            raise NotFoundException(
+                _("%(level)s %(code)s 不存在", level=LEVEL_LABELS[level], code=code)
+            )
+        if not _can_see_unit(user, level, row):
+            raise deny()
+        as_of = today()
+        streak = await queries.unit_streak(level, row, as_of)
+        start = as_of - dt.timedelta(days=HEATMAP_DAYS - 1)
+        counts = dict(await queries.daily_case_counts(level, code, start, as_of))
+        return render(
+            request,
+            "contests/streak_unit.html",
+            unit=row,
+            level=level,
+            streak=streak,
+            months=rules.calendar_months(start, as_of, counts),
+            year_cases=sum(counts.values()),
+            case_days=await queries.recent_case_days(level, code),
+            levels=LEVEL_LABELS,
+            milestone_title=rules.milestone_title,
+            as_of=as_of,
+            active_nav="streaks",
+        )
+
+
+def _can_see_unit(user: CurrentUser, level: str, row: dict) -> bool:
+    if user.is_admin or user.scope.is_city:
+        return True
+    if level == "station":
+        return region_rules.station_in_scope(
+            user.scope, row["code"], row["district_code"], row["towns"]
+        )
+    return user.can_read(regions.place_from_row(row))
+
+
+# -- JSON API ----------------------------------------------------------------------------------
+
+
+@dataclass
+class StreakItem:
+    rank: int
+    code: str
+    name: str
+    current_days: int
+    longest_days: int
+    longest_from: dt.date | None
+    longest_to: dt.date | None
+    last_case_on: dt.date | None
+    milestone: int | None
+
+
+@dataclass
+class StreakBoard:
+    level: str
+    as_of: dt.date
+    tracked_since: dt.date | None
+    items: list[StreakItem]
+
+
+def parse_limit(value: str | None) -> int:
+    """1–1,000; larger values are capped at 1,000 rather than refused."""
+    value = (value or "").strip()
+    if not value:
+        return API_LIMIT
+    try:
+        limit = int(value)
+    except ValueError:
+        raise ValidationException(_("limit 应为 1 到 1000 之间的整数")) from None
+    if limit < 1:
+        raise ValidationException(_("limit 应为 1 到 1000 之间的整数"))
+    return min(limit, API_MAX_LIMIT)
+
+
+class StreakApiController(Controller):
+    path = "/api/v1"
+    tags = ["streaks"]
+    opt = {"roles": ROLES}
+
+    @get("/streaks")
+    async def streaks(
+        self,
+        request: Request,
+        level: FromQuery[str | None] = None,
+        as_of: FromQuery[str | None] = None,
+        district: FromQuery[str | None] = None,
+        limit: FromQuery[str | None] = None,
+    ) -> StreakBoard:
+        """The zero-case streak leaderboard of one level (DESIGN §3–§4).
+
+        - `level`: station, village or town (default station);
+        - `as_of`: YYYY-MM-DD, not after today (default today); cases after it are ignored;
+        - `district`: a district code; only units in it (ranks stay city-wide);
+        - `limit`: rows from the top, default 100; values above 1,000 are capped at 1,000.
+
+        Items are in board order: longest current streak first, ties share a rank (standard
+        competition ranking) and are ordered by code. Only units in the caller's jurisdiction are
+        listed; a district outside it is 403. Bad level, date or limit: 400 with a Chinese
+        message."""
+        user = current_user(request)
+        level_value = parse_level(level)
+        day = parse_as_of(as_of)
+        count = parse_limit(limit)
+        await check_area(user, district, None)
+        board = await queries.streak_board(
+            level_value, day, district=district or None, limit=count, scope=user.scope
+        )
+        return StreakBoard(
+            level=level_value,
+            as_of=day,
+            tracked_since=board.tracked_since,
+            items=[
+                StreakItem(
+                    rank=r["rank"],
+                    code=r["code"],
+                    name=r["name"],
+                    current_days=r["current_days"],
+                    longest_days=r["longest_days"],
+                    longest_from=r["longest_from"],
+                    longest_to=r["longest_to"],
+                    last_case_on=r["last_case_on"],
+                    milestone=r["milestone"],
+                )
+                for r in board.rows
+            ],
+        )

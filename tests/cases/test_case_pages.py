@@ -1,0 +1,203 @@
+"""The case list and form: who sees and changes which case, input kept on error, every change audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from openpyxl import load_workbook
+
+from campaign.accounts.tables import AuditEntry
+from campaign.cases import queries
+from campaign.cases.tables import Case
+from campaign.db import write_transaction
+from campaign.regions.tables import Region
+from campaign.timeutil import today
+from tests.conftest import login, post_form
+
+DAY = today() - dt.timedelta(days=2)
+FORM = {
+    "case_no": "F100",
+    "occurred_at": f"{DAY.isoformat()}T09:30",
+    "region_code": "330282005002",
+    "station_code": "",
+    "fraud_type": "投资理财",
+    "loss_yuan": "2500.5",
+    "victim_occupation": "教师",
+    "victim_age": "41",
+}
+
+
+async def audit_detail(action: str) -> dict:
+    entry = await AuditEntry.select().where(AuditEntry.action == action).output(load_json=True)
+    assert len(entry) == 1
+    return entry[0]["detail"]
+
+
+async def stored(no: str, village: str | None, town: str, station: str | None) -> int:
+    async with write_transaction():
+        return await queries.insert_case(
+            dict(
+                case_no=no,
+                occurred_on=DAY,
+                village_code=village,
+                town_code=town,
+                district_code=town[:6],
+                station_code=station,
+                fraud_type="贷款",
+                loss_fen=100,
+            )
+        )
+
+
+async def two_towns() -> tuple[int, int]:
+    mine = await stored("MINE1", "330282005002", "330282005", "PS330282005")
+    other = await stored("OTHER1", "330282108201", "330282108", "PS330282108")
+    return mine, other
+
+
+async def test_coordinator_lists_only_the_cases_of_their_town(client, ningbo, make_user):
+    await two_towns()
+    await make_user("coord", "coordinator", unit=("town", "330282005"))
+    await login(client, "coord")
+    page = await client.get("/cases")
+    assert page.status_code == 200
+    assert 'data-case="MINE1"' in page.text and 'data-case="OTHER1"' not in page.text
+
+
+async def test_station_coordinator_sees_cases_of_their_station(client, ningbo, make_user):
+    await two_towns()
+    await make_user("fuhai", "coordinator", unit=("station", "PS330282108"))
+    await login(client, "fuhai")
+    page = await client.get("/cases")
+    assert 'data-case="OTHER1"' in page.text and 'data-case="MINE1"' not in page.text
+
+
+async def test_coordinator_gets_403_on_another_towns_case(client, ningbo, make_user):
+    _mine, other = await two_towns()
+    await make_user("coord", "coordinator", unit=("town", "330282005"))
+    await login(client, "coord")
+    assert (await client.get(f"/cases/{other}")).status_code == 403
+    response = await post_form(client, f"/cases/{other}", {**FORM, "case_no": "OTHER1"})
+    assert response.status_code == 403
+
+
+async def test_coordinator_moving_a_case_to_another_town_gets_403_and_nothing_changes(
+    client, ningbo, make_user
+):
+    mine, _other = await two_towns()
+    await make_user("coord", "coordinator", unit=("town", "330282005"))
+    await login(client, "coord")
+    moved = {**FORM, "case_no": "MINE1", "region_code": "330282108201"}
+    assert (await post_form(client, f"/cases/{mine}", moved)).status_code == 403
+    row = await Case.select(Case.town_code).where(Case.id == mine).first()
+    assert row["town_code"] == "330282005"
+    assert not await AuditEntry.exists().where(AuditEntry.action == "case.update")
+
+
+async def test_coordinator_cannot_record_a_case_in_another_town(client, ningbo, make_user):
+    await make_user("coord", "coordinator", unit=("town", "330282005"))
+    await login(client, "coord")
+    response = await post_form(client, "/cases/new", {**FORM, "region_code": "330206002001"})
+    assert response.status_code == 403 and await Case.count() == 0
+
+
+async def test_coordinator_records_a_case_and_the_village_streak_resets(client, ningbo, make_user):
+    await make_user("coord", "coordinator", unit=("town", "330282005"))
+    await login(client, "coord")
+    response = await post_form(client, "/cases/new", FORM)
+    assert response.status_code == 302
+    case = await Case.select().where(Case.case_no == "F100").first()
+    assert case["loss_fen"] == 250050 and case["station_code"] == "PS330282005"
+    assert case["occupation_group"] == "教师"
+    village = await Region.select(Region.last_case_on).where(Region.code == "330282005002")
+    assert village[0]["last_case_on"] == DAY
+    assert (await audit_detail("case.create"))["after"]["loss_fen"] == 250050
+
+
+async def test_form_keeps_the_input_and_says_what_is_wrong_beside_each_field(
+    client, ningbo, make_user
+):
+    await make_user("admin")
+    await login(client, "admin")
+    bad = {**FORM, "loss_yuan": "-3", "victim_age": "130", "region_code": "330282005999"}
+    response = await post_form(client, "/cases/new", bad)
+    assert response.status_code == 400
+    text = response.text
+    assert 'id="e-loss_yuan"' in text and "不小于 0" in text
+    assert 'id="e-victim_age"' in text and 'id="e-region_code"' in text
+    assert 'value="330282005999"' in text and 'value="教师"' in text and 'value="F100"' in text
+    assert await Case.count() == 0
+
+
+async def test_a_case_number_already_stored_is_refused(client, ningbo, make_user):
+    await two_towns()
+    await make_user("admin")
+    await login(client, "admin")
+    response = await post_form(client, "/cases/new", {**FORM, "case_no": "MINE1"})
+    assert response.status_code == 400 and "已存在" in response.text
+
+
+async def test_correction_is_audited_with_before_and_after(client, ningbo, make_user):
+    mine, _other = await two_towns()
+    await make_user("admin")
+    await login(client, "admin")
+    corrected = {**FORM, "case_no": "MINE1", "region_code": "330282005206"}
+    assert (await post_form(client, f"/cases/{mine}", corrected)).status_code == 302
+    detail = await audit_detail("case.update")
+    assert detail["before"]["village_code"] == "330282005002"
+    assert detail["after"]["village_code"] == "330282005206"
+    old_village = await Region.select(Region.last_case_on).where(Region.code == "330282005002")
+    assert old_village[0]["last_case_on"] is None
+
+
+async def test_delete_needs_the_case_number_typed_and_is_audited(client, ningbo, make_user):
+    mine, _other = await two_towns()
+    await make_user("admin")
+    await login(client, "admin")
+    refused = await post_form(client, f"/cases/{mine}/delete", {"confirm": "nope"})
+    assert refused.status_code == 400 and await Case.exists().where(Case.id == mine)
+    done = await post_form(client, f"/cases/{mine}/delete", {"confirm": "MINE1"})
+    assert done.status_code == 302 and not await Case.exists().where(Case.id == mine)
+    assert (await audit_detail("case.delete"))["before"]["case_no"] == "MINE1"
+
+
+async def test_leader_reads_their_district_but_cannot_change(client, ningbo, make_user):
+    mine, _other = await two_towns()
+    await stored("BEILUN1", "330206002001", "330206002", None)
+    await make_user("boss", "leader", unit=("district", "330282"))
+    await login(client, "boss")
+    page = await client.get("/cases")
+    assert 'data-case="MINE1"' in page.text and 'data-case="BEILUN1"' not in page.text
+    detail = await client.get(f"/cases/{mine}")
+    assert detail.status_code == 200 and "<fieldset disabled>" in detail.text
+    assert (await post_form(client, f"/cases/{mine}", FORM)).status_code == 403
+    assert (await client.get("/cases/new")).status_code == 403
+
+
+async def test_team_members_do_not_see_cases(client, ningbo, make_user):
+    await make_user("team1", "team", team="达叔讲堂")
+    await login(client, "team1")
+    assert (await client.get("/cases")).status_code == 403
+
+
+async def test_filters_and_excel_export(client, ningbo, make_user):
+    await two_towns()
+    await make_user("admin")
+    await login(client, "admin")
+    page = await client.get("/cases", params={"town": "330282108"})
+    assert 'data-case="OTHER1"' in page.text and 'data-case="MINE1"' not in page.text
+    empty = await client.get("/cases", params={"q": "zzz"})
+    assert "没有符合条件的案件" in empty.text
+    export = await client.get("/cases", params={"format": "xlsx", "fraud_type": "贷款"})
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    assert sheet.max_row == 3 and sheet.cell(1, 1).value == "案件编号"
+
+
+async def test_village_search_offers_only_places_in_the_jurisdiction(client, ningbo, make_user):
+    await make_user("coord", "coordinator", unit=("town", "330282005"))
+    await login(client, "coord")
+    mine = await client.get("/cases/places", params={"region_code": "白沙"})
+    assert 'data-place="330282005206"' in mine.text
+    other = await client.get("/cases/places", params={"region_code": "附海"})
+    assert "data-place" not in other.text
