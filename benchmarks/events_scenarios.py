@@ -104,7 +104,7 @@ async def load(count: int, seed: int = 2026) -> dict:
             )
         await queries.bulk_insert(Event, rows)
     await queries.rebuild_outreach()
-    await engine().run_ddl("ANALYZE")
+    await engine().run_ddl("ANALYZE" if is_sqlite() else "VACUUM ANALYZE")
     print(f"loaded {count:,} events in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     district = villages[0].district_code
     town = villages[0].town_code

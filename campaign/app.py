@@ -142,7 +142,7 @@ def create_app() -> Litestar:
             MaterialController,
             MaterialApiController,
             create_static_files_router(
-                path="/static", directories=[STATIC], name="static", opt={"public": True}
+                path="/static", directories=[STATIC], name="static", opt={"public": True, "anonymous": True}
             ),
         ],
         guards=[web.authorize],

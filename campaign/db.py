@@ -47,6 +47,12 @@ def write_transaction():
     return db.transaction()
 
 
+def read_transaction():
+    """Several reads on one connection: outside a transaction Piccolo's SQLite engine opens a new
+    connection for every query, which costs more than a small indexed query itself."""
+    return engine().transaction()
+
+
 def is_sqlite() -> bool:
     return isinstance(engine(), SQLiteEngine)
 

@@ -1,6 +1,7 @@
 """What every controller shares: the authorisation guard, rendering, paging, Excel export and the
 navigation of the shell. Routes are login-only by default; a handler opens up with
-`opt={"public": True}` and narrows with `opt={"roles": (...)}`."""
+`opt={"public": True}` (`{"anonymous": True}` also skips looking up the session) and narrows with
+`opt={"roles": (...)}`."""
 
 from __future__ import annotations
 
@@ -53,6 +54,8 @@ async def resolve_user(connection: ASGIConnection) -> CurrentUser | None:
 
 async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """The one guard of the app, run before every route: who is this, and may they be here?"""
+    if handler.opt.get("anonymous"):  # static files and /healthz: nobody to look up, nothing to touch
+        return
     i18n.current_locale.set(i18n.locale_from_cookie(connection.cookies.get(i18n.LOCALE_COOKIE)))
     user = await resolve_user(connection)
     connection.state.user = user

@@ -199,10 +199,17 @@ class CaseController(Controller):
         """The form's values, the validated record (None on errors) and the errors by field."""
         form = await request.form()
         values = {key: str(form.get(key, "")).strip() for key in FORM_KEYS}
+        place_problem = None
+        if values["region_code"] and not values["region_code"].isdigit():
+            values["region_code"], place_problem = await self._place_named(
+                request, values["region_code"]
+            )
         reference = await queries.reference([values["region_code"]])
         records, row_errors = rules.validate_cases([(1, values)], reference)
         by_label = {column.label: column.key for column in rules.CASE_COLUMNS}
         errors: dict[str, str] = {}
+        if place_problem:
+            errors["region_code"] = place_problem
         for error in row_errors:
             errors.setdefault(by_label[error.column], error.reason)
         if values["case_no"] and await queries.case_no_taken(
@@ -210,6 +217,21 @@ class CaseController(Controller):
         ):
             errors.setdefault("case_no", _("案件编号 %(no)s 已存在", no=values["case_no"]))
         return values, (records[0] if records and not errors else None), errors
+
+    async def _place_named(self, request: Request, name: str) -> tuple[str, str | None]:
+        """A place typed by name rather than picked from the list: its code when exactly one
+        village or town in the person's jurisdiction has that name."""
+        found = await regions.regions(current_user(request).scope, {"q": name}, limit=50)
+        exact = [r for r in found if r["level"] != "district" and r["name"] == name]
+        if len(exact) == 1:
+            return exact[0]["code"], None
+        return name, (
+            _("有 %(n)s 个地点叫“%(name)s”,请从列表中选择", n=len(exact), name=name)
+            if exact
+            else _(
+                "找不到“%(name)s”:请输入村社名称的一部分后从列表中选择,或填写区划代码", name=name
+            )
+        )
 
     @post("/new", opt={"roles": WRITERS})
     async def create(self, request: Request) -> Template | Redirect:

@@ -4,6 +4,7 @@ file in one transaction — or nothing. Idempotent on 案件编号."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -13,6 +14,7 @@ from campaign.cases import queries, rules
 from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.importing import ImportRejected, ImportSummary, read_table
+from campaign.timeutil import local
 
 #: progress(stage, done, total): stages reading, checking, comparing, writing.
 Progress = Callable[[str, int, int], Awaitable[None]]
@@ -29,9 +31,14 @@ class CaseImportSummary(ImportSummary):
     rows: int = 0
 
 
-def _shown(value) -> str:
+def _shown(name: str, value) -> str:
+    """A field as people read it: local times, money in 元."""
     if value is None:
         return ""
+    if name == "loss_fen":
+        return f"{value / 100:,.2f}"
+    if isinstance(value, dt.datetime):
+        return local(value).strftime("%Y-%m-%d %H:%M")
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
@@ -48,7 +55,7 @@ def summarise(plan: queries.ImportPlan, rows: int) -> CaseImportSummary:
     for record, old, differ in plan.changed[:DESCRIBED_CHANGES]:
         after = dict(zip(rules.CASE_FIELDS, record.values(), strict=True))
         summary.changes[record.case_no] = [
-            (name, _shown(old[name]), _shown(after[name])) for name in differ
+            (name, _shown(name, old[name]), _shown(name, after[name])) for name in differ
         ]
     return summary
 

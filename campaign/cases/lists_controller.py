@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
@@ -106,6 +106,7 @@ class ReferenceListController(Controller):
                 "active_nav": "cases",
             },
             status_code=400 if errors else 200,
+            media_type=MediaType.HTML,
         )
 
     async def _save(

@@ -27,6 +27,8 @@ IN_CHUNK = 5_000
 #: Rows per bulk statement when writing an import.
 WRITE_CHUNK = 20_000
 SQLITE_IMPORT_CACHE_KIB = 256 * 1024
+#: An import adding more rows than this (and than the table holds) rebuilds the indexes after.
+REBUILD_INDEXES_ABOVE = 50_000
 
 
 async def seed_reference_lists() -> None:
@@ -246,6 +248,11 @@ async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> N
     sqlite = is_sqlite()
     if sqlite:  # the indexes of 10^6 rows do not fit SQLite's default 2 MB page cache
         await connection.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+    rebuilt = []
+    if len(plan.added) > max(REBUILD_INDEXES_ABOVE, await Case.count()):
+        # Loading more rows than the table holds: building each index once afterwards is
+        # several times faster than maintaining it row by row (the unique key stays).
+        rebuilt = await _drop_secondary_indexes(connection, sqlite)
     for start in range(0, len(plan.added), WRITE_CHUNK):
         chunk = [(*r.values(), is_demo, now, now) for r in plan.added[start : start + WRITE_CHUNK]]
         if sqlite:
@@ -265,9 +272,37 @@ async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> N
         await connection.executemany(
             sql, [(*r.values()[1:], now, r.case_no) for r, _old, _differ in plan.changed]
         )
+    for definition in rebuilt:
+        await connection.execute(definition)
+    if rebuilt and not sqlite:
+        await connection.execute(f'ANALYZE "{table}"')
     for level, codes in _touched(plan).items():
         if codes:
             await regions.refresh_last_cases(level, codes)
+
+
+async def _drop_secondary_indexes(connection, sqlite: bool) -> list[str]:
+    """Drop the case table's non-unique indexes; returns the statements that recreate them."""
+    table = Case._meta.tablename
+    if sqlite:
+        cursor = await connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
+            (table,),
+        )
+        rows = [(r["name"], r["sql"]) for r in await cursor.fetchall()]
+    else:
+        rows = [
+            (r["indexname"], r["indexdef"])
+            for r in await connection.fetch(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 "
+                "AND schemaname = current_schema() AND indexdef NOT LIKE 'CREATE UNIQUE%'",
+                table,
+            )
+        ]
+    for name, _definition in rows:
+        await connection.execute(f'DROP INDEX "{name}"')
+    return [definition for _name, definition in rows]
 
 
 async def refresh_occupation_groups() -> int:

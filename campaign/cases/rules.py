@@ -293,7 +293,7 @@ FIELD_LABELS = {
     "district_code": _l("区县"),
     "station_code": _l("派出所"),
     "fraud_type": _l("诈骗类型"),
-    "loss_fen": _l("损失(分)"),
+    "loss_fen": _l("损失(元)"),
     "victim_occupation": _l("受害人职业"),
     "occupation_group": _l("职业分组"),
     "victim_age": _l("受害人年龄"),
@@ -393,7 +393,9 @@ def validate_cases(
             first_row[case_no] = number
 
         when = _occurred(cells.get("occurred_at"), days)
-        if when is None:
+        if when is None and not _cell(cells, "occurred_at"):
+            problems.append(("occurred_at", _("发案时间不能为空")))
+        elif when is None:
             problems.append(
                 (
                     "occurred_at",
@@ -431,7 +433,9 @@ def validate_cases(
         if raw_type not in types:
             types[raw_type] = canonical(raw_type, ref.fraud_types)
         fraud_type = types[raw_type]
-        if fraud_type is None:
+        if not raw_type:
+            problems.append(("fraud_type", _("诈骗类型不能为空")))
+        elif fraud_type is None:
             problems.append(
                 (
                     "fraud_type",

@@ -14,8 +14,9 @@ from litestar.response import Redirect, Template
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
 from campaign.contests import contest_forms as forms
 from campaign.contests import contest_queries as queries
-from campaign.contests import rules
+from campaign.contests import jobs, rules
 from campaign.i18n import _
+from campaign.jobs import enqueue
 from campaign.timeutil import local, today
 from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
 
@@ -172,6 +173,7 @@ class ContestController(Controller):
         if values is None:
             return await self._form(typed, errors, status=400)
         contest_id = await queries.create_contest(values, current_user(request), client_ip(request))
+        await enqueue(jobs.backfill_contest, contest_id)
         flash(request, _("已创建竞赛 %(name)s", name=values["name"]), "success")
         return Redirect(path=f"/contests/{contest_id}")
 
@@ -193,6 +195,7 @@ class ContestController(Controller):
         if values is None:
             return await self._form(typed, errors, contest_id, status=400)
         await queries.update_contest(contest_id, values, current_user(request), client_ip(request))
+        await enqueue(jobs.backfill_contest, contest_id)
         flash(request, _("已保存"), "success")
         return Redirect(path=f"/contests/{contest_id}")
 

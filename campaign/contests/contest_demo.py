@@ -55,8 +55,5 @@ async def generate_demo_contests(today: dt.date) -> list[int]:
     ]
     for contest_id in ids:
         contest = await contest_queries.contest(contest_id)
-        day = contest["start_on"] + dt.timedelta(days=(6 - contest["start_on"].weekday()))
-        while day < today:
-            await contest_queries.take_snapshot(contest, day)
-            day += dt.timedelta(days=7)
+        await contest_queries.backfill_snapshots(contest, today - dt.timedelta(days=1))
     return ids

@@ -431,6 +431,20 @@ async def take_snapshot(contest: dict, as_of: dt.date) -> int:
     return len(rows)
 
 
+async def backfill_snapshots(contest: dict, until: dt.date) -> int:
+    """The weekly snapshots (Sundays, and the last day) a contest would have by `until` had the
+    nightly job always known it: for a contest created, or given a new rule, mid-period."""
+    last = min(until, contest["end_on"])
+    day = contest["start_on"] + dt.timedelta(days=6 - contest["start_on"].weekday())
+    days = []
+    while day <= last:
+        days.append(day)
+        day += dt.timedelta(days=7)
+    if last == contest["end_on"] and last not in days:
+        days.append(last)
+    return sum([await take_snapshot(contest, day) for day in days])
+
+
 async def weekly_ranks_before(contest_id: int, day: dt.date) -> dict[str, int]:
     """Ranks in the latest weekly snapshot taken as of a day before `day`."""
     latest = (

@@ -20,6 +20,14 @@ async def snapshot_contests(ctx: dict, day: str | None = None) -> int:
     return stored
 
 
+async def backfill_contest(ctx: dict, contest_id: int) -> int:
+    """Weekly snapshots up to yesterday for a contest just created or given a new rule."""
+    contest = await contest_queries.contest(contest_id)
+    if contest is None:
+        return 0
+    return await contest_queries.backfill_snapshots(contest, today() - dt.timedelta(days=1))
+
+
 async def snapshot_streaks(ctx: dict, day: str | None = None) -> int:
     """Nightly: refresh every unit's longest closed run (adding "broken" events), then store
     each unit's streak and rank at the end of yesterday (or `day`) with milestone events."""
@@ -40,7 +48,7 @@ async def refresh_streaks_after_cases(ctx: dict, units: list[tuple[str, str]] | 
     return events
 
 
-FUNCTIONS = [snapshot_contests, snapshot_streaks, refresh_streaks_after_cases]
+FUNCTIONS = [snapshot_contests, backfill_contest, snapshot_streaks, refresh_streaks_after_cases]
 CRON_JOBS = [
     cron(snapshot_contests, hour={0}, minute={20}, run_at_startup=False),
     cron(snapshot_streaks, hour={0}, minute={10}, run_at_startup=False),

@@ -58,6 +58,16 @@ async def milestones(level: str) -> tuple[int, ...]:
     return rules.parse_milestones(await system.get_setting(f"milestones.{level}"), level)
 
 
+async def _settings(level: str) -> tuple[dt.date | None, tuple[int, ...]]:
+    """tracked_since and the level's milestones, read together (a board needs both)."""
+    values = await system.setting_values(["tracked_since", f"milestones.{level}"])
+    since = values.get("tracked_since")
+    return (
+        dt.date.fromisoformat(since) if since else _day(await cases.earliest_case_day()),
+        rules.parse_milestones(values.get(f"milestones.{level}"), level),
+    )
+
+
 def _where(
     level: str,
     district: str | None = None,
@@ -200,18 +210,6 @@ async def _rank_rows(
         )
 
 
-async def streak_total(
-    level: str,
-    district: str | None = None,
-    town: str | None = None,
-    q: str | None = None,
-    *,
-    scope: Scope | None = None,
-) -> int:
-    """How many rows streak_board shows with these filters (for the pager)."""
-    return await _table(level).count().where(*_where(level, district, town, q, scope))
-
-
 # -- The board -----------------------------------------------------------------------------------
 
 
@@ -244,7 +242,7 @@ async def streak_board(
     longest_days, longest_from, longest_to (personal best, the current run included) and
     milestone (highest reached, or None). `total` counts the rows matching the filters; `scope`
     limits them to a jurisdiction. limit=None returns every row (for exports)."""
-    since = await tracked_since()
+    since, marks = await _settings(level)
     table = _table(level)
     where = _where(level, district, town, q, scope)
     fast = await _on_fast_path(level, as_of, since)
@@ -263,7 +261,6 @@ async def streak_board(
         rows.sort(key=lambda r: (r["rank"], r["code"]))
         total = len(rows)
         rows = rows[offset : offset + limit if limit is not None else None]
-    marks = await milestones(level)
     for row in rows:
         row["milestone"] = rules.milestone(row["current_days"], marks)
     await _with_longest(level, rows, as_of, since, trust_best=fast)
@@ -327,17 +324,17 @@ async def ranks_on(level: str, day: dt.date, codes: Collection[str]) -> dict[str
     computed from the cases when the nightly job did not write one."""
     if not codes:
         return {}
-    if await StreakSnapshot.exists().where(
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(codes)):
+        for row in await StreakSnapshot.select(StreakSnapshot.code, StreakSnapshot.rank).where(
+            StreakSnapshot.level == level,
+            StreakSnapshot.day == day,
+            StreakSnapshot.code.is_in(chunk),
+        ):
+            found[row["code"]] = row["rank"]
+    if found or await StreakSnapshot.exists().where(
         StreakSnapshot.level == level, StreakSnapshot.day == day
     ):
-        found: dict[str, int] = {}
-        for chunk in _chunks(sorted(codes)):
-            for row in await StreakSnapshot.select(StreakSnapshot.code, StreakSnapshot.rank).where(
-                StreakSnapshot.level == level,
-                StreakSnapshot.day == day,
-                StreakSnapshot.code.is_in(chunk),
-            ):
-                found[row["code"]] = row["rank"]
         return found
     since = await tracked_since()
     if since is None or day < since:

@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery
 
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
 from campaign.contests import queries, rules
+from campaign.db import read_transaction
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
 from campaign.regions import queries as regions
@@ -133,165 +134,177 @@ class StreakController(Controller):
     @get("/streaks")
     async def board(self, request: Request) -> object:
         """The leaderboard of one level, filtered, paged, exportable."""
-        user = current_user(request)
-        filters = _filters(request)
-        level = parse_level(filters["level"])
-        as_of = parse_as_of(filters["as_of"])
-        await check_area(user, filters["district"], filters["town"])
-        if (
-            filters["town"]
-            and filters["district"]
-            and not filters["town"].startswith(filters["district"])
-        ):
-            filters["town"] = ""  # the district changed: its towns are offered anew
-        args = dict(
-            district=filters["district"] or None,
-            town=filters["town"] or None,
-            q=filters["q"] or None,
-            scope=user.scope,
-        )
-        if request.query_params.get("format") == "xlsx":
-            return _board_xlsx(level, await queries.streak_board(level, as_of, limit=None, **args))
-        p = pager(request, await queries.streak_total(level, **args), PER_PAGE)
-        board = await queries.with_rank_change(
-            await queries.streak_board(level, as_of, offset=p.offset, limit=p.per_page, **args)
-        )
-        return render(
-            request,
-            "contests/streaks.html",
-            "contests/_streak_rows.html",
-            board=board,
-            level=level,
-            filters={**filters, "level": level},
-            pager=p,
-            is_today=as_of == today(),
-            oob=bool(request.headers.get("hx-request")),
-            levels=LEVEL_LABELS,
-            milestone_title=rules.milestone_title,
-            active_nav="streaks",
-            **await _filter_options(user, filters["district"]),
-        )
+        async with read_transaction():
+            user = current_user(request)
+            filters = _filters(request)
+            level = parse_level(filters["level"])
+            as_of = parse_as_of(filters["as_of"])
+            await check_area(user, filters["district"], filters["town"])
+            if (
+                filters["town"]
+                and filters["district"]
+                and not filters["town"].startswith(filters["district"])
+            ):
+                filters["town"] = ""  # the district changed: its towns are offered anew
+            args = dict(
+                district=filters["district"] or None,
+                town=filters["town"] or None,
+                q=filters["q"] or None,
+                scope=user.scope,
+            )
+            if request.query_params.get("format") == "xlsx":
+                return _board_xlsx(
+                    level, await queries.streak_board(level, as_of, limit=None, **args)
+                )
+            asked = pager(request, 10**9, PER_PAGE)  # the page asked for, clamped below
+            board = await queries.streak_board(
+                level, as_of, offset=asked.offset, limit=PER_PAGE, **args
+            )
+            p = pager(request, board.total, PER_PAGE)
+            if p.offset != asked.offset:
+                board = await queries.streak_board(
+                    level, as_of, offset=p.offset, limit=PER_PAGE, **args
+                )
+            board = await queries.with_rank_change(board)
+            return render(
+                request,
+                "contests/streaks.html",
+                "contests/_streak_rows.html",
+                board=board,
+                level=level,
+                filters={**filters, "level": level},
+                pager=p,
+                is_today=as_of == today(),
+                oob=bool(request.headers.get("hx-request")),
+                levels=LEVEL_LABELS,
+                milestone_title=rules.milestone_title,
+                active_nav="streaks",
+                **await _filter_options(user, filters["district"]),
+            )
 
     @get("/streaks/honours")
     async def honours(self, request: Request) -> object:
         """Units at or past a milestone, grouped by the highest one reached."""
-        user = current_user(request)
-        filters = _filters(request)
-        level = parse_level(filters["level"])
-        await check_area(user, filters["district"], None)
-        export = request.query_params.get("format") == "xlsx"
-        groups = await queries.honours(
-            level,
-            today(),
-            filters["district"] or None,
-            scope=user.scope,
-            per_group=None if export else 60,
-        )
-        if export:
-            return xlsx_response(
-                _("零发案光荣榜"),
-                [_("里程碑"), _("编码"), _("名称"), _("区县"), _("镇街"), _("连续零发案天数")],
-                (
-                    [
-                        rules.milestone_title(level, g["milestone"]),
-                        r["code"],
-                        r["name"],
-                        r["district_name"],
-                        r["town_name"],
-                        r["current_days"],
-                    ]
-                    for g in groups
-                    for r in g["rows"]
-                ),
+        async with read_transaction():
+            user = current_user(request)
+            filters = _filters(request)
+            level = parse_level(filters["level"])
+            await check_area(user, filters["district"], None)
+            export = request.query_params.get("format") == "xlsx"
+            groups = await queries.honours(
+                level,
+                today(),
+                filters["district"] or None,
+                scope=user.scope,
+                per_group=None if export else 60,
             )
-        return render(
-            request,
-            "contests/streak_honours.html",
-            "contests/_streak_honours.html",
-            groups=groups,
-            level=level,
-            filters={**filters, "level": level},
-            levels=LEVEL_LABELS,
-            milestone_title=rules.milestone_title,
-            active_nav="streaks",
-            districts=await regions.districts_in(user.scope),
-        )
+            if export:
+                return xlsx_response(
+                    _("零发案光荣榜"),
+                    [_("里程碑"), _("编码"), _("名称"), _("区县"), _("镇街"), _("连续零发案天数")],
+                    (
+                        [
+                            rules.milestone_title(level, g["milestone"]),
+                            r["code"],
+                            r["name"],
+                            r["district_name"],
+                            r["town_name"],
+                            r["current_days"],
+                        ]
+                        for g in groups
+                        for r in g["rows"]
+                    ),
+                )
+            return render(
+                request,
+                "contests/streak_honours.html",
+                "contests/_streak_honours.html",
+                groups=groups,
+                level=level,
+                filters={**filters, "level": level},
+                levels=LEVEL_LABELS,
+                milestone_title=rules.milestone_title,
+                active_nav="streaks",
+                districts=await regions.districts_in(user.scope),
+            )
 
     @get("/streaks/feed")
     async def feed(self, request: Request) -> object:
         """Milestones reached and streaks broken, newest first."""
-        user = current_user(request)
-        filters = _filters(request)
-        level = parse_level(filters["level"], default=None) if filters["level"] else None
-        await check_area(user, filters["district"], None)
-        args = dict(level=level, district=filters["district"] or None, scope=user.scope)
-        if request.query_params.get("format") == "xlsx":
-            _total, rows = await queries.feed(**args, limit=None)
-            return xlsx_response(
-                _("零发案动态"),
-                [_("日期"), _("级别"), _("编码"), _("名称"), _("区县"), _("事件"), _("天数")],
-                (
-                    [
-                        r["day"],
-                        str(LEVEL_LABELS[r["level"]]),
-                        r["code"],
-                        r["name"],
-                        r["district_name"],
-                        rules.milestone_title(r["level"], r["milestone"])
-                        if r["kind"] == "milestone"
-                        else _("连续零发案中断"),
-                        r["days"],
-                    ]
-                    for r in rows
-                ),
+        async with read_transaction():
+            user = current_user(request)
+            filters = _filters(request)
+            level = parse_level(filters["level"], default=None) if filters["level"] else None
+            await check_area(user, filters["district"], None)
+            args = dict(level=level, district=filters["district"] or None, scope=user.scope)
+            if request.query_params.get("format") == "xlsx":
+                _total, rows = await queries.feed(**args, limit=None)
+                return xlsx_response(
+                    _("零发案动态"),
+                    [_("日期"), _("级别"), _("编码"), _("名称"), _("区县"), _("事件"), _("天数")],
+                    (
+                        [
+                            r["day"],
+                            str(LEVEL_LABELS[r["level"]]),
+                            r["code"],
+                            r["name"],
+                            r["district_name"],
+                            rules.milestone_title(r["level"], r["milestone"])
+                            if r["kind"] == "milestone"
+                            else _("连续零发案中断"),
+                            r["days"],
+                        ]
+                        for r in rows
+                    ),
+                )
+            p = pager(request, await queries.feed_total(**args), PER_PAGE)
+            _total, rows = await queries.feed(**args, offset=p.offset, limit=p.per_page)
+            return render(
+                request,
+                "contests/streak_feed.html",
+                "contests/_streak_feed_rows.html",
+                events=rows,
+                pager=p,
+                filters=filters,
+                levels=LEVEL_LABELS,
+                milestone_title=rules.milestone_title,
+                active_nav="streaks",
+                districts=await regions.districts_in(user.scope),
             )
-        p = pager(request, await queries.feed_total(**args), PER_PAGE)
-        _total, rows = await queries.feed(**args, offset=p.offset, limit=p.per_page)
-        return render(
-            request,
-            "contests/streak_feed.html",
-            "contests/_streak_feed_rows.html",
-            events=rows,
-            pager=p,
-            filters=filters,
-            levels=LEVEL_LABELS,
-            milestone_title=rules.milestone_title,
-            active_nav="streaks",
-            districts=await regions.districts_in(user.scope),
-        )
 
     @get("/streaks/{level:str}/{code:str}")
     async def unit_page(
         self, request: Request, level: FromPath[str], code: FromPath[str]
     ) -> object:
         """One unit: streak, personal best, rank now and a week ago, case calendar."""
-        user = current_user(request)
-        level = parse_level(level)
-        row = await queries.unit(level, code)
-        if row is None:
-            raise NotFoundException(
-                _("%(level)s %(code)s 不存在", level=LEVEL_LABELS[level], code=code)
+        async with read_transaction():
+            user = current_user(request)
+            level = parse_level(level)
+            row = await queries.unit(level, code)
+            if row is None:
+                raise NotFoundException(
+                    _("%(level)s %(code)s 不存在", level=LEVEL_LABELS[level], code=code)
+                )
+            if not _can_see_unit(user, level, row):
+                raise deny()
+            as_of = today()
+            streak = await queries.unit_streak(level, row, as_of)
+            start = as_of - dt.timedelta(days=HEATMAP_DAYS - 1)
+            counts = dict(await queries.daily_case_counts(level, code, start, as_of))
+            return render(
+                request,
+                "contests/streak_unit.html",
+                unit=row,
+                level=level,
+                streak=streak,
+                months=rules.calendar_months(start, as_of, counts),
+                year_cases=sum(counts.values()),
+                case_days=await queries.recent_case_days(level, code),
+                levels=LEVEL_LABELS,
+                milestone_title=rules.milestone_title,
+                as_of=as_of,
+                active_nav="streaks",
             )
-        if not _can_see_unit(user, level, row):
-            raise deny()
-        as_of = today()
-        streak = await queries.unit_streak(level, row, as_of)
-        start = as_of - dt.timedelta(days=HEATMAP_DAYS - 1)
-        counts = dict(await queries.daily_case_counts(level, code, start, as_of))
-        return render(
-            request,
-            "contests/streak_unit.html",
-            unit=row,
-            level=level,
-            streak=streak,
-            months=rules.calendar_months(start, as_of, counts),
-            year_cases=sum(counts.values()),
-            case_days=await queries.recent_case_days(level, code),
-            levels=LEVEL_LABELS,
-            milestone_title=rules.milestone_title,
-            as_of=as_of,
-            active_nav="streaks",
-        )
 
 
 def _can_see_unit(user: CurrentUser, level: str, row: dict) -> bool:
@@ -367,30 +380,31 @@ class StreakApiController(Controller):
         competition ranking) and are ordered by code. Only units in the caller's jurisdiction are
         listed; a district outside it is 403. Bad level, date or limit: 400 with a Chinese
         message."""
-        user = current_user(request)
-        level_value = parse_level(level)
-        day = parse_as_of(as_of)
-        count = parse_limit(limit)
-        await check_area(user, district, None)
-        board = await queries.streak_board(
-            level_value, day, district=district or None, limit=count, scope=user.scope
-        )
-        return StreakBoard(
-            level=level_value,
-            as_of=day,
-            tracked_since=board.tracked_since,
-            items=[
-                StreakItem(
-                    rank=r["rank"],
-                    code=r["code"],
-                    name=r["name"],
-                    current_days=r["current_days"],
-                    longest_days=r["longest_days"],
-                    longest_from=r["longest_from"],
-                    longest_to=r["longest_to"],
-                    last_case_on=r["last_case_on"],
-                    milestone=r["milestone"],
-                )
-                for r in board.rows
-            ],
-        )
+        async with read_transaction():
+            user = current_user(request)
+            level_value = parse_level(level)
+            day = parse_as_of(as_of)
+            count = parse_limit(limit)
+            await check_area(user, district, None)
+            board = await queries.streak_board(
+                level_value, day, district=district or None, limit=count, scope=user.scope
+            )
+            return StreakBoard(
+                level=level_value,
+                as_of=day,
+                tracked_since=board.tracked_since,
+                items=[
+                    StreakItem(
+                        rank=r["rank"],
+                        code=r["code"],
+                        name=r["name"],
+                        current_days=r["current_days"],
+                        longest_days=r["longest_days"],
+                        longest_from=r["longest_from"],
+                        longest_to=r["longest_to"],
+                        last_case_on=r["last_case_on"],
+                        milestone=r["milestone"],
+                    )
+                    for r in board.rows
+                ],
+            )

@@ -21,6 +21,7 @@ from campaign.events.tables import (
     Outreach,
     TownCoverage,
 )
+from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station
 from campaign.timeutil import today as local_today
@@ -484,15 +485,9 @@ async def with_names(rows: list[dict]) -> list[dict]:
         row["type_name"] = types.get(row["type_id"], "?")
         row["place_name"] = names.get(row["place_code"], row["place_code"])
         row["town_name"] = names.get(row["town_code"], row["town_code"])
-        row["unit_name"] = names.get(row["unit_code"] or "", "") or _city()
+        row["unit_name"] = names.get(row["unit_code"] or "", "") or _("全市")
         row["audience_list"] = rules.audiences_list(row["audiences"])
     return rows
-
-
-def _city() -> str:
-    from campaign.i18n import _
-
-    return _("全市")
 
 
 async def month_events(scope: Scope, filters: dict[str, str], first: dt.date, last: dt.date):

@@ -718,6 +718,7 @@ class MaterialController(Controller):
             least=await queries.usage(day, most=False),
             expired=await queries.expired(day),
             statuses=await queries.status_counts(),
+            live=await queries.live_count(day),
             kinds=rules.KINDS,
             active_nav="materials",
         )

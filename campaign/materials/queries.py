@@ -9,8 +9,9 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from campaign.accounts.rules import CurrentUser
+from campaign.cases import queries as cases
 from campaign.cases import rules as case_rules
-from campaign.cases.tables import Case, FraudType, OccupationGroup
+from campaign.cases.tables import Case
 from campaign.db import contains, engine
 from campaign.materials import rules
 from campaign.materials.tables import (
@@ -57,12 +58,7 @@ def team_of(user: CurrentUser) -> str:
 
 
 async def fraud_type_names() -> list[str]:
-    rows = await (
-        FraudType.select(FraudType.name)
-        .where(FraudType.active == True)  # noqa: E712
-        .order_by(FraudType.sort_order)
-    )
-    return [r["name"] for r in rows]
+    return await cases.fraud_type_names(active_only=True)
 
 
 # -- Writing materials -----------------------------------------------------------------------------
@@ -324,31 +320,25 @@ async def case_themes_of_week(monday: dt.date, sunday: dt.date, top: int = 3) ->
     """The leading fraud types and victim occupation groups among the week's cases. (Read here
     from the cases table because the cases module offers no weekly summary query yet.)"""
     in_week = (Case.occurred_on >= monday) & (Case.occurred_on <= sunday)
-    types = await (
-        Case.select(Case.fraud_type, Count(Case.id).as_alias("n"))
-        .where(in_week)
-        .group_by(Case.fraud_type)
-        .order_by(Count(Case.id), ascending=False)
-        .limit(top)
-    )
-    occupations = await (
-        Case.select(Case.victim_occupation, Count(Case.id).as_alias("n"))
-        .where(in_week & Case.victim_occupation.is_not_null())
-        .group_by(Case.victim_occupation)
-    )
-    aliases = await OccupationGroup.select(OccupationGroup.name, OccupationGroup.aliases)
-    index = case_rules.alias_index([(a["name"], a["aliases"]) for a in aliases])
-    groups: dict[str, int] = {}
-    for row in occupations:
-        group = case_rules.occupation_group(row["victim_occupation"], index)
-        if group != case_rules.OTHER:
-            groups[group] = groups.get(group, 0) + row["n"]
-    leading_groups = sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+
+    async def leading(column, where) -> list[tuple[str, int]]:
+        rows = await (
+            Case.select(column.as_alias("name"), Count(Case.id).as_alias("n"))
+            .where(where)
+            .group_by(column)
+            .order_by(Count(Case.id), ascending=False)
+            .order_by(column)
+            .limit(top)
+        )
+        return [(r["name"], r["n"]) for r in rows]
+
     return {
         "monday": monday,
         "sunday": sunday,
-        "fraud_types": [(r["fraud_type"], r["n"]) for r in types],
-        "groups": leading_groups,
+        "fraud_types": await leading(Case.fraud_type, in_week),
+        "groups": await leading(
+            Case.occupation_group, in_week & (Case.occupation_group != case_rules.OTHER)
+        ),
     }
 
 
@@ -490,6 +480,10 @@ async def expired(today: dt.date, limit: int = 50) -> list[dict]:
         .order_by(Material.valid_until, ascending=False)
         .limit(limit)
     )
+
+
+async def live_count(today: dt.date) -> int:
+    return await Material.count().where(live_where(today))
 
 
 async def status_counts() -> dict[str, int]:
@@ -684,7 +678,7 @@ async def home_card(user: CurrentUser, today: dt.date) -> dict:
         card["unseen"] = sum(
             1 for o in card["orders"] if o["status"] == "answered" and not o["seen"]
         )
-    card["live"] = await Material.count().where(live_where(today))
+    card["live"] = await live_count(today)
     return card
 
 

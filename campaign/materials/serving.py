@@ -11,10 +11,10 @@ from email.utils import format_datetime
 from urllib.parse import quote
 
 from litestar import Request, Response
-from litestar.response import Stream
+from litestar.response import Redirect, Stream
 
 from campaign.materials import rules
-from campaign.materials.storage import get_storage
+from campaign.materials.storage import S3Storage, accel_prefix, get_storage
 from campaign.timeutil import local
 
 
@@ -36,6 +36,19 @@ async def send_file(
     """The file, or the one byte range asked for (suffix and open ranges too), 416 with
     `Content-Range: bytes */size` for a range past the end, If-Range honoured."""
     storage = get_storage()
+    disposition = _disposition("attachment" if attachment else "inline", file_name)
+    if isinstance(storage, S3Storage):
+        return Redirect(path=storage.presigned_url(key, disposition), status_code=302)
+    if prefix := accel_prefix():
+        return Response(
+            content=b"",
+            media_type=content_type,
+            headers={
+                "X-Accel-Redirect": prefix.rstrip("/") + "/" + quote(key),
+                "Content-Disposition": disposition,
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
     size = await storage.size(key)
     etag = f'"{key.rsplit("/", 1)[-1].split(".")[0]}-{size}"'
     last_modified = format_datetime(local(modified).astimezone(dt.UTC), usegmt=True)
@@ -43,7 +56,7 @@ async def send_file(
         "Accept-Ranges": "bytes",
         "ETag": etag,
         "Last-Modified": last_modified,
-        "Content-Disposition": _disposition("attachment" if attachment else "inline", file_name),
+        "Content-Disposition": disposition,
         "Cache-Control": "private, max-age=3600",
         "X-Content-Type-Options": "nosniff",
     }

@@ -137,6 +137,20 @@ class S3Storage:
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=key)
 
+    def presigned_url(self, key: str, disposition: str, seconds: int = 300) -> str:
+        """A short-lived link the object store serves itself (ranges included)."""
+        return self.client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": key, "ResponseContentDisposition": disposition},
+            ExpiresIn=seconds,
+        )
+
+
+def accel_prefix() -> str | None:
+    """MEDIA_ACCEL_REDIRECT=/protected-media/ hands local files to nginx (X-Accel-Redirect) after
+    the app has checked access and logged the download, so big files never pass through Python."""
+    return os.environ.get("MEDIA_ACCEL_REDIRECT") or None
+
 
 @cache
 def get_storage() -> LocalStorage | S3Storage:

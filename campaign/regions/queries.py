@@ -6,8 +6,9 @@ from collections.abc import Collection
 
 from piccolo.query.functions.aggregate import Count
 
-from campaign.accounts.rules import Place, Scope, covers
+from campaign.accounts.rules import Place, Scope
 from campaign.db import contains
+from campaign.i18n import _
 from campaign.regions.tables import Region, Station, StationTown
 
 LEVELS = ("district", "town", "village")
@@ -71,14 +72,14 @@ async def unit_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     )
     groups = []
     for d in districts:
-        options = [(f"district:{d['code']}", f"{d['name']}(区县)")]
+        options = [(f"district:{d['code']}", _("%(name)s(区县)", name=d["name"]))]
         options += [
-            (f"town:{t['code']}", f"{t['name']}(镇街)")
+            (f"town:{t['code']}", _("%(name)s(镇街)", name=t["name"]))
             for t in towns
             if t["district_code"] == d["code"]
         ]
         options += [
-            (f"station:{s['code']}", f"{s['name']}(派出所)")
+            (f"station:{s['code']}", _("%(name)s(派出所)", name=s["name"]))
             for s in stations
             if s["district_code"] == d["code"]
         ]
@@ -88,32 +89,16 @@ async def unit_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 
 async def counts_in(scope: Scope) -> dict[str, int]:
     """How many districts, towns, villages and stations lie in a person's scope."""
-    if scope.is_city:
-        result = {level: await Region.count().where(Region.level == level) for level in LEVELS}
-        result["station"] = await Station.count()
-        return result
-    rows = await Region.select(
-        Region.level, Region.code, Region.district_code, Region.town_code, Region.station_code
-    ).where(Region.district_code == await _district_of_scope(scope))
-    result = {level: 0 for level in LEVELS}
-    for row in rows:
-        if covers(scope, place_from_row(row)):
-            result[row["level"]] += 1
-    result["station"] = (
-        1
-        if scope.kind == "station"
-        else await Station.count().where(Station.district_code == await _district_of_scope(scope))
-    )
+    where = scope_where(scope)
+    result = {level: await Region.count().where(Region.level == level, *where) for level in LEVELS}
+    result["station"] = await Station.count().where(*station_scope_where(scope))
     return result
 
 
 async def _district_of_scope(scope: Scope) -> str | None:
     if scope.kind == "district":
         return scope.code
-    if scope.kind == "town":
-        row = await region(scope.code)
-        return row["district_code"] if row else None
-    row = await station(scope.code)
+    row = await (region(scope.code) if scope.kind == "town" else station(scope.code))
     return row["district_code"] if row else None
 
 

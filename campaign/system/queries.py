@@ -40,6 +40,12 @@ async def get_setting(key: str) -> str | None:
     return row["value"] if row else None
 
 
+async def setting_values(keys: list[str]) -> dict[str, str]:
+    """Several settings in one query; absent keys are left out."""
+    rows = await Setting.select(Setting.key, Setting.value).where(Setting.key.is_in(keys))
+    return {row["key"]: row["value"] for row in rows}
+
+
 async def set_setting(key: str, value: str) -> str:
     """Validate and store; returns the normalised value. Raises ValueError with a Chinese reason."""
     value = validate_setting(key, value)

@@ -6,6 +6,9 @@
   var script = document.currentScript || document.querySelector("script[data-geo]");
   if (!box || !window.echarts) return;
   var data = JSON.parse(document.getElementById("coverage-data").textContent);
+  // Scale the colours to the best district so differences show even when coverage is low.
+  var best = data.reduce(function (m, d) { return Math.max(m, d.value || 0); }, 0);
+  var top = Math.min(100, Math.max(10, Math.ceil(best / 10) * 10));
   fetch(script.getAttribute("data-geo"))
     .then(function (response) { return response.json(); })
     .then(function (geo) {
@@ -13,7 +16,7 @@
       var chart = echarts.init(box, null, { renderer: "canvas" });
       chart.setOption({
         tooltip: { trigger: "item", formatter: function (p) { return p.name + ":" + (p.value == null || isNaN(p.value) ? "—" : p.value + "%"); } },
-        visualMap: { min: 0, max: 100, left: 8, bottom: 8, text: ["100%", "0%"], calculable: false,
+        visualMap: { min: 0, max: top, left: 8, bottom: 8, text: [top + "%", "0%"], calculable: false,
           inRange: { color: ["#fbeae8", "#f4c27a", "#1a7f4b"] }, itemHeight: 90 },
         series: [{ type: "map", map: "ningbo", roam: false, data: data, layoutCenter: ["55%", "50%"], layoutSize: "118%",
           label: { show: true, fontSize: 10, color: "#1c2430" },

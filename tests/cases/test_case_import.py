@@ -257,7 +257,7 @@ async def test_upload_preview_shows_added_and_changed_then_confirm_imports(
     preview = await upload(client, GOOD)
     assert preview.status_code == 200 and 'data-result="dry-run"' in preview.text
     assert 'data-summary="added">2<' in preview.text and 'data-summary="changed">1<' in preview.text
-    assert 'data-change="C001"' in preview.text and "损失(分)" in preview.text
+    assert 'data-change="C001"' in preview.text and "损失(元)" in preview.text
     assert await Case.count() == 1
     token = preview.text.split('name="token" value="')[1].split('"')[0]
     done = await post_form(
@@ -312,3 +312,23 @@ async def test_only_administrators_import(client, ningbo, make_user):
     await make_user("coord", "coordinator", unit=("town", "330282005"))
     await login(client, "coord")
     assert (await client.get("/cases/import")).status_code == 403
+
+
+async def test_a_bulk_load_rebuilds_the_indexes_it_dropped(ningbo, monkeypatch):
+    from campaign.cases import queries
+    from campaign.db import engine, is_sqlite
+
+    async def index_names() -> set[str]:
+        if is_sqlite():
+            rows = await engine().run_ddl(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'case'"
+            )
+            return {r["name"] for r in rows}
+        rows = await engine().run_ddl("SELECT indexname FROM pg_indexes WHERE tablename = 'case'")
+        return {r["indexname"] for r in rows}
+
+    before = await index_names()
+    monkeypatch.setattr(queries, "REBUILD_INDEXES_ABOVE", 1)
+    await run(GOOD)
+    assert await index_names() == before and "streak_case_village_day" in before
+    assert await last("330282005002") == today() - dt.timedelta(days=1)

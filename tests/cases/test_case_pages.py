@@ -201,3 +201,100 @@ async def test_village_search_offers_only_places_in_the_jurisdiction(client, nin
     assert 'data-place="330282005206"' in mine.text
     other = await client.get("/cases/places", params={"region_code": "附海"})
     assert "data-place" not in other.text
+
+
+# -- Reference lists -------------------------------------------------------------------------
+
+
+async def test_fraud_types_page_lists_types_with_their_case_counts(client, ningbo, make_user):
+    await two_towns()
+    await make_user("admin")
+    await login(client, "admin")
+    page = await client.get("/cases/fraud-types")
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'data-entry="贷款"' in page.text and 'data-entry="投资理财"' in page.text
+
+
+async def test_an_alias_that_belongs_to_another_type_is_refused_with_input_kept(
+    client, ningbo, make_user
+):
+    await make_user("admin")
+    await login(client, "admin")
+    response = await post_form(
+        client, "/cases/fraud-types", {"name": "养老诈骗", "aliases": "以房养老\n刷单"}
+    )
+    assert response.status_code == 400 and "已属于“兼职刷单”" in response.text
+    assert 'value="养老诈骗"' in response.text
+
+
+async def test_renaming_a_type_carries_its_cases_and_keeps_the_old_name_out_of_imports(
+    client, ningbo, make_user
+):
+    from campaign.cases.tables import FraudType
+
+    await two_towns()
+    await make_user("admin")
+    await login(client, "admin")
+    loan = await FraudType.select().where(FraudType.name == "贷款").first()
+    response = await post_form(
+        client,
+        f"/cases/fraud-types/{loan['id']}",
+        {"name": "虚假贷款类", "aliases": "虚假贷款;贷款诈骗;贷款", "active": "1"},
+    )
+    assert response.status_code == 302
+    assert await Case.count().where(Case.fraud_type == "虚假贷款类") == 2
+    assert (await audit_detail("fraud_type.update"))["before"]["name"] == "贷款"
+
+
+async def test_a_type_in_use_cannot_be_deleted_but_can_be_deactivated(client, ningbo, make_user):
+    from campaign.cases.tables import FraudType
+
+    await two_towns()
+    await make_user("admin")
+    await login(client, "admin")
+    loan = await FraudType.select().where(FraudType.name == "贷款").first()
+    refused = await post_form(client, f"/cases/fraud-types/{loan['id']}/delete")
+    assert refused.status_code == 302 and await FraudType.exists().where(FraudType.id == loan["id"])
+    await post_form(
+        client, f"/cases/fraud-types/{loan['id']}", {"name": "贷款", "aliases": loan["aliases"]}
+    )
+    assert not (await FraudType.select().where(FraudType.id == loan["id"]).first())["active"]
+    assert "贷款" not in await queries.fraud_type_index()
+
+
+async def test_editing_occupation_aliases_regroups_the_cases(client, ningbo, make_user):
+    from campaign.cases.tables import OccupationGroup
+
+    async with write_transaction():
+        await queries.insert_case(
+            dict(
+                case_no="OCC1",
+                occurred_on=DAY,
+                village_code=None,
+                town_code="330282005",
+                district_code="330282",
+                station_code="PS330282005",
+                fraud_type="贷款",
+                loss_fen=1,
+                victim_occupation="外卖骑手",
+                occupation_group="其他",
+            )
+        )
+    await make_user("admin")
+    await login(client, "admin")
+    workers = await OccupationGroup.select().where(OccupationGroup.name == "务工人员").first()
+    await post_form(
+        client,
+        f"/cases/occupations/{workers['id']}",
+        {"name": "务工人员", "aliases": workers["aliases"] + ";骑手"},
+    )
+    case = await Case.select(Case.occupation_group).where(Case.case_no == "OCC1").first()
+    assert case["occupation_group"] == "务工人员"
+    assert (await audit_detail("occupation_group.update"))["after"]["aliases"].endswith("骑手")
+
+
+async def test_coordinators_cannot_edit_reference_lists(client, ningbo, make_user):
+    await make_user("coord", "coordinator", unit=("town", "330282005"))
+    await login(client, "coord")
+    assert (await client.get("/cases/fraud-types")).status_code == 403
+    assert (await post_form(client, "/cases/occupations", {"name": "x"})).status_code == 403

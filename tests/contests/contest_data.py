@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
+from campaign import jobs
 from campaign.cases import queries as cases
 from campaign.contests import contest_queries
 from campaign.db import write_transaction
@@ -58,3 +60,9 @@ async def make_contest(**changes) -> int:
         **changes,
     }
     return await contest_queries.create_contest(values, None)
+
+
+async def finish_jobs() -> None:
+    """Wait for the jobs the requests started in-process (no Redis in tests)."""
+    while jobs._running:
+        await asyncio.gather(*list(jobs._running))

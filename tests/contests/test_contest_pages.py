@@ -10,9 +10,9 @@ from openpyxl import load_workbook
 
 from campaign.accounts.tables import AuditEntry
 from campaign.contests import contest_queries
-from campaign.contests.tables import Contest
+from campaign.contests.tables import Contest, ContestSnapshot
 from tests.conftest import login, post_form
-from tests.contests.contest_data import make_contest, slice_with_cases
+from tests.contests.contest_data import finish_jobs, make_contest, slice_with_cases
 
 FORM = {
     "name": "慈溪市镇街控案竞赛",
@@ -43,10 +43,14 @@ async def test_admin_creates_a_contest_and_the_change_is_audited(client, make_us
     ]
     entry = await AuditEntry.select().where(AuditEntry.action == "contest.create").first()
     assert entry["actor_name"] == "boss" and entry["target"] == f"contest:{contest['id']}"
+    await finish_jobs()  # created mid-period: its weekly snapshots are back-filled
+    sundays = {r["as_of"] for r in await ContestSnapshot.select(ContestSnapshot.as_of)}
+    assert dt.date(2026, 10, 4) in sundays and all(d.weekday() == 6 for d in sundays)
 
     edited = {**FORM, "name": "慈溪市镇街控案竞赛(四季度)", "weight_zero_days": "20"}
     response = await post_form(client, f"/contests/{contest['id']}/edit", edited)
     assert response.status_code == 302
+    await finish_jobs()
     entry = (
         await AuditEntry.select()
         .where(AuditEntry.action == "contest.update")
@@ -199,3 +203,14 @@ async def test_contest_list_filters_pages_and_exports(client, make_user):
     assert "还没有符合条件的竞赛" in empty
     sheet = load_workbook(io.BytesIO((await client.get("/contests?format=xlsx")).content)).active
     assert len(list(sheet.values)) == 3
+
+
+async def test_the_form_offers_metrics_of_installed_modules_only(client, make_user):
+    await slice_with_cases()
+    await make_user("boss", "admin")
+    await login(client, "boss")
+    page = (await client.get("/contests/new")).text
+    offered = set(re.findall(r'data-metric="(\w+)"', page))
+    assert {"cases", "cases_per_10k", "change_mom", "change_yoy", "loss", "zero_days"} <= offered
+    assert offered == set(contest_queries.available_metrics())
+    assert "outreach" in offered  # campaign.events provides verified outreach points

@@ -15,6 +15,7 @@ def test_admin_expands_a_score_explanation_and_sees_the_trend_chart(page):
     page.goto("/contests")
     page.click("text=慈溪市镇街控案竞赛")
     page.wait_for_selector("[data-board=red] li[data-code]")
+    page.wait_for_load_state("networkidle")  # htmx (deferred) is ready
     first = page.locator("[data-explain-button]").first
     code = first.get_attribute("data-explain-button")
     first.click()

@@ -123,9 +123,12 @@ async def test_recommendations_follow_last_weeks_leading_fraud_types_and_victim_
 ):
     monday, _sunday = rules.latest_full_week(today())
     async with write_transaction():
-        for i, (fraud, job) in enumerate(
-            [("贷款", "在校学生"), ("贷款", "大学生"), ("投资理财", "退休")]
-        ):
+        cases = [
+            ("贷款", "在校学生", "学生"),
+            ("贷款", "大学生", "学生"),
+            ("投资理财", "退休", "退休人员"),
+        ]
+        for i, (fraud, job, group) in enumerate(cases):
             await insert_case(
                 {
                     "case_no": f"C{i}",
@@ -135,6 +138,7 @@ async def test_recommendations_follow_last_weeks_leading_fraud_types_and_victim_
                     "fraud_type": fraud,
                     "loss_fen": 100,
                     "victim_occupation": job,
+                    "occupation_group": group,
                 }
             )
     fits = await make_material(
@@ -343,3 +347,13 @@ async def test_api_lists_only_live_materials(client, people):
     assert body["items"][0]["tags"] == ["刷单", "学生"]
     schema = (await client.get("/schema/openapi.json")).json()
     assert "/api/v1/materials" in schema["paths"]
+
+
+async def test_behind_nginx_the_file_is_handed_over_with_x_accel_redirect(client, people, monkeypatch):
+    video = await make_material(people["admin"], kind="video", content=TINY_MP4)
+    monkeypatch.setenv("MEDIA_ACCEL_REDIRECT", "/protected-media/")
+    await login(client, "dashu")
+    response = await client.get(f"/materials/{video}/download")
+    key = (await queries.material(video))["file_key"]
+    assert response.headers["x-accel-redirect"] == f"/protected-media/{key}"
+    assert response.content == b"" and await Download.count() == 1
