@@ -31,6 +31,7 @@ from campaign.contests.contest_controllers import (
 )
 from campaign.contests.streak_controllers import StreakApiController, StreakController
 from campaign.events.controllers import EventApiController, EventController
+from campaign.events.type_controllers import EventTypeController
 from campaign.materials.controllers import MaterialApiController, MaterialController
 from campaign.regions.controllers import RegionApiController, RegionController
 from campaign.regions.import_controller import RegionImportController
@@ -138,11 +139,15 @@ def create_app() -> Litestar:
             ContestApiController,
             LeadersController,
             EventController,
+            EventTypeController,
             EventApiController,
             MaterialController,
             MaterialApiController,
             create_static_files_router(
-                path="/static", directories=[STATIC], name="static", opt={"public": True, "anonymous": True}
+                path="/static",
+                directories=[STATIC],
+                name="static",
+                opt={"public": True, "anonymous": True},
             ),
         ],
         guards=[web.authorize],

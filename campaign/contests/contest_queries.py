@@ -103,20 +103,21 @@ class Totals:
 
 
 async def case_totals(
-    level: str, start: dt.date, end: dt.date, district_code: str | None = None
+    level: str, start: dt.date, end: dt.date, losses: bool = False
 ) -> dict[str, Totals]:
-    """Cases, losses and distinct case days per unit of a level in [start, end]."""
+    """Cases and distinct case days per unit of a level in [start, end], and the losses when
+    asked: counting alone is answered from the (unit, day) index of the cases; summing losses
+    reads every case of the period, ten times slower at a million cases."""
     column = CASE_COLUMN[level]
-    sql = (
-        f"SELECT {column} AS code, COUNT(*) AS cases, SUM(loss_fen) AS loss, "
+    loss = "SUM(loss_fen)" if losses else "0"
+    rows = await Case.raw(
+        f"SELECT {column} AS code, COUNT(*) AS cases, {loss} AS loss, "
         f'COUNT(DISTINCT occurred_on) AS days FROM "case" '
-        f"WHERE occurred_on >= {{}} AND occurred_on <= {{}} AND {column} IS NOT NULL"
+        f"WHERE occurred_on >= {{}} AND occurred_on <= {{}} AND {column} IS NOT NULL "
+        f"GROUP BY {column}",
+        start,
+        end,
     )
-    args: list = [start, end]
-    if district_code and level != "station":
-        sql += " AND district_code = {}"
-        args.append(district_code)
-    rows = await Case.raw(sql + f" GROUP BY {column}", *args)
     return {r["code"]: Totals(int(r["cases"]), int(r["loss"] or 0), int(r["days"])) for r in rows}
 
 
@@ -164,7 +165,7 @@ async def standings_for(contest: dict, as_of: dt.date | None = None) -> Standing
     weights = weights_of(contest)
     units = await units_of(level, district)
     codes = [u["code"] for u in units]
-    now = await case_totals(level, start, until, district)
+    now = await case_totals(level, start, until, losses="loss" in weights)
     facts = {
         u["code"]: {
             "cases": now.get(u["code"], Totals()).cases,
@@ -181,7 +182,7 @@ async def standings_for(contest: dict, as_of: dt.date | None = None) -> Standing
     }
     for metric, (first, last) in comparisons.items():
         if metric in weights:
-            before = await case_totals(level, first, last, district)
+            before = await case_totals(level, first, last)
             for code, f in facts.items():
                 f[metric] = rules.change(f["cases"], before.get(code, Totals()).cases)
     for metric in PROVIDED_METRICS:

@@ -13,6 +13,7 @@ the viewer's jurisdiction narrow the rows shown, not the ranking.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
@@ -210,6 +211,20 @@ async def _rank_rows(
         )
 
 
+#: Units per level, for unfiltered boards: counting 600,000 villages on every page costs more
+#: than the rest of the page, and the number changes only when regions are imported.
+_sizes: dict[str, tuple[float, int]] = {}
+SIZE_SECONDS = 60
+
+
+async def _level_size(level: str) -> int:
+    expires, size = _sizes.get(level, (0.0, 0))
+    if time.monotonic() >= expires:
+        size = await _table(level).count().where(*_level_where(level))
+        _sizes[level] = (time.monotonic() + SIZE_SECONDS, size)
+    return size
+
+
 # -- The board -----------------------------------------------------------------------------------
 
 
@@ -247,7 +262,11 @@ async def streak_board(
     where = _where(level, district, town, q, scope)
     fast = await _on_fast_path(level, as_of, since)
     if fast:
-        total = await table.count().where(*where)
+        total = await (
+            _level_size(level)
+            if len(where) == len(_level_where(level))
+            else table.count().where(*where)
+        )
         query = table.select(*_columns(level)).where(*where).order_by(OrderByRaw(STREAK_ORDER))
         if limit is not None:
             query = query.offset(offset).limit(limit)

@@ -16,7 +16,7 @@ from litestar.response import File, Redirect, Template
 
 from campaign import jobs as job_queue
 from campaign.accounts import queries as accounts
-from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
+from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser, Scope
 from campaign.db import write_transaction
 from campaign.events import jobs, photos, queries, rules
 from campaign.i18n import _
@@ -52,12 +52,31 @@ def _may_verify(user: CurrentUser, row: dict) -> bool:
     )
 
 
-def _figures_text(row: dict, spec: rules.TypeSpec | None) -> str:
-    keys = list(spec.figures) if spec else list(rules.FIGURES)
-    return ";".join(f"{rules.FIGURE_LABELS[k]} {row[k]:,}" for k in keys if k in rules.FIGURES)
+def _stored(checked: rules.EventInput, place: dict) -> dict:
+    """What a checked form stores (a new or resubmitted event waits for verification)."""
+    return {
+        **{k: v for k, v in place.items() if k not in ("place", "place_name")},
+        "type_id": checked.type_id,
+        "team": checked.team or None,
+        "place_text": checked.place_text or None,
+        "starts_at": checked.starts_at,
+        "ends_at": checked.ends_at,
+        "day": checked.day,
+        **checked.figures,
+        "audiences": rules.audiences_text(checked.audiences),
+        "notes": checked.notes,
+        "status": rules.SUBMITTED,
+    }
 
 
-def _export(rows: list[dict], specs: dict[int, rules.TypeSpec]):
+async def _process_photos(event_id: int) -> None:
+    """Resize and thumbnail the event's new photos off the request (campaign.jobs)."""
+    for photo in await queries.photos_of(event_id):
+        if not photo["ready"]:
+            await job_queue.enqueue(jobs.process_photo, photo["id"])
+
+
+def _export(rows: list[dict]):
     return xlsx_response(
         _("宣传活动"),
         [
@@ -115,7 +134,7 @@ class EventController(Controller):
         filters = _filters(request)
         if request.query_params.get("format") == "xlsx":
             rows = await queries.events(user.scope, filters, limit=EXPORT_LIMIT)
-            return _export(rows, await queries.type_specs())
+            return _export(rows)
         found = await queries.count_events(user.scope, filters)
         p = pager(request, min(found, queries.COUNT_CAP), per_page=30)
         return render(
@@ -315,19 +334,9 @@ class EventController(Controller):
         if duplicates and not values["confirm_duplicate"]:
             return await self._form(request, values, {}, status=409, duplicates=duplicates)
         record = {
-            **{k: v for k, v in place.items() if k not in ("place", "place_name")},
-            "type_id": checked.type_id,
+            **_stored(checked, place),
             "unit_kind": unit_kind,
             "unit_code": unit_code,
-            "team": checked.team or None,
-            "place_text": checked.place_text or None,
-            "starts_at": checked.starts_at,
-            "ends_at": checked.ends_at,
-            "day": checked.day,
-            **checked.figures,
-            "audiences": rules.audiences_text(checked.audiences),
-            "notes": checked.notes,
-            "status": rules.SUBMITTED,
             "created_by": user.id,
             "created_by_name": user.display_name,
             "token": values["token"],
@@ -349,9 +358,7 @@ class EventController(Controller):
                     },
                     client_ip(request),
                 )
-        for row in await queries.photos_of(event_id):
-            if not row["ready"]:
-                await job_queue.enqueue(jobs.process_photo, row["id"])
+        await _process_photos(event_id)
         flash(request, _("活动已登记,等待上级核实"), "success")
         return Redirect(path=f"/events/{event_id}?saved={values['token']}")
 
@@ -398,20 +405,7 @@ class EventController(Controller):
         checked, place = await self._check(user, values, errors)
         if checked is None or place is None:
             return await self._form(request, values, errors, status=400, event_row=row)
-        changes = {
-            **{k: v for k, v in place.items() if k not in ("place", "place_name")},
-            "type_id": checked.type_id,
-            "team": checked.team or None,
-            "place_text": checked.place_text or None,
-            "starts_at": checked.starts_at,
-            "ends_at": checked.ends_at,
-            "day": checked.day,
-            **checked.figures,
-            "audiences": rules.audiences_text(checked.audiences),
-            "notes": checked.notes,
-            "status": rules.SUBMITTED,
-            "updated_at": dt.datetime.now(dt.UTC),
-        }
+        changes = {**_stored(checked, place), "updated_at": dt.datetime.now(dt.UTC)}
         async with write_transaction():
             await queries.update_event(event_id, changes)
             await queries.attach_photos(values["token"], event_id)
@@ -426,9 +420,7 @@ class EventController(Controller):
                 },
                 client_ip(request),
             )
-        for photo in await queries.photos_of(event_id):
-            if not photo["ready"]:
-                await job_queue.enqueue(jobs.process_photo, photo["id"])
+        await _process_photos(event_id)
         flash(request, _("已修改并重新提交,等待上级核实"), "success")
         return Redirect(path=f"/events/{event_id}?saved={values['token']}")
 
@@ -568,31 +560,10 @@ class EventController(Controller):
         now = today()
         days = request.query_params.get("days", "30")
         window = int(days) if days in ("7", "30", "90") else 30
-        town = request.query_params.get("town", "").strip()
-        towns = await queries.coverage_by_town(user.scope, now)
-        if town:
-            if not any(t["code"] == town for t in towns):
-                raise deny()
-            villages = await queries.uncovered_villages(
-                user.scope, town, rules.covered_since(now, window)
-            )
-            if request.query_params.get("format") == "xlsx":
-                return xlsx_response(
-                    _("未覆盖村社"),
-                    [_("村社编码"), _("村社"), _("最近一次已核实宣传")],
-                    ([v["code"], v["name"], str(v["last_on"] or "")] for v in villages),
-                )
-            return render(
-                request,
-                "events/coverage_town.html",
-                None,
-                town=next(t for t in towns if t["code"] == town),
-                villages=villages,
-                window=window,
-                active_nav="events",
-            )
-        districts = queries.roll_up_districts(towns)
+        if town := request.query_params.get("town", "").strip():
+            return await self._town_coverage(request, user, town, window)
         if request.query_params.get("format") == "xlsx":
+            towns = await queries.coverage_by_town(user.scope, now)
             return xlsx_response(
                 _("宣传覆盖"),
                 [
@@ -613,8 +584,8 @@ class EventController(Controller):
                     for t in towns
                 ),
             )
-        towns.sort(key=lambda t: (-t[f"gap{window}"], t["code"]))
-        p = pager(request, len(towns), per_page=50)
+        districts = await queries.coverage_districts(user.scope, now)
+        p = pager(request, await queries.coverage_town_count(user.scope, now), per_page=50)
         sharp = (
             await queries.rising_without_outreach(user.scope, now)
             if user.role in (ADMIN, LEADER) or user.scope.kind == "district"
@@ -625,7 +596,7 @@ class EventController(Controller):
             "events/coverage.html",
             None,
             districts=districts,
-            towns=towns[p.offset : p.offset + p.per_page],
+            towns=await queries.coverage_towns(user.scope, now, window, p.offset, p.per_page),
             pager=p,
             window=window,
             windows=rules.WINDOWS,
@@ -637,118 +608,39 @@ class EventController(Controller):
             active_nav="events",
         )
 
-    # -- Event types and audiences (administrators) ------------------------------------------
+    async def _town_coverage(self, request: Request, user: CurrentUser, town: str, window: int):
+        """The villages of one town without verified outreach in the window."""
+        from campaign.regions import queries as regions
 
-    @get("/events/types", opt={"roles": (ADMIN,)})
-    async def types(self, request: Request) -> Template:
-        return Template(
-            template_name="events/types.html",
-            context={
-                "types": await queries.event_types(),
-                "audiences": await queries.audience_groups(),
-                "figure_labels": rules.FIGURE_LABELS,
-                "active_nav": "events",
-            },
+        place = await regions.place_of(town)
+        if place is None or place.level != "town":
+            raise NotFoundException(_("区划代码 %(code)s 不存在", code=town))
+        if not user.can_read(place):
+            raise deny()
+        now = today()
+        villages = await queries.uncovered_villages(
+            user.scope, town, rules.covered_since(now, window)
         )
-
-    async def _type_form(self, values: dict, errors: dict, type_id: int | None, status=200):
-        return Template(
-            template_name="events/type_form.html",
-            context={
-                "values": values,
-                "errors": errors,
-                "type_id": type_id,
-                "figures": rules.FIGURES,
-                "figure_labels": rules.FIGURE_LABELS,
-                "active_nav": "events",
-            },
-            status_code=status,
+        if request.query_params.get("format") == "xlsx":
+            return xlsx_response(
+                _("未覆盖村社"),
+                [_("村社编码"), _("村社"), _("最近一次已核实宣传")],
+                ([v["code"], v["name"], str(v["last_on"] or "")] for v in villages),
+            )
+        rows = await queries.coverage_towns(Scope("town", town), now)
+        return render(
+            request,
+            "events/coverage_town.html",
+            None,
+            town=rows[0] if rows else {"code": town, "name": town, "villages": 0},
+            villages=villages,
+            window=window,
+            active_nav="events",
         )
-
-    @get("/events/types/{type_id:int}", opt={"roles": (ADMIN,)})
-    async def type_page(self, type_id: FromPath[int]) -> Template:
-        if type_id == 0:
-            return await self._type_form({"active": True, "figures": {}, "points": 1}, {}, None)
-        row = await queries.event_type(type_id)
-        if row is None:
-            raise NotFoundException(_("活动类型不存在"))
-        return await self._type_form(row, {}, type_id)
-
-    @post("/events/types/{type_id:int}", opt={"roles": (ADMIN,)})
-    async def save_type(self, request: Request, type_id: FromPath[int]) -> Template | Redirect:
-        user = current_user(request)
-        before = await queries.event_type(type_id) if type_id else None
-        if type_id and before is None:
-            raise NotFoundException(_("活动类型不存在"))
-        form = await request.form()
-        raw = {k: str(v) for k, v in form.items()}
-        record, errors = rules.parse_type_form(raw)
-        if not errors and await queries.type_name_taken(record["name"], type_id or None):
-            errors["name"] = _("已有同名的活动类型")
-        if errors:
-            shown = {**record, "raw": raw}
-            return await self._type_form(shown, errors, type_id or None, status=400)
-        async with write_transaction():
-            saved = await queries.save_type(type_id or None, record)
-            await accounts.record_audit(
-                user,
-                "event_type.save",
-                f"event_type:{saved}",
-                _("保存活动类型 %(name)s", name=record["name"]),
-                {"before": _plain(before), "after": record},
-                client_ip(request),
-            )
-        flash(request, _("已保存活动类型 %(name)s", name=record["name"]), "success")
-        return Redirect(path="/events/types")
-
-    @post("/events/audiences", opt={"roles": (ADMIN,)})
-    async def add_audience(self, request: Request) -> Redirect:
-        user = current_user(request)
-        name = str((await request.form()).get("name", "")).strip()
-        names = {a["name"] for a in await queries.audience_groups()}
-        if not name or len(name) > 30 or name in names:
-            flash(request, _("受众名称不能为空、不超过 30 字且不能重复"), "error")
-            return Redirect(path="/events/types#audiences")
-        async with write_transaction():
-            await queries.add_audience(name)
-            await accounts.record_audit(
-                user,
-                "audience.add",
-                f"audience:{name}",
-                _("新增受众群体 %(n)s", n=name),
-                ip=client_ip(request),
-            )
-        flash(request, _("已新增受众群体 %(n)s", n=name), "success")
-        return Redirect(path="/events/types#audiences")
-
-    @post("/events/audiences/{group_id:int}", opt={"roles": (ADMIN,)})
-    async def toggle_audience(self, request: Request, group_id: FromPath[int]) -> Redirect:
-        user = current_user(request)
-        active = (await request.form()).get("active") == "1"
-        async with write_transaction():
-            row = await queries.set_audience_active(group_id, active)
-            if row is None:
-                raise NotFoundException(_("受众群体不存在"))
-            await accounts.record_audit(
-                user,
-                "audience.toggle",
-                f"audience:{row['name']}",
-                (
-                    _("启用受众群体 %(n)s", n=row["name"])
-                    if active
-                    else _("停用受众群体 %(n)s", n=row["name"])
-                ),
-                ip=client_ip(request),
-            )
-        return Redirect(path="/events/types#audiences")
 
 
 def _month_key(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}"
-
-
-def _plain(row: dict | None) -> dict | None:
-    return {k: v for k, v in row.items() if k != "id"} if row else None
 
 
 def _total_labels() -> dict:

@@ -643,50 +643,111 @@ async def refresh_town_coverage(today: dt.date, towns: list[str] | None = None) 
         )
 
 
-async def coverage_by_town(scope: Scope, today: dt.date) -> list[dict]:
-    """Per town in scope: villages, and how many had verified outreach in the last 7, 30 and 90
-    days (rules.covered_since). Read from TownCoverage, refreshed first when a new day has begun;
-    a station's jurisdiction (towns refined per village) is aggregated live, it is small."""
-    if scope.kind == "station":
-        rows = await _coverage_rows(scope, today)
-    else:
-        if await TownCoverage.exists().where(TownCoverage.as_of != today) or not (
-            await TownCoverage.exists()
-        ):
-            await refresh_town_coverage(today)
-        condition, args = {
-            "district": ("tc.district_code = {}", [scope.code]),
-            "town": ("tc.town_code = {}", [scope.code]),
-        }.get(scope.kind or "", ("1 = 1", []))
-        counts = ", ".join(f"tc.c{n} AS c{n}" for n in rules.WINDOWS)
-        rows = await TownCoverage.raw(
-            "SELECT tc.town_code AS code, tc.district_code AS district_code, "
-            f"tc.villages AS villages, {counts}, t.name AS name, d.name AS district_name "
-            f"FROM {TownCoverage._meta.tablename} tc "
-            f"LEFT JOIN {Region._meta.tablename} t ON t.code = tc.town_code "
-            f"LEFT JOIN {Region._meta.tablename} d ON d.code = tc.district_code "
-            f"WHERE {condition} ORDER BY tc.town_code",
-            *args,
-        )
-        return _with_gaps(rows)
+def _coverage_scope_sql(scope: Scope) -> tuple[str, list]:
+    if scope.kind == "district":
+        return "tc.district_code = {}", [scope.code]
+    if scope.kind == "town":
+        return "tc.town_code = {}", [scope.code]
+    return "1 = 1", []
+
+
+async def _fresh_coverage(today: dt.date) -> None:
+    """TownCoverage as of today: recomputed for every town when a new day has begun."""
+    if not await TownCoverage.exists() or await TownCoverage.exists().where(
+        TownCoverage.as_of != today
+    ):
+        await refresh_town_coverage(today)
+
+
+async def _live_towns(scope: Scope, today: dt.date) -> list[dict]:
+    """A station's towns, aggregated live (its jurisdiction is refined per village, and small)."""
+    rows = await _coverage_rows(scope, today)
     names = await names_of({r["code"] for r in rows} | {r["district_code"] for r in rows})
     for row in rows:
         row["name"] = names.get(row["code"], row["code"])
         row["district_name"] = names.get(row["district_code"], row["district_code"])
-    return _with_gaps(rows)
+        for n in rules.WINDOWS:
+            row[f"c{n}"] = int(row[f"c{n}"] or 0)
+            row[f"gap{n}"] = row["villages"] - row[f"c{n}"]
+    return rows
 
 
-def _with_gaps(rows: list[dict]) -> list[dict]:
+async def coverage_town_count(scope: Scope, today: dt.date) -> int:
+    if scope.kind == "station":
+        return len(await _live_towns(scope, today))
+    await _fresh_coverage(today)
+    condition, args = _coverage_scope_sql(scope)
+    rows = await TownCoverage.raw(
+        f"SELECT COUNT(*) AS n FROM {TownCoverage._meta.tablename} tc WHERE {condition}", *args
+    )
+    return rows[0]["n"]
+
+
+async def coverage_towns(
+    scope: Scope,
+    today: dt.date,
+    window: int = 30,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[dict]:
+    """Per town in scope, the largest gap in the window first: villages, how many had verified
+    outreach in the last 7, 30 and 90 days (rules.covered_since, as c7/c30/c90) and how many did
+    not (gap7/gap30/gap90). Read from TownCoverage, kept per verification and per day."""
+    if window not in rules.WINDOWS:
+        raise ValueError(window)
+    if scope.kind == "station":
+        rows = sorted(
+            await _live_towns(scope, today), key=lambda r: (-r[f"gap{window}"], r["code"])
+        )
+        return rows[offset : None if limit is None else offset + limit]
+    await _fresh_coverage(today)
+    condition, args = _coverage_scope_sql(scope)
+    counts = ", ".join(f"tc.c{n} AS c{n}, tc.villages - tc.c{n} AS gap{n}" for n in rules.WINDOWS)
+    page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
+    return await TownCoverage.raw(
+        "SELECT tc.town_code AS code, tc.district_code AS district_code, "
+        f"tc.villages AS villages, {counts}, COALESCE(t.name, tc.town_code) AS name, "
+        "COALESCE(d.name, tc.district_code) AS district_name "
+        f"FROM {TownCoverage._meta.tablename} tc "
+        f"LEFT JOIN {Region._meta.tablename} t ON t.code = tc.town_code "
+        f"LEFT JOIN {Region._meta.tablename} d ON d.code = tc.district_code "
+        f"WHERE {condition} ORDER BY tc.villages - tc.c{window} DESC, tc.town_code{page}",
+        *args,
+    )
+
+
+async def coverage_by_town(scope: Scope, today: dt.date) -> list[dict]:
+    """Every town in scope in code order (exports, tests)."""
+    return sorted(await coverage_towns(scope, today), key=lambda r: r["code"])
+
+
+async def coverage_districts(scope: Scope, today: dt.date) -> list[dict]:
+    """Per district in scope: towns, villages, covered and uncovered villages per window and
+    the covered share."""
+    if scope.kind == "station":
+        return roll_up_districts(await _live_towns(scope, today))
+    await _fresh_coverage(today)
+    condition, args = _coverage_scope_sql(scope)
+    sums = ", ".join(f"SUM(tc.c{n}) AS c{n}" for n in rules.WINDOWS)
+    rows = await TownCoverage.raw(
+        "SELECT tc.district_code AS code, COALESCE(d.name, tc.district_code) AS name, "
+        f"COUNT(*) AS towns, SUM(tc.villages) AS villages, {sums} "
+        f"FROM {TownCoverage._meta.tablename} tc "
+        f"LEFT JOIN {Region._meta.tablename} d ON d.code = tc.district_code "
+        f"WHERE {condition} GROUP BY tc.district_code, d.name ORDER BY tc.district_code",
+        *args,
+    )
     for row in rows:
-        row["name"] = row["name"] or row["code"]
-        row["district_name"] = row["district_name"] or row["district_code"]
-        for days in rules.WINDOWS:
-            row[f"c{days}"] = int(row[f"c{days}"] or 0)
-            row[f"gap{days}"] = row["villages"] - row[f"c{days}"]
+        row["villages"] = int(row["villages"] or 0)
+        for n in rules.WINDOWS:
+            row[f"c{n}"] = int(row[f"c{n}"] or 0)
+            row[f"gap{n}"] = row["villages"] - row[f"c{n}"]
+            row[f"share{n}"] = rules.share(row[f"c{n}"], row["villages"])
     return rows
 
 
 def roll_up_districts(towns: list[dict]) -> list[dict]:
+    """Town rows summed per district (for a station's live aggregate)."""
     districts: dict[str, dict] = {}
     for town in towns:
         d = districts.setdefault(
@@ -796,9 +857,9 @@ async def home_figures(user_id: int, scope: Scope, today: dt.date, verifies: lis
         figures["waiting"] = await Event.count().where(
             *mine, *verifies, Event.status == rules.SUBMITTED, Event.created_by != user_id
         )
-    towns = await coverage_by_town(scope, today)
-    figures["villages"] = sum(t["villages"] for t in towns)
-    figures["unvisited30"] = sum(t["gap30"] for t in towns)
+    districts = await coverage_districts(scope, today)
+    figures["villages"] = sum(d["villages"] for d in districts)
+    figures["unvisited30"] = sum(d["gap30"] for d in districts)
     return figures
 
 

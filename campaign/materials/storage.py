@@ -11,6 +11,7 @@ import asyncio
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import contextmanager
 from functools import cache
@@ -19,6 +20,17 @@ from pathlib import Path
 from campaign.settings import get_settings
 
 CHUNK = 512 * 1024
+#: Chunk reads in flight at once per process. Downloads queue for a slot instead of all being
+#: runnable at once, so the event loop keeps turning for page requests under 50 downloads.
+READ_SLOTS = 8
+_slots: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _read_slot() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    if loop not in _slots:
+        _slots[loop] = asyncio.Semaphore(READ_SLOTS)
+    return _slots[loop]
 
 
 class LocalStorage:
@@ -59,13 +71,17 @@ class LocalStorage:
         """Bytes start..end (inclusive) in chunks, so memory stays flat for any size."""
         handle = await asyncio.to_thread(open, self.path(key), "rb")
         try:
-            await asyncio.to_thread(handle.seek, start)
             remaining = end - start + 1
+            position = start
             while remaining > 0:
-                data = await asyncio.to_thread(handle.read, min(chunk, remaining))
+                async with _read_slot():
+                    data = await asyncio.to_thread(
+                        os.pread, handle.fileno(), min(chunk, remaining), position
+                    )
                 if not data:
                     break
                 remaining -= len(data)
+                position += len(data)
                 yield data
         finally:
             handle.close()

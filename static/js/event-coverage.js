@@ -18,7 +18,7 @@
         tooltip: { trigger: "item", formatter: function (p) { return p.name + ":" + (p.value == null || isNaN(p.value) ? "—" : p.value + "%"); } },
         visualMap: { min: 0, max: top, left: 8, bottom: 8, text: [top + "%", "0%"], calculable: false,
           inRange: { color: ["#fbeae8", "#f4c27a", "#1a7f4b"] }, itemHeight: 90 },
-        series: [{ type: "map", map: "ningbo", roam: false, data: data, layoutCenter: ["55%", "50%"], layoutSize: "118%",
+        series: [{ type: "map", map: "ningbo", roam: false, data: data, layoutCenter: ["50%", "50%"], layoutSize: "100%",
           label: { show: true, fontSize: 10, color: "#1c2430" },
           emphasis: { label: { show: true } }, itemStyle: { borderColor: "#fff" } }]
       });

@@ -227,9 +227,7 @@ async def test_an_alias_that_belongs_to_another_type_is_refused_with_input_kept(
     assert 'value="养老诈骗"' in response.text
 
 
-async def test_renaming_a_type_carries_its_cases_and_keeps_the_old_name_out_of_imports(
-    client, ningbo, make_user
-):
+async def test_renaming_a_type_carries_its_cases_along(client, ningbo, make_user):
     from campaign.cases.tables import FraudType
 
     await two_towns()

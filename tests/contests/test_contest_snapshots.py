@@ -30,3 +30,16 @@ async def test_nightly_snapshot_stores_every_unit_and_marks_sundays_weekly(db):
     }
     baisha = next(r for r in rows if r["code"] == "330282005" and r["weekly"])
     assert baisha["cases"] == 3  # cases on 10-03, 10-09 and 10-17 by the 18th
+
+
+async def test_backfill_takes_every_sunday_and_the_last_day_of_a_finished_contest(db):
+    from campaign.contests import contest_queries
+
+    await slice_with_cases()
+    contest_id = await make_contest(start_on=dt.date(2026, 10, 1), end_on=dt.date(2026, 10, 20))
+    contest = await contest_queries.contest(contest_id)
+    assert await contest_queries.backfill_snapshots(contest, dt.date(2026, 11, 24)) == 4 * 3
+    days = {r["as_of"] for r in await ContestSnapshot.select(ContestSnapshot.as_of)}
+    assert days == {dt.date(2026, 10, d) for d in (4, 11, 18, 20)}
+    ranks = await contest_queries.weekly_ranks_before(contest_id, dt.date(2026, 10, 21))
+    assert set(ranks) == {"330282005", "330282108", "330206002"}

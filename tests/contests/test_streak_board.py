@@ -205,3 +205,9 @@ async def test_milestone_is_the_highest_reached_at_the_level(db):
         "PS330282005": 60,
         "PS330282108": None,
     }
+
+
+async def test_total_of_an_unfiltered_board_counts_every_unit_of_the_level(db):
+    await load_slice()
+    board = await queries.streak_board("village", D(2026, 6, 10), limit=1)
+    assert (board.total, len(board.rows)) == (4, 1)

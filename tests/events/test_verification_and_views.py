@@ -199,3 +199,16 @@ async def test_rising_cases_without_outreach_make_the_sharp_list(client, make_us
     page = await client.get("/events/coverage")
     assert f'data-sharp-town="{BAISHA}"' in page.text
     assert f'data-sharp-village="{SHUGUANG}"' in page.text
+
+
+async def test_coverage_is_scoped_for_stations_and_town_details_check_jurisdiction(
+    client, make_user
+):
+    await people(make_user)
+    await log_in_as(client, "coord_station")
+    page = await client.get("/events/coverage")
+    assert page.status_code == 200
+    assert 'data-town="330282108"' in page.text and f'data-town="{BAISHA}"' not in page.text
+    assert (await client.get(f"/events/coverage?town={BAISHA}")).status_code == 403
+    detail = await client.get("/events/coverage?town=330282108&days=7")
+    assert 'data-village="330282108201"' in detail.text

@@ -1,0 +1,14 @@
+"""Each test builds its own regions: forget the cached number of units per level."""
+
+from __future__ import annotations
+
+import pytest
+
+from campaign.contests import queries
+
+
+@pytest.fixture(autouse=True)
+def _fresh_level_sizes():
+    queries._sizes.clear()
+    yield
+    queries._sizes.clear()
