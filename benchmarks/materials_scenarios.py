@@ -31,6 +31,15 @@ from pathlib import Path
 import httpx
 
 BIN = Path(sys.executable).parent
+OUT = Path(__file__).resolve().parent / "out" / "materials.txt"
+LINES: list[str] = []
+
+
+def report(*parts: object) -> None:
+    """Print a result line and keep it for benchmarks/out/materials.txt."""
+    line = " ".join(str(p) for p in parts)
+    print(line, flush=True)
+    LINES.append(line)
 
 
 def free_port() -> int:
@@ -181,9 +190,9 @@ async def login(base: str) -> httpx.AsyncClient:
 async def measure(base: str, pid: int, video_id: int, video_mb: int) -> None:
     client = await login(base)
     await timed(client, "/materials", 20)  # warm up
-    print("\n1. Shop page (sequential requests over loopback)")
+    report("\n1. Shop page (sequential requests over loopback)")
     await timed(client, "/healthz", 50)
-    print("   /healthz                        ", summary(await timed(client, "/healthz", 300)))
+    report("   /healthz                        ", summary(await timed(client, "/healthz", 300)))
     for label, path in (
         ("/materials (first page)         ", "/materials"),
         ("/materials?q=刷单                ", "/materials?q=刷单"),
@@ -196,9 +205,9 @@ async def measure(base: str, pid: int, video_id: int, video_mb: int) -> None:
         cpu = cpu_seconds(pid)
         times = await timed(client, path, 300)
         per_request = (cpu_seconds(pid) - cpu) / len(times) * 1000
-        print(f"   {label}", summary(times), f"  server CPU {per_request:5.2f} ms/request")
+        report(f"   {label}", summary(times), f"  server CPU {per_request:5.2f} ms/request")
 
-    print(f"\n2. One {video_mb} MB download: server memory")
+    report(f"\n2. One {video_mb} MB download: server memory")
     before = proc_status(pid)
     peak_rss = before["VmRSS"]
     received = 0
@@ -213,16 +222,16 @@ async def measure(base: str, pid: int, video_id: int, video_mb: int) -> None:
                 last = time.perf_counter()
     seconds = time.perf_counter() - start
     after = proc_status(pid)
-    print(
+    report(
         f"   received {received / 2**20:.0f} MB in {seconds:.1f} s ({received / 2**20 / seconds:.0f} MB/s)"
     )
-    print(
+    report(
         f"   VmRSS before {before['VmRSS'] / 1024:.1f} MB, peak during {peak_rss / 1024:.1f} MB, "
         f"after {after['VmRSS'] / 1024:.1f} MB;  VmHWM before {before['VmHWM'] / 1024:.1f} MB, "
         f"after {after['VmHWM'] / 1024:.1f} MB"
     )
 
-    print("\n3. 50 concurrent downloads (curl, 40 MB ranges each) while the shop page is timed")
+    report("\n3. 50 concurrent downloads (curl, 40 MB ranges each) while the shop page is timed")
     idle = await timed(client, "/materials", 100)
     slice_size = 40 * 1024 * 1024
 
@@ -258,12 +267,12 @@ async def measure(base: str, pid: int, video_id: int, video_mb: int) -> None:
         busy += await timed(client, "/materials", 1)
     sizes = await downloads
     elapsed = time.perf_counter() - started
-    print(
+    report(
         f"   downloads: {len(sizes)} × {slice_size // 2**20} MB = {sum(sizes) / 2**30:.2f} GB "
         f"in {elapsed:.1f} s; server VmHWM {proc_status(pid)['VmHWM'] / 1024:.1f} MB"
     )
-    print("   shop page idle  ", summary(idle))
-    print("   shop page busy  ", summary(busy))
+    report("   shop page idle  ", summary(idle))
+    report("   shop page busy  ", summary(busy))
     await client.aclose()
 
 
@@ -297,7 +306,7 @@ async def server_side(requests: int = 200) -> None:
                 "_csrf_token": client.cookies["campaign_csrf"],
             },
         )
-        print("\n0. Server-side cost per request (in-process, CPU time)")
+        report("\n0. Server-side cost per request (in-process, CPU time)")
         for path in SHOP_PATHS:
             for _ in range(10):
                 await client.get(path)
@@ -308,7 +317,7 @@ async def server_side(requests: int = 200) -> None:
                 cpu.append((time.process_time() - start) * 1000)
                 assert response.status_code == 200, (path, response.status_code)
             cpu.sort()
-            print(
+            report(
                 f"   {path:58s} CPU p50 {cpu[len(cpu) // 2]:5.2f} ms   "
                 f"p95 {cpu[int(len(cpu) * 0.95) - 1]:5.2f} ms"
             )
@@ -330,7 +339,7 @@ def main() -> None:
     try:
         started = time.perf_counter()
         video_id = asyncio.run(seed(args.materials, args.video_mb))
-        print(f"seeded {args.materials:,} materials in {time.perf_counter() - started:.1f} s")
+        report(f"seeded {args.materials:,} materials in {time.perf_counter() - started:.1f} s")
         asyncio.run(server_side())
         port = free_port()
         server = subprocess.Popen(
@@ -349,6 +358,8 @@ def main() -> None:
                     raise
                 time.sleep(0.2)
         asyncio.run(measure(base, server.pid, video_id, args.video_mb))
+        OUT.parent.mkdir(exist_ok=True)
+        OUT.write_text("\n".join(LINES) + "\n", encoding="utf-8")
     finally:
         if server is not None:
             server.terminate()

@@ -161,6 +161,15 @@ async def nightly() -> dict[str, float]:
     return timings
 
 
+async def analyze() -> None:
+    """Planner statistics after the bulk load, as autovacuum would gather them a little later:
+    without them PostgreSQL guesses a few dozen villages and sorts instead of walking the index."""
+    from campaign.db import engine, is_sqlite
+
+    if not is_sqlite():
+        await engine().run_ddl("ANALYZE")
+
+
 async def prepare(scale_name: str, cases: int) -> dict:
     from generate import ensure_admin
 
@@ -177,6 +186,7 @@ async def prepare(scale_name: str, cases: int) -> dict:
         figures["cases (s)"] = await load_cases(cases)
         figures["last case days (s)"] = await set_last_case_days()
         figures.update({f"{k} (s)": v for k, v in (await nightly()).items()})
+        await analyze()
         figures["villages"] = await Region.count().where(Region.level == "village")
         figures["towns"] = await Region.count().where(Region.level == "town")
         figures["stations"] = await Station.count()
@@ -226,6 +236,40 @@ async def measure_all(base: str, server: int, requests: int, district: str) -> l
         return results
 
 
+async def server_cpu(paths: list[tuple[str, str]], requests: int) -> dict[str, dict]:
+    """CPU time per request in-process (ASGI transport; SQLite's threads and the test client
+    included, so a little pessimistic): what a request costs the server, whatever else the
+    machine is doing. p50/p95 in ms."""
+    import statistics
+
+    from campaign.app import create_app
+    from campaign.db import close_pool, start_pool
+
+    await start_pool()
+    figures = {}
+    try:
+        transport = httpx.ASGITransport(app=create_app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            await runner.log_in(client, "admin")
+            for name, path in paths:
+                for _ in range(10):
+                    await client.get(path)
+                costs = []
+                for _ in range(requests):
+                    started = time.process_time()
+                    response = await client.get(path)
+                    costs.append((time.process_time() - started) * 1000)
+                    assert response.status_code == 200, (path, response.status_code)
+                figures[name] = {
+                    "path": path,
+                    "cpu_p50_ms": statistics.median(costs),
+                    "cpu_p95_ms": statistics.quantiles(costs, n=20)[18],
+                }
+    finally:
+        await close_pool()
+    return figures
+
+
 async def a_district() -> str:
     from campaign.regions.tables import Region
 
@@ -233,11 +277,25 @@ async def a_district() -> str:
     return row["code"]
 
 
+def http_scenarios(requests: int, district: str) -> list[runner.Result]:
+    port = free_port()
+    server = runner.start_server(port, 1, runner.OUT / f"server-{port}.log")
+    try:
+        base = f"http://127.0.0.1:{port}"
+        asyncio.run(runner.wait_until_up(base, server))
+        return asyncio.run(measure_all(base, server.pid, requests, district))
+    finally:
+        runner.stop_server(server)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scale", choices=("province", "national"))
     parser.add_argument("--cases", type=int, default=None, help="default 1M / 5M by scale")
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument(
+        "--cpu-only", action="store_true", help="skip the HTTP runs, measure server CPU only"
+    )
     arguments = parser.parse_args()
     cases = arguments.cases or (1_000_000 if arguments.scale == "province" else 5_000_000)
 
@@ -251,21 +309,30 @@ def main() -> int:
     district = asyncio.run(a_district())
 
     runner.OUT.mkdir(exist_ok=True)
-    port = free_port()
-    server = runner.start_server(port, 1, runner.OUT / f"server-{port}.log")
-    try:
-        base = f"http://127.0.0.1:{port}"
-        asyncio.run(runner.wait_until_up(base, server))
-        results = asyncio.run(measure_all(base, server.pid, arguments.requests, district))
-    finally:
-        runner.stop_server(server)
+    results = [] if arguments.cpu_only else http_scenarios(arguments.requests, district)
     print(runner.report(results))
-    label = f"streaks-{arguments.scale}-{engine}"
+    past = (dt.date.today() - dt.timedelta(days=30)).isoformat()
+    cpu = asyncio.run(
+        server_cpu(
+            [
+                (name, path.format(district=district, past=past))
+                for name, path, _count, concurrency in scenarios(arguments.requests)
+                if concurrency == 1 and name != "api past day"
+            ],
+            arguments.requests,
+        )
+    )
+    for name, figure in cpu.items():
+        print(
+            f"{name:<18} server CPU p50 {figure['cpu_p50_ms']:6.1f} ms  p95 {figure['cpu_p95_ms']:6.1f} ms"
+        )
+    label = f"streaks-{arguments.scale}-{engine}" + ("-cpu" if arguments.cpu_only else "")
     (runner.OUT / f"{label}.json").write_text(
         json.dumps(
             {
                 "label": label,
                 "load": figures,
+                "server_cpu": cpu,
                 "results": [r.__dict__ | {"per_second": r.per_second} for r in results],
             },
             indent=2,

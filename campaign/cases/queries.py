@@ -467,13 +467,6 @@ async def occupation_group(group_id: int) -> dict | None:
     return await OccupationGroup.select().where(OccupationGroup.id == group_id).first()
 
 
-async def list_name_taken(table, name: str, except_id: int | None = None) -> bool:
-    where = table.name == name
-    if except_id is not None:
-        where &= table.id != except_id
-    return await table.exists().where(where)
-
-
 async def save_fraud_type(type_id: int | None, values: dict) -> int:
     """Add or change a fraud type; a rename carries its cases along. Inside write_transaction()."""
     if type_id is None:

@@ -130,57 +130,59 @@ class EventController(Controller):
 
     @get("/events")
     async def index(self, request: Request) -> object:
-        user = current_user(request)
-        filters = _filters(request)
-        if request.query_params.get("format") == "xlsx":
-            rows = await queries.events(user.scope, filters, limit=EXPORT_LIMIT)
-            return _export(rows)
-        found = await queries.count_events(user.scope, filters)
-        p = pager(request, min(found, queries.COUNT_CAP), per_page=30)
-        return render(
-            request,
-            "events/list.html",
-            "events/_rows.html",
-            events=await queries.events(user.scope, filters, p.offset, p.per_page),
-            pager=p,
-            capped=found > queries.COUNT_CAP,
-            filters=filters,
-            types=await queries.event_types(),
-            audiences=await queries.audience_groups(),
-            units=await _unit_choices(user),
-            statuses=rules.STATUS_LABELS,
-            can_log=user.role in WRITERS,
-            active_nav="events",
-        )
+        async with queries.snapshot():
+            user = current_user(request)
+            filters = _filters(request)
+            if request.query_params.get("format") == "xlsx":
+                rows = await queries.events(user.scope, filters, limit=EXPORT_LIMIT)
+                return _export(rows)
+            found = await queries.count_events(user.scope, filters)
+            p = pager(request, min(found, queries.COUNT_CAP), per_page=30)
+            return render(
+                request,
+                "events/list.html",
+                "events/_rows.html",
+                events=await queries.events(user.scope, filters, p.offset, p.per_page),
+                pager=p,
+                capped=found > queries.COUNT_CAP,
+                filters=filters,
+                types=await queries.event_types(),
+                audiences=await queries.audience_groups(),
+                units=await _unit_choices(user),
+                statuses=rules.STATUS_LABELS,
+                can_log=user.role in WRITERS,
+                active_nav="events",
+            )
 
     @get("/events/calendar")
     async def calendar(self, request: Request) -> Template:
-        user = current_user(request)
-        filters = _filters(request)
-        now = today()
-        try:
-            year, month = (int(x) for x in request.query_params.get("month", "").split("-"))
-            dt.date(year, month, 1)
-        except ValueError:
-            year, month = now.year, now.month
-        first, last = rules.month_bounds(dt.date(year, month, 1))
-        return render(
-            request,
-            "events/calendar.html",
-            None,
-            weeks=rules.month_grid(year, month),
-            by_day=await queries.month_events(user.scope, filters, first, last),
-            month=first,
-            previous=_month_key(*rules.shift_month(year, month, -1)),
-            following=_month_key(*rules.shift_month(year, month, 1)),
-            today=now,
-            filters=filters,
-            types=await queries.event_types(),
-            statuses=rules.STATUS_LABELS,
-            active_nav="events",
-        )
+        async with queries.snapshot():
+            user = current_user(request)
+            filters = _filters(request)
+            now = today()
+            try:
+                year, month = (int(x) for x in request.query_params.get("month", "").split("-"))
+                dt.date(year, month, 1)
+            except ValueError:
+                year, month = now.year, now.month
+            first, last = rules.month_bounds(dt.date(year, month, 1))
+            return render(
+                request,
+                "events/calendar.html",
+                None,
+                weeks=rules.month_grid(year, month),
+                by_day=await queries.month_events(user.scope, filters, first, last),
+                month=first,
+                previous=_month_key(*rules.shift_month(year, month, -1)),
+                following=_month_key(*rules.shift_month(year, month, 1)),
+                today=now,
+                filters=filters,
+                types=await queries.event_types(),
+                statuses=rules.STATUS_LABELS,
+                active_nav="events",
+            )
 
-    # -- Logging -----------------------------------------------------------------------------
+        # -- Logging -----------------------------------------------------------------------------
 
     @get("/events/new", opt={"roles": WRITERS})
     async def new(self, request: Request) -> Template:
@@ -209,40 +211,42 @@ class EventController(Controller):
         duplicates: list | None = None,
         event_row: dict | None = None,
     ) -> Template:
-        user = current_user(request)
-        types = await queries.event_types(active_only=True)
-        if event_row and not any(t["id"] == event_row["type_id"] for t in types):
-            types.append(await queries.event_type(event_row["type_id"]))
-        return Template(
-            template_name="events/form.html",
-            context={
-                "values": values,
-                "errors": errors,
-                "types": types,
-                "figures": rules.FIGURES,
-                "figure_labels": rules.FIGURE_LABELS,
-                "audiences": await queries.audience_groups(active_only=True),
-                "chosen_audiences": values.get("audiences", []),
-                "pending_photos": await queries.pending_photos(values.get("token", "")),
-                "max_photos": rules.MAX_PHOTOS,
-                "max_photo_mb": rules.MAX_PHOTO_BYTES // 1024 // 1024,
-                "unit_name": user.unit_name or _("按地点所在镇街"),
-                "duplicates": duplicates or [],
-                "event": event_row,
-                "fresh": not errors and not duplicates and event_row is None,
-                "active_nav": "events",
-            },
-            status_code=status,
-        )
+        async with queries.snapshot():
+            user = current_user(request)
+            types = await queries.event_types(active_only=True)
+            if event_row and not any(t["id"] == event_row["type_id"] for t in types):
+                types.append(await queries.event_type(event_row["type_id"]))
+            return Template(
+                template_name="events/form.html",
+                context={
+                    "values": values,
+                    "errors": errors,
+                    "types": types,
+                    "figures": rules.FIGURES,
+                    "figure_labels": rules.FIGURE_LABELS,
+                    "audiences": await queries.audience_groups(active_only=True),
+                    "chosen_audiences": values.get("audiences", []),
+                    "pending_photos": await queries.pending_photos(values.get("token", "")),
+                    "max_photos": rules.MAX_PHOTOS,
+                    "max_photo_mb": rules.MAX_PHOTO_BYTES // 1024 // 1024,
+                    "unit_name": user.unit_name or _("按地点所在镇街"),
+                    "duplicates": duplicates or [],
+                    "event": event_row,
+                    "fresh": not errors and not duplicates and event_row is None,
+                    "active_nav": "events",
+                },
+                status_code=status,
+            )
 
     @get("/events/places", opt={"roles": WRITERS})
     async def places(self, request: Request, q: FromQuery[str] = "") -> Template:
-        """Villages and towns in the person's jurisdiction matching what was typed (htmx)."""
-        user = current_user(request)
-        return Template(
-            template_name="events/_places.html",
-            context={"places": await queries.place_choices(user.scope, q), "q": q.strip()},
-        )
+        async with queries.snapshot():
+            """Villages and towns in the person's jurisdiction matching what was typed (htmx)."""
+            user = current_user(request)
+            return Template(
+                template_name="events/_places.html",
+                context={"places": await queries.place_choices(user.scope, q), "q": q.strip()},
+            )
 
     async def _read_form(self, request: Request, user: CurrentUser):
         """The form's values, its new photos stored as pending uploads, and photo errors."""
@@ -318,21 +322,24 @@ class EventController(Controller):
     async def create(self, request: Request) -> Template | Redirect:
         user = current_user(request)
         values, errors = await self._read_form(request, user)
-        existing = await queries.event_by_token(values["token"])
-        if existing:
-            flash(request, _("该活动已登记,未重复保存"), "info")
-            return Redirect(path=f"/events/{existing['id']}")
-        checked, place = await self._check(user, values, errors)
-        if checked is None or place is None:
-            return await self._form(request, values, errors, status=400)
-        unit_kind, unit_code = (
-            (user.scope.kind, user.scope.code) if user.scope.kind else ("town", place["town_code"])
-        )
-        duplicates = await queries.likely_duplicates(
-            unit_code, checked.type_id, checked.place_code, checked.day
-        )
-        if duplicates and not values["confirm_duplicate"]:
-            return await self._form(request, values, {}, status=409, duplicates=duplicates)
+        async with queries.snapshot():
+            existing = await queries.event_by_token(values["token"])
+            if existing:
+                flash(request, _("该活动已登记,未重复保存"), "info")
+                return Redirect(path=f"/events/{existing['id']}")
+            checked, place = await self._check(user, values, errors)
+            if checked is None or place is None:
+                return await self._form(request, values, errors, status=400)
+            unit_kind, unit_code = (
+                (user.scope.kind, user.scope.code)
+                if user.scope.kind
+                else ("town", place["town_code"])
+            )
+            duplicates = await queries.likely_duplicates(
+                unit_code, checked.type_id, checked.place_code, checked.day
+            )
+            if duplicates and not values["confirm_duplicate"]:
+                return await self._form(request, values, {}, status=409, duplicates=duplicates)
         record = {
             **_stored(checked, place),
             "unit_kind": unit_kind,
@@ -428,27 +435,28 @@ class EventController(Controller):
 
     @get("/events/{event_id:int}")
     async def detail(self, request: Request, event_id: FromPath[int]) -> Template:
-        user = current_user(request)
-        row = (await queries.with_names([await _readable_event(user, event_id)]))[0]
-        specs = await queries.type_specs()
-        spec = specs.get(row["type_id"])
-        return Template(
-            template_name="events/detail.html",
-            context={
-                "event": row,
-                "spec": spec,
-                "figures": [k for k in rules.FIGURES if (spec is None or k in spec.figures)],
-                "figure_labels": rules.FIGURE_LABELS,
-                "photos": await queries.photos_of(event_id),
-                "statuses": rules.STATUS_LABELS,
-                "can_verify": row["status"] == rules.SUBMITTED and _may_verify(user, row),
-                "can_edit": row["status"] != rules.VERIFIED
-                and user.id == row["created_by"]
-                and user.can_write(queries.place_of_event(row)),
-                "saved_token": request.query_params.get("saved", ""),
-                "active_nav": "events",
-            },
-        )
+        async with queries.snapshot():
+            user = current_user(request)
+            row = (await queries.with_names([await _readable_event(user, event_id)]))[0]
+            specs = await queries.type_specs()
+            spec = specs.get(row["type_id"])
+            return Template(
+                template_name="events/detail.html",
+                context={
+                    "event": row,
+                    "spec": spec,
+                    "figures": [k for k in rules.FIGURES if (spec is None or k in spec.figures)],
+                    "figure_labels": rules.FIGURE_LABELS,
+                    "photos": await queries.photos_of(event_id),
+                    "statuses": rules.STATUS_LABELS,
+                    "can_verify": row["status"] == rules.SUBMITTED and _may_verify(user, row),
+                    "can_edit": row["status"] != rules.VERIFIED
+                    and user.id == row["created_by"]
+                    and user.can_write(queries.place_of_event(row)),
+                    "saved_token": request.query_params.get("saved", ""),
+                    "active_nav": "events",
+                },
+            )
 
     @post("/events/{event_id:int}/review", opt={"roles": WRITERS})
     async def review(self, request: Request, event_id: FromPath[int]) -> Redirect | Template:
@@ -525,88 +533,95 @@ class EventController(Controller):
 
     @get("/events/totals")
     async def totals(self, request: Request) -> object:
-        user = current_user(request)
-        level = request.query_params.get("level", "town")
-        if level not in ("district", "town", "station"):
-            level = "town"
-        start, end = _period(request)
-        rows = await queries.totals(level, start, end, user.scope)
-        columns = ["lectures", "events", *rules.FIGURES]
-        labels = _total_labels()
-        if request.query_params.get("format") == "xlsx":
-            return xlsx_response(
-                _("宣传活动汇总"),
-                [_("单位编码"), _("单位"), *[str(labels[c]) for c in columns]],
-                ([r["code"], r["name"], *[r[c] for c in columns]] for r in rows),
+        async with queries.snapshot():
+            user = current_user(request)
+            level = request.query_params.get("level", "town")
+            if level not in ("district", "town", "station"):
+                level = "town"
+            start, end = _period(request)
+            rows = await queries.totals(level, start, end, user.scope)
+            columns = ["lectures", "events", *rules.FIGURES]
+            labels = _total_labels()
+            if request.query_params.get("format") == "xlsx":
+                return xlsx_response(
+                    _("宣传活动汇总"),
+                    [_("单位编码"), _("单位"), *[str(labels[c]) for c in columns]],
+                    ([r["code"], r["name"], *[r[c] for c in columns]] for r in rows),
+                )
+            sums = {c: sum(r[c] for r in rows) for c in columns}
+            return render(
+                request,
+                "events/totals.html",
+                None,
+                rows=rows,
+                sums=sums,
+                columns=columns,
+                labels=labels,
+                level=level,
+                start=start,
+                end=end,
+                active_nav="events",
             )
-        sums = {c: sum(r[c] for r in rows) for c in columns}
-        return render(
-            request,
-            "events/totals.html",
-            None,
-            rows=rows,
-            sums=sums,
-            columns=columns,
-            labels=labels,
-            level=level,
-            start=start,
-            end=end,
-            active_nav="events",
-        )
 
     @get("/events/coverage")
     async def coverage(self, request: Request) -> object:
-        user = current_user(request)
-        now = today()
-        days = request.query_params.get("days", "30")
-        window = int(days) if days in ("7", "30", "90") else 30
-        if town := request.query_params.get("town", "").strip():
-            return await self._town_coverage(request, user, town, window)
-        if request.query_params.get("format") == "xlsx":
-            towns = await queries.coverage_by_town(user.scope, now)
-            return xlsx_response(
-                _("宣传覆盖"),
-                [
-                    _("区县"),
-                    _("镇街编码"),
-                    _("镇街"),
-                    _("村社数"),
-                    *[_("近%(n)s天未覆盖", n=n) for n in rules.WINDOWS],
-                ],
-                (
+        await queries.fresh_coverage(today())
+        async with queries.snapshot():
+            user = current_user(request)
+            now = today()
+            days = request.query_params.get("days", "30")
+            window = int(days) if days in ("7", "30", "90") else 30
+            if town := request.query_params.get("town", "").strip():
+                return await self._town_coverage(request, user, town, window)
+            if request.query_params.get("format") == "xlsx":
+                towns = await queries.coverage_by_town(user.scope, now)
+                return xlsx_response(
+                    _("宣传覆盖"),
                     [
-                        t["district_name"],
-                        t["code"],
-                        t["name"],
-                        t["villages"],
-                        *[t[f"gap{n}"] for n in rules.WINDOWS],
-                    ]
-                    for t in towns
-                ),
+                        _("区县"),
+                        _("镇街编码"),
+                        _("镇街"),
+                        _("村社数"),
+                        *[_("近%(n)s天未覆盖", n=n) for n in rules.WINDOWS],
+                    ],
+                    (
+                        [
+                            t["district_name"],
+                            t["code"],
+                            t["name"],
+                            t["villages"],
+                            *[t[f"gap{n}"] for n in rules.WINDOWS],
+                        ]
+                        for t in towns
+                    ),
+                )
+            districts = await queries.coverage_districts(user.scope, now)
+            p = pager(request, await queries.coverage_town_count(user.scope, now), per_page=50)
+            sharp = (
+                await queries.rising_without_outreach(user.scope, now)
+                if user.role in (ADMIN, LEADER) or user.scope.kind == "district"
+                else None
             )
-        districts = await queries.coverage_districts(user.scope, now)
-        p = pager(request, await queries.coverage_town_count(user.scope, now), per_page=50)
-        sharp = (
-            await queries.rising_without_outreach(user.scope, now)
-            if user.role in (ADMIN, LEADER) or user.scope.kind == "district"
-            else None
-        )
-        return render(
-            request,
-            "events/coverage.html",
-            None,
-            districts=districts,
-            towns=await queries.coverage_towns(user.scope, now, window, p.offset, p.per_page),
-            pager=p,
-            window=window,
-            windows=rules.WINDOWS,
-            sharp=sharp,
-            map_data=[
-                {"name": d["name"], "value": round(d[f"share{window}"] * 100, 1), "code": d["code"]}
-                for d in districts
-            ],
-            active_nav="events",
-        )
+            return render(
+                request,
+                "events/coverage.html",
+                None,
+                districts=districts,
+                towns=await queries.coverage_towns(user.scope, now, window, p.offset, p.per_page),
+                pager=p,
+                window=window,
+                windows=rules.WINDOWS,
+                sharp=sharp,
+                map_data=[
+                    {
+                        "name": d["name"],
+                        "value": round(d[f"share{window}"] * 100, 1),
+                        "code": d["code"],
+                    }
+                    for d in districts
+                ],
+                active_nav="events",
+            )
 
     async def _town_coverage(self, request: Request, user: CurrentUser, town: str, window: int):
         """The villages of one town without verified outreach in the window."""

@@ -7,6 +7,7 @@ import datetime as dt
 
 from arq import cron
 
+from campaign.db import write_transaction
 from campaign.events import photos, queries
 from campaign.timeutil import today
 
@@ -33,7 +34,8 @@ async def purge_abandoned_photos(ctx: dict) -> int:
 
 async def refresh_coverage(ctx: dict) -> None:
     """Each town's 7/30/90-day coverage as of the new day, before anyone asks for it."""
-    await queries.refresh_town_coverage(today())
+    async with write_transaction():
+        await queries.refresh_town_coverage(today())
 
 
 FUNCTIONS = [process_photo, purge_abandoned_photos, refresh_coverage]

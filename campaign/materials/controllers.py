@@ -217,7 +217,7 @@ class MaterialController(Controller):
                 received.fields, await queries.fraud_type_names(), creating=True
             )
             sniffed, file_error = (None, None)
-            if values["kind"] in rules.FILE_KINDS or received.path:
+            if values["kind"] in rules.FILE_KINDS:
                 sniffed, file_error = await _checked(values["kind"], received)
             if file_error and values["kind"] in rules.KINDS:
                 errors["file"] = file_error

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import resource
 import shutil
 import subprocess
 import tempfile
@@ -83,16 +82,13 @@ def _image_error(path: Path) -> str | None:
 # -- Previews -------------------------------------------------------------------------------------
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (TOOL_MEMORY, TOOL_MEMORY))
-
-
 def _run(args: list[str]) -> subprocess.CompletedProcess | None:
-    """An external tool with a time-out and an address-space cap; None when it fails."""
+    """An external tool with a time-out and (through util-linux prlimit, as preexec_fn is unsafe
+    in a threaded server) an address-space cap; None when it fails."""
+    if shutil.which("prlimit"):
+        args = ["prlimit", f"--as={TOOL_MEMORY}", "--", *args]
     try:
-        result = subprocess.run(
-            args, capture_output=True, timeout=TOOL_TIMEOUT, preexec_fn=_limit_memory, check=False
-        )
+        result = subprocess.run(args, capture_output=True, timeout=TOOL_TIMEOUT, check=False)
     except (subprocess.TimeoutExpired, OSError):
         return None
     return result if result.returncode == 0 else None

@@ -67,6 +67,7 @@ async def receive(request: Request) -> Received:
     handle = None
     digest = hashlib.sha256()
     current: multipart.MultipartSegment | None = None
+    file_segment: multipart.MultipartSegment | None = None
     text = bytearray()
     try:
         async for chunk in request.stream():
@@ -79,6 +80,7 @@ async def receive(request: Request) -> Received:
                             dir=get_storage().scratch_dir(), delete=False, prefix="up-"
                         )
                         received.path = Path(handle.name)
+                        file_segment = event
                 elif event is None:
                     if current is not None and current.filename is None:
                         received.fields.setdefault(current.name or "", []).append(
@@ -89,7 +91,7 @@ async def receive(request: Request) -> Received:
                     text += event
                     if len(text) > MAX_FIELD:
                         raise UploadRefused(_("表单内容太长"))
-                elif current is not None and handle is not None and received.path:
+                elif current is not None and current is file_segment and handle is not None:
                     received.size += len(event)
                     kind = (received.fields.get("kind") or [""])[0]
                     limit = rules.SIZE_LIMITS.get(kind, rules.largest_limit())

@@ -349,7 +349,9 @@ async def test_api_lists_only_live_materials(client, people):
     assert "/api/v1/materials" in schema["paths"]
 
 
-async def test_behind_nginx_the_file_is_handed_over_with_x_accel_redirect(client, people, monkeypatch):
+async def test_behind_nginx_the_file_is_handed_over_with_x_accel_redirect(
+    client, people, monkeypatch
+):
     video = await make_material(people["admin"], kind="video", content=TINY_MP4)
     monkeypatch.setenv("MEDIA_ACCEL_REDIRECT", "/protected-media/")
     await login(client, "dashu")

@@ -166,3 +166,35 @@ async def test_replacing_the_file_keeps_earlier_versions(team, client):
     assert [v["number"] for v in versions] == [1, 2]
     assert all([await get_storage().exists(v["file_key"]) for v in versions])
     assert (await Material.select(Material.version).first())["version"] == 2
+
+
+async def test_a_file_sent_with_a_slogan_is_ignored(team):
+    response = await upload(team, "slogan", "x.png", png_bytes(), body="不转账")
+    assert response.status_code == 302
+    assert await MaterialVersion.count() == 0
+    assert not list(get_storage().scratch_dir().iterdir())
+
+
+async def test_only_the_first_file_part_is_kept(team):
+    await team.get("/login")
+    response = await team.post(
+        "/materials/new",
+        data={"kind": "poster", "title": "两个文件", "_csrf_token": csrf_token(team)},
+        files=[
+            ("file", ("a.png", png_bytes(color="red"), "image/png")),
+            ("file", ("b.png", b"MZ" + b"\x00" * 100, "image/png")),
+        ],
+    )
+    assert response.status_code == 302
+    material = await Material.select().first()
+    assert get_storage().path(material["file_key"]).read_bytes() == png_bytes(color="red")
+
+
+async def test_audio_is_accepted_by_its_content(team):
+    mp3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 200
+    response = await upload(team, "audio", "讲座.bin", mp3)
+    assert response.status_code == 302
+    await settle()
+    material = await Material.select().first()
+    assert material["content_type"] == "audio/mpeg" and material["file_name"] == "讲座.mp3"
+    assert material["preview_key"]
