@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import itertools
 import json
 import random
 import socket
@@ -82,7 +83,7 @@ async def load_cases(count: int, seed: int = 11) -> float:
         Region.level == "village"
     )
     station_of = {r["town_code"]: r["station_code"] for r in await StationTown.select()}
-    weights = [rng.lognormvariate(0, 1.2) for _ in villages]
+    weights = list(itertools.accumulate(rng.lognormvariate(0, 1.2) for _ in villages))
     first = today() - dt.timedelta(days=364)
     now = dt.datetime.now(dt.UTC)
     columns = (
@@ -102,7 +103,7 @@ async def load_cases(count: int, seed: int = 11) -> float:
     async with write_transaction():
         for start in range(stored, count, CHUNK):
             size = min(CHUNK, count - start)
-            places = rng.choices(villages, weights=weights, k=size)
+            places = rng.choices(villages, cum_weights=weights, k=size)
             rows = [
                 (
                     f"B{start + i:09d}",

@@ -249,6 +249,7 @@ async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> s
     sqlite = is_sqlite()
     if sqlite:  # the indexes of 10^6 rows do not fit SQLite's default 2 MB page cache
         await connection.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+        now = str(now)  # as Piccolo's adapter writes it, converted once instead of per row
     rebuilt = []
     if len(plan.added) > max(REBUILD_INDEXES_ABOVE, await Case.count()):
         # Loading more rows than the table holds: building each index once afterwards is

@@ -549,6 +549,13 @@ class EventController(Controller):
                     ([r["code"], r["name"], *[r[c] for c in columns]] for r in rows),
                 )
             sums = {c: sum(r[c] for r in rows) for c in columns}
+            now = today()
+            last_month = rules.month_bounds(now.replace(day=1) - dt.timedelta(days=1))
+            presets = [
+                (_("本月"), now.replace(day=1), now),
+                (_("上月"), *last_month),
+                (_("近 %(n)s 天", n=365), now - dt.timedelta(days=364), now),
+            ]
             return render(
                 request,
                 "events/totals.html",
@@ -560,6 +567,7 @@ class EventController(Controller):
                 level=level,
                 start=start,
                 end=end,
+                presets=presets,
                 active_nav="events",
             )
 

@@ -658,7 +658,7 @@ class MaterialController(Controller):
 
     async def _order(self, order_id: int, user: CurrentUser) -> dict:
         order = await queries.order(order_id)
-        if order is None or not (user.is_admin or order["requester_id"] == user.id):
+        if order is None or not (queries.answers_orders(user) or order["requester_id"] == user.id):
             raise NotFoundException(_("点单不存在"))
         return order
 
@@ -673,14 +673,19 @@ class MaterialController(Controller):
             request,
             "materials/order.html",
             order=order,
-            suggestions=await queries.suggestions_for(order, today()) if user.is_admin else [],
+            can_answer=queries.answers_orders(user),
+            suggestions=await queries.suggestions_for(order, today())
+            if queries.answers_orders(user)
+            else [],
             kinds=rules.KINDS,
             active_nav="materials",
         )
 
-    @post("/orders/{order_id:int}/answer", opt={"roles": (ADMIN,)})
+    @post("/orders/{order_id:int}/answer", opt={"roles": (ADMIN, TEAM)})
     async def answer_order(self, request: Request, order_id: FromPath[int]) -> Redirect:
         user = current_user(request)
+        if not queries.answers_orders(user):
+            raise deny(_("只有内容团队可以答复点单"))
         order = await self._order(order_id, user)
         form = await request.form()
         ids = [int(x) for x in form.getall("material") if str(x).isdigit()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from typing import Any
 
@@ -51,6 +52,15 @@ CARD_COLUMNS = (
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def content_team() -> str | None:
+    """The team that answers orders beside the admins (MATERIALS_CONTENT_TEAM), if any."""
+    return os.environ.get("MATERIALS_CONTENT_TEAM") or None
+
+
+def answers_orders(user: CurrentUser) -> bool:
+    return rules.answers_orders(user.role, team_of(user), content_team())
 
 
 def team_of(user: CurrentUser) -> str:
@@ -567,7 +577,7 @@ async def existing_ids(ids: list[int]) -> list[int]:
 
 def _order_where(filters: dict[str, str], user: CurrentUser):
     where = MaterialOrder.id.is_not_null()
-    if not user.is_admin:
+    if not answers_orders(user):
         where &= MaterialOrder.requester_id == user.id
     if filters.get("status") in ("open", "answered"):
         where &= MaterialOrder.status == filters["status"]
@@ -667,8 +677,9 @@ async def home_card(user: CurrentUser, today: dt.date) -> dict:
     card: dict[str, Any] = {"template": "materials/_home_card.html"}
     if user.is_admin:
         card["pending"] = await Material.count().where(Material.status == "pending")
+    if answers_orders(user):
         card["open_orders"] = await MaterialOrder.count().where(MaterialOrder.status == "open")
-    else:
+    if not user.is_admin:
         card["orders"] = await (
             MaterialOrder.select()
             .where(MaterialOrder.requester_id == user.id)

@@ -378,6 +378,12 @@ def may_upload(role: str) -> bool:
     return role in (ADMIN, TEAM)
 
 
+def answers_orders(role: str, team: str | None, content_team: str | None) -> bool:
+    """The content team answers orders (点单): admins, and the members of the team named as the
+    content team (MATERIALS_CONTENT_TEAM), if one is."""
+    return role == ADMIN or (role == TEAM and bool(team) and team == content_team)
+
+
 # -- Weeks and the upload form -------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ def test_leader_filters_the_village_board_by_district_and_town(page):
     page.goto("/streaks?level=village")
     page.wait_for_selector("[data-board=village] tr[data-code]")
     page.select_option("#district", "330282")
-    page.wait_for_selector("#town option[value='330282005']")
+    page.wait_for_selector("#town option[value='330282005']", state="attached")
     codes = page.locator("[data-board=village] tr[data-code]").evaluate_all(
         "rows => rows.map(r => r.dataset.code)"
     )

@@ -359,3 +359,20 @@ async def test_behind_nginx_the_file_is_handed_over_with_x_accel_redirect(
     key = (await queries.material(video))["file_key"]
     assert response.headers["x-accel-redirect"] == f"/protected-media/{key}"
     assert response.content == b"" and await Download.count() == 1
+
+
+async def test_a_designated_content_team_answers_orders_and_other_teams_cannot(
+    client, people, monkeypatch
+):
+    monkeypatch.setenv("MATERIALS_CONTENT_TEAM", "木兰织梦")
+    await login(client, "dashu")
+    order_url = (await post_form(client, "/materials/orders", {"topic": "开学季海报"})).headers[
+        "location"
+    ]
+    answer = await post_form(client, order_url + "/answer", {"answer": "自己答"})
+    assert answer.status_code == 403
+    await login(client, "mulan")
+    assert 'data-open-orders="1"' in (await client.get("/")).text
+    assert (await post_form(client, order_url + "/answer", {"answer": "已安排"})).status_code == 302
+    await login(client, "dashu")
+    assert "data-new-answer" in (await client.get("/")).text
