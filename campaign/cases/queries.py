@@ -212,30 +212,16 @@ async def plan_import(records: Sequence[rules.CaseRecord]) -> ImportPlan:
 
 
 def _touched(plan: ImportPlan) -> dict[str, set[str]]:
-    touched: dict[str, set[str]] = {"village": set(), "town": set(), "station": set()}
-    rows = [
-        *(
-            {
-                "village_code": r.village_code,
-                "town_code": r.town_code,
-                "station_code": r.station_code,
-            }
-            for r in plan.added
-        ),
-        *(
-            {
-                "village_code": r.village_code,
-                "town_code": r.town_code,
-                "station_code": r.station_code,
-            }
-            for r, _old, _differ in plan.changed
-        ),
-        *(old for _r, old, _differ in plan.changed),
-    ]
-    for row in rows:
-        for level, code in units_of(row):
-            touched[level].add(code)
-    return touched
+    """The units of every added case and of both sides of every changed one."""
+    places = [(r.village_code, r.town_code, r.station_code) for r in plan.added]
+    for record, old, _differ in plan.changed:
+        places.append((record.village_code, record.town_code, record.station_code))
+        places.append((old["village_code"], old["town_code"], old["station_code"]))
+    return {
+        "village": {village for village, _town, _station in places if village},
+        "town": {town for _village, town, _station in places},
+        "station": {station for _village, _town, station in places if station},
+    }
 
 
 async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> set[tuple[str, str]]:

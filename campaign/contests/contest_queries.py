@@ -500,11 +500,21 @@ async def contest_boards(user: CurrentUser, n: int = 5) -> list[dict]:
     boards = []
     for row in await running_contests(user.scope):
         standings = await standings_with_moves(row)
+        total = len(standings.rows)
         if not user.scope.is_city:
             codes = [r.code for r in standings.rows]
             standings = standings.limited_to(await visible_codes(user.scope, row["level"], codes))
         red, black = rules.red_black(standings.rows, min(n, row["top_n"]))
-        boards.append({"contest": row, "as_of": standings.as_of, "red": red, "black": black})
+        boards.append(
+            {
+                "contest": row,
+                "as_of": standings.as_of,
+                "red": red,
+                "black": black,
+                "mine": standings.rows[:n],
+                "total": total,
+            }
+        )
     return boards
 
 
@@ -524,6 +534,7 @@ async def milestone_feed(scope: Scope, limit: int = 10) -> list[dict]:
 
 
 async def home_card(user: CurrentUser) -> dict | None:
-    """The home card for leaders and admins: the running contests' top 3 and bottom 3."""
+    """The home card: the running contests' top 3 and bottom 3 for leaders and admins; for a
+    coordinator, where the own units stand in them."""
     boards = await contest_boards(user, 3)
     return {"template": "contests/_home_card.html", "contest_boards": boards}

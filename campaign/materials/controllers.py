@@ -688,7 +688,7 @@ class MaterialController(Controller):
             raise deny(_("只有内容团队可以答复点单"))
         order = await self._order(order_id, user)
         form = await request.form()
-        ids = [int(x) for x in form.getall("material") if str(x).isdigit()]
+        ids = [int(x) for x in form.getall("material", []) if str(x).isdigit()]
         ids += [
             int(x)
             for x in form.get("extra", "").replace(",", ",").split(",")

@@ -420,12 +420,10 @@ async def districts_in(scope: Scope) -> list[dict]:
 
 async def advance_last_case(village: str | None, town: str, station: str | None, day) -> None:
     """A new case on `day`: move each unit's last case day forward (never back)."""
-    for code in (village, town):
-        if code:
-            await Region.update({Region.last_case_on: day}).where(
-                (Region.code == code)
-                & (Region.last_case_on.is_null() | (Region.last_case_on < day))
-            )
+    await Region.update({Region.last_case_on: day}).where(
+        Region.code.is_in([code for code in (village, town) if code])
+        & (Region.last_case_on.is_null() | (Region.last_case_on < day))
+    )
     if station:
         await Station.update({Station.last_case_on: day}).where(
             (Station.code == station)

@@ -82,7 +82,7 @@ async def dashboard_for(user: CurrentUser) -> dict:
         from campaign.contests.queries import home_card as streaks_card
 
         cards.append(await streaks_card(user))
-    if user.role in ("admin", "leader"):
+    if user.role in ("admin", "leader", "coordinator"):
         from campaign.contests.contest_queries import home_card as contests_card
 
         cards.append(await contests_card(user))

@@ -214,3 +214,16 @@ async def test_the_form_offers_metrics_of_installed_modules_only(client, make_us
     assert {"cases", "cases_per_10k", "change_mom", "change_yoy", "loss", "zero_days"} <= offered
     assert offered == set(contest_queries.available_metrics())
     assert "outreach" in offered  # campaign.events provides verified outreach points
+
+
+async def test_standings_search_answers_htmx_with_the_rows_fragment(client, make_user):
+    await slice_with_cases()
+    contest_id = await make_contest()
+    await make_user("boss", "admin")
+    await login(client, "boss")
+    response = await client.get(f"/contests/{contest_id}?q=附海", headers={"HX-Request": "true"})
+    assert "<html" not in response.text
+    assert re.findall(r'data-unit="(\d+)"', response.text) == ["330282108"]
+    assert 'data-rank="3"' in response.text  # its rank in the whole contest
+    empty = await client.get(f"/contests/{contest_id}?q=没有", headers={"HX-Request": "true"})
+    assert "没有符合条件的参赛单位" in empty.text

@@ -70,3 +70,15 @@ async def test_home_card_shows_running_contests_top_and_bottom_to_leaders(client
     card = re.search(r'data-card="contests".*?</section>', home, re.S).group(0)
     assert f'href="/contests/{contest_id}"' in card
     assert 'data-code="330206002"' in card
+
+
+async def test_home_card_tells_a_coordinator_where_the_own_town_stands(client, make_user):
+    await slice_with_cases()
+    contest_id = await make_contest()
+    await make_user("fuhai", "coordinator", unit=("town", "330282108"))
+    await login(client, "fuhai")
+    home = (await client.get("/")).text
+    card = re.search(r'data-card="contests".*?</section>', home, re.S).group(0)
+    assert f'data-contest-board="{contest_id}"' in card
+    assert re.findall(r'data-code="(\d+)"', card) == ["330282108"]
+    assert "第 3 名" in card and "共 3 个单位" in card

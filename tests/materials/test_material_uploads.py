@@ -36,10 +36,9 @@ async def nothing_stored(before: set[str]) -> None:
 
 
 async def settle() -> None:
-    """Let the in-process preview job finish."""
-    for _ in range(50):
-        row = await Material.select(Material.preview_key).first()
-        if row is None or row["preview_key"]:
+    """Let the in-process preview jobs finish (before the test's event loop closes)."""
+    for _ in range(100):
+        if not await MaterialVersion.exists().where(MaterialVersion.preview_key.is_null()):
             return
         await asyncio.sleep(0.05)
 
@@ -126,6 +125,7 @@ async def test_a_pdf_poster_gets_a_first_page_preview(team):
 async def test_a_path_traversal_filename_is_harmless(team):
     response = await upload(team, "poster", "../../../../etc/cron.d/evil.png", png_bytes())
     assert response.status_code == 302
+    await settle()
     material = await Material.select().first()
     assert material["file_name"] == "evil.png"
     path = get_storage().path(material["file_key"])
@@ -162,6 +162,7 @@ async def test_replacing_the_file_keeps_earlier_versions(team, client):
         team, "poster", "b.png", png_bytes(color="blue"), url=f"/materials/{material['id']}/file"
     )
     assert response.status_code == 302
+    await settle()
     versions = await MaterialVersion.select().order_by(MaterialVersion.number)
     assert [v["number"] for v in versions] == [1, 2]
     assert all([await get_storage().exists(v["file_key"]) for v in versions])
@@ -186,6 +187,7 @@ async def test_only_the_first_file_part_is_kept(team):
         ],
     )
     assert response.status_code == 302
+    await settle()
     material = await Material.select().first()
     assert get_storage().path(material["file_key"]).read_bytes() == png_bytes(color="red")
 
