@@ -117,11 +117,10 @@ def _columns(level: str) -> list:
 
 async def _on_fast_path(level: str, as_of: dt.date, since: dt.date | None) -> bool:
     """Whether the stored last case days are the last case days as of `as_of` and rank in index
-    order: nothing after as_of, and no last case before tracking start (which would tie with
-    the never-a-case units)."""
+    order: none after as_of, and none before tracking start (which would tie with the
+    never-a-case units). Two range probes on the board index."""
     table = _table(level)
-    newest = await table.select(Max(table.last_case_on).as_alias("day")).where(*_level_where(level))
-    if newest and newest[0]["day"] and _day(newest[0]["day"]) > as_of:
+    if await table.exists().where(*_level_where(level), table.last_case_on > as_of):
         return False
     if since is None:
         return True
@@ -131,11 +130,11 @@ async def _on_fast_path(level: str, as_of: dt.date, since: dt.date | None) -> bo
 async def _better_counts(level: str, days: set[dt.date]) -> dict[dt.date | None, int]:
     """For each last case day, how many units of the level have a longer streak: the units that
     never had a case plus those whose last case was earlier — a count on the board index."""
-    table = _table(level)
-    never = await table.count().where(*_level_where(level), table.last_case_on.is_null())
     counts: dict[dt.date | None, int] = {None: 0}
     if not days:
-        return counts
+        return counts  # every row on the page shares the top rank
+    table = _table(level)
+    never = await table.count().where(*_level_where(level), table.last_case_on.is_null())
     histogram = (
         await table.select(table.last_case_on.as_alias("day"), Count(alias="n"))
         .where(*_level_where(level), table.last_case_on < max(days))

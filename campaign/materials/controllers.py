@@ -42,16 +42,18 @@ def _filters(request: Request, *keys: str) -> dict[str, str]:
     return {key: request.query_params.get(key, "").strip() for key in keys}
 
 
-def _can(check, material: dict, user: CurrentUser) -> bool:
-    if check is rules.may_see:
-        return rules.may_see(material, user.id, user.role, queries.team_of(user), today())
+def _sees(material: dict, user: CurrentUser) -> bool:
+    return rules.may_see(material, user.id, user.role, queries.team_of(user), today())
+
+
+def _edits(material: dict, user: CurrentUser) -> bool:
     return rules.may_edit(material, user.id, user.role, queries.team_of(user))
 
 
 async def _visible(material_id: int, user: CurrentUser) -> dict:
     """The material if this person may see it; a 404 otherwise, so hidden items stay unknown."""
     material = await queries.material(material_id)
-    if material is None or not _can(rules.may_see, material, user):
+    if material is None or not _sees(material, user):
         raise NotFoundException(_("素材不存在、未上架或已过期"))
     return material
 
@@ -60,7 +62,7 @@ async def _editable(material_id: int, user: CurrentUser) -> dict:
     material = await queries.material(material_id)
     if material is None:
         raise NotFoundException(_("素材不存在"))
-    if not _can(rules.may_edit, material, user):
+    if not _edits(material, user):
         raise deny(_("只能修改本团队上传的素材"))
     return material
 
@@ -392,7 +394,7 @@ class MaterialController(Controller):
             m=material,
             article=rules.render_article(material["body"]) if material["kind"] == "article" else "",
             versions=await queries.versions(material_id),
-            can_edit=_can(rules.may_edit, material, user),
+            can_edit=_edits(material, user),
             expired=rules.is_expired(material["valid_until"], today()),
             collections=await queries.collections() if user.is_admin else [],
             kinds=rules.KINDS,
@@ -438,7 +440,7 @@ class MaterialController(Controller):
         number = material["version"]
         wanted = request.query_params.get("v", "")
         if wanted.isdigit() and int(wanted) != number:
-            if not _can(rules.may_edit, material, user):
+            if not _edits(material, user):
                 raise deny(_("旧版本只供上传团队和管理员下载"))
             number = int(wanted)
         version = await queries.version(material_id, number) if number else None
@@ -452,7 +454,7 @@ class MaterialController(Controller):
                 content=material["body"].encode("utf-8"),
                 media_type="text/plain; charset=utf-8",
                 headers={
-                    "Content-Disposition": serving._disposition(
+                    "Content-Disposition": serving.disposition(
                         "attachment", f"{material['title'][:40]}.{extension}"
                     )
                 },
@@ -555,7 +557,7 @@ class MaterialController(Controller):
             serving.zip_stream(entries),
             media_type="application/zip",
             headers={
-                "Content-Disposition": serving._disposition(
+                "Content-Disposition": serving.disposition(
                     "attachment", f"{collection['name']}.zip"
                 )
             },

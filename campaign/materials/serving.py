@@ -18,7 +18,8 @@ from campaign.materials.storage import S3Storage, accel_prefix, get_storage
 from campaign.timeutil import local
 
 
-def _disposition(kind: str, file_name: str) -> str:
+def disposition(kind: str, file_name: str) -> str:
+    """Content-Disposition with an ASCII fallback name and the UTF-8 name (RFC 6266)."""
     ascii_name = "".join(
         ch if ch.isascii() and ch.isalnum() or ch in "._-" else "_" for ch in file_name
     )
@@ -36,16 +37,16 @@ async def send_file(
     """The file, or the one byte range asked for (suffix and open ranges too), 416 with
     `Content-Range: bytes */size` for a range past the end, If-Range honoured."""
     storage = get_storage()
-    disposition = _disposition("attachment" if attachment else "inline", file_name)
+    content_disposition = disposition("attachment" if attachment else "inline", file_name)
     if isinstance(storage, S3Storage):
-        return Redirect(path=storage.presigned_url(key, disposition), status_code=302)
+        return Redirect(path=storage.presigned_url(key, content_disposition), status_code=302)
     if prefix := accel_prefix():
         return Response(
             content=b"",
             media_type=content_type,
             headers={
                 "X-Accel-Redirect": prefix.rstrip("/") + "/" + quote(key),
-                "Content-Disposition": disposition,
+                "Content-Disposition": content_disposition,
                 "X-Content-Type-Options": "nosniff",
             },
         )
@@ -56,7 +57,7 @@ async def send_file(
         "Accept-Ranges": "bytes",
         "ETag": etag,
         "Last-Modified": last_modified,
-        "Content-Disposition": disposition,
+        "Content-Disposition": content_disposition,
         "Cache-Control": "private, max-age=3600",
         "X-Content-Type-Options": "nosniff",
     }

@@ -79,3 +79,19 @@ async def test_admin_adds_an_audience_and_coordinators_cannot_manage_types(clien
     assert (await client.get("/events/types")).status_code == 403
     response = await post_form(client, "/events/audiences", {"name": "某群体"})
     assert response.status_code == 403
+
+
+async def test_photos_of_a_form_never_saved_are_purged_a_day_later(client, make_user):
+    await people(make_user)
+    await log_in_as(client, "coord_town")
+    values = await form(attendees="-1")
+    await submit(client, values, [("photos", ("a.jpg", jpeg(), "image/jpeg"))])
+    row = await EventPhoto.select().first()
+    assert row["event_id"] is None
+    assert await jobs.purge_abandoned_photos({}) == 0
+    await EventPhoto.update(
+        {EventPhoto.created_at: dt.datetime.now(dt.UTC) - dt.timedelta(days=2)}
+    ).where(EventPhoto.id == row["id"])
+    assert await jobs.purge_abandoned_photos({}) == 1
+    assert not photos.path_of(row["stored_name"]).exists()
+    assert await EventPhoto.count() == 0
