@@ -54,7 +54,9 @@ async def resolve_user(connection: ASGIConnection) -> CurrentUser | None:
 
 async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """The one guard of the app, run before every route: who is this, and may they be here?"""
-    if handler.opt.get("anonymous"):  # static files and /healthz: nobody to look up, nothing to touch
+    if handler.opt.get(
+        "anonymous"
+    ):  # static files and /healthz: nobody to look up, nothing to touch
         return
     i18n.current_locale.set(i18n.locale_from_cookie(connection.cookies.get(i18n.LOCALE_COOKIE)))
     user = await resolve_user(connection)
