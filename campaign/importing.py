@@ -221,7 +221,7 @@ def text(value: object) -> str:
 
 def optional_int(value: object) -> int | None:
     """None for a blank cell; ValueError for anything that is not a non-negative whole number."""
-    raw = text(value).replace(",", "").replace(",", "")
+    raw = text(value).replace(",", "").replace("\uff0c", "")
     if not raw:
         return None
     number = float(raw)

@@ -47,7 +47,7 @@ def alias_index(entries: list[tuple[str, str]]) -> dict[str, str]:
     """{any spelling: canonical name} from (name, 'alias;alias') pairs, case- and space-insensitive."""
     index: dict[str, str] = {}
     for name, aliases in entries:
-        for spelling in [name, *aliases.replace(";", ";").split(";")]:
+        for spelling in [name, *aliases.replace("\uff1b", ";").split(";")]:
             if spelling.strip():
                 index[_key(spelling)] = name
     return index
@@ -77,7 +77,7 @@ def occupation_group(occupation: str | None, index: dict[str, str]) -> str:
 def yuan_to_fen(raw: str) -> int:
     """'1,234.5' 元 → 123450 fen. ValueError for negatives, non-numbers, more than 2 decimals or
     more than MAX_LOSS_YUAN."""
-    text = str(raw).strip().replace(",", "").replace(",", "").removesuffix("元")
+    text = str(raw).strip().replace(",", "").replace("\uff0c", "").removesuffix("元")
     if not text:
         return 0
     try:

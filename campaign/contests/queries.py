@@ -115,16 +115,28 @@ def _columns(level: str) -> list:
 # -- Ranking -------------------------------------------------------------------------------------
 
 
+async def _any_last_case(level: str, comparison: str, day: dt.date) -> bool:
+    """Whether some unit's last case day is before ('<') or after ('>') a day: a range probe on
+    the board index. Written with literals (a known level, a date) on purpose: as a prepared
+    statement PostgreSQL switches to a generic plan after five runs, guesses a third of all units
+    match and scans the table (80 ms at 600,000 villages) when in truth none does."""
+    assert level in LEVELS and comparison in ("<", ">")
+    table = _table(level)._meta.tablename
+    where = "" if level == "station" else f"level = '{level}' AND "
+    rows = await _table(level).raw(
+        f"SELECT 1 AS hit FROM {table} WHERE {where}last_case_on {comparison} "
+        f"'{day.isoformat()}' LIMIT 1"
+    )
+    return bool(rows)
+
+
 async def _on_fast_path(level: str, as_of: dt.date, since: dt.date | None) -> bool:
     """Whether the stored last case days are the last case days as of `as_of` and rank in index
     order: none after as_of, and none before tracking start (which would tie with the
-    never-a-case units). Two range probes on the board index."""
-    table = _table(level)
-    if await table.exists().where(*_level_where(level), table.last_case_on > as_of):
+    never-a-case units)."""
+    if await _any_last_case(level, ">", as_of):
         return False
-    if since is None:
-        return True
-    return not await table.exists().where(*_level_where(level), table.last_case_on < since)
+    return since is None or not await _any_last_case(level, "<", since)
 
 
 async def _better_counts(level: str, days: set[dt.date]) -> dict[dt.date | None, int]:

@@ -227,7 +227,7 @@ def _parse_points(raw: str, key: str, errors: dict[str, str]) -> float:
 
 
 def _parse_whole(raw: str) -> int | None:
-    raw = raw.strip().replace(",", "").replace(",", "")
+    raw = raw.strip().replace(",", "").replace("\uff0c", "")
     if not raw:
         return None
     if not raw.isdigit():
@@ -565,7 +565,7 @@ def validate_import(
                 bad(key, reason)
         chosen = [
             a.strip()
-            for a in text(cells.get("audiences")).replace(";", ";").replace("、", ";").split(";")
+            for a in text(cells.get("audiences")).replace("\uff1b", ";").replace("\u3001", ";").split(";")
             if a.strip()
         ]
         if unknown := [a for a in chosen if a not in known_audiences]:

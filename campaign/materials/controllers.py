@@ -486,7 +486,7 @@ class MaterialController(Controller):
         name, description = form.get("name", "").strip(), form.get("description", "").strip()
         ids = [
             int(x)
-            for x in form.get("materials", "").replace(",", ",").split(",")
+            for x in form.get("materials", "").replace("\uff0c", ",").split(",")
             if x.strip().isdigit()
         ]
         errors = {}
@@ -693,7 +693,7 @@ class MaterialController(Controller):
         ids = [int(x) for x in form.getall("material", []) if str(x).isdigit()]
         ids += [
             int(x)
-            for x in form.get("extra", "").replace(",", ",").split(",")
+            for x in form.get("extra", "").replace("\uff0c", ",").split(",")
             if x.strip().isdigit()
         ]
         ids = await queries.existing_ids(list(dict.fromkeys(ids)))

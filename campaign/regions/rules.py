@@ -273,7 +273,7 @@ def validate_stations(
             continue
         towns: list[str] = []
         problem = None
-        for part in text(cells.get("towns")).replace(";", ";").replace(",", ";").split(";"):
+        for part in text(cells.get("towns")).replace("\uff1b", ";").replace(",", ";").replace("\uff0c", ";").split(";"):
             town = normal_code(part, "town")
             if not town:
                 continue
@@ -305,7 +305,7 @@ MAX_POPULATION = 10_000_000
 def parse_population(raw: str) -> tuple[int | None, str | None]:
     """A population typed into a form: blank means unknown, else a whole number 0…10,000,000.
     Returns (value, None) or (None, Chinese reason)."""
-    cleaned = raw.strip().replace(",", "").replace(",", "")
+    cleaned = raw.strip().replace(",", "").replace("\uff0c", "")
     if not cleaned:
         return None, None
     if not cleaned.isdigit():

@@ -47,7 +47,7 @@ def validate_setting(key: str, value: str) -> str:
     if key.startswith("milestones."):
         try:
             days = sorted(
-                {int(part) for part in value.replace(",", ",").split(",") if part.strip()}
+                {int(part) for part in value.replace("\uff0c", ",").split(",") if part.strip()}
             )
         except ValueError:
             raise ValueError(_("里程碑应为逗号分隔的天数,例如 10,30,60,100")) from None

@@ -187,3 +187,16 @@ def test_the_cli_import_of_a_bad_file_exits_non_zero_and_lists_the_rows(migrated
     assert "第 3 行" in result.output and "330299" in result.output
     assert "第 4 行" in result.output and "重复" in result.output
     assert Region.count().run_sync() == 0
+
+
+def test_station_towns_may_be_separated_by_full_width_punctuation():
+    from campaign.regions.rules import KnownRegion, validate_stations
+
+    regions = {
+        "330282": KnownRegion("district", None, "330282"),
+        "330282005": KnownRegion("town", "330282", "330282"),
+        "330282108": KnownRegion("town", "330282", "330282"),
+    }
+    cells = {"code": "PS1", "name": "联合派出所", "district_code": "330282", "towns": "330282005\uff1b330282108"}
+    records, errors = validate_stations([(2, cells)], regions)
+    assert errors == [] and records[0].towns == ("330282005", "330282108")

@@ -12,6 +12,13 @@ async def test_healthz_answers_without_login(client):
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
+async def test_probes_and_static_files_create_no_session(client):
+    for path in ("/healthz", "/readyz", "/static/css/app.css"):
+        response = await client.get(path)
+        assert response.status_code == 200
+        assert "campaign_session" not in response.headers.get("set-cookie", "")
+
+
 async def test_readyz_checks_the_database(client):
     response = await client.get("/readyz")
     assert response.status_code == 200 and response.json()["database"] == "ok"
