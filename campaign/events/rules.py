@@ -565,7 +565,10 @@ def validate_import(
                 bad(key, reason)
         chosen = [
             a.strip()
-            for a in text(cells.get("audiences")).replace("\uff1b", ";").replace("\u3001", ";").split(";")
+            for a in text(cells.get("audiences"))
+            .replace("\uff1b", ";")
+            .replace("\u3001", ";")
+            .split(";")
             if a.strip()
         ]
         if unknown := [a for a in chosen if a not in known_audiences]:

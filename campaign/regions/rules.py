@@ -273,7 +273,13 @@ def validate_stations(
             continue
         towns: list[str] = []
         problem = None
-        for part in text(cells.get("towns")).replace("\uff1b", ";").replace(",", ";").replace("\uff0c", ";").split(";"):
+        for part in (
+            text(cells.get("towns"))
+            .replace("\uff1b", ";")
+            .replace(",", ";")
+            .replace("\uff0c", ";")
+            .split(";")
+        ):
             town = normal_code(part, "town")
             if not town:
                 continue

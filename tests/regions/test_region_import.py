@@ -197,6 +197,11 @@ def test_station_towns_may_be_separated_by_full_width_punctuation():
         "330282005": KnownRegion("town", "330282", "330282"),
         "330282108": KnownRegion("town", "330282", "330282"),
     }
-    cells = {"code": "PS1", "name": "联合派出所", "district_code": "330282", "towns": "330282005\uff1b330282108"}
+    cells = {
+        "code": "PS1",
+        "name": "联合派出所",
+        "district_code": "330282",
+        "towns": "330282005\uff1b330282108",
+    }
     records, errors = validate_stations([(2, cells)], regions)
     assert errors == [] and records[0].towns == ("330282005", "330282108")
