@@ -245,7 +245,7 @@ class Board:
     as_of: dt.date
     tracked_since: dt.date | None
     milestones: tuple[int, ...]
-    total: int
+    total: int | None
     rows: list[dict] = field(default_factory=list)
 
 
@@ -259,6 +259,7 @@ async def streak_board(
     limit: int | None = 100,
     *,
     scope: Scope | None = None,
+    details: bool = True,
 ) -> Board:
     """One page of the zero-case leaderboard of a level ("station", "village", "town").
 
@@ -267,17 +268,17 @@ async def streak_board(
     town_code/town_name (villages), current_days, last_case_on (last case on or before as_of),
     longest_days, longest_from, longest_to (personal best, the current run included) and
     milestone (highest reached, or None). `total` counts the rows matching the filters; `scope`
-    limits them to a jurisdiction. limit=None returns every row (for exports)."""
+    limits them to a jurisdiction. limit=None returns every row (for exports). details=False
+    (the API) skips what a page needs besides the rows: total (None) and place names."""
     since, marks = await _settings(level)
     table = _table(level)
     where = _where(level, district, town, q, scope)
     fast = await _on_fast_path(level, as_of, since)
     if fast:
-        total = await (
-            _level_size(level)
-            if len(where) == len(_level_where(level))
-            else table.count().where(*where)
-        )
+        total = None
+        if details:
+            unfiltered = len(where) == len(_level_where(level))
+            total = await (_level_size(level) if unfiltered else table.count().where(*where))
         query = table.select(*_columns(level)).where(*where).order_by(OrderByRaw(STREAK_ORDER))
         if limit is not None:
             query = query.offset(offset).limit(limit)
@@ -294,7 +295,8 @@ async def streak_board(
     for row in rows:
         row["milestone"] = rules.milestone(row["current_days"], marks)
     await _with_longest(level, rows, as_of, since, trust_best=fast)
-    await _with_places(rows)
+    if details:
+        await _with_places(rows)
     return Board(level, as_of, since, marks, total, rows)
 
 

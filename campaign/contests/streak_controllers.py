@@ -387,7 +387,12 @@ class StreakApiController(Controller):
             count = parse_limit(limit)
             await check_area(user, district, None)
             board = await queries.streak_board(
-                level_value, day, district=district or None, limit=count, scope=user.scope
+                level_value,
+                day,
+                district=district or None,
+                limit=count,
+                scope=user.scope,
+                details=False,
             )
             return StreakBoard(
                 level=level_value,
