@@ -7,11 +7,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+import secrets
+import time
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path, PurePath
 
 from campaign.i18n import _
+from campaign.settings import get_settings
 
 MAX_IMPORT_BYTES = 200 * 1024 * 1024
 MAX_REPORTED_ERRORS = 200
@@ -228,3 +233,49 @@ def optional_int(value: object) -> int | None:
     if not number.is_integer() or number < 0:
         raise ValueError(raw)
     return int(number)
+
+
+# -- Staging an uploaded file between a dry run and its confirmation ---------------------------
+# A dry run keeps the bytes under var/uploads/<random hex token> for an hour, so that "确认导入"
+# imports exactly the file that was checked without uploading it again.
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+UPLOAD_TTL_SECONDS = 3600
+TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def uploads_folder() -> Path:
+    folder = get_settings().var_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def purge_stale_uploads() -> None:
+    cutoff = time.time() - UPLOAD_TTL_SECONDS
+    for path in uploads_folder().iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
+def keep_upload(data: bytes) -> str:
+    token = secrets.token_hex(16)
+    (uploads_folder() / token).write_bytes(data)
+    return token
+
+
+def take_upload(token: str) -> bytes | None:
+    """The kept bytes, removed as they are taken; None for a malformed, unknown or stale token."""
+    if not TOKEN.fullmatch(token):
+        return None
+    path = uploads_folder() / token
+    if not path.is_file() or path.stat().st_mtime < time.time() - UPLOAD_TTL_SECONDS:
+        path.unlink(missing_ok=True)
+        return None
+    data = path.read_bytes()
+    path.unlink(missing_ok=True)
+    return data
+
+
+def upload_filename(raw: str) -> str:
+    """Only the last part of what the browser sent: it names the format, never a path here."""
+    return PurePath(raw.replace("\\", "/")).name[:120] or "upload.csv"

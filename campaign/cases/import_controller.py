@@ -18,13 +18,13 @@ from campaign.cases import queries, rules
 from campaign.cases.imports import import_file, result_of_summary
 from campaign.cases.jobs import run_case_import
 from campaign.i18n import _
-from campaign.importing import ImportRejected
-from campaign.regions.import_controller import (
+from campaign.importing import (
     MAX_UPLOAD_BYTES,
-    _filename,
-    _keep_upload,
-    _purge_stale_uploads,
-    _take_upload,
+    ImportRejected,
+    keep_upload,
+    purge_stale_uploads,
+    take_upload,
+    upload_filename,
 )
 from campaign.web import client_ip, current_user
 
@@ -98,12 +98,12 @@ class CaseImportController(Controller):
 
     @get("/")
     async def page(self) -> Template:
-        _purge_stale_uploads()
+        purge_stale_uploads()
         return self._page()
 
     @post("/", request_max_body_size=MAX_UPLOAD_BYTES)
     async def upload(self, request: Request) -> Template | Redirect:
-        _purge_stale_uploads()
+        purge_stale_uploads()
         form = await request.form()
         dry_run = form.get("dry_run") == "1"
         upload = form.get("file")
@@ -111,17 +111,19 @@ class CaseImportController(Controller):
             return self._page(400, dry_run=dry_run, errors={"file": _("请选择要上传的文件")})
         if not upload.filename.lower().endswith((".csv", ".xlsx")):
             return self._page(400, dry_run=dry_run, errors={"file": _("只支持 .csv 或 .xlsx 文件")})
-        return await self._run(request, _filename(upload.filename), await upload.read(), dry_run)
+        return await self._run(
+            request, upload_filename(upload.filename), await upload.read(), dry_run
+        )
 
     @post("/confirm")
     async def confirm(self, request: Request) -> Template | Redirect:
         form = await request.form()
-        data = _take_upload(form.get("token", ""))
+        data = take_upload(form.get("token", ""))
         if data is None:
             return self._page(
                 400, errors={"file": _("待确认的文件已过期(超过 1 小时)或已导入,请重新上传")}
             )
-        return await self._run(request, _filename(form.get("filename", "")), data, False)
+        return await self._run(request, upload_filename(form.get("filename", "")), data, False)
 
     async def _run(
         self, request: Request, filename: str, data: bytes, dry_run: bool
@@ -133,7 +135,7 @@ class CaseImportController(Controller):
                     "kind": "cases",
                     "filename": filename,
                     "dry_run": dry_run,
-                    "upload_token": _keep_upload(data),
+                    "upload_token": keep_upload(data),
                     "created_by": user.id,
                 }
             )
@@ -150,7 +152,7 @@ class CaseImportController(Controller):
             )
         result = {"status": "done", **result_of_summary(summary)}
         if dry_run and (summary.added or summary.changed):
-            result["token"] = _keep_upload(data)
+            result["token"] = keep_upload(data)
         return self._page(result=result, **context)
 
     @get("/jobs/{job_id:int}")

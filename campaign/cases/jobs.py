@@ -11,8 +11,7 @@ from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import queries
 from campaign.cases.imports import import_file, result_of_summary
 from campaign.i18n import _
-from campaign.importing import MAX_REPORTED_ERRORS, ImportRejected
-from campaign.regions.import_controller import _keep_upload, _take_upload
+from campaign.importing import MAX_REPORTED_ERRORS, ImportRejected, keep_upload, take_upload
 
 log = logging.getLogger("campaign.cases")
 #: Past this many touched units the streak refresh covers every unit.
@@ -42,7 +41,7 @@ async def run_case_import(ctx: dict, job_id: int) -> str:
     job = await queries.import_job(job_id)
     if job is None:
         return "missing"
-    data = _take_upload(job["upload_token"] or "")
+    data = take_upload(job["upload_token"] or "")
     if data is None:
         await queries.update_import_job(
             job_id,
@@ -95,7 +94,7 @@ async def run_case_import(ctx: dict, job_id: int) -> str:
         done=summary.rows,
         total=summary.rows,
         summary=result_of_summary(summary),
-        upload_token=_keep_upload(data) if pending else None,
+        upload_token=keep_upload(data) if pending else None,
         **finished,
     )
     return "done"

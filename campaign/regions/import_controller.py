@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import secrets
-import time
-from pathlib import Path, PurePath
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -21,10 +17,16 @@ from litestar.response import Template
 from campaign.accounts.rules import ADMIN
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
-from campaign.importing import ImportRejected
+from campaign.importing import (
+    MAX_UPLOAD_BYTES,
+    ImportRejected,
+    keep_upload,
+    purge_stale_uploads,
+    take_upload,
+    upload_filename,
+)
 from campaign.regions import rules
 from campaign.regions.imports import import_file
-from campaign.settings import get_settings
 from campaign.web import client_ip, current_user
 
 KINDS = {"regions": _l("区划"), "stations": _l("派出所")}
@@ -41,47 +43,7 @@ EXAMPLES = {
     ),
 }
 EXTENSIONS = (".csv", ".xlsx")
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-UPLOAD_TTL_SECONDS = 3600
 SHOWN_CODES = 50
-TOKEN = re.compile(r"[0-9a-f]{32}")
-
-
-def _uploads() -> Path:
-    folder = get_settings().var_dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _purge_stale_uploads() -> None:
-    cutoff = time.time() - UPLOAD_TTL_SECONDS
-    for path in _uploads().iterdir():
-        if path.is_file() and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-
-
-def _keep_upload(data: bytes) -> str:
-    token = secrets.token_hex(16)
-    (_uploads() / token).write_bytes(data)
-    return token
-
-
-def _take_upload(token: str) -> bytes | None:
-    """The kept bytes, removed as they are taken; None for a malformed, unknown or stale token."""
-    if not TOKEN.fullmatch(token):
-        return None
-    path = _uploads() / token
-    if not path.is_file() or path.stat().st_mtime < time.time() - UPLOAD_TTL_SECONDS:
-        path.unlink(missing_ok=True)
-        return None
-    data = path.read_bytes()
-    path.unlink(missing_ok=True)
-    return data
-
-
-def _filename(raw: str) -> str:
-    """Only the last part of what the browser sent: it names the format, never a path here."""
-    return PurePath(raw.replace("\\", "/")).name[:120] or "upload.csv"
 
 
 def template_csv(kind: str) -> bytes:
@@ -116,12 +78,12 @@ class RegionImportController(Controller):
 
     @get("/")
     async def page(self) -> Template:
-        _purge_stale_uploads()
+        purge_stale_uploads()
         return self._page({"kind": "regions", "dry_run": True})
 
     @post("/", request_max_body_size=MAX_UPLOAD_BYTES)
     async def upload(self, request: Request) -> Template:
-        _purge_stale_uploads()
+        purge_stale_uploads()
         form = await request.form()
         values = {"kind": form.get("kind", ""), "dry_run": form.get("dry_run") == "1"}
         upload = form.get("file")
@@ -135,20 +97,20 @@ class RegionImportController(Controller):
         if errors:
             return self._page(values, 400, errors=errors)
         data = await upload.read()
-        return await self._import(request, values, _filename(upload.filename), data)
+        return await self._import(request, values, upload_filename(upload.filename), data)
 
     @post("/confirm")
     async def confirm(self, request: Request) -> Template:
         form = await request.form()
         values = {"kind": form.get("kind", ""), "dry_run": False}
-        data = _take_upload(form.get("token", ""))
+        data = take_upload(form.get("token", ""))
         if values["kind"] not in KINDS or data is None:
             return self._page(
                 {**values, "dry_run": True},
                 400,
                 errors={"file": _("待确认的文件已过期(超过 1 小时)或已导入,请重新上传")},
             )
-        return await self._import(request, values, _filename(form.get("filename", "")), data)
+        return await self._import(request, values, upload_filename(form.get("filename", "")), data)
 
     async def _import(self, request: Request, values: dict, filename: str, data: bytes) -> Template:
         try:
@@ -167,7 +129,7 @@ class RegionImportController(Controller):
             values,
             summary=summary,
             filename=filename,
-            token=_keep_upload(data) if pending else None,
+            token=keep_upload(data) if pending else None,
         )
 
     @get("/template/{filename:str}")
