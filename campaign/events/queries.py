@@ -10,7 +10,7 @@ from piccolo.query.functions.aggregate import Count, Sum
 from piccolo.querystring import QueryString
 
 from campaign.accounts.rules import Place, Scope, covers
-from campaign.cases.tables import Case
+from campaign.cases import queries as cases
 from campaign.db import engine, is_sqlite, write_transaction
 from campaign.events import rules
 from campaign.events.tables import (
@@ -799,26 +799,14 @@ async def uncovered_villages(scope: Scope, town: str, since: dt.date) -> list[di
     return sorted(rows, key=lambda r: (r["last_on"] or dt.date.min, r["code"]))
 
 
-async def case_counts_by_unit(level: str, start: dt.date, end: dt.date) -> dict[str, int]:
-    """Cases per village or town whose day lies in [start, end]. A minimal reading of the cases
-    domain's table, kept here until campaign.cases.queries offers such a count."""
-    column = Case.village_code if level == "village" else Case.town_code
-    rows = (
-        await Case.select(column.as_alias("code"), Count(alias="n"))
-        .where(Case.occurred_on >= start, Case.occurred_on <= end, column.is_not_null())
-        .group_by(column)
-    )
-    return {r["code"]: r["n"] for r in rows}
-
-
 async def rising_without_outreach(scope: Scope, today: dt.date) -> dict[str, list[dict]]:
     """The leaders' sharpest list: villages and towns whose cases this month so far exceed those
     of the same days last month, and that have had no verified outreach this month."""
     (this_start, this_end), (prev_start, prev_end) = rules.month_to_date_pair(today)
     result = {}
     for level in ("town", "village"):
-        now = await case_counts_by_unit(level, this_start, this_end)
-        before = await case_counts_by_unit(level, prev_start, prev_end)
+        now = await cases.case_counts(level, this_start, this_end)
+        before = await cases.case_counts(level, prev_start, prev_end)
         rising = [c for c, n in now.items() if rules.is_rising(n, before.get(c, 0))]
         if not rising:
             result[level] = []

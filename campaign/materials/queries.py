@@ -12,7 +12,6 @@ from piccolo.query.functions.aggregate import Count
 from campaign.accounts.rules import CurrentUser
 from campaign.cases import queries as cases
 from campaign.cases import rules as case_rules
-from campaign.cases.tables import Case
 from campaign.db import contains, engine
 from campaign.materials import rules
 from campaign.materials.tables import (
@@ -327,28 +326,14 @@ async def _live_in_order(weights: dict[int, int], today: dt.date, limit: int) ->
 
 
 async def case_themes_of_week(monday: dt.date, sunday: dt.date, top: int = 3) -> dict:
-    """The leading fraud types and victim occupation groups among the week's cases. (Read here
-    from the cases table because the cases module offers no weekly summary query yet.)"""
-    in_week = (Case.occurred_on >= monday) & (Case.occurred_on <= sunday)
-
-    async def leading(column, where) -> list[tuple[str, int]]:
-        rows = await (
-            Case.select(column.as_alias("name"), Count(Case.id).as_alias("n"))
-            .where(where)
-            .group_by(column)
-            .order_by(Count(Case.id), ascending=False)
-            .order_by(column)
-            .limit(top)
-        )
-        return [(r["name"], r["n"]) for r in rows]
-
+    """The leading fraud types and victim occupation groups among the week's cases."""
+    summary = await cases.weekly_summary(monday, sunday)
+    groups = [g for g in summary["by_occupation_group"] if g["name"] != case_rules.OTHER]
     return {
         "monday": monday,
         "sunday": sunday,
-        "fraud_types": await leading(Case.fraud_type, in_week),
-        "groups": await leading(
-            Case.occupation_group, in_week & (Case.occupation_group != case_rules.OTHER)
-        ),
+        "fraud_types": [(t["name"], t["cases"]) for t in summary["by_fraud_type"][:top]],
+        "groups": [(g["name"], g["cases"]) for g in groups[:top]],
     }
 
 
