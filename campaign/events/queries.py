@@ -455,6 +455,12 @@ async def event(event_id: int) -> dict | None:
     return await Event.select().where(Event.id == event_id).first()
 
 
+async def add_checkins(event_id: int, n: int) -> None:
+    """Volunteers who checked in by the event's QR code count as its participants (called by
+    the volunteers module inside its own write transaction)."""
+    await Event.update({Event.checkins: Event.checkins + n}).where(Event.id == event_id)
+
+
 async def names_of(codes: Iterable[str | None]) -> dict[str, str]:
     """Display names of region and station codes."""
     codes = [c for c in set(codes) if c]
