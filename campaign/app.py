@@ -37,6 +37,8 @@ from campaign.regions.controllers import RegionApiController, RegionController
 from campaign.regions.import_controller import RegionImportController
 from campaign.settings import ROOT, get_settings
 from campaign.system.controllers import SystemController
+from campaign.volunteers.controllers import VolunteerStaffController
+from campaign.volunteers.public_controllers import ShareController, VolunteerPublicController
 from campaign.worker import CRON_JOBS
 
 TEMPLATES = ROOT / "templates"
@@ -146,6 +148,9 @@ def create_app() -> Litestar:
             EventApiController,
             MaterialController,
             MaterialApiController,
+            VolunteerStaffController,
+            VolunteerPublicController,
+            ShareController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],

@@ -769,6 +769,10 @@ async def checkin_event(event_id: int) -> dict | None:
     return (await events.with_names([row]))[0]
 
 
+def event_place(event: dict) -> Place:
+    return events.place_of_event(event)
+
+
 async def check_in(v: VolunteerRow, event: dict, at: dt.datetime) -> Outcome:
     problem = rules.checkin_problem(event["starts_at"], event["ends_at"], event["status"], at)
     if problem:
@@ -1392,6 +1396,14 @@ async def week_trends(day: dt.date) -> dict:
     monday = rules.week_start(day)
     summary = await cases.weekly_summary(monday, day)
     return {"monday": monday, "cases": summary["cases"], "types": summary["by_fraud_type"][:5]}
+
+
+async def place_names(codes: Iterable[str]) -> dict[str, str]:
+    return await regions.names_of([c for c in codes if c])
+
+
+async def district_choices() -> list[dict]:
+    return await regions.districts_in(Scope())
 
 
 # -- Admin figures --------------------------------------------------------------------------------
