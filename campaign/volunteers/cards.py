@@ -4,13 +4,11 @@
 from __future__ import annotations
 
 import io
-from functools import cache
-from pathlib import Path
-
 import segno
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-FONT = Path(__file__).resolve().parent.parent / "fonts" / "NotoSansSC-Bold-GB2312.ttf"
+from campaign.fonts import cjk_font
+
 BRAND = (18, 48, 90)
 ACCENT = (31, 95, 191)
 GOLD = (246, 183, 60)
@@ -31,9 +29,8 @@ def qr_svg(url: str, scale: int = 8) -> bytes:
     return buffer.getvalue()
 
 
-@cache
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONT), size)
+def _font(size: int):
+    return cjk_font(size, bold=True)
 
 
 def _centered(draw: ImageDraw.ImageDraw, y: int, text: str, size: int, fill, width: int) -> None:

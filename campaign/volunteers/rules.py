@@ -11,7 +11,7 @@ import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from campaign.contests.rules import competition_ranks
+from campaign.rules import competition_ranks
 from campaign.i18n import lazy_gettext as _l
 
 # -- Propagandists -------------------------------------------------------------------------------
