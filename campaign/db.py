@@ -75,3 +75,32 @@ def contains(column, text: str):
     character), which is harmless for search."""
     pattern = "%" + text.replace("%", "") + "%"
     return column.like(pattern) if is_sqlite() else column.ilike(pattern)
+
+
+async def copy_rows(
+    connection, table: str, columns: tuple[str, ...], rows: list[tuple], rebuild_indexes=False
+) -> None:
+    """Many rows into one table on a transaction's connection: SQLite executemany, PostgreSQL
+    COPY (ORM inserts are an order of magnitude slower at 10^5 rows, see STACK-NOTES). With
+    `rebuild_indexes` SQLite drops the table's indexes first and builds them again after the load
+    (one sort per index instead of 10^5 B-tree inserts: several times faster for big loads)."""
+    if not rows:
+        return
+    if isinstance(engine(), SQLiteEngine):
+        indexes = []
+        if rebuild_indexes:
+            cursor = await connection.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL",
+                (table,),
+            )
+            indexes = [(row["name"], row["sql"]) for row in await cursor.fetchall()]
+            for name, _sql in indexes:
+                await connection.execute(f'DROP INDEX "{name}"')
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        await connection.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
+        for _name, sql in indexes:
+            await connection.execute(sql)
+    else:
+        await connection.copy_records_to_table(table, records=rows, columns=list(columns))

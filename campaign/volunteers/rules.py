@@ -10,6 +10,7 @@ import hmac
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from campaign.rules import competition_ranks
 from campaign.i18n import lazy_gettext as _l
@@ -131,6 +132,7 @@ def bucket(period: str, day: dt.date) -> str:
     return "a"
 
 
+@cache
 def buckets(day: dt.date) -> tuple[str, str, str]:
     return bucket("a", day), bucket("w", day), bucket("m", day)
 

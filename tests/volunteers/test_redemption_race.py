@@ -19,16 +19,27 @@ async def _people(make_user, n: int) -> list[queries.VolunteerRow]:
     people = []
     for i in range(n):
         checked = rules.SignupInput(f"抢礼品{i}", f"1350000000{i}", SHUGUANG, None)
-        v = await queries.volunteer(await queries.sign_up(recruiter, checked, f"9.9.9.{i}", queries.now()))
+        v = await queries.volunteer(
+            await queries.sign_up(recruiter, checked, f"9.9.9.{i}", queries.now())
+        )
         async with queries.write_transaction():
-            await queries._award(queries.person_of_volunteer(v), rules.REPORT, f"seed:{i}", "测试", queries.now(), 100)
+            await queries._award(
+                queries.person_of_volunteer(v),
+                rules.REPORT,
+                f"seed:{i}",
+                "测试",
+                queries.now(),
+                100,
+            )
         people.append(await queries.volunteer(v.id))
     return people
 
 
 async def _gift(stock: int, price: int) -> int:
     async with queries.write_transaction():
-        rows = await Reward.insert(Reward(name="最后一个小牛警公仔", price=price, stock=stock)).returning(Reward.id)
+        rows = await Reward.insert(
+            Reward(name="最后一个小牛警公仔", price=price, stock=stock)
+        ).returning(Reward.id)
     return rows[0]["id"]
 
 
