@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+
 import segno
 from PIL import Image, ImageDraw
 

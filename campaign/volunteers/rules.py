@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from campaign.rules import competition_ranks
 from campaign.i18n import lazy_gettext as _l
+from campaign.rules import competition_ranks
 
 # -- Propagandists -------------------------------------------------------------------------------
 
