@@ -14,6 +14,7 @@ from campaign.jobs import redis_settings
 from campaign.materials import jobs as materials_jobs
 from campaign.streaks import jobs as streaks_jobs
 from campaign.timeutil import LOCAL
+from campaign.volunteers import jobs as volunteers_jobs
 
 FUNCTIONS = [
     *accounts_jobs.FUNCTIONS,
@@ -22,12 +23,14 @@ FUNCTIONS = [
     *events_jobs.FUNCTIONS,
     *materials_jobs.FUNCTIONS,
     *streaks_jobs.FUNCTIONS,
+    *volunteers_jobs.FUNCTIONS,
 ]
 CRON_JOBS = [
     *accounts_jobs.CRON_JOBS,
     *contests_jobs.CRON_JOBS,
     *events_jobs.CRON_JOBS,
     *streaks_jobs.CRON_JOBS,
+    *volunteers_jobs.CRON_JOBS,
 ]
 
 

@@ -446,7 +446,7 @@ class VolunteerStaffController(Controller):
     async def _quiz(self, request: Request, values: dict, errors: dict, status: int):
         fraud = request.query_params.get("fraud_type", "")
         p = pager(request, await queries.question_count(fraud), per_page=30)
-        return render(
+        page = render(
             request,
             "volunteers/quiz_bank.html",
             None,
@@ -458,6 +458,8 @@ class VolunteerStaffController(Controller):
             errors=errors,
             active_nav="volunteers",
         )
+        page.status_code = status
+        return page
 
     @post("/quiz", opt={"roles": (ADMIN,)})
     async def add_question(self, request: Request) -> Template | Redirect:
@@ -465,8 +467,7 @@ class VolunteerStaffController(Controller):
         values = {k: str(v) for k, v in form.items()}
         checked, errors = forms.check_question(values, await queries.fraud_type_names())
         if checked is None:
-            page = await self._quiz(request, values, errors, 400)
-            return page
+            return await self._quiz(request, values, errors, 400)
         await queries.save_question(checked, current_user(request), client_ip(request))
         flash(request, _("题目已加入题库"), "success")
         return Redirect(path="/volunteers/quiz")

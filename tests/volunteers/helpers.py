@@ -25,7 +25,10 @@ SHUGUANG, BAISHA_VILLAGE, FUHAI_VILLAGE, XINQI_VILLAGE = (
 
 
 async def setup(make_user) -> None:
+    from campaign.cases.queries import seed_reference_lists as seed_case_lists
+
     await load_slice()
+    await seed_case_lists()
     await seed_event_lists()
     await seed_reference_lists()
     await make_user("coord_baisha", "coordinator", unit=("station", "PS330282005"))
