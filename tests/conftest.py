@@ -28,6 +28,7 @@ from piccolo.apps.user.tables import BaseUser  # noqa: E402
 
 from campaign.bootstrap import migrate  # noqa: E402
 from campaign.db import close_pool, engine, is_sqlite, start_pool  # noqa: E402
+from campaign.worker import FUNCTIONS as _JOBS  # noqa: E402,F401  (wires follow-up jobs as the app does)
 
 # Real PBKDF2, fewer rounds: tests create many users. test_password_kdf checks the real setting.
 PRODUCTION_PBKDF2_ROUNDS = BaseUser._pbkdf2_iteration_count

@@ -15,7 +15,6 @@ from litestar.response import Redirect, Template
 from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
 from campaign.cases import queries, rules
-from campaign.cases.jobs import refresh_streaks
 from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.regions import queries as regions
@@ -253,7 +252,7 @@ class CaseController(Controller):
                 {"after": {k: _audit_value(v) for k, v in after.items()}},
                 client_ip(request),
             )
-        await refresh_streaks(queries.units_of(after))
+        await queries.announce_changed_units(queries.units_of(after))
         flash(request, _("案件 %(no)s 已登记", no=record.case_no), "success")
         return Redirect(path=f"/cases/{case_id}")
 
@@ -284,7 +283,9 @@ class CaseController(Controller):
                 },
                 client_ip(request),
             )
-        await refresh_streaks(queries.units_of(case) | queries.units_of({**case, **changes}))
+        await queries.announce_changed_units(
+            queries.units_of(case) | queries.units_of({**case, **changes})
+        )
         flash(request, _("已保存"), "success")
         return Redirect(path=f"/cases/{case_id}")
 
@@ -311,7 +312,7 @@ class CaseController(Controller):
                 {"before": {k: _audit_value(case[k]) for k in rules.CASE_FIELDS}},
                 client_ip(request),
             )
-        await refresh_streaks(queries.units_of(case))
+        await queries.announce_changed_units(queries.units_of(case))
         flash(request, _("案件 %(no)s 已删除", no=case["case_no"]), "success")
         return Redirect(path="/cases")
 

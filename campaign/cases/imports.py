@@ -133,9 +133,7 @@ async def import_file(
             },
             ip,
         )
-    from campaign.cases.jobs import refresh_streaks  # the job module imports this one
-
-    await refresh_streaks(touched)
+    await queries.announce_changed_units(touched)
     return summary
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from piccolo.query.functions.aggregate import Count, Max, Min, Sum
 
+from campaign import jobs
 from campaign.accounts.rules import Scope
 from campaign.cases import rules
 from campaign.cases.tables import Case, FraudType, ImportJob, OccupationGroup
@@ -29,6 +30,21 @@ WRITE_CHUNK = 20_000
 SQLITE_IMPORT_CACHE_KIB = 256 * 1024
 #: An import adding more rows than this (and than the table holds) rebuilds the indexes after.
 REBUILD_INDEXES_ABOVE = 50_000
+
+
+#: Announced through campaign.jobs with the (level, code) units whose cases changed (None: all of
+#: them); the streaks domain refreshes its longest runs (subscribed in campaign/worker.py).
+CASES_CHANGED = "cases.changed"
+#: Past this many touched units the follow-ups cover every unit.
+ANNOUNCE_ALL_ABOVE = 5_000
+
+
+async def announce_changed_units(units: set[tuple[str, str]]) -> None:
+    """After cases were written: tell the domains above which units changed (boards recompute
+    from the cases until their follow-up job has run)."""
+    if units:
+        chosen = None if len(units) > ANNOUNCE_ALL_ABOVE else sorted(units)
+        await jobs.announce(CASES_CHANGED, chosen)
 
 
 async def seed_reference_lists() -> None:
@@ -267,8 +283,36 @@ async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> s
     touched = _touched(plan)
     for level, codes in touched.items():
         if codes:
-            await regions.refresh_last_cases(level, codes)
+            await refresh_last_cases(level, codes)
     return {(level, code) for level, codes in touched.items() for code in codes}
+
+
+#: Past this many units a refresh recomputes the whole level: one statement beats long IN lists.
+REFRESH_LEVEL_ABOVE = 5_000
+
+
+async def refresh_last_cases(level: str, codes: Collection[str] | None = None) -> None:
+    """Recompute last_case_on from the stored cases, set-based: one correlated UPDATE per level
+    (per chunk of codes), so a unit whose cases all moved away or were deleted goes back to NULL.
+    `codes` None, or more than REFRESH_LEVEL_ABOVE of them, refreshes every unit of the level."""
+    column = {"village": "village_code", "town": "town_code", "station": "station_code"}[level]
+    table = Station if level == "station" else Region
+    name = table._meta.tablename
+    update = (
+        f'UPDATE "{name}" SET last_case_on = (SELECT MAX(c.occurred_on) FROM '
+        f'"{Case._meta.tablename}" c WHERE c.{column} = "{name}".code)'
+    )
+    if level != "station":
+        update += f" WHERE \"{name}\".level = '{level}'"
+    if codes is None or len(codes) > REFRESH_LEVEL_ABOVE:
+        await table.raw(update)
+        return
+    joiner = " AND " if level != "station" else " WHERE "
+    ordered = sorted(codes)
+    for start in range(0, len(ordered), 1_000):
+        chunk = ordered[start : start + 1_000]
+        marks = ", ".join("{}" for _ in chunk)
+        await table.raw(f'{update}{joiner}"{name}".code IN ({marks})', *chunk)
 
 
 async def _drop_secondary_indexes(connection, sqlite: bool) -> list[str]:

@@ -439,36 +439,6 @@ async def set_last_case(level: str, code: str, day) -> None:
         await Region.update({Region.last_case_on: day}).where(Region.code == code)
 
 
-#: Past this many units a refresh recomputes the whole level: one statement beats long IN lists.
-REFRESH_ALL_ABOVE = 5_000
-
-
-async def refresh_last_cases(level: str, codes: Collection[str] | None = None) -> None:
-    """Recompute last_case_on from the stored cases, set-based: one correlated UPDATE per level
-    (per chunk of codes), so a unit whose cases all moved away or were deleted goes back to NULL.
-    `codes` None, or more than REFRESH_ALL_ABOVE of them, refreshes every unit of the level."""
-    from campaign.cases.tables import Case  # tables only: the cases domain owns the case rows
-
-    column = {"village": "village_code", "town": "town_code", "station": "station_code"}[level]
-    table = Station if level == "station" else Region
-    name = table._meta.tablename
-    update = (
-        f'UPDATE "{name}" SET last_case_on = (SELECT MAX(c.occurred_on) FROM '
-        f'"{Case._meta.tablename}" c WHERE c.{column} = "{name}".code)'
-    )
-    if level != "station":
-        update += f" WHERE \"{name}\".level = '{level}'"
-    if codes is None or len(codes) > REFRESH_ALL_ABOVE:
-        await table.raw(update)
-        return
-    joiner = " AND " if level != "station" else " WHERE "
-    ordered = sorted(codes)
-    for start in range(0, len(ordered), 1_000):
-        chunk = ordered[start : start + 1_000]
-        marks = ", ".join("{}" for _ in chunk)
-        await table.raw(f'{update}{joiner}"{name}".code IN ({marks})', *chunk)
-
-
 async def names_of(codes: Collection[str]) -> dict[str, str]:
     """{code: name} for any mix of region and station codes (unknown codes are left out)."""
     wanted = sorted({c for c in codes if c})

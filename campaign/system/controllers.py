@@ -1,4 +1,4 @@
-"""Health probes, the language switch and the home dashboard."""
+"""Health probes, the language switch and the runtime settings page."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from campaign.accounts.rules import ADMIN
 from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.system import queries, rules
-from campaign.web import client_ip, current_user, render
+from campaign.web import client_ip, current_user
 
 
 class SystemController(Controller):
@@ -95,8 +95,3 @@ class SystemController(Controller):
             )
         flash(request, _("已保存"), "success")
         return Redirect(path="/admin/settings")
-
-    @get("/", include_in_schema=False)
-    async def home(self, request: Request) -> object:
-        user = current_user(request)
-        return render(request, "home.html", user=user, dashboard=await queries.dashboard_for(user))
