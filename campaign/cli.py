@@ -1,4 +1,4 @@
-"""The `campaign` command line (DESIGN §4)."""
+"""The `campaign` command line (documented in the README's command table)."""
 
 from __future__ import annotations
 

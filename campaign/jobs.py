@@ -1,4 +1,4 @@
-"""Running work outside a request (DESIGN §5).
+"""Running work outside a request (docs/architecture.md).
 
 With REDIS_URL the jobs go to arq and run in `campaign worker`; without it (the embedded default)
 the same functions run in this process: `enqueue` starts them as tasks and `run_cron_in_process`

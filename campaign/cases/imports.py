@@ -1,4 +1,4 @@
-"""Case import (DESIGN §4): read, validate every row against what is stored, then write the whole
+"""Case import (docs/import-formats.md): read, validate every row against what is stored, then write the whole
 file in one transaction — or nothing. Idempotent on 案件编号."""
 
 from __future__ import annotations

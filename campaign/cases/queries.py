@@ -582,7 +582,7 @@ async def case_days_by_unit(
     """{unit code: the distinct days in [start, end] on which the unit had a case, ascending}.
 
     level is "village" (cases coded to the village), "town" (every case in the town) or "station"
-    (every case whose station it is) — the counting rules of DESIGN §3. Units without a case in the
+    (every case whose station it is) — the counting rules of docs/definitions.md. Units without a case in the
     period are absent. `codes` limits the answer to those units (any number; queried in chunks).
     For streak history, heat maps and longest runs."""
     rows = await _grouped(
@@ -599,7 +599,7 @@ async def case_days_by_unit(
 async def case_counts(
     level: str, start: dt.date, end: dt.date, codes: Collection[str] | None = None
 ) -> dict[str, int]:
-    """{unit code: number of cases in [start, end]} at village, town or station level (DESIGN §3
+    """{unit code: number of cases in [start, end]} at village, town or station level (docs/definitions.md
     counting); units without cases are absent. For contest metrics (cases, 环比, 同比, per 10,000)."""
     rows = await _grouped(level, start, end, codes, Count(alias="n"))
     return {row["code"]: row["n"] for row in rows}
