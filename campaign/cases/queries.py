@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from piccolo.query.functions.aggregate import Count, Max, Min, Sum
 
 from campaign import jobs
-from campaign.accounts.rules import Scope
+from campaign.accounts.audit import audited
+from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import rules
 from campaign.cases.tables import Case, FraudType, ImportJob, OccupationGroup
 from campaign.db import contains, engine, is_sqlite
+from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
 from campaign.system import queries as system
@@ -134,6 +136,96 @@ async def delete_case(case_id: int) -> dict | None:
         await Case.delete().where(Case.id == case_id)
         await refresh_units(units_of(old))
     return old
+
+
+# -- Write use cases: one transaction with its audit entry, then the follow-ups ------------------
+
+
+def _audit_value(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+async def create_case(values: dict, actor: CurrentUser, ip: str | None) -> int:
+    """Record a new case (values as stored) for `actor`; returns its id."""
+    async with audited(actor, ip) as audit:
+        case_id = await insert_case(values)
+        await audit.record(
+            "case.create",
+            f"case:{values['case_no']}",
+            _("登记案件 %(no)s", no=values["case_no"]),
+            {"after": {k: _audit_value(v) for k, v in values.items()}},
+        )
+    await announce_changed_units(units_of(values))
+    return case_id
+
+
+async def correct_case(case: dict, changes: dict, actor: CurrentUser, ip: str | None) -> None:
+    """Change the fields `changes` of the stored `case`."""
+    case_no = changes.get("case_no", case["case_no"])
+    async with audited(actor, ip) as audit:
+        await update_case(case["id"], changes)
+        await audit.record(
+            "case.update",
+            f"case:{case_no}",
+            _("修改案件 %(no)s", no=case_no),
+            {
+                "before": {k: _audit_value(case[k]) for k in changes},
+                "after": {k: _audit_value(v) for k, v in changes.items()},
+            },
+        )
+    await announce_changed_units(units_of(case) | units_of({**case, **changes}))
+
+
+async def remove_case(case: dict, actor: CurrentUser, ip: str | None) -> None:
+    """Delete the stored `case`."""
+    async with audited(actor, ip) as audit:
+        await delete_case(case["id"])
+        await audit.record(
+            "case.delete",
+            f"case:{case['case_no']}",
+            _("删除案件 %(no)s", no=case["case_no"]),
+            {"before": {k: _audit_value(case[k]) for k in rules.CASE_FIELDS}},
+        )
+    await announce_changed_units(units_of(case))
+
+
+async def save_list_entry(
+    is_types: bool,
+    audit_key: str,
+    title: str,
+    old: dict | None,
+    values: dict,
+    actor: CurrentUser,
+    ip: str | None,
+) -> int:
+    """Add (old None) or change a fraud type (is_types) or an occupation group."""
+    async with audited(actor, ip) as audit:
+        save = save_fraud_type if is_types else save_occupation_group
+        entry_id = await save(old["id"] if old else None, values)
+        await audit.record(
+            f"{audit_key}.{'update' if old else 'create'}",
+            f"{audit_key}:{entry_id}",
+            _("%(list)s:%(name)s", list=title, name=values["name"]),
+            {"before": {k: old[k] for k in values} if old else None, "after": values},
+        )
+    return entry_id
+
+
+async def delete_list_entry(
+    is_types: bool, audit_key: str, title: str, old: dict, actor: CurrentUser, ip: str | None
+) -> None:
+    """Remove a fraud type or an occupation group (then regroup the cases)."""
+    table = FraudType if is_types else OccupationGroup
+    async with audited(actor, ip) as audit:
+        await table.delete().where(table.id == old["id"])
+        if not is_types:
+            await refresh_occupation_groups()
+        await audit.record(
+            f"{audit_key}.delete",
+            f"{audit_key}:{old['id']}",
+            _("删除%(list)s:%(name)s", list=title, name=old["name"]),
+            {"before": {"name": old["name"], "aliases": old["aliases"]}},
+        )
 
 
 # -- Import: what the file is checked against, and the bulk write -------------------------------

@@ -6,7 +6,8 @@ from collections.abc import Collection
 
 from piccolo.query.functions.aggregate import Count
 
-from campaign.accounts.rules import Place, Scope
+from campaign.accounts.audit import audited
+from campaign.accounts.rules import CurrentUser, Place, Scope
 from campaign.db import contains
 from campaign.i18n import _
 from campaign.regions.tables import Region, Station, StationTown
@@ -314,6 +315,18 @@ async def update_region(code: str, changes: dict) -> None:
     await Region.update({getattr(Region, key): value for key, value in changes.items()}).where(
         Region.code == code
     )
+
+
+async def change_region(row: dict, changes: dict, actor: CurrentUser, ip: str | None) -> None:
+    """Change a region's details (population, a village's station) with its audit entry."""
+    async with audited(actor, ip) as audit:
+        await update_region(row["code"], changes)
+        await audit.record(
+            "region.update",
+            f"region:{row['code']}",
+            _("修改区划 %(name)s(%(code)s)", name=row["name"], code=row["code"]),
+            {"before": {key: row[key] for key in changes}, "after": changes},
+        )
 
 
 # -- Stations ------------------------------------------------------------------------------------

@@ -7,7 +7,10 @@ import time
 
 from redis.asyncio import Redis
 
+from campaign.accounts.audit import audited
+from campaign.accounts.rules import CurrentUser
 from campaign.db import engine, write_transaction
+from campaign.i18n import _
 from campaign.settings import get_settings
 from campaign.system.rules import validate_setting
 from campaign.system.tables import Setting
@@ -41,18 +44,39 @@ async def setting_values(keys: list[str]) -> dict[str, str]:
     return {row["key"]: row["value"] for row in rows}
 
 
+async def _store(key: str, value: str) -> None:
+    existing = await Setting.select(Setting.id).where(Setting.key == key).first()
+    now = dt.datetime.now(dt.UTC)
+    if existing:
+        await Setting.update({Setting.value: value, Setting.updated_at: now}).where(
+            Setting.key == key
+        )
+    else:
+        await Setting.insert(Setting(key=key, value=value, updated_at=now))
+
+
 async def set_setting(key: str, value: str) -> str:
-    """Validate and store; returns the normalised value. Raises ValueError with a Chinese reason."""
+    """Validate and store (command line, demo, tests); returns the normalised value. Raises
+    ValueError with a Chinese reason."""
     value = validate_setting(key, value)
     async with write_transaction():
-        existing = await Setting.select(Setting.id).where(Setting.key == key).first()
-        now = dt.datetime.now(dt.UTC)
-        if existing:
-            await Setting.update({Setting.value: value, Setting.updated_at: now}).where(
-                Setting.key == key
-            )
-        else:
-            await Setting.insert(Setting(key=key, value=value, updated_at=now))
+        await _store(key, value)
+    return value
+
+
+async def change_setting(key: str, value: str, actor: CurrentUser, ip: str | None) -> str:
+    """An administrator changes a setting: validated, stored and audited in one transaction.
+    Raises ValueError with a Chinese reason."""
+    value = validate_setting(key, value)
+    async with audited(actor, ip) as audit:
+        before = await get_setting(key)
+        await _store(key, value)
+        await audit.record(
+            "setting.set",
+            f"setting:{key}",
+            _("设置 %(key)s = %(value)s", key=key, value=value),
+            {"before": before, "after": value},
+        )
     return value
 
 
