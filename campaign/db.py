@@ -81,7 +81,7 @@ async def copy_rows(
     connection, table: str, columns: tuple[str, ...], rows: list[tuple], rebuild_indexes=False
 ) -> None:
     """Many rows into one table on a transaction's connection: SQLite executemany, PostgreSQL
-    COPY (ORM inserts are an order of magnitude slower at 10^5 rows, see STACK-NOTES). With
+    COPY (ORM inserts are an order of magnitude slower at 10^5 rows). With
     `rebuild_indexes` SQLite drops the table's indexes first and builds them again after the load
     (one sort per index instead of 10^5 B-tree inserts: several times faster for big loads)."""
     if not rows:

@@ -171,7 +171,7 @@ def apply_awards(awards: Iterable[Award]) -> dict[tuple[str, str, int], int]:
 
 
 def id_code(person_id: int) -> str:
-    """An id as a code that sorts like the number, so ties order by id (DESIGN §3: by code)."""
+    """An id as a code that sorts like the number, so ties order by id (docs/definitions.md: by code)."""
     return f"{person_id:012d}"
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import urllib.request
 from typing import Protocol
 
 import anyio
+
+from campaign.settings import get_settings
 
 log = logging.getLogger("campaign.sms")
 
@@ -72,8 +73,9 @@ def sender() -> SmsSender:
     """The configured sender (built once per process)."""
     global _sender
     if _sender is None:
-        if os.environ.get("SMS_BACKEND", "log") == "http" and os.environ.get("SMS_URL"):
-            _sender = HttpSender(os.environ["SMS_URL"], os.environ.get("SMS_TOKEN"))
+        settings = get_settings()
+        if settings.sms_backend == "http" and settings.sms_url:
+            _sender = HttpSender(settings.sms_url, settings.sms_token)
         else:
             _sender = LogSender()
     return _sender
