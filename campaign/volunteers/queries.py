@@ -1469,3 +1469,18 @@ async def purge_stale(at: dt.datetime) -> None:
     async with write_transaction():
         await OtpCode.delete().where(OtpCode.expires_at < at - dt.timedelta(days=1))
         await SignupAttempt.delete().where(SignupAttempt.window_start < at - dt.timedelta(days=1))
+
+
+async def home_card(user: CurrentUser) -> dict | None:
+    """The home card: the person's own code and recruits, and for the station what waits for it
+    (applications to approve, gifts to hand out)."""
+    mine = await propagandist_of_user(user.id)
+    waiting = {"applied": 0, "requested": 0}
+    if user.role in ("admin", "coordinator"):
+        waiting["applied"] = await Propagandist.count().where(
+            Propagandist.status == rules.APPLIED, *_propagandist_where(user.scope, {})
+        )
+        waiting["requested"] = await Redemption.count().where(
+            Redemption.status == "requested", *_redemption_where(user.scope, {})
+        )
+    return {"template": "volunteers/_home_card.html", "mine": mine, **waiting}

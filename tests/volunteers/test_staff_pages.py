@@ -168,3 +168,12 @@ async def test_event_detail_shows_its_check_in_code(client, make_user):
     client.cookies.clear()
     await login(client, "coord_fuhai")
     assert (await client.get(f"/volunteers/events/{event_id}/checkin.svg")).status_code == 403
+
+
+async def test_home_card_shows_applications_waiting_for_the_station(client, make_user):
+    await setup(make_user)
+    user = await staff(make_user, "police_sun")
+    await queries.apply(user, "民警", [BAISHA], None)
+    await login(client, "coord_baisha")
+    home = await client.get("/")
+    assert 'data-card="volunteers"' in home.text and "1 份宣传员申请待审批" in home.text
