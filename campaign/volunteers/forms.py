@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from campaign.i18n import _
+from campaign.i18n import lazy_gettext as _l
 from campaign.volunteers import rules
 
-REPORT_KINDS = {"call": "可疑电话", "sms": "可疑短信", "site": "可疑网站/APP"}
+REPORT_KINDS = {"call": _l("可疑电话"), "sms": _l("可疑短信"), "site": _l("可疑网站/APP")}
 
 
 def _int(raw: str, low: int, high: int) -> int | None:

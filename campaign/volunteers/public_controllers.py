@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 
 from campaign.accounts.rules import normalize_phone
 from campaign.i18n import _
+from campaign.i18n import lazy_gettext as _l
 from campaign.timeutil import today
 from campaign.volunteers import forms, queries, rules, sms
 from campaign.web import client_ip, render
@@ -24,10 +25,10 @@ VOLUNTEER_COOKIE = "campaign_volunteer"
 PUBLIC = {"public": True}
 
 CHECKIN_PROBLEMS = {
-    "over": "这场活动已经结束,不能再签到",
-    "early": "活动还没开始,请在活动当天现场扫码签到",
-    "returned": "这场活动已被退回,暂不能签到",
-    "again": "你已签到过这场活动",
+    "over": _l("这场活动已经结束,不能再签到"),
+    "early": _l("活动还没开始,请在活动当天现场扫码签到"),
+    "returned": _l("这场活动已被退回,暂不能签到"),
+    "again": _l("你已签到过这场活动"),
 }
 
 
