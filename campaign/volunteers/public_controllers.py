@@ -309,6 +309,7 @@ class VolunteerPublicController(Controller):
             raw = str(form.get(f"q{q['id']}", ""))
             chosen[q["id"]] = int(raw) if raw.isdigit() else -1
         outcome = await queries.answer_quiz_once(me, questions, chosen, queries.now())
+        request.state.volunteer = await queries.volunteer(me.id)
         return _page(
             request,
             "volunteers/public/quiz.html",
@@ -358,6 +359,7 @@ class VolunteerPublicController(Controller):
             return _login_redirect(request)
         request.state.volunteer = me
         outcome = await queries.check_in(me, event, queries.now())
+        request.state.volunteer = await queries.volunteer(me.id)
         return _page(
             request,
             "volunteers/public/checkin.html",
@@ -420,6 +422,7 @@ class VolunteerPublicController(Controller):
                 outcome=None,
             )
         outcome = await queries.report_suspicious(me, *checked, queries.now())
+        request.state.volunteer = await queries.volunteer(me.id)
         return _page(
             request,
             "volunteers/public/report.html",

@@ -808,7 +808,10 @@ async def quiz_questions(v: VolunteerRow, day: dt.date) -> list[dict]:
     pool = liked if len(liked) >= rules.QUIZ_SIZE else [q["id"] for q in bank]
     chosen = rules.daily_questions(pool, v.id, day)
     rows = {
-        q["id"]: q for q in await QuizQuestion.select().where(QuizQuestion.id.is_in(chosen or [-1]))
+        q["id"]: q
+        for q in await QuizQuestion.select()
+        .where(QuizQuestion.id.is_in(chosen or [-1]))
+        .output(load_json=True)
     }
     return [rows[i] for i in chosen if i in rows]
 
@@ -1322,7 +1325,12 @@ async def cancel_redemption(rid: int, user: CurrentUser, ip: str | None, at: dt.
 
 
 async def questions(fraud_type: str = "", offset: int = 0, limit: int | None = 50) -> list[dict]:
-    query = QuizQuestion.select().order_by(QuizQuestion.fraud_type).order_by(QuizQuestion.id)
+    query = (
+        QuizQuestion.select()
+        .order_by(QuizQuestion.fraud_type)
+        .order_by(QuizQuestion.id)
+        .output(load_json=True)
+    )
     if fraud_type:
         query = query.where(QuizQuestion.fraud_type == fraud_type)
     if limit is not None:

@@ -206,9 +206,13 @@ async def test_quiz_pays_once_a_day_and_replayed_answers_change_nothing(client, 
     await join(client, recruiter)
     v = await only_volunteer()
     questions = await queries.quiz_questions(v, dt.date.today())
+    assert all(isinstance(q["options"], list) and len(q["options"]) >= 2 for q in questions)
+    form = await client.get("/v/quiz")
+    assert form.text.count('type="radio"') == sum(len(q["options"]) for q in questions)
     answers = {f"q{q['id']}": str(q["answer"]) for q in questions}
     first = await post_form(client, "/v/quiz", answers)
     assert first.status_code == 200 and 'data-quiz-result="passed"' in first.text
+    assert "data-my-balance>10 " in first.text
     replay = await post_form(client, "/v/quiz", answers)
     assert replay.status_code == 409 and 'data-quiz-result="again"' in replay.text
     assert (await only_volunteer()).points == 10
