@@ -532,10 +532,27 @@ class VolunteerStaffController(Controller):
         )
 
     @get("/reports", opt={"roles": READERS})
-    async def reports(self, request: Request) -> Template:
+    async def reports(self, request: Request) -> Response | Template:
         user = current_user(request)
-        p = pager(request, await queries.report_count(user.scope), per_page=50)
-        rows = await queries.reports(user.scope, p.offset, p.per_page)
+        kind = request.query_params.get("kind", "")
+        kind = kind if kind in forms.REPORT_KINDS else ""
+        if request.query_params.get("format") == "xlsx":
+            rows = await queries.reports(user.scope, kind, limit=EXPORT_LIMIT)
+            return xlsx_response(
+                _("举报线索"),
+                [_("时间"), _("类型"), _("内容"), _("说明")],
+                (
+                    [
+                        local(r["at"]).strftime("%Y-%m-%d %H:%M"),
+                        str(forms.REPORT_KINDS.get(r["kind"], r["kind"])),
+                        forms.masked_content(r["kind"], r["content"]),
+                        r["note"],
+                    ]
+                    for r in rows
+                ),
+            )
+        p = pager(request, await queries.report_count(user.scope, kind), per_page=50)
+        rows = await queries.reports(user.scope, kind, p.offset, p.per_page)
         return Template(
             template_name="volunteers/reports.html",
             context={
@@ -543,6 +560,7 @@ class VolunteerStaffController(Controller):
                     {**r, "shown": forms.masked_content(r["kind"], r["content"])} for r in rows
                 ],
                 "kinds": forms.REPORT_KINDS,
+                "kind": kind,
                 "pager": p,
                 "active_nav": "volunteers",
             },

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from piccolo.query.functions.aggregate import Count, Sum
 
-from campaign.accounts import queries as accounts
+from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Place, Scope, mask_phone, phone_digest
 from campaign.db import read_transaction, write_transaction
 from campaign.events import queries as events
@@ -274,7 +274,7 @@ async def apply(user: CurrentUser, kind: str, area: list[str], ip: str | None) -
         Propagandist.town_code: town,
         Propagandist.area: rules.area_text(area_sorted),
     }
-    async with write_transaction():
+    async with audited(user, ip) as audit:
         existing = await Propagandist.select(Propagandist.id).where(Propagandist.user_id == user.id)
         if existing:
             await Propagandist.update(values).where(Propagandist.user_id == user.id)
@@ -287,16 +287,14 @@ async def apply(user: CurrentUser, kind: str, area: list[str], ip: str | None) -
                     **{column._meta.name: value for column, value in values.items()},
                 )
             )
-        await accounts.record_audit(
-            user, "propagandist.apply", f"user:{user.id}", f"申请成为宣传员({kind})", ip=ip
-        )
+        await audit.record("propagandist.apply", f"user:{user.id}", f"申请成为宣传员({kind})")
     found = await propagandist_of_user(user.id)
     assert found is not None
     return found
 
 
 async def set_status(pid: int, status: str, user: CurrentUser, ip: str | None) -> None:
-    async with write_transaction():
+    async with audited(user, ip) as audit:
         await Propagandist.update(
             {
                 Propagandist.status: status,
@@ -304,12 +302,8 @@ async def set_status(pid: int, status: str, user: CurrentUser, ip: str | None) -
                 Propagandist.decided_by: user.display_name,
             }
         ).where(Propagandist.id == pid)
-        await accounts.record_audit(
-            user,
-            f"propagandist.{status}",
-            f"propagandist:{pid}",
-            str(rules.STATUSES[status]),
-            ip=ip,
+        await audit.record(
+            f"propagandist.{status}", f"propagandist:{pid}", str(rules.STATUSES[status])
         )
 
 
@@ -379,10 +373,10 @@ async def teams(active_only: bool = True) -> list[dict]:
 
 
 async def save_team(name: str, kind: str, user: CurrentUser, ip: str | None) -> None:
-    async with write_transaction():
+    async with audited(user, ip) as audit:
         if not await Team.exists().where(Team.name == name):
             await Team.insert(Team(name=name, kind=kind))
-        await accounts.record_audit(user, "team.save", f"team:{name}", name, ip=ip)
+        await audit.record("team.save", f"team:{name}", name)
 
 
 async def note_signup_attempt(key: str, at: dt.datetime) -> int:
@@ -612,7 +606,7 @@ async def point_rules() -> dict[str, rules.Rule]:
 async def save_rule(
     kind: str, points: int, cap: int, active: bool, user: CurrentUser, ip: str | None
 ) -> None:
-    async with write_transaction():
+    async with audited(user, ip) as audit:
         if await PointRule.exists().where(PointRule.kind == kind):
             await PointRule.update(
                 {PointRule.points: points, PointRule.daily_cap: cap, PointRule.active: active}
@@ -621,9 +615,7 @@ async def save_rule(
             await PointRule.insert(
                 PointRule(kind=kind, points=points, daily_cap=cap, active=active)
             )
-        await accounts.record_audit(
-            user, "points.rule", f"rule:{kind}", f"{kind} = {points} / 日上限 {cap}", ip=ip
-        )
+        await audit.record("points.rule", f"rule:{kind}", f"{kind} = {points} / 日上限 {cap}")
 
 
 async def _earned_today(person: Person, kind: str, day: dt.date) -> int:
@@ -945,26 +937,29 @@ async def report_suspicious(
     return Outcome(points=points)
 
 
-async def reports(scope: Scope, offset: int = 0, limit: int | None = 50) -> list[dict]:
-    where = _report_where(scope)
+async def reports(
+    scope: Scope, kind: str = "", offset: int = 0, limit: int | None = 50
+) -> list[dict]:
+    where = _report_where(scope, kind)
     query = SuspiciousReport.select().where(*where).order_by(SuspiciousReport.id, ascending=False)
     if limit is not None:
         query = query.offset(offset).limit(limit)
     return await query
 
 
-def _report_where(scope: Scope) -> list:
+def _report_where(scope: Scope, kind: str = "") -> list:
+    where = [SuspiciousReport.kind == kind] if kind else []
     if scope.is_city:
-        return []
+        return where
     if scope.kind == "district":
-        return [SuspiciousReport.district_code == scope.code]
+        return [*where, SuspiciousReport.district_code == scope.code]
     if scope.kind == "town":
-        return [SuspiciousReport.town_code == scope.code]
-    return [SuspiciousReport.town_code.is_in(list(scope.towns) or ["-"])]
+        return [*where, SuspiciousReport.town_code == scope.code]
+    return [*where, SuspiciousReport.town_code.is_in(list(scope.towns) or ["-"])]
 
 
-async def report_count(scope: Scope) -> int:
-    return await SuspiciousReport.count().where(*_report_where(scope))
+async def report_count(scope: Scope, kind: str = "") -> int:
+    return await SuspiciousReport.count().where(*_report_where(scope, kind))
 
 
 # -- Boards ---------------------------------------------------------------------------------------
@@ -1148,15 +1143,13 @@ async def reward(reward_id: int) -> dict | None:
 async def save_reward(
     reward_id: int | None, values: dict, user: CurrentUser, ip: str | None
 ) -> int:
-    async with write_transaction():
+    async with audited(user, ip) as audit:
         if reward_id:
             await Reward.update(values).where(Reward.id == reward_id)
         else:
             rows = await Reward.insert(Reward(**values)).returning(Reward.id)
             reward_id = rows[0]["id"]
-        await accounts.record_audit(
-            user, "reward.save", f"reward:{reward_id}", f"{values.get('name', '')}", ip=ip
-        )
+        await audit.record("reward.save", f"reward:{reward_id}", f"{values.get('name', '')}")
     return reward_id
 
 
@@ -1275,7 +1268,7 @@ async def redemption(rid: int) -> dict | None:
 
 async def hand_out(rid: int, user: CurrentUser, ip: str | None, at: dt.datetime) -> bool:
     """The station hands the gift over and confirms; only a requested gift can be handed out."""
-    async with write_transaction():
+    async with audited(user, ip) as audit:
         done = await Redemption.raw(
             "UPDATE redemption SET status = 'handed', handed_at = {}, handed_by = {} "
             "WHERE id = {} AND status = 'requested' RETURNING id",
@@ -1284,21 +1277,22 @@ async def hand_out(rid: int, user: CurrentUser, ip: str | None, at: dt.datetime)
             rid,
         )
         if done:
-            await accounts.record_audit(
-                user, "reward.handed", f"redemption:{rid}", "礼品已发放", ip=ip
-            )
+            await audit.record("reward.handed", f"redemption:{rid}", "礼品已发放")
+        else:
+            audit.nothing_changed()
     return bool(done)
 
 
 async def cancel_redemption(rid: int, user: CurrentUser, ip: str | None, at: dt.datetime) -> bool:
     """Give the points and the unit of stock back (only for a gift not yet handed out)."""
-    async with write_transaction():
+    async with audited(user, ip) as audit:
         done = await Redemption.raw(
             "UPDATE redemption SET status = 'cancelled' WHERE id = {} AND status = 'requested' "
             "RETURNING volunteer_id, reward_id, price",
             rid,
         )
         if not done:
+            audit.nothing_changed()
             return False
         row = done[0]
         await Reward.update({Reward.stock: Reward.stock + 1}).where(Reward.id == row["reward_id"])
@@ -1317,7 +1311,7 @@ async def cancel_redemption(rid: int, user: CurrentUser, ip: str | None, at: dt.
                 at=at,
             )
         )
-        await accounts.record_audit(user, "reward.cancel", f"redemption:{rid}", "兑换已取消", ip=ip)
+        await audit.record("reward.cancel", f"redemption:{rid}", "兑换已取消")
     return True
 
 
@@ -1346,20 +1340,16 @@ async def question_count(fraud_type: str = "") -> int:
 
 
 async def save_question(values: dict, user: CurrentUser, ip: str | None) -> int:
-    async with write_transaction():
+    async with audited(user, ip) as audit:
         rows = await QuizQuestion.insert(QuizQuestion(**values)).returning(QuizQuestion.id)
-        await accounts.record_audit(
-            user, "quiz.add", f"question:{rows[0]['id']}", values["question"][:100], ip=ip
-        )
+        await audit.record("quiz.add", f"question:{rows[0]['id']}", values["question"][:100])
     return rows[0]["id"]
 
 
 async def set_question_active(qid: int, active: bool, user: CurrentUser, ip: str | None) -> None:
-    async with write_transaction():
+    async with audited(user, ip) as audit:
         await QuizQuestion.update({QuizQuestion.active: active}).where(QuizQuestion.id == qid)
-        await accounts.record_audit(
-            user, "quiz.active" if active else "quiz.inactive", f"question:{qid}", "", ip=ip
-        )
+        await audit.record("quiz.active" if active else "quiz.inactive", f"question:{qid}", "")
 
 
 # -- Personalised content --------------------------------------------------------------------------

@@ -4,9 +4,11 @@ reporting and redemptions, each with its abuse case: clear messages, nothing los
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 
 import pytest
+from openpyxl import load_workbook
 
 from campaign.volunteers import queries, rules
 from campaign.volunteers.tables import (
@@ -272,8 +274,12 @@ async def test_reporting_a_suspicious_number_earns_points_and_staff_see_it_maske
     assert (await only_volunteer()).points == 5
     client.cookies.clear()
     await login(client, "admin")
-    page = await client.get("/volunteers/reports")
+    page = await client.get("/volunteers/reports?kind=call")
     assert "170****5678" in page.text and "17012345678" not in page.text
+    export = await client.get("/volunteers/reports?format=xlsx")
+    cells = [c for row in load_workbook(io.BytesIO(export.content)).active.values for c in row]
+    assert "170****5678" in cells and "17012345678" not in cells
+    assert "还没有举报" in (await client.get("/volunteers/reports?kind=site")).text
 
 
 # -- Rewards ------------------------------------------------------------------------------------------
