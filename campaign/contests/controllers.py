@@ -55,7 +55,7 @@ def fact_text(metric: str, facts: dict) -> str:
                 "%(prev)s → %(this)s 起,%(pct)+.1f%%",
                 prev=c.previous,
                 this=c.this,
-                pct=c.ratio * 100,
+                pct=(c.ratio or 0.0) * 100,
             )
         verdict = _("显著,计分") if c.flagged else _("不显著,按无变化计")
         return _("%(head)s;z=%(z).2f(%(verdict)s)", head=head, z=c.z, verdict=verdict)

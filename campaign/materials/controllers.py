@@ -210,8 +210,8 @@ class MaterialController(Controller):
                 context={"message": refused.message, "active_nav": "materials"},
                 status_code=refused.status,
             )
-        token = (
-            request.headers.get("x-csrftoken") or (received.fields.get("_csrf_token") or [None])[0]
+        token = request.headers.get("x-csrftoken") or next(
+            iter(received.fields.get("_csrf_token", [])), None
         )
         if not await csrf_token_valid(request, token):
             received.discard()

@@ -171,7 +171,7 @@ async def last_case_days(level: str, as_of: dt.date) -> dict[str, dt.date]:
         .where(Case.occurred_on <= as_of, column.is_not_null())
         .group_by(column)
     )
-    return {row["code"]: _day(row["day"]) for row in rows}
+    return {row["code"]: day for row in rows if (day := _day(row["day"])) is not None}
 
 
 @dataclass(frozen=True)
