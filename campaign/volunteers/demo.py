@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from functools import cache
 
 from campaign.accounts.rules import Scope, mask_phone, phone_digest
-from campaign.db import copy_rows, write_transaction
+from campaign.db import insert_many, write_transaction
 from campaign.regions import queries as regions
 from campaign.timeutil import LOCAL
 from campaign.volunteers import queries, rules
@@ -339,11 +339,11 @@ async def generate_demo(
 
     # -- People first (the database gives the ids), then everything else in one transaction ----------
     async with write_transaction() as transaction:
-        await copy_rows(
-            transaction.connection,
+        await insert_many(
             "propagandist",
             tuple(prop_rows[0]),
             [tuple(r.values()) for r in prop_rows],
+            connection=transaction.connection,
         )
     pid_of = {
         r["user_id"]: r["id"]
@@ -353,11 +353,11 @@ async def generate_demo(
     for v in vol_rows:
         v["recruiter_id"] = prop_ids[v["recruiter_id"]]
     async with write_transaction() as transaction:
-        await copy_rows(
-            transaction.connection,
+        await insert_many(
             "volunteer",
             tuple(vol_rows[0]),
             [tuple(r.values()) for r in vol_rows],
+            connection=transaction.connection,
             rebuild_indexes=True,
         )
     vid_of = {
@@ -415,9 +415,8 @@ async def generate_demo(
             )
         )
         gift_ids = [g["id"] for g in await Reward.select(Reward.id).order_by(Reward.id)]
-        await copy_rows(c, "point_entry", LEDGER_COLUMNS, ledger, rebuild_indexes=True)
-        await copy_rows(
-            c,
+        await insert_many("point_entry", LEDGER_COLUMNS, ledger, connection=c, rebuild_indexes=True)
+        await insert_many(
             "board_row",
             (
                 "board",
@@ -432,21 +431,22 @@ async def generate_demo(
                 "prev_town",
             ),
             board_rows,
+            connection=c,
             rebuild_indexes=True,
         )
-        await copy_rows(
-            c,
+        await insert_many(
             "active_day",
             ("volunteer_id", "day"),
             sorted((vol_ids[n], day) for n, day in active_days),
+            connection=c,
             rebuild_indexes=True,
         )
         days_seen = sorted(set(dau) | set(signups))
-        await copy_rows(
-            c,
+        await insert_many(
             "daily_active",
             ("day", "users", "signups"),
             [(d, dau.get(d, 0), signups.get(d, 0)) for d in days_seen],
+            connection=c,
         )
         redemption_rows = []
         for n, g, day, status in redemptions:
@@ -468,8 +468,7 @@ async def generate_demo(
                     "演示发放" if status == "handed" else None,
                 )
             )
-        await copy_rows(
-            c,
+        await insert_many(
             "redemption",
             (
                 "volunteer_id",
@@ -486,6 +485,7 @@ async def generate_demo(
                 "handed_by",
             ),
             redemption_rows,
+            connection=c,
         )
         stored = await Redemption.select(
             Redemption.id, Redemption.volunteer_id, Redemption.price, Redemption.reward_name
@@ -504,7 +504,7 @@ async def generate_demo(
             )
             for r, (_n, _g, day, _s) in zip(stored, redemptions, strict=True)
         ]
-        await copy_rows(c, "point_entry", LEDGER_COLUMNS, spent)
+        await insert_many("point_entry", LEDGER_COLUMNS, spent, connection=c)
         reports = []
         for _ in range(600):
             n = rng.randrange(len(vol_rows))
@@ -529,8 +529,7 @@ async def generate_demo(
                     _at(day, rng),
                 )
             )
-        await copy_rows(
-            c,
+        await insert_many(
             "suspicious_report",
             (
                 "volunteer_id",
@@ -544,6 +543,7 @@ async def generate_demo(
                 "at",
             ),
             reports,
+            connection=c,
         )
         members: dict[int, int] = defaultdict(int)
         team_points: dict[int, int] = defaultdict(int)
