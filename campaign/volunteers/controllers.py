@@ -16,7 +16,17 @@ from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER
 from campaign.i18n import _
 from campaign.timeutil import local, today
 from campaign.volunteers import cards, forms, queries, rules
-from campaign.web import ALL, client_ip, current_user, deny, pager, render, xlsx_response
+from campaign.web import (
+    ALL,
+    client_ip,
+    current_user,
+    deny,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
 
 READERS = (ADMIN, LEADER, COORDINATOR)
 STATION = (ADMIN, COORDINATOR)
@@ -33,10 +43,6 @@ def join_url(request: Request, p: queries.PropagandistRow) -> str:
 
 def checkin_url(request: Request, event_id: int) -> str:
     return f"{_base(request)}/v/checkin/{event_id}?s={rules.checkin_signature(event_id, queries.secret())}"
-
-
-def _filters(request: Request, keys: tuple[str, ...]) -> dict[str, str]:
-    return {k: request.query_params.get(k, "").strip() for k in keys}
 
 
 async def _approved_self(request: Request) -> queries.PropagandistRow:
@@ -149,8 +155,8 @@ class VolunteerStaffController(Controller):
     @get("/propagandists", opt={"roles": READERS})
     async def propagandists(self, request: Request) -> Response | Template:
         user = current_user(request)
-        filters = _filters(request, ("status", "district", "q", "idle", "sort"))
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, "status", "district", "q", "idle", "sort")
+        if wants_xlsx(request):
             rows = await queries.propagandists(user.scope, filters, limit=EXPORT_LIMIT)
             return xlsx_response(
                 _("宣传员"),
@@ -240,8 +246,8 @@ class VolunteerStaffController(Controller):
     @get("/people", opt={"roles": READERS})
     async def people(self, request: Request) -> Response | Template:
         user = current_user(request)
-        filters = _filters(request, ("district", "town", "recruiter", "q", "active"))
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, "district", "town", "recruiter", "q", "active")
+        if wants_xlsx(request):
             rows = await queries.volunteers(user.scope, filters, limit=EXPORT_LIMIT)
             names = await queries.place_names(
                 {c for r in rows for c in (r.village_code, r.town_code, r.district_code)}
@@ -302,8 +308,8 @@ class VolunteerStaffController(Controller):
     @get("/redemptions", opt={"roles": STATION})
     async def redemptions(self, request: Request) -> Response | Template:
         user = current_user(request)
-        filters = _filters(request, ("status", "code"))
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, "status", "code")
+        if wants_xlsx(request):
             rows = await queries.redemptions(user.scope, filters, limit=EXPORT_LIMIT)
             return xlsx_response(
                 _("礼品兑换"),
@@ -495,8 +501,7 @@ class VolunteerStaffController(Controller):
                 queries.Scope(), {"sort": "recruits", "status": rules.APPROVED}, 0, 20
             )
             bursts = await queries.signup_bursts(queries.now() - dt.timedelta(days=7))
-        what = request.query_params.get("format")
-        if what == "xlsx":
+        if wants_xlsx(request):
             sheet = request.query_params.get("sheet", "growth")
             if sheet == "dau":
                 return xlsx_response(
@@ -536,7 +541,7 @@ class VolunteerStaffController(Controller):
         user = current_user(request)
         kind = request.query_params.get("kind", "")
         kind = kind if kind in forms.REPORT_KINDS else ""
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             rows = await queries.reports(user.scope, kind, limit=EXPORT_LIMIT)
             return xlsx_response(
                 _("举报线索"),

@@ -90,7 +90,9 @@ async def generate_demo(
         team_ids = [t["id"] for t in await Team.select(Team.id).order_by(Team.id)]
     weight = [5.0 if t["district_code"] == CIXI else rng.uniform(0.5, 1.5) for t in towns]
     prop_rows, zeal, activation = [], [], []
-    plan = [(n, code, kind, staff_ids[n]) for n, code, kind in STAFF if n in staff_ids]
+    plan: list[tuple[str | None, str | None, str | None, int | None]] = [
+        (n, code, kind, staff_ids[n]) for n, code, kind in STAFF if n in staff_ids
+    ]
     plan += [(None, None, None, None)] * propagandists
     for i, (username, town_code, kind, user_id) in enumerate(plan):
         town = (
