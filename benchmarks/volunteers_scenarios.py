@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from events_scenarios import OUT, p95, session, timed
+from events_scenarios import OUT, p95, timed
 
 
 def prepare_environment() -> Path:
@@ -71,7 +71,10 @@ async def scenarios(requests: int) -> list[dict]:
     for name, path in (
         ("healthz", "/healthz"),
         ("board volunteers week city", "/v/boards?board=v&period=w"),
-        ("board volunteers all-time district", f"/v/boards?board=v&period=a&scope=district&code={district}"),
+        (
+            "board volunteers all-time district",
+            f"/v/boards?board=v&period=a&scope=district&code={district}",
+        ),
         ("board propagandists month", "/v/boards?board=p&period=m"),
         ("board teams all-time", "/v/boards?board=t&period=a"),
     ):
@@ -79,14 +82,27 @@ async def scenarios(requests: int) -> list[dict]:
 
     v = await queries.volunteer((await Volunteer.select(Volunteer.id).first())["id"])
     signed = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
-    signed.cookies.set("campaign_volunteer", rules.session_value(v.id, int(time.time()), queries.secret()))
-    results.append({"scenario": "volunteer home (rank, gap, history, for-you)", **await timed(signed, "GET", "/v/me", requests)})
+    signed.cookies.set(
+        "campaign_volunteer", rules.session_value(v.id, int(time.time()), queries.secret())
+    )
+    results.append(
+        {
+            "scenario": "volunteer home (rank, gap, history, for-you)",
+            **await timed(signed, "GET", "/v/me", requests),
+        }
+    )
 
     recruiter = await queries.propagandist(
-        (await Propagandist.select(Propagandist.id).where(Propagandist.status == rules.APPROVED).first())["id"]
+        (
+            await Propagandist.select(Propagandist.id)
+            .where(Propagandist.status == rules.APPROVED)
+            .first()
+        )["id"]
     )
     token = rules.recruit_token(recruiter.id, recruiter.area, queries.secret())
-    villages = [g for group in await queries.area_villages(recruiter.area) for g in group["villages"]]
+    villages = [
+        g for group in await queries.area_villages(recruiter.area) for g in group["villages"]
+    ]
     wall = []
     for i in range(requests):
         # Every sign-up from its own address, as on phones (one address would be throttled).
@@ -106,7 +122,14 @@ async def scenarios(requests: int) -> list[dict]:
         wall.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 302, response.text[:300]
         await client.aclose()
-    results.append({"scenario": "sign-up (POST)", "p50_ms": round(statistics.median(wall), 2), "p95_ms": p95(wall), "requests": requests})
+    results.append(
+        {
+            "scenario": "sign-up (POST)",
+            "p50_ms": round(statistics.median(wall), 2),
+            "p95_ms": p95(wall),
+            "requests": requests,
+        }
+    )
 
     person = queries.person_of_volunteer(v)
     wall = []
@@ -114,13 +137,27 @@ async def scenarios(requests: int) -> list[dict]:
         started = time.perf_counter()
         await queries.award(person, rules.REPORT, f"bench:{i}", "压测", queries.now())
         wall.append((time.perf_counter() - started) * 1000)
-    results.append({"scenario": "award points (ledger + totals + 3-6 board rows)", "p50_ms": round(statistics.median(wall), 2), "p95_ms": p95(wall), "requests": requests})
+    results.append(
+        {
+            "scenario": "award points (ledger + totals + 3-6 board rows)",
+            "p50_ms": round(statistics.median(wall), 2),
+            "p95_ms": p95(wall),
+            "requests": requests,
+        }
+    )
 
     started = time.perf_counter()
     from campaign.timeutil import today
 
     await queries.snapshot_ranks(today())
-    results.append({"scenario": "nightly rank snapshot (all current boards)", "p50_ms": round((time.perf_counter() - started) * 1000, 1), "p95_ms": None, "requests": 1})
+    results.append(
+        {
+            "scenario": "nightly rank snapshot (all current boards)",
+            "p50_ms": round((time.perf_counter() - started) * 1000, 1),
+            "p95_ms": None,
+            "requests": 1,
+        }
+    )
     await anonymous.aclose()
     await signed.aclose()
     await close_pool()

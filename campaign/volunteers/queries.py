@@ -421,22 +421,28 @@ async def sign_up(
     async with write_transaction():
         if await Volunteer.exists().where(Volunteer.phone_hash == digest):
             raise SignupRefused("phone", "")
-        inserted = await Volunteer.insert(
-            Volunteer(
-                nickname=checked.nickname,
-                name_masked=rules.mask_name(checked.nickname),
-                phone_hash=digest,
-                phone_masked=mask_phone(checked.phone),
-                village_code=village["code"],
-                town_code=village["town_code"],
-                district_code=village["district_code"],
-                team_id=checked.team_id,
-                recruiter_id=recruiter.id,
-                signup_ip=ip[:64],
-                created_at=at,
-                created_on=day,
+        inserted = (
+            await Volunteer.insert(
+                Volunteer(
+                    nickname=checked.nickname,
+                    name_masked=rules.mask_name(checked.nickname),
+                    phone_hash=digest,
+                    phone_masked=mask_phone(checked.phone),
+                    village_code=village["code"],
+                    town_code=village["town_code"],
+                    district_code=village["district_code"],
+                    team_id=checked.team_id,
+                    recruiter_id=recruiter.id,
+                    signup_ip=ip[:64],
+                    created_at=at,
+                    created_on=day,
+                )
             )
-        ).returning(Volunteer.id)
+            .on_conflict(action="DO NOTHING")
+            .returning(Volunteer.id)
+        )
+        if not inserted:  # the same phone joined a moment ago in a concurrent request
+            raise SignupRefused("phone", "")
         vid = inserted[0]["id"]
         await Propagandist.update({Propagandist.recruits: Propagandist.recruits + 1}).where(
             Propagandist.id == recruiter.id

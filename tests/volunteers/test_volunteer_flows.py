@@ -429,3 +429,23 @@ async def test_quiz_bank_has_questions_for_each_default_fraud_type(db):
     assert await QuizQuestion.count() == len(STARTER_QUESTIONS)
     await queries.seed_reference_lists()
     assert await QuizQuestion.count() == len(STARTER_QUESTIONS)
+
+
+async def test_concurrent_sign_ups_all_succeed_and_a_doubled_phone_joins_once(app, recruiter):
+    import asyncio
+
+    async def one(n: int, phone: str):
+        checked = rules.SignupInput(f"并发{n}", phone, SHUGUANG, None)
+        try:
+            return await queries.sign_up(recruiter, checked, f"7.7.{n}.1", queries.now())
+        except queries.SignupRefused as refused:
+            return refused.field
+
+    results = await asyncio.gather(
+        *(one(n, f"1320000{n:04d}") for n in range(30)),
+        *(one(100 + n, "13299999999") for n in range(5)),
+    )
+    assert all(isinstance(r, int) for r in results[:30])
+    assert sorted(r for r in results[30:] if not isinstance(r, int)) == ["phone"] * 4
+    assert await Volunteer.count() == 31
+    assert (await queries.propagandist(recruiter.id)).recruits == 31
