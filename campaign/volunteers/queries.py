@@ -1017,7 +1017,7 @@ async def board_page(
         return []
     higher = await BoardRow.count().where(*where, BoardRow.points > rows[0]["points"])
     ranks = rules.page_ranks(
-        [(r["person_id"], r["points"]) for r in rows], offset, rules.rank_of(0, higher)
+        [(r["person_id"], r["points"]) for r in rows], offset, rules.rank_of(higher)
     )
     names = {}
     if board == rules.TEAMS:
@@ -1074,7 +1074,7 @@ async def position(board: str, bucket_key: str, scope: str, code: str, person_id
         .first()
     )
     return Position(
-        rules.rank_of(points, higher),
+        rules.rank_of(higher),
         points,
         rules.gap_to_next(points, nxt["points"] if nxt else None),
         total,

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
 from campaign.rules import competition_ranks
 
@@ -186,7 +187,7 @@ def page_ranks(points: Sequence[tuple[int, int]], offset: int, first_rank: int) 
     return [first_rank if value == top else offset + rank for rank, _code, value in ranked]
 
 
-def rank_of(points: int, higher: int) -> int:
+def rank_of(higher: int) -> int:
     """Standard competition rank: one more than the number of rows with more points."""
     return higher + 1
 
@@ -419,8 +420,6 @@ def check_signup(
     normalize_phone,
 ) -> tuple[SignupInput | None, dict[str, str]]:
     """The checked sign-up, or Chinese errors per field."""
-    from campaign.i18n import _
-
     errors: dict[str, str] = {}
     nickname = (values.get("nickname") or "").strip()
     if not nickname:
