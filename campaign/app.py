@@ -37,6 +37,11 @@ from campaign.regions.controllers import RegionApiController, RegionController
 from campaign.regions.import_controller import RegionImportController
 from campaign.settings import ROOT, get_settings
 from campaign.system.controllers import SystemController
+from campaign.warnings.controllers import (
+    WarningApiController,
+    WarningController,
+    WarningImportController,
+)
 from campaign.worker import CRON_JOBS
 
 TEMPLATES = ROOT / "templates"
@@ -146,6 +151,9 @@ def create_app() -> Litestar:
             EventApiController,
             MaterialController,
             MaterialApiController,
+            WarningImportController,
+            WarningController,
+            WarningApiController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],

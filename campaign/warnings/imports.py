@@ -25,39 +25,50 @@ class WarningImportSummary(ImportSummary):
     ids: list[int] = field(default_factory=list)
 
 
-def _conflict_errors(plan: queries.IntakePlan) -> list[RowError]:
-    return [
-        RowError(
-            record.row,
-            rules.COLUMN_LABELS["warning_id"],
-            _("预警编号 %(no)s 已存在且内容不同(冲突),未导入", no=record.warning_no),
-        )
-        for record in plan.conflicts
-    ]
+class Conflicting(ImportRejected):
+    """Warnings already stored under the same id with different content."""
+
+
+class OutsideJurisdiction(ImportRejected):
+    """A coordinator's token pushed warnings for places outside its unit."""
 
 
 async def check(rows: list, actor: CurrentUser | None) -> queries.IntakePlan:
-    """Validate rows and compare with what is stored; ImportRejected lists every problem (bad
-    rows, conflicts, and for a coordinator's token places outside its jurisdiction)."""
+    """Validate rows and compare with what is stored. Raises ImportRejected listing every bad
+    row, then OutsideJurisdiction (a coordinator's places outside its unit), then Conflicting."""
     ref = await queries.reference()
     records, errors = rules.validate_warnings(rows, ref)
-    if actor is not None and not actor.is_admin:
-        for record in records:
-            region = ref.regions.get(record.village_code or record.town_code or "")
-            code = record.village_code or record.town_code or ""
-            if not rules.place_in_scope(actor.scope, region, code, record.station_code):
-                errors.append(
-                    RowError(
-                        record.row,
-                        rules.COLUMN_LABELS["region_code"],
-                        _("预警 %(no)s 不在你的辖区范围内", no=record.warning_no),
-                    )
-                )
     if errors:
-        raise ImportRejected(sorted(errors, key=lambda e: e.row))
+        raise ImportRejected(errors)
+    if actor is not None and not actor.is_admin:
+        outside = [
+            RowError(
+                record.row,
+                rules.COLUMN_LABELS["region_code"],
+                _("预警 %(no)s 不在你的辖区范围内", no=record.warning_no),
+            )
+            for record in records
+            if not rules.place_in_scope(
+                actor.scope,
+                ref.regions.get(record.village_code or record.town_code or ""),
+                record.village_code or record.town_code or "",
+                record.station_code,
+            )
+        ]
+        if outside:
+            raise OutsideJurisdiction(outside)
     plan = await queries.plan_intake(records)
     if plan.conflicts:
-        raise ImportRejected(_conflict_errors(plan))
+        raise Conflicting(
+            [
+                RowError(
+                    record.row,
+                    rules.COLUMN_LABELS["warning_id"],
+                    _("预警编号 %(no)s 已存在且内容不同(冲突),未导入", no=record.warning_no),
+                )
+                for record in plan.conflicts
+            ]
+        )
     return plan
 
 
