@@ -13,6 +13,7 @@ from campaign.events import jobs as events_jobs
 from campaign.jobs import redis_settings
 from campaign.materials import jobs as materials_jobs
 from campaign.timeutil import LOCAL
+from campaign.warnings import jobs as warnings_jobs
 
 FUNCTIONS = [
     *accounts_jobs.FUNCTIONS,
@@ -20,8 +21,14 @@ FUNCTIONS = [
     *contests_jobs.FUNCTIONS,
     *events_jobs.FUNCTIONS,
     *materials_jobs.FUNCTIONS,
+    *warnings_jobs.FUNCTIONS,
 ]
-CRON_JOBS = [*accounts_jobs.CRON_JOBS, *contests_jobs.CRON_JOBS, *events_jobs.CRON_JOBS]
+CRON_JOBS = [
+    *accounts_jobs.CRON_JOBS,
+    *contests_jobs.CRON_JOBS,
+    *events_jobs.CRON_JOBS,
+    *warnings_jobs.CRON_JOBS,
+]
 
 
 async def startup(ctx: dict) -> None:
