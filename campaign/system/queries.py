@@ -86,6 +86,10 @@ async def dashboard_for(user: CurrentUser) -> dict:
         from campaign.contests.contest_queries import home_card as contests_card
 
         cards.append(await contests_card(user))
+    if user.role in ("admin", "leader", "coordinator"):
+        from campaign.warnings.queries import home_card as warnings_card
+
+        cards.append(await warnings_card(user))
     return {
         "cards": cards,
         "regions": await regions.counts_in(user.scope),

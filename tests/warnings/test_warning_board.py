@@ -190,3 +190,10 @@ async def test_a_reconnecting_board_gets_what_it_missed(client, ningbo, make_use
     later = (await client.get(f"/warnings/stream?after={last}")).text
     assert "event: updated" in later and 'data-status="acknowledged"' in later
     assert 'data-warning="A1"' in later and "event: new" not in later
+
+
+async def test_the_home_dashboard_has_a_warnings_card(client, ningbo, make_user):
+    await setup(make_user)
+    await login(client, "baisha")
+    page = (await client.get("/")).text
+    assert 'data-card="warnings"' in page and 'data-stat="warnings-new">1<' in page
