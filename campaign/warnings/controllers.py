@@ -9,7 +9,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
@@ -177,6 +177,7 @@ class WarningController(Controller):
         self, request: Request, user: CurrentUser, row: WarningRow, status: int = 200, **extra
     ) -> Template:
         return Template(
+            media_type=MediaType.HTML,
             template_name="warnings/detail.html",
             context={
                 "w": row,
@@ -344,6 +345,7 @@ class WarningController(Controller):
             return _figures_export(rows, total, start, end)
         trend = await queries.daily_trend(user.scope, start, end)
         return Template(
+            media_type=MediaType.HTML,
             template_name="warnings/figures.html",
             context={
                 "level": level,
@@ -504,6 +506,7 @@ class WarningImportController(Controller):
 
     def _page(self, values: dict, status: int = 200, **extra) -> Template:
         return Template(
+            media_type=MediaType.HTML,
             template_name="warnings/import.html",
             context={
                 "values": values,

@@ -197,3 +197,13 @@ async def test_the_home_dashboard_has_a_warnings_card(client, ningbo, make_user)
     await login(client, "baisha")
     page = (await client.get("/")).text
     assert 'data-card="warnings"' in page and 'data-stat="warnings-new">1<' in page
+
+
+async def test_every_page_is_served_as_html(client, ningbo, make_user):
+    rows = await setup(make_user)
+    await login(client, "centre")
+    for url in ("/warnings", f"/warnings/{rows['A1'].id}", "/warnings/figures", "/warnings/import"):
+        response = await client.get(url)
+        assert response.headers["content-type"].startswith("text/html"), url
+    bad = await post_form(client, f"/warnings/{rows['A1'].id}/close", {"method": "phone"})
+    assert bad.headers["content-type"].startswith("text/html")
