@@ -161,8 +161,9 @@ async def _rows(data: list[dict]) -> list[WarningRow]:
 
 
 async def warning(warning_id: int) -> WarningRow | None:
-    data = await Warning.select(*_ROW_COLUMNS).where(Warning.id == warning_id).first()
-    return (await _rows([data]))[0] if data else None
+    async with read_transaction():
+        data = await Warning.select(*_ROW_COLUMNS).where(Warning.id == warning_id).first()
+        return (await _rows([data]))[0] if data else None
 
 
 async def warnings_by_no(numbers: Sequence[str]) -> list[WarningRow]:
@@ -199,9 +200,10 @@ def scope_where(scope: Scope) -> list:
 # -- Intake --------------------------------------------------------------------------------------
 
 
-async def reference() -> Reference:
-    """The stored places, stations and fraud types a warning is checked and dispatched against."""
-    return await cases.reference()
+async def reference(region_codes: Collection[str] | None = None) -> Reference:
+    """The stored places, stations and fraud types a warning is checked and dispatched against;
+    `region_codes` narrows the places loaded to those a batch names (a push names a few)."""
+    return await cases.reference(region_codes)
 
 
 @dataclass
