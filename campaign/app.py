@@ -37,6 +37,7 @@ from campaign.regions.import_controller import RegionImportController
 from campaign.settings import ROOT, get_settings
 from campaign.streaks.controllers import StreakApiController, StreakController
 from campaign.system.controllers import SystemController
+from campaign.warnings import live
 from campaign.warnings.controllers import (
     WarningApiController,
     WarningController,
@@ -123,6 +124,7 @@ async def _lifespan(app: Litestar):
         if cron:
             await cron
         await jobs.close()
+        await live.close()
         await db.close_pool()
 
 
