@@ -116,7 +116,7 @@ def session_stamp(password_hash: str, secret: str) -> str:
     return hmac.new(secret.encode(), password_hash.encode(), hashlib.sha256).hexdigest()[:16]
 
 
-# -- Phone numbers (DESIGN §3 privacy) ---------------------------------------------------------
+# -- Phone numbers (privacy, docs/definitions.md) ----------------------------------------------
 
 
 def mask_phone(phone: str) -> str:
@@ -137,7 +137,7 @@ def normalize_phone(text: str) -> str | None:
 
 
 def phone_digest(phone: str, secret: str) -> str:
-    """The keyed hash under which a phone number is stored (DESIGN §3): equal numbers match,
+    """The keyed hash under which a phone number is stored (docs/definitions.md): equal numbers match,
     and without the key a leaked table cannot be reversed by trying all 10^11 numbers."""
     digits = "".join(ch for ch in phone if ch.isdigit())
     return hmac.new(secret.encode(), b"phone:" + digits.encode(), hashlib.sha256).hexdigest()
