@@ -6,7 +6,9 @@ entry inside it; the live boards are told after the commit (campaign.warnings.li
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
@@ -204,6 +206,28 @@ async def reference(region_codes: Collection[str] | None = None) -> Reference:
     """The stored places, stations and fraud types a warning is checked and dispatched against;
     `region_codes` narrows the places loaded to those a batch names (a push names a few)."""
     return await cases.reference(region_codes)
+
+
+#: Pushes are checked against a copy of the places, stations and fraud types at most this old:
+#: a region or station changed by an import routes new warnings within this many seconds.
+REFERENCE_SECONDS = 60.0
+_reference_cache: tuple[float, Reference] | None = None
+_reference_lock = asyncio.Lock()
+
+
+async def recent_reference() -> Reference:
+    """reference(), remembered for REFERENCE_SECONDS per process: at hundreds of pushes a second
+    the six queries behind it would cost more than storing the warnings."""
+    global _reference_cache
+    async with _reference_lock:
+        if _reference_cache is None or _reference_cache[0] < time.monotonic():
+            _reference_cache = (time.monotonic() + REFERENCE_SECONDS, await reference())
+        return _reference_cache[1]
+
+
+def forget_reference() -> None:
+    global _reference_cache
+    _reference_cache = None
 
 
 @dataclass
