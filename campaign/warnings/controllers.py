@@ -18,6 +18,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.response.sse import ServerSentEventMessage
 
+from campaign import i18n
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
 from campaign.i18n import _
 from campaign.importing import (
@@ -126,12 +127,14 @@ async def _board_events(request: Request, user: CurrentUser, last: int) -> Async
 
 #: The rows of the latest events, shared by every board of this process: a thousand boards of
 #: one station read a new warning from the database once, not a thousand times.
-_recent_rows: OrderedDict[int, WarningRow | None] = OrderedDict()
+_recent_rows: OrderedDict[tuple[int, int], WarningRow | None] = OrderedDict()
+#: ... and render it once per (event, may act, language): the row's only per-person parts.
+_recent_html: OrderedDict[tuple, str] = OrderedDict()
 RECENT_ROWS = 256
 
 
 async def _row_of_event(event: dict) -> WarningRow | None:
-    key = event["id"]
+    key = (event["id"], event["warning_id"])
     if key in _recent_rows:
         return _recent_rows[key]
     row = await queries.warning(event["warning_id"])
@@ -149,9 +152,13 @@ async def _message(
     if user.is_admin or rules.in_scope(user.scope, event):
         row = await _row_of_event(event)
         if row is not None:
-            return ServerSentEventMessage(
-                data=_row_html(request, row), event=event["kind"], id=event["id"]
-            )
+            key = (event["id"], row.id, _can_act(user, row), i18n.current_locale.get())
+            html = _recent_html.get(key)
+            if html is None:
+                html = _recent_html[key] = _row_html(request, row)
+                while len(_recent_html) > RECENT_ROWS:
+                    _recent_html.popitem(last=False)
+            return ServerSentEventMessage(data=html, event=event["kind"], id=event["id"])
     if user.scope.kind == "station" and event.get("previous_station_code") == user.scope.code:
         return ServerSentEventMessage(data=str(event["warning_id"]), event="remove", id=event["id"])
     return None

@@ -23,8 +23,11 @@ async def ningbo(db):
 def fresh_reference():
     """API pushes use a per-process copy of the places (a minute old at most); every test here
     builds its own database, so none may see the previous test's copy."""
+    from campaign.warnings import controllers
     from campaign.warnings.queries import forget_reference
 
     forget_reference()
+    controllers._recent_rows.clear()  # event ids start again in every test's database
+    controllers._recent_html.clear()
     yield
     forget_reference()
