@@ -45,6 +45,10 @@ STREAM_SECONDS = 300.0
 #: Between two events a board gets a keep-alive and re-reads missed events from the database
 #: (another process without Redis, or a lost pub/sub message).
 HEARTBEAT_SECONDS = 10.0
+#: How far back a board re-reads events (out-of-order commits; a reconnect's gap), and how
+#: many sent event ids it remembers so nothing is sent twice on one stream.
+LOOKBACK = dt.timedelta(seconds=30)
+SENT_IDS = 5000
 
 
 def _filters(request: Request) -> dict[str, str]:
@@ -94,17 +98,29 @@ def _can_act(user: CurrentUser, row: WarningRow) -> bool:
 async def _board_events(request: Request, user: CurrentUser, last: int) -> AsyncIterator:
     """Missed events first (from the database), then live ones until STREAM_SECONDS. The
     database is read again after a quiet HEARTBEAT_SECONDS or when this board fell behind, which
-    also covers several processes without Redis (a board then lags by at most a heartbeat)."""
+    also covers several processes without Redis (a board then lags by at most a heartbeat), and
+    each time it looks LOOKBACK back for events committed out of id order."""
     ends = time.monotonic() + STREAM_SECONDS
+    sent: OrderedDict[int, None] = OrderedDict()
+
+    async def once(event: dict) -> ServerSentEventMessage | None:
+        if event["id"] in sent:
+            return None
+        sent[event["id"]] = None
+        while len(sent) > SENT_IDS:
+            sent.popitem(last=False)
+        return await _message(request, user, event)
+
     yield ServerSentEventMessage(comment="board", retry=2000)
     async with live.subscribe() as subscriber:
         catch_up = True
         while True:
             if catch_up or subscriber.lagging:
                 subscriber.lagging = catch_up = False
-                for event in await queries.events_after(user.scope, last):
-                    last = event["id"]
-                    if message := await _message(request, user, event):
+                since = dt.datetime.now(dt.UTC) - LOOKBACK
+                for event in await queries.events_after(user.scope, last, since):
+                    last = max(last, event["id"])
+                    if message := await once(event):
                         yield message
             remaining = ends - time.monotonic()
             if remaining <= 0:
@@ -118,10 +134,9 @@ async def _board_events(request: Request, user: CurrentUser, last: int) -> Async
                 catch_up = True
                 continue
             while payload is not None:
-                if payload["id"] > last:
-                    last = payload["id"]
-                    if message := await _message(request, user, payload):
-                        yield message
+                last = max(last, payload["id"])
+                if message := await once(payload):
+                    yield message
                 payload = None if subscriber.queue.empty() else subscriber.queue.get_nowait()
 
 

@@ -366,9 +366,16 @@ async def _event_for(row: dict, kind: str, previous: str | None = None) -> list[
     )
 
 
-async def events_after(scope: Scope, last_id: int, limit: int = 200) -> list[dict]:
-    """The board events a board of this scope missed since `last_id` (oldest first)."""
-    where = [BoardEvent.id > last_id]
+async def events_after(
+    scope: Scope, last_id: int, since: dt.datetime | None = None, limit: int = 500
+) -> list[dict]:
+    """The board events a board of this scope may have missed (oldest first): those after
+    `last_id`, and with `since` also every event written since then. Ids are taken when a
+    transaction writes, not when it commits, so with concurrent writers a lower id can become
+    visible after a higher one was seen; the lookback catches those (the caller skips what it
+    already sent)."""
+    after = BoardEvent.id > last_id
+    where = [after | (BoardEvent.at >= since) if since else after]
     if not scope.is_city:
         column = {
             "station": BoardEvent.station_code,
