@@ -38,6 +38,12 @@ from campaign.regions.import_controller import RegionImportController
 from campaign.settings import ROOT, get_settings
 from campaign.streaks.controllers import StreakApiController, StreakController
 from campaign.system.controllers import SystemController
+from campaign.warnings import live
+from campaign.warnings.controllers import (
+    WarningApiController,
+    WarningController,
+    WarningImportController,
+)
 from campaign.worker import CRON_JOBS
 
 TEMPLATES = ROOT / "templates"
@@ -119,6 +125,7 @@ async def _lifespan(app: Litestar):
         if cron:
             await cron
         await jobs.close()
+        await live.close()
         await db.close_pool()
 
 
@@ -148,6 +155,9 @@ def create_app() -> Litestar:
             EventApiController,
             MaterialController,
             MaterialApiController,
+            WarningImportController,
+            WarningController,
+            WarningApiController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],

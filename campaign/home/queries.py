@@ -21,6 +21,7 @@ from campaign.regions import queries as regions
 from campaign.streaks import queries as streaks
 from campaign.system import queries as system
 from campaign.timeutil import today
+from campaign.warnings import queries as warnings
 
 CardFunction = Callable[[CurrentUser], Awaitable[dict | None]]
 EVERYONE = (ADMIN, LEADER, COORDINATOR, TEAM)
@@ -49,6 +50,7 @@ CARDS: tuple[Card, ...] = (
     Card(EVERYONE, events.home_card),
     Card((ADMIN, LEADER, COORDINATOR), streaks.home_card),
     Card((ADMIN, LEADER, COORDINATOR), contests.home_card),
+    Card((ADMIN, LEADER, COORDINATOR), warnings.home_card),
 )
 
 
