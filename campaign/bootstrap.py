@@ -6,6 +6,7 @@ from piccolo.apps.migrations.commands.forwards import run_forwards
 
 from campaign.cases.queries import seed_reference_lists as seed_case_lists
 from campaign.events.queries import seed_reference_lists as seed_event_lists
+from campaign.reports.queries import seed_reminders
 
 
 async def migrate() -> None:
@@ -14,3 +15,4 @@ async def migrate() -> None:
         raise RuntimeError(response.message)
     await seed_case_lists()
     await seed_event_lists()
+    await seed_reminders()

@@ -91,7 +91,7 @@ WEEK_PATTERN = re.compile(r"^(\d{4})-?[Ww](\d{1,2})$")
 
 
 def parse_week(text: str) -> Week:
-    """"2023-W27" (also 2023W27, 2023-w27) → Week; a clear Chinese error otherwise."""
+    """ "2023-W27" (also 2023W27, 2023-w27) → Week; a clear Chinese error otherwise."""
     match = WEEK_PATTERN.match((text or "").strip())
     if not match:
         raise WeekError(f"周次格式应为 2023-W27 这样的“年-W周”,收到的是“{text}”")
@@ -116,7 +116,7 @@ def last_complete_week(today: dt.date) -> Week:
 
 
 def week_label(week: Week) -> str:
-    """"7月3日至9日" in the bulletin's style; across months or years the month repeats."""
+    """ "7月3日至9日" in the bulletin's style; across months or years the month repeats."""
     start, end = week.start, week.end
     if start.month == end.month:
         return f"{start.month}月{start.day}日至{end.day}日"
@@ -145,7 +145,7 @@ def change_json(c: Change) -> dict:
 
 
 def direction(this: int, previous: int) -> str:
-    """"up", "down" or "flat"."""
+    """ "up", "down" or "flat"."""
     return "up" if this > previous else "down" if this < previous else "flat"
 
 
@@ -181,7 +181,9 @@ class AreaProblem:
     codes: tuple[str, ...] = ()
 
 
-def default_areas(districts: Sequence[tuple[str, str]], town_districts: Mapping[str, str]) -> list[Area]:
+def default_areas(
+    districts: Sequence[tuple[str, str]], town_districts: Mapping[str, str]
+) -> list[Area]:
     """One area per district holding all its towns (the default until an admin defines areas)."""
     areas = []
     for order, (code, name) in enumerate(districts):
@@ -206,7 +208,9 @@ def check_areas(
     unknown = sorted(t for t in seen if t not in towns)
     if unknown:
         problems.append(
-            AreaProblem("unknown", "这些代码不是已导入的镇街:" + _listed(unknown, shown), tuple(unknown))
+            AreaProblem(
+                "unknown", "这些代码不是已导入的镇街:" + _listed(unknown, shown), tuple(unknown)
+            )
         )
     twice = sorted(t for t, names in seen.items() if len(names) > 1 and t in towns)
     if twice:
@@ -218,7 +222,9 @@ def check_areas(
     if missing:
         named = [f"{towns[t]}({t})" for t in missing]
         problems.append(
-            AreaProblem("missing", "这些镇街没有分到任何片区:" + _listed(named, shown), tuple(missing))
+            AreaProblem(
+                "missing", "这些镇街没有分到任何片区:" + _listed(named, shown), tuple(missing)
+            )
         )
     return problems
 
@@ -447,10 +453,14 @@ def compute_figures(data: WeekInput, areas: Sequence[Area]) -> dict:
         "types": type_shares,
         "leading_types": [t["name"] for t in leading],
         "leading_share": (leading_cases / total.cases) if total.cases else 0.0,
-        "sharp_risers": sharp_risers(data.types, data.previous_types, exclude=[t["name"] for t in leading]),
+        "sharp_risers": sharp_risers(
+            data.types, data.previous_types, exclude=[t["name"] for t in leading]
+        ),
         "occupations": occupations,
         "ages": age_bands(data.ages),
-        "trend_weeks": [data.week.shifted(i - len(data.trend) + 1).key for i in range(len(data.trend))],
+        "trend_weeks": [
+            data.week.shifted(i - len(data.trend) + 1).key for i in range(len(data.trend))
+        ],
     }
 
 
@@ -458,7 +468,7 @@ def compute_figures(data: WeekInput, areas: Sequence[Area]) -> dict:
 
 
 def short_name(name: str) -> str:
-    """"慈溪市" → "慈溪", "北仑区" → "北仑", as the bulletin writes areas in lists; names of two
+    """ "慈溪市" → "慈溪", "北仑区" → "北仑", as the bulletin writes areas in lists; names of two
     characters or zones ("大榭") stay as they are."""
     if len(name) > 2 and name[-1] in "市区县":
         return name[:-1]
@@ -506,7 +516,12 @@ def narrative(figures: dict) -> str:
     )
     if not figures["has_previous_data"]:
         first += ",上上周无可比数据"
-    elif cases_c["direction"] == loss_c["direction"] and cases_c["percent"] is not None and loss_c["percent"] is not None and cases_c["direction"] != "flat":
+    elif (
+        cases_c["direction"] == loss_c["direction"]
+        and cases_c["percent"] is not None
+        and loss_c["percent"] is not None
+        and cases_c["direction"] != "flat"
+    ):
         word = "上升" if cases_c["direction"] == "up" else "下降"
         first += f",环比上上周分别{word}{_pct(cases_c['percent'])}、{_pct(loss_c['percent'])}"
     else:
@@ -526,11 +541,17 @@ def narrative(figures: dict) -> str:
     second = []
     hot = figures["hot_towns"]
     if hot:
-        names = [f"{short_name(t['district'])}的{t['name']}" if t["district"] else t["name"] for t in hot]
+        names, district = [], None
+        for t in hot:  # "北仑的新碶街道、大碶街道": the district is named once per run
+            same = t["district"] == district or not t["district"]
+            names.append(t["name"] if same else f"{short_name(t['district'])}的{t['name']}")
+            district = t["district"]
         second.append(f"从发案地图上看,上周案件高发的乡镇街道为{'、'.join(names)}")
     risk = [areas[c]["name"] for c in figures["risk_areas"]]
     if risk:
-        second.append(f"潜在受害人群比例较高的区县有{'、'.join(risk)},这几个区需引起高度警惕,谨防被骗")
+        second.append(
+            f"潜在受害人群比例较高的区县有{'、'.join(risk)},这几个区需引起高度警惕,谨防被骗"
+        )
     if second:
         paragraphs.append("。".join(second) + "。")
 
@@ -563,7 +584,11 @@ def narrative(figures: dict) -> str:
     if figures["cases"] == 0:
         paragraphs = [
             f"上周({figures['label']}),全市未受理电信网络诈骗案件"
-            + (f",上上周为{figures['previous_cases']}起。" if figures["has_previous_data"] else "。")
+            + (
+                f",上上周为{figures['previous_cases']}起。"
+                if figures["has_previous_data"]
+                else "。"
+            )
         ]
     return "\n\n".join(paragraphs)
 
@@ -599,7 +624,7 @@ class Reminder:
 
 
 def parse_months(text: str) -> frozenset[int]:
-    """"7,8" or "7、8" or "7-9" → months; blank means every month. Raises ValueError."""
+    """ "7,8" or "7、8" or "7-9" → months; blank means every month. Raises ValueError."""
     months: set[int] = set()
     for part in re.split(r"[,,、;;\s]+", (text or "").strip()):
         if not part:
@@ -615,10 +640,15 @@ def parse_months(text: str) -> frozenset[int]:
 
 
 def reminder_score(r: Reminder, leading_type: str, top_group: str, month: int) -> int:
-    """How well a reminder fits the week: a matching type 4, group 2, season 1; a reminder tied
-    to something else (another type, group or season) does not fit at all (−1)."""
+    """How well a reminder fits the week: a matching type 2, group 2, season 1 (so a seasonal
+    reminder for the week's main victim group, like the report's summer-holiday warning to
+    students, beats a generic one for the type); a reminder tied to another type, group or season
+    does not fit at all (−1)."""
     score = 0
-    for wanted, actual, points in ((r.fraud_type, leading_type, 4), (r.occupation_group, top_group, 2)):
+    for wanted, actual, points in (
+        (r.fraud_type, leading_type, 2),
+        (r.occupation_group, top_group, 2),
+    ):
         if wanted:
             if wanted != actual:
                 return -1
@@ -669,18 +699,36 @@ def revision_changes(old: dict, new: dict) -> list[dict]:
         for key, label in (("cases", "案件数"), ("loss_fen", "涉案金额(分)")):
             if before.get(key, 0) != area[key]:
                 changes.append(
-                    {"what": f"{area['name']} {label}", "before": before.get(key, 0), "after": area[key]}
+                    {
+                        "what": f"{area['name']} {label}",
+                        "before": before.get(key, 0),
+                        "after": area[key],
+                    }
                 )
     old_types = {t["name"]: t["cases"] for t in old.get("types", [])}
     new_types = {t["name"]: t["cases"] for t in new.get("types", [])}
     for name in sorted(set(old_types) | set(new_types)):
         if old_types.get(name, 0) != new_types.get(name, 0):
             changes.append(
-                {"what": f"{type_label(name)} 案件数", "before": old_types.get(name, 0), "after": new_types.get(name, 0)}
+                {
+                    "what": f"{type_label(name)} 案件数",
+                    "before": old_types.get(name, 0),
+                    "after": new_types.get(name, 0),
+                }
             )
-    for key, label in (("top_cases", "高发前三"), ("top_decline", "下降前三"), ("leading_types", "占比最高的类型")):
+    for key, label in (
+        ("top_cases", "高发前三"),
+        ("top_decline", "下降前三"),
+        ("leading_types", "占比最高的类型"),
+    ):
         if old.get(key) != new.get(key):
-            changes.append({"what": label, "before": "、".join(old.get(key) or []), "after": "、".join(new.get(key) or [])})
+            changes.append(
+                {
+                    "what": label,
+                    "before": "、".join(old.get(key) or []),
+                    "after": "、".join(new.get(key) or []),
+                }
+            )
     return changes
 
 

@@ -115,7 +115,9 @@ area_rows = st.lists(
 
 @given(area_rows)
 def test_top_by_decline_matches_picking_the_largest_fall_one_at_a_time(rows):
-    candidates = [r for r in rows if r["previous_cases"] > 0 and 0 < r["cases"] < r["previous_cases"]]
+    candidates = [
+        r for r in rows if r["previous_cases"] > 0 and 0 < r["cases"] < r["previous_cases"]
+    ]
     expected = []
     while candidates and len(expected) < 3:
 
@@ -186,7 +188,11 @@ def test_a_rise_from_one_to_three_is_not_sharp_but_eight_to_eighteen_is():
 TOWNS = {f"33020{i}001": f"T{i}" for i in range(6)}
 
 
-@given(st.lists(st.tuples(st.sampled_from(["北仑", "大榭", " "]), st.sampled_from(sorted(TOWNS) + ["999"]))))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["北仑", "大榭", " "]), st.sampled_from(sorted(TOWNS) + ["999"]))
+    )
+)
 def test_area_check_flags_exactly_the_towns_left_out_or_doubled(pairs):
     problems = {p.kind: set(p.codes) for p in rules.check_areas(pairs, TOWNS)}
     named = {}
@@ -194,7 +200,9 @@ def test_area_check_flags_exactly_the_towns_left_out_or_doubled(pairs):
         if area.strip():
             named.setdefault(town, set()).add(area.strip())
     assert problems.get("missing", set()) == {t for t in TOWNS if t not in named}
-    assert problems.get("duplicate", set()) == {t for t, n in named.items() if len(n) > 1 and t in TOWNS}
+    assert problems.get("duplicate", set()) == {
+        t for t, n in named.items() if len(n) > 1 and t in TOWNS
+    }
     assert problems.get("unknown", set()) == ({"999"} if "999" in named else set())
 
 
@@ -221,7 +229,12 @@ reminders = st.lists(
 )
 
 
-@given(reminders, st.sampled_from(["投资理财", "贷款", "其他"]), st.sampled_from(["学生", ""]), st.integers(1, 12))
+@given(
+    reminders,
+    st.sampled_from(["投资理财", "贷款", "其他"]),
+    st.sampled_from(["学生", ""]),
+    st.integers(1, 12),
+)
 def test_the_chosen_reminder_is_the_first_best_fitting_one(items, kind, group, month):
     def fits(r):
         return (
@@ -231,7 +244,7 @@ def test_the_chosen_reminder_is_the_first_best_fitting_one(items, kind, group, m
         )
 
     def score(r):
-        return 4 * bool(r.fraud_type) + 2 * bool(r.occupation_group) + bool(r.months)
+        return 2 * bool(r.fraud_type) + 2 * bool(r.occupation_group) + bool(r.months)
 
     fitting = [r for r in items if fits(r)]
     expected = None
