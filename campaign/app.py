@@ -35,6 +35,13 @@ from campaign.events.type_controllers import EventTypeController
 from campaign.materials.controllers import MaterialApiController, MaterialController
 from campaign.regions.controllers import RegionApiController, RegionController
 from campaign.regions.import_controller import RegionImportController
+from campaign.reports.controllers import (
+    AreaController,
+    BulletinApiController,
+    BulletinController,
+    PublicBulletinController,
+    ReminderController,
+)
 from campaign.settings import ROOT, get_settings
 from campaign.system.controllers import SystemController
 from campaign.worker import CRON_JOBS
@@ -146,6 +153,11 @@ def create_app() -> Litestar:
             EventApiController,
             MaterialController,
             MaterialApiController,
+            BulletinController,
+            AreaController,
+            ReminderController,
+            PublicBulletinController,
+            BulletinApiController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],

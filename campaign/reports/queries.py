@@ -63,6 +63,10 @@ async def reporting_areas(town_list: Sequence[regions.TownInfo] | None = None) -
     ]
 
 
+async def district_names() -> dict[str, str]:
+    return {d["code"]: d["name"] for d in await regions.districts_in(Scope())}
+
+
 async def areas_are_default() -> bool:
     return not await ReportingArea.exists()
 
