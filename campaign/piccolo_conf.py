@@ -17,5 +17,6 @@ APP_REGISTRY = AppRegistry(
         "campaign.materials.piccolo_app",
         "campaign.events.piccolo_app",
         "campaign.reports.piccolo_app",
+        "campaign.warnings.piccolo_app",
     ]
 )
