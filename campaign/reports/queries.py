@@ -1,7 +1,7 @@
 """Reading and writing bulletins, reporting areas and prevention reminders.
 
 Cases are read through campaign.cases.queries, towns through campaign.regions.queries and warned
-people through campaign.warnings.queries (see `warned_people_by_town`)."""
+people through campaign.warnings.queries."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from campaign.regions import queries as regions
 from campaign.reports import rules
 from campaign.reports.rules import Week
 from campaign.reports.tables import AreaTown, Bulletin, Reminder, ReportingArea
+from campaign.warnings import queries as warnings
 
 DRAFT = 0
 
@@ -26,15 +27,10 @@ DRAFT = 0
 # -- Warned people (the warnings module) ---------------------------------------------------------
 
 
-async def warned_people_by_town(start: dt.date, end: dt.date) -> dict[str, int] | None:
-    """Distinct people warned per town in [start, end] from the warnings module, or None when
-    that module is not installed (the bulletin then shows "—" for the share of potential victims)."""
-    try:
-        from campaign.warnings import queries as warnings
-    except ImportError:
-        return None
-    reader = getattr(warnings, "warned_people_by_town", None)
-    return None if reader is None else await reader(start, end)
+async def warned_people_by_town(start: dt.date, end: dt.date) -> dict[str, int]:
+    """Distinct people warned per town in [start, end] (the warnings module), for the share of
+    potential victims per 10,000 residents."""
+    return await warnings.warned_people_by_town(start, end)
 
 
 # -- Reporting areas -----------------------------------------------------------------------------

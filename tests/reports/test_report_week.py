@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from campaign.reports import queries, rules
 from campaign.reports.rules import Week
+from tests.reports import report_week
 
 W27 = Week(2023, 27)
 
@@ -42,8 +43,8 @@ async def test_the_report_week_has_the_reports_figures_lists_and_text(report_dat
     )
     assert "另外,上周冒充亲友诈骗有所上升,共发案18起" in text
     assert "学生被骗33人,医务人员被骗5人,教师被骗1人" in text
-    # without the warnings module no area is named for its share of potential victims
-    assert figures["warnings_available"] is False and figures["risk_areas"] == []
+    # no warnings stored for the week: no area is named for its share of potential victims
+    assert figures["risk_areas"] == [] and "潜在受害人群" not in text
 
 
 async def test_the_summer_reminder_goes_with_a_july_week_of_student_victims(report_data):
@@ -66,3 +67,31 @@ async def test_publishing_freezes_and_a_later_import_makes_a_new_revision(report
     assert revised is not None and revised.revision == 2
     assert {"what": "涉案金额(分)", "before": 660_600_000, "after": 661_600_000} in revised.changes
     assert [r.revision for r in await queries.revisions(W27.key)] == [2, 1]
+
+
+async def test_areas_with_most_people_warned_per_10000_residents_are_named(report_data):
+    from tests.warnings.helpers import item, push
+
+    towns = report_data
+    per_town = {"330206": 3, "330205": 2, "330203": 1}  # 北仑, 江北, 海曙 (50,000 residents a town)
+    items, n = [], 0
+    for district, people in per_town.items():
+        for town in towns[district]:
+            if town == report_week.DAXIE:
+                continue
+            for _ in range(people):
+                n += 1
+                items.append(
+                    item(phone=f"1390000{n:04d}", region_code=town, issued_at="2023-07-05 10:00:00")
+                )
+    items.append(
+        item(phone="13900009999", region_code=towns["330282"][0], issued_at="2023-07-05 10:00:00")
+    )
+    await push(*items)
+    figures = await queries.compute_figures(W27)
+    names = {a["code"]: a for a in figures["areas"]}
+    assert [names[c]["name"] for c in figures["risk_areas"]] == ["北仑区", "江北区", "海曙区"]
+    assert names["330206"]["warned_per_10k"] == 0.6  # 3 people per 50,000 residents
+    assert figures["warnings_available"] is True
+    text = rules.narrative(figures)
+    assert "潜在受害人群比例较高的区县有北仑区、江北区、海曙区,这几个区需引起高度警惕" in text
