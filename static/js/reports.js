@@ -38,10 +38,14 @@
 
   var types = init("chart-types");
   if (types) {
+    // On a phone the outside labels would be cut off: a legend below the ring instead.
+    var narrow = document.getElementById("chart-types").clientWidth < 480;
     types.setOption({
       animation: false, color: palette,
       tooltip: { trigger: "item", formatter: "{b}:{c} 起({d}%)" },
-      series: [{ type: "pie", radius: ["35%", "65%"], data: data.types, label: { formatter: "{b} {d}%" } }]
+      legend: narrow ? { bottom: 0, type: "scroll" } : undefined,
+      series: [{ type: "pie", radius: narrow ? ["30%", "55%"] : ["35%", "65%"], center: ["50%", narrow ? "45%" : "50%"],
+        data: data.types, label: { show: !narrow, formatter: "{b} {d}%" } }]
     });
   }
 
