@@ -275,6 +275,7 @@ class BulletinController(Controller):
                     **context,
                 },
                 status_code=400,
+                media_type=MediaType.HTML,
             )
         await queries.save_text(
             week, values["narrative"], values["reminder"], current_user(request), client_ip(request)
@@ -326,6 +327,7 @@ class AreaController(Controller):
                 **extra,
             },
             status_code=status,
+            media_type=MediaType.HTML,
         )
 
     @get("/")
@@ -411,6 +413,7 @@ class ReminderController(Controller):
                 "active_nav": "bulletin",
             },
             status_code=status,
+            media_type=MediaType.HTML,
         )
 
     @get("/")
