@@ -269,7 +269,7 @@ class BulletinController(Controller):
                 context={
                     "week": week,
                     "revisions": await queries.revisions(week.key),
-                    "errors": {k: _(v) for k, v in errors.items()},
+                    "errors": errors,
                     "public_url": public_url(request),
                     "active_nav": "bulletin",
                     **context,
@@ -442,7 +442,7 @@ class ReminderController(Controller):
         if reminder_id is not None and await queries.reminder(reminder_id) is None:
             raise NotFoundException(_("提醒不存在"))
         if errors:
-            return await self._page(values, {k: _(v) for k, v in errors.items()}, 400, reminder_id)
+            return await self._page(values, errors, 400, reminder_id)
         await queries.save_reminder(reminder_id, values, current_user(request), client_ip(request))
         flash(request, _("已保存"), "success")
         return Redirect(path="/bulletin-reminders")

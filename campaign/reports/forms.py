@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from campaign.i18n import _
 from campaign.importing import Column, Row, RowError
 from campaign.reports import rules
 
@@ -30,11 +31,13 @@ def area_rows(rows: Sequence[Row]) -> tuple[list[tuple[str, str]], list[RowError
         if code.endswith(".0"):  # a code typed into Excel as a number
             code = code[:-2]
         if not area:
-            errors.append(RowError(number, "片区", "片区名称不能为空"))
+            errors.append(RowError(number, _("片区"), _("片区名称不能为空")))
         elif len(area) > AREA_NAME_MAX:
-            errors.append(RowError(number, "片区", f"片区名称最多 {AREA_NAME_MAX} 个字"))
+            errors.append(
+                RowError(number, _("片区"), _("片区名称最多 %(n)s 个字", n=AREA_NAME_MAX))
+            )
         if not (code.isdigit() and len(code) == 9):
-            errors.append(RowError(number, "镇街代码", f"“{code}”不是 9 位镇街代码"))
+            errors.append(RowError(number, _("镇街代码"), _("“%(c)s”不是 9 位镇街代码", c=code)))
         else:
             pairs.append((area, code))
     return pairs, errors
@@ -51,13 +54,13 @@ def reminder_form(form: Mapping[str, str]) -> tuple[dict, dict[str, str]]:
     }
     errors = {}
     if not values["text"]:
-        errors["text"] = "请填写提醒内容"
+        errors["text"] = _("请填写提醒内容")
     elif len(values["text"]) > TEXT_MAX:
-        errors["text"] = f"提醒内容最多 {TEXT_MAX} 字"
+        errors["text"] = _("提醒内容最多 %(n)s 字", n=TEXT_MAX)
     try:
         rules.parse_months(values["months"])
     except ValueError:
-        errors["months"] = "月份写成 7,8 或 7-9,每个在 1 到 12 之间"
+        errors["months"] = _("月份写成 7,8 或 7-9,每个在 1 到 12 之间")
     return values, errors
 
 
@@ -69,8 +72,8 @@ def text_form(form: Mapping[str, str]) -> tuple[dict, dict[str, str]]:
     }
     errors = {}
     if not values["narrative"]:
-        errors["narrative"] = "通报正文不能为空"
+        errors["narrative"] = _("通报正文不能为空")
     for key in values:
         if len(values[key]) > TEXT_MAX:
-            errors[key] = f"最多 {TEXT_MAX} 字"
+            errors[key] = _("最多 %(n)s 字", n=TEXT_MAX)
     return values, errors

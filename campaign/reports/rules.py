@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from campaign.contests.rules import Change, change, per_10k
+from campaign.i18n import _
 
 TOP_N = 3
 HOT_TOWNS = 3
@@ -94,20 +95,22 @@ def parse_week(text: str) -> Week:
     """ "2023-W27" (also 2023W27, 2023-w27) → Week; a clear Chinese error otherwise."""
     match = WEEK_PATTERN.match((text or "").strip())
     if not match:
-        raise WeekError(f"周次格式应为 2023-W27 这样的“年-W周”,收到的是“{text}”")
+        raise WeekError(_("周次格式应为 2023-W27 这样的“年-W周”,收到的是“%(t)s”", t=text))
     year, number = int(match.group(1)), int(match.group(2))
     if not 2000 <= year <= 2100:
-        raise WeekError(f"年份 {year} 超出范围(2000-2100)")
+        raise WeekError(_("年份 %(y)s 超出范围(2000-2100)", y=year))
     last = weeks_in_year(year)
     if not 1 <= number <= last:
-        raise WeekError(f"{year} 年只有 {last} 个 ISO 周,没有第 {number} 周")
+        raise WeekError(_("%(y)s 年只有 %(n)s 个 ISO 周,没有第 %(w)s 周", y=year, n=last, w=number))
     return Week(year, number)
 
 
 def check_not_future(week: Week, today: dt.date) -> None:
     """A bulletin reports a week that has begun; a week starting after today has no data yet."""
     if week.start > today:
-        raise WeekError(f"{week.key}({week.start:%Y-%m-%d} 起)还没有开始,不能生成通报")
+        raise WeekError(
+            _("%(w)s(%(d)s 起)还没有开始,不能生成通报", w=week.key, d=week.start.isoformat())
+        )
 
 
 def last_complete_week(today: dt.date) -> Week:
@@ -202,28 +205,28 @@ def check_areas(
     seen: dict[str, set[str]] = {}
     for area, town in assignment:
         if not area.strip():
-            problems.append(AreaProblem("name", f"镇街 {town} 的片区名称为空", (town,)))
+            problems.append(AreaProblem("name", _("镇街 %(t)s 的片区名称为空", t=town), (town,)))
             continue
         seen.setdefault(town, set()).add(area.strip())
     unknown = sorted(t for t in seen if t not in towns)
     if unknown:
         problems.append(
             AreaProblem(
-                "unknown", "这些代码不是已导入的镇街:" + _listed(unknown, shown), tuple(unknown)
+                "unknown", _("这些代码不是已导入的镇街:") + _listed(unknown, shown), tuple(unknown)
             )
         )
     twice = sorted(t for t, names in seen.items() if len(names) > 1 and t in towns)
     if twice:
         detail = "、".join(f"{towns[t]}({'/'.join(sorted(seen[t]))})" for t in twice[:shown])
         problems.append(
-            AreaProblem("duplicate", "这些镇街被分到了两个及以上片区:" + detail, tuple(twice))
+            AreaProblem("duplicate", _("这些镇街被分到了两个及以上片区:") + detail, tuple(twice))
         )
     missing = sorted(t for t in towns if t not in seen)
     if missing:
         named = [f"{towns[t]}({t})" for t in missing]
         problems.append(
             AreaProblem(
-                "missing", "这些镇街没有分到任何片区:" + _listed(named, shown), tuple(missing)
+                "missing", _("这些镇街没有分到任何片区:") + _listed(named, shown), tuple(missing)
             )
         )
     return problems
@@ -231,7 +234,7 @@ def check_areas(
 
 def _listed(items: Sequence[str], shown: int) -> str:
     text = "、".join(items[:shown])
-    return text + (f" 等 {len(items)} 个" if len(items) > shown else "")
+    return text + (_(" 等 %(n)s 个", n=len(items)) if len(items) > shown else "")
 
 
 def areas_from_assignment(assignment: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
@@ -505,8 +508,25 @@ def type_label(name: str) -> str:
     return name if name.endswith("诈骗") else name + "诈骗"
 
 
+#: Chinese text uses full-width , ; : ( ) (spelled as escapes: editors here may turn the typed
+#: characters into ASCII).
+FULL_WIDTH = str.maketrans(
+    {",": "\uff0c", ";": "\uff1b", ":": "\uff1a", "(": "\uff08", ")": "\uff09"}
+)
+ASCII_PUNCTUATION = {ord(v): k for k, v in FULL_WIDTH.items()}
+
+
 def narrative(figures: dict) -> str:
-    """The bulletin's paragraphs in the newspaper's style, every number taken from `figures`."""
+    """The bulletin's paragraphs in the newspaper's style, every number taken from `figures`,
+    with full-width punctuation."""
+    return _narrative(figures).translate(FULL_WIDTH)
+
+
+def _narrative(figures: dict) -> str:
+    if figures["cases"] == 0:
+        before = figures["previous_cases"] if figures["has_previous_data"] else 0
+        tail = f",上上周为{before}起。" if before else "。"
+        return f"上周({figures['label']}),全市未受理电信网络诈骗案件" + tail
     areas = {a["code"]: a for a in figures["areas"]}
     paragraphs = []
     cases_c, loss_c = figures["cases_change"], figures["loss_change"]
@@ -581,15 +601,6 @@ def narrative(figures: dict) -> str:
     if groups:
         parts = [f"{o['name']}被骗{o['cases']}人" for o in groups]
         paragraphs.append("从受害人职业身份来看,其中" + ",".join(parts) + "。")
-    if figures["cases"] == 0:
-        paragraphs = [
-            f"上周({figures['label']}),全市未受理电信网络诈骗案件"
-            + (
-                f",上上周为{figures['previous_cases']}起。"
-                if figures["has_previous_data"]
-                else "。"
-            )
-        ]
     return "\n\n".join(paragraphs)
 
 
@@ -635,7 +646,7 @@ def parse_months(text: str) -> frozenset[int]:
         else:
             months.add(int(part))
     if any(not 1 <= m <= 12 for m in months):
-        raise ValueError("月份应在 1 到 12 之间")
+        raise ValueError(_("月份应在 1 到 12 之间"))
     return frozenset(months)
 
 

@@ -260,3 +260,14 @@ def test_months_are_read_as_lists_and_ranges():
     assert rules.parse_months("") == frozenset()
     with pytest.raises(ValueError):
         rules.parse_months("13")
+
+
+def test_the_text_uses_full_width_punctuation():
+    figures = {
+        "label": "7月3日至9日",
+        "cases": 0,
+        "previous_cases": 3,
+        "has_previous_data": True,
+    }
+    text = rules.narrative(figures)
+    assert "\uff08" in text and "\uff09" in text and "\uff0c" in text and "," not in text
