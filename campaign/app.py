@@ -91,7 +91,7 @@ def _session_config() -> ServerSideSessionConfig:
         renew_on_access=True,
         # Probes and static files never need a session; without this every anonymous hit would
         # store an empty one (a load balancer's health checks would fill the store).
-        exclude=["^/healthz", "^/readyz", "^/static/"],
+        exclude=["^/healthz", "^/readyz", "^/static/", "^/public/"],
     )
 
 
@@ -174,7 +174,7 @@ def create_app() -> Litestar:
             cookie_secure=settings.secure_cookies,
             cookie_samesite="lax",
             header_name="x-csrftoken",
-            exclude=["/api/", "/healthz", "/readyz", "/schema"],
+            exclude=["/api/", "/healthz", "/readyz", "/schema", "/public/"],
         ),
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(_jinja_environment())

@@ -16,6 +16,7 @@ from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
+from campaign import i18n
 from campaign.accounts.rules import ADMIN, LEADER, CurrentUser
 from campaign.cases import queries as cases
 from campaign.i18n import _
@@ -26,6 +27,7 @@ from campaign.timeutil import today
 from campaign.web import client_ip, current_user, pager, render, xlsx_response
 
 READERS = (ADMIN, LEADER)
+PUBLIC_CACHE_SECONDS = 60
 PUBLIC_RATE = RateLimitConfig(rate_limit=("minute", 300), exclude_opt_key="no_rate_limit")
 
 
@@ -48,6 +50,17 @@ async def visible_bulletin(user: CurrentUser, week: Week) -> queries.BulletinVie
     if view is None:
         raise NotFoundException(_("%(w)s 的反诈地图尚未发布", w=week.key))
     return view
+
+
+async def forget_public_pages(request: Request) -> None:
+    """A new revision shows on the public page at once in this process (other processes within
+    PUBLIC_CACHE_SECONDS): the cached responses are dropped."""
+    await request.app.stores.get("response_cache").delete_all()
+
+
+def public_cache_key(request: Request) -> str:
+    """One cached public page per language (the page follows the locale cookie)."""
+    return f"{request.url.path}|{request.cookies.get(i18n.LOCALE_COOKIE, '')}"
 
 
 def public_url(request: Request) -> str:
@@ -287,6 +300,7 @@ class BulletinController(Controller):
     async def publish(self, request: Request, week_key: FromPath[str]) -> Redirect:
         week = parse_week(week_key)
         view = await queries.publish(week, current_user(request), client_ip(request))
+        await forget_public_pages(request)
         flash(request, _("已发布第 %(n)s 版", n=view.revision), "success")
         return Redirect(path=f"/bulletins/{week.key}")
 
@@ -294,6 +308,7 @@ class BulletinController(Controller):
     async def revise(self, request: Request, week_key: FromPath[str]) -> Redirect:
         week = parse_week(week_key)
         view = await queries.revise_if_changed(week)
+        await forget_public_pages(request)
         if view is None:
             flash(request, _("数据没有变化,无需修订"), "info")
         else:
@@ -465,8 +480,9 @@ class PublicBulletinController(Controller):
     opt = {"public": True}
     middleware = [PUBLIC_RATE.middleware]
 
-    @get("/")
+    @get("/", cache=PUBLIC_CACHE_SECONDS, cache_key_builder=public_cache_key)
     async def latest(self, request: Request) -> Template:
+        """Cached for a minute: scanned from posters by thousands of phones, it changes weekly."""
         view = await queries.latest_public()
         context = bulletin_context(view) if view else {}
         return Template(
@@ -476,7 +492,7 @@ class PublicBulletinController(Controller):
             headers={"Cache-Control": "public, max-age=300"},
         )
 
-    @get("/qr.png", media_type="image/png")
+    @get("/qr.png", media_type="image/png", cache=86400)
     async def qr(self, request: Request) -> Response:
         return Response(
             qr_png(public_url(request)),
@@ -484,7 +500,12 @@ class PublicBulletinController(Controller):
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
-    @get("/share.png", media_type="image/png")
+    @get(
+        "/share.png",
+        media_type="image/png",
+        cache=PUBLIC_CACHE_SECONDS,
+        cache_key_builder=public_cache_key,
+    )
     async def share(self, request: Request) -> Response:
         view = await queries.latest_public()
         if view is None:

@@ -277,14 +277,21 @@ async def stored_draft(week_key: str) -> BulletinView | None:
     return _view(row) if row else None
 
 
-async def revisions(week_key: str) -> list[BulletinView]:
+@dataclass(frozen=True, slots=True)
+class RevisionRow:
+    revision: int
+    published_at: dt.datetime | None
+    published_by: str
+
+
+async def revisions(week_key: str) -> list[RevisionRow]:
+    """The published revisions of a week, newest first (without their figures)."""
     rows = (
-        await Bulletin.select()
+        await Bulletin.select(Bulletin.revision, Bulletin.published_at, Bulletin.published_by)
         .where(Bulletin.week_key == week_key, Bulletin.status == "published")
         .order_by(Bulletin.revision, ascending=False)
-        .output(load_json=True)
     )
-    return [_view(r) for r in rows]
+    return [RevisionRow(r["revision"], r["published_at"], r["published_by"]) for r in rows]
 
 
 async def bulletin_for(week: Week, include_draft: bool) -> BulletinView | None:
