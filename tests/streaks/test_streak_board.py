@@ -1,4 +1,4 @@
-"""The streak boards equal a brute-force ranking of the raw case lists (DESIGN §3)."""
+"""The streak boards equal a brute-force ranking of the raw case lists (docs/definitions.md)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import datetime as dt
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from campaign import rules as shared_rules
 from campaign.accounts.rules import Scope
 from campaign.cases import queries as cases
-from campaign.contests import queries, rules
 from campaign.db import write_transaction
+from campaign.streaks import queries, rules
 from campaign.system.queries import set_setting
 from tests.conftest import truncate_all
 from tests.ningbo import load_slice
@@ -54,7 +55,7 @@ async def add_cases(cases_list: list[tuple[int, dt.date]], prefix: str = "C") ->
 
 
 def oracle(level: str, cases_list, as_of: dt.date, since: dt.date | None) -> list[tuple]:
-    """Rank every unit from the raw case list: its case days, counted the DESIGN §3 way."""
+    """Rank every unit from the raw case list: its case days, counted the docs/definitions.md way."""
     index = {"village": 0, "town": 1, "station": 2}[level]
     days = {code: set() for code in UNITS[level]}
     for place, day in cases_list:
@@ -67,7 +68,7 @@ def oracle(level: str, cases_list, as_of: dt.date, since: dt.date | None) -> lis
             rules.current_streak(as_of, since, max(seen) if seen else None) if since else 0
         )
     result = []
-    for rank, code, value in rules.competition_ranks(list(current.items())):
+    for rank, code, value in shared_rules.competition_ranks(list(current.items())):
         run = rules.longest_run(days[code], since, as_of) if since else rules.EMPTY_RUN
         result.append((rank, code, value, run.days, run.first, run.last))
     return result

@@ -1,4 +1,4 @@
-"""GET /api/v1/streaks exactly as DESIGN §4 specifies it."""
+"""GET /api/v1/streaks exactly as the README's API section specifies it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 from campaign.accounts import queries as accounts
 from campaign.timeutil import today
 from tests.conftest import login
-from tests.contests.test_streak_pages import ago, setup_cases
+from tests.streaks.test_streak_pages import ago, setup_cases
 
 ITEM_KEYS = {
     "rank",
