@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 from piccolo.query.functions.aggregate import Max
 
-from campaign.accounts import queries as accounts
+from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import queries as cases
-from campaign.db import read_transaction, write_transaction
+from campaign.db import read_transaction
 from campaign.regions import queries as regions
 from campaign.reports import rules
 from campaign.reports.rules import Week
@@ -100,7 +100,7 @@ async def save_areas(
     grouped = rules.areas_from_assignment(assignment)
     districts = {d["code"]: d["name"] for d in await regions.districts_in(Scope())}
     codes = _area_codes(list(grouped), districts)
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         await AreaTown.delete(force=True)
         await ReportingArea.delete(force=True)
         await ReportingArea.insert(
@@ -113,18 +113,16 @@ async def save_areas(
                 for t in sorted(towns_of)
             )
         )
-        await accounts.record_audit(
-            actor, "bulletin.areas", "reports", f"片区定义:{len(grouped)} 个片区", ip=ip
-        )
+        await audit.record("bulletin.areas", "reports", f"片区定义:{len(grouped)} 个片区")
     return []
 
 
 async def reset_areas(actor: CurrentUser | None, ip: str | None = None) -> None:
     """Back to the default: one area per district."""
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         await AreaTown.delete(force=True)
         await ReportingArea.delete(force=True)
-        await accounts.record_audit(actor, "bulletin.areas", "reports", "片区恢复为按区县", ip=ip)
+        await audit.record("bulletin.areas", "reports", "片区恢复为按区县")
 
 
 # -- Computing a week ----------------------------------------------------------------------------
@@ -324,14 +322,10 @@ async def _store_draft(view: BulletinView) -> None:
 async def draft_week(week: Week, actor: CurrentUser | None, ip: str | None = None) -> BulletinView:
     """Compute the week now and keep it as the draft (an edited text is replaced)."""
     view = await fresh_draft(week)
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         await _store_draft(view)
-        await accounts.record_audit(
-            actor,
-            "bulletin.draft",
-            week.key,
-            f"生成 {week.key} 反诈地图草稿:{view.figures['cases']} 起",
-            ip=ip,
+        await audit.record(
+            "bulletin.draft", week.key, f"生成 {week.key} 反诈地图草稿:{view.figures['cases']} 起"
         )
     return await stored_draft(week.key) or view
 
@@ -341,13 +335,13 @@ async def save_text(
 ) -> None:
     """The editor's wording of the draft (the figures stay as computed)."""
     draft = await stored_draft(week.key) or await fresh_draft(week)
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         if not draft.stored:
             await _store_draft(draft)
         await Bulletin.update({Bulletin.narrative: narrative, Bulletin.reminder: reminder}).where(
             Bulletin.week_key == week.key, Bulletin.revision == DRAFT
         )
-        await accounts.record_audit(actor, "bulletin.text", week.key, "修改反诈地图文字", ip=ip)
+        await audit.record("bulletin.text", week.key, "修改反诈地图文字")
 
 
 async def _next_revision(week_key: str) -> int:
@@ -363,7 +357,7 @@ async def publish(week: Week, actor: CurrentUser | None, ip: str | None = None) 
     """Freeze the draft (stored, else computed now) as the next published revision."""
     draft = await stored_draft(week.key) or await fresh_draft(week)
     previous = await latest_published(week.key)
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         revision = await _next_revision(week.key)
         changes = rules.revision_changes(previous.figures, draft.figures) if previous else []
         await Bulletin.insert(
@@ -381,12 +375,8 @@ async def publish(week: Week, actor: CurrentUser | None, ip: str | None = None) 
             )
         )
         await Bulletin.delete().where(Bulletin.week_key == week.key, Bulletin.revision == DRAFT)
-        await accounts.record_audit(
-            actor,
-            "bulletin.publish",
-            week.key,
-            f"发布 {week.key} 反诈地图(第 {revision} 版)",
-            ip=ip,
+        await audit.record(
+            "bulletin.publish", week.key, f"发布 {week.key} 反诈地图(第 {revision} 版)"
         )
     published = await latest_published(week.key)
     assert published is not None
@@ -403,7 +393,7 @@ async def revise_if_changed(week: Week) -> BulletinView | None:
     if not rules.figures_differ(current.figures, figures):
         return None
     reminder = rules.reminder_for(figures, await active_reminders())
-    async with write_transaction():
+    async with audited(None) as audit:
         revision = await _next_revision(week.key)
         await Bulletin.insert(
             Bulletin(
@@ -419,9 +409,7 @@ async def revise_if_changed(week: Week) -> BulletinView | None:
                 published_by="system",
             )
         )
-        await accounts.record_audit(
-            None, "bulletin.revise", week.key, f"{week.key} 数据有变,生成第 {revision} 版"
-        )
+        await audit.record("bulletin.revise", week.key, f"{week.key} 数据有变,生成第 {revision} 版")
     return await latest_published(week.key)
 
 
@@ -571,7 +559,7 @@ async def reminder(reminder_id: int) -> dict | None:
 async def save_reminder(
     reminder_id: int | None, values: dict, actor: CurrentUser, ip: str | None = None
 ) -> int:
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         if reminder_id is None:
             rows = await Reminder.insert(Reminder(**values)).returning(Reminder.id)
             reminder_id = rows[0]["id"]
@@ -579,16 +567,14 @@ async def save_reminder(
             await Reminder.update({getattr(Reminder, k): v for k, v in values.items()}).where(
                 Reminder.id == reminder_id
             )
-        await accounts.record_audit(
-            actor, "bulletin.reminder", str(reminder_id), values.get("text", "")[:60], ip=ip
-        )
+        await audit.record("bulletin.reminder", str(reminder_id), values.get("text", "")[:60])
     return reminder_id
 
 
 async def delete_reminder(reminder_id: int, actor: CurrentUser, ip: str | None = None) -> None:
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         await Reminder.delete().where(Reminder.id == reminder_id)
-        await accounts.record_audit(actor, "bulletin.reminder", str(reminder_id), "删除", ip=ip)
+        await audit.record("bulletin.reminder", str(reminder_id), "删除")
 
 
 # -- Home --------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from campaign.contests.rules import Change, change, per_10k
 from campaign.i18n import _
+from campaign.rules import Change, change, per_10k
 
 TOP_N = 3
 HOT_TOWNS = 3
