@@ -1,17 +1,15 @@
 """The bulletin's share image (PNG) for WeChat groups, drawn with Pillow in the shipped font
-(campaign/fonts, Noto Sans SC subset, SIL OFL), so no system font is needed."""
+(campaign.fonts.cjk_font: Noto Sans SC subset, SIL OFL), so no system font is needed."""
 
 from __future__ import annotations
 
 import io
-from functools import cache
-from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from campaign.fonts import cjk_font as font
 from campaign.reports import rules
 
-FONT = Path(__file__).resolve().parent.parent / "fonts" / "NotoSansSC-Regular-GB2312.ttf"
 WIDTH, PADDING = 900, 48
 INK, MUTED, BRAND, BAD, GOOD, LINE = (
     "#1c2430",
@@ -21,11 +19,6 @@ INK, MUTED, BRAND, BAD, GOOD, LINE = (
     "#1a7f4b",
     "#e3e8ef",
 )
-
-
-@cache
-def font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONT), size)
 
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> list[str]:
@@ -63,14 +56,7 @@ def share_png(figures: dict, narrative: str, reminder: str, qr_png: bytes | None
     image = Image.new("RGB", (WIDTH, height), "white")
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, WIDTH, 120), fill=BRAND)
-    draw.text(
-        (PADDING, 26),
-        "宁波反诈地图",
-        font=font(44),
-        fill="white",
-        stroke_width=1,
-        stroke_fill="white",
-    )
+    draw.text((PADDING, 26), "宁波反诈地图", font=font(44, bold=True), fill="white")
     draw.text(
         (PADDING + 300, 44),
         f"{figures['week']} · {figures['label']}",
@@ -86,8 +72,8 @@ def share_png(figures: dict, narrative: str, reminder: str, qr_png: bytes | None
     ):
         x = PADDING + i * (inner // 2)
         draw.text((x, y), label, font=font(24), fill=MUTED)
-        draw.text((x, y + 32), value, font=font(56), fill=INK, stroke_width=1, stroke_fill=INK)
-        vx = x + draw.textlength(value, font=font(56)) + 8
+        draw.text((x, y + 32), value, font=font(56, bold=True), fill=INK)
+        vx = x + draw.textlength(value, font=font(56, bold=True)) + 8
         draw.text((vx, y + 62), unit, font=font(24), fill=MUTED)
         text, colour = _change_text(figures[key])
         draw.text((x, y + 104), f"环比 {text}", font=font(24), fill=colour)
