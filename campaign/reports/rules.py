@@ -693,53 +693,45 @@ def reminder_for(figures: dict, reminders: Sequence[Reminder]) -> Reminder | Non
 
 # -- Revisions -----------------------------------------------------------------------------------
 
-#: The figures compared between revisions: (key, label).
-HEADLINE_FIGURES = (("cases", "案件数"), ("loss_fen", "涉案金额(分)"))
+#: The figures compared between revisions: (key, label); money is shown in 万元.
+HEADLINE_FIGURES = (("cases", "案件数"), ("loss_fen", "涉案金额(万元)"))
+
+
+def _shown(key: str, value):
+    return wan(value or 0) if key == "loss_fen" else value
 
 
 def revision_changes(old: dict, new: dict) -> list[dict]:
     """What a revision changed, for the page (CompStat style: preliminary → revised): the
-    headline totals, each area's cases and loss, each type's cases and the top lists."""
+    headline totals, each area's cases and loss, each type's cases and the top lists (by name)."""
     changes = []
+
+    def add(what: str, key: str, before, after) -> None:
+        if before != after:
+            changes.append(
+                {"what": what, "before": _shown(key, before), "after": _shown(key, after)}
+            )
+
     for key, label in HEADLINE_FIGURES:
-        if old.get(key) != new.get(key):
-            changes.append({"what": label, "before": old.get(key), "after": new.get(key)})
+        add(label, key, old.get(key), new.get(key))
     old_areas = {a["code"]: a for a in old.get("areas", [])}
     for area in new.get("areas", []):
         before = old_areas.get(area["code"], {})
-        for key, label in (("cases", "案件数"), ("loss_fen", "涉案金额(分)")):
-            if before.get(key, 0) != area[key]:
-                changes.append(
-                    {
-                        "what": f"{area['name']} {label}",
-                        "before": before.get(key, 0),
-                        "after": area[key],
-                    }
-                )
+        for key, label in HEADLINE_FIGURES:
+            add(f"{area['name']} {label}", key, before.get(key, 0), area[key])
     old_types = {t["name"]: t["cases"] for t in old.get("types", [])}
     new_types = {t["name"]: t["cases"] for t in new.get("types", [])}
     for name in sorted(set(old_types) | set(new_types)):
-        if old_types.get(name, 0) != new_types.get(name, 0):
-            changes.append(
-                {
-                    "what": f"{type_label(name)} 案件数",
-                    "before": old_types.get(name, 0),
-                    "after": new_types.get(name, 0),
-                }
-            )
+        add(f"{type_label(name)} 案件数", "cases", old_types.get(name, 0), new_types.get(name, 0))
+    names = {a["code"]: a["name"] for a in [*old.get("areas", []), *new.get("areas", [])]}
     for key, label in (
         ("top_cases", "高发前三"),
         ("top_decline", "下降前三"),
         ("leading_types", "占比最高的类型"),
     ):
-        if old.get(key) != new.get(key):
-            changes.append(
-                {
-                    "what": label,
-                    "before": "、".join(old.get(key) or []),
-                    "after": "、".join(new.get(key) or []),
-                }
-            )
+        before = "、".join(names.get(c, c) for c in old.get(key) or [])
+        after = "、".join(names.get(c, c) for c in new.get(key) or [])
+        add(label, key, before, after)
     return changes
 
 

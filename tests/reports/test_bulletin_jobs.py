@@ -11,7 +11,7 @@ from campaign.reports import jobs, queries
 from campaign.reports.rules import Week
 from campaign.timeutil import LOCAL
 from campaign.worker import CRON_JOBS, FUNCTIONS, WorkerSettings
-from tests.conftest import login
+from tests.conftest import login, text_of
 
 
 def test_the_draft_job_runs_mondays_at_eight_shanghai_time():
@@ -43,7 +43,7 @@ async def test_on_monday_morning_the_job_drafts_last_week_and_admins_are_told(
     assert "data-bulletin-waiting" in home.text and "2023-W27" in home.text
 
 
-async def test_the_nightly_check_reissues_a_changed_published_week(report_data):
+async def test_the_nightly_check_reissues_a_changed_published_week(client, make_user, report_data):
     from campaign.cases.imports import import_file as import_cases
     from tests.reports import report_week
 
@@ -53,3 +53,11 @@ async def test_the_nightly_check_reissues_a_changed_published_week(report_data):
     await import_cases("cases", "again.csv", data, dry_run=False, actor=None)
     assert await jobs.revise_published_bulletins({}) == ["2023-W27"]
     assert (await queries.latest_published("2023-W27")).revision == 2
+    await make_user("boss", "leader")
+    await login(client, "boss")
+    page = await client.get("/bulletins/2023-W27")
+    changes = text_of(page.text, "data-changes")
+    assert "第 2 版修订了什么" in page.text and changes
+    assert "涉案金额(万元):660.6 → 661.1" in page.text.replace("<del>", "").replace(
+        "</del>", ""
+    ).replace("<strong>", "").replace("</strong>", "")

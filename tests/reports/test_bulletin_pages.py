@@ -109,3 +109,12 @@ async def test_excel_print_and_share_image(client, make_user, report_data):
     assert printed.status_code == 200 and "data-print" in printed.text
     png = await client.get(f"/bulletins/{W27}/share.png")
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+
+
+async def test_the_public_page_is_rate_limited_per_client(client, db):
+    from campaign.reports.controllers import PUBLIC_RATE
+
+    limit = PUBLIC_RATE.rate_limit[1]
+    statuses = [(await client.get("/public/bulletin")).status_code for _ in range(limit + 1)]
+    assert statuses[:limit] == [200] * limit
+    assert statuses[-1] == 429

@@ -65,7 +65,7 @@ async def test_publishing_freezes_and_a_later_import_makes_a_new_revision(report
     await import_cases("cases", "again.csv", data, dry_run=False, actor=None)
     revised = await queries.revise_if_changed(W27)
     assert revised is not None and revised.revision == 2
-    assert {"what": "涉案金额(分)", "before": 660_600_000, "after": 661_600_000} in revised.changes
+    assert {"what": "涉案金额(万元)", "before": "660.6", "after": "661.6"} in revised.changes
     assert [r.revision for r in await queries.revisions(W27.key)] == [2, 1]
 
 
