@@ -337,6 +337,7 @@ class AreaController(Controller):
                 "area_of": area_of,
                 "area_names": sorted({a for a, _t in pairs if a}),
                 "problems": problems,
+                "bad_towns": {code for problem in problems for code in problem.codes},
                 "is_default": await queries.areas_are_default(),
                 "active_nav": "bulletin",
                 **extra,
