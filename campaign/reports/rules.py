@@ -1,7 +1,7 @@
 """What the weekly anti-fraud map bulletin (反诈地图) means: ISO weeks, changes, the top lists,
 shares, reporting areas and the text, as pure functions over plain data.
 
-A bulletin covers one ISO week, Monday to Sunday in local time (DESIGN §3). Changes follow the
+A bulletin covers one ISO week, Monday to Sunday in local time (docs/definitions.md). Changes follow the
 fixed change rule (contests.rules.change): 环比 against the week before, 同比 against the same
 ISO week a year earlier, "新增" instead of a division by zero, and the Poisson signal
 z = 2(√this − √previous) flagged at |z| ≥ 2.
