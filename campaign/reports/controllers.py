@@ -4,7 +4,7 @@ share image, the public latest-bulletin page with its QR code, and GET /api/v1/b
 from __future__ import annotations
 
 import io
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import segno
@@ -519,12 +519,27 @@ class PublicBulletinController(Controller):
         )
 
 
+@dataclass(frozen=True, slots=True)
+class BulletinData:
+    """One week's bulletin: `status` draft|published, `revision` (0 = draft), what the revision
+    `changes`, the text, and `figures` (every number, see the endpoint's description)."""
+
+    week: str
+    status: str
+    revision: int
+    published_at: str | None
+    narrative: str
+    reminder: str
+    changes: list[dict[str, Any]]
+    figures: dict[str, Any]
+
+
 class BulletinApiController(Controller):
     path = "/api/v1"
     tags = ["bulletins"]
 
     @get("/bulletins/{week_key:str}", opt={"roles": READERS})
-    async def bulletin(self, request: Request, week_key: FromPath[str]) -> dict:
+    async def bulletin(self, request: Request, week_key: FromPath[str]) -> BulletinData:
         """One ISO week's bulletin, `{year}-W{week}` (2023-W27): the latest published revision, or
         for administrators a draft computed on demand when none is published.
 
@@ -537,13 +552,13 @@ class BulletinApiController(Controller):
         A malformed week is 404, a week that has not begun 400."""
         week = parse_week(week_key)
         view = await visible_bulletin(current_user(request), week)
-        return {
-            "week": week.key,
-            "status": view.status,
-            "revision": view.revision,
-            "published_at": view.published_at.isoformat() if view.published_at else None,
-            "narrative": view.narrative,
-            "reminder": view.reminder,
-            "changes": view.changes,
-            "figures": view.figures,
-        }
+        return BulletinData(
+            week=week.key,
+            status=view.status,
+            revision=view.revision,
+            published_at=view.published_at.isoformat() if view.published_at else None,
+            narrative=view.narrative,
+            reminder=view.reminder,
+            changes=view.changes,
+            figures=view.figures,
+        )
