@@ -148,6 +148,7 @@ async def week_input(week: Week) -> rules.WeekInput:
             trend.append(await cases.case_counts("town", w.start, w.end))
         first_day = await cases.tracked_since() or await cases.earliest_case_day()
         type_order = await cases.fraud_type_names()
+        occupation_order = await cases.occupation_group_names()
     trend += [
         {c: n for c, (n, _) in before.towns.items()},
         {c: n for c, (n, _) in this.towns.items()},
@@ -170,6 +171,7 @@ async def week_input(week: Week) -> rules.WeekInput:
         district_of={t.code: t.district_code for t in town_list},
         district_names={d["code"]: d["name"] for d in districts},
         type_order=type_order,
+        occupation_order=occupation_order,
         has_previous_data=first_day is not None and first_day <= week.previous.end,
     )
 

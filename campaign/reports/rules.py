@@ -21,6 +21,9 @@ TOP_N = 3
 HOT_TOWNS = 3
 LEADING_TYPES = 4
 TREND_WEEKS = 12
+#: Victim groups the text names: the first ones, in the managed order of occupation groups
+#: (admins order them; by default 学生, 医务人员, 教师 …), that had victims that week.
+TEXT_GROUPS = 3
 #: The occupation group that is not a group: left out of the text's list of victim groups.
 OTHER_GROUP = "其他"
 #: Age bands: (label, lowest age, highest age); a victim without an age is "未知".
@@ -282,6 +285,7 @@ class WeekInput:
     district_of: Mapping[str, str]
     district_names: Mapping[str, str]
     type_order: Sequence[str] = ()
+    occupation_order: Sequence[str] = ()
     has_previous_data: bool = True
 
 
@@ -323,6 +327,18 @@ def shares(counts: Mapping[str, int], order: Sequence[str] = ()) -> list[dict]:
     items = [(name, n) for name, n in counts.items() if n > 0]
     items.sort(key=lambda item: (-item[1], rank.get(item[0], len(rank)), item[0]))
     return [{"name": k, "cases": v, "share": (v / total if total else 0.0)} for k, v in items]
+
+
+def text_groups(
+    counts: Mapping[str, int], order: Sequence[str], n: int = TEXT_GROUPS
+) -> list[dict]:
+    """The victim groups the text names ("学生被骗33人,医院工作人员被骗5人,教师被骗1人"): the
+    first n groups in the managed order with victims that week ("其他" never); without an order,
+    the largest groups."""
+    named = [g for g in order if g != OTHER_GROUP and counts.get(g, 0) > 0]
+    if not order:
+        named = [g["name"] for g in shares(counts) if g["name"] != OTHER_GROUP]
+    return [{"name": g, "cases": counts[g]} for g in named[:n]]
 
 
 def age_band(age: int | None) -> str:
@@ -461,6 +477,7 @@ def compute_figures(data: WeekInput, areas: Sequence[Area]) -> dict:
         ),
         "occupations": occupations,
         "ages": age_bands(data.ages),
+        "text_groups": text_groups(data.occupations, data.occupation_order),
         "trend_weeks": [
             data.week.shifted(i - len(data.trend) + 1).key for i in range(len(data.trend))
         ],
@@ -597,7 +614,7 @@ def _narrative(figures: dict) -> str:
             text += f"另外,上周{type_label(riser['name'])}有所上升,共发案{riser['cases']}起。"
         paragraphs.append(text)
 
-    groups = [o for o in figures["occupations"] if o["name"] != OTHER_GROUP and o["cases"] > 0]
+    groups = figures.get("text_groups") or []
     if groups:
         parts = [f"{o['name']}被骗{o['cases']}人" for o in groups]
         paragraphs.append("从受害人职业身份来看,其中" + ",".join(parts) + "。")

@@ -271,3 +271,15 @@ def test_the_text_uses_full_width_punctuation():
     }
     text = rules.narrative(figures)
     assert "\uff08" in text and "\uff09" in text and "\uff0c" in text and "," not in text
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["学生", "医务人员", "教师", "企业职员", "其他"]), st.integers(0, 9)
+    )
+)
+def test_the_text_names_the_first_three_groups_in_the_managed_order_with_victims(counts):
+    order = ["学生", "医务人员", "教师", "企业职员", "其他"]
+    named = [g["name"] for g in rules.text_groups(counts, order)]
+    expected = [g for g in order if g != "其他" and counts.get(g, 0) > 0][:3]
+    assert named == expected
