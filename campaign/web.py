@@ -123,6 +123,12 @@ async def csrf_token_valid(request: Request, token: str | None) -> bool:
     return passed
 
 
+def list_filters(request: Request, *keys: str) -> dict[str, str]:
+    """A list page's filters from the query string: every key present, trimmed, "" when absent
+    (so templates can refill the filter form and the pager and export links keep them)."""
+    return {key: request.query_params.get(key, "").strip() for key in keys}
+
+
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -220,6 +226,12 @@ def query_string(request: Request, **changes: Any) -> str:
 
 
 # -- Excel export ------------------------------------------------------------------------------
+
+
+def wants_xlsx(request: Request) -> bool:
+    """The one way a list asks for its Excel export: the same URL with `?format=xlsx` (the
+    filters stay in the query string, so the export holds exactly the filtered rows, unpaged)."""
+    return request.query_params.get("format") == "xlsx"
 
 
 def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:

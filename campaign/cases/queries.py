@@ -17,7 +17,7 @@ from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import rules
 from campaign.cases.tables import Case, FraudType, ImportJob, OccupationGroup
-from campaign.db import contains, engine, is_sqlite
+from campaign.db import contains, engine, insert_many, is_sqlite
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
@@ -351,12 +351,7 @@ async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> s
         rebuilt = await _drop_secondary_indexes(connection, sqlite)
     for start in range(0, len(plan.added), WRITE_CHUNK):
         chunk = [(*r.values(), is_demo, now, now) for r in plan.added[start : start + WRITE_CHUNK]]
-        if sqlite:
-            names = ", ".join(f'"{c}"' for c in columns)
-            marks = ", ".join("?" for _ in columns)
-            await connection.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', chunk)
-        else:
-            await connection.copy_records_to_table(table, records=chunk, columns=columns)
+        await insert_many(table, columns, chunk, connection)
     if plan.changed:
         fields = rules.CASE_FIELDS[1:]
         if sqlite:
