@@ -54,9 +54,8 @@ async def load(count: int, seed: int = 2026) -> dict:
     from campaign.accounts import queries as accounts
     from campaign.bootstrap import migrate
     from campaign.cases.tables import Case
-    from campaign.db import engine, is_sqlite
+    from campaign.db import bulk_insert, engine, is_sqlite
     from campaign.demo import synthetic
-    from campaign.events.queries import bulk_insert
     from campaign.timeutil import today
 
     await migrate()

@@ -24,7 +24,15 @@ from campaign.importing import MAX_UPLOAD_BYTES, ImportRejected, read_table, upl
 from campaign.reports import forms, images, queries, rules
 from campaign.reports.rules import Week, WeekError
 from campaign.timeutil import today
-from campaign.web import client_ip, current_user, pager, render, xlsx_response
+from campaign.web import (
+    client_ip,
+    current_user,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
 
 READERS = (ADMIN, LEADER)
 PUBLIC_CACHE_SECONDS = 60
@@ -175,10 +183,10 @@ class BulletinController(Controller):
     @get("/", opt={"roles": READERS})
     async def archive(self, request: Request) -> Any:
         user = current_user(request)
-        year = request.query_params.get("year", "").strip()
+        year = list_filters(request, "year")["year"]
         year = year if year.isdigit() and len(year) == 4 else ""
         rows = await queries.archive(include_drafts=user.is_admin, year=year or None)
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             return xlsx_response(
                 _("反诈地图归档"),
                 [_("周次"), _("日期"), _("状态"), _("版本"), _("案件(起)"), _("涉案金额(元)")],
@@ -223,7 +231,7 @@ class BulletinController(Controller):
         user = current_user(request)
         week = parse_week(week_key)
         view = await visible_bulletin(user, week)
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             headers, rows = bulletin_rows(view.figures)
             return xlsx_response(_("反诈地图 %(w)s", w=week.key), headers, rows)
         return render(
@@ -349,7 +357,7 @@ class AreaController(Controller):
     @get("/")
     async def page(self, request: Request) -> Any:
         pairs = await queries.area_assignment()
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             names = {t.code: t.name for t in await queries.towns()}
             return xlsx_response(
                 _("片区定义"),
@@ -435,7 +443,7 @@ class ReminderController(Controller):
     @get("/")
     async def page(self, request: Request) -> Any:
         rows = await queries.reminders()
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             return xlsx_response(
                 _("防骗提醒"),
                 [_("提醒"), _("诈骗类型"), _("受害人群"), _("月份"), _("启用")],

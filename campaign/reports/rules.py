@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from campaign.i18n import _
 from campaign.rules import Change, change, per_10k
@@ -379,7 +380,7 @@ def compute_figures(data: WeekInput, areas: Sequence[Area]) -> dict:
     previous = _sum(data.previous_towns)
     last_year = _sum(data.last_year_towns)
 
-    area_rows = []
+    area_rows: list[dict[str, Any]] = []
     for area in sorted(areas, key=lambda a: (a.sort_order, a.code)):
         now = _sum(data.towns, area.towns)
         before = _sum(data.previous_towns, area.towns)
