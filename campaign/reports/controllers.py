@@ -15,6 +15,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
+from markupsafe import Markup, escape
 
 from campaign import i18n
 from campaign.accounts.rules import ADMIN, LEADER, CurrentUser
@@ -97,6 +98,24 @@ def chart_data(figures: dict) -> dict:
     }
 
 
+def change_html(c: dict) -> Markup:
+    """A change as the bulletin shows it: ↑/↓ with one decimal (red up, green down), "新增",
+    "持平", and a "显著" badge when the Poisson signal flags it."""
+    if c["is_new"]:
+        html = f'<span class="chg up" data-change="new">{escape(_("新增"))}</span>'
+    elif c["percent"] is None or c["direction"] == "flat":
+        html = f'<span class="chg flat" data-change="flat">{escape(_("持平"))}</span>'
+    else:
+        arrow = "↑" if c["direction"] == "up" else "↓"
+        html = (
+            f'<span class="chg {c["direction"]}" data-change="{c["percent"]}">'
+            f"{arrow}{abs(c['percent']):.1f}%</span>"
+        )
+    if c["flagged"]:
+        html += f'<span class="badge warn" title="z = {c["z"]:.1f}">{escape(_("显著"))}</span>'
+    return Markup(html)
+
+
 def bulletin_context(view: queries.BulletinView) -> dict[str, Any]:
     figures = view.figures
     areas = {a["code"]: a for a in figures["areas"]}
@@ -106,6 +125,7 @@ def bulletin_context(view: queries.BulletinView) -> dict[str, Any]:
         "areas_by_code": areas,
         "paragraphs": [p for p in view.narrative.split("\n") if p.strip()],
         "charts": chart_data(figures),
+        "change_html": change_html,
     }
 
 
