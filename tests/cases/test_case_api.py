@@ -8,7 +8,7 @@ from campaign.accounts import queries as accounts
 from campaign.accounts.rules import Scope
 from campaign.cases import queries
 from campaign.db import write_transaction
-from tests.conftest import login
+from tests.helpers.web import login
 
 D = dt.date
 
