@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from campaign.accounts.tables import ApiToken, Profile
 from campaign.cli import main
 from campaign.system.tables import Setting
-from tests.conftest import truncate_all
-from tests.ningbo import load_slice
+from tests.helpers.database import truncate_all
+from tests.helpers.ningbo import load_slice
 
 
 @pytest.fixture

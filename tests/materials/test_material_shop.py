@@ -15,9 +15,8 @@ from campaign.materials import queries, rules
 from campaign.materials.storage import get_storage
 from campaign.materials.tables import Download, Material
 from campaign.timeutil import today
-from tests.conftest import login, post_form
-
-from .helpers import TINY_MP4, png_bytes, upload
+from tests.helpers.materials import TINY_MP4, png_bytes, upload
+from tests.helpers.web import login, post_form
 
 
 def person(user_id: int, username: str, role: str, team: str | None = None) -> CurrentUser:
