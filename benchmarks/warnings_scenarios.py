@@ -255,6 +255,7 @@ def main() -> None:
     parser.add_argument("--keep", help="reuse this CAMPAIGN_VAR")
     args = parser.parse_args()
     var = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="campaign-warn-bench-"))
+    var.mkdir(parents=True, exist_ok=True)
     os.environ["CAMPAIGN_VAR"] = str(var)
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{var / 'bench.sqlite3'}")
     os.environ.setdefault("SECRET_KEY", "bench-secret")
