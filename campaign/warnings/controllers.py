@@ -33,7 +33,16 @@ from campaign.regions import queries as regions
 from campaign.timeutil import local, today
 from campaign.warnings import forms, imports, live, queries, rules
 from campaign.warnings.queries import WarningRow
-from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
+from campaign.web import (
+    client_ip,
+    current_user,
+    deny,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
 
 READERS = (ADMIN, LEADER, COORDINATOR)
 ACTORS = (ADMIN, COORDINATOR)
@@ -52,7 +61,7 @@ SENT_IDS = 5000
 
 
 def _filters(request: Request) -> dict[str, str]:
-    filters = {key: request.query_params.get(key, "").strip() for key in FILTER_KEYS}
+    filters = list_filters(request, *FILTER_KEYS)
     if "status" not in request.query_params:
         filters["status"] = "open"
     return filters
@@ -188,7 +197,7 @@ class WarningController(Controller):
     async def board(self, request: Request) -> object:
         user = current_user(request)
         filters = _filters(request)
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             return _export(await queries.board(user.scope, filters, limit=EXPORT_MAX))
         p = pager(request, await queries.board_count(user.scope, filters))
         return render(
@@ -386,7 +395,7 @@ class WarningController(Controller):
             for u in units
         ]
         rows.sort(key=lambda r: (-r[1].warnings, r[0]["code"]))
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             return _figures_export(rows, total, start, end)
         trend = await queries.daily_trend(user.scope, start, end)
         return Template(
