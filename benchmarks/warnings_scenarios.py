@@ -108,7 +108,9 @@ async def login(client: httpx.AsyncClient) -> None:
 async def board_stream(base: str, cookies, after: int, sent: dict, seen: dict, ready, stop):
     async with (
         httpx.AsyncClient(base_url=base, cookies=cookies, timeout=None) as client,
-        client.stream("GET", f"/warnings/stream?after={after}") as response,
+        client.stream(
+            "GET", f"/warnings/stream?after={after}", headers={"Accept": "text/event-stream"}
+        ) as response,
     ):
         ready.set()
         async for line in response.aiter_lines():

@@ -104,12 +104,14 @@ def _can_act(user: CurrentUser, row: WarningRow) -> bool:
     return rules.can_act(user.role, user.scope, row.as_mapping())
 
 
-async def _board_events(request: Request, user: CurrentUser, last: int) -> AsyncIterator:
+async def _board_events(
+    request: Request, user: CurrentUser, last: int, stay: bool = True
+) -> AsyncIterator:
     """Missed events first (from the database), then live ones until STREAM_SECONDS. The
     database is read again after a quiet HEARTBEAT_SECONDS or when this board fell behind, which
     also covers several processes without Redis (a board then lags by at most a heartbeat), and
     each time it looks LOOKBACK back for events committed out of id order."""
-    ends = time.monotonic() + STREAM_SECONDS
+    ends = time.monotonic() + (STREAM_SECONDS if stay else 0)
     sent: OrderedDict[int, None] = OrderedDict()
 
     async def once(event: dict) -> ServerSentEventMessage | None:
@@ -220,7 +222,10 @@ class WarningController(Controller):
         user = current_user(request)
         header = request.headers.get("last-event-id", "")
         last = int(header) if header.isdigit() else max(after, 0)
-        return ServerSentEvent(_board_events(request, user, last))
+        # A browser's EventSource asks for text/event-stream and stays; anything else (a script,
+        # a crawler, a test) gets what it missed and the stream ends.
+        stay = "text/event-stream" in request.headers.get("accept", "")
+        return ServerSentEvent(_board_events(request, user, last, stay))
 
     @get("/{warning_id:int}")
     async def detail(self, request: Request, warning_id: FromPath[int]) -> Template:
