@@ -89,17 +89,30 @@ async def test_coordinator_moving_a_case_to_another_town_gets_403_and_nothing_ch
     await make_user("coord", "coordinator", unit=("town", "330282005"))
     await login(client, "coord")
     moved = {**FORM, "case_no": "MINE1", "region_code": "330282108201"}
-    assert (await post_form(client, f"/cases/{mine}", moved)).status_code == 403
+    response = await post_form(client, f"/cases/{mine}", moved)
+    assert response.status_code == 403
+    assert_form_kept_with_place_error(response.text, moved)
     row = await Case.select(Case.town_code).where(Case.id == mine).first()
     assert row["town_code"] == "330282005"
     assert not await AuditEntry.exists().where(AuditEntry.action == "case.update")
 
 
+def assert_form_kept_with_place_error(html: str, typed: dict) -> None:
+    """An out-of-jurisdiction place is an error beside the place field of the same form, with
+    everything typed still there, not a bare 403 page that throws the work away."""
+    assert 'id="e-region_code"' in html and "本辖区" in html
+    assert 'id="f-region_code"' in html
+    for key in ("case_no", "region_code", "loss_yuan", "victim_occupation", "victim_age"):
+        assert f'value="{typed[key]}"' in html, key
+
+
 async def test_coordinator_cannot_record_a_case_in_another_town(client, ningbo, make_user):
     await make_user("coord", "coordinator", unit=("town", "330282005"))
     await login(client, "coord")
-    response = await post_form(client, "/cases/new", {**FORM, "region_code": "330206002001"})
+    typed = {**FORM, "region_code": "330206002001"}
+    response = await post_form(client, "/cases/new", typed)
     assert response.status_code == 403 and await Case.count() == 0
+    assert_form_kept_with_place_error(response.text, typed)
 
 
 async def test_coordinator_records_a_case_and_the_village_streak_resets(client, ningbo, make_user):
