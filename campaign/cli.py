@@ -14,7 +14,18 @@ from campaign.i18n import _
 
 
 def run(coro):
-    return asyncio.run(coro)
+    """Run a command's coroutine, then the jobs it started in this process (no Redis) to their
+    end, then close the job queue's connection, all before the event loop closes."""
+    from campaign import jobs
+
+    async def command_then_jobs():
+        try:
+            return await coro
+        finally:
+            await jobs.drain()
+            await jobs.close()
+
+    return asyncio.run(command_then_jobs())
 
 
 @click.group()

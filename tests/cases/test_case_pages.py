@@ -309,3 +309,46 @@ async def test_coordinators_cannot_edit_reference_lists(client, ningbo, make_use
     await login(client, "coord")
     assert (await client.get("/cases/fraud-types")).status_code == 403
     assert (await post_form(client, "/cases/occupations", {"name": "x"})).status_code == 403
+
+
+async def test_a_late_case_from_the_form_corrects_the_streak_feed(client, ningbo, make_user):
+    """The milestone announced for 白沙路 on day -10 is taken back once a case on day -15 is
+    recorded through the form, and the broken streak appears instead."""
+    from campaign import jobs
+    from campaign.streaks import jobs as streak_jobs
+    from campaign.streaks import queries as streaks
+    from campaign.streaks.tables import StreakEvent
+
+    def ago(n: int) -> dt.date:
+        return today() - dt.timedelta(days=n)
+
+    async with write_transaction():
+        for no, day in (("OLD1", ago(60)), ("OLD2", ago(40))):
+            await queries.insert_case(
+                dict(
+                    case_no=no,
+                    occurred_on=day,
+                    village_code="330282005002",
+                    town_code="330282005",
+                    district_code="330282",
+                    station_code="PS330282005",
+                    fraud_type="贷款",
+                    loss_fen=100,
+                )
+            )
+    await streak_jobs.refresh_streaks_after_cases({})
+    await streaks.write_snapshot(ago(10))
+    milestone = StreakEvent.select(StreakEvent.id).where(
+        StreakEvent.kind == "milestone", StreakEvent.code == "PS330282005"
+    )
+    assert await milestone
+    await make_user("coord", "coordinator", unit=("town", "330282005"))
+    await login(client, "coord")
+    late = {**FORM, "occurred_at": f"{ago(15).isoformat()}T09:30"}
+    assert (await post_form(client, "/cases/new", late)).status_code == 302
+    await jobs.drain()
+    assert not await milestone
+    broken = await StreakEvent.select(StreakEvent.day).where(
+        StreakEvent.kind == "broken", StreakEvent.code == "PS330282005"
+    )
+    assert broken == [{"day": ago(15)}]
