@@ -1,4 +1,4 @@
-"""The `campaign` command line (DESIGN §4)."""
+"""The `campaign` command line (documented in the README's command table)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from campaign.i18n import _
 def run(coro):
     """Run a command's coroutine, then the jobs it started in this process (no Redis) to their
     end, then close the job queue's connection, all before the event loop closes."""
-    from campaign import jobs
+    # Importing the worker module subscribes the follow-up jobs (a case write → streak refresh).
+    from campaign import jobs, worker  # noqa: F401
 
     async def command_then_jobs():
         try:
@@ -180,6 +181,7 @@ IMPORTERS = {
 @click.option("--dry-run", is_flag=True, help="Check and report; change nothing.")
 def import_(kind: str, file: Path, dry_run: bool) -> None:
     """Import a CSV or XLSX file; any bad row aborts the whole file."""
+    import campaign.worker  # noqa: F401  (subscribes the follow-up jobs of a case import)
     from campaign.importing import ImportRejected
 
     importer = importlib.import_module(IMPORTERS[kind])

@@ -1,4 +1,4 @@
-"""The `campaign` command line: users, tokens, settings, imports (DESIGN §4)."""
+"""The `campaign` command line: users, tokens, settings, imports (the README's command table)."""
 
 from __future__ import annotations
 
@@ -110,3 +110,19 @@ def test_case_import_refreshes_streaks_and_the_feed_before_the_command_exits(emp
         StreakEvent.kind == "broken", StreakEvent.code == "PS330282005"
     )
     assert broken.run_sync() == [{"level": "station", "days": 38}]
+
+
+def test_a_command_subscribes_the_follow_up_jobs_in_a_fresh_process():
+    """`campaign import cases` runs in its own interpreter: the streak refresh that follows a
+    case write must be subscribed there too, not only in the web app."""
+    import subprocess
+    import sys
+
+    code = (
+        "import asyncio, campaign.cli as cli, campaign.jobs as jobs\n"
+        "from campaign.cases.queries import CASES_CHANGED\n"
+        "cli.run(asyncio.sleep(0))\n"
+        "print(len(jobs.subscribers(CASES_CHANGED)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"
