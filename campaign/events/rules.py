@@ -112,6 +112,32 @@ DEFAULT_EVENT_TYPES: tuple[tuple[str, bool, float, dict[str, tuple[int, float]]]
         },
     ),
     (
+        # 慈溪's booths at COVID vaccination points: people queue and wait 30 minutes anyway.
+        "接种点/集市等候区宣传",
+        False,
+        2.0,
+        {
+            "attendees": (5_000, 0.01),
+            "installs": (3_000, 0.05),
+            "materials": (20_000, 0.0),
+            "gifts": (5_000, 0.0),
+            "volunteers": (100, 0.05),
+        },
+    ),
+    (
+        "集中宣传(警格+网格)",
+        True,
+        3.0,
+        {
+            "attendees": (10_000, 0.01),
+            "households": (2_000, 0.05),
+            "installs": (10_000, 0.05),
+            "materials": (30_000, 0.0),
+            "gifts": (5_000, 0.0),
+            "volunteers": (300, 0.05),
+        },
+    ),
+    (
         "培训",
         False,
         2.0,
