@@ -339,7 +339,7 @@ async def case_themes_of_week(monday: dt.date, sunday: dt.date, top: int = 3) ->
 
 async def recommendations(today: dt.date, limit: int = 6) -> dict:
     """What last week's cases call for: live materials on its leading fraud types or for its
-    leading victim groups, most downloaded first."""
+    leading victim groups, best match first (rules.rank_recommendations), then most downloaded."""
 
     async def compute() -> dict:
         themes = await case_themes_of_week(*rules.latest_full_week(today))
@@ -353,12 +353,9 @@ async def recommendations(today: dt.date, limit: int = 6) -> dict:
                 where = clause if where is None else where | clause
         items = []
         if where is not None:
-            items = await (
-                Material.select(*CARD_COLUMNS)
-                .where(live_where(today) & where)
-                .order_by(Material.downloads, ascending=False)
-                .order_by(Material.id, ascending=False)
-                .limit(limit)
+            matching = await Material.select(*CARD_COLUMNS).where(live_where(today) & where)
+            items = rules.rank_recommendations(
+                matching, themes["fraud_types"], themes["groups"], limit
             )
         return {**themes, "items": items}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 import pytest
@@ -156,6 +157,49 @@ async def test_recommendations_follow_last_weeks_leading_fraud_types_and_victim_
     shelf = page.text.split('data-shelf="recommended"')[1].split("</section>")[0]
     assert 'data-theme="贷款"' in shelf and 'data-group="学生"' in shelf
     assert f'data-material="{fits}"' in shelf and f'data-material="{off}"' not in shelf
+
+
+async def test_recommendations_put_the_leading_fraud_type_before_popular_group_matches(
+    client, people
+):
+    """Six popular materials that only suit last week's leading victim group must not push
+    the one on its leading fraud type off the shelf."""
+    monday, _sunday = rules.latest_full_week(today())
+    async with write_transaction():
+        for i in range(3):
+            await insert_case(
+                {
+                    "case_no": f"C{i}",
+                    "occurred_on": monday,
+                    "town_code": "330282005",
+                    "district_code": "330282",
+                    "fraud_type": "贷款",
+                    "loss_fen": 100,
+                    "victim_occupation": "学生",
+                    "occupation_group": "学生",
+                }
+            )
+    popular = []
+    for i in range(6):
+        popular.append(
+            await make_material(
+                people["admin"], title=f"热门{i}", fraud_types=["网络游戏"], content=png_bytes()
+            )
+        )
+    await Material.update({Material.downloads: 1_000}).where(Material.id.is_in(popular))
+    fits = await make_material(
+        people["admin"],
+        title="贷款防骗",
+        fraud_types=["贷款"],
+        audiences=["老人"],
+        content=png_bytes(),
+    )
+    queries.forget_cached()
+    await login(client, "dashu")
+    shelf = (await client.get("/materials")).text.split('data-shelf="recommended"')[1]
+    shelf = shelf.split("</section>")[0]
+    shown = [int(n) for n in re.findall(r'data-material="(\d+)"', shelf)]
+    assert shown[0] == fits and len(shown) == 6 and set(shown[1:]) <= set(popular)
 
 
 async def test_unapproved_and_expired_items_are_hidden_and_not_downloadable_for_others(
