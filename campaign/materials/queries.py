@@ -66,6 +66,12 @@ def team_of(user: CurrentUser) -> str:
     return user.team or (user.display_name if user.role == rules.TEAM else "")
 
 
+def unit_of(user: CurrentUser) -> str:
+    """Whom a download counts for in the statistics: a propaganda team, else the person's unit
+    (town, station or district), else the city for city-wide staff. Stored in Download.team."""
+    return rules.download_unit(team_of(user), user.unit_name)
+
+
 async def fraud_type_names() -> list[str]:
     return await cases.fraud_type_names(active_only=True)
 
@@ -373,7 +379,7 @@ async def record_download(material: dict, version: int, user: CurrentUser) -> No
             version=version,
             user_id=user.id,
             username=user.username,
-            team=team_of(user),
+            team=unit_of(user),
             at=now(),
         )
     )

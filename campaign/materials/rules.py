@@ -509,3 +509,11 @@ def rank_recommendations(
     scored = [(score, m) for score, m in scored if score != (0, 0)]
     scored.sort(key=lambda pair: (pair[0], pair[1]["downloads"], pair[1]["id"]), reverse=True)
     return [m for _score, m in scored[:limit]]
+
+
+CITY_UNIT = "全市"  # stored data, like every unit name, so not translated
+
+
+def download_unit(team: str | None, unit_name: str | None) -> str:
+    """The unit a download is counted for: the team, else the unit, else the whole city."""
+    return (team or "").strip() or (unit_name or "").strip() or CITY_UNIT

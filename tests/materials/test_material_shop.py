@@ -303,6 +303,25 @@ async def test_downloads_are_logged_with_who_when_and_which_version(client, peop
     assert 'data-team="达叔讲堂"' in stats.text and f'data-most="{poster}"' in stats.text
 
 
+async def test_coordinators_downloads_count_for_their_town_and_stats_group_by_unit(
+    client, people, make_user
+):
+    """A coordinator has no team: the download is counted for their town, not "(未填团队)"."""
+    from tests.ningbo import load_slice
+
+    await load_slice()
+    await make_user("baisha", "coordinator", unit=("town", "330282005"))
+    poster = await make_material(people["admin"], content=png_bytes())
+    await login(client, "baisha")
+    assert (await client.get(f"/materials/{poster}/download")).status_code == 200
+    await login(client, "boss")
+    assert (await client.get(f"/materials/{poster}/download")).status_code == 200
+    units = {r["username"]: r["team"] for r in await Download.select()}
+    assert units == {"baisha": "白沙路街道", "boss": "全市"}
+    stats = (await client.get("/materials/stats")).text
+    assert 'data-team="白沙路街道"' in stats and "未填团队" not in stats
+
+
 async def test_slogan_copy_button_and_text_download(client, people):
     slogan = await make_material(people["admin"], kind="slogan", body="陌生来电要警惕")
     await login(client, "dashu")
