@@ -139,3 +139,27 @@ def test_every_kind_of_outreach_the_report_names_has_a_default_type():
     assert set(REPORT_NAMES_TYPE.values()) <= set(defaults)
     assert len(defaults) == len(set(defaults))
     assert "摆摊宣传" in defaults and "其他" in defaults
+
+
+EDITORS = {
+    # (role, is the creator, status, may write the place) -> may edit; written out by hand
+    ("admin", False, "submitted", True): True,
+    ("admin", False, "returned", True): True,
+    ("admin", True, "verified", True): False,
+    ("coordinator", True, "submitted", True): True,
+    ("coordinator", True, "returned", True): True,
+    ("coordinator", True, "returned", False): False,
+    ("coordinator", False, "returned", True): False,
+    ("coordinator", True, "verified", True): False,
+    ("leader", False, "submitted", True): False,
+}
+
+
+def test_one_rule_decides_who_may_edit_an_event():
+    for (role, creator, status, writes), expected in EDITORS.items():
+        assert rules.may_edit(role, 7, 7 if creator else 8, status, writes) is expected, (
+            role,
+            creator,
+            status,
+            writes,
+        )
