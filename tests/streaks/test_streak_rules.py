@@ -88,3 +88,25 @@ def test_milestones_crossed_are_those_hit_on_the_days_the_streak_grew(before, af
 def test_milestone_setting_falls_back_to_the_defaults():
     assert rules.parse_milestones(None, "station") == (10, 30, 60, 100)
     assert rules.parse_milestones("60,10", "village") == (10, 60)
+
+
+@given(st.sets(days_after_start, max_size=12), days_after_start, st.integers(1, 60), st.booleans())
+def test_a_feed_entry_stays_only_while_the_case_days_still_bear_it_out(
+    case_days, day, days, milestone
+):
+    """Brute force: walk back from the entry's day; a milestone of `days` needs that many
+    case-free days ending on its day, a broken streak needs a case on its day."""
+    kind = "milestone" if milestone else "broken"
+    if milestone:
+        walked = [day - timedelta(days=n) for n in range(days)]
+        expected = not any(d in case_days for d in walked)
+    else:
+        expected = day in case_days
+    assert rules.feed_entry_still_true(kind, day, days, sorted(case_days)) == expected
+
+
+def test_a_case_recorded_late_inside_an_announced_month_takes_the_milestone_back():
+    day = START + timedelta(days=40)
+    assert rules.feed_entry_still_true("milestone", day, 30, [START, day - timedelta(days=30)])
+    assert not rules.feed_entry_still_true("milestone", day, 30, [day - timedelta(days=29)])
+    assert not rules.feed_entry_still_true("milestone", day, 30, [day])

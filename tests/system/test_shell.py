@@ -36,6 +36,21 @@ async def test_unknown_page_gets_a_chinese_404(client):
     assert response.status_code == 404 and "页面不存在" in response.text
 
 
+async def test_unknown_url_keeps_the_logged_in_navigation(client, make_user):
+    """No route matches, so no guard runs: the error page still knows who is logged in."""
+    await make_user("boss", "admin")
+    await login(client, "boss")
+    for path in ("/no/such/page", "/cases/not-a-number/x"):
+        response = await client.get(path)
+        assert response.status_code == 404 and "页面不存在" in response.text
+        assert 'data-nav="cases"' in response.text and 'action="/logout"' in response.text
+
+
+async def test_unknown_url_when_logged_out_shows_no_navigation(client):
+    response = await client.get("/no/such/page")
+    assert response.status_code == 404 and 'data-nav="' not in response.text
+
+
 async def test_api_errors_are_json(client):
     response = await client.get("/api/v1/me")
     assert response.status_code == 401 and response.json()["detail"] == "请先登录"
