@@ -35,11 +35,24 @@ from campaign.home.controllers import HomeController
 from campaign.materials.controllers import MaterialApiController, MaterialController
 from campaign.regions.controllers import RegionApiController, RegionController
 from campaign.regions.import_controller import RegionImportController
+from campaign.reports.controllers import (
+    AreaController,
+    BulletinApiController,
+    BulletinController,
+    PublicBulletinController,
+    ReminderController,
+)
 from campaign.settings import ROOT, get_settings
 from campaign.streaks.controllers import StreakApiController, StreakController
 from campaign.system.controllers import SystemController
 from campaign.volunteers.controllers import VolunteerStaffController
 from campaign.volunteers.public_controllers import ShareController, VolunteerPublicController
+from campaign.warnings import live
+from campaign.warnings.controllers import (
+    WarningApiController,
+    WarningController,
+    WarningImportController,
+)
 from campaign.worker import CRON_JOBS
 
 TEMPLATES = ROOT / "templates"
@@ -58,6 +71,7 @@ def _jinja_environment() -> Environment:
     env.filters.update(web.TEMPLATE_FILTERS)
     env.globals.update(
         nav_for=web.nav_for,
+        phone_tabs_for=web.phone_tabs_for,
         locales=i18n.LOCALES,
         current_locale=lambda: i18n.current_locale.get(),
         flashes=_flashes,
@@ -87,7 +101,7 @@ def _session_config() -> ServerSideSessionConfig:
         renew_on_access=True,
         # Probes and static files never need a session; without this every anonymous hit would
         # store an empty one (a load balancer's health checks would fill the store).
-        exclude=["^/healthz", "^/readyz", "^/static/"],
+        exclude=["^/healthz", "^/readyz", "^/static/", "^/public/"],
     )
 
 
@@ -121,6 +135,7 @@ async def _lifespan(app: Litestar):
         if cron:
             await cron
         await jobs.close()
+        await live.close()
         await db.close_pool()
 
 
@@ -153,6 +168,14 @@ def create_app() -> Litestar:
             VolunteerStaffController,
             VolunteerPublicController,
             ShareController,
+            WarningImportController,
+            WarningController,
+            WarningApiController,
+            BulletinController,
+            AreaController,
+            ReminderController,
+            PublicBulletinController,
+            BulletinApiController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],
@@ -169,7 +192,7 @@ def create_app() -> Litestar:
             cookie_secure=settings.secure_cookies,
             cookie_samesite="lax",
             header_name="x-csrftoken",
-            exclude=["/api/", "/healthz", "/readyz", "/schema"],
+            exclude=["/api/", "/healthz", "/readyz", "/schema", "/public/"],
         ),
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(_jinja_environment())
@@ -184,6 +207,7 @@ def create_app() -> Litestar:
             openapi_router=Router(path="/schema", route_handlers=[], opt={"public": True}),
         ),
         exception_handlers={Exception: web.handle_error},
+        after_exception=[web.shell_for_unrouted_errors(_session_config())],
         lifespan=[_lifespan],
         debug=settings.debug,
     )

@@ -7,6 +7,7 @@ from piccolo.apps.migrations.tables import Migration
 
 from campaign.cases.queries import seed_reference_lists as seed_case_lists
 from campaign.events.queries import seed_reference_lists as seed_event_lists
+from campaign.reports.queries import seed_reminders
 from campaign.volunteers.queries import seed_reference_lists as seed_volunteer_lists
 
 #: Migrations that changed Piccolo app when a domain was split: (migration id, old app, new app).
@@ -36,3 +37,4 @@ async def migrate() -> None:
     await seed_case_lists()
     await seed_event_lists()
     await seed_volunteer_lists()
+    await seed_reminders()

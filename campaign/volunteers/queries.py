@@ -1406,7 +1406,7 @@ async def place_names(codes: Iterable[str]) -> dict[str, str]:
     return await regions.names_of([c for c in codes if c])
 
 
-async def district_choices() -> list[dict]:
+async def district_choices() -> list[regions.Unit]:
     return await regions.districts_in(Scope())
 
 

@@ -9,8 +9,8 @@ import asyncio
 from campaign.db import is_sqlite
 from campaign.volunteers import queries, rules
 from campaign.volunteers.tables import PointEntry, Reward
-from tests.conftest import need
-from tests.volunteers.helpers import SHUGUANG, approved_propagandist, setup, staff
+from tests.helpers.services import need
+from tests.helpers.volunteers import SHUGUANG, approved_propagandist, setup, staff
 
 
 async def _people(make_user, n: int) -> list[queries.VolunteerRow]:

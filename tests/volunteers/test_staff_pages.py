@@ -10,8 +10,7 @@ from PIL import Image
 
 from campaign.volunteers import queries, rules
 from campaign.volunteers.tables import Propagandist, QuizQuestion
-from tests.conftest import login, post_form
-from tests.volunteers.helpers import (
+from tests.helpers.volunteers import (
     BAISHA,
     FUHAI,
     SHUGUANG,
@@ -20,6 +19,7 @@ from tests.volunteers.helpers import (
     setup,
     staff,
 )
+from tests.helpers.web import login, post_form
 
 
 async def test_a_coordinator_applies_and_their_station_approves(client, make_user):

@@ -18,8 +18,7 @@ from campaign.volunteers.tables import (
     Reward,
     Volunteer,
 )
-from tests.conftest import post_form
-from tests.volunteers.helpers import (
+from tests.helpers.volunteers import (
     FUHAI_VILLAGE,
     SHUGUANG,
     approved_propagandist,
@@ -31,6 +30,7 @@ from tests.volunteers.helpers import (
     setup,
     staff,
 )
+from tests.helpers.web import post_form
 
 
 @pytest.fixture
@@ -262,7 +262,7 @@ async def test_share_link_counts_unique_opens_within_the_daily_cap(client, recru
 async def test_reporting_a_suspicious_number_earns_points_and_staff_see_it_masked(
     client, recruiter, make_user
 ):
-    from tests.conftest import login
+    from tests.helpers.web import login
 
     await join(client, recruiter)
     bad = await post_form(client, "/v/report", {"kind": "call", "content": ""})
@@ -320,7 +320,7 @@ async def test_redemption_takes_points_and_stock_together_and_refuses_cleanly(cl
 async def test_station_hands_out_or_cancels_and_cancelling_gives_both_back(
     client, recruiter, make_user
 ):
-    from tests.conftest import login
+    from tests.helpers.web import login
 
     await join(client, recruiter)
     v = await only_volunteer()
@@ -404,7 +404,7 @@ async def test_board_pages_rank_ties_and_show_the_gap(recruiter):
 
 
 async def test_no_page_shows_another_persons_phone(client, recruiter):
-    from tests.conftest import login
+    from tests.helpers.web import login
 
     await join(client, recruiter)
     v = await only_volunteer()

@@ -12,8 +12,8 @@ from campaign.events.queries import seed_reference_lists as seed_event_lists
 from campaign.events.tables import EventType
 from campaign.volunteers import queries, rules
 from campaign.volunteers.queries import seed_reference_lists
-from tests.conftest import post_form
-from tests.ningbo import load_slice
+from tests.helpers.ningbo import load_slice
+from tests.helpers.web import post_form
 
 CIXI, BAISHA, FUHAI, XINQI = "330282", "330282005", "330282108", "330206002"
 SHUGUANG, BAISHA_VILLAGE, FUHAI_VILLAGE, XINQI_VILLAGE = (
