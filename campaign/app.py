@@ -30,6 +30,12 @@ from campaign.contests.contest_controllers import (
     LeadersController,
 )
 from campaign.contests.streak_controllers import StreakApiController, StreakController
+from campaign.duties.assessment_controllers import AssessmentController
+from campaign.duties.controllers import MeasureController, OrganisationController
+from campaign.duties.event_field import ORGANISATION_FIELD
+from campaign.duties.review_controllers import ReviewController
+from campaign.duties.task_controllers import TaskController
+from campaign.events import hooks as event_hooks
 from campaign.events.controllers import EventApiController, EventController
 from campaign.events.type_controllers import EventTypeController
 from campaign.materials.controllers import MaterialApiController, MaterialController
@@ -123,6 +129,7 @@ async def _lifespan(app: Litestar):
 
 def create_app() -> Litestar:
     settings = get_settings()
+    event_hooks.register(ORGANISATION_FIELD)
     return Litestar(
         route_handlers=[
             SystemController,
@@ -146,6 +153,11 @@ def create_app() -> Litestar:
             EventApiController,
             MaterialController,
             MaterialApiController,
+            OrganisationController,
+            MeasureController,
+            TaskController,
+            AssessmentController,
+            ReviewController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],

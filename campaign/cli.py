@@ -160,6 +160,7 @@ IMPORTERS = {
     "stations": "campaign.regions.imports",
     "events": "campaign.events.imports",
     "cases": "campaign.cases.imports",
+    "organisations": "campaign.duties.imports",
 }
 
 

@@ -16,5 +16,6 @@ APP_REGISTRY = AppRegistry(
         "campaign.contests.piccolo_app",
         "campaign.materials.piccolo_app",
         "campaign.events.piccolo_app",
+        "campaign.duties.piccolo_app",
     ]
 )

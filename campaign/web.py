@@ -120,6 +120,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("leaders", _l("领导视图"), "/leaders", (ADMIN, LEADER)),
     NavItem("events", _l("宣传活动"), "/events", (ADMIN, LEADER, COORDINATOR)),
     NavItem("materials", _l("素材超市"), "/materials", ALL),
+    NavItem("duties", _l("责任落实"), "/duties/tasks", (ADMIN, LEADER, COORDINATOR)),
     NavItem("volunteers", _l("宣传员与志愿者"), "/volunteers", (ADMIN, LEADER, TEAM), ready=False),
     NavItem("warnings", _l("预警劝阻"), "/warnings", (ADMIN, LEADER, COORDINATOR), ready=False),
     NavItem("bulletin", _l("反诈地图"), "/bulletins", (ADMIN, LEADER), ready=False),

@@ -9,6 +9,7 @@ from campaign import db
 from campaign.accounts import jobs as accounts_jobs
 from campaign.cases import jobs as cases_jobs
 from campaign.contests import jobs as contests_jobs
+from campaign.duties import jobs as duties_jobs
 from campaign.events import jobs as events_jobs
 from campaign.jobs import redis_settings
 from campaign.materials import jobs as materials_jobs
@@ -20,8 +21,14 @@ FUNCTIONS = [
     *contests_jobs.FUNCTIONS,
     *events_jobs.FUNCTIONS,
     *materials_jobs.FUNCTIONS,
+    *duties_jobs.FUNCTIONS,
 ]
-CRON_JOBS = [*accounts_jobs.CRON_JOBS, *contests_jobs.CRON_JOBS, *events_jobs.CRON_JOBS]
+CRON_JOBS = [
+    *accounts_jobs.CRON_JOBS,
+    *contests_jobs.CRON_JOBS,
+    *events_jobs.CRON_JOBS,
+    *duties_jobs.CRON_JOBS,
+]
 
 
 async def startup(ctx: dict) -> None:

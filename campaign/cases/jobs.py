@@ -26,6 +26,15 @@ async def refresh_streaks(units: set[tuple[str, str]]) -> None:
     if units:
         chosen = None if len(units) > REFRESH_ALL_ABOVE else sorted(units)
         await jobs.enqueue(refresh_streaks_after_cases, chosen)
+        await review_serious_cases()
+
+
+async def review_serious_cases() -> None:
+    """After cases were written: ask the duties domain to open accountability reviews for cases
+    above the loss threshold (its sweep also runs every ten minutes)."""
+    from campaign.duties.jobs import open_reviews_after_cases
+
+    await jobs.enqueue(open_reviews_after_cases)
 
 
 async def _actor(user_id: int | None) -> CurrentUser | None:

@@ -18,7 +18,7 @@ from campaign import jobs as job_queue
 from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser, Scope
 from campaign.db import write_transaction
-from campaign.events import jobs, photos, queries, rules
+from campaign.events import hooks, jobs, photos, queries, rules
 from campaign.i18n import _
 from campaign.timeutil import LOCAL, local, today
 from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
@@ -233,6 +233,7 @@ class EventController(Controller):
                     "duplicates": duplicates or [],
                     "event": event_row,
                     "fresh": not errors and not duplicates and event_row is None,
+                    "extensions": hooks.EXTENSIONS,
                     "active_nav": "events",
                 },
                 status_code=status,
@@ -268,6 +269,8 @@ class EventController(Controller):
             )
         }
         values["audiences"] = [str(a) for a in form.getall("audiences", [])]
+        for extension in hooks.EXTENSIONS:
+            values[extension.field] = str(form.get(extension.field, "")).strip()
         values["confirm_duplicate"] = bool(form.get("confirm_duplicate"))
         if len(values["token"]) != 32 or not values["token"].isalnum():
             values["token"] = uuid.uuid4().hex
@@ -316,6 +319,10 @@ class EventController(Controller):
                 )
             else:
                 values["place_name"] = place["place_name"]
+                for extension in hooks.EXTENSIONS:
+                    problem = await extension.check(values[extension.field], place["place"], user)
+                    if problem:
+                        errors[extension.field] = problem
         return (None if errors else checked), place
 
     @post("/events", opt={"roles": WRITERS}, request_max_body_size=rules.MAX_FORM_BYTES)
@@ -353,6 +360,8 @@ class EventController(Controller):
                 event_id = existing["id"]
             else:
                 event_id = await queries.insert_event(record)
+                for extension in hooks.EXTENSIONS:
+                    await extension.save(event_id, values[extension.field])
                 await accounts.record_audit(
                     user,
                     "event.create",
@@ -398,6 +407,8 @@ class EventController(Controller):
             "audiences": row["audience_list"],
             "token": uuid.uuid4().hex,
         }
+        for extension in hooks.EXTENSIONS:
+            values[extension.field] = await extension.current(event_id)
         return await self._form(request, values, {}, event_row=row)
 
     @post(
@@ -416,6 +427,8 @@ class EventController(Controller):
         async with write_transaction():
             await queries.update_event(event_id, changes)
             await queries.attach_photos(values["token"], event_id)
+            for extension in hooks.EXTENSIONS:
+                await extension.save(event_id, values[extension.field])
             await accounts.record_audit(
                 user,
                 "event.update",

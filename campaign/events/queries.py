@@ -912,3 +912,17 @@ def snapshot():
     connection per query (on SQLite a new thread each), so pages read inside one deferred,
     read-only transaction: a consistent view, and a third of the cost on SQLite."""
     return engine().transaction()
+
+
+async def events_with_ids(ids: Iterable[int]) -> list[dict]:
+    """The events with these ids, newest first, with names (for modules that link events)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    rows = (
+        await Event.select()
+        .where(Event.id.is_in(wanted))
+        .order_by(Event.day, ascending=False)
+        .order_by(Event.id, ascending=False)
+    )
+    return await with_names(rows)

@@ -86,6 +86,10 @@ async def dashboard_for(user: CurrentUser) -> dict:
         from campaign.contests.contest_queries import home_card as contests_card
 
         cards.append(await contests_card(user))
+    from campaign.duties.queries import home_card as duties_card
+
+    if card := await duties_card(user):
+        cards.append(card)
     return {
         "cards": cards,
         "regions": await regions.counts_in(user.scope),

@@ -14,7 +14,8 @@ DEFAULT_MILESTONES = {
     "village": (30, 90, 180, 365),
     "town": (7, 15, 30, 60),
 }
-KNOWN_KEYS = ("tracked_since", *(f"milestones.{level}" for level in LEVELS))
+REVIEW_LOSS_KEY = "duties.review_loss_yuan"
+KNOWN_KEYS = ("tracked_since", *(f"milestones.{level}" for level in LEVELS), REVIEW_LOSS_KEY)
 SETTING_LABELS = {
     "tracked_since": (
         _l("数据起始日"),
@@ -26,6 +27,10 @@ SETTING_LABELS = {
     ),
     "milestones.village": (_l("村社里程碑(天)"), _l("默认 30,90,180,365:如“连续一个月零发案村”。")),
     "milestones.town": (_l("镇街里程碑(天)"), _l("默认 7,15,30,60。")),
+    REVIEW_LOSS_KEY: (
+        _l("倒查损失阈值(元)"),
+        _l("单案损失达到此金额即自动开启倒查;默认 100000。"),
+    ),
 }
 
 
@@ -54,6 +59,14 @@ def validate_setting(key: str, value: str) -> str:
         if not days or days[0] <= 0:
             raise ValueError(_("里程碑天数须为正整数"))
         return ",".join(map(str, days))
+    if key == REVIEW_LOSS_KEY:
+        try:
+            yuan = float(value.replace(",", ""))
+        except ValueError:
+            raise ValueError(_("请填写金额(元),例如 100000")) from None
+        if not 0 < yuan <= 10**10:
+            raise ValueError(_("金额须大于 0"))
+        return f"{yuan:g}" if yuan != int(yuan) else str(int(yuan))
     if not value:
         raise ValueError(_("值不能为空"))
     return value
