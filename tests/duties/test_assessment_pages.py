@@ -1,0 +1,132 @@
+"""The assessment end to end: computed from tasks and cases, stored, ranked with the contests'
+tie rule, the sheet's numbers equal to a hand computation (page and XLSX), the scheme form."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+
+from campaign.cases import queries as cases
+from campaign.db import write_transaction
+from campaign.duties import rules
+from campaign.duties.tables import AssessmentResult, AssessmentRun, Task
+from campaign.regions.tables import Region
+from campaign.timeutil import today
+from tests.conftest import post_form
+from tests.duties.conftest import BAISHA, FUHAI, XINQI
+from tests.duties.helpers import login, measure
+
+YEAR, QUARTER = rules.quarter_of(today())
+START, _END = rules.quarter_bounds(YEAR, QUARTER)
+PERIOD = f"{YEAR}Q{QUARTER}"
+
+
+async def hand_computed_example() -> None:
+    """白沙路: 2 tasks due (1 on time, 1 open) → 50; 2 cases / 10,000 residents → worst → 0.
+    附海: no tasks → 50; 0 cases / 10,000 → best → 100. 新碶: 1 case / 20,000 = 0.5 → 75.
+    No contests → 50; no events → all equal → 100; no warnings module → 50. Weights 30/20/20/15/15:
+    白沙路 15+10+20+7.5+0 = 52.5; 附海 15+10+20+7.5+15 = 67.5; 新碶 15+10+20+7.5+11.25 = 63.75."""
+    for code, population in ((BAISHA, 10_000), (FUHAI, 10_000), (XINQI, 20_000)):
+        await Region.update({Region.population: population}).where(Region.code == code)
+    measure_id = await measure()
+    for status, submitted in (("accepted", START), ("open", None)):
+        await Task.insert(
+            Task(
+                measure_id=measure_id,
+                title="t",
+                unit_kind="town",
+                unit_code=BAISHA,
+                unit_name="白沙路街道",
+                town_code=BAISHA,
+                district_code="330282",
+                due_on=START,
+                evidence_kind="document",
+                reviewer_id=1,
+                status=status,
+                submitted_on=submitted,
+            )
+        )
+    async with write_transaction():
+        for no, town in (("C1", BAISHA), ("C2", BAISHA), ("C3", XINQI)):
+            await cases.insert_case(
+                dict(
+                    case_no=no,
+                    occurred_on=START,
+                    village_code=None,
+                    town_code=town,
+                    district_code=town[:6],
+                    station_code=None,
+                    fraud_type="贷款",
+                    loss_fen=100_00,
+                )
+            )
+
+
+async def test_the_sheet_matches_the_hand_computed_example(client, ningbo):
+    await hand_computed_example()
+    await login(client, "admin")
+    page = await post_form(
+        client, "/duties/assessment/compute", {"level": "town", "quarter": PERIOD}
+    )
+    assert page.status_code == 302
+    ranking = await client.get(f"/duties/assessment?level=town&quarter={PERIOD}")
+    assert "预警模块未启用" in ranking.text
+    results = {r["code"]: r for r in await AssessmentResult.select()}
+    assert {c: (r["rank"], r["score"]) for c, r in results.items()} == {
+        FUHAI: (1, 67.5),
+        XINQI: (2, 63.75),
+        BAISHA: (3, 52.5),
+    }
+    assert not results[BAISHA]["baseline_ok"]  # no events, one task overdue
+    run_id = (await AssessmentRun.select().first())["id"]
+    sheet = await client.get(f"/duties/assessment/runs/{run_id}/{BAISHA}")
+    assert "data-total>52.50<" in sheet.text
+    workbook = await client.get(f"/duties/assessment/runs/{run_id}/{BAISHA}?format=xlsx")
+    rows = {r[0]: r for r in load_workbook(io.BytesIO(workbook.content)).active.values}
+    assert rows["任务完成"][1:] == (50, 50, 30, 15)
+    assert rows["发案情况(每万人)"][1:] == (2, 0, 15, 0)
+    assert rows["指标得分合计"][4] == 52.5 and rows["考核总分"][4] == 52.5
+    assert rows["名次"][4] == 3
+    printed = await client.get(f"/duties/assessment/runs/{run_id}/{BAISHA}?print=1")
+    assert "print-page" in printed.text and 'class="sidenav"' not in printed.text
+
+
+async def test_the_ranking_reads_the_stored_run(client, ningbo):
+    await hand_computed_example()
+    await login(client, "admin")
+    empty = await client.get(f"/duties/assessment?quarter={PERIOD}")
+    assert "本季度还没有计算考核结果" in empty.text
+    await post_form(client, "/duties/assessment/compute", {"level": "town", "quarter": PERIOD})
+    await Task.update({Task.status: "accepted", Task.submitted_on: START}, force=True)
+    page = await client.get(f"/duties/assessment?quarter={PERIOD}")
+    assert f'data-unit="{FUHAI}"' in page.text and "52.50" in page.text  # not recomputed
+    export = await client.get(f"/duties/assessment?quarter={PERIOD}&format=xlsx")
+    rows = list(load_workbook(io.BytesIO(export.content)).active.values)
+    assert [r[0] for r in rows[1:]] == [1, 2, 3]
+    await login(client, "beilun_leader")
+    run_id = (await AssessmentRun.select().first())["id"]
+    assert (await client.get(f"/duties/assessment/runs/{run_id}/{BAISHA}")).status_code == 403
+    assert (await client.get(f"/duties/assessment/runs/{run_id}/{XINQI}")).status_code == 200
+
+
+async def test_weights_that_do_not_add_up_are_refused(client, ningbo):
+    await login(client, "admin")
+    values = {
+        "w_tasks": "30",
+        "w_contest": "20",
+        "w_outreach": "20",
+        "w_dissuasion": "15",
+        "w_cases": "5",
+        "b_min_events": "3",
+        "b_max_overdue": "0",
+        "r_major_loss_yuan": "1000000",
+    }
+    page = await post_form(client, "/duties/assessment/scheme", values)
+    assert page.status_code == 400 and "各项权重合计须为 100,当前合计 90" in page.text
+    page = await post_form(client, "/duties/assessment/scheme", {**values, "w_cases": "15"})
+    assert page.status_code == 302
+    scheme = await client.get("/duties/assessment/scheme")
+    assert 'value="15"' in scheme.text
+    await login(client, "leader")
+    assert (await client.get("/duties/assessment/scheme")).status_code == 403
