@@ -7,8 +7,8 @@ import datetime as dt
 
 from campaign.duties import queries
 from campaign.duties.jobs import send_task_reminders
-from campaign.duties.tables import Evidence, Task, TaskReminder
 from campaign.duties.rules import MAX_PHOTO_BYTES
+from campaign.duties.tables import Evidence, Task, TaskReminder
 from campaign.timeutil import today
 from tests.conftest import post_form
 from tests.duties.conftest import BAISHA, XINQI
