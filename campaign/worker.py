@@ -13,6 +13,7 @@ from campaign.duties import jobs as duties_jobs
 from campaign.events import jobs as events_jobs
 from campaign.jobs import redis_settings
 from campaign.materials import jobs as materials_jobs
+from campaign.streaks import jobs as streaks_jobs
 from campaign.timeutil import LOCAL
 
 FUNCTIONS = [
@@ -22,12 +23,14 @@ FUNCTIONS = [
     *events_jobs.FUNCTIONS,
     *materials_jobs.FUNCTIONS,
     *duties_jobs.FUNCTIONS,
+    *streaks_jobs.FUNCTIONS,
 ]
 CRON_JOBS = [
     *accounts_jobs.CRON_JOBS,
     *contests_jobs.CRON_JOBS,
     *events_jobs.CRON_JOBS,
     *duties_jobs.CRON_JOBS,
+    *streaks_jobs.CRON_JOBS,
 ]
 
 

@@ -16,7 +16,7 @@ from piccolo.query.functions.aggregate import Count
 from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN, LEADER, CurrentUser, Scope
 from campaign.cases import queries as cases
-from campaign.contests import contest_queries as contests
+from campaign.contests import queries as contests
 from campaign.db import contains, write_transaction
 from campaign.duties import rules
 from campaign.duties.tables import (

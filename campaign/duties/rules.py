@@ -9,10 +9,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from campaign.accounts.rules import Place, Scope, covers
-from campaign.contests.rules import MINMAX, competition_ranks, normalise
+from campaign.contests.rules import MINMAX, normalise
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
 from campaign.importing import Column, Row, RowError, text
+from campaign.rules import competition_ranks
 
 # -- Organisations -------------------------------------------------------------------------------
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaign.contests.rules import competition_ranks
 from campaign.duties import rules
 from campaign.duties.rules import UnitFacts
+from campaign.rules import competition_ranks
 
 WEIGHTS = {"tasks": 30, "contest": 20, "outreach": 20, "dissuasion": 15, "cases": 15}
 BASELINE = {"min_events": 3, "max_overdue": 0}
