@@ -43,6 +43,11 @@ from campaign.regions.import_controller import RegionImportController
 from campaign.settings import ROOT, get_settings
 from campaign.streaks.controllers import StreakApiController, StreakController
 from campaign.system.controllers import SystemController
+from campaign.warnings.controllers import (
+    WarningApiController,
+    WarningController,
+    WarningImportController,
+)
 from campaign.worker import CRON_JOBS
 
 TEMPLATES = ROOT / "templates"
@@ -158,6 +163,9 @@ def create_app() -> Litestar:
             TaskController,
             AssessmentController,
             ReviewController,
+            WarningImportController,
+            WarningController,
+            WarningApiController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],

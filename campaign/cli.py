@@ -161,6 +161,7 @@ IMPORTERS = {
     "events": "campaign.events.imports",
     "cases": "campaign.cases.imports",
     "organisations": "campaign.duties.imports",
+    "warnings": "campaign.warnings.imports",
 }
 
 

@@ -5,10 +5,9 @@ opens its own write transaction and records the audit entry."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from piccolo.query.functions.aggregate import Count
@@ -40,6 +39,7 @@ from campaign.regions import queries as regions
 from campaign.system import queries as system
 from campaign.system.rules import REVIEW_LOSS_KEY
 from campaign.timeutil import today
+from campaign.warnings import queries as warnings
 
 REVIEW_SETTING = REVIEW_LOSS_KEY
 SWEEP_OVERLAP = dt.timedelta(minutes=10)
@@ -869,23 +869,14 @@ async def save_scheme(new: Scheme, actor: CurrentUser, ip: str | None) -> None:
         )
 
 
-def _optional(module_name: str, function: str) -> Callable[..., Awaitable] | None:
-    """A function of a domain that may not be installed yet (the warnings module)."""
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    return getattr(module, function, None)
-
-
 async def dissuasion_by_unit(
     level: str, start: dt.date, end: dt.date, codes: list[str]
-) -> dict[str, float] | None:
-    """Dissuasion results per unit from the warnings module; None while it is not enabled."""
-    provider = _optional("campaign.warnings.queries", "dissuasion_results")
-    if provider is None:
-        return None
-    return {code: float(v) for code, v in (await provider(level, start, end, codes)).items()}
+) -> dict[str, float]:
+    """People dissuaded per unit (the warnings module's dissuasion_results)."""
+    return {
+        code: float(v)
+        for code, v in (await warnings.dissuasion_results(level, start, end, codes)).items()
+    }
 
 
 async def contest_percentiles(
@@ -937,9 +928,8 @@ async def _task_facts(level: str, start: dt.date, end: dt.date, as_of: dt.date) 
 
 async def unit_facts(
     level: str, start: dt.date, end: dt.date, as_of: dt.date
-) -> tuple[list[rules.UnitFacts], dict[str, dict], bool]:
-    """The facts of every unit of the level for the quarter, their names and districts, and
-    whether the warnings module provided dissuasion figures."""
+) -> tuple[list[rules.UnitFacts], dict[str, dict]]:
+    """The facts of every unit of the level for the quarter, and the units by code."""
     units = await contests.units_of(level, None)
     codes = [u["code"] for u in units]
     until = min(end, as_of)
@@ -962,14 +952,14 @@ async def unit_facts(
             contest_percentiles=tuple(percentiles.get(u["code"], ())),
             outreach_points=float(outreach.get(u["code"], 0.0)),
             events_verified=verified.get(u["code"], 0),
-            dissuasion=None if dissuasion is None else dissuasion.get(u["code"], 0.0),
+            dissuasion=dissuasion.get(u["code"], 0.0),
             cases=counts.get(u["code"], 0),
             population=u["population"],
             max_case_loss_fen=largest.get(u["code"], 0),
         )
         for u in units
     ]
-    return facts, {u["code"]: u for u in units}, dissuasion is not None
+    return facts, {u["code"]: u for u in units}
 
 
 async def _district_codes(level: str) -> dict[str, str]:
@@ -1024,7 +1014,7 @@ async def compute_assessment(level: str, year: int, quarter: int, actor: Current
     start, end = rules.quarter_bounds(year, quarter)
     as_of = min(end, today())
     current = await scheme()
-    facts, info, has_dissuasion = await unit_facts(level, start, end, as_of)
+    facts, info = await unit_facts(level, start, end, as_of)
     lines = rules.score_assessment(facts, current.weights, current.baseline, current.red_lines)
     by_code = {f.code: f for f in facts}
     districts = await _district_codes(level)
@@ -1050,7 +1040,7 @@ async def compute_assessment(level: str, year: int, quarter: int, actor: Current
                     year=year,
                     quarter=quarter,
                     as_of=as_of,
-                    scheme={**current.as_json(), "dissuasion_enabled": has_dissuasion},
+                    scheme=current.as_json(),
                     units=len(rows),
                     computed_by=actor.display_name if actor else "system",
                     seconds=round(seconds, 3),
@@ -1370,21 +1360,19 @@ async def actions_of(review_id: int) -> list[dict]:
 
 @dataclass(frozen=True, slots=True)
 class WarningHistory:
-    """Warnings issued for the victim's phone before the case, or why none can be shown."""
+    """Warnings issued for the victim's phone before the case (none when the case has no phone)."""
 
-    enabled: bool
     phone_known: bool
     items: tuple = ()
 
 
 async def warning_history(phone_hash: str | None, start: dt.date, end: dt.date) -> WarningHistory:
-    """The one adapter to the warnings module: its warnings_for_phone_hash, while it exists."""
-    provider = _optional("campaign.warnings.queries", "warnings_for_phone_hash")
-    if provider is None:
-        return WarningHistory(enabled=False, phone_known=bool(phone_hash))
+    """Warnings issued for the victim's phone in [start, end] (warnings.warnings_for_phone_hash);
+    a case without a victim phone cannot be matched."""
     if not phone_hash:
-        return WarningHistory(enabled=True, phone_known=False)
-    return WarningHistory(True, True, tuple(await provider(phone_hash, start, end)))
+        return WarningHistory(phone_known=False)
+    found = await warnings.warnings_for_phone_hash(phone_hash, start, end)
+    return WarningHistory(True, tuple(found))
 
 
 @dataclass(frozen=True, slots=True)

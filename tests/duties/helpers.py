@@ -59,3 +59,29 @@ async def only_task() -> dict:
 
 
 __all__ = ["assign", "jpeg", "login", "measure", "only_task", "upload"]
+
+
+async def warning(
+    no: str, town: str, day: dt.date, outcome: str | None, phone_hash: str = "h" * 64
+):
+    """A warning as the warnings module stores it (closed with an outcome, or still open)."""
+    from campaign.timeutil import LOCAL
+    from campaign.warnings.tables import Warning
+
+    issued = dt.datetime.combine(day, dt.time(9), LOCAL)
+    await Warning.insert(
+        Warning(
+            warning_no=no,
+            issued_at=issued,
+            issued_on=day,
+            risk_level="high",
+            phone_hash=phone_hash,
+            phone_masked="138****0000",
+            town_code=town,
+            district_code=town[:6],
+            content_digest=no,
+            status="closed" if outcome else "new",
+            outcome=outcome,
+            closed_at=issued + dt.timedelta(hours=2) if outcome else None,
+        )
+    )

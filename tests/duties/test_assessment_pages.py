@@ -15,7 +15,7 @@ from campaign.regions.tables import Region
 from campaign.timeutil import today
 from tests.conftest import post_form
 from tests.duties.conftest import BAISHA, FUHAI, XINQI
-from tests.duties.helpers import login, measure
+from tests.duties.helpers import login, measure, warning
 
 YEAR, QUARTER = rules.quarter_of(today())
 START, _END = rules.quarter_bounds(YEAR, QUARTER)
@@ -25,8 +25,9 @@ PERIOD = f"{YEAR}Q{QUARTER}"
 async def hand_computed_example() -> None:
     """白沙路: 2 tasks due (1 on time, 1 open) → 50; 2 cases / 10,000 residents → worst → 0.
     附海: no tasks → 50; 0 cases / 10,000 → best → 100. 新碶: 1 case / 20,000 = 0.5 → 75.
-    No contests → 50; no events → all equal → 100; no warnings module → 50. Weights 30/20/20/15/15:
-    白沙路 15+10+20+7.5+0 = 52.5; 附海 15+10+20+7.5+15 = 67.5; 新碶 15+10+20+7.5+11.25 = 63.75."""
+    One person dissuaded in 新碶 → 100, the others 0. No contests → 50; no events → all equal →
+    100. Weights 30/20/20/15/15:
+    白沙路 15+10+20+0+0 = 45; 附海 15+10+20+0+15 = 60; 新碶 15+10+20+15+11.25 = 71.25."""
     for code, population in ((BAISHA, 10_000), (FUHAI, 10_000), (XINQI, 20_000)):
         await Region.update({Region.population: population}).where(Region.code == code)
     measure_id = await measure()
@@ -47,6 +48,8 @@ async def hand_computed_example() -> None:
                 submitted_on=submitted,
             )
         )
+    await warning("W1", XINQI, START, "dissuaded")
+    await warning("W2", BAISHA, START, None)  # not yet answered: not a result
     async with write_transaction():
         for no, town in (("C1", BAISHA), ("C2", BAISHA), ("C3", XINQI)):
             await cases.insert_case(
@@ -71,22 +74,23 @@ async def test_the_sheet_matches_the_hand_computed_example(client, ningbo):
     )
     assert page.status_code == 302
     ranking = await client.get(f"/duties/assessment?level=town&quarter={PERIOD}")
-    assert "预警模块未启用" in ranking.text
+    assert 'data-unit="330206002"' in ranking.text
     results = {r["code"]: r for r in await AssessmentResult.select()}
     assert {c: (r["rank"], r["score"]) for c, r in results.items()} == {
-        FUHAI: (1, 67.5),
-        XINQI: (2, 63.75),
-        BAISHA: (3, 52.5),
+        XINQI: (1, 71.25),
+        FUHAI: (2, 60.0),
+        BAISHA: (3, 45.0),
     }
     assert not results[BAISHA]["baseline_ok"]  # no events, one task overdue
     run_id = (await AssessmentRun.select().first())["id"]
     sheet = await client.get(f"/duties/assessment/runs/{run_id}/{BAISHA}")
-    assert "data-total>52.50<" in sheet.text
+    assert "data-total>45.00<" in sheet.text
     workbook = await client.get(f"/duties/assessment/runs/{run_id}/{BAISHA}?format=xlsx")
     rows = {r[0]: r for r in load_workbook(io.BytesIO(workbook.content)).active.values}
     assert rows["任务完成"][1:] == (50, 50, 30, 15)
     assert rows["发案情况(每万人)"][1:] == (2, 0, 15, 0)
-    assert rows["指标得分合计"][4] == 52.5 and rows["考核总分"][4] == 52.5
+    assert rows["预警劝阻"][1:] == (0, 0, 15, 0)
+    assert rows["指标得分合计"][4] == 45 and rows["考核总分"][4] == 45
     assert rows["名次"][4] == 3
     printed = await client.get(f"/duties/assessment/runs/{run_id}/{BAISHA}?print=1")
     assert "print-page" in printed.text and 'class="sidenav"' not in printed.text
@@ -100,7 +104,7 @@ async def test_the_ranking_reads_the_stored_run(client, ningbo):
     await post_form(client, "/duties/assessment/compute", {"level": "town", "quarter": PERIOD})
     await Task.update({Task.status: "accepted", Task.submitted_on: START}, force=True)
     page = await client.get(f"/duties/assessment?quarter={PERIOD}")
-    assert f'data-unit="{FUHAI}"' in page.text and "52.50" in page.text  # not recomputed
+    assert f'data-unit="{FUHAI}"' in page.text and "45.00" in page.text  # not recomputed
     export = await client.get(f"/duties/assessment?quarter={PERIOD}&format=xlsx")
     rows = list(load_workbook(io.BytesIO(export.content)).active.values)
     assert [r[0] for r in rows[1:]] == [1, 2, 3]

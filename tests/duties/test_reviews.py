@@ -8,14 +8,14 @@ import asyncio
 import datetime as dt
 
 from campaign import jobs
-from campaign.duties import queries
+from campaign.duties import queries, rules
 from campaign.duties.tables import Review
 from campaign.events.tables import Event
 from campaign.system.queries import set_setting
 from campaign.timeutil import LOCAL, today
 from tests.conftest import post_form
 from tests.duties.conftest import BAISHA, SHUGUANG
-from tests.duties.helpers import login
+from tests.duties.helpers import login, warning
 from tests.events.helpers import type_id
 
 DAY = today() - dt.timedelta(days=3)
@@ -72,7 +72,7 @@ async def test_a_case_above_the_threshold_opens_a_review_that_gathers_by_itself(
     page = await client.get(f"/duties/reviews/{reviews[0]['id']}")
     assert page.status_code == 200
     assert f'href="/events/{inside}"' in page.text and page.text.count("/events/") == 1
-    assert "预警模块未启用" in page.text
+    assert "data-no-phone" in page.text  # the case names no victim phone to match warnings
     assert await queries.open_reviews_for_new_cases() == 0  # the sweep is idempotent
 
 
@@ -128,3 +128,14 @@ async def test_a_leader_marks_a_case_serious_and_sees_open_reviews_with_their_ag
     await login(client, "leader")
     home = await client.get("/")
     assert "进行中的倒查 1 起" in home.text
+
+
+async def test_the_warning_history_of_the_victims_phone_comes_from_the_warnings_module(ningbo):
+    await warning("W-EARLY", BAISHA, DAY - dt.timedelta(days=100), "dissuaded", "a" * 64)
+    await warning("W-IN", BAISHA, DAY - dt.timedelta(days=5), "unreachable", "a" * 64)
+    await warning("W-OTHER", BAISHA, DAY - dt.timedelta(days=5), "dissuaded", "b" * 64)
+    start, end = rules.lookback(DAY)
+    history = await queries.warning_history("a" * 64, start, end)
+    assert history.phone_known and [w.warning_no for w in history.items] == ["W-IN"]
+    assert history.items[0].outcome == "unreachable"
+    assert not (await queries.warning_history(None, start, end)).phone_known
