@@ -142,6 +142,7 @@ async def ensure_demo() -> list[tuple[str, str, str]]:
         await _demo_events()
         await _demo_materials()
         await _demo_contests()
+        await _demo_duties()
     return listing
 
 
@@ -185,3 +186,11 @@ async def _demo_contests() -> None:
     from campaign.timeutil import today
 
     await generate_demo_contests(today())
+
+
+async def _demo_duties() -> None:
+    """After cases, events and contests: tasks, reviews and the quarter's assessment use them."""
+    from campaign.duties.demo import generate_demo
+    from campaign.timeutil import today
+
+    await generate_demo(today(), await accounts.user_id_by_name("leader_cixi"))

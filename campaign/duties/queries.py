@@ -1160,7 +1160,7 @@ async def review_threshold_fen() -> int:
     return rules.review_threshold_fen(await system.get_setting(REVIEW_SETTING))
 
 
-def _review_values(case: dict, trigger: str, note: str, organisation_id: int | None) -> dict:
+def review_values(case: dict, trigger: str, note: str, organisation_id: int | None) -> dict:
     return {
         "case_id": case["id"],
         "case_no": case["case_no"],
@@ -1195,7 +1195,7 @@ async def open_review(
 ) -> int:
     """Open the review of a case (or return the one already open for it)."""
     village = await regions.region(case["village_code"]) if case["village_code"] else None
-    values = _review_values(case, trigger, note, organisation_id)
+    values = review_values(case, trigger, note, organisation_id)
     values["village_station_code"] = village["station_code"] if village else None
     async with write_transaction():
         if existing := await review_of_case(case["id"]):
