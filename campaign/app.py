@@ -37,6 +37,7 @@ from campaign.duties.task_controllers import TaskController
 from campaign.events import hooks as event_hooks
 from campaign.events.controllers import EventApiController, EventController
 from campaign.events.type_controllers import EventTypeController
+from campaign.home.controllers import HomeController
 from campaign.materials.controllers import MaterialApiController, MaterialController
 from campaign.regions.controllers import RegionApiController, RegionController
 from campaign.regions.import_controller import RegionImportController
@@ -138,6 +139,7 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=[
             SystemController,
+            HomeController,
             AccountController,
             AdminController,
             ApiAccountController,

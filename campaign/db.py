@@ -2,7 +2,7 @@
 
 SQLite is the embedded default and PostgreSQL the production engine. On SQLite every writing
 transaction is IMMEDIATE: a deferred read-then-write transaction under concurrency fails with
-"database is locked" instead of waiting (see STACK-NOTES), so writers take the lock up front.
+"database is locked" instead of waiting, so writers take the lock up front.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reading import files (DESIGN §4): CSV in UTF-8, UTF-8 with BOM or GB18030, or XLSX, with
+"""Reading import files (docs/import-formats.md): CSV in UTF-8, UTF-8 with BOM or GB18030, or XLSX, with
 Chinese or English headers. Domains describe their columns and validate rows; this module turns
 bytes into numbered rows and collects every problem so a file is taken whole or not at all."""
 

@@ -211,7 +211,7 @@ def fmt_int(value: int | None) -> str:
 
 
 def fmt_yuan(fen: int | None) -> str:
-    """Money is stored in fen (DESIGN §3) and shown as 元 with two decimals."""
+    """Money is stored in fen (docs/definitions.md) and shown as 元 with two decimals."""
     return "—" if fen is None else f"{fen / 100:,.2f}"
 
 

@@ -12,11 +12,8 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
 from campaign.cases import queries, rules
-from campaign.cases.jobs import refresh_streaks
-from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.timeutil import local
@@ -77,10 +74,6 @@ def _form_values(case: dict) -> dict[str, str]:
 
 def _stored(record: rules.CaseRecord) -> dict:
     return dict(zip(rules.CASE_FIELDS, record.values(), strict=True))
-
-
-def _audit_value(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 class CaseController(Controller):
@@ -243,17 +236,7 @@ class CaseController(Controller):
         after = _stored(record)
         if not rules.case_in_scope(user.scope, after):
             raise deny(_("只能登记本辖区内的案件"))
-        async with write_transaction():
-            case_id = await queries.insert_case(after)
-            await accounts.record_audit(
-                user,
-                "case.create",
-                f"case:{record.case_no}",
-                _("登记案件 %(no)s", no=record.case_no),
-                {"after": {k: _audit_value(v) for k, v in after.items()}},
-                client_ip(request),
-            )
-        await refresh_streaks(queries.units_of(after))
+        case_id = await queries.create_case(after, user, client_ip(request))
         flash(request, _("案件 %(no)s 已登记", no=record.case_no), "success")
         return Redirect(path=f"/cases/{case_id}")
 
@@ -271,20 +254,7 @@ class CaseController(Controller):
         if not changes:
             flash(request, _("没有需要保存的修改"), "info")
             return Redirect(path=f"/cases/{case_id}")
-        async with write_transaction():
-            await queries.update_case(case_id, changes)
-            await accounts.record_audit(
-                user,
-                "case.update",
-                f"case:{record.case_no}",
-                _("修改案件 %(no)s", no=record.case_no),
-                {
-                    "before": {k: _audit_value(case[k]) for k in changes},
-                    "after": {k: _audit_value(v) for k, v in changes.items()},
-                },
-                client_ip(request),
-            )
-        await refresh_streaks(queries.units_of(case) | queries.units_of({**case, **changes}))
+        await queries.correct_case(case, changes, user, client_ip(request))
         flash(request, _("已保存"), "success")
         return Redirect(path=f"/cases/{case_id}")
 
@@ -301,17 +271,7 @@ class CaseController(Controller):
                 case=case,
                 status=400,
             )
-        async with write_transaction():
-            await queries.delete_case(case_id)
-            await accounts.record_audit(
-                user,
-                "case.delete",
-                f"case:{case['case_no']}",
-                _("删除案件 %(no)s", no=case["case_no"]),
-                {"before": {k: _audit_value(case[k]) for k in rules.CASE_FIELDS}},
-                client_ip(request),
-            )
-        await refresh_streaks(queries.units_of(case))
+        await queries.remove_case(case, user, client_ip(request))
         flash(request, _("案件 %(no)s 已删除", no=case["case_no"]), "success")
         return Redirect(path="/cases")
 

@@ -4,7 +4,7 @@ Codes have the real shapes (district 6 digits, town 9, village 12, each starting
 parent's code) under made-up province prefixes 90–99, which no real division uses, so they can
 never be mistaken for — or collide with — a real city's codes. Everything is marked is_demo.
 Building is pure and seeded; writing is one bulk transaction (SQLite executemany, PostgreSQL COPY:
-ORM inserts are an order of magnitude slower at 10^5–10^6 rows, see STACK-NOTES).
+ORM inserts are an order of magnitude slower at 10^5–10^6 rows).
 """
 
 from __future__ import annotations

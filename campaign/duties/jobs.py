@@ -1,5 +1,5 @@
 """Responsibility jobs: the daily task reminders and the review sweep that runs after every case
-write (enqueued by the cases domain) and every ten minutes as a safety net."""
+write (announced by the cases domain) and every ten minutes as a safety net."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ async def send_task_reminders(ctx: dict) -> int:
     return await queries.send_reminders(today())
 
 
-async def open_reviews_after_cases(ctx: dict) -> int:
+async def open_reviews_after_cases(ctx: dict, *units) -> int:
     """Open an accountability review for every case written since the last sweep whose loss is
-    at or above the threshold (setting duties.review_loss_yuan)."""
+    at or above the threshold (setting duties.review_loss_yuan). Subscribed to the cases'
+    CASES_CHANGED announcement in campaign/worker.py (the units it carries are not needed)."""
     return await queries.open_reviews_for_new_cases()
 
 

@@ -888,7 +888,7 @@ async def home_card(user) -> dict | None:
 
 async def bulk_insert(table, rows: list[dict]) -> None:
     """Many rows in one transaction (demo data, benchmarks): SQLite executemany, PostgreSQL COPY
-    (ORM inserts are an order of magnitude slower, see STACK-NOTES)."""
+    (ORM inserts are an order of magnitude slower)."""
     if not rows:
         return
     columns = list(rows[0])

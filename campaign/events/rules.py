@@ -415,7 +415,7 @@ def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
 
 def month_to_date_pair(today: dt.date) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
     """This month so far and the same days of last month (clamped to its length), so that the
-    two periods compared for "rising cases" have equal length (DESIGN §3)."""
+    two periods compared for "rising cases" have equal length (docs/definitions.md)."""
     this = (today.replace(day=1), today)
     last_end_of_prev = this[0] - dt.timedelta(days=1)
     prev_first = last_end_of_prev.replace(day=1)
@@ -424,7 +424,7 @@ def month_to_date_pair(today: dt.date) -> tuple[tuple[dt.date, dt.date], tuple[d
 
 
 def poisson_z(this: int, previous: int) -> float:
-    """The signal for small counts of DESIGN §3: z = 2(√this − √previous)."""
+    """The signal for small counts of docs/definitions.md: z = 2(√this − √previous)."""
     return 2 * (math.sqrt(this) - math.sqrt(previous))
 
 
@@ -494,7 +494,7 @@ class KnownPlace:
 
 
 def parse_local_datetime(value: object, tz: dt.tzinfo) -> dt.datetime | None:
-    """An Excel datetime or text such as 2026-05-21 14:00 (local time, DESIGN §3)."""
+    """An Excel datetime or text such as 2026-05-21 14:00 (local time, docs/definitions.md)."""
     if isinstance(value, dt.datetime):
         parsed = value
     else:

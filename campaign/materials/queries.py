@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from typing import Any
 
@@ -23,6 +22,7 @@ from campaign.materials.tables import (
     MaterialVersion,
     OrderMaterial,
 )
+from campaign.settings import get_settings
 from campaign.timeutil import local
 
 CARD_COLUMNS = (
@@ -55,7 +55,7 @@ def now() -> dt.datetime:
 
 def content_team() -> str | None:
     """The team that answers orders beside the admins (MATERIALS_CONTENT_TEAM), if any."""
-    return os.environ.get("MATERIALS_CONTENT_TEAM") or None
+    return get_settings().materials_content_team
 
 
 def answers_orders(user: CurrentUser) -> bool:

@@ -8,9 +8,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from campaign.accounts import queries as accounts
 from campaign.accounts.rules import CurrentUser
-from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.regions import queries, rules
 from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
@@ -169,16 +167,7 @@ class RegionController(Controller):
         if not changes:
             flash(request, _("没有需要保存的修改"), "info")
             return Redirect(path=f"/regions/{code}")
-        async with write_transaction():
-            await queries.update_region(code, changes)
-            await accounts.record_audit(
-                user,
-                "region.update",
-                f"region:{code}",
-                _("修改区划 %(name)s(%(code)s)", name=row["name"], code=code),
-                {"before": {key: row[key] for key in changes}, "after": changes},
-                client_ip(request),
-            )
+        await queries.change_region(row, changes, user, client_ip(request))
         flash(request, _("已保存"), "success")
         return Redirect(path=f"/regions/{code}")
 

@@ -369,7 +369,7 @@ class StreakApiController(Controller):
         district: FromQuery[str | None] = None,
         limit: FromQuery[str | None] = None,
     ) -> StreakBoard:
-        """The zero-case streak leaderboard of one level (DESIGN §3–§4).
+        """The zero-case streak leaderboard of one level (docs/definitions.md; the API in the README).
 
         - `level`: station, village or town (default station);
         - `as_of`: YYYY-MM-DD, not after today (default today); cases after it are ignored;

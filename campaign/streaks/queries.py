@@ -1,6 +1,6 @@
 """Zero-case streaks: the boards, the honour roll, the feed, unit pages and the nightly snapshot.
 
-Performance by design (DESIGN §5): each unit keeps its last case day, so as of today a board is
+Performance by design (docs/architecture.md): each unit keeps its last case day, so as of today a board is
 an index scan in streak order — never-a-case units first, then by last case day, then by code —
 and a rank is 1 + the number of units with a longer streak, counted on the same index. A past
 day, or a tracking start set after some units' last cases, takes the slow path: last case days
@@ -52,7 +52,7 @@ def _day(value: dt.date | str | None) -> dt.date | None:
 
 
 async def tracked_since() -> dt.date | None:
-    """The administrator's tracking start, else the earliest case stored (DESIGN §3)."""
+    """The administrator's tracking start, else the earliest case stored (docs/definitions.md)."""
     return await cases.tracked_since() or _day(await cases.earliest_case_day())
 
 
