@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from piccolo.query.functions.aggregate import Count
 
 from campaign.accounts import queries as accounts
+from campaign.accounts.audit import audited
 from campaign.accounts.rules import ADMIN, LEADER, CurrentUser, Scope
 from campaign.cases import queries as cases
 from campaign.contests import queries as contests
@@ -258,7 +259,7 @@ async def save_organisation(
     org_id: int | None, values: dict, actor: CurrentUser, ip: str | None
 ) -> int:
     """Create or change one organisation (values as stored_organisation gives them)."""
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         if org_id is None:
             inserted = await Organisation.insert(Organisation(**values))
             org_id = inserted[0]["id"]
@@ -268,13 +269,11 @@ async def save_organisation(
                 {getattr(Organisation, k): v for k, v in {**values, "updated_at": now()}.items()}
             ).where(Organisation.id == org_id)
             action, summary = "organisation.update", _("修改机构 %(n)s", n=values["name"])
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             action,
             f"organisation:{org_id}",
             summary,
             {k: str(v) for k, v in values.items() if k != "contact_phone_hash"},
-            ip,
         )
     return org_id
 
@@ -282,7 +281,7 @@ async def save_organisation(
 async def write_organisation_import(
     new: list[dict], changed: list[tuple[int, dict]], actor, filename: str, summary, ip
 ) -> None:
-    async with write_transaction():
+    async with audited(actor) as audit:
         for start in range(0, len(new), 500):
             await Organisation.insert(*[Organisation(**v) for v in new[start : start + 500]])
         stamp = now()
@@ -290,13 +289,11 @@ async def write_organisation_import(
             await Organisation.update(
                 {getattr(Organisation, k): v for k, v in {**values, "updated_at": stamp}.items()}
             ).where(Organisation.id == org_id)
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "organisations.import",
             f"file:{filename}"[:120],
             _("导入机构 %(file)s:%(s)s", file=filename, s=summary.describe()),
             {"added": len(new), "changed": len(changed), "unchanged": summary.unchanged},
-            ip,
         )
 
 
@@ -358,20 +355,18 @@ async def measure_number_taken(number: int, except_id: int | None) -> bool:
 async def save_measure(
     measure_id: int | None, values: dict, actor: CurrentUser, ip: str | None
 ) -> int:
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         if measure_id is None:
             measure_id = (await Measure.insert(Measure(**values)))[0]["id"]
         else:
             await Measure.update({getattr(Measure, k): v for k, v in values.items()}).where(
                 Measure.id == measure_id
             )
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "measure.save",
             f"measure:{measure_id}",
             _("保存措施 第%(n)s条 %(t)s", n=values["number"], t=values["title"]),
             {k: str(v) for k, v in values.items()},
-            ip,
         )
     return measure_id
 
@@ -609,7 +604,7 @@ async def assign_tasks(
 ) -> list[int]:
     """One task per unit for a measure, all or none."""
     ids = []
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         for unit in units:
             inserted = await Task.insert(
                 Task(
@@ -635,8 +630,7 @@ async def assign_tasks(
                 )
             )
             ids.append(inserted[0]["id"])
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "task.assign",
             f"measure:{measure_row['id']}",
             _(
@@ -646,7 +640,6 @@ async def assign_tasks(
                 d=values["due_on"],
             ),
             {"tasks": ids, "units": [u.key for u in units]},
-            ip,
         )
     return ids
 
@@ -663,7 +656,7 @@ async def submit_evidence(
     task_row: TaskRow, values: dict, actor: CurrentUser, ip: str | None
 ) -> int:
     """Store what the unit submitted and put the task up for review."""
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         current = await Task.select(Task.status).where(Task.id == task_row.id).first()
         if not rules.may_submit(current["status"]):
             raise ValueError(_("此任务当前不能提交材料(已提交待审核或已通过)"))
@@ -684,13 +677,11 @@ async def submit_evidence(
                 Task.updated_at: now(),
             }
         ).where(Task.id == task_row.id)
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "task.submit",
             f"task:{task_row.id}",
             _("提交任务材料「%(t)s」(%(u)s)", t=task_row.title, u=task_row.unit_name),
             {"kind": values["kind"], "figure": values.get("figure")},
-            ip,
         )
     return inserted[0]["id"]
 
@@ -698,7 +689,7 @@ async def submit_evidence(
 async def review_task(
     task_row: TaskRow, accept: bool, reason: str, actor: CurrentUser, ip: str | None
 ) -> None:
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         current = await Task.select(Task.status).where(Task.id == task_row.id).first()
         if not rules.may_review(current["status"]):
             raise ValueError(_("此任务当前没有待审核的材料"))
@@ -708,8 +699,7 @@ async def review_task(
             else {Task.status: rules.RETURNED, Task.return_reason: reason}
         )
         await Task.update({**changes, Task.updated_at: now()}).where(Task.id == task_row.id)
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "task.accept" if accept else "task.return",
             f"task:{task_row.id}",
             (
@@ -718,7 +708,6 @@ async def review_task(
                 else _("退回任务「%(t)s」:%(r)s", t=task_row.title, r=reason)
             ),
             {"reason": reason},
-            ip,
         )
 
 
@@ -850,7 +839,7 @@ async def scheme() -> Scheme:
 
 
 async def save_scheme(new: Scheme, actor: CurrentUser, ip: str | None) -> None:
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         values = {
             AssessmentScheme.weights: new.weights,
             AssessmentScheme.baseline: new.baseline,
@@ -864,9 +853,7 @@ async def save_scheme(new: Scheme, actor: CurrentUser, ip: str | None) -> None:
             await AssessmentScheme.insert(
                 AssessmentScheme(**{column._meta.name: v for column, v in values.items()})
             )
-        await accounts.record_audit(
-            actor, "assessment.scheme", "assessment", _("修改平安考核方案"), new.as_json(), ip
-        )
+        await audit.record("assessment.scheme", "assessment", _("修改平安考核方案"), new.as_json())
 
 
 async def dissuasion_by_unit(
@@ -1032,7 +1019,7 @@ async def compute_assessment(level: str, year: int, quarter: int, actor: Current
         }
         for line in lines
     ]
-    async with write_transaction():
+    async with audited(actor) as audit:
         run_id = (
             await AssessmentRun.insert(
                 AssessmentRun(
@@ -1051,8 +1038,7 @@ async def compute_assessment(level: str, year: int, quarter: int, actor: Current
             await AssessmentResult.insert(
                 *[AssessmentResult(run_id=run_id, **r) for r in rows[start_at : start_at + 500]]
             )
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "assessment.compute",
             f"assessment:{run_id}",
             _("计算平安考核 %(y)s年第%(q)s季度(%(n)s 个单位)", y=year, q=quarter, n=len(rows)),
@@ -1197,17 +1183,15 @@ async def open_review(
     village = await regions.region(case["village_code"]) if case["village_code"] else None
     values = review_values(case, trigger, note, organisation_id)
     values["village_station_code"] = village["station_code"] if village else None
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         if existing := await review_of_case(case["id"]):
             return existing["id"]
         review_id = (await Review.insert(Review(**values)))[0]["id"]
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "review.open",
             f"review:{review_id}",
             _("开启倒查:案件 %(no)s", no=case["case_no"]),
             {"trigger": trigger, "loss_fen": case["loss_fen"]},
-            ip,
         )
     return review_id
 
@@ -1415,49 +1399,43 @@ async def gather(review_row: ReviewRow) -> Gathered:
 async def set_review_organisation(
     review_row: ReviewRow, organisation_id: int | None, actor: CurrentUser, ip: str | None
 ) -> None:
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         await Review.update({Review.organisation_id: organisation_id}).where(
             Review.id == review_row.id
         )
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "review.organisation",
             f"review:{review_row.id}",
             _("倒查 %(no)s:设定受害人所在单位", no=review_row.case_no),
             {"organisation_id": organisation_id},
-            ip,
         )
 
 
 async def save_findings(
     review_row: ReviewRow, findings: str, actor: CurrentUser, ip: str | None
 ) -> None:
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         await Review.update({Review.findings: findings}).where(Review.id == review_row.id)
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "review.findings",
             f"review:{review_row.id}",
             _("倒查 %(no)s:填写发现", no=review_row.case_no),
             {"findings": findings[:500]},
-            ip,
         )
 
 
 async def add_action(
     review_row: ReviewRow, values: dict, actor: CurrentUser, ip: str | None
 ) -> int:
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         action_id = (
             await CorrectiveAction.insert(CorrectiveAction(review_id=review_row.id, **values))
         )[0]["id"]
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "review.action",
             f"review:{review_row.id}",
             _("倒查 %(no)s:新增整改措施", no=review_row.case_no),
             {k: str(v) for k, v in values.items()},
-            ip,
         )
     return action_id
 
@@ -1465,7 +1443,7 @@ async def add_action(
 async def close_review(
     review_row: ReviewRow, findings: str, note: str, actor: CurrentUser, ip: str | None
 ) -> None:
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         current = await Review.select(Review.status).where(Review.id == review_row.id).first()
         if current["status"] != rules.REVIEW_OPEN:
             raise ValueError(_("该倒查已结案"))
@@ -1478,11 +1456,9 @@ async def close_review(
                 Review.closed_by_name: actor.display_name,
             }
         ).where(Review.id == review_row.id)
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "review.close",
             f"review:{review_row.id}",
             _("倒查 %(no)s 结案", no=review_row.case_no),
             {"findings": findings[:500], "note": note[:500]},
-            ip,
         )
