@@ -54,7 +54,7 @@ def _export_ranking(rows: list[queries.ResultRow]) -> Response:
                 r.code,
                 r.name,
                 r.score,
-                *[r.indicator(key).get("contribution", 0) for key in rules.INDICATORS],
+                *[round(r.contributions[key], 2) for key in rules.INDICATORS],
                 _("达标") if r.baseline_ok else _("未达标"),
                 _("否决") if r.vetoed else "",
             ]
@@ -102,18 +102,22 @@ class AssessmentController(Controller):
     async def ranking(self, request: Request) -> object:
         level, year, quarter = _period(request)
         filters = filters_of(request, RESULT_FILTERS)
-        run = await queries.latest_run(level, year, quarter)
-        if run and request.query_params.get("format") == "xlsx":
-            return _export_ranking(await queries.results(run["id"], filters, limit=EXPORT_LIMIT))
-        total = await queries.result_count(run["id"], filters) if run else 0
-        p = pager(request, total, per_page=50)
         user = current_user(request)
+        async with queries.snapshot():
+            run = await queries.latest_run(level, year, quarter)
+            if run and request.query_params.get("format") == "xlsx":
+                rows = await queries.results(run["id"], filters, limit=EXPORT_LIMIT)
+                return _export_ranking(rows)
+            total = await queries.result_count(run["id"], filters) if run else 0
+            p = pager(request, total, per_page=50)
+            results = await queries.results(run["id"], filters, p.offset, p.per_page) if run else []
+            districts = await regions.districts_in(user.scope)
         return render(
             request,
             "duties/assessment.html",
             "duties/_result_rows.html",
             run=run,
-            results=await queries.results(run["id"], filters, p.offset, p.per_page) if run else [],
+            results=results,
             pager=p,
             filters=filters,
             level=level,
@@ -121,7 +125,7 @@ class AssessmentController(Controller):
             quarter=f"{year}Q{quarter}",
             quarters=_quarters(),
             indicators=rules.INDICATORS,
-            districts=await regions.districts_in(user.scope),
+            districts=districts,
             can_compute=user.is_admin,
             active_nav="duties",
         )

@@ -5,6 +5,7 @@ opens its own write transaction and records the audit entry."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable
@@ -17,7 +18,7 @@ from campaign.accounts.audit import audited
 from campaign.accounts.rules import ADMIN, LEADER, CurrentUser, Scope
 from campaign.cases import queries as cases
 from campaign.contests import queries as contests
-from campaign.db import contains, write_transaction
+from campaign.db import contains, insert_many, read_transaction, write_transaction
 from campaign.duties import rules
 from campaign.duties.tables import (
     AssessmentResult,
@@ -49,6 +50,12 @@ IN_CHUNK = 5_000
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def snapshot():
+    """One connection for a page's reads (on SQLite a new connection per query costs more than
+    the small indexed queries themselves)."""
+    return read_transaction()
 
 
 def _scope_where(table, scope: Scope) -> list:
@@ -1015,6 +1022,7 @@ async def compute_assessment(level: str, year: int, quarter: int, actor: Current
             "score": line.score,
             "vetoed": line.vetoed,
             "baseline_ok": line.baseline_ok,
+            **{f"c_{i.key}": round(i.contribution, 4) for i in line.indicators},
             "detail": _line_detail(line, by_code[line.code]),
         }
         for line in lines
@@ -1034,10 +1042,12 @@ async def compute_assessment(level: str, year: int, quarter: int, actor: Current
                 )
             )
         )[0]["id"]
-        for start_at in range(0, len(rows), 500):
-            await AssessmentResult.insert(
-                *[AssessmentResult(run_id=run_id, **r) for r in rows[start_at : start_at + 500]]
-            )
+        columns = ["run_id", *rows[0]] if rows else []
+        await insert_many(
+            AssessmentResult,
+            columns,
+            [(run_id, *list(r.values())[:-1], json.dumps(r["detail"])) for r in rows],
+        )
         await audit.record(
             "assessment.compute",
             f"assessment:{run_id}",
@@ -1072,6 +1082,8 @@ async def run(run_id: int) -> dict | None:
 
 @dataclass(frozen=True, slots=True)
 class ResultRow:
+    """One unit's line of a stored run; `detail` (the explanation) is loaded for the sheet only."""
+
     rank: int
     code: str
     name: str
@@ -1079,12 +1091,11 @@ class ResultRow:
     score: float
     vetoed: bool
     baseline_ok: bool
+    contributions: dict[str, float]
     detail: dict = field(default_factory=dict)
 
-    def indicator(self, key: str) -> dict:
-        return next((i for i in self.detail.get("indicators", []) if i["key"] == key), {})
 
-
+CONTRIBUTIONS = tuple(getattr(AssessmentResult, f"c_{key}") for key in rules.INDICATORS)
 RESULT_COLUMNS = (
     AssessmentResult.rank,
     AssessmentResult.code,
@@ -1093,8 +1104,13 @@ RESULT_COLUMNS = (
     AssessmentResult.score,
     AssessmentResult.vetoed,
     AssessmentResult.baseline_ok,
-    AssessmentResult.detail,
+    *CONTRIBUTIONS,
 )
+
+
+def _result_row(row: dict) -> ResultRow:
+    contributions = {key: row.pop(f"c_{key}") for key in rules.INDICATORS}
+    return ResultRow(**row, contributions=contributions)
 
 
 def _result_where(run_id: int, filters: dict[str, str]) -> list:
@@ -1122,21 +1138,20 @@ async def results(
         .where(*_result_where(run_id, filters))
         .order_by(AssessmentResult.rank)
         .order_by(AssessmentResult.code)
-        .output(load_json=True)
     )
     if limit is not None:
         query = query.offset(offset).limit(limit)
-    return [ResultRow(**r) for r in await query]
+    return [_result_row(r) for r in await query]
 
 
 async def result_for(run_id: int, code: str) -> ResultRow | None:
     row = (
-        await AssessmentResult.select(*RESULT_COLUMNS)
+        await AssessmentResult.select(*RESULT_COLUMNS, AssessmentResult.detail)
         .where(AssessmentResult.run_id == run_id, AssessmentResult.code == code)
         .output(load_json=True)
         .first()
     )
-    return ResultRow(**row) if row else None
+    return _result_row(row) if row else None
 
 
 # -- Accountability reviews -------------------------------------------------------------------

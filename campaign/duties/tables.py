@@ -142,6 +142,13 @@ class AssessmentResult(Table):
     score = Real()
     vetoed = Boolean(default=False)
     baseline_ok = Boolean(default=True)
+    #: Each ranked indicator's contribution to the score, as columns so that the ranking page
+    #: reads no JSON; `detail` explains the line for the assessment sheet.
+    c_tasks = Real(default=0.0)
+    c_contest = Real(default=0.0)
+    c_outreach = Real(default=0.0)
+    c_dissuasion = Real(default=0.0)
+    c_cases = Real(default=0.0)
     detail = JSON(default="{}")
 
 
