@@ -32,3 +32,9 @@ def register(extension: FormExtension) -> None:
     """Add an extension once (create_app runs once per app, tests build many apps)."""
     if all(e.field != extension.field for e in EXTENSIONS):
         EXTENSIONS.append(extension)
+
+
+async def save_extensions(event_id: int, values: dict) -> None:
+    """Every extension's save, inside the event's write transaction."""
+    for extension in EXTENSIONS:
+        await extension.save(event_id, values.get(extension.field, ""))

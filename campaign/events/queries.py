@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from piccolo.query.functions.aggregate import Count, Sum
 from piccolo.querystring import QueryString
 
-from campaign.accounts.rules import Place, Scope, covers
+from campaign.accounts.audit import audited
+from campaign.accounts.rules import CurrentUser, Place, Scope, covers
 from campaign.cases import queries as cases
 from campaign.db import engine, is_sqlite, write_transaction
-from campaign.events import rules
+from campaign.events import photos, rules
 from campaign.events.tables import (
     AudienceGroup,
     Event,
@@ -267,6 +268,149 @@ async def review(event_id: int, status: str, reviewer: str, reason: str | None, 
     if status == rules.VERIFIED:
         await advance_outreach(row, row["day"])
     return row
+
+
+async def keep_pending_photos(
+    token: str, files: list[tuple[str, bytes]], user_id: int
+) -> list[str]:
+    """Check and store a form's new photos as pending uploads under its token (attached to the
+    event when it is saved); returns a problem per photo refused."""
+    already = len(await pending_photos(token))
+    problems = []
+    for filename, data in files:
+        if not data:
+            continue
+        if already >= rules.MAX_PHOTOS:
+            problems.append(_("每个活动最多 %(n)s 张照片", n=rules.MAX_PHOTOS))
+            break
+        checked, problem = photos.check(data)
+        if problem:
+            problems.append(f"{filename}:{problem}")
+            continue
+        assert checked is not None
+        name = photos.store(data, checked, local_today())
+        await add_photo(token, name, len(data), checked.width, checked.height, user_id)
+        already += 1
+    return problems
+
+
+# -- Write use cases: each one transaction with its audit entry --------------------------------
+
+
+async def log_event(
+    record: dict,
+    detail: dict,
+    summary: str,
+    actor: CurrentUser,
+    ip: str | None,
+    also: Callable[[int], Awaitable[None]] | None = None,
+) -> int:
+    """A coordinator logs an event; sending the same form twice (same token) stores it once.
+    `also(event_id)` runs in the same transaction (the form's extension fields, events.hooks).
+    Returns the event id."""
+    async with audited(actor, ip) as audit:
+        if existing := await event_by_token(record["token"]):
+            audit.nothing_changed()
+            return existing["id"]
+        event_id = await insert_event(record)
+        if also:
+            await also(event_id)
+        await audit.record("event.create", f"event:{event_id}", summary, detail)
+    return event_id
+
+
+async def resubmit_event(
+    row: dict,
+    changes: dict,
+    token: str,
+    actor: CurrentUser,
+    ip: str | None,
+    also: Callable[[int], Awaitable[None]] | None = None,
+) -> None:
+    """The person who logged a returned event corrects it and submits it again; `also` as in
+    log_event."""
+    async with audited(actor, ip) as audit:
+        await update_event(row["id"], changes)
+        await attach_photos(token, row["id"])
+        if also:
+            await also(row["id"])
+        await audit.record(
+            "event.update",
+            f"event:{row['id']}",
+            _("修改并重新提交宣传活动 #%(id)s", id=row["id"]),
+            {
+                "before": {k: str(row[k]) for k in changes if str(row[k]) != str(changes[k])},
+                "after": {k: str(v) for k, v in changes.items() if str(row[k]) != str(v)},
+            },
+        )
+
+
+async def review_event(
+    event_id: int, decision: str, status: str, reason: str, actor: CurrentUser, ip: str | None
+) -> None:
+    """The unit above verifies an event or returns it with a reason."""
+    async with audited(actor, ip) as audit:
+        await review(
+            event_id,
+            status,
+            actor.display_name,
+            reason[:300] if status == rules.RETURNED else None,
+            dt.datetime.now(dt.UTC),
+        )
+        await audit.record(
+            f"event.{decision}",
+            f"event:{event_id}",
+            (
+                _("核实宣传活动 #%(id)s", id=event_id)
+                if status == rules.VERIFIED
+                else _("退回宣传活动 #%(id)s:%(r)s", id=event_id, r=reason)
+            ),
+            {"status": status, "reason": reason},
+        )
+
+
+def _plain(row: dict | None) -> dict | None:
+    return {k: v for k, v in row.items() if k != "id"} if row else None
+
+
+async def keep_type(
+    type_id: int | None, before: dict | None, record: dict, actor: CurrentUser, ip: str | None
+) -> int:
+    """An administrator adds (type_id None) or changes an event type."""
+    async with audited(actor, ip) as audit:
+        saved = await save_type(type_id, record)
+        await audit.record(
+            "event_type.save",
+            f"event_type:{saved}",
+            _("保存活动类型 %(name)s", name=record["name"]),
+            {"before": _plain(before), "after": record},
+        )
+    return saved
+
+
+async def new_audience(name: str, actor: CurrentUser, ip: str | None) -> None:
+    async with audited(actor, ip) as audit:
+        await add_audience(name)
+        await audit.record("audience.add", f"audience:{name}", _("新增受众群体 %(n)s", n=name))
+
+
+async def switch_audience(group_id: int, active: bool, actor: CurrentUser, ip: str | None) -> bool:
+    """Enable or disable an audience group; False when there is none with that id."""
+    async with audited(actor, ip) as audit:
+        row = await set_audience_active(group_id, active)
+        if row is None:
+            audit.nothing_changed()
+            return False
+        await audit.record(
+            "audience.toggle",
+            f"audience:{row['name']}",
+            (
+                _("启用受众群体 %(n)s", n=row["name"])
+                if active
+                else _("停用受众群体 %(n)s", n=row["name"])
+            ),
+        )
+    return True
 
 
 async def advance_outreach(codes: dict, day: dt.date) -> None:

@@ -404,6 +404,17 @@ def may_verify(
     return UNIT_RANK.get(scope.kind, 3) > UNIT_RANK.get(unit_kind, 3)
 
 
+def may_edit(
+    role: str, user_id: int, creator_id: int | None, status: str, can_write_place: bool
+) -> bool:
+    """Changing a logged event (and resubmitting it) is for the person who logged it or an
+    administrator, while it is not verified, and only where they may write. One rule for the
+    edit button and for the server's check."""
+    if status == VERIFIED or not can_write_place:
+        return False
+    return role == ADMIN or (creator_id is not None and user_id == creator_id)
+
+
 # -- Periods ---------------------------------------------------------------------------------
 
 
