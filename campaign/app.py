@@ -44,6 +44,7 @@ from campaign.regions.import_controller import RegionImportController
 from campaign.settings import ROOT, get_settings
 from campaign.streaks.controllers import StreakApiController, StreakController
 from campaign.system.controllers import SystemController
+from campaign.warnings import live
 from campaign.warnings.controllers import (
     WarningApiController,
     WarningController,
@@ -130,6 +131,7 @@ async def _lifespan(app: Litestar):
         if cron:
             await cron
         await jobs.close()
+        await live.close()
         await db.close_pool()
 
 

@@ -15,6 +15,7 @@ from campaign.events import jobs as events_jobs
 from campaign.materials import jobs as materials_jobs
 from campaign.streaks import jobs as streaks_jobs
 from campaign.timeutil import LOCAL
+from campaign.warnings import jobs as warnings_jobs
 
 # Follow-ups between domains: a lower domain announces, the upper one's job runs.
 jobs.subscribe(cases_queries.CASES_CHANGED, streaks_jobs.refresh_streaks_after_cases)
@@ -28,6 +29,7 @@ FUNCTIONS = [
     *materials_jobs.FUNCTIONS,
     *duties_jobs.FUNCTIONS,
     *streaks_jobs.FUNCTIONS,
+    *warnings_jobs.FUNCTIONS,
 ]
 CRON_JOBS = [
     *accounts_jobs.CRON_JOBS,
@@ -35,6 +37,7 @@ CRON_JOBS = [
     *events_jobs.CRON_JOBS,
     *duties_jobs.CRON_JOBS,
     *streaks_jobs.CRON_JOBS,
+    *warnings_jobs.CRON_JOBS,
 ]
 
 

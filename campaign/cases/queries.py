@@ -276,7 +276,7 @@ async def _stored_cases(numbers: Sequence[str]) -> dict[str, dict]:
     """{case number: stored fields} for the numbers that exist. Raw driver queries on one
     connection: building a 5,000-value IN through the ORM costs more than running it."""
     table = Case._meta.tablename
-    columns = ", ".join(f'"{c}"' for c in ("id", *rules.CASE_FIELDS))
+    columns = ", ".join(f'"{c}"' for c in ("id", *rules.CASE_FIELDS, *PHONE_FIELDS))
     stored: dict[str, dict] = {}
     sqlite = is_sqlite()
     async with engine().transaction() as transaction:
@@ -312,6 +312,8 @@ async def plan_import(records: Sequence[rules.CaseRecord]) -> ImportPlan:
             for name, value in zip(rules.CASE_FIELDS, record.values(), strict=True)
             if _comparable(old[name]) != _comparable(value)
         ]
+        if record.victim_phone_hash and record.victim_phone_hash != old["victim_phone_hash"]:
+            differ.append("victim_phone_masked")
         if differ:
             plan.changed.append((record, old, differ))
         else:
@@ -368,6 +370,7 @@ async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> s
         await connection.executemany(
             sql, [(*r.values()[1:], now, r.case_no) for r, _old, _differ in plan.changed]
         )
+    await _write_phones(connection, plan, sqlite)
     for definition in rebuilt:
         await connection.execute(definition)
     if rebuilt and not sqlite:
@@ -405,6 +408,33 @@ async def refresh_last_cases(level: str, codes: Collection[str] | None = None) -
         chunk = ordered[start : start + 1_000]
         marks = ", ".join("{}" for _ in chunk)
         await table.raw(f'{update}{joiner}"{name}".code IN ({marks})', *chunk)
+
+
+#: Victim phones (keyed hash + mask) are written apart from CASE_FIELDS: a file without the
+#: column leaves the stored phones as they are.
+PHONE_FIELDS = ("victim_phone_hash", "victim_phone_masked")
+
+
+async def _write_phones(connection, plan: ImportPlan, sqlite: bool) -> None:
+    records = [r for r in plan.added if r.victim_phone_hash]
+    records += [r for r, _old, _differ in plan.changed if r.victim_phone_hash]
+    if not records:
+        return
+    table = Case._meta.tablename
+    marks = ("?", "?", "?") if sqlite else ("$1", "$2", "$3")
+    await connection.executemany(
+        f'UPDATE "{table}" SET victim_phone_hash = {marks[0]}, victim_phone_masked = {marks[1]} '
+        f"WHERE case_no = {marks[2]}",
+        [(r.victim_phone_hash, r.victim_phone_masked, r.case_no) for r in records],
+    )
+
+
+async def victim_phones_since(day: dt.date) -> list[dict]:
+    """Cases on or after `day` that carry a victim phone: case_no, occurred_on and the phone's
+    keyed hash (for the warnings domain's 劝阻失败 matching; never the number itself)."""
+    return await Case.select(Case.case_no, Case.occurred_on, Case.victim_phone_hash).where(
+        Case.occurred_on >= day, Case.victim_phone_hash.is_not_null()
+    )
 
 
 async def _drop_secondary_indexes(connection, sqlite: bool) -> list[str]:

@@ -138,6 +138,7 @@ async def ensure_demo() -> list[tuple[str, str, str]]:
     listing = await ensure_users()
     if fresh:
         await _demo_cases()
+        await _demo_warnings()
         await _demo_streaks()
         await _demo_events()
         await _demo_materials()
@@ -151,6 +152,13 @@ async def _demo_cases() -> None:
     from campaign.cases.demo import generate_cases
 
     await generate_cases()
+
+
+async def _demo_warnings() -> None:
+    """After the cases (劝阻失败 links warnings to them), before contests (dissuasion metric)."""
+    from campaign.warnings.demo import generate_warnings
+
+    await generate_warnings()
 
 
 async def _demo_streaks() -> None:

@@ -6,7 +6,7 @@ from piccolo.table import Table
 class Organisation(Table):
     """A 机关企事业单位 (department, enterprise, school, hospital, bank, operator, self-media) with
     its place; the place's codes up the tree are copied on, so scope checks are equalities. The
-    contact's phone is kept only as keyed hash + masked form (DESIGN §3)."""
+    contact's phone is kept only as keyed hash + masked form (docs/definitions.md)."""
 
     code = Varchar(length=64, unique=True)
     name = Varchar(length=100)

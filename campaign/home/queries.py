@@ -22,6 +22,7 @@ from campaign.regions import queries as regions
 from campaign.streaks import queries as streaks
 from campaign.system import queries as system
 from campaign.timeutil import today
+from campaign.warnings import queries as warnings
 
 CardFunction = Callable[[CurrentUser], Awaitable[dict | None]]
 EVERYONE = (ADMIN, LEADER, COORDINATOR, TEAM)
@@ -51,6 +52,7 @@ CARDS: tuple[Card, ...] = (
     Card((ADMIN, LEADER, COORDINATOR), streaks.home_card),
     Card((ADMIN, LEADER, COORDINATOR), contests.home_card),
     Card((ADMIN, LEADER, COORDINATOR), duties.home_card),
+    Card((ADMIN, LEADER, COORDINATOR), warnings.home_card),
 )
 
 

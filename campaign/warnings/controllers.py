@@ -7,9 +7,10 @@ import asyncio
 import datetime as dt
 import json
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
@@ -90,16 +91,20 @@ def _can_act(user: CurrentUser, row: WarningRow) -> bool:
 
 
 async def _board_events(request: Request, user: CurrentUser, last: int) -> AsyncIterator:
-    """Missed events first (from the database), then live ones until STREAM_SECONDS."""
+    """Missed events first (from the database), then live ones until STREAM_SECONDS. The
+    database is read again after a quiet HEARTBEAT_SECONDS or when this board fell behind, which
+    also covers several processes without Redis (a board then lags by at most a heartbeat)."""
     ends = time.monotonic() + STREAM_SECONDS
     yield ServerSentEventMessage(comment="board", retry=2000)
     async with live.subscribe() as subscriber:
+        catch_up = True
         while True:
-            for event in await queries.events_after(user.scope, last):
-                last = event["id"]
-                if message := await _message(request, user, event):
-                    yield message
-            subscriber.lagging = False
+            if catch_up or subscriber.lagging:
+                subscriber.lagging = catch_up = False
+                for event in await queries.events_after(user.scope, last):
+                    last = event["id"]
+                    if message := await _message(request, user, event):
+                        yield message
             remaining = ends - time.monotonic()
             if remaining <= 0:
                 return
@@ -109,6 +114,7 @@ async def _board_events(request: Request, user: CurrentUser, last: int) -> Async
                 )
             except TimeoutError:
                 yield ServerSentEventMessage(comment="keep-alive")
+                catch_up = True
                 continue
             while payload is not None:
                 if payload["id"] > last:
@@ -118,13 +124,30 @@ async def _board_events(request: Request, user: CurrentUser, last: int) -> Async
                 payload = None if subscriber.queue.empty() else subscriber.queue.get_nowait()
 
 
+#: The rows of the latest events, shared by every board of this process: a thousand boards of
+#: one station read a new warning from the database once, not a thousand times.
+_recent_rows: OrderedDict[int, WarningRow | None] = OrderedDict()
+RECENT_ROWS = 256
+
+
+async def _row_of_event(event: dict) -> WarningRow | None:
+    key = event["id"]
+    if key in _recent_rows:
+        return _recent_rows[key]
+    row = await queries.warning(event["warning_id"])
+    _recent_rows[key] = row
+    while len(_recent_rows) > RECENT_ROWS:
+        _recent_rows.popitem(last=False)
+    return row
+
+
 async def _message(
     request: Request, user: CurrentUser, event: dict
 ) -> ServerSentEventMessage | None:
     """The row to show for an event, a removal for the station a warning was re-routed away
     from, or nothing for events outside this board's jurisdiction."""
     if user.is_admin or rules.in_scope(user.scope, event):
-        row = await queries.warning(event["warning_id"])
+        row = await _row_of_event(event)
         if row is not None:
             return ServerSentEventMessage(
                 data=_row_html(request, row), event=event["kind"], id=event["id"]
@@ -177,6 +200,7 @@ class WarningController(Controller):
         self, request: Request, user: CurrentUser, row: WarningRow, status: int = 200, **extra
     ) -> Template:
         return Template(
+            media_type=MediaType.HTML,
             template_name="warnings/detail.html",
             context={
                 "w": row,
@@ -344,6 +368,7 @@ class WarningController(Controller):
             return _figures_export(rows, total, start, end)
         trend = await queries.daily_trend(user.scope, start, end)
         return Template(
+            media_type=MediaType.HTML,
             template_name="warnings/figures.html",
             context={
                 "level": level,
@@ -504,6 +529,7 @@ class WarningImportController(Controller):
 
     def _page(self, values: dict, status: int = 200, **extra) -> Template:
         return Template(
+            media_type=MediaType.HTML,
             template_name="warnings/import.html",
             context={
                 "values": values,

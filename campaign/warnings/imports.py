@@ -10,12 +10,15 @@ import asyncio
 from dataclasses import dataclass, field
 
 from campaign.accounts.rules import CurrentUser
+from campaign.db import read_transaction
 from campaign.i18n import _
-from campaign.importing import ImportRejected, ImportSummary, RowError, read_table
+from campaign.importing import ImportRejected, ImportSummary, RowError, read_table, text
 from campaign.warnings import queries, rules
 
 #: At most this many warnings in one API request.
 MAX_BATCH = 1000
+#: Up to this many distinct region codes, only those places are loaded to check a batch.
+NARROW_REFERENCE = 500
 
 
 @dataclass
@@ -36,7 +39,10 @@ class OutsideJurisdiction(ImportRejected):
 async def check(rows: list, actor: CurrentUser | None) -> queries.IntakePlan:
     """Validate rows and compare with what is stored. Raises ImportRejected listing every bad
     row, then OutsideJurisdiction (a coordinator's places outside its unit), then Conflicting."""
-    ref = await queries.reference()
+    codes = {text(cells.get("region_code")) for _number, cells in rows}
+    codes = {c for c in codes if c.isdigit() and len(c) <= 12}
+    # A push names a few places: load only those; a large file loads them all at once.
+    ref = await queries.reference(sorted(codes) if len(codes) <= NARROW_REFERENCE else None)
     records, errors = rules.validate_warnings(rows, ref)
     if errors:
         raise ImportRejected(errors)
@@ -126,8 +132,10 @@ async def receive(
     """Store what the API was sent; returns every warning of the request as now stored (new and
     replayed, in request order) and how many were new."""
     rows = api_rows(body)
-    plan = await check(rows, actor)
+    async with read_transaction():  # on SQLite: one connection for the checks, not one a query
+        plan = await check(rows, actor)
     await queries.store_warnings(plan, actor, "api", ip, label="api")
     numbers = [str(cells["warning_id"]).strip() for _number, cells in rows]
-    stored = {row.warning_no: row for row in await queries.warnings_by_no(numbers)}
+    async with read_transaction():
+        stored = {row.warning_no: row for row in await queries.warnings_by_no(numbers)}
     return [stored[no] for no in numbers if no in stored], len(plan.added)

@@ -14,13 +14,21 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 from campaign.settings import get_settings
 
 log = logging.getLogger("campaign.warnings.live")
-CHANNEL = "campaign:warnings:board"
+CHANNEL = "campaign:{db}:warnings:board"
 #: Events a board may fall behind by before it re-reads from the database instead.
 QUEUE_SIZE = 500
+
+
+def channel() -> str:
+    """Pub/sub is not scoped to a Redis database: the channel names the database in REDIS_URL,
+    so two deployments (or test runs) sharing one Redis server do not hear each other."""
+    path = urlsplit(get_settings().redis_url or "").path.strip("/")
+    return CHANNEL.format(db=path or "0")
 
 
 class Subscriber:
@@ -67,7 +75,7 @@ async def publish_many(payloads: list[dict]) -> None:
         redis = await _client()
         async with redis.pipeline(transaction=False) as pipe:
             for payload in payloads:
-                pipe.publish(CHANNEL, json.dumps(payload))
+                pipe.publish(channel(), json.dumps(payload))
             await pipe.execute()
     except Exception:  # boards catch up from the database on their next reconnect
         log.exception("publishing %s board events failed", len(payloads))
@@ -81,7 +89,7 @@ async def _listen() -> None:
         try:
             async with Redis.from_url(get_settings().redis_url) as redis:
                 pubsub = redis.pubsub()
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(channel())
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
                         _fan_out(json.loads(message["data"]))

@@ -10,13 +10,14 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
+from piccolo.columns import Date, Timestamptz
 from piccolo.query.functions.aggregate import Count
 
 from campaign.accounts import queries as accounts
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import queries as cases
 from campaign.cases.rules import Reference
-from campaign.db import read_transaction, write_transaction
+from campaign.db import is_sqlite, read_transaction, write_transaction
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.system import queries as system
@@ -160,8 +161,9 @@ async def _rows(data: list[dict]) -> list[WarningRow]:
 
 
 async def warning(warning_id: int) -> WarningRow | None:
-    data = await Warning.select(*_ROW_COLUMNS).where(Warning.id == warning_id).first()
-    return (await _rows([data]))[0] if data else None
+    async with read_transaction():
+        data = await Warning.select(*_ROW_COLUMNS).where(Warning.id == warning_id).first()
+        return (await _rows([data]))[0] if data else None
 
 
 async def warnings_by_no(numbers: Sequence[str]) -> list[WarningRow]:
@@ -198,9 +200,10 @@ def scope_where(scope: Scope) -> list:
 # -- Intake --------------------------------------------------------------------------------------
 
 
-async def reference() -> Reference:
-    """The stored places, stations and fraud types a warning is checked and dispatched against."""
-    return await cases.reference()
+async def reference(region_codes: Collection[str] | None = None) -> Reference:
+    """The stored places, stations and fraud types a warning is checked and dispatched against;
+    `region_codes` narrows the places loaded to those a batch names (a push names a few)."""
+    return await cases.reference(region_codes)
 
 
 @dataclass
@@ -242,6 +245,7 @@ async def store_warnings(
     source: str,
     ip: str | None = None,
     label: str = "",
+    is_demo: bool = False,
 ) -> list[int]:
     """Insert the plan's new warnings with their board events and one audit entry; the boards
     are told after the commit. Returns the new ids. The caller has refused conflicts already."""
@@ -258,7 +262,13 @@ async def store_warnings(
             result = (
                 await Warning.insert(
                     *(
-                        Warning(**r.values(), source=source, created_at=stamp, updated_at=stamp)
+                        Warning(
+                            **r.values(),
+                            source=source,
+                            is_demo=is_demo,
+                            created_at=stamp,
+                            updated_at=stamp,
+                        )
                         for r in chunk
                     )
                 )
@@ -355,6 +365,139 @@ async def events_after(scope: Scope, last_id: int, limit: int = 200) -> list[dic
 async def last_event_id() -> int:
     row = await BoardEvent.select(BoardEvent.id).order_by(BoardEvent.id, ascending=False).first()
     return row["id"] if row else 0
+
+
+# -- Demo data (bulk) -------------------------------------------------------------------------------
+
+_ANSWER_COLUMNS = (
+    "status",
+    "acknowledged_at",
+    "acknowledged_by",
+    "first_contact_at",
+    "closed_at",
+    "closed_by",
+    "officer_name",
+    "auxiliary_name",
+    "grid_worker_name",
+    "contact_method",
+    "outcome",
+    "amount_stopped_fen",
+    "failed_case_no",
+    "failed_at",
+    "ack_overdue",
+    "contact_overdue",
+)
+_ANSWER_DEFAULTS = {
+    "acknowledged_by": "",
+    "closed_by": "",
+    "officer_name": "",
+    "auxiliary_name": "",
+    "grid_worker_name": "",
+    "contact_method": "",
+    "amount_stopped_fen": 0,
+}
+
+
+async def _bulk(table, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Rows straight through the driver inside one write transaction: executemany on SQLite,
+    COPY on PostgreSQL (an ORM insert of 30,000 rows would take seconds)."""
+    if not rows:
+        return
+    name = table._meta.tablename
+    async with write_transaction() as transaction:
+        connection = transaction.connection
+        if is_sqlite():
+            rows = _for_sqlite(table, columns, rows)
+            names = ", ".join(f'"{c}"' for c in columns)
+            marks = ", ".join("?" for _ in columns)
+            await connection.executemany(f'INSERT INTO "{name}" ({names}) VALUES ({marks})', rows)
+        else:
+            await connection.copy_records_to_table(name, records=rows, columns=list(columns))
+
+
+def _for_sqlite(table, columns: Sequence[str], rows: list[tuple]) -> list[tuple]:
+    """Timestamps as Piccolo's SQLite adapter writes them (UTC text), dates as ISO text."""
+    kinds = {}
+    for i, name in enumerate(columns):
+        column = table._meta.get_column_by_name(name)
+        if isinstance(column, Timestamptz):
+            kinds[i] = dt.datetime
+        elif isinstance(column, Date):
+            kinds[i] = dt.date
+    converted = []
+    for row in rows:
+        values = list(row)
+        for i, kind in kinds.items():
+            value = values[i]
+            if value is not None:
+                values[i] = (
+                    str(value.astimezone(dt.UTC)) if kind is dt.datetime else value.isoformat()
+                )
+        converted.append(tuple(values))
+    return converted
+
+
+async def insert_demo_warnings(records: list[tuple[rules.WarningRecord, dict]]) -> None:
+    """Generated warnings with what the stations did (campaign.warnings.demo), marked is_demo."""
+    stamp = now()
+    first = next(iter(records), None)
+    if first is None:
+        return
+    columns = (
+        *first[0].values().keys(),
+        *_ANSWER_COLUMNS,
+        "source",
+        "is_demo",
+        "created_at",
+        "updated_at",
+        "notes",
+    )
+    rows = []
+    for record, answer in records:
+        answered = {**_ANSWER_DEFAULTS, **answer}
+        rows.append(
+            (
+                *record.values().values(),
+                *(answered.get(c) for c in _ANSWER_COLUMNS),
+                "demo",
+                True,
+                stamp,
+                stamp,
+                "",
+            )
+        )
+    await _bulk(Warning, columns, rows)
+
+
+async def contacted_since(since: dt.datetime) -> list[dict]:
+    rows = await Warning.select(
+        Warning.id,
+        Warning.issued_at,
+        Warning.first_contact_at,
+        Warning.officer_name,
+        Warning.acknowledged_by,
+    ).where(Warning.issued_at >= since, Warning.first_contact_at.is_not_null())
+    return [
+        {
+            **r,
+            "issued_at": _aware(r["issued_at"]),
+            "first_contact_at": _aware(r["first_contact_at"]),
+        }
+        for r in rows
+    ]
+
+
+async def insert_demo_attempts(attempts: list[dict]) -> None:
+    columns = ("warning_id", "at", "method", "by_name", "reached", "result", "created_at")
+    stamp = now()
+    await _bulk(
+        ContactAttempt,
+        columns,
+        [
+            (a["warning_id"], a["at"], a["method"], a["by_name"], a["reached"], a["result"], stamp)
+            for a in attempts
+        ],
+    )
 
 
 # -- Boards --------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
 from campaign.importing import Column, Row, RowError, text
 from campaign.phones import keep_phone
+from campaign.system.rules import WARNING_TARGETS
 from campaign.timeutil import LOCAL
 
 # -- Vocabulary ----------------------------------------------------------------------------------
@@ -374,7 +375,11 @@ class Target:
     contact: int
 
 
-DEFAULT_TARGETS = {HIGH: Target(5, 30), MEDIUM: Target(30, 240), LOW: Target(240, 1440)}
+#: high 5 / 30 minutes, medium 30 / 240, low 240 / 1440 (the admin settings' defaults).
+DEFAULT_TARGETS = {
+    level: Target(*(int(part) for part in minutes.split(",")))
+    for level, minutes in WARNING_TARGETS.items()
+}
 
 
 def setting_key(level: str) -> str:

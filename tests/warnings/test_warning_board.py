@@ -190,3 +190,20 @@ async def test_a_reconnecting_board_gets_what_it_missed(client, ningbo, make_use
     later = (await client.get(f"/warnings/stream?after={last}")).text
     assert "event: updated" in later and 'data-status="acknowledged"' in later
     assert 'data-warning="A1"' in later and "event: new" not in later
+
+
+async def test_the_home_dashboard_has_a_warnings_card(client, ningbo, make_user):
+    await setup(make_user)
+    await login(client, "baisha")
+    page = (await client.get("/")).text
+    assert 'data-card="warnings"' in page and 'data-stat="warnings-new">1<' in page
+
+
+async def test_every_page_is_served_as_html(client, ningbo, make_user):
+    rows = await setup(make_user)
+    await login(client, "centre")
+    for url in ("/warnings", f"/warnings/{rows['A1'].id}", "/warnings/figures", "/warnings/import"):
+        response = await client.get(url)
+        assert response.headers["content-type"].startswith("text/html"), url
+    bad = await post_form(client, f"/warnings/{rows['A1'].id}/close", {"method": "phone"})
+    assert bad.headers["content-type"].startswith("text/html")

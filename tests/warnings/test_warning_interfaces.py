@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from campaign.accounts.rules import Scope
-from campaign.contests import contest_queries
+from campaign.contests import queries as contest_queries
 from campaign.phones import keep_phone
 from campaign.timeutil import today
 from campaign.warnings import queries, rules
