@@ -17,6 +17,7 @@ from campaign.duties import queries, rules
 from campaign.duties.controllers import EXPORT_LIMIT, READERS, filters_of
 from campaign.i18n import _
 from campaign.timeutil import today
+from campaign.warnings import rules as warning_rules
 from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
 
 LEADERS = (ADMIN, LEADER)
@@ -161,6 +162,11 @@ class ReviewController(Controller):
                 "can_work": user.role in WORKERS and row.status == rules.REVIEW_OPEN,
                 "can_close": user.role in LEADERS and row.status == rules.REVIEW_OPEN,
                 "today": today(),
+                "warning_labels": {
+                    **warning_rules.RISK_LEVELS,
+                    **warning_rules.STATUSES,
+                    **warning_rules.OUTCOMES,
+                },
                 "active_nav": "duties",
             },
             status_code=status,

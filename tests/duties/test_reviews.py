@@ -139,3 +139,27 @@ async def test_the_warning_history_of_the_victims_phone_comes_from_the_warnings_
     assert history.phone_known and [w.warning_no for w in history.items] == ["W-IN"]
     assert history.items[0].outcome == "unreachable"
     assert not (await queries.warning_history(None, start, end)).phone_known
+
+
+async def test_an_imported_case_with_a_warned_victim_shows_the_warning_in_its_review(
+    client, ningbo
+):
+    from campaign.cases.imports import import_file
+    from campaign.phones import keep_phone
+
+    phone = keep_phone("13812345678")
+    await warning("W-BEFORE", BAISHA, DAY - dt.timedelta(days=10), "unreachable", phone.hash)
+    await verified_event(DAY - dt.timedelta(days=30))
+    csv = (
+        "案件编号,发案时间,区划代码,诈骗类型,损失金额,受害人电话\n"
+        f"IMP1,{DAY.isoformat()},{SHUGUANG},投资理财,150000,138 1234 5678\n"
+    )
+    await import_file("cases", "cases.csv", csv.encode(), dry_run=False, actor=None)
+    await settle()
+    review = await Review.select().first()
+    assert review["case_no"] == "IMP1"
+    await login(client, "cixi_leader")
+    page = await client.get(f"/duties/reviews/{review['id']}")
+    assert "W-BEFORE" in page.text and "data-warning-list" in page.text
+    assert "无法联系" in page.text  # how it was handled
+    assert page.text.count('href="/events/') == 1
