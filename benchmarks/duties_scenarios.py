@@ -31,11 +31,10 @@ async def load(cases: int, tasks_per_unit: int, seed: int = 2026) -> dict:
     from campaign.bootstrap import migrate
     from campaign.cases.tables import Case
     from campaign.contests import queries as contests
-    from campaign.db import engine, is_sqlite
+    from campaign.db import bulk_insert, engine, is_sqlite
     from campaign.demo import synthetic
     from campaign.duties import rules
     from campaign.duties.tables import Measure, Task
-    from campaign.events.queries import bulk_insert
     from campaign.timeutil import today
     from campaign.warnings.tables import Warning
 

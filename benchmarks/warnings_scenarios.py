@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -163,7 +164,7 @@ def start_server(workers: int, log) -> tuple[subprocess.Popen, str]:
     command = [str(Path(sys.executable).parent / "campaign"), "serve", "--port", str(port)]
     if workers > 1:
         command += ["--workers", str(workers)]
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -172,6 +173,16 @@ def start_server(workers: int, log) -> tuple[subprocess.Popen, str]:
         except httpx.HTTPError:
             time.sleep(0.1)
     return server, base
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """The server and its --workers children (one process group)."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
 
 
 async def measure(args, base: str, token: str, after: int) -> dict:
@@ -253,8 +264,7 @@ def main() -> None:
         try:
             measured = asyncio.run(measure(args, base, token, after))
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            stop_server(server)
     result = {
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "database": "sqlite" if os.environ["DATABASE_URL"].startswith("sqlite") else "postgresql",

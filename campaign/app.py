@@ -41,6 +41,13 @@ from campaign.home.controllers import HomeController
 from campaign.materials.controllers import MaterialApiController, MaterialController
 from campaign.regions.controllers import RegionApiController, RegionController
 from campaign.regions.import_controller import RegionImportController
+from campaign.reports.controllers import (
+    AreaController,
+    BulletinApiController,
+    BulletinController,
+    PublicBulletinController,
+    ReminderController,
+)
 from campaign.settings import ROOT, get_settings
 from campaign.streaks.controllers import StreakApiController, StreakController
 from campaign.system.controllers import SystemController
@@ -97,7 +104,7 @@ def _session_config() -> ServerSideSessionConfig:
         renew_on_access=True,
         # Probes and static files never need a session; without this every anonymous hit would
         # store an empty one (a load balancer's health checks would fill the store).
-        exclude=["^/healthz", "^/readyz", "^/static/"],
+        exclude=["^/healthz", "^/readyz", "^/static/", "^/public/"],
     )
 
 
@@ -170,6 +177,11 @@ def create_app() -> Litestar:
             WarningImportController,
             WarningController,
             WarningApiController,
+            BulletinController,
+            AreaController,
+            ReminderController,
+            PublicBulletinController,
+            BulletinApiController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],
@@ -186,7 +198,7 @@ def create_app() -> Litestar:
             cookie_secure=settings.secure_cookies,
             cookie_samesite="lax",
             header_name="x-csrftoken",
-            exclude=["/api/", "/healthz", "/readyz", "/schema"],
+            exclude=["/api/", "/healthz", "/readyz", "/schema", "/public/"],
         ),
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(_jinja_environment())

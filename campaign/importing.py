@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
+from typing import Any
 
 from campaign.i18n import _
 from campaign.settings import get_settings
@@ -149,7 +150,7 @@ def _csv_rows(data: bytes) -> tuple[list[str], Iterable[tuple[int, list[object]]
     except (StopIteration, csv.Error):
         raise ImportRejected([RowError(1, "", _("无法读取表头"))]) from None
 
-    def body() -> Iterable[tuple[int, list[object]]]:
+    def body() -> Iterable[tuple[int, list[Any]]]:
         try:
             for cells in reader:
                 yield reader.line_num, cells

@@ -95,6 +95,11 @@ async def _run_logged(function: JobFunction, ctx: dict, *args: Any, **kwargs: An
         return None
 
 
+def _next_run(job: CronJob) -> dt.datetime:
+    assert job.next_run is not None, "calculate_next sets it"
+    return job.next_run
+
+
 async def run_cron_in_process(cron_jobs: Sequence[CronJob], stop: asyncio.Event) -> None:
     """The embedded stand-in for arq's cron: same schedule, local (Asia/Shanghai) times."""
     jobs = [copy.copy(job) for job in cron_jobs]
@@ -102,8 +107,8 @@ async def run_cron_in_process(cron_jobs: Sequence[CronJob], stop: asyncio.Event)
     for job in jobs:
         job.calculate_next(now)
     while jobs and not stop.is_set():
-        job = min(jobs, key=lambda j: j.next_run)
-        delay = (job.next_run - dt.datetime.now(LOCAL)).total_seconds()
+        job = min(jobs, key=_next_run)
+        delay = (_next_run(job) - dt.datetime.now(LOCAL)).total_seconds()
         try:
             await asyncio.wait_for(stop.wait(), timeout=max(delay, 0))
             return

@@ -1,4 +1,4 @@
-"""Phone numbers of people at risk and of victims (DESIGN §3 privacy): never stored as written.
+"""Phone numbers of people at risk and of victims (privacy, docs/definitions.md): never stored as written.
 
 A number is kept as a keyed hash (accounts.rules.phone_digest with the app's SECRET_KEY, the same
 hash the volunteers domain stores), which lets a later case be matched to an earlier warning of

@@ -123,6 +123,12 @@ async def csrf_token_valid(request: Request, token: str | None) -> bool:
     return passed
 
 
+def list_filters(request: Request, *keys: str) -> dict[str, str]:
+    """A list page's filters from the query string: every key present, trimmed, "" when absent
+    (so templates can refill the filter form and the pager and export links keep them)."""
+    return {key: request.query_params.get(key, "").strip() for key in keys}
+
+
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -161,7 +167,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("duties", _l("责任落实"), "/duties/tasks", (ADMIN, LEADER, COORDINATOR)),
     NavItem("volunteers", _l("宣传员与志愿者"), "/volunteers", (ADMIN, LEADER, TEAM), ready=False),
     NavItem("warnings", _l("预警劝阻"), "/warnings", (ADMIN, LEADER, COORDINATOR)),
-    NavItem("bulletin", _l("反诈地图"), "/bulletins", (ADMIN, LEADER), ready=False),
+    NavItem("bulletin", _l("反诈地图"), "/bulletins", (ADMIN, LEADER)),
     NavItem("regions", _l("区划与派出所"), "/regions", ALL),
     NavItem("admin", _l("系统管理"), "/admin/users", (ADMIN,)),
 )
@@ -221,6 +227,12 @@ def query_string(request: Request, **changes: Any) -> str:
 
 
 # -- Excel export ------------------------------------------------------------------------------
+
+
+def wants_xlsx(request: Request) -> bool:
+    """The one way a list asks for its Excel export: the same URL with `?format=xlsx` (the
+    filters stay in the query string, so the export holds exactly the filtered rows, unpaged)."""
+    return request.query_params.get("format") == "xlsx"
 
 
 def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:

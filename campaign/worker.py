@@ -13,6 +13,7 @@ from campaign.contests import jobs as contests_jobs
 from campaign.duties import jobs as duties_jobs
 from campaign.events import jobs as events_jobs
 from campaign.materials import jobs as materials_jobs
+from campaign.reports import jobs as reports_jobs
 from campaign.streaks import jobs as streaks_jobs
 from campaign.timeutil import LOCAL
 from campaign.warnings import jobs as warnings_jobs
@@ -28,6 +29,7 @@ FUNCTIONS = [
     *events_jobs.FUNCTIONS,
     *materials_jobs.FUNCTIONS,
     *duties_jobs.FUNCTIONS,
+    *reports_jobs.FUNCTIONS,
     *streaks_jobs.FUNCTIONS,
     *warnings_jobs.FUNCTIONS,
 ]
@@ -36,6 +38,7 @@ CRON_JOBS = [
     *contests_jobs.CRON_JOBS,
     *events_jobs.CRON_JOBS,
     *duties_jobs.CRON_JOBS,
+    *reports_jobs.CRON_JOBS,
     *streaks_jobs.CRON_JOBS,
     *warnings_jobs.CRON_JOBS,
 ]

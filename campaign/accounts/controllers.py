@@ -14,7 +14,15 @@ from campaign.accounts import forms, queries
 from campaign.accounts.rules import ADMIN, ROLES, UNIT_KIND_LABELS
 from campaign.i18n import _
 from campaign.regions import queries as regions
-from campaign.web import client_ip, current_user, pager, render, xlsx_response
+from campaign.web import (
+    client_ip,
+    current_user,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
 
 
 def _safe_next(target: str | None) -> str:
@@ -122,10 +130,6 @@ class AccountController(Controller):
         return Redirect(path="/account")
 
 
-def _filters(request: Request, *keys: str) -> dict[str, str]:
-    return {key: request.query_params.get(key, "").strip() for key in keys}
-
-
 class AdminController(Controller):
     """User administration and the audit log; admins only."""
 
@@ -135,8 +139,8 @@ class AdminController(Controller):
 
     @get("/users")
     async def users(self, request: Request) -> object:
-        filters = _filters(request, "q", "role", "active")
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, "q", "role", "active")
+        if wants_xlsx(request):
             rows = await queries.users(filters, limit=None)
             return xlsx_response(
                 _("用户列表"),
@@ -279,8 +283,8 @@ class AdminController(Controller):
 
     @get("/audit")
     async def audit(self, request: Request) -> object:
-        filters = _filters(request, "q", "actor", "action")
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, "q", "actor", "action")
+        if wants_xlsx(request):
             rows = await queries.audit_entries(filters, limit=None)
             return xlsx_response(
                 _("审计日志"),

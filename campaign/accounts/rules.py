@@ -137,7 +137,7 @@ def normalize_phone(text: str) -> str | None:
 
 
 def phone_digest(phone: str, secret: str) -> str:
-    """The keyed hash under which a phone number is stored (DESIGN §3): equal numbers match,
+    """The keyed hash under which a phone number is stored (docs/definitions.md): equal numbers match,
     and without the key a leaked table cannot be reversed by trying all 10^11 numbers."""
     digits = "".join(ch for ch in phone if ch.isdigit())
     return hmac.new(secret.encode(), b"phone:" + digits.encode(), hashlib.sha256).hexdigest()

@@ -17,7 +17,16 @@ from campaign.cases import queries, rules
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.timeutil import local
-from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
+from campaign.web import (
+    client_ip,
+    current_user,
+    deny,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
 
 READERS = (ADMIN, LEADER, COORDINATOR)
 WRITERS = (ADMIN, COORDINATOR)
@@ -33,10 +42,6 @@ def _date(raw: str | None) -> dt.date | None:
         return dt.date.fromisoformat(raw) if raw else None
     except ValueError:
         return None
-
-
-def _filters(request: Request) -> dict[str, str]:
-    return {key: request.query_params.get(key, "").strip() for key in FILTER_KEYS}
 
 
 def _query_filters(filters: dict[str, str]) -> dict:
@@ -84,9 +89,9 @@ class CaseController(Controller):
     @get("/")
     async def index(self, request: Request) -> object:
         user = current_user(request)
-        filters = _filters(request)
+        filters = list_filters(request, *FILTER_KEYS)
         typed = _query_filters(filters)
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             rows = await queries.cases(user.scope, typed, limit=EXPORT_MAX)
             return xlsx_response(
                 _("案件列表"),
@@ -199,7 +204,7 @@ class CaseController(Controller):
                 request, values["region_code"]
             )
         reference = await queries.reference([values["region_code"]])
-        records, row_errors = rules.validate_cases([(1, values)], reference)
+        records, row_errors = rules.validate_cases([(1, dict[str, object](values))], reference)
         by_label = {column.label: column.key for column in rules.CASE_COLUMNS}
         errors: dict[str, str] = {}
         if place_problem:

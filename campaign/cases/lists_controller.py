@@ -16,7 +16,7 @@ from campaign.cases import queries, rules
 from campaign.cases.tables import FraudType, OccupationGroup
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
-from campaign.web import client_ip, current_user, xlsx_response
+from campaign.web import client_ip, current_user, wants_xlsx, xlsx_response
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class ReferenceListController(Controller):
         editing: dict | None = None,
     ) -> object:
         rows = await _rows(kind)
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             return xlsx_response(
                 str(kind.title),
                 [_("名称"), _("别名"), _("案件数"), _("状态")],

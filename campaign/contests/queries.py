@@ -267,7 +267,7 @@ async def contest_visible(contest: dict, scope: Scope) -> bool:
 
 
 async def _contest_where(scope: Scope, filters: dict[str, str]) -> list:
-    where = []
+    where: list = []
     if not scope.is_city:
         mine = [d["code"] for d in await regions.districts_in(scope)]
         where.append(Contest.district_code.is_null() | Contest.district_code.is_in(mine or [""]))

@@ -144,6 +144,7 @@ async def ensure_demo() -> list[tuple[str, str, str]]:
         await _demo_materials()
         await _demo_contests()
         await _demo_duties()
+        await _demo_bulletins()
     return listing
 
 
@@ -202,3 +203,15 @@ async def _demo_duties() -> None:
     from campaign.timeutil import today
 
     await generate_demo(today(), await accounts.user_id_by_name("leader_cixi"))
+
+
+async def _demo_bulletins() -> None:
+    """The two weeks before last published, last week as the Monday job's draft."""
+    from campaign.reports import queries as bulletins
+    from campaign.reports.rules import last_complete_week
+    from campaign.timeutil import today
+
+    last = last_complete_week(today())
+    for week in (last.shifted(-2), last.shifted(-1)):
+        await bulletins.publish(week, actor=None)
+    await bulletins.draft_week(last, actor=None)

@@ -13,7 +13,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 
-from campaign.db import is_sqlite, write_transaction
+from campaign.db import insert_many, write_transaction
 from campaign.demo.builder import station_code, station_name
 from campaign.regions.rules import RegionRecord, StationRecord
 from campaign.regions.tables import Region, Station, StationTown
@@ -212,15 +212,6 @@ async def write(regions: Sequence[RegionRecord], stations: Sequence[StationRecor
             [(s.code, town) for s in stations for town in s.towns],
         ),
     }
-    sqlite = is_sqlite()
-    async with write_transaction() as transaction:
-        connection = transaction.connection
+    async with write_transaction():
         for table, (columns, rows) in tables.items():
-            if sqlite:
-                names = ", ".join(f'"{c}"' for c in columns)
-                marks = ", ".join("?" for _ in columns)
-                await connection.executemany(
-                    f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows
-                )
-            else:
-                await connection.copy_records_to_table(table, records=rows, columns=columns)
+            await insert_many(table, columns, rows)

@@ -11,11 +11,20 @@ from litestar.response import Redirect, Template
 
 from campaign.accounts.rules import ADMIN
 from campaign.duties import forms, queries, rules
-from campaign.duties.controllers import EXPORT_LIMIT, READERS, filters_of
+from campaign.duties.controllers import EXPORT_LIMIT, READERS
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.timeutil import today
-from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
+from campaign.web import (
+    client_ip,
+    current_user,
+    deny,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
 
 RESULT_FILTERS = ("district", "verdict", "q")
 
@@ -101,11 +110,11 @@ class AssessmentController(Controller):
     @get("/")
     async def ranking(self, request: Request) -> object:
         level, year, quarter = _period(request)
-        filters = filters_of(request, RESULT_FILTERS)
+        filters = list_filters(request, *RESULT_FILTERS)
         user = current_user(request)
         async with queries.snapshot():
             run = await queries.latest_run(level, year, quarter)
-            if run and request.query_params.get("format") == "xlsx":
+            if run and wants_xlsx(request):
                 rows = await queries.results(run["id"], filters, limit=EXPORT_LIMIT)
                 return _export_ranking(rows)
             total = await queries.result_count(run["id"], filters) if run else 0
@@ -190,7 +199,7 @@ class AssessmentController(Controller):
         if not rules.sees_unit(user.scope, run["level"], code, result.district_code):
             raise deny()
         rows = sheet_rows(result)
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             return xlsx_response(
                 _(
                     "%(n)s %(y)s年第%(q)s季度平安考核",

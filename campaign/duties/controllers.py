@@ -23,15 +23,20 @@ from campaign.importing import (
     take_upload,
     upload_filename,
 )
-from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
+from campaign.web import (
+    client_ip,
+    current_user,
+    deny,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
 
 READERS = (ADMIN, LEADER, COORDINATOR)
 WRITERS = (ADMIN, COORDINATOR)
 EXPORT_LIMIT = 100_000
-
-
-def filters_of(request: Request, keys: tuple[str, ...]) -> dict[str, str]:
-    return {key: request.query_params.get(key, "").strip() for key in keys}
 
 
 async def readable_organisation(user: CurrentUser, org_id: int) -> queries.OrganisationRow:
@@ -84,8 +89,8 @@ class OrganisationController(Controller):
     @get("/")
     async def index(self, request: Request) -> object:
         user = current_user(request)
-        filters = filters_of(request, queries.ORG_FILTERS)
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, *queries.ORG_FILTERS)
+        if wants_xlsx(request):
             rows = await queries.organisations(user.scope, filters, limit=EXPORT_LIMIT)
             return _export_organisations(rows)
         p = pager(request, await queries.organisation_count(user.scope, filters), per_page=30)
@@ -164,7 +169,9 @@ class OrganisationController(Controller):
         }
         return self._form(request, values, {}, org)
 
-    async def _save(self, request: Request, org: queries.OrganisationRow | None) -> object:
+    async def _save(
+        self, request: Request, org: queries.OrganisationRow | None
+    ) -> Template | Redirect:
         user = current_user(request)
         form = await request.form()
         values = forms.values_of(form, forms.ORGANISATION_FIELDS)
@@ -275,7 +282,7 @@ class MeasureController(Controller):
     @get("/")
     async def index(self, request: Request) -> object:
         rows = await queries.measures()
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             return xlsx_response(
                 _("反诈十条"),
                 [_("序号"), _("措施"), _("内容"), _("一票否决"), _("启用")],

@@ -11,6 +11,7 @@ import random
 
 from campaign.accounts.rules import Scope
 from campaign.cases import queries as cases
+from campaign.db import bulk_insert
 from campaign.duties import queries, rules
 from campaign.duties.tables import (
     EventOrganisation,
@@ -20,7 +21,6 @@ from campaign.duties.tables import (
     SweepMark,
     Task,
 )
-from campaign.events.queries import bulk_insert
 from campaign.phones import keep_phone
 from campaign.regions import queries as regions
 

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+from piccolo.columns import Column
 from piccolo.query.functions.aggregate import Count
 
 from campaign.accounts import queries as accounts
@@ -700,12 +701,13 @@ async def review_task(
         current = await Task.select(Task.status).where(Task.id == task_row.id).first()
         if not rules.may_review(current["status"]):
             raise ValueError(_("此任务当前没有待审核的材料"))
-        changes = (
+        changes: dict[Column, object] = (
             {Task.status: rules.ACCEPTED, Task.accepted_on: today(), Task.return_reason: None}
             if accept
             else {Task.status: rules.RETURNED, Task.return_reason: reason}
         )
-        await Task.update({**changes, Task.updated_at: now()}).where(Task.id == task_row.id)
+        changes[Task.updated_at] = now()
+        await Task.update(changes).where(Task.id == task_row.id)
         await audit.record(
             "task.accept" if accept else "task.return",
             f"task:{task_row.id}",

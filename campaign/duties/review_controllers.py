@@ -14,11 +14,20 @@ from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
 from campaign.cases import queries as cases
 from campaign.cases.rules import case_in_scope
 from campaign.duties import queries, rules
-from campaign.duties.controllers import EXPORT_LIMIT, READERS, filters_of
+from campaign.duties.controllers import EXPORT_LIMIT, READERS
 from campaign.i18n import _
 from campaign.timeutil import today
 from campaign.warnings import rules as warning_rules
-from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
+from campaign.web import (
+    client_ip,
+    current_user,
+    deny,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
 
 LEADERS = (ADMIN, LEADER)
 WORKERS = (ADMIN, LEADER, COORDINATOR)
@@ -80,8 +89,8 @@ class ReviewController(Controller):
     @get("/")
     async def index(self, request: Request) -> object:
         user = current_user(request)
-        filters = filters_of(request, queries.REVIEW_FILTERS)
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, *queries.REVIEW_FILTERS)
+        if wants_xlsx(request):
             return _export(await queries.reviews(user.scope, filters, limit=EXPORT_LIMIT))
         p = pager(request, await queries.review_count(user.scope, filters), per_page=30)
         return render(

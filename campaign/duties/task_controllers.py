@@ -15,12 +15,21 @@ from litestar.response import Redirect, Template
 
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
 from campaign.duties import forms, queries, rules
-from campaign.duties.controllers import EXPORT_LIMIT, READERS, filters_of
+from campaign.duties.controllers import EXPORT_LIMIT, READERS
 from campaign.i18n import _
 from campaign.materials.serving import send_file
 from campaign.materials.storage import get_storage
 from campaign.timeutil import today
-from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
+from campaign.web import (
+    client_ip,
+    current_user,
+    deny,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
 
 ASSIGNERS = (ADMIN, LEADER)
 SUBMITTERS = (ADMIN, COORDINATOR)
@@ -86,8 +95,8 @@ class TaskController(Controller):
     @get("/tasks")
     async def index(self, request: Request) -> object:
         user = current_user(request)
-        filters = filters_of(request, queries.TASK_FILTERS)
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, *queries.TASK_FILTERS)
+        if wants_xlsx(request):
             return _export(await queries.tasks(user.scope, filters, limit=EXPORT_LIMIT))
         p = pager(request, await queries.task_count(user.scope, filters), per_page=30)
         rows = await queries.tasks(user.scope, filters, p.offset, p.per_page)

@@ -19,15 +19,20 @@ from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser, Sco
 from campaign.events import hooks, jobs, photos, queries, rules
 from campaign.i18n import _
 from campaign.timeutil import LOCAL, local, today
-from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
+from campaign.web import (
+    client_ip,
+    current_user,
+    deny,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
 
 READERS = (ADMIN, LEADER, COORDINATOR)
 WRITERS = (ADMIN, COORDINATOR)
 API_LIMIT, API_MAX_LIMIT = 100, 1000
-
-
-def _filters(request: Request) -> dict[str, str]:
-    return {key: request.query_params.get(key, "").strip() for key in queries.FILTER_KEYS}
 
 
 async def _readable_event(user: CurrentUser, event_id: int) -> dict:
@@ -140,8 +145,8 @@ class EventController(Controller):
     async def index(self, request: Request) -> object:
         async with queries.snapshot():
             user = current_user(request)
-            filters = _filters(request)
-            if request.query_params.get("format") == "xlsx":
+            filters = list_filters(request, *queries.FILTER_KEYS)
+            if wants_xlsx(request):
                 rows = await queries.events(user.scope, filters, limit=EXPORT_LIMIT)
                 return _export(rows)
             found = await queries.count_events(user.scope, filters)
@@ -166,7 +171,7 @@ class EventController(Controller):
     async def calendar(self, request: Request) -> Template:
         async with queries.snapshot():
             user = current_user(request)
-            filters = _filters(request)
+            filters = list_filters(request, *queries.FILTER_KEYS)
             now = today()
             try:
                 year, month = (int(x) for x in request.query_params.get("month", "").split("-"))
@@ -514,7 +519,7 @@ class EventController(Controller):
             rows = await queries.totals(level, start, end, user.scope)
             columns = ["lectures", "events", *rules.FIGURES]
             labels = _total_labels()
-            if request.query_params.get("format") == "xlsx":
+            if wants_xlsx(request):
                 return xlsx_response(
                     _("宣传活动汇总"),
                     [_("单位编码"), _("单位"), *[str(labels[c]) for c in columns]],
@@ -553,7 +558,7 @@ class EventController(Controller):
             window = int(days) if days in ("7", "30", "90") else 30
             if town := request.query_params.get("town", "").strip():
                 return await self._town_coverage(request, user, town, window)
-            if request.query_params.get("format") == "xlsx":
+            if wants_xlsx(request):
                 towns = await queries.coverage_by_town(user.scope, now)
                 return xlsx_response(
                     _("宣传覆盖"),
@@ -616,7 +621,7 @@ class EventController(Controller):
         villages = await queries.uncovered_villages(
             user.scope, town, rules.covered_since(now, window)
         )
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             return xlsx_response(
                 _("未覆盖村社"),
                 [_("村社编码"), _("村社"), _("最近一次已核实宣传")],

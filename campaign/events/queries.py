@@ -12,7 +12,7 @@ from piccolo.querystring import QueryString
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Place, Scope, covers
 from campaign.cases import queries as cases
-from campaign.db import engine, is_sqlite, write_transaction
+from campaign.db import engine, write_transaction
 from campaign.events import photos, rules
 from campaign.events.tables import (
     AudienceGroup,
@@ -25,6 +25,7 @@ from campaign.events.tables import (
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station
+from campaign.rules import poisson_z
 from campaign.timeutil import today as local_today
 
 #: Lists count at most this many rows; beyond it the page says "more than 1,000" and asks for
@@ -966,7 +967,7 @@ async def rising_without_outreach(scope: Scope, today: dt.date) -> dict[str, lis
             if row["level"] != level or not covers(scope, regions.place_from_row(row)):
                 continue
             this, prev = now[row["code"]], before.get(row["code"], 0)
-            rows.append({**row, "this": this, "previous": prev, "z": rules.poisson_z(this, prev)})
+            rows.append({**row, "this": this, "previous": prev, "z": poisson_z(this, prev)})
         result[level] = sorted(rows, key=lambda r: (-(r["this"] - r["previous"]), r["code"]))
     names = await names_of(r["town_code"] for r in result["village"])
     for row in result["village"]:
@@ -1028,27 +1029,6 @@ async def home_card(user) -> dict | None:
         "week_start": (now - dt.timedelta(days=now.weekday())).isoformat(),
         **figures,
     }
-
-
-async def bulk_insert(table, rows: list[dict]) -> None:
-    """Many rows in one transaction (demo data, benchmarks): SQLite executemany, PostgreSQL COPY
-    (ORM inserts are an order of magnitude slower)."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    records = [tuple(row[c] for c in columns) for row in rows]
-    async with write_transaction() as transaction:
-        connection = transaction.connection
-        if is_sqlite():
-            names = ", ".join(f'"{c}"' for c in columns)
-            marks = ", ".join("?" for _ in columns)
-            await connection.executemany(
-                f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks})', records
-            )
-        else:
-            await connection.copy_records_to_table(
-                table._meta.tablename, records=records, columns=columns
-            )
 
 
 def snapshot():

@@ -434,11 +434,6 @@ def month_to_date_pair(today: dt.date) -> tuple[tuple[dt.date, dt.date], tuple[d
     return this, (prev_first, prev_last)
 
 
-def poisson_z(this: int, previous: int) -> float:
-    """The signal for small counts of docs/definitions.md: z = 2(√this − √previous)."""
-    return 2 * (math.sqrt(this) - math.sqrt(previous))
-
-
 def is_rising(this: int, previous: int) -> bool:
     return this > previous
 

@@ -19,6 +19,7 @@ from campaign.duties import queries as duties
 from campaign.events import queries as events
 from campaign.materials import queries as materials
 from campaign.regions import queries as regions
+from campaign.reports import queries as reports
 from campaign.streaks import queries as streaks
 from campaign.system import queries as system
 from campaign.timeutil import today
@@ -53,6 +54,7 @@ CARDS: tuple[Card, ...] = (
     Card((ADMIN, LEADER, COORDINATOR), contests.home_card),
     Card((ADMIN, LEADER, COORDINATOR), duties.home_card),
     Card((ADMIN, LEADER, COORDINATOR), warnings.home_card),
+    Card((ADMIN, LEADER), reports.home_card),
 )
 
 

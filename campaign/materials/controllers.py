@@ -22,17 +22,15 @@ from campaign.web import (
     csrf_token_valid,
     current_user,
     deny,
+    list_filters,
     pager,
     render,
+    wants_xlsx,
     xlsx_response,
 )
 
 SHOP_FILTERS = ("q", "kind", "fraud_type", "audience", "series", "sort", "status", "mine")
 SHOP_PAGE = 24
-
-
-def _filters(request: Request, *keys: str) -> dict[str, str]:
-    return {key: request.query_params.get(key, "").strip() for key in keys}
 
 
 def _sees(material: dict, user: CurrentUser) -> bool:
@@ -79,9 +77,9 @@ class MaterialController(Controller):
     @get("/")
     async def shop(self, request: Request) -> object:
         user = current_user(request)
-        filters = _filters(request, *SHOP_FILTERS)
+        filters = list_filters(request, *SHOP_FILTERS)
         day = today()
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             rows = await queries.shop_page(filters, user, day, limit=None)
             return xlsx_response(
                 _("素材清单"),
@@ -212,8 +210,8 @@ class MaterialController(Controller):
                 context={"message": refused.message, "active_nav": "materials"},
                 status_code=refused.status,
             )
-        token = (
-            request.headers.get("x-csrftoken") or (received.fields.get("_csrf_token") or [None])[0]
+        token = request.headers.get("x-csrftoken") or next(
+            iter(received.fields.get("_csrf_token", [])), None
         )
         if not await csrf_token_valid(request, token):
             received.discard()
@@ -472,8 +470,8 @@ class MaterialController(Controller):
     @get("/orders")
     async def orders(self, request: Request) -> object:
         user = current_user(request)
-        filters = _filters(request, "status", "q")
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, "status", "q")
+        if wants_xlsx(request):
             rows = await queries.orders(filters, user, limit=None)
             return xlsx_response(
                 _("点单"),
@@ -618,8 +616,8 @@ class MaterialController(Controller):
 
     @get("/stats/downloads", opt={"roles": (ADMIN, LEADER)})
     async def download_log(self, request: Request) -> object:
-        filters = _filters(request, "team", "material", "since", "until")
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, "team", "material", "since", "until")
+        if wants_xlsx(request):
             rows = await queries.download_log(filters, limit=None)
             return xlsx_response(
                 _("下载记录"),
@@ -694,7 +692,7 @@ class MaterialApiController(Controller):
     async def list_materials(self, request: Request) -> MaterialList:
         """Filters: kind (poster, video, slogan, article, audio), fraud_type, audience, series,
         q (substring of title, description, tags); sort=new|popular; limit (≤ 200), offset."""
-        filters = _filters(request, "q", "kind", "fraud_type", "audience", "series", "sort")
+        filters = list_filters(request, "q", "kind", "fraud_type", "audience", "series", "sort")
         try:
             limit = min(max(int(request.query_params.get("limit", "50")), 1), 200)
             offset = max(int(request.query_params.get("offset", "0")), 0)

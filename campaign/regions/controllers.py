@@ -11,13 +11,18 @@ from litestar.response import Redirect, Template
 from campaign.accounts.rules import CurrentUser
 from campaign.i18n import _
 from campaign.regions import queries, rules
-from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
+from campaign.web import (
+    client_ip,
+    current_user,
+    deny,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
 
 API_LIMIT, API_MAX_LIMIT = 100, 1000
-
-
-def _filters(request: Request, *keys: str) -> dict[str, str]:
-    return {key: request.query_params.get(key, "").strip() for key in keys}
 
 
 async def _readable_region(user: CurrentUser, code: str) -> dict:
@@ -56,8 +61,8 @@ class RegionController(Controller):
     @get("/regions")
     async def tree(self, request: Request) -> object:
         user = current_user(request)
-        filters = _filters(request, "q")
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, "q")
+        if wants_xlsx(request):
             rows = await queries.with_stations(
                 await queries.with_paths(await queries.regions(user.scope, filters, limit=None))
             )
@@ -174,8 +179,8 @@ class RegionController(Controller):
     @get("/stations")
     async def stations(self, request: Request) -> object:
         user = current_user(request)
-        filters = _filters(request, "q", "district")
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, "q", "district")
+        if wants_xlsx(request):
             rows = await queries.stations(user.scope, filters, limit=None)
             return xlsx_response(
                 _("派出所列表"),

@@ -18,6 +18,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.response.sse import ServerSentEventMessage
 
+from campaign import i18n
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
 from campaign.i18n import _
 from campaign.importing import (
@@ -44,6 +45,10 @@ STREAM_SECONDS = 300.0
 #: Between two events a board gets a keep-alive and re-reads missed events from the database
 #: (another process without Redis, or a lost pub/sub message).
 HEARTBEAT_SECONDS = 10.0
+#: How far back a board re-reads events (out-of-order commits; a reconnect's gap), and how
+#: many sent event ids it remembers so nothing is sent twice on one stream.
+LOOKBACK = dt.timedelta(seconds=30)
+SENT_IDS = 5000
 
 
 def _filters(request: Request) -> dict[str, str]:
@@ -93,17 +98,29 @@ def _can_act(user: CurrentUser, row: WarningRow) -> bool:
 async def _board_events(request: Request, user: CurrentUser, last: int) -> AsyncIterator:
     """Missed events first (from the database), then live ones until STREAM_SECONDS. The
     database is read again after a quiet HEARTBEAT_SECONDS or when this board fell behind, which
-    also covers several processes without Redis (a board then lags by at most a heartbeat)."""
+    also covers several processes without Redis (a board then lags by at most a heartbeat), and
+    each time it looks LOOKBACK back for events committed out of id order."""
     ends = time.monotonic() + STREAM_SECONDS
+    sent: OrderedDict[int, None] = OrderedDict()
+
+    async def once(event: dict) -> ServerSentEventMessage | None:
+        if event["id"] in sent:
+            return None
+        sent[event["id"]] = None
+        while len(sent) > SENT_IDS:
+            sent.popitem(last=False)
+        return await _message(request, user, event)
+
     yield ServerSentEventMessage(comment="board", retry=2000)
     async with live.subscribe() as subscriber:
         catch_up = True
         while True:
             if catch_up or subscriber.lagging:
                 subscriber.lagging = catch_up = False
-                for event in await queries.events_after(user.scope, last):
-                    last = event["id"]
-                    if message := await _message(request, user, event):
+                since = dt.datetime.now(dt.UTC) - LOOKBACK
+                for event in await queries.events_after(user.scope, last, since):
+                    last = max(last, event["id"])
+                    if message := await once(event):
                         yield message
             remaining = ends - time.monotonic()
             if remaining <= 0:
@@ -117,21 +134,22 @@ async def _board_events(request: Request, user: CurrentUser, last: int) -> Async
                 catch_up = True
                 continue
             while payload is not None:
-                if payload["id"] > last:
-                    last = payload["id"]
-                    if message := await _message(request, user, payload):
-                        yield message
+                last = max(last, payload["id"])
+                if message := await once(payload):
+                    yield message
                 payload = None if subscriber.queue.empty() else subscriber.queue.get_nowait()
 
 
 #: The rows of the latest events, shared by every board of this process: a thousand boards of
 #: one station read a new warning from the database once, not a thousand times.
-_recent_rows: OrderedDict[int, WarningRow | None] = OrderedDict()
+_recent_rows: OrderedDict[tuple[int, int], WarningRow | None] = OrderedDict()
+#: ... and render it once per (event, may act, language): the row's only per-person parts.
+_recent_html: OrderedDict[tuple, str] = OrderedDict()
 RECENT_ROWS = 256
 
 
 async def _row_of_event(event: dict) -> WarningRow | None:
-    key = event["id"]
+    key = (event["id"], event["warning_id"])
     if key in _recent_rows:
         return _recent_rows[key]
     row = await queries.warning(event["warning_id"])
@@ -149,9 +167,13 @@ async def _message(
     if user.is_admin or rules.in_scope(user.scope, event):
         row = await _row_of_event(event)
         if row is not None:
-            return ServerSentEventMessage(
-                data=_row_html(request, row), event=event["kind"], id=event["id"]
-            )
+            key = (event["id"], row.id, _can_act(user, row), i18n.current_locale.get())
+            html = _recent_html.get(key)
+            if html is None:
+                html = _recent_html[key] = _row_html(request, row)
+                while len(_recent_html) > RECENT_ROWS:
+                    _recent_html.popitem(last=False)
+            return ServerSentEventMessage(data=html, event=event["kind"], id=event["id"])
     if user.scope.kind == "station" and event.get("previous_station_code") == user.scope.code:
         return ServerSentEventMessage(data=str(event["warning_id"]), event="remove", id=event["id"])
     return None

@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 from campaign.accounts.rules import CurrentUser
 from campaign.db import read_transaction
 from campaign.i18n import _
-from campaign.importing import ImportRejected, ImportSummary, RowError, read_table, text
+from campaign.importing import ImportRejected, ImportSummary, RowError, read_table
 from campaign.warnings import queries, rules
 
 #: At most this many warnings in one API request.
 MAX_BATCH = 1000
-#: Up to this many distinct region codes, only those places are loaded to check a batch.
-NARROW_REFERENCE = 500
 
 
 @dataclass
@@ -36,13 +34,14 @@ class OutsideJurisdiction(ImportRejected):
     """A coordinator's token pushed warnings for places outside its unit."""
 
 
-async def check(rows: list, actor: CurrentUser | None) -> queries.IntakePlan:
+async def check(
+    rows: list, actor: CurrentUser | None, live_push: bool = False
+) -> queries.IntakePlan:
     """Validate rows and compare with what is stored. Raises ImportRejected listing every bad
-    row, then OutsideJurisdiction (a coordinator's places outside its unit), then Conflicting."""
-    codes = {text(cells.get("region_code")) for _number, cells in rows}
-    codes = {c for c in codes if c.isdigit() and len(c) <= 12}
-    # A push names a few places: load only those; a large file loads them all at once.
-    ref = await queries.reference(sorted(codes) if len(codes) <= NARROW_REFERENCE else None)
+    row, then OutsideJurisdiction (a coordinator's places outside its unit), then Conflicting.
+    A live push is checked against the places as of at most a minute ago (recent_reference);
+    a file against the database as it is now."""
+    ref = await (queries.recent_reference() if live_push else queries.reference())
     records, errors = rules.validate_warnings(rows, ref)
     if errors:
         raise ImportRejected(errors)
@@ -133,7 +132,7 @@ async def receive(
     replayed, in request order) and how many were new."""
     rows = api_rows(body)
     async with read_transaction():  # on SQLite: one connection for the checks, not one a query
-        plan = await check(rows, actor)
+        plan = await check(rows, actor, live_push=True)
     await queries.store_warnings(plan, actor, "api", ip, label="api")
     numbers = [str(cells["warning_id"]).strip() for _number, cells in rows]
     async with read_transaction():

@@ -6,14 +6,16 @@ entry inside it; the live boards are told after the commit (campaign.warnings.li
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from piccolo.columns import Date, Timestamptz
 from piccolo.query.functions.aggregate import Count
 
-from campaign.accounts import queries as accounts
+from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import queries as cases
 from campaign.cases.rules import Reference
@@ -206,6 +208,28 @@ async def reference(region_codes: Collection[str] | None = None) -> Reference:
     return await cases.reference(region_codes)
 
 
+#: Pushes are checked against a copy of the places, stations and fraud types at most this old:
+#: a region or station changed by an import routes new warnings within this many seconds.
+REFERENCE_SECONDS = 60.0
+_reference_cache: tuple[float, Reference] | None = None
+_reference_lock = asyncio.Lock()
+
+
+async def recent_reference() -> Reference:
+    """reference(), remembered for REFERENCE_SECONDS per process: at hundreds of pushes a second
+    the six queries behind it would cost more than storing the warnings."""
+    global _reference_cache
+    async with _reference_lock:
+        if _reference_cache is None or _reference_cache[0] < time.monotonic():
+            _reference_cache = (time.monotonic() + REFERENCE_SECONDS, await reference())
+        return _reference_cache[1]
+
+
+def forget_reference() -> None:
+    global _reference_cache
+    _reference_cache = None
+
+
 @dataclass
 class IntakePlan:
     """What storing a batch would do: new warnings, replays (already stored, same content) and
@@ -252,7 +276,7 @@ async def store_warnings(
     if not plan.added:
         return []
     stamp = now()
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         ids: list[int] = []
         inserted: list[tuple[int, rules.WarningRecord]] = []
         for i in range(0, len(plan.added), WRITE_CHUNK):
@@ -285,8 +309,7 @@ async def store_warnings(
             ]
         )
         unassigned = sum(1 for _wid, r in inserted if r.station_code is None)
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "warnings.intake",
             label[:120] or source,
             _(
@@ -296,7 +319,6 @@ async def store_warnings(
                 s=source,
             ),
             {"warning_ids": [r.warning_no for _w, r in inserted[:200]], "unassigned": unassigned},
-            ip,
         )
     await live.publish_many(events)
     return ids
@@ -344,9 +366,16 @@ async def _event_for(row: dict, kind: str, previous: str | None = None) -> list[
     )
 
 
-async def events_after(scope: Scope, last_id: int, limit: int = 200) -> list[dict]:
-    """The board events a board of this scope missed since `last_id` (oldest first)."""
-    where = [BoardEvent.id > last_id]
+async def events_after(
+    scope: Scope, last_id: int, since: dt.datetime | None = None, limit: int = 500
+) -> list[dict]:
+    """The board events a board of this scope may have missed (oldest first): those after
+    `last_id`, and with `since` also every event written since then. Ids are taken when a
+    transaction writes, not when it commits, so with concurrent writers a lower id can become
+    visible after a higher one was seen; the lookback catches those (the caller skips what it
+    already sent)."""
+    after = BoardEvent.id > last_id
+    where = [after | (BoardEvent.at >= since) if since else after]
     if not scope.is_city:
         column = {
             "station": BoardEvent.station_code,
@@ -591,9 +620,10 @@ async def _finish(row: dict, kind: str, previous: str | None = None) -> None:
 
 async def acknowledge(warning_id: int, actor: CurrentUser, ip: str | None = None) -> None:
     """签收: who and when. Only a new warning can be acknowledged (a second click is a no-op)."""
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         row = await _locked(warning_id, actor)
         if row["status"] != rules.NEW:
+            audit.nothing_changed()
             return
         if row["station_code"] is None:
             raise Refused(_("待分派的预警须先由反诈中心分派到派出所"))
@@ -606,9 +636,7 @@ async def acknowledge(warning_id: int, actor: CurrentUser, ip: str | None = None
                 Warning.updated_at: stamp,
             }
         ).where(Warning.id == warning_id)
-        await accounts.record_audit(
-            actor, "warnings.acknowledge", f"warning:{row['warning_no']}", _("签收预警"), ip=ip
-        )
+        await audit.record("warnings.acknowledge", f"warning:{row['warning_no']}", _("签收预警"))
         events = await _event_for(row, "updated")
     await live.publish_many(events)
 
@@ -617,7 +645,7 @@ async def set_team(
     warning_id: int, team: dict[str, str], actor: CurrentUser, ip: str | None = None
 ) -> None:
     """The 1+1+1 team: 民警, 辅警 and 网格员 by name."""
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         row = await _locked(warning_id, actor)
         values = {
             Warning.officer_name: team.get("officer", "")[: rules.MAX_NAME],
@@ -626,13 +654,11 @@ async def set_team(
             Warning.updated_at: now(),
         }
         await Warning.update(values).where(Warning.id == warning_id)
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "warnings.team",
             f"warning:{row['warning_no']}",
             _("登记 1+1+1 处置力量"),
             {k: v for k, v in team.items()},
-            ip,
         )
         events = await _event_for(row, "updated")
     await live.publish_many(events)
@@ -650,7 +676,7 @@ async def record_attempt(
 ) -> None:
     """Keep one contact attempt. The first attempt that reaches the person is 首次联系; an
     attempt also acknowledges a warning nobody had acknowledged yet."""
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         row = await _locked(warning_id, actor)
         if row["status"] == rules.CLOSED:
             raise Refused(_("预警已办结,如需补充请联系反诈中心重新打开"))
@@ -679,13 +705,11 @@ async def record_attempt(
             values[Warning.first_contact_at] = at
             values[Warning.status] = rules.CONTACTED
         await Warning.update(values).where(Warning.id == warning_id)
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "warnings.contact",
             f"warning:{row['warning_no']}",
             _("记录联系:%(m)s,%(r)s", m=method, r=_("已联系上") if reached else _("未联系上")),
             {"method": method, "by": by_name, "reached": reached},
-            ip,
         )
         events = await _event_for(row, "updated")
     await live.publish_many(events)
@@ -695,7 +719,7 @@ async def close(
     warning_id: int, closing: rules.Closing, actor: CurrentUser, ip: str | None = None
 ) -> None:
     """办结 with the contact method, the outcome (止付 with its amount) and notes."""
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         row = await _locked(warning_id, actor)
         if row["status"] == rules.CLOSED:
             raise Refused(_("预警已办结"))
@@ -716,8 +740,7 @@ async def close(
             values[Warning.acknowledged_at] = stamp
             values[Warning.acknowledged_by] = actor.display_name[: rules.MAX_NAME]
         await Warning.update(values).where(Warning.id == warning_id)
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "warnings.close",
             f"warning:{row['warning_no']}",
             _("办结预警:%(o)s", o=str(rules.OUTCOMES[closing.outcome])),
@@ -726,7 +749,6 @@ async def close(
                 "method": closing.method,
                 "amount_stopped_fen": closing.amount_stopped_fen,
             },
-            ip,
         )
         events = await _event_for(row, "updated")
     await live.publish_many(events)
@@ -737,7 +759,7 @@ async def reopen(warning_id: int, reason: str, actor: CurrentUser, ip: str | Non
     audit entry and cleared on the warning, which goes back to its last open step."""
     if not rules.is_centre(actor.role):
         raise Refused(_("只有反诈中心可以重新打开预警"))
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         row = await _locked(warning_id, actor)
         if row["status"] != rules.CLOSED:
             raise Refused(_("只有已办结的预警可以重新打开"))
@@ -752,8 +774,7 @@ async def reopen(warning_id: int, reason: str, actor: CurrentUser, ip: str | Non
                 Warning.updated_at: now(),
             }
         ).where(Warning.id == warning_id)
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "warnings.reopen",
             f"warning:{row['warning_no']}",
             _("重新打开预警:%(r)s", r=reason),
@@ -763,7 +784,6 @@ async def reopen(warning_id: int, reason: str, actor: CurrentUser, ip: str | Non
                 "previous_amount_stopped_fen": row["amount_stopped_fen"],
                 "previous_notes": row["notes"],
             },
-            ip,
         )
         events = await _event_for(row, "updated")
     await live.publish_many(events)
@@ -779,16 +799,16 @@ async def reroute(
     station = await regions.station(station_code)
     if station is None:
         raise Refused(_("派出所编码 %(c)s 不存在", c=station_code))
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         row = await _locked(warning_id, actor)
         if row["station_code"] == station_code:
+            audit.nothing_changed()
             return
         values = {Warning.station_code: station_code, Warning.updated_at: now()}
         if row["district_code"] is None:
             values[Warning.district_code] = station["district_code"]
         await Warning.update(values).where(Warning.id == warning_id)
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "warnings.reroute",
             f"warning:{row['warning_no']}",
             _(
@@ -798,7 +818,6 @@ async def reroute(
                 r=reason,
             ),
             {"from": row["station_code"], "to": station_code, "reason": reason},
-            ip,
         )
         moved = {**row, "station_code": station_code}
         moved["district_code"] = row["district_code"] or station["district_code"]
@@ -820,7 +839,7 @@ async def escalate_overdue(at: dt.datetime | None = None) -> int:
     at = at or now()
     limits = await targets()
     changed: list[dict] = []
-    async with write_transaction():
+    async with audited(None) as audit:
         for level, target in limits.items():
             ack_deadline = at - dt.timedelta(minutes=target.acknowledge)
             contact_deadline = at - dt.timedelta(minutes=target.contact)
@@ -860,9 +879,10 @@ async def escalate_overdue(at: dt.datetime | None = None) -> int:
                 for r in unique.values()
             ]
         )
-        if unique:
-            await accounts.record_audit(
-                None,
+        if not unique:
+            audit.nothing_changed()
+        else:
+            await audit.record(
                 "warnings.escalate",
                 "job:escalate",
                 _("%(n)s 条预警超出响应时限,已上报区县与反诈中心", n=len(unique)),
@@ -919,7 +939,7 @@ async def match_cases(victims: Sequence[rules.Victim]) -> int:
     if not links:
         return 0
     marked = [c for c in candidates if c["id"] in links]
-    async with write_transaction():
+    async with audited(None) as audit:
         stamp = now()
         by_case: dict[str, list[int]] = {}
         for warning_id, case_no in links.items():
@@ -932,8 +952,7 @@ async def match_cases(victims: Sequence[rules.Victim]) -> int:
                     Warning.updated_at: stamp,
                 }
             ).where(Warning.id.is_in(ids))
-        await accounts.record_audit(
-            None,
+        await audit.record(
             "warnings.failed",
             "job:match",
             _("%(n)s 条预警的当事人其后被骗,记为劝阻失败", n=len(links)),

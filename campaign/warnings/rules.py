@@ -1,5 +1,5 @@
 """What warnings mean: their fields, where one is dispatched, the response clock, results and the
-figures (DESIGN §6). Pure functions over plain data; no Litestar, Piccolo or arq."""
+figures (docs/warnings.md). Pure functions over plain data; no Litestar, Piccolo or arq."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from piccolo.table import Table
 class Warning(Table):  # noqa: A001 - the domain noun (预警); builtins.Warning is never used here
     """One high-risk warning from the platform (预警) and how the station answered it.
 
-    The person at risk is kept only as a keyed hash and a masked phone (DESIGN §3). A warning
+    The person at risk is kept only as a keyed hash and a masked phone (docs/definitions.md). A warning
     without a station waits in the centre's 待分派 queue (station_code NULL)."""
 
     warning_no = Varchar(length=64, unique=True)

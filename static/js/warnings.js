@@ -48,6 +48,7 @@
       var row = holder.firstElementChild;
       if (!row) return;
       var old = document.getElementById(row.id);
+      if (old) isNew = false;  // a replayed event for a row already shown: no second alert
       if (old) {
         if (old.dataset.status === "new" && row.dataset.status !== "new") bump("new", -1);
         old.replaceWith(row);
