@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from piccolo.columns import Column
-from piccolo.query.functions.aggregate import Count
+from piccolo.query.functions.aggregate import Count, Max, Min
 
 from campaign.accounts import queries as accounts
 from campaign.accounts.audit import audited
@@ -526,6 +526,10 @@ class TaskRow:
 TASK_FILTERS = ("status", "measure", "unit", "overdue", "mine", "from", "to")
 
 
+def _as_date(value: dt.date | str) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value[:10])
+
+
 def _date(raw: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(raw)
@@ -732,17 +736,18 @@ class OverdueUnit:
 async def overdue_by_unit(scope: Scope, day: dt.date, limit: int = 20) -> list[OverdueUnit]:
     """Units with overdue tasks in the scope, most overdue first: what leaders chase up."""
     rows = await (
-        Task.select(Task.unit_kind, Task.unit_code, Task.unit_name, Task.due_on)
+        Task.select(
+            Task.unit_kind,
+            Task.unit_code,
+            Max(Task.unit_name).as_alias("unit_name"),
+            Count(alias="overdue"),
+            Min(Task.due_on).as_alias("oldest_due"),
+        )
         .where(*_scope_where(Task, scope), Task.status != rules.ACCEPTED, Task.due_on < day)
-        .order_by(Task.due_on)
+        .group_by(Task.unit_kind, Task.unit_code)
     )
-    per_unit: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for r in rows:
-        per_unit[(r["unit_kind"], r["unit_code"])].append(r)
-    found = [
-        OverdueUnit(kind, code, items[0]["unit_name"], len(items), items[0]["due_on"])
-        for (kind, code), items in per_unit.items()
-    ]
+    # SQLite returns an aggregated date as text
+    found = [OverdueUnit(**{**r, "oldest_due": _as_date(r["oldest_due"])}) for r in rows]
     found.sort(key=lambda u: (-u.overdue, u.oldest_due, u.unit_code))
     return found[:limit]
 
