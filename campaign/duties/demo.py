@@ -15,6 +15,7 @@ from campaign.db import bulk_insert
 from campaign.duties import queries, rules
 from campaign.duties.tables import (
     EventOrganisation,
+    Evidence,
     Measure,
     Organisation,
     Review,
@@ -187,6 +188,28 @@ async def _tasks(rng, day: dt.date, towns: list[dict], orgs: list[dict], reviewe
             )
         )
     await bulk_insert(Task, rows)
+    await _figures(rng)
+
+
+async def _figures(rng) -> None:
+    """The figures submitted for the figure tasks that are waiting for review or accepted."""
+    tasks = await Task.select(Task.id, Task.unit_name).where(
+        Task.evidence_kind == "figure", Task.status.is_in(["submitted", "accepted", "returned"])
+    )
+    await bulk_insert(
+        Evidence,
+        [
+            {
+                "task_id": t["id"],
+                "kind": "figure",
+                "figure": rng.randint(300, 4000),
+                "note": "",
+                "submitted_by_name": f"{t['unit_name']}协调员",
+                "submitted_at": queries.now(),
+            }
+            for t in tasks
+        ],
+    )
 
 
 def _state(rng, due: dt.date, day: dt.date):
