@@ -471,6 +471,14 @@ async def reviewers() -> list[tuple[int, str]]:
     ]
 
 
+async def reviewer_scope(user_id: int) -> Scope | None:
+    """The jurisdiction of a would-be reviewer (None for an unknown or inactive person)."""
+    row = await accounts.user_detail(user_id)
+    if row is None or row["role"] not in (ADMIN, LEADER) or not row.get("active", True):
+        return None
+    return await accounts.scope_for(row["unit_kind"], row["unit_code"])
+
+
 @dataclass(frozen=True, slots=True)
 class TaskRow:
     id: int

@@ -173,6 +173,18 @@ class TaskController(Controller):
         reviewer = dict(await queries.reviewers()).get(record["reviewer_id"])
         if "reviewer_id" not in errors and reviewer is None:
             errors["reviewer_id"] = _("审核人须为在职的领导或管理员")
+        elif reviewer is not None and not errors:
+            scope = await queries.reviewer_scope(record["reviewer_id"])
+            beyond = [
+                u.name
+                for u in found.values()
+                if scope is None
+                or not rules.unit_covered(scope, rules.place_of_unit(u.place_row()))
+            ]
+            if beyond:
+                errors["reviewer_id"] = _(
+                    "审核人的辖区不包括 %(u)s,请选择能看到这些单位的领导", u="、".join(beyond)
+                )
         if errors:
             return await self._form(request, values, chosen, errors, status=400)
         ids = await queries.assign_tasks(

@@ -115,3 +115,11 @@ async def test_overdue_tasks_show_up_the_chain_and_reminders_are_raised_once(cli
     await login(client, "cixi_leader")
     export = await client.get("/duties/tasks?format=xlsx")
     assert export.status_code == 200 and export.content[:2] == b"PK"
+
+
+async def test_the_reviewer_must_see_the_units_of_the_task(client, ningbo):
+    measure_id = await measure()
+    await login(client, "admin")
+    page = await assign(client, [f"town:{BAISHA}"], measure_id=measure_id, reviewer="beilun_leader")
+    assert page.status_code == 400 and "审核人的辖区不包括 白沙路街道" in page.text
+    assert await Task.count() == 0
