@@ -29,7 +29,7 @@ from campaign.contests.controllers import (
     ContestController,
     LeadersController,
 )
-from campaign.duties.assessment_controllers import AssessmentController
+from campaign.duties.assessment_controllers import AssessmentApiController, AssessmentController
 from campaign.duties.controllers import MeasureController, OrganisationController
 from campaign.duties.event_field import ORGANISATION_FIELD
 from campaign.duties.review_controllers import ReviewController
@@ -173,6 +173,7 @@ def create_app() -> Litestar:
             MeasureController,
             TaskController,
             AssessmentController,
+            AssessmentApiController,
             ReviewController,
             WarningImportController,
             WarningController,

@@ -3,13 +3,15 @@ the ranking read from the stored run, and each unit's assessment sheet (page, pr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from campaign.accounts.rules import ADMIN
+from campaign.accounts.rules import ADMIN, LEADER
 from campaign.duties import forms, queries, rules
 from campaign.duties.controllers import EXPORT_LIMIT, READERS
 from campaign.i18n import _
@@ -27,6 +29,7 @@ from campaign.web import (
 )
 
 RESULT_FILTERS = ("district", "verdict", "q")
+API_LIMIT, API_MAX_LIMIT = 100, 3000
 
 
 def _period(request: Request) -> tuple[str, int, int]:
@@ -220,4 +223,74 @@ class AssessmentController(Controller):
             verdict_labels=rules.VERDICT_LABELS,
             printing=request.query_params.get("print") == "1",
             active_nav="duties",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentItem:
+    rank: int
+    code: str
+    name: str
+    district_code: str
+    score: float
+    vetoed: bool
+    baseline_ok: bool
+    contributions: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentPage:
+    level: str
+    quarter: str
+    computed_at: str | None
+    as_of: str | None
+    weights: dict[str, int]
+    total: int
+    items: list[AssessmentItem]
+
+
+class AssessmentApiController(Controller):
+    path = "/api/v1"
+    tags = ["duties"]
+
+    @get("/assessment", opt={"roles": (ADMIN, LEADER)})
+    async def ranking(
+        self,
+        level: FromQuery[str] = "town",
+        quarter: FromQuery[str] = "",
+        limit: FromQuery[int] = API_LIMIT,
+        offset: FromQuery[int] = 0,
+    ) -> AssessmentPage:
+        """The stored 平安考核 ranking of a level (`town` or `station`) for a quarter (`2026Q4`,
+        default the current one): rank, score (0 when vetoed), the 达标 verdict and each ranked
+        indicator's contribution. Empty items until an administrator has computed the quarter."""
+        if level not in rules.LEVELS or offset < 0 or limit < 1:
+            raise ValidationException(
+                _("level 须为 town 或 station,limit 须为正数,offset 不能为负")
+            )
+        year, number = rules.parse_quarter(quarter, today())
+        run = await queries.latest_run(level, year, number)
+        rows = (
+            await queries.results(run["id"], {}, offset, min(limit, API_MAX_LIMIT)) if run else []
+        )
+        return AssessmentPage(
+            level=level,
+            quarter=f"{year}Q{number}",
+            computed_at=run["computed_at"].isoformat() if run else None,
+            as_of=run["as_of"].isoformat() if run else None,
+            weights=run["scheme"]["weights"] if run else {},
+            total=run["units"] if run else 0,
+            items=[
+                AssessmentItem(
+                    r.rank,
+                    r.code,
+                    r.name,
+                    r.district_code,
+                    r.score,
+                    r.vetoed,
+                    r.baseline_ok,
+                    r.contributions,
+                )
+                for r in rows
+            ],
         )

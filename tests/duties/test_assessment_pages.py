@@ -134,3 +134,27 @@ async def test_weights_that_do_not_add_up_are_refused(client, ningbo):
     assert 'value="15"' in scheme.text
     await login(client, "leader")
     assert (await client.get("/duties/assessment/scheme")).status_code == 403
+
+
+async def test_the_api_returns_the_stored_ranking(client, ningbo):
+    from campaign.accounts.queries import create_token, user_id_by_name
+
+    await hand_computed_example()
+    await login(client, "admin")
+    await post_form(client, "/duties/assessment/compute", {"level": "town", "quarter": PERIOD})
+    client.cookies.clear()
+    token = await create_token(await user_id_by_name("leader"), "test")
+    headers = {"Authorization": f"Bearer {token}"}
+    body = (await client.get(f"/api/v1/assessment?quarter={PERIOD}", headers=headers)).json()
+    assert body["total"] == 3 and body["weights"]["tasks"] == 30
+    assert [(i["code"], i["rank"], i["score"]) for i in body["items"]] == [
+        (XINQI, 1, 71.25),
+        (FUHAI, 2, 60.0),
+        (BAISHA, 3, 45.0),
+    ]
+    assert body["items"][2]["contributions"]["tasks"] == 15
+    bad = await client.get("/api/v1/assessment?level=village", headers=headers)
+    assert bad.status_code == 400 and "town" in bad.json()["detail"]
+    coord = await create_token(await user_id_by_name("coord"), "test")
+    denied = await client.get("/api/v1/assessment", headers={"Authorization": f"Bearer {coord}"})
+    assert denied.status_code == 403
