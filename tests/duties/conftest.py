@@ -10,10 +10,8 @@ import pytest
 from campaign import jobs
 from campaign.cases.queries import seed_reference_lists as seed_cases
 from campaign.events.queries import seed_reference_lists as seed_events
-from tests.ningbo import load_slice
-
-BAISHA, FUHAI, XINQI = "330282005", "330282108", "330206002"
-SHUGUANG, FUHAI_VILLAGE = "330282005002", "330282108201"
+from tests.helpers.duties import BAISHA
+from tests.helpers.ningbo import load_slice
 
 
 @pytest.fixture

@@ -13,9 +13,8 @@ from campaign.duties import rules
 from campaign.duties.tables import AssessmentResult, AssessmentRun, Task
 from campaign.regions.tables import Region
 from campaign.timeutil import today
-from tests.conftest import post_form
-from tests.duties.conftest import BAISHA, FUHAI, XINQI
-from tests.duties.helpers import login, measure, warning
+from tests.helpers.duties import BAISHA, FUHAI, XINQI, login, measure, warning
+from tests.helpers.web import post_form
 
 YEAR, QUARTER = rules.quarter_of(today())
 START, _END = rules.quarter_bounds(YEAR, QUARTER)

@@ -12,10 +12,10 @@ from campaign.duties import queries
 from campaign.duties.imports import import_file
 from campaign.duties.tables import EventOrganisation, Organisation
 from campaign.importing import ImportRejected
-from tests.conftest import login, post_form
-from tests.duties.conftest import SHUGUANG
-from tests.events.helpers import form as event_form
-from tests.events.helpers import submit
+from tests.helpers.duties import SHUGUANG
+from tests.helpers.events import form as event_form
+from tests.helpers.events import submit
+from tests.helpers.web import login, post_form
 
 CSV = """机构编码,机构名称,行业,区划代码,负责人,联系电话,反诈联盟成员
 ORG-001,慈溪市第三中学,学校,330282005002,王老师,13812345678,是

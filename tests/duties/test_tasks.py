@@ -10,9 +10,8 @@ from campaign.duties.jobs import send_task_reminders
 from campaign.duties.rules import MAX_PHOTO_BYTES
 from campaign.duties.tables import Evidence, Task, TaskReminder
 from campaign.timeutil import today
-from tests.conftest import post_form
-from tests.duties.conftest import BAISHA, XINQI
-from tests.duties.helpers import assign, jpeg, login, measure, only_task, upload
+from tests.helpers.duties import BAISHA, XINQI, assign, jpeg, login, measure, only_task, upload
+from tests.helpers.web import post_form
 
 
 async def test_a_task_outside_the_assigners_jurisdiction_is_refused(client, ningbo):

@@ -1,4 +1,5 @@
-"""Building blocks for the responsibility tests: a measure, a task, small valid files."""
+"""Building blocks for the responsibility tests: places of the Ningbo slice, a measure, a task,
+small valid files, a warning."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from PIL import Image
 from campaign.accounts.queries import user_id_by_name
 from campaign.duties.tables import Measure, Task
 from campaign.timeutil import today
-from tests.conftest import csrf_token, login, post_form
+from tests.helpers.web import csrf_token, login, post_form
+
+BAISHA, FUHAI, XINQI = "330282005", "330282108", "330206002"
+SHUGUANG, FUHAI_VILLAGE = "330282005002", "330282108201"
 
 
 async def measure(number: int = 1, red_line: bool = False) -> int:
