@@ -88,8 +88,7 @@ def test_case_import_refreshes_streaks_and_the_feed_before_the_command_exits(emp
     from campaign.cases.queries import seed_reference_lists
     from campaign.streaks import jobs
     from campaign.streaks.tables import StreakEvent
-    from tests.streaks.test_streak_board import add_cases
-    from tests.streaks.test_streak_pages import ago
+    from tests.helpers.streaks import add_cases, ago
 
     async def before() -> None:
         await seed_reference_lists()

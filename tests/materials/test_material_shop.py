@@ -306,7 +306,7 @@ async def test_coordinators_downloads_count_for_their_town_and_stats_group_by_un
     client, people, make_user
 ):
     """A coordinator has no team: the download is counted for their town, not "(未填团队)"."""
-    from tests.ningbo import load_slice
+    from tests.helpers.ningbo import load_slice
 
     await load_slice()
     await make_user("baisha", "coordinator", unit=("town", "330282005"))

@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 from campaign.accounts.tables import AuditEntry
 from campaign.warnings import controllers
 from campaign.warnings.tables import ContactAttempt, Warning
-from tests.conftest import login, post_form
-from tests.warnings.helpers import item, push
+from tests.helpers.warnings import item, push
+from tests.helpers.web import login, post_form
 
 BAISHA = ("station", "PS330282005")
 FUHAI = ("station", "PS330282108")
