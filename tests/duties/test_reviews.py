@@ -5,8 +5,8 @@ serious; a review is not closed without findings; leaders see open reviews and t
 from __future__ import annotations
 
 import asyncio
-import re
 import datetime as dt
+import re
 
 from campaign import jobs
 from campaign.duties import queries, rules
