@@ -29,6 +29,12 @@ from campaign.contests.controllers import (
     ContestController,
     LeadersController,
 )
+from campaign.duties.assessment_controllers import AssessmentApiController, AssessmentController
+from campaign.duties.controllers import MeasureController, OrganisationController
+from campaign.duties.event_field import ORGANISATION_FIELD
+from campaign.duties.review_controllers import ReviewController
+from campaign.duties.task_controllers import TaskController
+from campaign.events import hooks as event_hooks
 from campaign.events.controllers import EventApiController, EventController
 from campaign.events.type_controllers import EventTypeController
 from campaign.home.controllers import HomeController
@@ -141,6 +147,7 @@ async def _lifespan(app: Litestar):
 
 def create_app() -> Litestar:
     settings = get_settings()
+    event_hooks.register(ORGANISATION_FIELD)
     return Litestar(
         route_handlers=[
             SystemController,
@@ -168,6 +175,12 @@ def create_app() -> Litestar:
             VolunteerStaffController,
             VolunteerPublicController,
             ShareController,
+            OrganisationController,
+            MeasureController,
+            TaskController,
+            AssessmentController,
+            AssessmentApiController,
+            ReviewController,
             WarningImportController,
             WarningController,
             WarningApiController,

@@ -18,6 +18,7 @@ APP_REGISTRY = AppRegistry(
         "campaign.materials.piccolo_app",
         "campaign.events.piccolo_app",
         "campaign.volunteers.piccolo_app",
+        "campaign.duties.piccolo_app",
         "campaign.reports.piccolo_app",
         "campaign.warnings.piccolo_app",
     ]

@@ -194,6 +194,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("events", _l("宣传活动"), "/events", (ADMIN, LEADER, COORDINATOR)),
     NavItem("materials", _l("素材超市"), "/materials", ALL),
     NavItem("volunteers", _l("宣传员与志愿者"), "/volunteers", ALL),
+    NavItem("duties", _l("责任落实"), "/duties/tasks", (ADMIN, LEADER, COORDINATOR)),
     NavItem("warnings", _l("预警劝阻"), "/warnings", (ADMIN, LEADER, COORDINATOR)),
     NavItem("bulletin", _l("反诈地图"), "/bulletins", (ADMIN, LEADER)),
     NavItem("regions", _l("区划与派出所"), "/regions", ALL),
