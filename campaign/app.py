@@ -8,8 +8,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from litestar import Litestar, Router
-from litestar.config.csrf import CSRFConfig
-from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
@@ -19,7 +18,7 @@ from litestar.stores.file import FileStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
-from campaign import db, i18n, jobs, web
+from campaign import db, i18n, jobs, security, web
 from campaign.accounts.controllers import AccountController, AdminController, ApiAccountController
 from campaign.cases.controllers import CaseApiController, CaseController
 from campaign.cases.import_controller import CaseImportController
@@ -72,9 +71,9 @@ def _flashes(context) -> list[dict]:
     return request.session.pop("_messages", [])
 
 
-def _session_config() -> ServerSideSessionConfig:
+def _session_config() -> security.SessionConfig:
     settings = get_settings()
-    return ServerSideSessionConfig(
+    return security.SessionConfig(
         key=web.SESSION_COOKIE,
         max_age=settings.session_max_age,
         httponly=True,
@@ -154,16 +153,15 @@ def create_app() -> Litestar:
             ),
         ],
         guards=[web.authorize],
-        middleware=[_session_config().middleware],
+        middleware=[
+            _session_config().middleware,
+            DefineMiddleware(
+                security.CSRFMiddleware,
+                secret=settings.secret_key,
+                secure=settings.secure_cookies,
+            ),
+        ],
         stores=_stores(),
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name=web.CSRF_COOKIE,
-            cookie_secure=settings.secure_cookies,
-            cookie_samesite="lax",
-            header_name="x-csrftoken",
-            exclude=["/api/", "/healthz", "/readyz", "/schema"],
-        ),
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(_jinja_environment())
         ),

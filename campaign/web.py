@@ -25,11 +25,10 @@ from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, TEAM, CurrentUser
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
+from campaign.security import CSRF_COOKIE, CSRF_FAILED, SESSION_COOKIE, start_session  # noqa: F401
 from campaign.system import queries as system
 from campaign.timeutil import local
 
-SESSION_COOKIE = "campaign_session"
-CSRF_COOKIE = "campaign_csrf"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -251,7 +250,6 @@ ERROR_TITLES = {
     429: _l("操作太频繁"),
     500: _l("系统出错了"),
 }
-CSRF_FAILED = "CSRF token verification failed"
 
 
 def _wants_json(request: Request) -> bool:

@@ -15,7 +15,7 @@ from campaign.accounts.rules import ADMIN, ROLES, UNIT_KIND_LABELS
 from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.regions import queries as regions
-from campaign.web import client_ip, current_user, pager, render, xlsx_response
+from campaign.web import client_ip, current_user, pager, render, start_session, xlsx_response
 
 
 def _safe_next(target: str | None) -> str:
@@ -61,8 +61,7 @@ class AccountController(Controller):
                 context={"next": form.get("next", "/"), "error": error, "username": username},
                 status_code=429 if result.wait_seconds else 400,
             )
-        request.clear_session()
-        request.set_session({"uid": result.user_id, "stamp": result.stamp})
+        start_session(request, {"uid": result.user_id, "stamp": result.stamp})
         return Redirect(path=_safe_next(form.get("next")))
 
     @post("/logout")
@@ -108,7 +107,7 @@ class AccountController(Controller):
                 _("修改了自己的密码"),
                 ip=client_ip(request),
             )
-        request.set_session({"uid": user.id, "stamp": stamp})
+        start_session(request, {"uid": user.id, "stamp": stamp})
         flash(request, _("密码已修改,其他设备上的登录已失效"), "success")
         return Redirect(path="/account")
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass
-from hmac import compare_digest
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Stream, Template
@@ -22,10 +20,10 @@ from campaign.i18n import _
 from campaign.jobs import enqueue
 from campaign.materials import jobs, media, queries, rules, serving, uploads
 from campaign.materials.storage import get_storage
+from campaign.security import csrf_matches
 from campaign.settings import get_settings
 from campaign.timeutil import today
 from campaign.web import (
-    CSRF_COOKIE,
     client_ip,
     current_user,
     deny,
@@ -68,19 +66,10 @@ async def _editable(material_id: int, user: CurrentUser) -> dict:
 
 
 def _csrf_ok(request: Request, fields: dict[str, list[str]]) -> bool:
-    """The CSRF check for streamed uploads (the middleware would read the whole body to find
-    the form field, so these routes opt out of it and check the same token here)."""
-
-    def decode(token: str | None) -> str | None:
-        if not token or len(token) <= CSRF_SECRET_LENGTH:
-            return None
-        secret, digest = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
-        expected = generate_csrf_hash(token=secret, secret=get_settings().secret_key)
-        return secret if compare_digest(digest, expected) else None
-
+    """The CSRF check for streamed uploads (the middleware checks the cookie and its session
+    binding before the body is read; the form field is compared here, once it has streamed in)."""
     sent = request.headers.get("x-csrftoken") or (fields.get("_csrf_token") or [None])[0]
-    cookie, form = decode(request.cookies.get(CSRF_COOKIE)), decode(sent)
-    return cookie is not None and form is not None and compare_digest(cookie, form)
+    return csrf_matches(request.scope, sent, get_settings().secret_key)
 
 
 async def _store_file(
