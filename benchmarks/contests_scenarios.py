@@ -42,7 +42,7 @@ async def load(count: int, seed: int = 2026) -> dict:
     from campaign.accounts import queries as accounts
     from campaign.bootstrap import migrate
     from campaign.cases.tables import Case
-    from campaign.contests import contest_queries
+    from campaign.contests import queries as contest_queries
     from campaign.db import engine, is_sqlite
     from campaign.demo import synthetic
     from campaign.events.queries import bulk_insert
@@ -131,7 +131,8 @@ async def load(count: int, seed: int = 2026) -> dict:
 
 async def scenarios(ids: dict, requests: int) -> list[dict]:
     from campaign.app import create_app
-    from campaign.contests import contest_queries, jobs
+    from campaign.contests import jobs
+    from campaign.contests import queries as contest_queries
     from campaign.db import close_pool, start_pool
     from campaign.timeutil import today
 

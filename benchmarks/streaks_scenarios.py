@@ -69,9 +69,9 @@ async def load_regions(scale_name: str) -> float:
 async def load_cases(count: int, seed: int = 11) -> float:
     """Generated cases up to `count` (none when enough are stored)."""
     from campaign.cases.tables import Case
-    from campaign.contests.queries import _bulk_insert
     from campaign.db import write_transaction
     from campaign.regions.tables import Region, StationTown
+    from campaign.streaks.queries import _bulk_insert
     from campaign.timeutil import today
 
     stored = await Case.count()
@@ -145,8 +145,8 @@ async def set_last_case_days() -> float:
 
 async def nightly() -> dict[str, float]:
     """The nightly job's two parts, timed; skipped when the week-old snapshot is there."""
-    from campaign.contests import queries
-    from campaign.contests.tables import StreakSnapshot
+    from campaign.streaks import queries
+    from campaign.streaks.tables import StreakSnapshot
     from campaign.timeutil import today
 
     if await StreakSnapshot.exists().where(StreakSnapshot.day == today() - dt.timedelta(days=7)):

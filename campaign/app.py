@@ -23,18 +23,18 @@ from campaign.accounts.controllers import AccountController, AdminController, Ap
 from campaign.cases.controllers import CaseApiController, CaseController
 from campaign.cases.import_controller import CaseImportController
 from campaign.cases.lists_controller import ReferenceListController
-from campaign.contests.contest_controllers import (
+from campaign.contests.controllers import (
     ContestApiController,
     ContestController,
     LeadersController,
 )
-from campaign.contests.streak_controllers import StreakApiController, StreakController
 from campaign.events.controllers import EventApiController, EventController
 from campaign.events.type_controllers import EventTypeController
 from campaign.materials.controllers import MaterialApiController, MaterialController
 from campaign.regions.controllers import RegionApiController, RegionController
 from campaign.regions.import_controller import RegionImportController
 from campaign.settings import ROOT, get_settings
+from campaign.streaks.controllers import StreakApiController, StreakController
 from campaign.system.controllers import SystemController
 from campaign.worker import CRON_JOBS
 

@@ -13,6 +13,7 @@ APP_REGISTRY = AppRegistry(
         "campaign.regions.piccolo_app",
         "campaign.accounts.piccolo_app",
         "campaign.cases.piccolo_app",
+        "campaign.streaks.piccolo_app",
         "campaign.contests.piccolo_app",
         "campaign.materials.piccolo_app",
         "campaign.events.piccolo_app",

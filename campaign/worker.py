@@ -12,6 +12,7 @@ from campaign.contests import jobs as contests_jobs
 from campaign.events import jobs as events_jobs
 from campaign.jobs import redis_settings
 from campaign.materials import jobs as materials_jobs
+from campaign.streaks import jobs as streaks_jobs
 from campaign.timeutil import LOCAL
 
 FUNCTIONS = [
@@ -20,8 +21,14 @@ FUNCTIONS = [
     *contests_jobs.FUNCTIONS,
     *events_jobs.FUNCTIONS,
     *materials_jobs.FUNCTIONS,
+    *streaks_jobs.FUNCTIONS,
 ]
-CRON_JOBS = [*accounts_jobs.CRON_JOBS, *contests_jobs.CRON_JOBS, *events_jobs.CRON_JOBS]
+CRON_JOBS = [
+    *accounts_jobs.CRON_JOBS,
+    *contests_jobs.CRON_JOBS,
+    *events_jobs.CRON_JOBS,
+    *streaks_jobs.CRON_JOBS,
+]
 
 
 async def startup(ctx: dict) -> None:

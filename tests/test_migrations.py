@@ -160,3 +160,51 @@ def test_migrate_creates_every_table_and_a_second_run_changes_nothing(empty_data
     assert expected_tables() <= set(first)
     run_migrate(url, tmp_path)
     assert contents() == first
+
+
+def run_sql(url: str, statements: list[str]) -> None:
+    """Run statements on the database behind `url` (SQLite file or PostgreSQL)."""
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+            for statement in statements:
+                db.execute(statement)
+        return
+    import asyncpg
+
+    async def go() -> None:
+        db = await asyncpg.connect(url)
+        try:
+            for statement in statements:
+                await db.execute(statement)
+        finally:
+            await db.close()
+
+    asyncio.run(go())
+
+
+def test_a_database_migrated_before_the_streaks_split_upgrades_and_keeps_its_rows(
+    empty_database, tmp_path
+):
+    """The streak tables were created by the `contests` app before streaks became their own app:
+    such a database records those migrations under `contests`. `campaign migrate` hands them
+    over to `streaks` instead of creating the tables again, and no row is lost."""
+    from campaign.bootstrap import MOVED_MIGRATIONS
+
+    url, contents = empty_database
+    run_migrate(url, tmp_path)
+    moved = ", ".join(f"'{migration_id}'" for migration_id, _, _ in MOVED_MIGRATIONS)
+    run_sql(
+        url,
+        [
+            f"UPDATE migration SET app_name = 'contests' WHERE name IN ({moved})",
+            "INSERT INTO streak_best (level, code, days, tracked_since) "
+            "VALUES ('town', '330203001', 12, '2026-01-01')",
+        ],
+    )
+    before = contents()
+    assert sum("'contests'" in row for row in before["migration"]) == 1 + len(MOVED_MIGRATIONS)
+    run_migrate(url, tmp_path)
+    after = contents()
+    assert after["streak_best"] == before["streak_best"] and len(after["streak_best"]) == 1
+    assert sum("'streaks'" in row for row in after["migration"]) == len(MOVED_MIGRATIONS)
+    assert len(after["migration"]) == len(before["migration"])

@@ -19,9 +19,9 @@ REFRESH_ALL_ABOVE = 5_000
 
 
 async def refresh_streaks(units: set[tuple[str, str]]) -> None:
-    """After cases were written: ask the contests domain to refresh the longest zero-case runs of
+    """After cases were written: ask the streaks domain to refresh the longest zero-case runs of
     the (level, code) units touched (boards recompute them from the cases until it has run)."""
-    from campaign.contests.jobs import refresh_streaks_after_cases
+    from campaign.streaks.jobs import refresh_streaks_after_cases
 
     if units:
         chosen = None if len(units) > REFRESH_ALL_ABOVE else sorted(units)

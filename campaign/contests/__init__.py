@@ -1,1 +1,1 @@
-"""Zero-case streaks, milestones, case-control contests, standings and leaderboards."""
+"""Case-control contests (控案竞赛): scoring, standings, 红黑榜 and the leadership view."""

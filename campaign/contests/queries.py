@@ -1,733 +1,541 @@
-"""Zero-case streaks: the boards, the honour roll, the feed, unit pages and the nightly snapshot.
+"""Contests: storing them, computing their standings from the cases, and their snapshots.
 
-Performance by design (DESIGN §5): each unit keeps its last case day, so as of today a board is
-an index scan in streak order — never-a-case units first, then by last case day, then by code —
-and a rank is 1 + the number of units with a longer streak, counted on the same index. A past
-day, or a tracking start set after some units' last cases, takes the slow path: last case days
-recomputed from the cases and ranked in Python. Longest runs come from StreakBest, kept by jobs.
-
-Ranks are always city-wide among the units of a level; district and town filters, search and
-the viewer's jurisdiction narrow the rows shown, not the ranking.
+Standings are computed from a handful of grouped queries over the cases of the period (and of
+the previous and year-earlier periods when 环比/同比 are scored); the nightly job stores them as
+snapshots, which the rank arrows and trend charts read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import time
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 
-from piccolo.query import OrderByRaw
-from piccolo.query.functions.aggregate import Count, Max
-
-from campaign.accounts.rules import Scope
-from campaign.cases import queries as cases
+from campaign import rules as shared_rules
+from campaign.accounts import queries as accounts
+from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases.tables import Case
 from campaign.contests import rules
-from campaign.contests.tables import StreakBest, StreakEvent, StreakSnapshot
-from campaign.db import contains, is_sqlite, write_transaction
+from campaign.contests.tables import Contest, ContestSnapshot
+from campaign.db import contains, write_transaction
+from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
-from campaign.system import queries as system
+from campaign.streaks import queries as streaks
 from campaign.timeutil import today
 
-LEVELS = ("station", "village", "town")
-#: Piccolo appends " ASC" to a raw ordering, which lands on the code.
-STREAK_ORDER = "last_case_on ASC NULLS FIRST, code"
-IN_CHUNK = 5_000
+LEVELS = ("town", "station", "village")
+CASE_COLUMN = {"town": "town_code", "village": "village_code", "station": "station_code"}
+
+#: Metrics other modules provide: metric → (module, function(level, start, end, codes) →
+#: {code: value}). A metric whose module is not installed yet is simply not offered.
+PROVIDED_METRICS = {
+    "outreach": ("campaign.events.queries", "outreach_points"),
+    "dissuasion": ("campaign.warnings.queries", "dissuasion_results"),
+}
 
 
-def _table(level: str):
-    return Station if level == "station" else Region
+def _provider(metric: str) -> Callable[..., Awaitable[dict]] | None:
+    module_name, function = PROVIDED_METRICS[metric]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    return getattr(module, function, None)
 
 
-def _level_where(level: str) -> list:
-    return [] if level == "station" else [Region.level == level]
+def available_metrics() -> list[str]:
+    """The metrics a contest can use now: the case metrics, plus those whose module exists."""
+    return [m for m in rules.CONTEST_METRICS if m not in PROVIDED_METRICS or _provider(m)]
 
 
-def _day(value: dt.date | str | None) -> dt.date | None:
-    """SQLite returns aggregates of date columns (MIN, MAX) as ISO text."""
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+# -- Units ---------------------------------------------------------------------------------------
 
 
-async def tracked_since() -> dt.date | None:
-    """The administrator's tracking start, else the earliest case stored (DESIGN §3)."""
-    return await cases.tracked_since() or _day(await cases.earliest_case_day())
-
-
-async def milestones(level: str) -> tuple[int, ...]:
-    return rules.parse_milestones(await system.get_setting(f"milestones.{level}"), level)
-
-
-async def _settings(level: str) -> tuple[dt.date | None, tuple[int, ...]]:
-    """tracked_since and the level's milestones, read together (a board needs both)."""
-    values = await system.setting_values(["tracked_since", f"milestones.{level}"])
-    since = values.get("tracked_since")
-    return (
-        dt.date.fromisoformat(since) if since else _day(await cases.earliest_case_day()),
-        rules.parse_milestones(values.get(f"milestones.{level}"), level),
-    )
-
-
-def _where(
-    level: str,
-    district: str | None = None,
-    town: str | None = None,
-    q: str | None = None,
-    scope: Scope | None = None,
-) -> list:
-    """The rows a board shows: the level, the district/town filters, a search and a scope."""
-    table = _table(level)
-    where = _level_where(level)
-    if district:
-        where.append(table.district_code == district)
-    if town:
-        if level == "village":
-            where.append(Region.town_code == town)
-        elif level == "town":
-            where.append(Region.code == town)
-        else:
-            covering = StationTown.select(StationTown.station_code).where(
-                StationTown.town_code == town
+async def units_of(level: str, district_code: str | None) -> list[dict]:
+    """The units competing at a level in a district (or the city): code, name, population. A
+    station's population is the sum of its towns' residents (None when none is known)."""
+    if level == "station":
+        where = [Station.district_code == district_code] if district_code else []
+        stations = await Station.select(Station.code, Station.name).where(*where)
+        links = await StationTown.select(StationTown.station_code, StationTown.town_code)
+        towns = {
+            row["code"]: row["population"]
+            for row in await Region.select(Region.code, Region.population).where(
+                Region.level == "town"
             )
-            where.append(Station.code.is_in(covering))
-    if q and q.strip():
-        q = q.strip()
-        if level == "station":
-            where.append(contains(Station.name, q) | contains(Station.code, q))
-        else:
-            where.append(regions.matching(q))
-    if scope is not None and not scope.is_city:
-        where += (
-            regions.station_scope_where(scope) if level == "station" else regions.scope_where(scope)
+        }
+        population: dict[str, int] = {}
+        for link in links:
+            if towns.get(link["town_code"]):
+                population[link["station_code"]] = (
+                    population.get(link["station_code"], 0) + towns[link["town_code"]]
+                )
+        return [{**s, "population": population.get(s["code"])} for s in stations]
+    where = [Region.level == level]
+    if district_code:
+        where.append(Region.district_code == district_code)
+    return await Region.select(Region.code, Region.name, Region.population).where(*where)
+
+
+async def visible_codes(scope: Scope, level: str, codes: list[str]) -> set[str]:
+    """Which of these units a person's jurisdiction covers (the same rule as everywhere else)."""
+    if scope.is_city:
+        return set(codes)
+    if level == "station":
+        rows = await Station.select(Station.code).where(*regions.station_scope_where(scope))
+    else:
+        rows = await Region.select(Region.code).where(
+            Region.level == level, *regions.scope_where(scope)
         )
-    return where
+    return {row["code"] for row in rows} & set(codes)
 
 
-def _columns(level: str) -> list:
-    table = _table(level)
-    columns = [table.code, table.name, table.district_code, table.last_case_on]
-    if level != "station":
-        columns.append(Region.town_code)
-    return columns
-
-
-# -- Ranking -------------------------------------------------------------------------------------
-
-
-async def _any_last_case(level: str, comparison: str, day: dt.date) -> bool:
-    """Whether some unit's last case day is before ('<') or after ('>') a day: a range probe on
-    the board index. Written with literals (a known level, a date) on purpose: as a prepared
-    statement PostgreSQL switches to a generic plan after five runs, guesses a third of all units
-    match and scans the table (80 ms at 600,000 villages) when in truth none does."""
-    assert level in LEVELS and comparison in ("<", ">")
-    table = _table(level)._meta.tablename
-    where = "" if level == "station" else f"level = '{level}' AND "
-    rows = await _table(level).raw(
-        f"SELECT 1 AS hit FROM {table} WHERE {where}last_case_on {comparison} "
-        f"'{day.isoformat()}' LIMIT 1"
-    )
-    return bool(rows)
-
-
-async def _on_fast_path(level: str, as_of: dt.date, since: dt.date | None) -> bool:
-    """Whether the stored last case days are the last case days as of `as_of` and rank in index
-    order: none after as_of, and none before tracking start (which would tie with the
-    never-a-case units)."""
-    if await _any_last_case(level, ">", as_of):
-        return False
-    return since is None or not await _any_last_case(level, "<", since)
-
-
-async def _better_counts(level: str, days: set[dt.date]) -> dict[dt.date | None, int]:
-    """For each last case day, how many units of the level have a longer streak: the units that
-    never had a case plus those whose last case was earlier — a count on the board index."""
-    counts: dict[dt.date | None, int] = {None: 0}
-    if not days:
-        return counts  # every row on the page shares the top rank
-    table = _table(level)
-    never = await table.count().where(*_level_where(level), table.last_case_on.is_null())
-    histogram = (
-        await table.select(table.last_case_on.as_alias("day"), Count(alias="n"))
-        .where(*_level_where(level), table.last_case_on < max(days))
-        .group_by(table.last_case_on)
-        .order_by(table.last_case_on)
-    )
-    earlier, position = never, 0
-    for day in sorted(days):
-        while position < len(histogram) and histogram[position]["day"] < day:
-            earlier += histogram[position]["n"]
-            position += 1
-        counts[day] = earlier
-    return counts
-
-
-async def last_case_days(level: str, as_of: dt.date) -> dict[str, dt.date]:
-    """{unit code: its last case day on or before as_of}, recomputed from the cases."""
-    column = cases.LEVEL_COLUMNS[level]
-    rows = (
-        await Case.select(column.as_alias("code"), Max(Case.occurred_on).as_alias("day"))
-        .where(Case.occurred_on <= as_of, column.is_not_null())
-        .group_by(column)
-    )
-    return {row["code"]: _day(row["day"]) for row in rows}
+# -- Case figures --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Standing:
-    rank: int
-    current_days: int
-    last_case_on: dt.date | None
+class Totals:
+    cases: int = 0
+    loss_fen: int = 0
+    case_days: int = 0
 
 
-async def standings(
-    level: str, as_of: dt.date, since: dt.date | None, fast: bool = False
-) -> dict[str, Standing]:
-    """Every unit of the level ranked as of a day (the slow path, and the nightly snapshot)."""
-    table = _table(level)
-    units = await table.select(table.code, table.last_case_on).where(*_level_where(level))
-    if fast:
-        lasts = {u["code"]: u["last_case_on"] for u in units}
-    else:
-        lasts = await last_case_days(level, as_of)
-    current = {
-        u["code"]: rules.current_streak(as_of, since, lasts.get(u["code"])) if since else 0
-        for u in units
-    }
-    return {
-        code: Standing(rank, days, lasts.get(code))
-        for rank, code, days in rules.competition_ranks(list(current.items()))
-    }
+async def case_totals(
+    level: str, start: dt.date, end: dt.date, losses: bool = False
+) -> dict[str, Totals]:
+    """Cases and distinct case days per unit of a level in [start, end], and the losses when
+    asked: counting alone is answered from the (unit, day) index of the cases; summing losses
+    reads every case of the period, ten times slower at a million cases."""
+    column = CASE_COLUMN[level]
+    loss = "SUM(loss_fen)" if losses else "0"
+    rows = await Case.raw(
+        f"SELECT {column} AS code, COUNT(*) AS cases, {loss} AS loss, "
+        f'COUNT(DISTINCT occurred_on) AS days FROM "case" '
+        f"WHERE occurred_on >= {{}} AND occurred_on <= {{}} AND {column} IS NOT NULL "
+        f"GROUP BY {column}",
+        start,
+        end,
+    )
+    return {r["code"]: Totals(int(r["cases"]), int(r["loss"] or 0), int(r["days"])) for r in rows}
 
 
-async def _rank_rows(
-    level: str, as_of: dt.date, since: dt.date | None, rows: list[dict], fast: bool
-) -> None:
-    """Sets rank, current_days and last_case_on (as of the day) on rows of units."""
-    if fast:
-        better = await _better_counts(level, {r["last_case_on"] for r in rows if r["last_case_on"]})
-        for row in rows:
-            row["rank"] = 1 + better[row["last_case_on"]] if since else 1
-            row["current_days"] = (
-                rules.current_streak(as_of, since, row["last_case_on"]) if since else 0
-            )
-        return
-    ranked = await standings(level, as_of, since)
-    for row in rows:
-        standing = ranked[row["code"]]
-        row.update(
-            rank=standing.rank,
-            current_days=standing.current_days,
-            last_case_on=standing.last_case_on,
-        )
-
-
-#: Units per level, for unfiltered boards: counting 600,000 villages on every page costs more
-#: than the rest of the page, and the number changes only when regions are imported.
-_sizes: dict[str, tuple[float, int]] = {}
-SIZE_SECONDS = 60
-
-
-async def _level_size(level: str) -> int:
-    expires, size = _sizes.get(level, (0.0, 0))
-    if time.monotonic() >= expires:
-        size = await _table(level).count().where(*_level_where(level))
-        _sizes[level] = (time.monotonic() + SIZE_SECONDS, size)
-    return size
-
-
-# -- The board -----------------------------------------------------------------------------------
+# -- Standings -----------------------------------------------------------------------------------
 
 
 @dataclass
-class Board:
-    level: str
-    as_of: dt.date
-    tracked_since: dt.date | None
-    milestones: tuple[int, ...]
-    total: int | None
-    rows: list[dict] = field(default_factory=list)
+class Row:
+    """One unit in a contest's standings, with what its score was made of."""
+
+    rank: int
+    code: str
+    name: str
+    score: float
+    parts: tuple[rules.Part, ...]
+    facts: dict
+    move: int | None = None
 
 
-async def streak_board(
-    level: str,
-    as_of: dt.date,
-    district: str | None = None,
-    town: str | None = None,
-    q: str | None = None,
-    offset: int = 0,
-    limit: int | None = 100,
-    *,
-    scope: Scope | None = None,
-    details: bool = True,
-) -> Board:
-    """One page of the zero-case leaderboard of a level ("station", "village", "town").
+@dataclass
+class Standings:
+    contest: dict
+    as_of: dt.date | None
+    rows: list[Row] = field(default_factory=list)
 
-    Rows, in board order (longest streak first, within a tie by code), are dicts with: rank
-    (city-wide, standard competition ranking), code, name, district_code, district_name,
-    town_code/town_name (villages), current_days, last_case_on (last case on or before as_of),
-    longest_days, longest_from, longest_to (personal best, the current run included) and
-    milestone (highest reached, or None). `total` counts the rows matching the filters; `scope`
-    limits them to a jurisdiction. limit=None returns every row (for exports). details=False
-    (the API) skips what a page needs besides the rows: total (None) and place names."""
-    since, marks = await _settings(level)
-    table = _table(level)
-    where = _where(level, district, town, q, scope)
-    fast = await _on_fast_path(level, as_of, since)
-    if fast:
-        total = None
-        if details:
-            unfiltered = len(where) == len(_level_where(level))
-            total = await (_level_size(level) if unfiltered else table.count().where(*where))
-        query = table.select(*_columns(level)).where(*where).order_by(OrderByRaw(STREAK_ORDER))
-        if limit is not None:
-            query = query.offset(offset).limit(limit)
-        rows = await query
-        if limit is None:
-            rows = rows[offset:]
-        await _rank_rows(level, as_of, since, rows, fast=True)
-    else:
-        rows = await table.select(*_columns(level)).where(*where)
-        await _rank_rows(level, as_of, since, rows, fast=False)
-        rows.sort(key=lambda r: (r["rank"], r["code"]))
-        total = len(rows)
-        rows = rows[offset : offset + limit if limit is not None else None]
-    for row in rows:
-        row["milestone"] = rules.milestone(row["current_days"], marks)
-    await _with_longest(level, rows, as_of, since, trust_best=fast)
-    if details:
-        await _with_places(rows)
-    return Board(level, as_of, since, marks, total, rows)
+    def copy(self) -> Standings:
+        return Standings(self.contest, self.as_of, [replace(r) for r in self.rows])
+
+    def limited_to(self, codes: set[str]) -> Standings:
+        """The rows of units a person may see; ranks stay those of the whole contest."""
+        return Standings(self.contest, self.as_of, [r for r in self.rows if r.code in codes])
 
 
-async def _with_longest(
-    level: str, rows: list[dict], as_of: dt.date, since: dt.date | None, trust_best: bool
-) -> None:
-    """Personal bests: the stored closed best where it still matches the unit, else recomputed
-    from the unit's case days; the current run is added either way."""
-    for row in rows:
-        row.update(longest_days=0, longest_from=None, longest_to=None)
-    if since is None or not rows:
-        return
-    stored: dict[str, dict] = {}
-    if trust_best:
-        for chunk in _chunks([r["code"] for r in rows]):
-            for best in await StreakBest.select().where(
-                StreakBest.level == level,
-                StreakBest.code.is_in(chunk),
-                StreakBest.tracked_since == since,
-            ):
-                stored[best["code"]] = best
-    stale = [
-        r["code"]
-        for r in rows
-        if r["code"] not in stored or stored[r["code"]]["last_case_on"] != r["last_case_on"]
+def weights_of(contest: dict) -> dict[str, float]:
+    return {m["metric"]: float(m["weight"]) for m in contest["metrics"]}
+
+
+async def standings_for(contest: dict, as_of: dt.date | None = None) -> Standings:
+    """The contest's standings over its period up to `as_of` (default today): empty before it
+    starts, the whole period once it is over."""
+    until = rules.scored_until(contest["start_on"], contest["end_on"], as_of or today())
+    if until is None:
+        return Standings(contest, None)
+    level, district, start = contest["level"], contest["district_code"], contest["start_on"]
+    weights = weights_of(contest)
+    units = await units_of(level, district)
+    codes = [u["code"] for u in units]
+    now = await case_totals(level, start, until, losses="loss" in weights)
+    facts = {
+        u["code"]: {
+            "cases": now.get(u["code"], Totals()).cases,
+            "loss_fen": now.get(u["code"], Totals()).loss_fen,
+            "population": u["population"],
+            "days": (until - start).days + 1,
+            "zero_days": rules.zero_case_days(start, until, now.get(u["code"], Totals()).case_days),
+        }
+        for u in units
+    }
+    comparisons = {
+        "change_mom": rules.previous_period(start, until),
+        "change_yoy": (rules.year_earlier(start), rules.year_earlier(until)),
+    }
+    for metric, (first, last) in comparisons.items():
+        if metric in weights:
+            before = await case_totals(level, first, last)
+            for code, f in facts.items():
+                f[metric] = shared_rules.change(f["cases"], before.get(code, Totals()).cases)
+    for metric in PROVIDED_METRICS:
+        provider = _provider(metric) if metric in weights else None
+        if provider:
+            provided = await provider(level, start, until, codes)
+            for code, f in facts.items():
+                f[metric] = float(provided.get(code, 0))
+    values = {metric: {c: _value(metric, f) for c, f in facts.items()} for metric in weights}
+    names = {u["code"]: u["name"] for u in units}
+    rows = [
+        Row(s.rank, s.code, names[s.code], s.score, s.parts, facts[s.code])
+        for s in rules.score_units(values, weights, contest["normalisation"])
     ]
-    days = await cases.case_days_by_unit(level, since, as_of, stale) if stale else {}
-    stale_set = set(stale)
-    for row in rows:
-        if row["code"] in stale_set:
-            closed = rules.closed_best(days.get(row["code"], []), since, row["last_case_on"])
-        else:
-            best = stored[row["code"]]
-            closed = rules.Run(best["days"], best["first_day"], best["last_day"])
-        run = rules.longer_of(closed, rules.current_run(as_of, since, row["last_case_on"]))
-        row.update(longest_days=run.days, longest_from=run.first, longest_to=run.last)
+    return Standings(contest, until, rows)
 
 
-async def _with_places(rows: list[dict]) -> None:
-    codes = {c for r in rows for c in (r.get("district_code"), r.get("town_code")) if c}
-    names: dict[str, str] = {}
-    for chunk in _chunks(sorted(codes)):
-        for region in await Region.select(Region.code, Region.name).where(Region.code.is_in(chunk)):
-            names[region["code"]] = region["name"]
-    for row in rows:
-        row["district_name"] = names.get(row.get("district_code") or "", "")
-        row["town_name"] = names.get(row.get("town_code") or "", "")
+def _value(metric: str, facts: dict) -> float | None:
+    """The raw value a metric is scored on, from the unit's facts."""
+    if metric == "cases":
+        return float(facts["cases"])
+    if metric == "cases_per_10k":
+        return shared_rules.per_10k(facts["cases"], facts["population"])
+    if metric in ("change_mom", "change_yoy"):
+        c = facts[metric]
+        return rules.change_signal(c.this, c.previous)
+    if metric == "loss":
+        return facts["loss_fen"] / 100
+    if metric == "zero_days":
+        return float(facts["zero_days"])
+    return facts.get(metric)
 
 
-def _chunks(codes: Sequence[str]) -> list[list[str]]:
-    codes = list(codes)
-    return [codes[i : i + IN_CHUNK] for i in range(0, len(codes), IN_CHUNK)]
+CACHE_SECONDS = 60.0
+_cache: dict[tuple, tuple[float, Standings]] = {}
 
 
-async def ranks_on(level: str, day: dt.date, codes: Collection[str]) -> dict[str, int]:
-    """City-wide ranks of some units at the end of a day: from that day's snapshot, or
-    computed from the cases when the nightly job did not write one."""
-    if not codes:
-        return {}
-    found: dict[str, int] = {}
-    for chunk in _chunks(sorted(codes)):
-        for row in await StreakSnapshot.select(StreakSnapshot.code, StreakSnapshot.rank).where(
-            StreakSnapshot.level == level,
-            StreakSnapshot.day == day,
-            StreakSnapshot.code.is_in(chunk),
-        ):
-            found[row["code"]] = row["rank"]
-    if found or await StreakSnapshot.exists().where(
-        StreakSnapshot.level == level, StreakSnapshot.day == day
-    ):
-        return found
-    since = await tracked_since()
-    if since is None or day < since:
-        return {}
-    ranked = await standings(level, day, since)
-    return {code: ranked[code].rank for code in codes if code in ranked}
+async def recent_standings(contest: dict, as_of: dt.date | None = None) -> Standings:
+    """standings_for, remembered for a minute per contest version and day, so the pages, the API
+    and the leadership view's polling (one request a minute per screen) share one computation.
+    A case recorded now shows in the standings within a minute; the snapshots never use this."""
+    key = (contest["id"], contest["updated_at"], as_of or today())
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is None or hit[0] < now:
+        for stale in [k for k, (expires, _) in _cache.items() if expires < now]:
+            del _cache[stale]
+        hit = (now + CACHE_SECONDS, await standings_for(contest, as_of))
+        _cache[key] = hit
+    return hit[1].copy()
 
 
-async def with_rank_change(board: Board) -> Board:
-    """Adds week_rank (rank seven days before as_of) and rank_change (places gained)."""
-    before = await ranks_on(
-        board.level, board.as_of - dt.timedelta(days=7), [r["code"] for r in board.rows]
-    )
-    for row in board.rows:
-        row["week_rank"] = before.get(row["code"])
-        row["rank_change"] = (
-            row["week_rank"] - row["rank"] if row["week_rank"] is not None else None
-        )
-    return board
+async def standings_with_moves(contest: dict, as_of: dt.date | None = None) -> Standings:
+    """Standings with each unit's places gained since the last weekly snapshot before them."""
+    standings = await recent_standings(contest, as_of)
+    if standings.as_of is not None:
+        before = await weekly_ranks_before(contest["id"], standings.as_of)
+        moves = rules.rank_moves({r.code: r.rank for r in standings.rows}, before)
+        for row in standings.rows:
+            row.move = moves[row.code]
+    return standings
 
 
-# -- One unit ------------------------------------------------------------------------------------
+# -- Contests ----------------------------------------------------------------------------------
 
 
-async def unit(level: str, code: str) -> dict | None:
-    """A unit of a level with its place in the tree (for scope checks and headings)."""
-    table = _table(level)
-    row = await table.select().where(table.code == code, *_level_where(level)).first()
-    if row is None:
-        return None
-    if level == "station":
-        row["towns"] = await regions.station_towns(code)
-        row["town_code"] = None
-    await _with_places([row])
-    return row
+async def contest(contest_id: int) -> dict | None:
+    return await Contest.select().where(Contest.id == contest_id).output(load_json=True).first()
 
 
-async def unit_streak(level: str, row: dict, as_of: dt.date) -> dict:
-    """Current streak, rank now and a week ago, personal best and milestone progress of a unit."""
-    since = await tracked_since()
-    [ranked] = rows = [
-        {"code": row["code"], "last_case_on": row["last_case_on"], "district_code": None}
-    ]
-    await _rank_rows(level, as_of, since, rows, await _on_fast_path(level, as_of, since))
-    await _with_longest(level, rows, as_of, since, trust_best=True)
-    marks = await milestones(level)
-    week = await ranks_on(level, as_of - dt.timedelta(days=7), [row["code"]])
-    ranked.update(
-        tracked_since=since,
-        milestones=marks,
-        milestone=rules.milestone(ranked["current_days"], marks),
-        next_milestone=rules.next_milestone(ranked["current_days"], marks),
-        week_rank=week.get(row["code"]),
-        total=await _table(level).count().where(*_level_where(level)),
-    )
-    return ranked
+async def districts() -> dict[str, str]:
+    rows = await Region.select(Region.code, Region.name).where(Region.level == "district")
+    return {row["code"]: row["name"] for row in sorted(rows, key=lambda r: r["code"])}
 
 
-async def daily_case_counts(
-    level: str, code: str, start: dt.date, end: dt.date
-) -> list[tuple[dt.date, int]]:
-    """(day, number of cases) for the days in [start, end] on which the unit had cases."""
-    column = cases.LEVEL_COLUMNS[level]
-    rows = (
-        await Case.select(Case.occurred_on.as_alias("day"), Count(alias="n"))
-        .where(column == code, Case.occurred_on >= start, Case.occurred_on <= end)
-        .group_by(Case.occurred_on)
-        .order_by(Case.occurred_on)
-    )
-    return [(r["day"], r["n"]) for r in rows]
+async def contest_visible(contest: dict, scope: Scope) -> bool:
+    """City-wide contests concern everybody; a district's contest those inside that district."""
+    if scope.is_city or contest["district_code"] is None:
+        return True
+    return contest["district_code"] in {d["code"] for d in await regions.districts_in(scope)}
 
 
-async def recent_case_days(level: str, code: str, limit: int = 15) -> list[dict]:
-    """The unit's latest case days, newest first: day, number of cases and their fraud types
-    (nothing about victims)."""
-    column = cases.LEVEL_COLUMNS[level]
-    days = (
-        await Case.select(Case.occurred_on.as_alias("day"), Count(alias="n"))
-        .where(column == code)
-        .group_by(Case.occurred_on)
-        .order_by(Case.occurred_on, ascending=False)
-        .limit(limit)
-    )
-    if not days:
-        return days
-    types: dict[dt.date, set[str]] = {}
-    for row in await Case.select(Case.occurred_on, Case.fraud_type).where(
-        column == code, Case.occurred_on >= days[-1]["day"]
-    ):
-        types.setdefault(row["occurred_on"], set()).add(row["fraud_type"])
-    for row in days:
-        row["fraud_types"] = sorted(types.get(row["day"], ()))
-    return days
-
-
-async def home_card(user) -> dict:
-    """The home page card: a town or station coordinator's own streak, rank and next milestone;
-    for everybody else the top 5 stations they can see."""
-    card: dict = {"template": "contests/_streak_home_card.html", "unit": None, "top": []}
-    scope, as_of = user.scope, today()
-    if user.role == "coordinator" and scope.kind in ("town", "station"):
-        row = await unit(scope.kind, scope.code)
-        if row:
-            streak = await unit_streak(scope.kind, row, as_of)
-            card["unit"] = {**row, **streak, "level": scope.kind}
-            if streak["next_milestone"]:
-                card["next_title"] = rules.milestone_title(scope.kind, streak["next_milestone"])
-        return card
-    card["top"] = (await streak_board("station", as_of, limit=5, scope=scope)).rows
-    return card
-
-
-# -- Honour roll ---------------------------------------------------------------------------------
-
-
-def _streak_between(level: str, as_of: dt.date, since: dt.date, low: int, high: int | None):
-    """Units whose streak as of today is in [low, high) days, as a clause on last_case_on."""
-    table = _table(level)
-    last = table.last_case_on
-    dated = (last >= since) & (last <= as_of - dt.timedelta(days=low))
-    if high is not None:
-        dated = dated & (last > as_of - dt.timedelta(days=high))
-    full = (as_of - since).days + 1
-    if low <= full and (high is None or full < high):
-        return dated | last.is_null() | (last < since)
-    return dated
-
-
-async def honours(
-    level: str,
-    as_of: dt.date,
-    district: str | None = None,
-    *,
-    scope: Scope | None = None,
-    per_group: int | None = 60,
-) -> list[dict]:
-    """Units at or past a milestone, grouped by the highest one reached, highest first:
-    [{"milestone", "total", "rows": [{code, name, current_days, district_name, town_name}]}]."""
-    since = await tracked_since()
-    if since is None:
-        return []
-    marks = await milestones(level)
-    table = _table(level)
-    where = _where(level, district, scope=scope)
-    groups = []
-    for i, mark in reversed(list(enumerate(marks))):
-        upper = marks[i + 1] if i + 1 < len(marks) else None
-        clause = _streak_between(level, as_of, since, mark, upper)
-        total = await table.count().where(*where, clause)
-        query = table.select(*_columns(level)).where(*where, clause)
-        query = query.order_by(OrderByRaw(STREAK_ORDER))
-        rows = await (query.limit(per_group) if per_group is not None else query)
-        for row in rows:
-            row["current_days"] = rules.current_streak(as_of, since, row["last_case_on"])
-        await _with_places(rows)
-        groups.append({"milestone": mark, "total": total, "rows": rows})
-    return groups
-
-
-# -- Feed ----------------------------------------------------------------------------------------
-
-
-def _event_where(level: str | None, district: str | None, scope: Scope | None) -> list:
+async def _contest_where(scope: Scope, filters: dict[str, str]) -> list:
     where = []
-    if level:
-        where.append(StreakEvent.level == level)
-    if district:
-        where.append(StreakEvent.district_code == district)
-    if scope is not None and not scope.is_city:
-        stations = Station.select(Station.code).where(*regions.station_scope_where(scope))
-        places = Region.select(Region.code).where(*regions.scope_where(scope))
-        where.append(
-            ((StreakEvent.level == "station") & StreakEvent.code.is_in(stations))
-            | ((StreakEvent.level != "station") & StreakEvent.code.is_in(places))
-        )
+    if not scope.is_city:
+        mine = [d["code"] for d in await regions.districts_in(scope)]
+        where.append(Contest.district_code.is_null() | Contest.district_code.is_in(mine or [""]))
+    if filters.get("q"):
+        where.append(contains(Contest.name, filters["q"]))
+    if filters.get("level") in LEVELS:
+        where.append(Contest.level == filters["level"])
+    if filters.get("district") == "city":
+        where.append(Contest.district_code.is_null())
+    elif filters.get("district"):
+        where.append(Contest.district_code == filters["district"])
+    day = today()
+    status = filters.get("status")
+    if status == "running":
+        where += [Contest.start_on <= day, Contest.end_on >= day]
+    elif status == "upcoming":
+        where.append(Contest.start_on > day)
+    elif status == "finished":
+        where.append(Contest.end_on < day)
     return where
 
 
-async def feed_total(
-    level: str | None = None, district: str | None = None, *, scope: Scope | None = None
-) -> int:
-    return await StreakEvent.count().where(*_event_where(level, district, scope))
+async def contest_count(scope: Scope, filters: dict[str, str]) -> int:
+    return await Contest.count().where(*await _contest_where(scope, filters))
 
 
-async def feed(
-    level: str | None = None,
-    district: str | None = None,
-    *,
-    scope: Scope | None = None,
-    offset: int = 0,
-    limit: int | None = 50,
-) -> tuple[int, list[dict]]:
-    """Milestones reached and streaks broken, newest first, with unit and district names."""
-    where = _event_where(level, district, scope)
-    total = await feed_total(level, district, scope=scope)
+async def contests(
+    scope: Scope, filters: dict[str, str], offset: int = 0, limit: int | None = 50
+) -> list[dict]:
     query = (
-        StreakEvent.select()
-        .where(*where)
-        .order_by(StreakEvent.day, ascending=False)
-        .order_by(StreakEvent.id, ascending=False)
+        Contest.select()
+        .where(*await _contest_where(scope, filters))
+        .order_by(Contest.end_on, ascending=False)
+        .order_by(Contest.id, ascending=False)
+        .output(load_json=True)
     )
-    rows = await (query.offset(offset).limit(limit) if limit is not None else query)
-    names: dict[tuple[str, str], str] = {}
-    for kind in ("station", "region"):
-        codes = sorted(
-            {r["code"] for r in rows if (r["level"] == "station") == (kind == "station")}
-        )
-        table = Station if kind == "station" else Region
-        for chunk in _chunks(codes):
-            for unit_row in await table.select(table.code, table.name).where(
-                table.code.is_in(chunk)
-            ):
-                names[(kind, unit_row["code"])] = unit_row["name"]
+    rows = await (query.offset(offset).limit(limit) if limit else query)
+    names = await districts()
+    day = today()
     for row in rows:
-        kind = "station" if row["level"] == "station" else "region"
-        row["name"] = names.get((kind, row["code"]), row["code"])
-    await _with_places(rows)
-    return total, rows
+        row["status"] = rules.contest_status(row["start_on"], row["end_on"], day)
+        row["district_name"] = names.get(row["district_code"] or "")
+    return rows
 
 
-# -- Jobs: maintained longest runs, snapshots, events --------------------------------------------
+async def running_contests(scope: Scope) -> list[dict]:
+    return await contests(scope, {"status": "running"}, limit=None)
 
 
-async def _bulk_insert(table, columns: Sequence[str], rows: list[tuple]) -> None:
-    """Many rows inside the current write transaction: executemany on SQLite, COPY on PostgreSQL."""
-    if not rows:
-        return
-    connection = table._meta.db.current_transaction.get().connection
-    name = table._meta.tablename
-    if is_sqlite():
-        names = ", ".join(f'"{c}"' for c in columns)
-        marks = ", ".join("?" for _ in columns)
-        await connection.executemany(f'INSERT INTO "{name}" ({names}) VALUES ({marks})', rows)
-    else:
-        await connection.copy_records_to_table(name, records=rows, columns=list(columns))
+AUDITED = (
+    "name",
+    "level",
+    "district_code",
+    "start_on",
+    "end_on",
+    "metrics",
+    "normalisation",
+    "top_n",
+)
 
 
-async def _units(level: str, codes: Collection[str] | None) -> list[dict]:
-    """code, district_code and last_case_on of some units of a level (all when codes is None)."""
-    table = _table(level)
-
-    def query(*extra):
-        return table.select(table.code, table.district_code, table.last_case_on).where(
-            *_level_where(level), *extra
-        )
-
-    if codes is None:
-        return await query()
-    found = []
-    for chunk in _chunks(sorted(codes)):
-        found += await query(table.code.is_in(chunk))
-    return found
+def _audit_view(values: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
 
 
-async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int:
-    """Recompute the stored closed best of some units (all when codes is None) and add a
-    "broken" event for each run of at least the first milestone that a newly seen case ended.
-    Returns the number of events added."""
-    since = await tracked_since()
-    if since is None:
-        return 0
-    every_unit = codes is None
-    units = await _units(level, codes)
-    days = await cases.case_days_by_unit(level, since, today(), codes)
-    codes = [u["code"] for u in units]
-    old: dict[str, dict] = {}
-    for chunk in _chunks(codes):
-        for row in await StreakBest.select().where(
-            StreakBest.level == level, StreakBest.code.is_in(chunk)
-        ):
-            old[row["code"]] = row
-    first_mark = (await milestones(level))[0]
-    bests, events = [], []
-    for u in units:
-        unit_days = days.get(u["code"], [])
-        last = u["last_case_on"]
-        run = rules.closed_best(unit_days, since, last)
-        bests.append((level, u["code"], run.days, run.first, run.last, since, last))
-        known = old.get(u["code"])
-        if known and known["tracked_since"] == since:
-            for day, length in rules.broken_runs(unit_days, since, known["last_case_on"]):
-                if length >= first_mark:
-                    events.append(
-                        (day, level, u["code"], u["district_code"], "broken", length, None)
-                    )
+async def create_contest(values: dict, actor: CurrentUser | None, ip: str | None = None) -> int:
+    """Store a new contest and its audit entry in one transaction."""
     async with write_transaction():
-        if every_unit:
-            await StreakBest.delete().where(StreakBest.level == level)
-        for chunk in [] if every_unit else _chunks(codes):
-            await StreakBest.delete().where(StreakBest.level == level, StreakBest.code.is_in(chunk))
-        await _bulk_insert(
-            StreakBest,
-            ("level", "code", "days", "first_day", "last_day", "tracked_since", "last_case_on"),
-            bests,
+        inserted = await Contest.insert(
+            Contest(**values, created_by=actor.username if actor else "system")
         )
-        return await _add_events(events)
+        contest_id = inserted[0]["id"]
+        await accounts.record_audit(
+            actor,
+            "contest.create",
+            f"contest:{contest_id}",
+            _("创建竞赛 %(name)s", name=values["name"]),
+            _audit_view(values),
+            ip,
+        )
+    return contest_id
 
 
-async def _add_events(events: list[tuple]) -> int:
-    """Insert the (day, level, code, district_code, kind, days, milestone) events not stored yet.
-    Call inside a write transaction."""
-    if not events:
+async def update_contest(
+    contest_id: int, values: dict, actor: CurrentUser, ip: str | None = None
+) -> None:
+    """Change a contest; the audit entry records what it was and what it became. Snapshots of
+    the old rule no longer describe it, so they are dropped."""
+    async with write_transaction():
+        old = await contest(contest_id)
+        before = {k: old[k] for k in AUDITED}
+        after = {k: values[k] for k in AUDITED}
+        await Contest.update(
+            {
+                **{getattr(Contest, k): v for k, v in values.items()},
+                Contest.updated_at: accounts.now(),
+            }
+        ).where(Contest.id == contest_id)
+        if _rule_changed(before, after):
+            await ContestSnapshot.delete().where(ContestSnapshot.contest_id == contest_id)
+        await accounts.record_audit(
+            actor,
+            "contest.update",
+            f"contest:{contest_id}",
+            _("修改竞赛 %(name)s", name=values["name"]),
+            {"before": _audit_view(before), "after": _audit_view(after)},
+            ip,
+        )
+
+
+def _rule_changed(before: dict, after: dict) -> bool:
+    return any(before[k] != after[k] for k in AUDITED if k not in ("name", "top_n"))
+
+
+async def delete_contest(contest_id: int, actor: CurrentUser, ip: str | None = None) -> None:
+    async with write_transaction():
+        old = await contest(contest_id)
+        await ContestSnapshot.delete().where(ContestSnapshot.contest_id == contest_id)
+        await Contest.delete().where(Contest.id == contest_id)
+        await accounts.record_audit(
+            actor,
+            "contest.delete",
+            f"contest:{contest_id}",
+            _("删除竞赛 %(name)s", name=old["name"]),
+            _audit_view({k: old[k] for k in AUDITED}),
+            ip,
+        )
+
+
+# -- Snapshots -----------------------------------------------------------------------------------
+
+
+def is_weekly(contest: dict, as_of: dt.date) -> bool:
+    """Weekly snapshots close each week (Sunday) and the contest's last day."""
+    return as_of.weekday() == 6 or as_of == contest["end_on"]
+
+
+async def take_snapshot(contest: dict, as_of: dt.date) -> int:
+    """Store the standings as of a day (replacing any earlier snapshot of that day)."""
+    standings = await standings_for(contest, as_of)
+    if standings.as_of is None:
         return 0
-    stored = {
-        (r["day"], r["level"], r["code"], r["kind"], r["milestone"])
-        for r in await StreakEvent.select(
-            StreakEvent.day,
-            StreakEvent.level,
-            StreakEvent.code,
-            StreakEvent.kind,
-            StreakEvent.milestone,
-        ).where(StreakEvent.day.is_in(sorted({e[0] for e in events})))
-    }
-    fresh = [e for e in events if (e[0], e[1], e[2], e[4], e[6]) not in stored]
-    await _bulk_insert(
-        StreakEvent,
-        ("day", "level", "code", "district_code", "kind", "days", "milestone", "created_at"),
-        [(*e, dt.datetime.now(dt.UTC)) for e in fresh],
+    weekly = is_weekly(contest, standings.as_of)
+    async with write_transaction():
+        await ContestSnapshot.delete().where(
+            (ContestSnapshot.contest_id == contest["id"])
+            & (ContestSnapshot.as_of == standings.as_of)
+        )
+        rows = [
+            ContestSnapshot(
+                contest_id=contest["id"],
+                as_of=standings.as_of,
+                weekly=weekly,
+                code=r.code,
+                rank=r.rank,
+                score=r.score,
+                cases=r.facts["cases"],
+            )
+            for r in standings.rows
+        ]
+        for begin in range(0, len(rows), 1000):
+            await ContestSnapshot.insert(*rows[begin : begin + 1000])
+    return len(rows)
+
+
+async def backfill_snapshots(contest: dict, until: dt.date) -> int:
+    """The weekly snapshots (Sundays, and the last day) a contest would have by `until` had the
+    nightly job always known it: for a contest created, or given a new rule, mid-period."""
+    last = min(until, contest["end_on"])
+    day = contest["start_on"] + dt.timedelta(days=6 - contest["start_on"].weekday())
+    days = []
+    while day <= last:
+        days.append(day)
+        day += dt.timedelta(days=7)
+    if last == contest["end_on"] and last not in days:
+        days.append(last)
+    return sum([await take_snapshot(contest, day) for day in days])
+
+
+async def weekly_ranks_before(contest_id: int, day: dt.date) -> dict[str, int]:
+    """Ranks in the latest weekly snapshot taken as of a day before `day`."""
+    latest = (
+        await ContestSnapshot.select(ContestSnapshot.as_of)
+        .where(
+            (ContestSnapshot.contest_id == contest_id)
+            & (ContestSnapshot.weekly == True)  # noqa: E712
+            & (ContestSnapshot.as_of < day)
+        )
+        .order_by(ContestSnapshot.as_of, ascending=False)
+        .first()
     )
-    return len(fresh)
+    if latest is None:
+        return {}
+    rows = await ContestSnapshot.select(ContestSnapshot.code, ContestSnapshot.rank).where(
+        (ContestSnapshot.contest_id == contest_id) & (ContestSnapshot.as_of == latest["as_of"])
+    )
+    return {row["code"]: row["rank"] for row in rows}
 
 
-async def write_snapshot(day: dt.date) -> int:
-    """Every unit's streak, rank and longest run at the end of `day`, with the events since the
-    day before's snapshot: milestones crossed, and streaks of at least the first milestone that
-    a case on `day` broke. Returns the number of units written."""
-    since = await tracked_since()
-    if since is None or day < since:
-        return 0
-    written = 0
-    for level in LEVELS:
-        ranked = await standings(level, day, since)
-        days = await cases.case_days_by_unit(level, since, day)
-        previous = {
-            row["code"]: row["current_days"]
-            for row in await StreakSnapshot.select(
-                StreakSnapshot.code, StreakSnapshot.current_days
-            ).where(StreakSnapshot.level == level, StreakSnapshot.day == day - dt.timedelta(days=1))
-        }
-        district = {u["code"]: u["district_code"] for u in await _units(level, None)}
-        marks = await milestones(level)
-        rows, events = [], []
-        for code, standing in ranked.items():
-            longest = rules.longest_run(days.get(code, []), since, day)
-            rows.append((day, level, code, standing.current_days, standing.rank, longest.days))
-            before = previous.get(code, max(standing.current_days - 1, 0))
-            for mark in rules.milestones_crossed(before, standing.current_days, marks):
-                events.append(
-                    (day, level, code, district[code], "milestone", standing.current_days, mark)
-                )
-            if code in previous and standing.current_days == 0 and before >= marks[0]:
-                events.append((day, level, code, district[code], "broken", before, None))
-        async with write_transaction():
-            await StreakSnapshot.delete().where(
-                StreakSnapshot.level == level, StreakSnapshot.day == day
-            )
-            await _bulk_insert(
-                StreakSnapshot,
-                ("day", "level", "code", "current_days", "rank", "longest_days"),
-                rows,
-            )
-            await _add_events(events)
-        written += len(rows)
-    return written
+async def trend(contest_id: int, code: str) -> list[dict]:
+    """A unit's rank, score and cases in every snapshot of the contest, oldest first."""
+    return (
+        await ContestSnapshot.select(
+            ContestSnapshot.as_of,
+            ContestSnapshot.rank,
+            ContestSnapshot.score,
+            ContestSnapshot.cases,
+        )
+        .where((ContestSnapshot.contest_id == contest_id) & (ContestSnapshot.code == code))
+        .order_by(ContestSnapshot.as_of)
+    )
+
+
+async def contests_to_snapshot(day: dt.date) -> list[dict]:
+    """Contests whose period covers `day` (the day being closed by the nightly job)."""
+    return (
+        await Contest.select()
+        .where((Contest.start_on <= day) & (Contest.end_on >= day))
+        .output(load_json=True)
+    )
+
+
+# -- Leadership view ---------------------------------------------------------------------------
+
+STREAK_LEVELS = ("station", "village", "town")
+
+
+async def contest_boards(user: CurrentUser, n: int = 5) -> list[dict]:
+    """Each running contest the person may see with its best and worst n units (in their
+    jurisdiction; ranks are those of the whole contest)."""
+    boards = []
+    for row in await running_contests(user.scope):
+        standings = await standings_with_moves(row)
+        total = len(standings.rows)
+        if not user.scope.is_city:
+            codes = [r.code for r in standings.rows]
+            standings = standings.limited_to(await visible_codes(user.scope, row["level"], codes))
+        red, black = rules.red_black(standings.rows, min(n, row["top_n"]))
+        boards.append(
+            {
+                "contest": row,
+                "as_of": standings.as_of,
+                "red": red,
+                "black": black,
+                "mine": standings.rows[:n],
+                "total": total,
+            }
+        )
+    return boards
+
+
+async def streak_boards(scope: Scope, limit: int = 10) -> list[dict]:
+    """The top of the three zero-case streak boards within a jurisdiction (city-wide ranks)."""
+    boards = []
+    for level in STREAK_LEVELS:
+        board = await streaks.streak_board(level, today(), limit=limit, scope=scope)
+        boards.append({"level": level, "rows": board.rows})
+    return boards
+
+
+async def milestone_feed(scope: Scope, limit: int = 10) -> list[dict]:
+    """The latest milestones reached and streaks broken within a jurisdiction."""
+    _, rows = await streaks.feed(scope=scope, limit=limit)
+    return rows
+
+
+async def home_card(user: CurrentUser) -> dict | None:
+    """The home card: the running contests' top 3 and bottom 3 for leaders and admins; for a
+    coordinator, where the own units stand in them."""
+    boards = await contest_boards(user, 3)
+    return {"template": "contests/_home_card.html", "contest_boards": boards}

@@ -156,7 +156,7 @@ async def _demo_streaks() -> None:
     """Longest runs, and two weeks of nightly snapshots so rank arrows and the feed have history."""
     import datetime as dt
 
-    from campaign.contests import queries as streaks
+    from campaign.streaks import queries as streaks
     from campaign.timeutil import today
 
     for level in streaks.LEVELS:
@@ -181,7 +181,7 @@ async def _demo_materials() -> None:
 
 async def _demo_contests() -> None:
     """After the demo cases, so standings and back-filled snapshots have something to rank."""
-    from campaign.contests.contest_demo import generate_demo_contests
+    from campaign.contests.demo import generate_demo_contests
     from campaign.timeutil import today
 
     await generate_demo_contests(today())

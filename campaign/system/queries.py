@@ -79,11 +79,11 @@ async def dashboard_for(user: CurrentUser) -> dict:
     if card := await events_card(user):
         cards.append(card)
     if user.role in ("admin", "leader", "coordinator"):
-        from campaign.contests.queries import home_card as streaks_card
+        from campaign.streaks.queries import home_card as streaks_card
 
         cards.append(await streaks_card(user))
     if user.role in ("admin", "leader", "coordinator"):
-        from campaign.contests.contest_queries import home_card as contests_card
+        from campaign.contests.queries import home_card as contests_card
 
         cards.append(await contests_card(user))
     return {

@@ -7,7 +7,7 @@ import datetime as dt
 
 from campaign import jobs
 from campaign.cases import queries as cases
-from campaign.contests import contest_queries
+from campaign.contests import queries as contest_queries
 from campaign.db import write_transaction
 from campaign.regions.tables import Region
 from tests.ningbo import load_slice

@@ -9,7 +9,7 @@ import re
 from openpyxl import load_workbook
 
 from campaign.accounts.tables import AuditEntry
-from campaign.contests import contest_queries
+from campaign.contests import queries as contest_queries
 from campaign.contests.tables import Contest, ContestSnapshot
 from tests.conftest import login, post_form
 from tests.contests.contest_data import finish_jobs, make_contest, slice_with_cases

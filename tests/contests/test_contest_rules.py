@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from campaign import rules as shared_rules
 from campaign.contests import rules
 
 codes = st.sampled_from([f"3302820{n:02d}" for n in range(12)])
@@ -102,7 +103,7 @@ def test_units_with_equal_values_share_a_rank_and_are_ordered_by_code():
 
 
 def test_a_change_from_zero_is_new_not_a_division_by_zero():
-    c = rules.change(3, 0)
+    c = shared_rules.change(3, 0)
     assert c.ratio is None and c.is_new and c.absolute == 3
 
 
@@ -127,7 +128,9 @@ def test_going_from_one_case_to_three_is_not_ranked_below_an_unchanged_unit():
 def test_a_tiny_village_with_one_case_ranks_above_a_big_one_with_five_when_its_rate_is_lower():
     cases = {"tiny": 1, "big": 5}
     population = {"tiny": 4_000, "big": 10_000}  # 2.5 versus 5 cases per 10,000 residents
-    values = {"cases_per_10k": {c: rules.per_10k(n, population[c]) for c, n in cases.items()}}
+    values = {
+        "cases_per_10k": {c: shared_rules.per_10k(n, population[c]) for c, n in cases.items()}
+    }
     standings = rules.score_units(values, {"cases_per_10k": 1.0})
     assert [s.code for s in standings] == ["tiny", "big"]
 

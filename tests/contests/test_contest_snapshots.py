@@ -33,7 +33,7 @@ async def test_nightly_snapshot_stores_every_unit_and_marks_sundays_weekly(db):
 
 
 async def test_backfill_takes_every_sunday_and_the_last_day_of_a_finished_contest(db):
-    from campaign.contests import contest_queries
+    from campaign.contests import queries as contest_queries
 
     await slice_with_cases()
     contest_id = await make_contest(start_on=dt.date(2026, 10, 1), end_on=dt.date(2026, 10, 20))

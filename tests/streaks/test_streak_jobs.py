@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from campaign import worker
-from campaign.contests import jobs, queries
-from campaign.contests.tables import StreakBest, StreakEvent, StreakSnapshot
-from tests.contests.test_streak_board import add_cases
-from tests.contests.test_streak_pages import ago, setup_cases
+from campaign.streaks import jobs, queries
+from campaign.streaks.tables import StreakBest, StreakEvent, StreakSnapshot
+from tests.streaks.test_streak_board import add_cases
+from tests.streaks.test_streak_pages import ago, setup_cases
 
 
 async def events() -> list[tuple]:

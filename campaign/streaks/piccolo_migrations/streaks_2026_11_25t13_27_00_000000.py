@@ -33,7 +33,7 @@ def statements(sqlite: bool) -> list[str]:
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="contests", description=DESCRIPTION)
+    manager = MigrationManager(migration_id=ID, app_name="streaks", description=DESCRIPTION)
 
     async def create_indexes():
         engine = engine_finder()

@@ -7,10 +7,11 @@ import datetime as dt
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from campaign import rules as shared_rules
 from campaign.accounts.rules import Scope
 from campaign.cases import queries as cases
-from campaign.contests import queries, rules
 from campaign.db import write_transaction
+from campaign.streaks import queries, rules
 from campaign.system.queries import set_setting
 from tests.conftest import truncate_all
 from tests.ningbo import load_slice
@@ -67,7 +68,7 @@ def oracle(level: str, cases_list, as_of: dt.date, since: dt.date | None) -> lis
             rules.current_streak(as_of, since, max(seen) if seen else None) if since else 0
         )
     result = []
-    for rank, code, value in rules.competition_ranks(list(current.items())):
+    for rank, code, value in shared_rules.competition_ranks(list(current.items())):
         run = rules.longest_run(days[code], since, as_of) if since else rules.EMPTY_RUN
         result.append((rank, code, value, run.days, run.first, run.last))
     return result

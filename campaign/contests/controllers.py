@@ -11,10 +11,9 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
+from campaign import rules as shared_rules
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
-from campaign.contests import contest_forms as forms
-from campaign.contests import contest_queries as queries
-from campaign.contests import jobs, rules
+from campaign.contests import forms, jobs, queries, rules
 from campaign.i18n import _
 from campaign.jobs import enqueue
 from campaign.timeutil import local, today
@@ -35,7 +34,7 @@ def fact_text(metric: str, facts: dict) -> str:
     if metric == "cases_per_10k":
         if not facts["population"]:
             return _("%(n)s 起,常住人口未知", n=facts["cases"])
-        rate = rules.per_10k(facts["cases"], facts["population"])
+        rate = shared_rules.per_10k(facts["cases"], facts["population"])
         return _(
             "%(rate).2f(%(n)s 起 / 常住 %(pop)s 人)",
             rate=rate,
@@ -43,7 +42,7 @@ def fact_text(metric: str, facts: dict) -> str:
             pop=f"{facts['population']:,}",
         )
     if metric in ("change_mom", "change_yoy"):
-        c: rules.Change = facts[metric]
+        c: shared_rules.Change = facts[metric]
         if c.previous == 0:
             head = _("新增 %(n)s 起", n=c.this) if c.this else _("均为 0 起")
         else:

@@ -1,4 +1,4 @@
-"""Streaks, milestones, ranking and change equal brute-force readings of DESIGN §3."""
+"""Streaks and milestones equal brute-force readings of docs/definitions.md."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campaign.contests import rules
+from campaign.streaks import rules
 
 START = date(2026, 5, 1)
 days_after_start = st.integers(-5, 120).map(lambda n: START + timedelta(days=n))
@@ -78,24 +78,6 @@ def test_case_before_tracking_start_is_ignored():
     assert rules.current_streak(START + timedelta(days=9), START, START - timedelta(days=3)) == 10
 
 
-@given(
-    st.lists(
-        st.tuples(st.text("abc", min_size=1, max_size=3), st.integers(0, 5)),
-        unique_by=lambda x: x[0],
-    )
-)
-def test_competition_ranking_equals_one_plus_number_strictly_better(items):
-    ranked = rules.competition_ranks(items)
-    for rank, _code, value in ranked:
-        assert rank == 1 + sum(1 for _, other in items if other > value)
-    assert [(c, v) for _, c, v in ranked] == sorted(items, key=lambda i: (-i[1], i[0]))
-
-
-def test_ties_share_a_rank_and_the_next_rank_skips():
-    ranked = rules.competition_ranks([("b", 5), ("a", 7), ("c", 5), ("d", 1)])
-    assert [(r, c) for r, c, _ in ranked] == [(1, "a"), (2, "b"), (2, "c"), (4, "d")]
-
-
 @given(st.integers(0, 400), st.lists(st.integers(1, 400), min_size=1, max_size=5, unique=True))
 def test_milestone_is_the_highest_one_reached(days, milestones):
     reached = [m for m in milestones if m <= days]
@@ -106,31 +88,6 @@ def test_milestone_is_the_highest_one_reached(days, milestones):
 def test_milestones_crossed_are_those_between_before_and_after(before, after):
     crossed = rules.milestones_crossed(before, after, (10, 30, 60, 100))
     assert crossed == [m for m in (10, 30, 60, 100) if before < m <= after]
-
-
-@given(st.integers(0, 500), st.integers(0, 500))
-def test_change_never_divides_by_zero_and_flags_only_large_poisson_signals(this, previous):
-    result = rules.change(this, previous)
-    assert result.absolute == this - previous
-    if previous == 0:
-        assert result.ratio is None
-    else:
-        assert abs(result.ratio - (this - previous) / previous) < 1e-12
-    assert result.flagged == (abs(2 * (this**0.5 - previous**0.5)) >= 2)
-
-
-def test_going_from_one_to_three_is_not_flagged_but_from_ten_to_thirty_is():
-    assert not rules.change(3, 1).flagged and rules.change(3, 1).ratio == 2.0
-    assert rules.change(30, 10).flagged
-    assert rules.change(2, 0).is_new
-
-
-def test_rates_per_10k_need_a_population():
-    assert (
-        rules.per_10k(3, 6000) == 5.0
-        and rules.per_10k(3, None) is None
-        and rules.per_10k(3, 0) is None
-    )
 
 
 def test_milestone_setting_falls_back_to_the_defaults():

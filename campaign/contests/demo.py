@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from campaign.contests import contest_forms, contest_queries
+from campaign.contests import forms, queries
 
 CIXI = "330282"
 
 
 def _weights(**weights: float) -> list[dict]:
-    available = contest_queries.available_metrics()
+    available = queries.available_metrics()
     return [{"metric": m, "weight": w} for m, w in weights.items() if m in available]
 
 
 async def generate_demo_contests(today: dt.date) -> list[int]:
     """A town contest in 慈溪市 over the current quarter and a city-wide station contest from the
     start of last month to the quarter's end, each snapshotted every Sunday until yesterday."""
-    quarter = contest_forms.blank(today)
+    quarter = forms.blank(today)
     start, end = (
         dt.date.fromisoformat(quarter["start_on"]),
         dt.date.fromisoformat(quarter["end_on"]),
@@ -26,7 +26,7 @@ async def generate_demo_contests(today: dt.date) -> list[int]:
     last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     common = {"normalisation": "minmax", "is_demo": True}
     ids = [
-        await contest_queries.create_contest(
+        await queries.create_contest(
             {
                 **common,
                 "name": "慈溪市镇街控案竞赛",
@@ -39,7 +39,7 @@ async def generate_demo_contests(today: dt.date) -> list[int]:
             },
             None,
         ),
-        await contest_queries.create_contest(
+        await queries.create_contest(
             {
                 **common,
                 "name": "全市派出所控案竞赛",
@@ -54,6 +54,6 @@ async def generate_demo_contests(today: dt.date) -> list[int]:
         ),
     ]
     for contest_id in ids:
-        contest = await contest_queries.contest(contest_id)
-        await contest_queries.backfill_snapshots(contest, today - dt.timedelta(days=1))
+        contest = await queries.contest(contest_id)
+        await queries.backfill_snapshots(contest, today - dt.timedelta(days=1))
     return ids

@@ -10,12 +10,12 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery
 
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
-from campaign.contests import queries, rules
 from campaign.db import read_transaction
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
 from campaign.regions import queries as regions
 from campaign.regions import rules as region_rules
+from campaign.streaks import queries, rules
 from campaign.timeutil import today
 from campaign.web import current_user, deny, pager, render, xlsx_response
 
@@ -168,8 +168,8 @@ class StreakController(Controller):
             board = await queries.with_rank_change(board)
             return render(
                 request,
-                "contests/streaks.html",
-                "contests/_streak_rows.html",
+                "streaks/board.html",
+                "streaks/_board_rows.html",
                 board=board,
                 level=level,
                 filters={**filters, "level": level},
@@ -217,8 +217,8 @@ class StreakController(Controller):
                 )
             return render(
                 request,
-                "contests/streak_honours.html",
-                "contests/_streak_honours.html",
+                "streaks/honours.html",
+                "streaks/_honours.html",
                 groups=groups,
                 level=level,
                 filters={**filters, "level": level},
@@ -261,8 +261,8 @@ class StreakController(Controller):
             _total, rows = await queries.feed(**args, offset=p.offset, limit=p.per_page)
             return render(
                 request,
-                "contests/streak_feed.html",
-                "contests/_streak_feed_rows.html",
+                "streaks/feed.html",
+                "streaks/_feed_rows.html",
                 events=rows,
                 pager=p,
                 filters=filters,
@@ -293,7 +293,7 @@ class StreakController(Controller):
             counts = dict(await queries.daily_case_counts(level, code, start, as_of))
             return render(
                 request,
-                "contests/streak_unit.html",
+                "streaks/unit.html",
                 unit=row,
                 level=level,
                 streak=streak,

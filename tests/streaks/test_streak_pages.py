@@ -8,11 +8,11 @@ import re
 
 from openpyxl import load_workbook
 
-from campaign.contests import queries
+from campaign.streaks import queries
 from campaign.timeutil import today
 from tests.conftest import login
-from tests.contests.test_streak_board import add_cases
 from tests.ningbo import load_slice
+from tests.streaks.test_streak_board import add_cases
 
 TODAY = today()
 

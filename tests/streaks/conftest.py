@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaign.contests import queries
+from campaign.streaks import queries
 
 
 @pytest.fixture(autouse=True)

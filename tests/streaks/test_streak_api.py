@@ -7,7 +7,7 @@ import datetime as dt
 from campaign.accounts import queries as accounts
 from campaign.timeutil import today
 from tests.conftest import login
-from tests.contests.test_streak_pages import ago, setup_cases
+from tests.streaks.test_streak_pages import ago, setup_cases
 
 ITEM_KEYS = {
     "rank",

@@ -13,7 +13,7 @@ DESCRIPTION = ""
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="contests", description=DESCRIPTION)
+    manager = MigrationManager(migration_id=ID, app_name="streaks", description=DESCRIPTION)
 
     manager.add_table(
         class_name="StreakEvent",

@@ -1,0 +1,1 @@
+"""Zero-case streaks: boards, milestones, honour roll and the feed."""

@@ -1,0 +1,734 @@
+"""Zero-case streaks: the boards, the honour roll, the feed, unit pages and the nightly snapshot.
+
+Performance by design (DESIGN §5): each unit keeps its last case day, so as of today a board is
+an index scan in streak order — never-a-case units first, then by last case day, then by code —
+and a rank is 1 + the number of units with a longer streak, counted on the same index. A past
+day, or a tracking start set after some units' last cases, takes the slow path: last case days
+recomputed from the cases and ranked in Python. Longest runs come from StreakBest, kept by jobs.
+
+Ranks are always city-wide among the units of a level; district and town filters, search and
+the viewer's jurisdiction narrow the rows shown, not the ranking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+from piccolo.query import OrderByRaw
+from piccolo.query.functions.aggregate import Count, Max
+
+from campaign import rules as shared_rules
+from campaign.accounts.rules import Scope
+from campaign.cases import queries as cases
+from campaign.cases.tables import Case
+from campaign.db import contains, is_sqlite, write_transaction
+from campaign.regions import queries as regions
+from campaign.regions.tables import Region, Station, StationTown
+from campaign.streaks import rules
+from campaign.streaks.tables import StreakBest, StreakEvent, StreakSnapshot
+from campaign.system import queries as system
+from campaign.timeutil import today
+
+LEVELS = ("station", "village", "town")
+#: Piccolo appends " ASC" to a raw ordering, which lands on the code.
+STREAK_ORDER = "last_case_on ASC NULLS FIRST, code"
+IN_CHUNK = 5_000
+
+
+def _table(level: str):
+    return Station if level == "station" else Region
+
+
+def _level_where(level: str) -> list:
+    return [] if level == "station" else [Region.level == level]
+
+
+def _day(value: dt.date | str | None) -> dt.date | None:
+    """SQLite returns aggregates of date columns (MIN, MAX) as ISO text."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+async def tracked_since() -> dt.date | None:
+    """The administrator's tracking start, else the earliest case stored (DESIGN §3)."""
+    return await cases.tracked_since() or _day(await cases.earliest_case_day())
+
+
+async def milestones(level: str) -> tuple[int, ...]:
+    return rules.parse_milestones(await system.get_setting(f"milestones.{level}"), level)
+
+
+async def _settings(level: str) -> tuple[dt.date | None, tuple[int, ...]]:
+    """tracked_since and the level's milestones, read together (a board needs both)."""
+    values = await system.setting_values(["tracked_since", f"milestones.{level}"])
+    since = values.get("tracked_since")
+    return (
+        dt.date.fromisoformat(since) if since else _day(await cases.earliest_case_day()),
+        rules.parse_milestones(values.get(f"milestones.{level}"), level),
+    )
+
+
+def _where(
+    level: str,
+    district: str | None = None,
+    town: str | None = None,
+    q: str | None = None,
+    scope: Scope | None = None,
+) -> list:
+    """The rows a board shows: the level, the district/town filters, a search and a scope."""
+    table = _table(level)
+    where = _level_where(level)
+    if district:
+        where.append(table.district_code == district)
+    if town:
+        if level == "village":
+            where.append(Region.town_code == town)
+        elif level == "town":
+            where.append(Region.code == town)
+        else:
+            covering = StationTown.select(StationTown.station_code).where(
+                StationTown.town_code == town
+            )
+            where.append(Station.code.is_in(covering))
+    if q and q.strip():
+        q = q.strip()
+        if level == "station":
+            where.append(contains(Station.name, q) | contains(Station.code, q))
+        else:
+            where.append(regions.matching(q))
+    if scope is not None and not scope.is_city:
+        where += (
+            regions.station_scope_where(scope) if level == "station" else regions.scope_where(scope)
+        )
+    return where
+
+
+def _columns(level: str) -> list:
+    table = _table(level)
+    columns = [table.code, table.name, table.district_code, table.last_case_on]
+    if level != "station":
+        columns.append(Region.town_code)
+    return columns
+
+
+# -- Ranking -------------------------------------------------------------------------------------
+
+
+async def _any_last_case(level: str, comparison: str, day: dt.date) -> bool:
+    """Whether some unit's last case day is before ('<') or after ('>') a day: a range probe on
+    the board index. Written with literals (a known level, a date) on purpose: as a prepared
+    statement PostgreSQL switches to a generic plan after five runs, guesses a third of all units
+    match and scans the table (80 ms at 600,000 villages) when in truth none does."""
+    assert level in LEVELS and comparison in ("<", ">")
+    table = _table(level)._meta.tablename
+    where = "" if level == "station" else f"level = '{level}' AND "
+    rows = await _table(level).raw(
+        f"SELECT 1 AS hit FROM {table} WHERE {where}last_case_on {comparison} "
+        f"'{day.isoformat()}' LIMIT 1"
+    )
+    return bool(rows)
+
+
+async def _on_fast_path(level: str, as_of: dt.date, since: dt.date | None) -> bool:
+    """Whether the stored last case days are the last case days as of `as_of` and rank in index
+    order: none after as_of, and none before tracking start (which would tie with the
+    never-a-case units)."""
+    if await _any_last_case(level, ">", as_of):
+        return False
+    return since is None or not await _any_last_case(level, "<", since)
+
+
+async def _better_counts(level: str, days: set[dt.date]) -> dict[dt.date | None, int]:
+    """For each last case day, how many units of the level have a longer streak: the units that
+    never had a case plus those whose last case was earlier — a count on the board index."""
+    counts: dict[dt.date | None, int] = {None: 0}
+    if not days:
+        return counts  # every row on the page shares the top rank
+    table = _table(level)
+    never = await table.count().where(*_level_where(level), table.last_case_on.is_null())
+    histogram = (
+        await table.select(table.last_case_on.as_alias("day"), Count(alias="n"))
+        .where(*_level_where(level), table.last_case_on < max(days))
+        .group_by(table.last_case_on)
+        .order_by(table.last_case_on)
+    )
+    earlier, position = never, 0
+    for day in sorted(days):
+        while position < len(histogram) and histogram[position]["day"] < day:
+            earlier += histogram[position]["n"]
+            position += 1
+        counts[day] = earlier
+    return counts
+
+
+async def last_case_days(level: str, as_of: dt.date) -> dict[str, dt.date]:
+    """{unit code: its last case day on or before as_of}, recomputed from the cases."""
+    column = cases.LEVEL_COLUMNS[level]
+    rows = (
+        await Case.select(column.as_alias("code"), Max(Case.occurred_on).as_alias("day"))
+        .where(Case.occurred_on <= as_of, column.is_not_null())
+        .group_by(column)
+    )
+    return {row["code"]: _day(row["day"]) for row in rows}
+
+
+@dataclass(frozen=True)
+class Standing:
+    rank: int
+    current_days: int
+    last_case_on: dt.date | None
+
+
+async def standings(
+    level: str, as_of: dt.date, since: dt.date | None, fast: bool = False
+) -> dict[str, Standing]:
+    """Every unit of the level ranked as of a day (the slow path, and the nightly snapshot)."""
+    table = _table(level)
+    units = await table.select(table.code, table.last_case_on).where(*_level_where(level))
+    if fast:
+        lasts = {u["code"]: u["last_case_on"] for u in units}
+    else:
+        lasts = await last_case_days(level, as_of)
+    current = {
+        u["code"]: rules.current_streak(as_of, since, lasts.get(u["code"])) if since else 0
+        for u in units
+    }
+    return {
+        code: Standing(rank, days, lasts.get(code))
+        for rank, code, days in shared_rules.competition_ranks(list(current.items()))
+    }
+
+
+async def _rank_rows(
+    level: str, as_of: dt.date, since: dt.date | None, rows: list[dict], fast: bool
+) -> None:
+    """Sets rank, current_days and last_case_on (as of the day) on rows of units."""
+    if fast:
+        better = await _better_counts(level, {r["last_case_on"] for r in rows if r["last_case_on"]})
+        for row in rows:
+            row["rank"] = 1 + better[row["last_case_on"]] if since else 1
+            row["current_days"] = (
+                rules.current_streak(as_of, since, row["last_case_on"]) if since else 0
+            )
+        return
+    ranked = await standings(level, as_of, since)
+    for row in rows:
+        standing = ranked[row["code"]]
+        row.update(
+            rank=standing.rank,
+            current_days=standing.current_days,
+            last_case_on=standing.last_case_on,
+        )
+
+
+#: Units per level, for unfiltered boards: counting 600,000 villages on every page costs more
+#: than the rest of the page, and the number changes only when regions are imported.
+_sizes: dict[str, tuple[float, int]] = {}
+SIZE_SECONDS = 60
+
+
+async def _level_size(level: str) -> int:
+    expires, size = _sizes.get(level, (0.0, 0))
+    if time.monotonic() >= expires:
+        size = await _table(level).count().where(*_level_where(level))
+        _sizes[level] = (time.monotonic() + SIZE_SECONDS, size)
+    return size
+
+
+# -- The board -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Board:
+    level: str
+    as_of: dt.date
+    tracked_since: dt.date | None
+    milestones: tuple[int, ...]
+    total: int | None
+    rows: list[dict] = field(default_factory=list)
+
+
+async def streak_board(
+    level: str,
+    as_of: dt.date,
+    district: str | None = None,
+    town: str | None = None,
+    q: str | None = None,
+    offset: int = 0,
+    limit: int | None = 100,
+    *,
+    scope: Scope | None = None,
+    details: bool = True,
+) -> Board:
+    """One page of the zero-case leaderboard of a level ("station", "village", "town").
+
+    Rows, in board order (longest streak first, within a tie by code), are dicts with: rank
+    (city-wide, standard competition ranking), code, name, district_code, district_name,
+    town_code/town_name (villages), current_days, last_case_on (last case on or before as_of),
+    longest_days, longest_from, longest_to (personal best, the current run included) and
+    milestone (highest reached, or None). `total` counts the rows matching the filters; `scope`
+    limits them to a jurisdiction. limit=None returns every row (for exports). details=False
+    (the API) skips what a page needs besides the rows: total (None) and place names."""
+    since, marks = await _settings(level)
+    table = _table(level)
+    where = _where(level, district, town, q, scope)
+    fast = await _on_fast_path(level, as_of, since)
+    if fast:
+        total = None
+        if details:
+            unfiltered = len(where) == len(_level_where(level))
+            total = await (_level_size(level) if unfiltered else table.count().where(*where))
+        query = table.select(*_columns(level)).where(*where).order_by(OrderByRaw(STREAK_ORDER))
+        if limit is not None:
+            query = query.offset(offset).limit(limit)
+        rows = await query
+        if limit is None:
+            rows = rows[offset:]
+        await _rank_rows(level, as_of, since, rows, fast=True)
+    else:
+        rows = await table.select(*_columns(level)).where(*where)
+        await _rank_rows(level, as_of, since, rows, fast=False)
+        rows.sort(key=lambda r: (r["rank"], r["code"]))
+        total = len(rows)
+        rows = rows[offset : offset + limit if limit is not None else None]
+    for row in rows:
+        row["milestone"] = rules.milestone(row["current_days"], marks)
+    await _with_longest(level, rows, as_of, since, trust_best=fast)
+    if details:
+        await _with_places(rows)
+    return Board(level, as_of, since, marks, total, rows)
+
+
+async def _with_longest(
+    level: str, rows: list[dict], as_of: dt.date, since: dt.date | None, trust_best: bool
+) -> None:
+    """Personal bests: the stored closed best where it still matches the unit, else recomputed
+    from the unit's case days; the current run is added either way."""
+    for row in rows:
+        row.update(longest_days=0, longest_from=None, longest_to=None)
+    if since is None or not rows:
+        return
+    stored: dict[str, dict] = {}
+    if trust_best:
+        for chunk in _chunks([r["code"] for r in rows]):
+            for best in await StreakBest.select().where(
+                StreakBest.level == level,
+                StreakBest.code.is_in(chunk),
+                StreakBest.tracked_since == since,
+            ):
+                stored[best["code"]] = best
+    stale = [
+        r["code"]
+        for r in rows
+        if r["code"] not in stored or stored[r["code"]]["last_case_on"] != r["last_case_on"]
+    ]
+    days = await cases.case_days_by_unit(level, since, as_of, stale) if stale else {}
+    stale_set = set(stale)
+    for row in rows:
+        if row["code"] in stale_set:
+            closed = rules.closed_best(days.get(row["code"], []), since, row["last_case_on"])
+        else:
+            best = stored[row["code"]]
+            closed = rules.Run(best["days"], best["first_day"], best["last_day"])
+        run = rules.longer_of(closed, rules.current_run(as_of, since, row["last_case_on"]))
+        row.update(longest_days=run.days, longest_from=run.first, longest_to=run.last)
+
+
+async def _with_places(rows: list[dict]) -> None:
+    codes = {c for r in rows for c in (r.get("district_code"), r.get("town_code")) if c}
+    names: dict[str, str] = {}
+    for chunk in _chunks(sorted(codes)):
+        for region in await Region.select(Region.code, Region.name).where(Region.code.is_in(chunk)):
+            names[region["code"]] = region["name"]
+    for row in rows:
+        row["district_name"] = names.get(row.get("district_code") or "", "")
+        row["town_name"] = names.get(row.get("town_code") or "", "")
+
+
+def _chunks(codes: Sequence[str]) -> list[list[str]]:
+    codes = list(codes)
+    return [codes[i : i + IN_CHUNK] for i in range(0, len(codes), IN_CHUNK)]
+
+
+async def ranks_on(level: str, day: dt.date, codes: Collection[str]) -> dict[str, int]:
+    """City-wide ranks of some units at the end of a day: from that day's snapshot, or
+    computed from the cases when the nightly job did not write one."""
+    if not codes:
+        return {}
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(codes)):
+        for row in await StreakSnapshot.select(StreakSnapshot.code, StreakSnapshot.rank).where(
+            StreakSnapshot.level == level,
+            StreakSnapshot.day == day,
+            StreakSnapshot.code.is_in(chunk),
+        ):
+            found[row["code"]] = row["rank"]
+    if found or await StreakSnapshot.exists().where(
+        StreakSnapshot.level == level, StreakSnapshot.day == day
+    ):
+        return found
+    since = await tracked_since()
+    if since is None or day < since:
+        return {}
+    ranked = await standings(level, day, since)
+    return {code: ranked[code].rank for code in codes if code in ranked}
+
+
+async def with_rank_change(board: Board) -> Board:
+    """Adds week_rank (rank seven days before as_of) and rank_change (places gained)."""
+    before = await ranks_on(
+        board.level, board.as_of - dt.timedelta(days=7), [r["code"] for r in board.rows]
+    )
+    for row in board.rows:
+        row["week_rank"] = before.get(row["code"])
+        row["rank_change"] = (
+            row["week_rank"] - row["rank"] if row["week_rank"] is not None else None
+        )
+    return board
+
+
+# -- One unit ------------------------------------------------------------------------------------
+
+
+async def unit(level: str, code: str) -> dict | None:
+    """A unit of a level with its place in the tree (for scope checks and headings)."""
+    table = _table(level)
+    row = await table.select().where(table.code == code, *_level_where(level)).first()
+    if row is None:
+        return None
+    if level == "station":
+        row["towns"] = await regions.station_towns(code)
+        row["town_code"] = None
+    await _with_places([row])
+    return row
+
+
+async def unit_streak(level: str, row: dict, as_of: dt.date) -> dict:
+    """Current streak, rank now and a week ago, personal best and milestone progress of a unit."""
+    since = await tracked_since()
+    [ranked] = rows = [
+        {"code": row["code"], "last_case_on": row["last_case_on"], "district_code": None}
+    ]
+    await _rank_rows(level, as_of, since, rows, await _on_fast_path(level, as_of, since))
+    await _with_longest(level, rows, as_of, since, trust_best=True)
+    marks = await milestones(level)
+    week = await ranks_on(level, as_of - dt.timedelta(days=7), [row["code"]])
+    ranked.update(
+        tracked_since=since,
+        milestones=marks,
+        milestone=rules.milestone(ranked["current_days"], marks),
+        next_milestone=rules.next_milestone(ranked["current_days"], marks),
+        week_rank=week.get(row["code"]),
+        total=await _table(level).count().where(*_level_where(level)),
+    )
+    return ranked
+
+
+async def daily_case_counts(
+    level: str, code: str, start: dt.date, end: dt.date
+) -> list[tuple[dt.date, int]]:
+    """(day, number of cases) for the days in [start, end] on which the unit had cases."""
+    column = cases.LEVEL_COLUMNS[level]
+    rows = (
+        await Case.select(Case.occurred_on.as_alias("day"), Count(alias="n"))
+        .where(column == code, Case.occurred_on >= start, Case.occurred_on <= end)
+        .group_by(Case.occurred_on)
+        .order_by(Case.occurred_on)
+    )
+    return [(r["day"], r["n"]) for r in rows]
+
+
+async def recent_case_days(level: str, code: str, limit: int = 15) -> list[dict]:
+    """The unit's latest case days, newest first: day, number of cases and their fraud types
+    (nothing about victims)."""
+    column = cases.LEVEL_COLUMNS[level]
+    days = (
+        await Case.select(Case.occurred_on.as_alias("day"), Count(alias="n"))
+        .where(column == code)
+        .group_by(Case.occurred_on)
+        .order_by(Case.occurred_on, ascending=False)
+        .limit(limit)
+    )
+    if not days:
+        return days
+    types: dict[dt.date, set[str]] = {}
+    for row in await Case.select(Case.occurred_on, Case.fraud_type).where(
+        column == code, Case.occurred_on >= days[-1]["day"]
+    ):
+        types.setdefault(row["occurred_on"], set()).add(row["fraud_type"])
+    for row in days:
+        row["fraud_types"] = sorted(types.get(row["day"], ()))
+    return days
+
+
+async def home_card(user) -> dict:
+    """The home page card: a town or station coordinator's own streak, rank and next milestone;
+    for everybody else the top 5 stations they can see."""
+    card: dict = {"template": "streaks/_home_card.html", "unit": None, "top": []}
+    scope, as_of = user.scope, today()
+    if user.role == "coordinator" and scope.kind in ("town", "station"):
+        row = await unit(scope.kind, scope.code)
+        if row:
+            streak = await unit_streak(scope.kind, row, as_of)
+            card["unit"] = {**row, **streak, "level": scope.kind}
+            if streak["next_milestone"]:
+                card["next_title"] = rules.milestone_title(scope.kind, streak["next_milestone"])
+        return card
+    card["top"] = (await streak_board("station", as_of, limit=5, scope=scope)).rows
+    return card
+
+
+# -- Honour roll ---------------------------------------------------------------------------------
+
+
+def _streak_between(level: str, as_of: dt.date, since: dt.date, low: int, high: int | None):
+    """Units whose streak as of today is in [low, high) days, as a clause on last_case_on."""
+    table = _table(level)
+    last = table.last_case_on
+    dated = (last >= since) & (last <= as_of - dt.timedelta(days=low))
+    if high is not None:
+        dated = dated & (last > as_of - dt.timedelta(days=high))
+    full = (as_of - since).days + 1
+    if low <= full and (high is None or full < high):
+        return dated | last.is_null() | (last < since)
+    return dated
+
+
+async def honours(
+    level: str,
+    as_of: dt.date,
+    district: str | None = None,
+    *,
+    scope: Scope | None = None,
+    per_group: int | None = 60,
+) -> list[dict]:
+    """Units at or past a milestone, grouped by the highest one reached, highest first:
+    [{"milestone", "total", "rows": [{code, name, current_days, district_name, town_name}]}]."""
+    since = await tracked_since()
+    if since is None:
+        return []
+    marks = await milestones(level)
+    table = _table(level)
+    where = _where(level, district, scope=scope)
+    groups = []
+    for i, mark in reversed(list(enumerate(marks))):
+        upper = marks[i + 1] if i + 1 < len(marks) else None
+        clause = _streak_between(level, as_of, since, mark, upper)
+        total = await table.count().where(*where, clause)
+        query = table.select(*_columns(level)).where(*where, clause)
+        query = query.order_by(OrderByRaw(STREAK_ORDER))
+        rows = await (query.limit(per_group) if per_group is not None else query)
+        for row in rows:
+            row["current_days"] = rules.current_streak(as_of, since, row["last_case_on"])
+        await _with_places(rows)
+        groups.append({"milestone": mark, "total": total, "rows": rows})
+    return groups
+
+
+# -- Feed ----------------------------------------------------------------------------------------
+
+
+def _event_where(level: str | None, district: str | None, scope: Scope | None) -> list:
+    where = []
+    if level:
+        where.append(StreakEvent.level == level)
+    if district:
+        where.append(StreakEvent.district_code == district)
+    if scope is not None and not scope.is_city:
+        stations = Station.select(Station.code).where(*regions.station_scope_where(scope))
+        places = Region.select(Region.code).where(*regions.scope_where(scope))
+        where.append(
+            ((StreakEvent.level == "station") & StreakEvent.code.is_in(stations))
+            | ((StreakEvent.level != "station") & StreakEvent.code.is_in(places))
+        )
+    return where
+
+
+async def feed_total(
+    level: str | None = None, district: str | None = None, *, scope: Scope | None = None
+) -> int:
+    return await StreakEvent.count().where(*_event_where(level, district, scope))
+
+
+async def feed(
+    level: str | None = None,
+    district: str | None = None,
+    *,
+    scope: Scope | None = None,
+    offset: int = 0,
+    limit: int | None = 50,
+) -> tuple[int, list[dict]]:
+    """Milestones reached and streaks broken, newest first, with unit and district names."""
+    where = _event_where(level, district, scope)
+    total = await feed_total(level, district, scope=scope)
+    query = (
+        StreakEvent.select()
+        .where(*where)
+        .order_by(StreakEvent.day, ascending=False)
+        .order_by(StreakEvent.id, ascending=False)
+    )
+    rows = await (query.offset(offset).limit(limit) if limit is not None else query)
+    names: dict[tuple[str, str], str] = {}
+    for kind in ("station", "region"):
+        codes = sorted(
+            {r["code"] for r in rows if (r["level"] == "station") == (kind == "station")}
+        )
+        table = Station if kind == "station" else Region
+        for chunk in _chunks(codes):
+            for unit_row in await table.select(table.code, table.name).where(
+                table.code.is_in(chunk)
+            ):
+                names[(kind, unit_row["code"])] = unit_row["name"]
+    for row in rows:
+        kind = "station" if row["level"] == "station" else "region"
+        row["name"] = names.get((kind, row["code"]), row["code"])
+    await _with_places(rows)
+    return total, rows
+
+
+# -- Jobs: maintained longest runs, snapshots, events --------------------------------------------
+
+
+async def _bulk_insert(table, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Many rows inside the current write transaction: executemany on SQLite, COPY on PostgreSQL."""
+    if not rows:
+        return
+    connection = table._meta.db.current_transaction.get().connection
+    name = table._meta.tablename
+    if is_sqlite():
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        await connection.executemany(f'INSERT INTO "{name}" ({names}) VALUES ({marks})', rows)
+    else:
+        await connection.copy_records_to_table(name, records=rows, columns=list(columns))
+
+
+async def _units(level: str, codes: Collection[str] | None) -> list[dict]:
+    """code, district_code and last_case_on of some units of a level (all when codes is None)."""
+    table = _table(level)
+
+    def query(*extra):
+        return table.select(table.code, table.district_code, table.last_case_on).where(
+            *_level_where(level), *extra
+        )
+
+    if codes is None:
+        return await query()
+    found = []
+    for chunk in _chunks(sorted(codes)):
+        found += await query(table.code.is_in(chunk))
+    return found
+
+
+async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int:
+    """Recompute the stored closed best of some units (all when codes is None) and add a
+    "broken" event for each run of at least the first milestone that a newly seen case ended.
+    Returns the number of events added."""
+    since = await tracked_since()
+    if since is None:
+        return 0
+    every_unit = codes is None
+    units = await _units(level, codes)
+    days = await cases.case_days_by_unit(level, since, today(), codes)
+    codes = [u["code"] for u in units]
+    old: dict[str, dict] = {}
+    for chunk in _chunks(codes):
+        for row in await StreakBest.select().where(
+            StreakBest.level == level, StreakBest.code.is_in(chunk)
+        ):
+            old[row["code"]] = row
+    first_mark = (await milestones(level))[0]
+    bests, events = [], []
+    for u in units:
+        unit_days = days.get(u["code"], [])
+        last = u["last_case_on"]
+        run = rules.closed_best(unit_days, since, last)
+        bests.append((level, u["code"], run.days, run.first, run.last, since, last))
+        known = old.get(u["code"])
+        if known and known["tracked_since"] == since:
+            for day, length in rules.broken_runs(unit_days, since, known["last_case_on"]):
+                if length >= first_mark:
+                    events.append(
+                        (day, level, u["code"], u["district_code"], "broken", length, None)
+                    )
+    async with write_transaction():
+        if every_unit:
+            await StreakBest.delete().where(StreakBest.level == level)
+        for chunk in [] if every_unit else _chunks(codes):
+            await StreakBest.delete().where(StreakBest.level == level, StreakBest.code.is_in(chunk))
+        await _bulk_insert(
+            StreakBest,
+            ("level", "code", "days", "first_day", "last_day", "tracked_since", "last_case_on"),
+            bests,
+        )
+        return await _add_events(events)
+
+
+async def _add_events(events: list[tuple]) -> int:
+    """Insert the (day, level, code, district_code, kind, days, milestone) events not stored yet.
+    Call inside a write transaction."""
+    if not events:
+        return 0
+    stored = {
+        (r["day"], r["level"], r["code"], r["kind"], r["milestone"])
+        for r in await StreakEvent.select(
+            StreakEvent.day,
+            StreakEvent.level,
+            StreakEvent.code,
+            StreakEvent.kind,
+            StreakEvent.milestone,
+        ).where(StreakEvent.day.is_in(sorted({e[0] for e in events})))
+    }
+    fresh = [e for e in events if (e[0], e[1], e[2], e[4], e[6]) not in stored]
+    await _bulk_insert(
+        StreakEvent,
+        ("day", "level", "code", "district_code", "kind", "days", "milestone", "created_at"),
+        [(*e, dt.datetime.now(dt.UTC)) for e in fresh],
+    )
+    return len(fresh)
+
+
+async def write_snapshot(day: dt.date) -> int:
+    """Every unit's streak, rank and longest run at the end of `day`, with the events since the
+    day before's snapshot: milestones crossed, and streaks of at least the first milestone that
+    a case on `day` broke. Returns the number of units written."""
+    since = await tracked_since()
+    if since is None or day < since:
+        return 0
+    written = 0
+    for level in LEVELS:
+        ranked = await standings(level, day, since)
+        days = await cases.case_days_by_unit(level, since, day)
+        previous = {
+            row["code"]: row["current_days"]
+            for row in await StreakSnapshot.select(
+                StreakSnapshot.code, StreakSnapshot.current_days
+            ).where(StreakSnapshot.level == level, StreakSnapshot.day == day - dt.timedelta(days=1))
+        }
+        district = {u["code"]: u["district_code"] for u in await _units(level, None)}
+        marks = await milestones(level)
+        rows, events = [], []
+        for code, standing in ranked.items():
+            longest = rules.longest_run(days.get(code, []), since, day)
+            rows.append((day, level, code, standing.current_days, standing.rank, longest.days))
+            before = previous.get(code, max(standing.current_days - 1, 0))
+            for mark in rules.milestones_crossed(before, standing.current_days, marks):
+                events.append(
+                    (day, level, code, district[code], "milestone", standing.current_days, mark)
+                )
+            if code in previous and standing.current_days == 0 and before >= marks[0]:
+                events.append((day, level, code, district[code], "broken", before, None))
+        async with write_transaction():
+            await StreakSnapshot.delete().where(
+                StreakSnapshot.level == level, StreakSnapshot.day == day
+            )
+            await _bulk_insert(
+                StreakSnapshot,
+                ("day", "level", "code", "current_days", "rank", "longest_days"),
+                rows,
+            )
+            await _add_events(events)
+        written += len(rows)
+    return written
