@@ -19,6 +19,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.plugins.htmx import ClientRedirect, HTMXTemplate
 from litestar.response import Redirect, Template
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from campaign import i18n
 from campaign.accounts import queries as accounts
@@ -183,13 +184,28 @@ def query_string(request: Request, **changes: Any) -> str:
 # -- Excel export ------------------------------------------------------------------------------
 
 
+#: OWASP "CSV injection": spreadsheet programs run cell text starting with these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def xlsx_cell(sheet: Any, value: Any) -> Any:
+    """A value for a write-only sheet; text that a spreadsheet would read as a formula is stored
+    as plain text (openpyxl would otherwise store any string starting with "=" as a formula)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
 def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    """Every list offers its rows as an .xlsx; write-only mode keeps memory flat for big lists."""
+    """Every list offers its rows as an .xlsx; write-only mode keeps memory flat for big lists.
+    Cells are data, never formulas (see xlsx_cell)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=filename[:31])
-    sheet.append(list(headers))
+    sheet.append([xlsx_cell(sheet, h) for h in headers])
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return Response(
