@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import re
 import secrets
 import time
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from campaign.i18n import _
+from campaign.parsing import MAX_COUNT, parse_int
 from campaign.settings import get_settings
 
 MAX_IMPORT_BYTES = 200 * 1024 * 1024
@@ -224,15 +226,20 @@ def text(value: object) -> str:
     return str(value).strip()
 
 
-def optional_int(value: object) -> int | None:
-    """None for a blank cell; ValueError for anything that is not a non-negative whole number."""
+def optional_int(value: object, hi: int = MAX_COUNT) -> int | None:
+    """None for a blank cell; ValueError for anything that is not a whole number 0 … hi written
+    in ASCII digits (an Excel number such as 1234.0 counts as whole)."""
+    if isinstance(value, float):
+        if not (math.isfinite(value) and value.is_integer() and 0 <= value <= hi):
+            raise ValueError(value)
+        return int(value)
     raw = text(value).replace(",", "").replace("\uff0c", "")
     if not raw:
         return None
-    number = float(raw)
-    if not number.is_integer() or number < 0:
+    number = parse_int(re.sub(r"\.0+$", "", raw), 0, hi)
+    if number is None:
         raise ValueError(raw)
-    return int(number)
+    return number
 
 
 # -- Staging an uploaded file between a dry run and its confirmation ---------------------------

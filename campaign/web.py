@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,13 @@ from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.handlers.base import BaseRouteHandler
 from litestar.plugins.htmx import ClientRedirect, HTMXTemplate
 from litestar.response import Redirect, Template
@@ -26,11 +33,13 @@ from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, TEAM, CurrentUser
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
+from campaign.parsing import MAX_ID, int_or, parse_int, search_text
 from campaign.security import CSRF_COOKIE, CSRF_FAILED, SESSION_COOKIE, start_session  # noqa: F401
 from campaign.system import queries as system
 from campaign.timeutil import local
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+_BIG_INT = re.compile(r"\s*[+-]?[0-9]{19,}\s*")
 
 
 # -- Who is asking -------------------------------------------------------------------------------
@@ -54,6 +63,13 @@ async def resolve_user(connection: ASGIConnection) -> CurrentUser | None:
 
 async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """The one guard of the app, run before every route: who is this, and may they be here?"""
+    if any(
+        isinstance(v, int) and not -MAX_ID <= v <= MAX_ID for v in connection.path_params.values()
+    ):
+        raise NotFoundException()  # no row has an id beyond 64 bits; the database would refuse it
+    for _key, value in connection.query_params.multi_items():
+        if _BIG_INT.fullmatch(value) and parse_int(value, -MAX_ID) is None:
+            raise ValidationException(_("数值超出范围"))
     if handler.opt.get(
         "anonymous"
     ):  # static files and /healthz: nobody to look up, nothing to touch
@@ -162,12 +178,15 @@ class Pager:
 
 def pager(request: Request, total: int, per_page: int = 50) -> Pager:
     """Page number from ?page=, clamped to what exists, so a stale link never errors."""
-    try:
-        page = int(request.query_params.get("page", "1"))
-    except ValueError:
-        page = 1
+    page = int_or(request.query_params.get("page"), 1, 1)
     last = max(1, math.ceil(total / per_page))
     return Pager(page=min(max(page, 1), last), per_page=per_page, total=total)
+
+
+def query_filters(request: Request, keys: Iterable[str]) -> dict[str, str]:
+    """List filters from the query string: trimmed, and cut to parsing.MAX_SEARCH characters so
+    a hostile URL cannot make a LIKE pattern too long to run."""
+    return {key: search_text(request.query_params.get(key)) for key in keys}
 
 
 def query_string(request: Request, **changes: Any) -> str:

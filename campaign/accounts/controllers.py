@@ -15,7 +15,15 @@ from campaign.accounts.rules import ADMIN, ROLES, UNIT_KIND_LABELS
 from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.regions import queries as regions
-from campaign.web import client_ip, current_user, pager, render, start_session, xlsx_response
+from campaign.web import (
+    client_ip,
+    current_user,
+    pager,
+    query_filters,
+    render,
+    start_session,
+    xlsx_response,
+)
 
 
 def _safe_next(target: str | None) -> str:
@@ -145,7 +153,7 @@ class AccountController(Controller):
 
 
 def _filters(request: Request, *keys: str) -> dict[str, str]:
-    return {key: request.query_params.get(key, "").strip() for key in keys}
+    return query_filters(request, keys)
 
 
 class AdminController(Controller):

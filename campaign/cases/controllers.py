@@ -18,9 +18,10 @@ from campaign.cases import queries, rules
 from campaign.cases.jobs import refresh_streaks
 from campaign.db import write_transaction
 from campaign.i18n import _
+from campaign.parsing import is_ascii_digits, parse_date
 from campaign.regions import queries as regions
 from campaign.timeutil import local
-from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
+from campaign.web import client_ip, current_user, deny, pager, query_filters, render, xlsx_response
 
 READERS = (ADMIN, LEADER, COORDINATOR)
 WRITERS = (ADMIN, COORDINATOR)
@@ -32,14 +33,11 @@ PLACE_MATCHES = 20
 
 
 def _date(raw: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
+    return parse_date(raw)
 
 
 def _filters(request: Request) -> dict[str, str]:
-    return {key: request.query_params.get(key, "").strip() for key in FILTER_KEYS}
+    return query_filters(request, FILTER_KEYS)
 
 
 def _query_filters(filters: dict[str, str]) -> dict:
@@ -201,7 +199,7 @@ class CaseController(Controller):
         form = await request.form()
         values = {key: str(form.get(key, "")).strip() for key in FORM_KEYS}
         place_problem = None
-        if values["region_code"] and not values["region_code"].isdigit():
+        if values["region_code"] and not is_ascii_digits(values["region_code"], 12):
             values["region_code"], place_problem = await self._place_named(
                 request, values["region_code"]
             )

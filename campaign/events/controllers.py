@@ -20,8 +20,9 @@ from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser, Sco
 from campaign.db import write_transaction
 from campaign.events import jobs, photos, queries, rules
 from campaign.i18n import _
+from campaign.parsing import parse_date, parse_id, parse_month
 from campaign.timeutil import LOCAL, local, today
-from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
+from campaign.web import client_ip, current_user, deny, pager, query_filters, render, xlsx_response
 
 READERS = (ADMIN, LEADER, COORDINATOR)
 WRITERS = (ADMIN, COORDINATOR)
@@ -29,7 +30,7 @@ API_LIMIT, API_MAX_LIMIT = 100, 1000
 
 
 def _filters(request: Request) -> dict[str, str]:
-    return {key: request.query_params.get(key, "").strip() for key in queries.FILTER_KEYS}
+    return query_filters(request, queries.FILTER_KEYS)
 
 
 async def _readable_event(user: CurrentUser, event_id: int) -> dict:
@@ -160,11 +161,7 @@ class EventController(Controller):
             user = current_user(request)
             filters = _filters(request)
             now = today()
-            try:
-                year, month = (int(x) for x in request.query_params.get("month", "").split("-"))
-                dt.date(year, month, 1)
-            except ValueError:
-                year, month = now.year, now.month
+            year, month = parse_month(request.query_params.get("month")) or (now.year, now.month)
             first, last = rules.month_bounds(dt.date(year, month, 1))
             return render(
                 request,
@@ -299,7 +296,7 @@ class EventController(Controller):
     async def _check(self, user: CurrentUser, values: dict, errors: dict):
         """The event and where it is filed, or errors (including the place's jurisdiction)."""
         specs = await queries.type_specs()
-        kind = specs.get(int(values["type_id"])) if values["type_id"].isdigit() else None
+        kind = specs.get(parse_id(values["type_id"]) or 0)
         known = [a["name"] for a in await queries.audience_groups()]
         checked, problems = rules.check_event(
             values, values["audiences"], kind, known, dt.datetime.now(LOCAL)
@@ -678,14 +675,8 @@ def _total_labels() -> dict:
 def _period(request: Request) -> tuple[dt.date, dt.date]:
     """?from=&to= (local days); by default this month so far."""
     now = today()
-    try:
-        start = dt.date.fromisoformat(request.query_params.get("from", ""))
-    except ValueError:
-        start = now.replace(day=1)
-    try:
-        end = dt.date.fromisoformat(request.query_params.get("to", ""))
-    except ValueError:
-        end = now
+    start = parse_date(request.query_params.get("from")) or now.replace(day=1)
+    end = parse_date(request.query_params.get("to")) or now
     return (start, end) if start <= end else (end, start)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
+from campaign.parsing import parse_date, parse_int
 
 ADMIN, TEAM = "admin", "team"
 MB = 1024 * 1024
@@ -264,8 +265,8 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if not dash:
         return None
     first, last = first.strip(), last.strip()
-    if not (first.isdigit() or first == "") or not (last.isdigit() or last == ""):
-        return None
+    if any(part and parse_int(part) is None for part in (first, last)):
+        return None  # not ASCII digits, or beyond any file size
     if first == "":
         if last == "":
             return None
@@ -399,10 +400,7 @@ def latest_full_week(today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def _date(raw: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        return None
+    return parse_date(raw)
 
 
 def validate_material(

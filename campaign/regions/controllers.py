@@ -13,13 +13,13 @@ from campaign.accounts.rules import CurrentUser
 from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.regions import queries, rules
-from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
+from campaign.web import client_ip, current_user, deny, pager, query_filters, render, xlsx_response
 
 API_LIMIT, API_MAX_LIMIT = 100, 1000
 
 
 def _filters(request: Request, *keys: str) -> dict[str, str]:
-    return {key: request.query_params.get(key, "").strip() for key in keys}
+    return query_filters(request, keys)
 
 
 async def _readable_region(user: CurrentUser, code: str) -> dict:
