@@ -43,9 +43,8 @@ async def load(count: int, seed: int = 2026) -> dict:
     from campaign.bootstrap import migrate
     from campaign.cases.tables import Case
     from campaign.contests import queries as contest_queries
-    from campaign.db import engine, is_sqlite
+    from campaign.db import bulk_insert, engine, is_sqlite
     from campaign.demo import synthetic
-    from campaign.events.queries import bulk_insert
     from campaign.timeutil import today
 
     await migrate()

@@ -43,7 +43,7 @@ async def load(count: int, seed: int = 2026) -> dict:
 
     from campaign.accounts import queries as accounts
     from campaign.bootstrap import migrate
-    from campaign.db import engine, is_sqlite
+    from campaign.db import bulk_insert, engine, is_sqlite
     from campaign.demo import synthetic
     from campaign.events import queries, rules
     from campaign.events.tables import Event
@@ -102,7 +102,7 @@ async def load(count: int, seed: int = 2026) -> dict:
                     "is_demo": True,
                 }
             )
-        await queries.bulk_insert(Event, rows)
+        await bulk_insert(Event, rows)
     await queries.rebuild_outreach()
     await engine().run_ddl("ANALYZE" if is_sqlite() else "VACUUM ANALYZE")
     print(f"loaded {count:,} events in {time.perf_counter() - started:.1f} s", file=sys.stderr)

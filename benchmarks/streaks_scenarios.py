@@ -69,9 +69,8 @@ async def load_regions(scale_name: str) -> float:
 async def load_cases(count: int, seed: int = 11) -> float:
     """Generated cases up to `count` (none when enough are stored)."""
     from campaign.cases.tables import Case
-    from campaign.db import write_transaction
+    from campaign.db import insert_many, write_transaction
     from campaign.regions.tables import Region, StationTown
-    from campaign.streaks.queries import _bulk_insert
     from campaign.timeutil import today
 
     stored = await Case.count()
@@ -121,7 +120,7 @@ async def load_cases(count: int, seed: int = 11) -> float:
                 )
                 for i, place in enumerate(places)
             ]
-            await _bulk_insert(Case, columns, rows)
+            await insert_many(Case, columns, rows)
     return time.perf_counter() - started
 
 

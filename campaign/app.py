@@ -30,6 +30,7 @@ from campaign.contests.controllers import (
 )
 from campaign.events.controllers import EventApiController, EventController
 from campaign.events.type_controllers import EventTypeController
+from campaign.home.controllers import HomeController
 from campaign.materials.controllers import MaterialApiController, MaterialController
 from campaign.regions.controllers import RegionApiController, RegionController
 from campaign.regions.import_controller import RegionImportController
@@ -125,6 +126,7 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=[
             SystemController,
+            HomeController,
             AccountController,
             AdminController,
             ApiAccountController,

@@ -1,4 +1,4 @@
-"""The `campaign` command line (DESIGN §4)."""
+"""The `campaign` command line (documented in the README's command table)."""
 
 from __future__ import annotations
 
@@ -169,6 +169,7 @@ IMPORTERS = {
 @click.option("--dry-run", is_flag=True, help="Check and report; change nothing.")
 def import_(kind: str, file: Path, dry_run: bool) -> None:
     """Import a CSV or XLSX file; any bad row aborts the whole file."""
+    import campaign.worker  # noqa: F401  (subscribes the follow-up jobs of a case import)
     from campaign.importing import ImportRejected
 
     importer = importlib.import_module(IMPORTERS[kind])

@@ -2,12 +2,14 @@
 
 SQLite is the embedded default and PostgreSQL the production engine. On SQLite every writing
 transaction is IMMEDIATE: a deferred read-then-write transaction under concurrency fails with
-"database is locked" instead of waiting (see STACK-NOTES), so writers take the lock up front.
+"database is locked" instead of waiting, so writers take the lock up front.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
+from typing import Any
 
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
@@ -76,3 +78,41 @@ def contains(column, text: str):
     character), which is harmless for search. The text is cut to parsing.MAX_SEARCH characters."""
     pattern = "%" + search_text(text).replace("%", "") + "%"
     return column.like(pattern) if is_sqlite() else column.ilike(pattern)
+
+
+# -- Bulk writes ---------------------------------------------------------------------------------
+
+
+def _table_name(table: Any) -> str:
+    return table if isinstance(table, str) else table._meta.tablename
+
+
+async def insert_many(
+    table: Any, columns: Sequence[str], rows: Sequence[tuple], connection: Any = None
+) -> None:
+    """Many rows inside the current write transaction: COPY on PostgreSQL, executemany on SQLite
+    (ORM inserts are about ten times slower at 10^5-10^6 rows). `table` is a Piccolo table or a
+    table name; `connection` the transaction's raw driver connection when the caller has it."""
+    if not rows:
+        return
+    if connection is None:
+        transaction = engine().current_transaction.get()
+        assert transaction is not None, "insert_many runs inside write_transaction()"
+        connection = transaction.connection
+    name = _table_name(table)
+    if is_sqlite():
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        await connection.executemany(f'INSERT INTO "{name}" ({names}) VALUES ({marks})', rows)
+    else:
+        await connection.copy_records_to_table(name, records=list(rows), columns=list(columns))
+
+
+async def bulk_insert(table: Any, rows: list[dict]) -> None:
+    """Rows given as dicts (all with the same keys), written in one transaction of their own
+    (demo data, benchmarks)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    async with write_transaction():
+        await insert_many(table, columns, [tuple(row[c] for c in columns) for row in rows])

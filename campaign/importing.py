@@ -1,4 +1,4 @@
-"""Reading import files (DESIGN §4): CSV in UTF-8, UTF-8 with BOM or GB18030, or XLSX, with
+"""Reading import files (docs/import-formats.md): CSV in UTF-8, UTF-8 with BOM or GB18030, or XLSX, with
 Chinese or English headers. Domains describe their columns and validate rows; this module turns
 bytes into numbered rows and collects every problem so a file is taken whole or not at all."""
 
@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
+from typing import Any
 
 from campaign.i18n import _
 from campaign.parsing import MAX_COUNT, parse_int
@@ -151,7 +152,7 @@ def _csv_rows(data: bytes) -> tuple[list[str], Iterable[tuple[int, list[object]]
     except (StopIteration, csv.Error):
         raise ImportRejected([RowError(1, "", _("无法读取表头"))]) from None
 
-    def body() -> Iterable[tuple[int, list[object]]]:
+    def body() -> Iterable[tuple[int, list[Any]]]:
         try:
             for cells in reader:
                 yield reader.line_num, cells

@@ -1,4 +1,4 @@
-"""Running work outside a request (DESIGN §5).
+"""Running work outside a request (docs/architecture.md).
 
 With REDIS_URL the jobs go to arq and run in `campaign worker`; without it (the embedded default)
 the same functions run in this process: `enqueue` starts them as tasks and `run_cron_in_process`
@@ -65,12 +65,39 @@ async def enqueue(
     return job_id
 
 
+#: Follow-up jobs per topic. A domain announces that something changed (`announce`); the domains
+#: above it that care are subscribed by campaign/worker.py, the one module that knows every domain.
+#: So a lower domain never imports an upper one to start its work (docs/architecture.md).
+_subscribers: dict[str, list[JobFunction]] = {}
+
+
+def subscribe(topic: str, function: JobFunction) -> None:
+    """Run `function(ctx, *args)` as a job whenever `topic` is announced (once per function)."""
+    functions = _subscribers.setdefault(topic, [])
+    if function not in functions:
+        functions.append(function)
+
+
+def subscribers(topic: str) -> list[JobFunction]:
+    return list(_subscribers.get(topic, ()))
+
+
+async def announce(topic: str, *args: Any) -> list[str | None]:
+    """Enqueue every job subscribed to `topic` with `args`; returns their ids."""
+    return [await enqueue(function, *args) for function in subscribers(topic)]
+
+
 async def _run_logged(function: JobFunction, ctx: dict, *args: Any, **kwargs: Any) -> Any:
     try:
         return await function(ctx, *args, **kwargs)
     except Exception:
         log.exception("job %s failed", function.__name__)
         return None
+
+
+def _next_run(job: CronJob) -> dt.datetime:
+    assert job.next_run is not None, "calculate_next sets it"
+    return job.next_run
 
 
 async def run_cron_in_process(cron_jobs: Sequence[CronJob], stop: asyncio.Event) -> None:
@@ -80,8 +107,8 @@ async def run_cron_in_process(cron_jobs: Sequence[CronJob], stop: asyncio.Event)
     for job in jobs:
         job.calculate_next(now)
     while jobs and not stop.is_set():
-        job = min(jobs, key=lambda j: j.next_run)
-        delay = (job.next_run - dt.datetime.now(LOCAL)).total_seconds()
+        job = min(jobs, key=_next_run)
+        delay = (_next_run(job) - dt.datetime.now(LOCAL)).total_seconds()
         try:
             await asyncio.wait_for(stop.wait(), timeout=max(delay, 0))
             return

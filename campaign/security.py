@@ -142,7 +142,7 @@ class CSRFMiddleware:
         if scope["type"] != "http" or EXEMPT.match(scope["path"]):
             await self.app(scope, receive, send)
             return
-        method = scope["method"]
+        method = scope["method"]  # type: ignore[typeddict-item]
         cookie_token = _cookie(scope, CSRF_COOKIE)
         cookie_secret = _token_secret(cookie_token, self.secret)
         session = scope.get("session")

@@ -26,6 +26,13 @@ class Settings:
     session_max_age: int
     secure_cookies: bool
     debug: bool
+    #: Materials: hand checked downloads to nginx under this prefix (X-Accel-Redirect).
+    media_accel_redirect: str | None = None
+    #: Materials: keep uploads in this S3-compatible bucket instead of MEDIA_ROOT.
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    #: Materials: the propaganda team that answers orders beside the administrators.
+    materials_content_team: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -62,4 +69,8 @@ def get_settings() -> Settings:
         session_max_age=int(os.environ.get("SESSION_MAX_AGE", 12 * 3600)),
         secure_cookies=os.environ.get("SECURE_COOKIES", "0") == "1",
         debug=os.environ.get("CAMPAIGN_DEBUG", "0") == "1",
+        media_accel_redirect=os.environ.get("MEDIA_ACCEL_REDIRECT") or None,
+        s3_bucket=os.environ.get("S3_BUCKET") or None,
+        s3_endpoint_url=os.environ.get("S3_ENDPOINT_URL") or None,
+        materials_content_team=os.environ.get("MATERIALS_CONTENT_TEAM") or None,
     )

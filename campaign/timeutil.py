@@ -1,4 +1,4 @@
-"""Local days (DESIGN §3): every day, week and month is a date in Asia/Shanghai."""
+"""Local days (docs/definitions.md): every day, week and month is a date in Asia/Shanghai."""
 
 from __future__ import annotations
 

@@ -34,7 +34,14 @@ from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, TEAM, CurrentUse
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
 from campaign.parsing import MAX_ID, int_or, parse_int, search_text
-from campaign.security import CSRF_COOKIE, CSRF_FAILED, SESSION_COOKIE, start_session  # noqa: F401
+from campaign.security import (  # noqa: F401
+    CSRF_COOKIE,
+    CSRF_FAILED,
+    SESSION_COOKIE,
+    csrf_matches,
+    start_session,
+)
+from campaign.settings import get_settings
 from campaign.system import queries as system
 from campaign.timeutil import local
 
@@ -99,6 +106,23 @@ def current_user(request: Request) -> CurrentUser:
 
 def deny(message: str | None = None) -> PermissionDeniedException:
     return PermissionDeniedException(message or _("这不在你的辖区范围内"))
+
+
+async def csrf_token_valid(request: Request, token: str | None) -> bool:
+    """The CSRF check for a route that opts out of the middleware's form reading
+    (`opt={"exclude_from_csrf": True}`) because it streams its body to disk: the middleware has
+    already checked the cookie and its session binding before the body was read; this compares
+    the token found in the streamed form (or the x-csrftoken header) with the cookie."""
+    sent = request.headers.get("x-csrftoken") or token
+    return csrf_matches(request.scope, sent, get_settings().secret_key)
+
+
+def list_filters(request: Request, *keys: str) -> dict[str, str]:
+    """A list page's filters from the query string: every key present, trimmed, "" when absent
+    (so templates can refill the filter form and the pager and export links keep them).
+    Each value is cut to parsing.MAX_SEARCH characters, so a hostile URL cannot make a LIKE
+    pattern too long to run."""
+    return {key: search_text(request.query_params.get(key)) for key in keys}
 
 
 def client_ip(request: Request) -> str:
@@ -183,12 +207,6 @@ def pager(request: Request, total: int, per_page: int = 50) -> Pager:
     return Pager(page=min(max(page, 1), last), per_page=per_page, total=total)
 
 
-def query_filters(request: Request, keys: Iterable[str]) -> dict[str, str]:
-    """List filters from the query string: trimmed, and cut to parsing.MAX_SEARCH characters so
-    a hostile URL cannot make a LIKE pattern too long to run."""
-    return {key: search_text(request.query_params.get(key)) for key in keys}
-
-
 def query_string(request: Request, **changes: Any) -> str:
     """The current query string with some parameters replaced (for pager and sort links)."""
     params = {k: v for k, v in request.query_params.items()}
@@ -215,6 +233,12 @@ def xlsx_cell(sheet: Any, value: Any) -> Any:
         cell.data_type = "s"
         return cell
     return value
+
+
+def wants_xlsx(request: Request) -> bool:
+    """The one way a list asks for its Excel export: the same URL with `?format=xlsx` (the
+    filters stay in the query string, so the export holds exactly the filtered rows, unpaged)."""
+    return request.query_params.get("format") == "xlsx"
 
 
 def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
@@ -244,7 +268,7 @@ def fmt_int(value: int | None) -> str:
 
 
 def fmt_yuan(fen: int | None) -> str:
-    """Money is stored in fen (DESIGN §3) and shown as 元 with two decimals."""
+    """Money is stored in fen (docs/definitions.md) and shown as 元 with two decimals."""
     return "—" if fen is None else f"{fen / 100:,.2f}"
 
 

@@ -5,15 +5,18 @@ Cron times are Asia/Shanghai: the machines run on UTC and "Monday 08:00" means l
 
 from __future__ import annotations
 
-from campaign import db
+from campaign import db, jobs
 from campaign.accounts import jobs as accounts_jobs
 from campaign.cases import jobs as cases_jobs
+from campaign.cases import queries as cases_queries
 from campaign.contests import jobs as contests_jobs
 from campaign.events import jobs as events_jobs
-from campaign.jobs import redis_settings
 from campaign.materials import jobs as materials_jobs
 from campaign.streaks import jobs as streaks_jobs
 from campaign.timeutil import LOCAL
+
+# Follow-ups between domains: a lower domain announces, the upper one's job runs.
+jobs.subscribe(cases_queries.CASES_CHANGED, streaks_jobs.refresh_streaks_after_cases)
 
 FUNCTIONS = [
     *accounts_jobs.FUNCTIONS,
@@ -42,7 +45,7 @@ async def shutdown(ctx: dict) -> None:
 class WorkerSettings:
     functions = FUNCTIONS
     cron_jobs = CRON_JOBS
-    redis_settings = redis_settings()
+    redis_settings = jobs.redis_settings()
     on_startup = startup
     on_shutdown = shutdown
     timezone = LOCAL

@@ -28,6 +28,7 @@ from piccolo.apps.user.tables import BaseUser  # noqa: E402
 
 from campaign.bootstrap import migrate  # noqa: E402
 from campaign.db import close_pool, engine, is_sqlite, start_pool  # noqa: E402
+from campaign.worker import FUNCTIONS as _JOBS  # noqa: E402,F401  (wires follow-up jobs as the app does)
 
 # Real PBKDF2, fewer rounds: tests create many users. test_password_kdf checks the real setting.
 PRODUCTION_PBKDF2_ROUNDS = BaseUser._pbkdf2_iteration_count
@@ -142,3 +143,20 @@ def text_of(html: str, selector_attr: str) -> list[str]:
         re.sub(r"<[^>]+>", "", m).strip()
         for m in re.findall(rf"<[^>]*{selector_attr}[^>]*>(.*?)</", html, re.S)
     ]
+
+
+@pytest.fixture
+def environment():
+    """environment(NAME="value", ...) sets variables for this test and has campaign.settings read
+    them again; both are undone before the other fixtures' teardown."""
+    from campaign.settings import get_settings
+
+    with pytest.MonkeyPatch.context() as patch:
+
+        def set_variables(**values: str) -> None:
+            for name, value in values.items():
+                patch.setenv(name, value)
+            get_settings.cache_clear()
+
+        yield set_variables
+    get_settings.cache_clear()

@@ -1,4 +1,4 @@
-"""The `campaign` command line: users, tokens, settings, imports (DESIGN §4)."""
+"""The `campaign` command line: users, tokens, settings, imports (the README's command table)."""
 
 from __future__ import annotations
 

@@ -12,16 +12,16 @@ from litestar.response import Redirect, Template
 
 from campaign.accounts import forms, queries
 from campaign.accounts.rules import ADMIN, ROLES, UNIT_KIND_LABELS
-from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.web import (
     client_ip,
     current_user,
+    list_filters,
     pager,
-    query_filters,
     render,
     start_session,
+    wants_xlsx,
     xlsx_response,
 )
 
@@ -100,21 +100,15 @@ class AccountController(Controller):
         if problem := forms.password_error(form.get("new", ""), form.get("new2", "")):
             errors["new"] = problem
         else:
-            stamp = await queries.change_password(user.id, form.get("old", ""), form.get("new", ""))
+            stamp = await queries.change_own_password(
+                user, form.get("old", ""), form.get("new", ""), client_ip(request)
+            )
             if stamp is None:
                 errors["old"] = _("原密码不正确")
         if errors:
             response = await self._account_page(request, errors=errors)
             response.status_code = 400
             return response
-        async with write_transaction():
-            await queries.record_audit(
-                user,
-                "user.password",
-                f"user:{user.username}",
-                _("修改了自己的密码"),
-                ip=client_ip(request),
-            )
         start_session(request, {"uid": user.id, "stamp": stamp})
         flash(request, _("密码已修改,其他设备上的登录已失效"), "success")
         return Redirect(path="/account")
@@ -124,36 +118,16 @@ class AccountController(Controller):
         user = current_user(request)
         form = await request.form()
         name = form.get("name", "").strip()[:60] or "API"
-        async with write_transaction():
-            token = await queries.create_token(user.id, name)
-            await queries.record_audit(
-                user,
-                "token.create",
-                f"user:{user.username}",
-                _("创建 API 令牌 %(name)s", name=name),
-                ip=client_ip(request),
-            )
+        token = await queries.create_own_token(user, name, client_ip(request))
         return await self._account_page(request, new_token=token)
 
     @post("/account/tokens/{token_id:int}/revoke")
     async def revoke_token(self, request: Request, token_id: FromPath[int]) -> Redirect:
         user = current_user(request)
-        async with write_transaction():
-            if not await queries.revoke_token(user.id, token_id):
-                raise NotFoundException(_("令牌不存在或已撤销"))
-            await queries.record_audit(
-                user,
-                "token.revoke",
-                f"user:{user.username}",
-                _("撤销 API 令牌 #%(id)s", id=token_id),
-                ip=client_ip(request),
-            )
+        if not await queries.revoke_own_token(user, token_id, client_ip(request)):
+            raise NotFoundException(_("令牌不存在或已撤销"))
         flash(request, _("令牌已撤销"), "success")
         return Redirect(path="/account")
-
-
-def _filters(request: Request, *keys: str) -> dict[str, str]:
-    return query_filters(request, keys)
 
 
 class AdminController(Controller):
@@ -165,8 +139,8 @@ class AdminController(Controller):
 
     @get("/users")
     async def users(self, request: Request) -> object:
-        filters = _filters(request, "q", "role", "active")
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, "q", "role", "active")
+        if wants_xlsx(request):
             rows = await queries.users(filters, limit=None)
             return xlsx_response(
                 _("用户列表"),
@@ -236,29 +210,13 @@ class AdminController(Controller):
         values, errors = await forms.validate_user(form, creating=True)
         if errors:
             return await self._user_form(request, values, errors, status=400)
-        kind, code = forms.split_unit(values["unit"])
-        user_id = await queries.create_user(
-            values["username"],
+        user_id = await queries.add_user(
+            values,
             form["password"],
-            values["display_name"],
-            values["role"],
-            kind,
-            code,
-            values["team"],
+            forms.split_unit(values["unit"]),
+            current_user(request),
+            client_ip(request),
         )
-        async with write_transaction():
-            await queries.record_audit(
-                current_user(request),
-                "user.create",
-                f"user:{values['username']}",
-                _(
-                    "创建用户 %(name)s(%(role)s)",
-                    name=values["username"],
-                    role=ROLES[values["role"]],
-                ),
-                {"role": values["role"], "unit": values["unit"]},
-                client_ip(request),
-            )
         flash(request, _("已创建用户 %(name)s", name=values["username"]), "success")
         return Redirect(path=f"/admin/users/{user_id}")
 
@@ -290,17 +248,7 @@ class AdminController(Controller):
             "unit_code": code,
             "team": values["team"] or None,
         }
-        before = {key: row[key] for key in changes}
-        async with write_transaction():
-            await queries.update_profile(user_id, **changes)
-            await queries.record_audit(
-                current_user(request),
-                "user.update",
-                f"user:{row['username']}",
-                _("修改用户 %(name)s", name=row["username"]),
-                {"before": before, "after": changes},
-                client_ip(request),
-            )
+        await queries.change_user(row, changes, current_user(request), client_ip(request))
         flash(request, _("已保存"), "success")
         return Redirect(path=f"/admin/users/{user_id}")
 
@@ -312,16 +260,7 @@ class AdminController(Controller):
         if actor.id == user_id and not activate:
             flash(request, _("不能停用自己的账户"), "error")
             return Redirect(path=f"/admin/users/{user_id}")
-        async with write_transaction():
-            await queries.set_active(user_id, activate)
-            await queries.record_audit(
-                actor,
-                "user.activate" if activate else "user.deactivate",
-                f"user:{row['username']}",
-                (_("启用用户 %(name)s") if activate else _("停用用户 %(name)s"))
-                % {"name": row["username"]},
-                ip=client_ip(request),
-            )
+        await queries.activate_user(row, activate, actor, client_ip(request))
         flash(
             request, _("已启用") if activate else _("已停用,该用户的登录和令牌立即失效"), "success"
         )
@@ -336,22 +275,16 @@ class AdminController(Controller):
             return await self._user_form(
                 request, {**row, "unit": unit}, {"password": problem}, user_id, status=400
             )
-        await queries.set_password(user_id, form["password"])
-        async with write_transaction():
-            await queries.record_audit(
-                current_user(request),
-                "user.password_reset",
-                f"user:{row['username']}",
-                _("重置用户 %(name)s 的密码", name=row["username"]),
-                ip=client_ip(request),
-            )
+        await queries.reset_password(
+            row, form["password"], current_user(request), client_ip(request)
+        )
         flash(request, _("密码已重置,该用户需用新密码重新登录"), "success")
         return Redirect(path=f"/admin/users/{user_id}")
 
     @get("/audit")
     async def audit(self, request: Request) -> object:
-        filters = _filters(request, "q", "actor", "action")
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, "q", "actor", "action")
+        if wants_xlsx(request):
             rows = await queries.audit_entries(filters, limit=None)
             return xlsx_response(
                 _("审计日志"),

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from piccolo.apps.user.tables import BaseUser
 
 from campaign.accounts import rules
+from campaign.accounts.audit import Audit as Audit
+from campaign.accounts.audit import audited as audited
+from campaign.accounts.audit import record_audit as record_audit
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.accounts.tables import ApiToken, AuditEntry, LoginFailure, Profile
 from campaign.db import contains, write_transaction
@@ -220,30 +223,114 @@ async def set_password(user_id: int, new: str) -> str:
     return stamp_for(hashed)
 
 
-# -- Audit log ---------------------------------------------------------------------------------
+# -- Write use cases: each one transaction with its audit entry (campaign.accounts.audit) --------
 
 
-async def record_audit(
-    actor: CurrentUser | None,
-    action: str,
-    target: str,
-    summary: str,
-    detail: dict | None = None,
-    ip: str | None = None,
-) -> None:
-    """Append one entry; call it inside the transaction of the change it describes."""
-    await AuditEntry.insert(
-        AuditEntry(
-            at=now(),
-            actor_id=actor.id if actor else None,
-            actor_name=actor.username if actor else "system",
-            action=action,
-            target=target,
-            summary=summary[:300],
-            detail=detail or {},
-            ip=ip,
+async def change_own_password(user: CurrentUser, old: str, new: str, ip: str | None) -> str | None:
+    """A person changes their own password: the new session stamp, or None when `old` is wrong
+    (then nothing is written)."""
+    row = await BaseUser.select(BaseUser.password).where(BaseUser.id == user.id).first()
+    if not row or not await _password_matches(row["password"], old):
+        return None
+    hashed = await asyncio.to_thread(BaseUser.hash_password, new)
+    async with audited(user, ip) as audit:
+        await BaseUser.update({BaseUser.password: hashed}).where(BaseUser.id == user.id)
+        await audit.record("user.password", f"user:{user.username}", _("修改了自己的密码"))
+    return stamp_for(hashed)
+
+
+async def create_own_token(user: CurrentUser, name: str, ip: str | None) -> str:
+    """A new API token for the person asking; returned once."""
+    async with audited(user, ip) as audit:
+        token = await create_token(user.id, name)
+        await audit.record(
+            "token.create", f"user:{user.username}", _("创建 API 令牌 %(name)s", name=name)
         )
-    )
+    return token
+
+
+async def revoke_own_token(user: CurrentUser, token_id: int, ip: str | None) -> bool:
+    """Revoke one of the person's own live tokens; False when there is no such token."""
+    async with audited(user, ip) as audit:
+        if not await revoke_token(user.id, token_id):
+            audit.nothing_changed()
+            return False
+        await audit.record(
+            "token.revoke", f"user:{user.username}", _("撤销 API 令牌 #%(id)s", id=token_id)
+        )
+    return True
+
+
+async def add_user(
+    values: dict,
+    password: str,
+    unit: tuple[str | None, str | None],
+    actor: CurrentUser,
+    ip: str | None,
+) -> int:
+    """An administrator creates a user from validated form values; `unit` is (kind, code)."""
+    kind, code = unit
+    hashed = await asyncio.to_thread(BaseUser.hash_password, password)
+    async with audited(actor, ip) as audit:
+        user_id = await _insert_user(
+            values["username"],
+            hashed,
+            values["display_name"],
+            values["role"],
+            kind,
+            code,
+            values["team"],
+        )
+        await audit.record(
+            "user.create",
+            f"user:{values['username']}",
+            _(
+                "创建用户 %(name)s(%(role)s)",
+                name=values["username"],
+                role=rules.ROLES[values["role"]],
+            ),
+            {"role": values["role"], "unit": values["unit"]},
+        )
+    return user_id
+
+
+async def change_user(row: dict, changes: dict, actor: CurrentUser, ip: str | None) -> None:
+    """An administrator changes a user's profile (display name, role, unit, team)."""
+    async with audited(actor, ip) as audit:
+        await update_profile(row["id"], **changes)
+        await audit.record(
+            "user.update",
+            f"user:{row['username']}",
+            _("修改用户 %(name)s", name=row["username"]),
+            {"before": {key: row[key] for key in changes}, "after": changes},
+        )
+
+
+async def activate_user(row: dict, active: bool, actor: CurrentUser, ip: str | None) -> None:
+    """Enable or disable a user; disabling also revokes the user's tokens."""
+    async with audited(actor, ip) as audit:
+        await set_active(row["id"], active)
+        await audit.record(
+            "user.activate" if active else "user.deactivate",
+            f"user:{row['username']}",
+            (_("启用用户 %(name)s") if active else _("停用用户 %(name)s"))
+            % {"name": row["username"]},
+        )
+
+
+async def reset_password(row: dict, password: str, actor: CurrentUser, ip: str | None) -> None:
+    """An administrator sets a new password for a user (who must log in again)."""
+    hashed = await asyncio.to_thread(BaseUser.hash_password, password)
+    async with audited(actor, ip) as audit:
+        await BaseUser.update({BaseUser.password: hashed}).where(BaseUser.id == row["id"])
+        await audit.record(
+            "user.password_reset",
+            f"user:{row['username']}",
+            _("重置用户 %(name)s 的密码", name=row["username"]),
+        )
+
+
+# -- Audit log ---------------------------------------------------------------------------------
 
 
 async def recent_audit(limit: int) -> list[dict]:
@@ -363,26 +450,38 @@ async def create_user(
     """Create a user with their profile in one transaction (callers validate first)."""
     hashed = await _hash(password)
     async with write_transaction():
-        inserted = await BaseUser.insert(
-            BaseUser(
-                username=username,
-                password=hashed,
-                email=f"{username}@users.campaign.invalid",
-                active=True,
-                admin=role == rules.ADMIN,
-            )
+        return await _insert_user(username, hashed, display_name, role, unit_kind, unit_code, team)
+
+
+async def _insert_user(
+    username: str,
+    hashed: str,
+    display_name: str,
+    role: str,
+    unit_kind: str | None,
+    unit_code: str | None,
+    team: str | None,
+) -> int:
+    inserted = await BaseUser.insert(
+        BaseUser(
+            username=username,
+            password=hashed,
+            email=f"{username}@users.campaign.invalid",
+            active=True,
+            admin=role == rules.ADMIN,
         )
-        user_id = inserted[0]["id"]
-        await Profile.insert(
-            Profile(
-                user=user_id,
-                display_name=display_name or username,
-                role=role,
-                unit_kind=unit_kind or None,
-                unit_code=unit_code if unit_kind else None,
-                team=team or None,
-            )
+    )
+    user_id = inserted[0]["id"]
+    await Profile.insert(
+        Profile(
+            user=user_id,
+            display_name=display_name or username,
+            role=role,
+            unit_kind=unit_kind or None,
+            unit_code=unit_code if unit_kind else None,
+            team=team or None,
         )
+    )
     return user_id
 
 

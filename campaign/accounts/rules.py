@@ -116,7 +116,7 @@ def session_stamp(password_hash: str, secret: str) -> str:
     return hmac.new(secret.encode(), password_hash.encode(), hashlib.sha256).hexdigest()[:16]
 
 
-# -- Phone numbers (DESIGN §3 privacy) ---------------------------------------------------------
+# -- Phone numbers (privacy, docs/definitions.md) ----------------------------------------------
 
 
 def mask_phone(phone: str) -> str:

@@ -12,16 +12,22 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
 from campaign.cases import queries, rules
-from campaign.cases.jobs import refresh_streaks
-from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.parsing import is_ascii_digits, parse_date
 from campaign.regions import queries as regions
 from campaign.timeutil import local
-from campaign.web import client_ip, current_user, deny, pager, query_filters, render, xlsx_response
+from campaign.web import (
+    client_ip,
+    current_user,
+    deny,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
 
 READERS = (ADMIN, LEADER, COORDINATOR)
 WRITERS = (ADMIN, COORDINATOR)
@@ -36,11 +42,7 @@ def _date(raw: str | None) -> dt.date | None:
     return parse_date(raw)
 
 
-def _filters(request: Request) -> dict[str, str]:
-    return query_filters(request, FILTER_KEYS)
-
-
-def _query_filters(filters: dict[str, str]) -> dict:
+def _list_filters(filters: dict[str, str]) -> dict:
     """The typed filters for queries: dates parsed, anything unreadable dropped."""
     return {**filters, "from": _date(filters["from"]), "to": _date(filters["to"])}
 
@@ -77,10 +79,6 @@ def _stored(record: rules.CaseRecord) -> dict:
     return dict(zip(rules.CASE_FIELDS, record.values(), strict=True))
 
 
-def _audit_value(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
-
-
 class CaseController(Controller):
     path = "/cases"
     opt = {"roles": READERS}
@@ -89,9 +87,9 @@ class CaseController(Controller):
     @get("/")
     async def index(self, request: Request) -> object:
         user = current_user(request)
-        filters = _filters(request)
-        typed = _query_filters(filters)
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, *FILTER_KEYS)
+        typed = _list_filters(filters)
+        if wants_xlsx(request):
             rows = await queries.cases(user.scope, typed, limit=EXPORT_MAX)
             return xlsx_response(
                 _("案件列表"),
@@ -204,7 +202,7 @@ class CaseController(Controller):
                 request, values["region_code"]
             )
         reference = await queries.reference([values["region_code"]])
-        records, row_errors = rules.validate_cases([(1, values)], reference)
+        records, row_errors = rules.validate_cases([(1, dict[str, object](values))], reference)
         by_label = {column.label: column.key for column in rules.CASE_COLUMNS}
         errors: dict[str, str] = {}
         if place_problem:
@@ -241,17 +239,7 @@ class CaseController(Controller):
         after = _stored(record)
         if not rules.case_in_scope(user.scope, after):
             raise deny(_("只能登记本辖区内的案件"))
-        async with write_transaction():
-            case_id = await queries.insert_case(after)
-            await accounts.record_audit(
-                user,
-                "case.create",
-                f"case:{record.case_no}",
-                _("登记案件 %(no)s", no=record.case_no),
-                {"after": {k: _audit_value(v) for k, v in after.items()}},
-                client_ip(request),
-            )
-        await refresh_streaks(queries.units_of(after))
+        case_id = await queries.create_case(after, user, client_ip(request))
         flash(request, _("案件 %(no)s 已登记", no=record.case_no), "success")
         return Redirect(path=f"/cases/{case_id}")
 
@@ -269,20 +257,7 @@ class CaseController(Controller):
         if not changes:
             flash(request, _("没有需要保存的修改"), "info")
             return Redirect(path=f"/cases/{case_id}")
-        async with write_transaction():
-            await queries.update_case(case_id, changes)
-            await accounts.record_audit(
-                user,
-                "case.update",
-                f"case:{record.case_no}",
-                _("修改案件 %(no)s", no=record.case_no),
-                {
-                    "before": {k: _audit_value(case[k]) for k in changes},
-                    "after": {k: _audit_value(v) for k, v in changes.items()},
-                },
-                client_ip(request),
-            )
-        await refresh_streaks(queries.units_of(case) | queries.units_of({**case, **changes}))
+        await queries.correct_case(case, changes, user, client_ip(request))
         flash(request, _("已保存"), "success")
         return Redirect(path=f"/cases/{case_id}")
 
@@ -299,17 +274,7 @@ class CaseController(Controller):
                 case=case,
                 status=400,
             )
-        async with write_transaction():
-            await queries.delete_case(case_id)
-            await accounts.record_audit(
-                user,
-                "case.delete",
-                f"case:{case['case_no']}",
-                _("删除案件 %(no)s", no=case["case_no"]),
-                {"before": {k: _audit_value(case[k]) for k in rules.CASE_FIELDS}},
-                client_ip(request),
-            )
-        await refresh_streaks(queries.units_of(case))
+        await queries.remove_case(case, user, client_ip(request))
         flash(request, _("案件 %(no)s 已删除", no=case["case_no"]), "success")
         return Redirect(path="/cases")
 

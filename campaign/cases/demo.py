@@ -50,7 +50,7 @@ OCCUPATIONS = (
     (("事业单位", "公务员"), 0.018, (25, 58)),
     (("自由职业", ""), 0.025, (20, 65)),
 )
-#: District weights: 慈溪, 北仑 and 鄞州 lead (DESIGN §7, the seed's week).
+#: District weights: 慈溪, 北仑 and 鄞州 lead (the source report's week).
 DISTRICT_WEIGHTS = {
     "330282": 0.20,
     "330206": 0.15,

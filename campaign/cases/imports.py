@@ -1,4 +1,4 @@
-"""Case import (DESIGN §4): read, validate every row against what is stored, then write the whole
+"""Case import (docs/import-formats.md): read, validate every row against what is stored, then write the whole
 file in one transaction — or nothing. Idempotent on 案件编号."""
 
 from __future__ import annotations
@@ -133,9 +133,7 @@ async def import_file(
             },
             ip,
         )
-    from campaign.cases.jobs import refresh_streaks  # the job module imports this one
-
-    await refresh_streaks(touched)
+    await queries.announce_changed_units(touched)
     return summary
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from campaign import jobs
 from campaign.accounts import queries as accounts
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import queries
@@ -14,18 +13,6 @@ from campaign.i18n import _
 from campaign.importing import MAX_REPORTED_ERRORS, ImportRejected, keep_upload, take_upload
 
 log = logging.getLogger("campaign.cases")
-#: Past this many touched units the streak refresh covers every unit.
-REFRESH_ALL_ABOVE = 5_000
-
-
-async def refresh_streaks(units: set[tuple[str, str]]) -> None:
-    """After cases were written: ask the streaks domain to refresh the longest zero-case runs of
-    the (level, code) units touched (boards recompute them from the cases until it has run)."""
-    from campaign.streaks.jobs import refresh_streaks_after_cases
-
-    if units:
-        chosen = None if len(units) > REFRESH_ALL_ABOVE else sorted(units)
-        await jobs.enqueue(refresh_streaks_after_cases, chosen)
 
 
 async def _actor(user_id: int | None) -> CurrentUser | None:

@@ -11,14 +11,12 @@ from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN
 from campaign.cases import queries, rules
 from campaign.cases.tables import FraudType, OccupationGroup
-from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
-from campaign.web import client_ip, current_user, xlsx_response
+from campaign.web import client_ip, current_user, wants_xlsx, xlsx_response
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,7 @@ class ReferenceListController(Controller):
         editing: dict | None = None,
     ) -> object:
         rows = await _rows(kind)
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             return xlsx_response(
                 str(kind.title),
                 [_("名称"), _("别名"), _("案件数"), _("状态")],
@@ -125,20 +123,9 @@ class ReferenceListController(Controller):
         ]
         if errors := rules.list_entry_errors(values["name"], values["aliases"], others):
             return await self._page(request, kind, values, errors, old)
-        async with write_transaction():
-            save = queries.save_fraud_type if kind.is_types else queries.save_occupation_group
-            entry_id = await save(old["id"] if old else None, values)
-            await accounts.record_audit(
-                user,
-                f"{kind.audit}.{'update' if old else 'create'}",
-                f"{kind.audit}:{entry_id}",
-                _("%(list)s:%(name)s", list=kind.title, name=values["name"]),
-                {
-                    "before": {k: old[k] for k in values} if old else None,
-                    "after": values,
-                },
-                client_ip(request),
-            )
+        await queries.save_list_entry(
+            kind.is_types, kind.audit, str(kind.title), old, values, user, client_ip(request)
+        )
         flash(request, _("已保存"), "success")
         return Redirect(path=f"/cases/{kind.key}")
 
@@ -153,18 +140,14 @@ class ReferenceListController(Controller):
                 "error",
             )
             return Redirect(path=f"/cases/{kind.key}/{entry_id}")
-        async with write_transaction():
-            await kind.table.delete().where(kind.table.id == entry_id)
-            if not kind.is_types:
-                await queries.refresh_occupation_groups()
-            await accounts.record_audit(
-                current_user(request),
-                f"{kind.audit}.delete",
-                f"{kind.audit}:{entry_id}",
-                _("删除%(list)s:%(name)s", list=kind.title, name=old["name"]),
-                {"before": {"name": old["name"], "aliases": old["aliases"]}},
-                client_ip(request),
-            )
+        await queries.delete_list_entry(
+            kind.is_types,
+            kind.audit,
+            str(kind.title),
+            old,
+            current_user(request),
+            client_ip(request),
+        )
         flash(request, _("已删除"), "success")
         return Redirect(path=f"/cases/{kind.key}")
 

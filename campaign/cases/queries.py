@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 
 from piccolo.query.functions.aggregate import Count, Max, Min, Sum
 
-from campaign.accounts.rules import Scope
+from campaign import jobs
+from campaign.accounts.audit import audited
+from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import rules
 from campaign.cases.tables import Case, FraudType, ImportJob, OccupationGroup
-from campaign.db import contains, engine, is_sqlite
+from campaign.db import contains, engine, insert_many, is_sqlite
+from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
 from campaign.system import queries as system
@@ -29,6 +32,21 @@ WRITE_CHUNK = 20_000
 SQLITE_IMPORT_CACHE_KIB = 256 * 1024
 #: An import adding more rows than this (and than the table holds) rebuilds the indexes after.
 REBUILD_INDEXES_ABOVE = 50_000
+
+
+#: Announced through campaign.jobs with the (level, code) units whose cases changed (None: all of
+#: them); the streaks domain refreshes its longest runs (subscribed in campaign/worker.py).
+CASES_CHANGED = "cases.changed"
+#: Past this many touched units the follow-ups cover every unit.
+ANNOUNCE_ALL_ABOVE = 5_000
+
+
+async def announce_changed_units(units: set[tuple[str, str]]) -> None:
+    """After cases were written: tell the domains above which units changed (boards recompute
+    from the cases until their follow-up job has run)."""
+    if units:
+        chosen = None if len(units) > ANNOUNCE_ALL_ABOVE else sorted(units)
+        await jobs.announce(CASES_CHANGED, chosen)
 
 
 async def seed_reference_lists() -> None:
@@ -118,6 +136,96 @@ async def delete_case(case_id: int) -> dict | None:
         await Case.delete().where(Case.id == case_id)
         await refresh_units(units_of(old))
     return old
+
+
+# -- Write use cases: one transaction with its audit entry, then the follow-ups ------------------
+
+
+def _audit_value(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+async def create_case(values: dict, actor: CurrentUser, ip: str | None) -> int:
+    """Record a new case (values as stored) for `actor`; returns its id."""
+    async with audited(actor, ip) as audit:
+        case_id = await insert_case(values)
+        await audit.record(
+            "case.create",
+            f"case:{values['case_no']}",
+            _("登记案件 %(no)s", no=values["case_no"]),
+            {"after": {k: _audit_value(v) for k, v in values.items()}},
+        )
+    await announce_changed_units(units_of(values))
+    return case_id
+
+
+async def correct_case(case: dict, changes: dict, actor: CurrentUser, ip: str | None) -> None:
+    """Change the fields `changes` of the stored `case`."""
+    case_no = changes.get("case_no", case["case_no"])
+    async with audited(actor, ip) as audit:
+        await update_case(case["id"], changes)
+        await audit.record(
+            "case.update",
+            f"case:{case_no}",
+            _("修改案件 %(no)s", no=case_no),
+            {
+                "before": {k: _audit_value(case[k]) for k in changes},
+                "after": {k: _audit_value(v) for k, v in changes.items()},
+            },
+        )
+    await announce_changed_units(units_of(case) | units_of({**case, **changes}))
+
+
+async def remove_case(case: dict, actor: CurrentUser, ip: str | None) -> None:
+    """Delete the stored `case`."""
+    async with audited(actor, ip) as audit:
+        await delete_case(case["id"])
+        await audit.record(
+            "case.delete",
+            f"case:{case['case_no']}",
+            _("删除案件 %(no)s", no=case["case_no"]),
+            {"before": {k: _audit_value(case[k]) for k in rules.CASE_FIELDS}},
+        )
+    await announce_changed_units(units_of(case))
+
+
+async def save_list_entry(
+    is_types: bool,
+    audit_key: str,
+    title: str,
+    old: dict | None,
+    values: dict,
+    actor: CurrentUser,
+    ip: str | None,
+) -> int:
+    """Add (old None) or change a fraud type (is_types) or an occupation group."""
+    async with audited(actor, ip) as audit:
+        save = save_fraud_type if is_types else save_occupation_group
+        entry_id = await save(old["id"] if old else None, values)
+        await audit.record(
+            f"{audit_key}.{'update' if old else 'create'}",
+            f"{audit_key}:{entry_id}",
+            _("%(list)s:%(name)s", list=title, name=values["name"]),
+            {"before": {k: old[k] for k in values} if old else None, "after": values},
+        )
+    return entry_id
+
+
+async def delete_list_entry(
+    is_types: bool, audit_key: str, title: str, old: dict, actor: CurrentUser, ip: str | None
+) -> None:
+    """Remove a fraud type or an occupation group (then regroup the cases)."""
+    table = FraudType if is_types else OccupationGroup
+    async with audited(actor, ip) as audit:
+        await table.delete().where(table.id == old["id"])
+        if not is_types:
+            await refresh_occupation_groups()
+        await audit.record(
+            f"{audit_key}.delete",
+            f"{audit_key}:{old['id']}",
+            _("删除%(list)s:%(name)s", list=title, name=old["name"]),
+            {"before": {"name": old["name"], "aliases": old["aliases"]}},
+        )
 
 
 # -- Import: what the file is checked against, and the bulk write -------------------------------
@@ -243,12 +351,7 @@ async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> s
         rebuilt = await _drop_secondary_indexes(connection, sqlite)
     for start in range(0, len(plan.added), WRITE_CHUNK):
         chunk = [(*r.values(), is_demo, now, now) for r in plan.added[start : start + WRITE_CHUNK]]
-        if sqlite:
-            names = ", ".join(f'"{c}"' for c in columns)
-            marks = ", ".join("?" for _ in columns)
-            await connection.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', chunk)
-        else:
-            await connection.copy_records_to_table(table, records=chunk, columns=columns)
+        await insert_many(table, columns, chunk, connection)
     if plan.changed:
         fields = rules.CASE_FIELDS[1:]
         if sqlite:
@@ -267,8 +370,36 @@ async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> s
     touched = _touched(plan)
     for level, codes in touched.items():
         if codes:
-            await regions.refresh_last_cases(level, codes)
+            await refresh_last_cases(level, codes)
     return {(level, code) for level, codes in touched.items() for code in codes}
+
+
+#: Past this many units a refresh recomputes the whole level: one statement beats long IN lists.
+REFRESH_LEVEL_ABOVE = 5_000
+
+
+async def refresh_last_cases(level: str, codes: Collection[str] | None = None) -> None:
+    """Recompute last_case_on from the stored cases, set-based: one correlated UPDATE per level
+    (per chunk of codes), so a unit whose cases all moved away or were deleted goes back to NULL.
+    `codes` None, or more than REFRESH_LEVEL_ABOVE of them, refreshes every unit of the level."""
+    column = {"village": "village_code", "town": "town_code", "station": "station_code"}[level]
+    table = Station if level == "station" else Region
+    name = table._meta.tablename
+    update = (
+        f'UPDATE "{name}" SET last_case_on = (SELECT MAX(c.occurred_on) FROM '
+        f'"{Case._meta.tablename}" c WHERE c.{column} = "{name}".code)'
+    )
+    if level != "station":
+        update += f" WHERE \"{name}\".level = '{level}'"
+    if codes is None or len(codes) > REFRESH_LEVEL_ABOVE:
+        await table.raw(update)
+        return
+    joiner = " AND " if level != "station" else " WHERE "
+    ordered = sorted(codes)
+    for start in range(0, len(ordered), 1_000):
+        chunk = ordered[start : start + 1_000]
+        marks = ", ".join("{}" for _ in chunk)
+        await table.raw(f'{update}{joiner}"{name}".code IN ({marks})', *chunk)
 
 
 async def _drop_secondary_indexes(connection, sqlite: bool) -> list[str]:
@@ -538,7 +669,7 @@ async def case_days_by_unit(
     """{unit code: the distinct days in [start, end] on which the unit had a case, ascending}.
 
     level is "village" (cases coded to the village), "town" (every case in the town) or "station"
-    (every case whose station it is) — the counting rules of DESIGN §3. Units without a case in the
+    (every case whose station it is) — the counting rules of docs/definitions.md. Units without a case in the
     period are absent. `codes` limits the answer to those units (any number; queried in chunks).
     For streak history, heat maps and longest runs."""
     rows = await _grouped(
@@ -555,7 +686,7 @@ async def case_days_by_unit(
 async def case_counts(
     level: str, start: dt.date, end: dt.date, codes: Collection[str] | None = None
 ) -> dict[str, int]:
-    """{unit code: number of cases in [start, end]} at village, town or station level (DESIGN §3
+    """{unit code: number of cases in [start, end]} at village, town or station level (docs/definitions.md
     counting); units without cases are absent. For contest metrics (cases, 环比, 同比, per 10,000)."""
     rows = await _grouped(level, start, end, codes, Count(alias="n"))
     return {row["code"]: row["n"] for row in rows}

@@ -14,7 +14,7 @@ from campaign.importing import Column, Row, RowError, optional_int, text
 from campaign.parsing import parse_int
 from campaign.timeutil import LOCAL
 
-#: Defaults a freshly migrated database holds (DESIGN §4); admins edit them afterwards.
+#: Defaults a freshly migrated database holds (`campaign migrate`); admins edit them afterwards.
 DEFAULT_FRAUD_TYPES: tuple[tuple[str, str], ...] = (
     ("投资理财", "投资理财诈骗;虚假投资;虚假理财;荐股"),
     ("兼职刷单", "刷单返利;兼职刷单诈骗;刷单"),
@@ -119,7 +119,7 @@ _TIME_FORMATS = ("%H:%M:%S", "%H:%M")
 
 
 def parse_occurred(value: object) -> tuple[dt.date, dt.datetime | None]:
-    """The local day and, when a time is given, the local time of a case (DESIGN §3: times
+    """The local day and, when a time is given, the local time of a case (docs/definitions.md: times
     without a zone are Asia/Shanghai). Accepts dates, datetimes, ISO or Chinese date text, with
     or without a time, and Excel serial days (46000, 46000.5). ValueError otherwise."""
     if isinstance(value, dt.datetime):
@@ -253,7 +253,7 @@ def station_covers(
     return town in stations.get(station, frozenset())
 
 
-# -- A case file (DESIGN §4) ---------------------------------------------------------------------
+# -- A case file (docs/import-formats.md) -------------------------------------------------------
 
 CASE_COLUMNS = (
     Column("case_no", ("案件编号", "case_no")),

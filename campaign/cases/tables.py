@@ -22,7 +22,7 @@ class OccupationGroup(Table):
 
 
 class Case(Table):
-    """One reported fraud case. No victim name is ever stored (DESIGN §3)."""
+    """One reported fraud case. No victim name is ever stored (docs/definitions.md)."""
 
     case_no = Varchar(length=64, unique=True)
     occurred_on = Date(index=True)

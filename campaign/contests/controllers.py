@@ -18,14 +18,19 @@ from campaign.i18n import _
 from campaign.jobs import enqueue
 from campaign.parsing import int_or
 from campaign.timeutil import local, today
-from campaign.web import client_ip, current_user, deny, pager, query_filters, render, xlsx_response
+from campaign.web import (
+    client_ip,
+    current_user,
+    deny,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
 
 READERS = (ADMIN, LEADER, COORDINATOR)
 PER_PAGE = 50
-
-
-def _filters(request: Request, *keys: str) -> dict[str, str]:
-    return query_filters(request, keys)
 
 
 def fact_text(metric: str, facts: dict) -> str:
@@ -51,7 +56,7 @@ def fact_text(metric: str, facts: dict) -> str:
                 "%(prev)s → %(this)s 起,%(pct)+.1f%%",
                 prev=c.previous,
                 this=c.this,
-                pct=c.ratio * 100,
+                pct=(c.ratio or 0.0) * 100,
             )
         verdict = _("显著,计分") if c.flagged else _("不显著,按无变化计")
         return _("%(head)s;z=%(z).2f(%(verdict)s)", head=head, z=c.z, verdict=verdict)
@@ -100,8 +105,8 @@ class ContestController(Controller):
     @get("/")
     async def index(self, request: Request) -> object:
         user = current_user(request)
-        filters = _filters(request, "q", "level", "status", "district")
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, "q", "level", "status", "district")
+        if wants_xlsx(request):
             rows = await queries.contests(user.scope, filters, limit=None)
             return xlsx_response(
                 _("控案竞赛"),
@@ -212,7 +217,7 @@ class ContestController(Controller):
         user = current_user(request)
         contest = await _readable_contest(user, contest_id)
         standings = await _visible_standings(user, contest)
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             return _standings_xlsx(contest, standings)
         rows = standings.rows
         q = request.query_params.get("q", "").strip()

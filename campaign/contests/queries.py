@@ -267,7 +267,7 @@ async def contest_visible(contest: dict, scope: Scope) -> bool:
 
 
 async def _contest_where(scope: Scope, filters: dict[str, str]) -> list:
-    where = []
+    where: list = []
     if not scope.is_city:
         mine = [d["code"] for d in await regions.districts_in(scope)]
         where.append(Contest.district_code.is_null() | Contest.district_code.is_in(mine or [""]))
@@ -335,18 +335,16 @@ def _audit_view(values: dict) -> dict:
 
 async def create_contest(values: dict, actor: CurrentUser | None, ip: str | None = None) -> int:
     """Store a new contest and its audit entry in one transaction."""
-    async with write_transaction():
+    async with accounts.audited(actor, ip) as audit:
         inserted = await Contest.insert(
             Contest(**values, created_by=actor.username if actor else "system")
         )
         contest_id = inserted[0]["id"]
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "contest.create",
             f"contest:{contest_id}",
             _("创建竞赛 %(name)s", name=values["name"]),
             _audit_view(values),
-            ip,
         )
     return contest_id
 
@@ -356,7 +354,7 @@ async def update_contest(
 ) -> None:
     """Change a contest; the audit entry records what it was and what it became. Snapshots of
     the old rule no longer describe it, so they are dropped."""
-    async with write_transaction():
+    async with accounts.audited(actor, ip) as audit:
         old = await contest(contest_id)
         before = {k: old[k] for k in AUDITED}
         after = {k: values[k] for k in AUDITED}
@@ -368,13 +366,11 @@ async def update_contest(
         ).where(Contest.id == contest_id)
         if _rule_changed(before, after):
             await ContestSnapshot.delete().where(ContestSnapshot.contest_id == contest_id)
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "contest.update",
             f"contest:{contest_id}",
             _("修改竞赛 %(name)s", name=values["name"]),
             {"before": _audit_view(before), "after": _audit_view(after)},
-            ip,
         )
 
 
@@ -383,17 +379,15 @@ def _rule_changed(before: dict, after: dict) -> bool:
 
 
 async def delete_contest(contest_id: int, actor: CurrentUser, ip: str | None = None) -> None:
-    async with write_transaction():
+    async with accounts.audited(actor, ip) as audit:
         old = await contest(contest_id)
         await ContestSnapshot.delete().where(ContestSnapshot.contest_id == contest_id)
         await Contest.delete().where(Contest.id == contest_id)
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "contest.delete",
             f"contest:{contest_id}",
             _("删除竞赛 %(name)s", name=old["name"]),
             _audit_view({k: old[k] for k in AUDITED}),
-            ip,
         )
 
 

@@ -16,7 +16,7 @@ from campaign.rules import change, competition_ranks
 # scale across the units of the contest ("points", 100 = best in the contest), then
 #     score = Σ weight × points / Σ weight,
 # so a score is itself 0–100 and each metric's contribution (weight × points / Σ weight) adds up
-# to it exactly. Fairness (DESIGN §3): case rates use residents (per 10,000), and a change
+# to it exactly. Fairness (docs/definitions.md): case rates use residents (per 10,000), and a change
 # (环比/同比) counts only when the Poisson signal flags it — an unflagged change scores as "no
 # change", so a village going from 1 case to 3 is not ranked below one that stayed at 2.
 

@@ -1,1 +1,1 @@
-"""One builder of realistic data for the demo, the tests and the benchmarks (STYLE: same shapes)."""
+"""One builder of realistic data for the demo, the tests and the benchmarks (so all three see the same shapes)."""

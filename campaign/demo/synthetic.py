@@ -4,7 +4,7 @@ Codes have the real shapes (district 6 digits, town 9, village 12, each starting
 parent's code) under made-up province prefixes 90–99, which no real division uses, so they can
 never be mistaken for — or collide with — a real city's codes. Everything is marked is_demo.
 Building is pure and seeded; writing is one bulk transaction (SQLite executemany, PostgreSQL COPY:
-ORM inserts are an order of magnitude slower at 10^5–10^6 rows, see STACK-NOTES).
+ORM inserts are an order of magnitude slower at 10^5–10^6 rows).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 
-from campaign.db import is_sqlite, write_transaction
+from campaign.db import insert_many, write_transaction
 from campaign.demo.builder import station_code, station_name
 from campaign.regions.rules import RegionRecord, StationRecord
 from campaign.regions.tables import Region, Station, StationTown
@@ -212,15 +212,6 @@ async def write(regions: Sequence[RegionRecord], stations: Sequence[StationRecor
             [(s.code, town) for s in stations for town in s.towns],
         ),
     }
-    sqlite = is_sqlite()
-    async with write_transaction() as transaction:
-        connection = transaction.connection
+    async with write_transaction():
         for table, (columns, rows) in tables.items():
-            if sqlite:
-                names = ", ".join(f'"{c}"' for c in columns)
-                marks = ", ".join("?" for _ in columns)
-                await connection.executemany(
-                    f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows
-                )
-            else:
-                await connection.copy_records_to_table(table, records=rows, columns=columns)
+            await insert_many(table, columns, rows)

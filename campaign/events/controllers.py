@@ -15,22 +15,25 @@ from litestar.plugins.flash import flash
 from litestar.response import File, Redirect, Template
 
 from campaign import jobs as job_queue
-from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser, Scope
-from campaign.db import write_transaction
 from campaign.events import jobs, photos, queries, rules
 from campaign.i18n import _
 from campaign.parsing import parse_date, parse_id, parse_month
 from campaign.timeutil import LOCAL, local, today
-from campaign.web import client_ip, current_user, deny, pager, query_filters, render, xlsx_response
+from campaign.web import (
+    client_ip,
+    current_user,
+    deny,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
 
 READERS = (ADMIN, LEADER, COORDINATOR)
 WRITERS = (ADMIN, COORDINATOR)
 API_LIMIT, API_MAX_LIMIT = 100, 1000
-
-
-def _filters(request: Request) -> dict[str, str]:
-    return query_filters(request, queries.FILTER_KEYS)
 
 
 async def _readable_event(user: CurrentUser, event_id: int) -> dict:
@@ -40,6 +43,16 @@ async def _readable_event(user: CurrentUser, event_id: int) -> dict:
     if not user.can_read(queries.place_of_event(row)):
         raise deny()
     return row
+
+
+def _may_edit(user: CurrentUser, row: dict) -> bool:
+    return rules.may_edit(
+        user.role,
+        user.id,
+        row["created_by"],
+        row["status"],
+        user.can_write(queries.place_of_event(row)),
+    )
 
 
 def _may_verify(user: CurrentUser, row: dict) -> bool:
@@ -133,8 +146,8 @@ class EventController(Controller):
     async def index(self, request: Request) -> object:
         async with queries.snapshot():
             user = current_user(request)
-            filters = _filters(request)
-            if request.query_params.get("format") == "xlsx":
+            filters = list_filters(request, *queries.FILTER_KEYS)
+            if wants_xlsx(request):
                 rows = await queries.events(user.scope, filters, limit=EXPORT_LIMIT)
                 return _export(rows)
             found = await queries.count_events(user.scope, filters)
@@ -159,7 +172,7 @@ class EventController(Controller):
     async def calendar(self, request: Request) -> Template:
         async with queries.snapshot():
             user = current_user(request)
-            filters = _filters(request)
+            filters = list_filters(request, *queries.FILTER_KEYS)
             now = today()
             year, month = parse_month(request.query_params.get("month")) or (now.year, now.month)
             first, last = rules.month_bounds(dt.date(year, month, 1))
@@ -245,8 +258,8 @@ class EventController(Controller):
                 context={"places": await queries.place_choices(user.scope, q), "q": q.strip()},
             )
 
-    async def _read_form(self, request: Request, user: CurrentUser):
-        """The form's values, its new photos stored as pending uploads, and photo errors."""
+    async def _read_form(self, request: Request) -> tuple[dict, list[tuple[str, bytes]]]:
+        """The form's values and its new photos as (file name, bytes); reads, writes nothing."""
         form = await request.form()
         values = {
             key: str(form.get(key, "")).strip()
@@ -268,28 +281,19 @@ class EventController(Controller):
         values["confirm_duplicate"] = bool(form.get("confirm_duplicate"))
         if len(values["token"]) != 32 or not values["token"].isalnum():
             values["token"] = uuid.uuid4().hex
+        files = [
+            (f.filename, await f.read())
+            for f in form.getall("photos", [])
+            if isinstance(f, UploadFile) and f.filename
+        ]
+        return values, files
+
+    async def _read_and_keep_photos(self, request: Request, user: CurrentUser):
+        """The form's values, and errors for photos that could not be kept (the others are
+        stored as pending uploads under the form's token)."""
+        values, files = await self._read_form(request)
         errors: dict[str, str] = {}
-        uploads = [f for f in form.getall("photos", []) if isinstance(f, UploadFile) and f.filename]
-        already = len(await queries.pending_photos(values["token"]))
-        problems = []
-        for upload in uploads:
-            data = await upload.read()
-            if not data:
-                continue
-            if already >= rules.MAX_PHOTOS:
-                problems.append(_("每个活动最多 %(n)s 张照片", n=rules.MAX_PHOTOS))
-                break
-            checked, problem = photos.check(data)
-            if problem:
-                problems.append(f"{upload.filename}:{problem}")
-                continue
-            assert checked is not None
-            name = photos.store(data, checked, today())
-            await queries.add_photo(
-                values["token"], name, len(data), checked.width, checked.height, user.id
-            )
-            already += 1
-        if problems:
+        if problems := await queries.keep_pending_photos(values["token"], files, user.id):
             errors["photos"] = ";".join(problems)
         return values, errors
 
@@ -318,7 +322,7 @@ class EventController(Controller):
     @post("/events", opt={"roles": WRITERS}, request_max_body_size=rules.MAX_FORM_BYTES)
     async def create(self, request: Request) -> Template | Redirect:
         user = current_user(request)
-        values, errors = await self._read_form(request, user)
+        values, errors = await self._read_and_keep_photos(request, user)
         async with queries.snapshot():
             existing = await queries.event_by_token(values["token"])
             if existing:
@@ -345,23 +349,17 @@ class EventController(Controller):
             "created_by_name": user.display_name,
             "token": values["token"],
         }
-        async with write_transaction():
-            if existing := await queries.event_by_token(values["token"]):
-                event_id = existing["id"]
-            else:
-                event_id = await queries.insert_event(record)
-                await accounts.record_audit(
-                    user,
-                    "event.create",
-                    f"event:{event_id}",
-                    _("登记宣传活动 %(place)s %(day)s", place=place["place_name"], day=checked.day),
-                    {
-                        "type_id": checked.type_id,
-                        **checked.figures,
-                        "duplicate_confirmed": bool(duplicates),
-                    },
-                    client_ip(request),
-                )
+        event_id = await queries.log_event(
+            record,
+            {
+                "type_id": checked.type_id,
+                **checked.figures,
+                "duplicate_confirmed": bool(duplicates),
+            },
+            _("登记宣传活动 %(place)s %(day)s", place=place["place_name"], day=checked.day),
+            user,
+            client_ip(request),
+        )
         await _process_photos(event_id)
         flash(request, _("活动已登记,等待上级核实"), "success")
         return Redirect(path=f"/events/{event_id}?saved={values['token']}")
@@ -370,11 +368,7 @@ class EventController(Controller):
 
     async def _editable(self, user: CurrentUser, event_id: int) -> dict:
         row = await _readable_event(user, event_id)
-        if (
-            row["status"] == rules.VERIFIED
-            or not (user.id == row["created_by"] or (user.is_admin))
-            or not user.can_write(queries.place_of_event(row))
-        ):
+        if not _may_edit(user, row):
             raise deny(_("只有登记人可以修改未核实的活动"))
         return row
 
@@ -405,25 +399,12 @@ class EventController(Controller):
     async def update(self, request: Request, event_id: FromPath[int]) -> Template | Redirect:
         user = current_user(request)
         row = await self._editable(user, event_id)
-        values, errors = await self._read_form(request, user)
+        values, errors = await self._read_and_keep_photos(request, user)
         checked, place = await self._check(user, values, errors)
         if checked is None or place is None:
             return await self._form(request, values, errors, status=400, event_row=row)
         changes = {**_stored(checked, place), "updated_at": dt.datetime.now(dt.UTC)}
-        async with write_transaction():
-            await queries.update_event(event_id, changes)
-            await queries.attach_photos(values["token"], event_id)
-            await accounts.record_audit(
-                user,
-                "event.update",
-                f"event:{event_id}",
-                _("修改并重新提交宣传活动 #%(id)s", id=event_id),
-                {
-                    "before": {k: str(row[k]) for k in changes if str(row[k]) != str(changes[k])},
-                    "after": {k: str(v) for k, v in changes.items() if str(row[k]) != str(v)},
-                },
-                client_ip(request),
-            )
+        await queries.resubmit_event(row, changes, values["token"], user, client_ip(request))
         await _process_photos(event_id)
         flash(request, _("已修改并重新提交,等待上级核实"), "success")
         return Redirect(path=f"/events/{event_id}?saved={values['token']}")
@@ -447,9 +428,7 @@ class EventController(Controller):
                     "photos": await queries.photos_of(event_id),
                     "statuses": rules.STATUS_LABELS,
                     "can_verify": row["status"] == rules.SUBMITTED and _may_verify(user, row),
-                    "can_edit": row["status"] != rules.VERIFIED
-                    and user.id == row["created_by"]
-                    and user.can_write(queries.place_of_event(row)),
+                    "can_edit": _may_edit(user, row),
                     "saved_token": request.query_params.get("saved", ""),
                     "active_nav": "events",
                 },
@@ -473,26 +452,7 @@ class EventController(Controller):
             flash(request, _("退回时请填写原因,便于登记人修改"), "error")
             return Redirect(path=f"/events/{event_id}#review")
         status = rules.VERIFIED if decision == "verify" else rules.RETURNED
-        async with write_transaction():
-            await queries.review(
-                event_id,
-                status,
-                user.display_name,
-                reason[:300] if status == rules.RETURNED else None,
-                dt.datetime.now(dt.UTC),
-            )
-            await accounts.record_audit(
-                user,
-                f"event.{decision}",
-                f"event:{event_id}",
-                (
-                    _("核实宣传活动 #%(id)s", id=event_id)
-                    if status == rules.VERIFIED
-                    else _("退回宣传活动 #%(id)s:%(r)s", id=event_id, r=reason)
-                ),
-                {"status": status, "reason": reason},
-                client_ip(request),
-            )
+        await queries.review_event(event_id, decision, status, reason, user, client_ip(request))
         flash(request, _("已核实") if status == rules.VERIFIED else _("已退回登记人"), "success")
         return Redirect(path=f"/events/{event_id}")
 
@@ -539,7 +499,7 @@ class EventController(Controller):
             rows = await queries.totals(level, start, end, user.scope)
             columns = ["lectures", "events", *rules.FIGURES]
             labels = _total_labels()
-            if request.query_params.get("format") == "xlsx":
+            if wants_xlsx(request):
                 return xlsx_response(
                     _("宣传活动汇总"),
                     [_("单位编码"), _("单位"), *[str(labels[c]) for c in columns]],
@@ -578,7 +538,7 @@ class EventController(Controller):
             window = int(days) if days in ("7", "30", "90") else 30
             if town := request.query_params.get("town", "").strip():
                 return await self._town_coverage(request, user, town, window)
-            if request.query_params.get("format") == "xlsx":
+            if wants_xlsx(request):
                 towns = await queries.coverage_by_town(user.scope, now)
                 return xlsx_response(
                     _("宣传覆盖"),
@@ -641,7 +601,7 @@ class EventController(Controller):
         villages = await queries.uncovered_villages(
             user.scope, town, rules.covered_since(now, window)
         )
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             return xlsx_response(
                 _("未覆盖村社"),
                 [_("村社编码"), _("村社"), _("最近一次已核实宣传")],

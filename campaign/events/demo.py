@@ -11,6 +11,7 @@ import uuid
 
 from PIL import Image, ImageDraw
 
+from campaign.db import bulk_insert
 from campaign.events import photos, queries, rules
 from campaign.events.tables import Event, EventPhoto
 from campaign.fonts import cjk_font
@@ -159,7 +160,7 @@ async def generate_demo_events(
                 "return_reason": "照片与活动内容不符,请补充现场照片",
                 "reviewed_by": "慈溪市局反诈中心",
             }
-    await queries.bulk_insert(Event, events)
+    await bulk_insert(Event, events)
     demo = Event.select(Event.id).where(Event.is_demo == True)  # noqa: E712
     ids = [r["id"] for r in await demo.order_by(Event.id)]
     for event_id in ids:
@@ -178,7 +179,7 @@ async def generate_demo_events(
                     "is_demo": True,
                 }
             )
-    await queries.bulk_insert(EventPhoto, photo_rows)
+    await bulk_insert(EventPhoto, photo_rows)
     await queries.rebuild_outreach()
     return len(events)
 

@@ -9,10 +9,11 @@ from collections.abc import Iterable
 from piccolo.query.functions.aggregate import Count, Sum
 from piccolo.querystring import QueryString
 
-from campaign.accounts.rules import Place, Scope, covers
+from campaign.accounts.audit import audited
+from campaign.accounts.rules import CurrentUser, Place, Scope, covers
 from campaign.cases import queries as cases
-from campaign.db import engine, is_sqlite, write_transaction
-from campaign.events import rules
+from campaign.db import engine, write_transaction
+from campaign.events import photos, rules
 from campaign.events.tables import (
     AudienceGroup,
     Event,
@@ -25,6 +26,7 @@ from campaign.i18n import _
 from campaign.parsing import is_ascii_digits, parse_date, parse_id
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station
+from campaign.rules import poisson_z
 from campaign.timeutil import today as local_today
 
 #: Lists count at most this many rows; beyond it the page says "more than 1,000" and asks for
@@ -268,6 +270,133 @@ async def review(event_id: int, status: str, reviewer: str, reason: str | None, 
     if status == rules.VERIFIED:
         await advance_outreach(row, row["day"])
     return row
+
+
+async def keep_pending_photos(
+    token: str, files: list[tuple[str, bytes]], user_id: int
+) -> list[str]:
+    """Check and store a form's new photos as pending uploads under its token (attached to the
+    event when it is saved); returns a problem per photo refused."""
+    already = len(await pending_photos(token))
+    problems = []
+    for filename, data in files:
+        if not data:
+            continue
+        if already >= rules.MAX_PHOTOS:
+            problems.append(_("每个活动最多 %(n)s 张照片", n=rules.MAX_PHOTOS))
+            break
+        checked, problem = photos.check(data)
+        if problem:
+            problems.append(f"{filename}:{problem}")
+            continue
+        assert checked is not None
+        name = photos.store(data, checked, local_today())
+        await add_photo(token, name, len(data), checked.width, checked.height, user_id)
+        already += 1
+    return problems
+
+
+# -- Write use cases: each one transaction with its audit entry --------------------------------
+
+
+async def log_event(
+    record: dict, detail: dict, summary: str, actor: CurrentUser, ip: str | None
+) -> int:
+    """A coordinator logs an event; sending the same form twice (same token) stores it once.
+    Returns the event id."""
+    async with audited(actor, ip) as audit:
+        if existing := await event_by_token(record["token"]):
+            audit.nothing_changed()
+            return existing["id"]
+        event_id = await insert_event(record)
+        await audit.record("event.create", f"event:{event_id}", summary, detail)
+    return event_id
+
+
+async def resubmit_event(
+    row: dict, changes: dict, token: str, actor: CurrentUser, ip: str | None
+) -> None:
+    """The person who logged a returned event corrects it and submits it again."""
+    async with audited(actor, ip) as audit:
+        await update_event(row["id"], changes)
+        await attach_photos(token, row["id"])
+        await audit.record(
+            "event.update",
+            f"event:{row['id']}",
+            _("修改并重新提交宣传活动 #%(id)s", id=row["id"]),
+            {
+                "before": {k: str(row[k]) for k in changes if str(row[k]) != str(changes[k])},
+                "after": {k: str(v) for k, v in changes.items() if str(row[k]) != str(v)},
+            },
+        )
+
+
+async def review_event(
+    event_id: int, decision: str, status: str, reason: str, actor: CurrentUser, ip: str | None
+) -> None:
+    """The unit above verifies an event or returns it with a reason."""
+    async with audited(actor, ip) as audit:
+        await review(
+            event_id,
+            status,
+            actor.display_name,
+            reason[:300] if status == rules.RETURNED else None,
+            dt.datetime.now(dt.UTC),
+        )
+        await audit.record(
+            f"event.{decision}",
+            f"event:{event_id}",
+            (
+                _("核实宣传活动 #%(id)s", id=event_id)
+                if status == rules.VERIFIED
+                else _("退回宣传活动 #%(id)s:%(r)s", id=event_id, r=reason)
+            ),
+            {"status": status, "reason": reason},
+        )
+
+
+def _plain(row: dict | None) -> dict | None:
+    return {k: v for k, v in row.items() if k != "id"} if row else None
+
+
+async def keep_type(
+    type_id: int | None, before: dict | None, record: dict, actor: CurrentUser, ip: str | None
+) -> int:
+    """An administrator adds (type_id None) or changes an event type."""
+    async with audited(actor, ip) as audit:
+        saved = await save_type(type_id, record)
+        await audit.record(
+            "event_type.save",
+            f"event_type:{saved}",
+            _("保存活动类型 %(name)s", name=record["name"]),
+            {"before": _plain(before), "after": record},
+        )
+    return saved
+
+
+async def new_audience(name: str, actor: CurrentUser, ip: str | None) -> None:
+    async with audited(actor, ip) as audit:
+        await add_audience(name)
+        await audit.record("audience.add", f"audience:{name}", _("新增受众群体 %(n)s", n=name))
+
+
+async def switch_audience(group_id: int, active: bool, actor: CurrentUser, ip: str | None) -> bool:
+    """Enable or disable an audience group; False when there is none with that id."""
+    async with audited(actor, ip) as audit:
+        row = await set_audience_active(group_id, active)
+        if row is None:
+            audit.nothing_changed()
+            return False
+        await audit.record(
+            "audience.toggle",
+            f"audience:{row['name']}",
+            (
+                _("启用受众群体 %(n)s", n=row["name"])
+                if active
+                else _("停用受众群体 %(n)s", n=row["name"])
+            ),
+        )
+    return True
 
 
 async def advance_outreach(codes: dict, day: dt.date) -> None:
@@ -820,7 +949,7 @@ async def rising_without_outreach(scope: Scope, today: dt.date) -> dict[str, lis
             if row["level"] != level or not covers(scope, regions.place_from_row(row)):
                 continue
             this, prev = now[row["code"]], before.get(row["code"], 0)
-            rows.append({**row, "this": this, "previous": prev, "z": rules.poisson_z(this, prev)})
+            rows.append({**row, "this": this, "previous": prev, "z": poisson_z(this, prev)})
         result[level] = sorted(rows, key=lambda r: (-(r["this"] - r["previous"]), r["code"]))
     names = await names_of(r["town_code"] for r in result["village"])
     for row in result["village"]:
@@ -882,27 +1011,6 @@ async def home_card(user) -> dict | None:
         "week_start": (now - dt.timedelta(days=now.weekday())).isoformat(),
         **figures,
     }
-
-
-async def bulk_insert(table, rows: list[dict]) -> None:
-    """Many rows in one transaction (demo data, benchmarks): SQLite executemany, PostgreSQL COPY
-    (ORM inserts are an order of magnitude slower, see STACK-NOTES)."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    records = [tuple(row[c] for c in columns) for row in rows]
-    async with write_transaction() as transaction:
-        connection = transaction.connection
-        if is_sqlite():
-            names = ", ".join(f'"{c}"' for c in columns)
-            marks = ", ".join("?" for _ in columns)
-            await connection.executemany(
-                f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks})', records
-            )
-        else:
-            await connection.copy_records_to_table(
-                table._meta.tablename, records=records, columns=columns
-            )
 
 
 def snapshot():

@@ -402,6 +402,17 @@ def may_verify(
     return UNIT_RANK.get(scope.kind, 3) > UNIT_RANK.get(unit_kind, 3)
 
 
+def may_edit(
+    role: str, user_id: int, creator_id: int | None, status: str, can_write_place: bool
+) -> bool:
+    """Changing a logged event (and resubmitting it) is for the person who logged it or an
+    administrator, while it is not verified, and only where they may write. One rule for the
+    edit button and for the server's check."""
+    if status == VERIFIED or not can_write_place:
+        return False
+    return role == ADMIN or (creator_id is not None and user_id == creator_id)
+
+
 # -- Periods ---------------------------------------------------------------------------------
 
 
@@ -413,17 +424,12 @@ def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
 
 def month_to_date_pair(today: dt.date) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
     """This month so far and the same days of last month (clamped to its length), so that the
-    two periods compared for "rising cases" have equal length (DESIGN §3)."""
+    two periods compared for "rising cases" have equal length (docs/definitions.md)."""
     this = (today.replace(day=1), today)
     last_end_of_prev = this[0] - dt.timedelta(days=1)
     prev_first = last_end_of_prev.replace(day=1)
     prev_last = prev_first.replace(day=min(today.day, last_end_of_prev.day))
     return this, (prev_first, prev_last)
-
-
-def poisson_z(this: int, previous: int) -> float:
-    """The signal for small counts of DESIGN §3: z = 2(√this − √previous)."""
-    return 2 * (math.sqrt(this) - math.sqrt(previous))
 
 
 def is_rising(this: int, previous: int) -> bool:
@@ -492,7 +498,7 @@ class KnownPlace:
 
 
 def parse_local_datetime(value: object, tz: dt.tzinfo) -> dt.datetime | None:
-    """An Excel datetime or text such as 2026-05-21 14:00 (local time, DESIGN §3)."""
+    """An Excel datetime or text such as 2026-05-21 14:00 (local time, docs/definitions.md)."""
     if isinstance(value, dt.datetime):
         parsed = value
     else:

@@ -9,9 +9,7 @@ from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN
-from campaign.db import write_transaction
 from campaign.events import queries, rules
 from campaign.i18n import _
 from campaign.web import client_ip, current_user
@@ -70,16 +68,7 @@ class EventTypeController(Controller):
         if errors:
             shown = {**record, "raw": raw}
             return await self._type_form(shown, errors, type_id or None, status=400)
-        async with write_transaction():
-            saved = await queries.save_type(type_id or None, record)
-            await accounts.record_audit(
-                user,
-                "event_type.save",
-                f"event_type:{saved}",
-                _("保存活动类型 %(name)s", name=record["name"]),
-                {"before": _plain(before), "after": record},
-                client_ip(request),
-            )
+        await queries.keep_type(type_id or None, before, record, user, client_ip(request))
         flash(request, _("已保存活动类型 %(name)s", name=record["name"]), "success")
         return Redirect(path="/events/types")
 
@@ -91,15 +80,7 @@ class EventTypeController(Controller):
         if not name or len(name) > 30 or name in names:
             flash(request, _("受众名称不能为空、不超过 30 字且不能重复"), "error")
             return Redirect(path="/events/types#audiences")
-        async with write_transaction():
-            await queries.add_audience(name)
-            await accounts.record_audit(
-                user,
-                "audience.add",
-                f"audience:{name}",
-                _("新增受众群体 %(n)s", n=name),
-                ip=client_ip(request),
-            )
+        await queries.new_audience(name, user, client_ip(request))
         flash(request, _("已新增受众群体 %(n)s", n=name), "success")
         return Redirect(path="/events/types#audiences")
 
@@ -107,23 +88,6 @@ class EventTypeController(Controller):
     async def toggle_audience(self, request: Request, group_id: FromPath[int]) -> Redirect:
         user = current_user(request)
         active = (await request.form()).get("active") == "1"
-        async with write_transaction():
-            row = await queries.set_audience_active(group_id, active)
-            if row is None:
-                raise NotFoundException(_("受众群体不存在"))
-            await accounts.record_audit(
-                user,
-                "audience.toggle",
-                f"audience:{row['name']}",
-                (
-                    _("启用受众群体 %(n)s", n=row["name"])
-                    if active
-                    else _("停用受众群体 %(n)s", n=row["name"])
-                ),
-                ip=client_ip(request),
-            )
+        if not await queries.switch_audience(group_id, active, user, client_ip(request)):
+            raise NotFoundException(_("受众群体不存在"))
         return Redirect(path="/events/types#audiences")
-
-
-def _plain(row: dict | None) -> dict | None:
-    return {k: v for k, v in row.items() if k != "id"} if row else None

@@ -4,7 +4,6 @@ with byte ranges, collections as ZIP, orders (点单), statistics and /api/v1/ma
 from __future__ import annotations
 
 import asyncio
-import secrets
 from dataclasses import dataclass
 
 from litestar import Controller, Request, Response, get, post
@@ -13,33 +12,26 @@ from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Stream, Template
 
-from campaign.accounts.queries import record_audit
 from campaign.accounts.rules import ADMIN, LEADER, TEAM, CurrentUser
-from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.jobs import enqueue
 from campaign.materials import jobs, media, queries, rules, serving, uploads
-from campaign.materials.storage import get_storage
 from campaign.parsing import int_or, parse_id, parse_ids, parse_int
-from campaign.security import csrf_matches
-from campaign.settings import get_settings
 from campaign.timeutil import today
 from campaign.web import (
     client_ip,
+    csrf_token_valid,
     current_user,
     deny,
+    list_filters,
     pager,
-    query_filters,
     render,
+    wants_xlsx,
     xlsx_response,
 )
 
 SHOP_FILTERS = ("q", "kind", "fraud_type", "audience", "series", "sort", "status", "mine")
 SHOP_PAGE = 24
-
-
-def _filters(request: Request, *keys: str) -> dict[str, str]:
-    return query_filters(request, keys)
 
 
 def _sees(material: dict, user: CurrentUser) -> bool:
@@ -67,28 +59,6 @@ async def _editable(material_id: int, user: CurrentUser) -> dict:
     return material
 
 
-def _csrf_ok(request: Request, fields: dict[str, list[str]]) -> bool:
-    """The CSRF check for streamed uploads (the middleware checks the cookie and its session
-    binding before the body is read; the form field is compared here, once it has streamed in)."""
-    sent = request.headers.get("x-csrftoken") or (fields.get("_csrf_token") or [None])[0]
-    return csrf_matches(request.scope, sent, get_settings().secret_key)
-
-
-async def _store_file(
-    material_id: int, received: uploads.Received, sniffed: rules.Sniffed, user: CurrentUser
-) -> int:
-    """Move a checked upload into storage as the material's next version; queue its preview.
-    Call inside write_transaction()."""
-    number = await queries.next_version_number(material_id)
-    key = rules.storage_key(material_id, number, secrets.token_hex(8), sniffed.extension)
-    name = rules.display_filename(received.file_name, sniffed.extension)
-    await get_storage().put_file(key, received.path)
-    received.path = None
-    return await queries.add_version(
-        material_id, key, name, sniffed.content_type, received.size, received.sha256, user
-    )
-
-
 async def _checked(
     kind: str, received: uploads.Received
 ) -> tuple[rules.Sniffed | None, str | None]:
@@ -108,9 +78,9 @@ class MaterialController(Controller):
     @get("/")
     async def shop(self, request: Request) -> object:
         user = current_user(request)
-        filters = _filters(request, *SHOP_FILTERS)
+        filters = list_filters(request, *SHOP_FILTERS)
         day = today()
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             rows = await queries.shop_page(filters, user, day, limit=None)
             return xlsx_response(
                 _("素材清单"),
@@ -213,21 +183,10 @@ class MaterialController(Controller):
                 errors["file"] = file_error
             if errors:
                 return await self._form(request, values, errors, status=400)
-            async with write_transaction():
-                material_id = await queries.create_material(
-                    values["kind"], rules.stored_values(values), user
-                )
-                version_id = None
-                if sniffed is not None and values["kind"] in rules.FILE_KINDS:
-                    version_id = await _store_file(material_id, received, sniffed, user)
-                await record_audit(
-                    user,
-                    "material.create",
-                    f"material:{material_id}",
-                    _("上传素材《%(title)s》", title=values["title"]),
-                    {"kind": values["kind"]},
-                    client_ip(request),
-                )
+            upload = received if values["kind"] in rules.FILE_KINDS else None
+            material_id, version_id = await queries.upload_material(
+                values, upload, sniffed, user, client_ip(request)
+            )
         finally:
             received.discard()
         if version_id:
@@ -249,7 +208,10 @@ class MaterialController(Controller):
                 context={"message": refused.message, "active_nav": "materials"},
                 status_code=refused.status,
             )
-        if not _csrf_ok(request, received.fields):
+        token = request.headers.get("x-csrftoken") or next(
+            iter(received.fields.get("_csrf_token", [])), None
+        )
+        if not await csrf_token_valid(request, token):
             received.discard()
             raise deny(_("页面已过期或缺少安全令牌,请刷新页面后重试"))
         return received
@@ -272,16 +234,7 @@ class MaterialController(Controller):
         if errors:
             return await self._form(request, {**material, **values}, errors, material, 400)
         changes = rules.stored_values(values)
-        async with write_transaction():
-            await queries.update_material(material_id, changes)
-            await record_audit(
-                user,
-                "material.update",
-                f"material:{material_id}",
-                _("修改素材《%(title)s》", title=values["title"]),
-                {"before": {k: str(material[k]) for k in changes}},
-                client_ip(request),
-            )
+        await queries.change_material(material, changes, user, client_ip(request))
         flash(request, _("已保存"), "success")
         return Redirect(path=f"/materials/{material_id}")
 
@@ -306,16 +259,9 @@ class MaterialController(Controller):
                     context={"message": error, "material": material, "active_nav": "materials"},
                     status_code=400,
                 )
-            async with write_transaction():
-                version_id = await _store_file(material_id, received, sniffed, user)
-                await record_audit(
-                    user,
-                    "material.file",
-                    f"material:{material_id}",
-                    _("更换素材《%(title)s》的文件", title=material["title"]),
-                    {"size": received.size},
-                    client_ip(request),
-                )
+            version_id = await queries.replace_material_file(
+                material, received, sniffed, user, client_ip(request)
+            )
         finally:
             received.discard()
         await enqueue(jobs.make_preview, version_id)
@@ -331,21 +277,7 @@ class MaterialController(Controller):
         if status not in ("approved", "rejected"):
             raise NotFoundException(_("未知的审核结果"))
         note = form.get("note", "").strip()
-        async with write_transaction():
-            await queries.review(material_id, status, note, user)
-            await record_audit(
-                user,
-                f"material.{status}",
-                f"material:{material_id}",
-                _(
-                    "审核素材《%(title)s》:%(result)s",
-                    title=material["title"],
-                    result=rules.STATUSES[status],
-                ),
-                {"note": note},
-                client_ip(request),
-            )
-        queries.forget_cached()
+        await queries.review_material(material, status, note, user, client_ip(request))
         flash(request, str(rules.STATUSES[status]), "success")
         return Redirect(path=f"/materials/{material_id}")
 
@@ -357,16 +289,7 @@ class MaterialController(Controller):
         collection = await queries.collection(parse_id(form.get("collection")) or 0)
         if collection is None:
             raise NotFoundException(_("专题不存在"))
-        async with write_transaction():
-            await queries.add_to_collection(collection["id"], [material_id])
-            await record_audit(
-                user,
-                "collection.add",
-                f"collection:{collection['id']}",
-                _("把《%(t)s》加入专题「%(c)s」", t=material["title"], c=collection["name"]),
-                ip=client_ip(request),
-            )
-        queries.forget_cached()
+        await queries.collect_material(collection, material, user, client_ip(request))
         flash(request, _("已加入专题「%(c)s」", c=collection["name"]), "success")
         return Redirect(path=f"/materials/{material_id}")
 
@@ -434,8 +357,7 @@ class MaterialController(Controller):
         version = await queries.version(material_id, number) if number else None
         if material["kind"] in rules.FILE_KINDS and version is None:
             raise NotFoundException(_("这个版本不存在"))
-        async with write_transaction():
-            await queries.record_download(material, number, user)
+        await queries.log_downloads([(material, number)], user)
         if version is None:
             extension = "md" if material["kind"] == "article" else "txt"
             return Response(
@@ -489,18 +411,9 @@ class MaterialController(Controller):
                 },
                 status_code=400,
             )
-        async with write_transaction():
-            collection_id = await queries.create_collection(
-                name, description[:200], await queries.existing_ids(ids)
-            )
-            await record_audit(
-                user,
-                "collection.create",
-                f"collection:{collection_id}",
-                _("新建素材专题「%(name)s」", name=name),
-                ip=client_ip(request),
-            )
-        queries.forget_cached()
+        collection_id = await queries.new_collection(
+            name, description[:200], await queries.existing_ids(ids), user, client_ip(request)
+        )
         return Redirect(path=f"/materials/collections/{collection_id}")
 
     @get("/collections/{collection_id:int}")
@@ -529,14 +442,13 @@ class MaterialController(Controller):
             raise NotFoundException(_("专题不存在"))
         items = await queries.collection_materials(collection_id, today(), live_only=True)
         entries = []
-        async with write_transaction():
-            for i, m in enumerate(items, start=1):
-                await queries.record_download(m, m["version"], user)
-                if m["file_key"]:
-                    entries.append((f"{i:03d}-{m['file_name']}", m["file_key"], None))
-                else:
-                    ext = "md" if m["kind"] == "article" else "txt"
-                    entries.append((f"{i:03d}-{m['title'][:40]}.{ext}", None, m["body"].encode()))
+        await queries.log_downloads([(m, m["version"]) for m in items], user)
+        for i, m in enumerate(items, start=1):
+            if m["file_key"]:
+                entries.append((f"{i:03d}-{m['file_name']}", m["file_key"], None))
+            else:
+                ext = "md" if m["kind"] == "article" else "txt"
+                entries.append((f"{i:03d}-{m['title'][:40]}.{ext}", None, m["body"].encode()))
         return Stream(
             serving.zip_stream(entries),
             media_type="application/zip",
@@ -552,8 +464,8 @@ class MaterialController(Controller):
     @get("/orders")
     async def orders(self, request: Request) -> object:
         user = current_user(request)
-        filters = _filters(request, "status", "q")
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, "status", "q")
+        if wants_xlsx(request):
             rows = await queries.orders(filters, user, limit=None)
             return xlsx_response(
                 _("点单"),
@@ -630,15 +542,7 @@ class MaterialController(Controller):
                 },
                 status_code=400,
             )
-        async with write_transaction():
-            order_id = await queries.create_order(values, user)
-            await record_audit(
-                user,
-                "order.create",
-                f"order:{order_id}",
-                _("点单:%(topic)s", topic=values["topic"]),
-                ip=client_ip(request),
-            )
+        order_id = await queries.place_order(values, user, client_ip(request))
         flash(request, _("点单已提交,内容团队答复后会在工作台提醒你"), "success")
         return Redirect(path=f"/materials/orders/{order_id}")
 
@@ -653,8 +557,7 @@ class MaterialController(Controller):
         user = current_user(request)
         order = await self._order(order_id, user)
         if order["requester_id"] == user.id and order["status"] == "answered" and not order["seen"]:
-            async with write_transaction():
-                await queries.mark_seen(order_id)
+            await queries.mark_seen(order_id)
         return render(
             request,
             "materials/order.html",
@@ -677,16 +580,7 @@ class MaterialController(Controller):
         ids = parse_ids([*form.getall("material", []), form.get("extra", "")])
         ids = await queries.existing_ids(list(dict.fromkeys(ids)))
         answer = form.get("answer", "").strip()[:2000]
-        async with write_transaction():
-            await queries.answer_order(order_id, ids, answer, user)
-            await record_audit(
-                user,
-                "order.answer",
-                f"order:{order_id}",
-                _("答复点单:%(topic)s", topic=order["topic"]),
-                {"materials": ids},
-                client_ip(request),
-            )
+        await queries.reply_to_order(order, ids, answer, user, client_ip(request))
         flash(request, _("已答复,对方会在工作台看到"), "success")
         return Redirect(path=f"/materials/orders/{order_id}")
 
@@ -711,8 +605,8 @@ class MaterialController(Controller):
 
     @get("/stats/downloads", opt={"roles": (ADMIN, LEADER)})
     async def download_log(self, request: Request) -> object:
-        filters = _filters(request, "team", "material", "since", "until")
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, "team", "material", "since", "until")
+        if wants_xlsx(request):
             rows = await queries.download_log(filters, limit=None)
             return xlsx_response(
                 _("下载记录"),
@@ -787,7 +681,7 @@ class MaterialApiController(Controller):
     async def list_materials(self, request: Request) -> MaterialList:
         """Filters: kind (poster, video, slogan, article, audio), fraud_type, audience, series,
         q (substring of title, description, tags); sort=new|popular; limit (≤ 200), offset."""
-        filters = _filters(request, "q", "kind", "fraud_type", "audience", "series", "sort")
+        filters = list_filters(request, "q", "kind", "fraud_type", "audience", "series", "sort")
         limit = min(int_or(request.query_params.get("limit"), 50, 1), 200)
         offset = int_or(request.query_params.get("offset"), 0)
         day = today()

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
+import secrets
 import time
 from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
+from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
 from campaign.cases import queries as cases
 from campaign.cases import rules as case_rules
-from campaign.db import contains, engine
+from campaign.db import contains, engine, write_transaction
+from campaign.i18n import _
 from campaign.materials import rules
+from campaign.materials.storage import get_storage
 from campaign.materials.tables import (
     Collection,
     CollectionItem,
@@ -23,7 +26,9 @@ from campaign.materials.tables import (
     MaterialVersion,
     OrderMaterial,
 )
+from campaign.materials.uploads import Received
 from campaign.parsing import parse_date, parse_id
+from campaign.settings import get_settings
 from campaign.timeutil import local
 
 CARD_COLUMNS = (
@@ -56,7 +61,7 @@ def now() -> dt.datetime:
 
 def content_team() -> str | None:
     """The team that answers orders beside the admins (MATERIALS_CONTENT_TEAM), if any."""
-    return os.environ.get("MATERIALS_CONTENT_TEAM") or None
+    return get_settings().materials_content_team
 
 
 def answers_orders(user: CurrentUser) -> bool:
@@ -369,6 +374,14 @@ async def recommendations(today: dt.date, limit: int = 6) -> dict:
 # -- Downloads ---------------------------------------------------------------------------------
 
 
+async def log_downloads(taken: list[tuple[dict, int]], user: CurrentUser) -> None:
+    """Log (material, version) pairs a person downloads, in one transaction; the download log is
+    its own record, so no audit entry."""
+    async with write_transaction():
+        for material, version in taken:
+            await record_download(material, version, user)
+
+
 async def record_download(material: dict, version: int, user: CurrentUser) -> None:
     """Log who took which version, and count it. Call inside write_transaction()."""
     await Download.insert(
@@ -635,7 +648,9 @@ async def answer_order(order_id: int, material_ids: list[int], answer: str, user
 
 
 async def mark_seen(order_id: int) -> None:
-    await MaterialOrder.update({MaterialOrder.seen: True}).where(MaterialOrder.id == order_id)
+    """The requester has read the answer (not audited: reading is not a change of record)."""
+    async with write_transaction():
+        await MaterialOrder.update({MaterialOrder.seen: True}).where(MaterialOrder.id == order_id)
 
 
 async def suggestions_for(order: dict, today: dt.date, limit: int = 12) -> list[dict]:
@@ -683,3 +698,137 @@ async def home_card(user: CurrentUser, today: dt.date) -> dict:
 
 async def api_items(filters: dict[str, str], today: dt.date, offset: int, limit: int) -> list:
     return await shop_page(filters, None, today, offset, limit)
+
+
+# -- Write use cases: each one transaction with its audit entry --------------------------------
+
+
+async def _store_file(
+    material_id: int, received: Received, sniffed: rules.Sniffed, user: CurrentUser
+) -> int:
+    """Move a checked upload into storage as the material's next version (inside the use case's
+    transaction); returns the version id."""
+    number = await next_version_number(material_id)
+    key = rules.storage_key(material_id, number, secrets.token_hex(8), sniffed.extension)
+    name = rules.display_filename(received.file_name, sniffed.extension)
+    await get_storage().put_file(key, received.path)
+    received.path = None
+    return await add_version(
+        material_id, key, name, sniffed.content_type, received.size, received.sha256, user
+    )
+
+
+async def upload_material(
+    values: dict,
+    received: Received | None,
+    sniffed: rules.Sniffed | None,
+    user: CurrentUser,
+    ip: str | None,
+) -> tuple[int, int | None]:
+    """A new material from a validated form, with its file when it has one: (material id,
+    version id or None). The caller queues the preview of the version."""
+    async with audited(user, ip) as audit:
+        material_id = await create_material(values["kind"], rules.stored_values(values), user)
+        version_id = None
+        if received is not None and sniffed is not None:
+            version_id = await _store_file(material_id, received, sniffed, user)
+        await audit.record(
+            "material.create",
+            f"material:{material_id}",
+            _("上传素材《%(title)s》", title=values["title"]),
+            {"kind": values["kind"]},
+        )
+    return material_id, version_id
+
+
+async def change_material(material: dict, changes: dict, user: CurrentUser, ip: str | None) -> None:
+    async with audited(user, ip) as audit:
+        await update_material(material["id"], changes)
+        await audit.record(
+            "material.update",
+            f"material:{material['id']}",
+            _("修改素材《%(title)s》", title=changes.get("title", material["title"])),
+            {"before": {k: str(material[k]) for k in changes}},
+        )
+
+
+async def replace_material_file(
+    material: dict, received: Received, sniffed: rules.Sniffed, user: CurrentUser, ip: str | None
+) -> int:
+    """A new version of a material's file (the old ones are kept); returns the version id."""
+    async with audited(user, ip) as audit:
+        version_id = await _store_file(material["id"], received, sniffed, user)
+        await audit.record(
+            "material.file",
+            f"material:{material['id']}",
+            _("更换素材《%(title)s》的文件", title=material["title"]),
+            {"size": received.size},
+        )
+    return version_id
+
+
+async def review_material(
+    material: dict, status: str, note: str, user: CurrentUser, ip: str | None
+) -> None:
+    async with audited(user, ip) as audit:
+        await review(material["id"], status, note, user)
+        await audit.record(
+            f"material.{status}",
+            f"material:{material['id']}",
+            _(
+                "审核素材《%(title)s》:%(result)s",
+                title=material["title"],
+                result=rules.STATUSES[status],
+            ),
+            {"note": note},
+        )
+    forget_cached()
+
+
+async def collect_material(
+    collection: dict, material: dict, user: CurrentUser, ip: str | None
+) -> None:
+    async with audited(user, ip) as audit:
+        await add_to_collection(collection["id"], [material["id"]])
+        await audit.record(
+            "collection.add",
+            f"collection:{collection['id']}",
+            _("把《%(t)s》加入专题「%(c)s」", t=material["title"], c=collection["name"]),
+        )
+    forget_cached()
+
+
+async def new_collection(
+    name: str, description: str, material_ids: list[int], user: CurrentUser, ip: str | None
+) -> int:
+    async with audited(user, ip) as audit:
+        collection_id = await create_collection(name, description, material_ids)
+        await audit.record(
+            "collection.create",
+            f"collection:{collection_id}",
+            _("新建素材专题「%(name)s」", name=name),
+        )
+    forget_cached()
+    return collection_id
+
+
+async def place_order(values: dict, user: CurrentUser, ip: str | None) -> int:
+    async with audited(user, ip) as audit:
+        order_id = await create_order(values, user)
+        await audit.record(
+            "order.create", f"order:{order_id}", _("点单:%(topic)s", topic=values["topic"])
+        )
+    return order_id
+
+
+async def reply_to_order(
+    order: dict, material_ids: list[int], answer: str, user: CurrentUser, ip: str | None
+) -> None:
+    async with audited(user, ip) as audit:
+        await answer_order(order["id"], material_ids, answer, user)
+        await audit.record(
+            "order.answer",
+            f"order:{order['id']}",
+            _("答复点单:%(topic)s", topic=order["topic"]),
+            {"materials": material_ids},
+        )

@@ -118,7 +118,7 @@ async def zip_stream(entries: list[tuple[str, str | None, bytes | None]]) -> Asy
     stored, not deflated (media is compressed already), never more than a chunk in memory."""
     storage = get_storage()
     sink = _Sink()
-    archive = zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED)  # type: ignore[arg-type]
+    archive = zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED)  # type: ignore[call-overload]
     for name, key, data in entries:
         info = zipfile.ZipInfo(name, date_time=dt.datetime.now().timetuple()[:6])
         with archive.open(info, mode="w", force_zip64=True) as member:

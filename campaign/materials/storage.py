@@ -165,12 +165,12 @@ class S3Storage:
 def accel_prefix() -> str | None:
     """MEDIA_ACCEL_REDIRECT=/protected-media/ hands local files to nginx (X-Accel-Redirect) after
     the app has checked access and logged the download, so big files never pass through Python."""
-    return os.environ.get("MEDIA_ACCEL_REDIRECT") or None
+    return get_settings().media_accel_redirect
 
 
 @cache
 def get_storage() -> LocalStorage | S3Storage:
     settings = get_settings()
-    if bucket := os.environ.get("S3_BUCKET"):
-        return S3Storage(bucket, os.environ.get("S3_ENDPOINT_URL"), settings.var_dir / "upload-tmp")
+    if bucket := settings.s3_bucket:
+        return S3Storage(bucket, settings.s3_endpoint_url, settings.var_dir / "upload-tmp")
     return LocalStorage(settings.media_root)

@@ -8,18 +8,21 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from campaign.accounts import queries as accounts
 from campaign.accounts.rules import CurrentUser
-from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.regions import queries, rules
-from campaign.web import client_ip, current_user, deny, pager, query_filters, render, xlsx_response
+from campaign.web import (
+    client_ip,
+    current_user,
+    deny,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
 
 API_LIMIT, API_MAX_LIMIT = 100, 1000
-
-
-def _filters(request: Request, *keys: str) -> dict[str, str]:
-    return query_filters(request, keys)
 
 
 async def _readable_region(user: CurrentUser, code: str) -> dict:
@@ -58,8 +61,8 @@ class RegionController(Controller):
     @get("/regions")
     async def tree(self, request: Request) -> object:
         user = current_user(request)
-        filters = _filters(request, "q")
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, "q")
+        if wants_xlsx(request):
             rows = await queries.with_stations(
                 await queries.with_paths(await queries.regions(user.scope, filters, limit=None))
             )
@@ -169,24 +172,15 @@ class RegionController(Controller):
         if not changes:
             flash(request, _("没有需要保存的修改"), "info")
             return Redirect(path=f"/regions/{code}")
-        async with write_transaction():
-            await queries.update_region(code, changes)
-            await accounts.record_audit(
-                user,
-                "region.update",
-                f"region:{code}",
-                _("修改区划 %(name)s(%(code)s)", name=row["name"], code=code),
-                {"before": {key: row[key] for key in changes}, "after": changes},
-                client_ip(request),
-            )
+        await queries.change_region(row, changes, user, client_ip(request))
         flash(request, _("已保存"), "success")
         return Redirect(path=f"/regions/{code}")
 
     @get("/stations")
     async def stations(self, request: Request) -> object:
         user = current_user(request)
-        filters = _filters(request, "q", "district")
-        if request.query_params.get("format") == "xlsx":
+        filters = list_filters(request, "q", "district")
+        if wants_xlsx(request):
             rows = await queries.stations(user.scope, filters, limit=None)
             return xlsx_response(
                 _("派出所列表"),

@@ -1,4 +1,4 @@
-"""The administrator's page for importing region and station files (DESIGN §4).
+"""The administrator's page for importing region and station files (docs/import-formats.md).
 
 A dry run keeps the uploaded bytes under var/uploads/<random hex token> for an hour, so that
 "确认导入" imports exactly the file that was checked without uploading it again."""

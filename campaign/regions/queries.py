@@ -6,7 +6,8 @@ from collections.abc import Collection
 
 from piccolo.query.functions.aggregate import Count
 
-from campaign.accounts.rules import Place, Scope
+from campaign.accounts.audit import audited
+from campaign.accounts.rules import CurrentUser, Place, Scope
 from campaign.db import contains
 from campaign.i18n import _
 from campaign.parsing import is_ascii_digits, search_text
@@ -317,6 +318,18 @@ async def update_region(code: str, changes: dict) -> None:
     )
 
 
+async def change_region(row: dict, changes: dict, actor: CurrentUser, ip: str | None) -> None:
+    """Change a region's details (population, a village's station) with its audit entry."""
+    async with audited(actor, ip) as audit:
+        await update_region(row["code"], changes)
+        await audit.record(
+            "region.update",
+            f"region:{row['code']}",
+            _("修改区划 %(name)s(%(code)s)", name=row["name"], code=row["code"]),
+            {"before": {key: row[key] for key in changes}, "after": changes},
+        )
+
+
 # -- Stations ------------------------------------------------------------------------------------
 
 
@@ -438,36 +451,6 @@ async def set_last_case(level: str, code: str, day) -> None:
         await Station.update({Station.last_case_on: day}).where(Station.code == code)
     else:
         await Region.update({Region.last_case_on: day}).where(Region.code == code)
-
-
-#: Past this many units a refresh recomputes the whole level: one statement beats long IN lists.
-REFRESH_ALL_ABOVE = 5_000
-
-
-async def refresh_last_cases(level: str, codes: Collection[str] | None = None) -> None:
-    """Recompute last_case_on from the stored cases, set-based: one correlated UPDATE per level
-    (per chunk of codes), so a unit whose cases all moved away or were deleted goes back to NULL.
-    `codes` None, or more than REFRESH_ALL_ABOVE of them, refreshes every unit of the level."""
-    from campaign.cases.tables import Case  # tables only: the cases domain owns the case rows
-
-    column = {"village": "village_code", "town": "town_code", "station": "station_code"}[level]
-    table = Station if level == "station" else Region
-    name = table._meta.tablename
-    update = (
-        f'UPDATE "{name}" SET last_case_on = (SELECT MAX(c.occurred_on) FROM '
-        f'"{Case._meta.tablename}" c WHERE c.{column} = "{name}".code)'
-    )
-    if level != "station":
-        update += f" WHERE \"{name}\".level = '{level}'"
-    if codes is None or len(codes) > REFRESH_ALL_ABOVE:
-        await table.raw(update)
-        return
-    joiner = " AND " if level != "station" else " WHERE "
-    ordered = sorted(codes)
-    for start in range(0, len(ordered), 1_000):
-        chunk = ordered[start : start + 1_000]
-        marks = ", ".join("{}" for _ in chunk)
-        await table.raw(f'{update}{joiner}"{name}".code IN ({marks})', *chunk)
 
 
 async def names_of(codes: Collection[str]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""What a valid region or station file says (DESIGN §4). Pure validation: existing codes come in
+"""What a valid region or station file says (docs/import-formats.md). Pure validation: existing codes come in
 as plain data, records and row errors go out."""
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ class Region(Table):
     population = Integer(null=True)
     station_code = Varchar(length=32, null=True, index=True)
     is_demo = Boolean(default=False)
-    #: Day of the latest case counted for this unit (DESIGN §3), kept by the cases domain in the
+    #: Day of the latest case counted for this unit (docs/definitions.md), kept by the cases domain in the
     #: transaction of every case write, so a zero-case streak is arithmetic at read time.
     last_case_on = Date(null=True, default=None, index=True)
 

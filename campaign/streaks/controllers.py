@@ -18,12 +18,13 @@ from campaign.regions import queries as regions
 from campaign.regions import rules as region_rules
 from campaign.streaks import queries, rules
 from campaign.timeutil import today
-from campaign.web import current_user, deny, pager, query_filters, render, xlsx_response
+from campaign.web import current_user, deny, list_filters, pager, render, wants_xlsx, xlsx_response
 
 ROLES = (ADMIN, LEADER, COORDINATOR)
 LEVEL_LABELS = {"station": _l("派出所"), "village": _l("村社"), "town": _l("镇街")}
 API_LIMIT, API_MAX_LIMIT = 100, 1000
 PER_PAGE = 100
+FILTER_KEYS = ("level", "district", "town", "q", "as_of")
 HEATMAP_DAYS = 365
 
 
@@ -78,10 +79,6 @@ async def _scope_in_district(user: CurrentUser, district: str) -> bool:
     return bool(row) and row["district_code"] == district
 
 
-def _filters(request: Request) -> dict[str, str]:
-    return query_filters(request, ("level", "district", "town", "q", "as_of"))
-
-
 def _board_xlsx(level: str, board: queries.Board):
     return xlsx_response(
         _("%(level)s连续零发案榜", level=LEVEL_LABELS[level]),
@@ -133,7 +130,7 @@ class StreakController(Controller):
         """The leaderboard of one level, filtered, paged, exportable."""
         async with read_transaction():
             user = current_user(request)
-            filters = _filters(request)
+            filters = list_filters(request, *FILTER_KEYS)
             level = parse_level(filters["level"])
             as_of = parse_as_of(filters["as_of"])
             await check_area(user, filters["district"], filters["town"])
@@ -149,7 +146,7 @@ class StreakController(Controller):
                 q=filters["q"] or None,
                 scope=user.scope,
             )
-            if request.query_params.get("format") == "xlsx":
+            if wants_xlsx(request):
                 return _board_xlsx(
                     level, await queries.streak_board(level, as_of, limit=None, **args)
                 )
@@ -184,10 +181,10 @@ class StreakController(Controller):
         """Units at or past a milestone, grouped by the highest one reached."""
         async with read_transaction():
             user = current_user(request)
-            filters = _filters(request)
+            filters = list_filters(request, *FILTER_KEYS)
             level = parse_level(filters["level"])
             await check_area(user, filters["district"], None)
-            export = request.query_params.get("format") == "xlsx"
+            export = wants_xlsx(request)
             groups = await queries.honours(
                 level,
                 today(),
@@ -230,11 +227,11 @@ class StreakController(Controller):
         """Milestones reached and streaks broken, newest first."""
         async with read_transaction():
             user = current_user(request)
-            filters = _filters(request)
+            filters = list_filters(request, *FILTER_KEYS)
             level = parse_level(filters["level"], default=None) if filters["level"] else None
             await check_area(user, filters["district"], None)
             args = dict(level=level, district=filters["district"] or None, scope=user.scope)
-            if request.query_params.get("format") == "xlsx":
+            if wants_xlsx(request):
                 _total, rows = await queries.feed(**args, limit=None)
                 return xlsx_response(
                     _("零发案动态"),
@@ -363,7 +360,7 @@ class StreakApiController(Controller):
         district: FromQuery[str | None] = None,
         limit: FromQuery[str | None] = None,
     ) -> StreakBoard:
-        """The zero-case streak leaderboard of one level (DESIGN §3–§4).
+        """The zero-case streak leaderboard of one level (docs/definitions.md; the API in the README).
 
         - `level`: station, village or town (default station);
         - `as_of`: YYYY-MM-DD, not after today (default today); cases after it are ignored;

@@ -1,6 +1,6 @@
 """Zero-case streaks: the boards, the honour roll, the feed, unit pages and the nightly snapshot.
 
-Performance by design (DESIGN §5): each unit keeps its last case day, so as of today a board is
+Performance by design (docs/architecture.md): each unit keeps its last case day, so as of today a board is
 an index scan in streak order — never-a-case units first, then by last case day, then by code —
 and a rank is 1 + the number of units with a longer streak, counted on the same index. A past
 day, or a tracking start set after some units' last cases, takes the slow path: last case days
@@ -24,7 +24,7 @@ from campaign import rules as shared_rules
 from campaign.accounts.rules import Scope
 from campaign.cases import queries as cases
 from campaign.cases.tables import Case
-from campaign.db import contains, is_sqlite, write_transaction
+from campaign.db import contains, insert_many, write_transaction
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
 from campaign.streaks import rules
@@ -52,7 +52,7 @@ def _day(value: dt.date | str | None) -> dt.date | None:
 
 
 async def tracked_since() -> dt.date | None:
-    """The administrator's tracking start, else the earliest case stored (DESIGN §3)."""
+    """The administrator's tracking start, else the earliest case stored (docs/definitions.md)."""
     return await cases.tracked_since() or _day(await cases.earliest_case_day())
 
 
@@ -171,7 +171,7 @@ async def last_case_days(level: str, as_of: dt.date) -> dict[str, dt.date]:
         .where(Case.occurred_on <= as_of, column.is_not_null())
         .group_by(column)
     )
-    return {row["code"]: _day(row["day"]) for row in rows}
+    return {row["code"]: day for row in rows if (day := _day(row["day"])) is not None}
 
 
 @dataclass(frozen=True)
@@ -591,20 +591,6 @@ async def feed(
 # -- Jobs: maintained longest runs, snapshots, events --------------------------------------------
 
 
-async def _bulk_insert(table, columns: Sequence[str], rows: list[tuple]) -> None:
-    """Many rows inside the current write transaction: executemany on SQLite, COPY on PostgreSQL."""
-    if not rows:
-        return
-    connection = table._meta.db.current_transaction.get().connection
-    name = table._meta.tablename
-    if is_sqlite():
-        names = ", ".join(f'"{c}"' for c in columns)
-        marks = ", ".join("?" for _ in columns)
-        await connection.executemany(f'INSERT INTO "{name}" ({names}) VALUES ({marks})', rows)
-    else:
-        await connection.copy_records_to_table(name, records=rows, columns=list(columns))
-
-
 async def _units(level: str, codes: Collection[str] | None) -> list[dict]:
     """code, district_code and last_case_on of some units of a level (all when codes is None)."""
     table = _table(level)
@@ -658,7 +644,7 @@ async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int
             await StreakBest.delete().where(StreakBest.level == level)
         for chunk in [] if every_unit else _chunks(codes):
             await StreakBest.delete().where(StreakBest.level == level, StreakBest.code.is_in(chunk))
-        await _bulk_insert(
+        await insert_many(
             StreakBest,
             ("level", "code", "days", "first_day", "last_day", "tracked_since", "last_case_on"),
             bests,
@@ -682,7 +668,7 @@ async def _add_events(events: list[tuple]) -> int:
         ).where(StreakEvent.day.is_in(sorted({e[0] for e in events})))
     }
     fresh = [e for e in events if (e[0], e[1], e[2], e[4], e[6]) not in stored]
-    await _bulk_insert(
+    await insert_many(
         StreakEvent,
         ("day", "level", "code", "district_code", "kind", "days", "milestone", "created_at"),
         [(*e, dt.datetime.now(dt.UTC)) for e in fresh],
@@ -724,7 +710,7 @@ async def write_snapshot(day: dt.date) -> int:
             await StreakSnapshot.delete().where(
                 StreakSnapshot.level == level, StreakSnapshot.day == day
             )
-            await _bulk_insert(
+            await insert_many(
                 StreakSnapshot,
                 ("day", "level", "code", "current_days", "rank", "longest_days"),
                 rows,

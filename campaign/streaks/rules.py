@@ -76,7 +76,7 @@ def milestones_crossed(before: int, after: int, milestones: Sequence[int]) -> li
 
 
 def parse_milestones(value: str | None, level: str) -> tuple[int, ...]:
-    """The `milestones.<level>` setting ("10,30,60,100"), or the default of DESIGN §3."""
+    """The `milestones.<level>` setting ("10,30,60,100"), or the default of docs/definitions.md."""
     if not value:
         return DEFAULT_MILESTONES[level]
     return tuple(sorted({int(part) for part in value.split(",") if part.strip()}))

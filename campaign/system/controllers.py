@@ -1,4 +1,4 @@
-"""Health probes, the language switch and the home dashboard."""
+"""Health probes, the language switch and the runtime settings page."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from campaign import i18n
-from campaign.accounts.queries import record_audit
 from campaign.accounts.rules import ADMIN
-from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.system import queries, rules
-from campaign.web import client_ip, current_user, render
+from campaign.web import client_ip, current_user
 
 
 class SystemController(Controller):
@@ -79,24 +77,9 @@ class SystemController(Controller):
     async def save_setting(self, request: Request) -> Template | Redirect:
         form = await request.form()
         key, value = form.get("key", ""), form.get("value", "")
-        before = await queries.get_setting(key)
         try:
-            stored = await queries.set_setting(key, value)
+            await queries.change_setting(key, value, current_user(request), client_ip(request))
         except ValueError as problem:
             return await self._settings(request, {key: value}, {key: str(problem)}, status=400)
-        async with write_transaction():
-            await record_audit(
-                current_user(request),
-                "setting.set",
-                f"setting:{key}",
-                _("设置 %(key)s = %(value)s", key=key, value=stored),
-                {"before": before, "after": stored},
-                client_ip(request),
-            )
         flash(request, _("已保存"), "success")
         return Redirect(path="/admin/settings")
-
-    @get("/", include_in_schema=False)
-    async def home(self, request: Request) -> object:
-        user = current_user(request)
-        return render(request, "home.html", user=user, dashboard=await queries.dashboard_for(user))

@@ -1,4 +1,4 @@
-"""Runtime settings, readiness and the home dashboard's figures."""
+"""Runtime settings, readiness and the demo flag: the bottom of the domain stack (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,13 @@ import time
 
 from redis.asyncio import Redis
 
-from campaign.accounts import queries as accounts
+from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
 from campaign.db import engine, write_transaction
-from campaign.materials import queries as materials
-from campaign.regions import queries as regions
+from campaign.i18n import _
 from campaign.settings import get_settings
 from campaign.system.rules import validate_setting
 from campaign.system.tables import Setting
-from campaign.timeutil import today
 
 
 async def readiness() -> dict[str, str]:
@@ -46,53 +44,44 @@ async def setting_values(keys: list[str]) -> dict[str, str]:
     return {row["key"]: row["value"] for row in rows}
 
 
+async def _store(key: str, value: str) -> None:
+    existing = await Setting.select(Setting.id).where(Setting.key == key).first()
+    now = dt.datetime.now(dt.UTC)
+    if existing:
+        await Setting.update({Setting.value: value, Setting.updated_at: now}).where(
+            Setting.key == key
+        )
+    else:
+        await Setting.insert(Setting(key=key, value=value, updated_at=now))
+
+
 async def set_setting(key: str, value: str) -> str:
-    """Validate and store; returns the normalised value. Raises ValueError with a Chinese reason."""
+    """Validate and store (command line, demo, tests); returns the normalised value. Raises
+    ValueError with a Chinese reason."""
     value = validate_setting(key, value)
     async with write_transaction():
-        existing = await Setting.select(Setting.id).where(Setting.key == key).first()
-        now = dt.datetime.now(dt.UTC)
-        if existing:
-            await Setting.update({Setting.value: value, Setting.updated_at: now}).where(
-                Setting.key == key
-            )
-        else:
-            await Setting.insert(Setting(key=key, value=value, updated_at=now))
+        await _store(key, value)
+    return value
+
+
+async def change_setting(key: str, value: str, actor: CurrentUser, ip: str | None) -> str:
+    """An administrator changes a setting: validated, stored and audited in one transaction.
+    Raises ValueError with a Chinese reason."""
+    value = validate_setting(key, value)
+    async with audited(actor, ip) as audit:
+        before = await get_setting(key)
+        await _store(key, value)
+        await audit.record(
+            "setting.set",
+            f"setting:{key}",
+            _("设置 %(key)s = %(value)s", key=key, value=value),
+            {"before": before, "after": value},
+        )
     return value
 
 
 async def all_settings() -> dict[str, str]:
     return {row["key"]: row["value"] for row in await Setting.select(Setting.key, Setting.value)}
-
-
-async def dashboard_for(user: CurrentUser) -> dict:
-    """What this person should look at today; each module adds its cards as it lands."""
-    cards: list[dict] = []  # each module appends {"template": "<domain>/_home_card.html", ...}
-    if user.role in ("admin", "coordinator"):
-        from campaign.cases.queries import home_card as cases_card
-
-        cards.append(await cases_card(user.scope, today()))
-    if user.role in ("admin", "team"):
-        cards.append(await materials.home_card(user, today()))
-    from campaign.events.queries import home_card as events_card
-
-    if card := await events_card(user):
-        cards.append(card)
-    if user.role in ("admin", "leader", "coordinator"):
-        from campaign.streaks.queries import home_card as streaks_card
-
-        cards.append(await streaks_card(user))
-    if user.role in ("admin", "leader", "coordinator"):
-        from campaign.contests.queries import home_card as contests_card
-
-        cards.append(await contests_card(user))
-    return {
-        "cards": cards,
-        "regions": await regions.counts_in(user.scope),
-        "users": await accounts.user_counts() if user.is_admin else None,
-        "recent_audit": await accounts.recent_audit(8) if user.is_admin else [],
-        "settings": await all_settings() if user.is_admin else {},
-    }
 
 
 _demo_cache: tuple[float, bool] = (0.0, False)

@@ -44,10 +44,10 @@ def validate_setting(key: str, value: str) -> str:
         return day.isoformat()
     if key.startswith("milestones."):
         parts = [p for p in value.replace("\uff0c", ",").split(",") if p.strip()]
-        parsed = [parse_int(part, 0, 36_500) for part in parts]
-        if None in parsed:
+        parsed = {parse_int(part, 0, 36_500) for part in parts}
+        days = sorted(day for day in parsed if day is not None)
+        if len(days) != len(parsed):
             raise ValueError(_("里程碑应为逗号分隔的天数,例如 10,30,60,100"))
-        days = sorted(set(parsed))  # type: ignore[type-var]
         if not days or days[0] <= 0:
             raise ValueError(_("里程碑天数须为正整数"))
         return ",".join(map(str, days))

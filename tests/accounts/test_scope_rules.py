@@ -31,7 +31,7 @@ def cities(draw):
 
 
 def territory(scope: Scope, places: list[Place], station_towns: dict[str, set[str]]) -> set[str]:
-    """The oracle: list what a unit holds, straight from the definitions in DESIGN §2."""
+    """The oracle: list what a unit holds, straight from the definitions in docs/roles.md."""
     if scope.is_city:
         return {p.code for p in places}
     if scope.kind == "district":

@@ -1,4 +1,4 @@
-"""Each unit's last case day follows every case write in the same transaction (DESIGN §5)."""
+"""Each unit's last case day follows every case write in the same transaction (docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -118,3 +118,27 @@ def test_month_grid_holds_every_day_once_in_monday_weeks(year, month):
     assert days == [first + dt.timedelta(n) for n in range((last - first).days + 1)]
     assert all(len(week) == 7 for week in weeks)
     assert all(d.weekday() == i for week in weeks for i, d in enumerate(week) if d)
+
+
+EDITORS = {
+    # (role, is the creator, status, may write the place) -> may edit; written out by hand
+    ("admin", False, "submitted", True): True,
+    ("admin", False, "returned", True): True,
+    ("admin", True, "verified", True): False,
+    ("coordinator", True, "submitted", True): True,
+    ("coordinator", True, "returned", True): True,
+    ("coordinator", True, "returned", False): False,
+    ("coordinator", False, "returned", True): False,
+    ("coordinator", True, "verified", True): False,
+    ("leader", False, "submitted", True): False,
+}
+
+
+def test_one_rule_decides_who_may_edit_an_event():
+    for (role, creator, status, writes), expected in EDITORS.items():
+        assert rules.may_edit(role, 7, 7 if creator else 8, status, writes) is expected, (
+            role,
+            creator,
+            status,
+            writes,
+        )

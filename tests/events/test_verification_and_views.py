@@ -90,6 +90,23 @@ async def test_returned_event_carries_the_reason_and_can_be_fixed_and_resubmitte
     assert (row["status"], row["attendees"]) == ("submitted", 80)
 
 
+async def test_the_edit_button_shows_exactly_where_the_edit_page_opens(client, make_user):
+    """One rule (events.rules.may_edit) decides both: the person who logged it and an
+    administrator may edit an unverified event, nobody else, nobody after verification."""
+    await people(make_user)
+    event_id = await logged_event(client)
+    for who in ("coord_town", "admin", "coord_district", "leader"):
+        await log_in_as(client, who)
+        button = f'href="/events/{event_id}/edit"' in (await client.get(f"/events/{event_id}")).text
+        opens = (await client.get(f"/events/{event_id}/edit")).status_code == 200
+        assert button == opens == (who in ("coord_town", "admin")), who
+    await log_in_as(client, "coord_district")
+    assert (await review(client, event_id, "verify")).status_code == 302
+    await log_in_as(client, "coord_town")
+    assert f'href="/events/{event_id}/edit"' not in (await client.get(f"/events/{event_id}")).text
+    assert (await client.get(f"/events/{event_id}/edit")).status_code == 403
+
+
 async def test_only_verified_events_count_in_totals_coverage_and_points(client, make_user):
     await people(make_user)
     event_id = await logged_event(client)

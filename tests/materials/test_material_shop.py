@@ -350,10 +350,10 @@ async def test_api_lists_only_live_materials(client, people):
 
 
 async def test_behind_nginx_the_file_is_handed_over_with_x_accel_redirect(
-    client, people, monkeypatch
+    client, people, environment
 ):
     video = await make_material(people["admin"], kind="video", content=TINY_MP4)
-    monkeypatch.setenv("MEDIA_ACCEL_REDIRECT", "/protected-media/")
+    environment(MEDIA_ACCEL_REDIRECT="/protected-media/")
     await login(client, "dashu")
     response = await client.get(f"/materials/{video}/download")
     key = (await queries.material(video))["file_key"]
@@ -362,9 +362,9 @@ async def test_behind_nginx_the_file_is_handed_over_with_x_accel_redirect(
 
 
 async def test_a_designated_content_team_answers_orders_and_other_teams_cannot(
-    client, people, monkeypatch
+    client, people, environment
 ):
-    monkeypatch.setenv("MATERIALS_CONTENT_TEAM", "木兰织梦")
+    environment(MATERIALS_CONTENT_TEAM="木兰织梦")
     await login(client, "dashu")
     order_url = (await post_form(client, "/materials/orders", {"topic": "开学季海报"})).headers[
         "location"

@@ -142,6 +142,20 @@ async def test_upload_without_csrf_token_is_refused(team):
     assert await Material.count() == 0
 
 
+async def test_upload_with_a_forged_csrf_token_is_refused(team):
+    """Streamed uploads skip the middleware, but Litestar's own check still runs on the token."""
+    await team.get("/materials/new")
+    real = csrf_token(team)
+    forged = real[:-4] + ("1111" if real.endswith("0000") else "0000")
+    response = await team.post(
+        "/materials/new",
+        data={"kind": "slogan", "title": "t", "body": "b", "_csrf_token": forged},
+        files={"file": ("a.png", png_bytes(), "image/png")},
+    )
+    assert response.status_code == 403
+    assert await Material.count() == 0
+
+
 async def test_form_errors_keep_the_typed_values(team):
     response = await upload(team, "slogan", title="我的标语", body="")
     assert response.status_code == 400

@@ -1,4 +1,4 @@
-"""Importing regions and stations (DESIGN §4): a file is taken whole or not at all, every bad row
+"""Importing regions and stations (docs/import-formats.md): a file is taken whole or not at all, every bad row
 is named, any common encoding or an Excel file works, and importing twice changes nothing."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""GET /api/v1/streaks exactly as DESIGN §4 specifies it."""
+"""GET /api/v1/streaks exactly as the README's API section specifies it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The streak boards equal a brute-force ranking of the raw case lists (DESIGN §3)."""
+"""The streak boards equal a brute-force ranking of the raw case lists (docs/definitions.md)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ async def add_cases(cases_list: list[tuple[int, dt.date]], prefix: str = "C") ->
 
 
 def oracle(level: str, cases_list, as_of: dt.date, since: dt.date | None) -> list[tuple]:
-    """Rank every unit from the raw case list: its case days, counted the DESIGN §3 way."""
+    """Rank every unit from the raw case list: its case days, counted the docs/definitions.md way."""
     index = {"village": 0, "town": 1, "station": 2}[level]
     days = {code: set() for code in UNITS[level]}
     for place, day in cases_list:

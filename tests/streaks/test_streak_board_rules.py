@@ -1,4 +1,4 @@
-"""The pieces a board assembles a personal best from equal the definitions of DESIGN §3."""
+"""The pieces a board assembles a personal best from equal the definitions of docs/definitions.md."""
 
 from __future__ import annotations
 

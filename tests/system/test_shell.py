@@ -49,7 +49,7 @@ async def test_api_writes_with_a_session_cookie_are_refused(client, make_user):
 
 
 async def test_a_crash_shows_a_chinese_500_without_details(client, make_user, monkeypatch):
-    from campaign.system import queries
+    from campaign.home import queries
 
     async def broken(user):
         raise RuntimeError("secret internals")

@@ -1,0 +1,82 @@
+"""The audit log's writing side, and the one home for writes: `audited` owns a use case's write
+transaction and its audit entry. It sits below every domain (it imports only the audit table and
+the database), so any domain's queries.py may use it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from campaign.accounts.rules import CurrentUser
+from campaign.accounts.tables import AuditEntry
+from campaign.db import write_transaction
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def record_audit(
+    actor: CurrentUser | None,
+    action: str,
+    target: str,
+    summary: str,
+    detail: dict | None = None,
+    ip: str | None = None,
+) -> None:
+    """Append one entry; call it inside the transaction of the change it describes."""
+    await AuditEntry.insert(
+        AuditEntry(
+            at=now(),
+            actor_id=actor.id if actor else None,
+            actor_name=actor.username if actor else "system",
+            action=action,
+            target=target,
+            summary=summary[:300],
+            detail=detail or {},
+            ip=ip,
+        )
+    )
+
+
+@dataclass
+class Audit:
+    """The audit side of one write use case (see `audited`): `record` adds an entry in the same
+    transaction as the change it describes."""
+
+    actor: CurrentUser | None
+    ip: str | None
+    entries: list[str] = field(default_factory=list)
+    unchanged: bool = False
+
+    async def record(
+        self, action: str, target: str, summary: str, detail: dict | None = None
+    ) -> None:
+        await record_audit(self.actor, action, target, summary, detail, self.ip)
+        self.entries.append(action)
+
+    def nothing_changed(self) -> None:
+        """Say so when the use case found nothing to change: it then commits without an entry."""
+        self.unchanged = True
+
+
+class UnauditedWrite(RuntimeError):
+    """A write use case finished without recording what it changed."""
+
+
+@asynccontextmanager
+async def audited(actor: CurrentUser | None, ip: str | None = None) -> AsyncIterator[Audit]:
+    """The one home for writes: a write transaction (IMMEDIATE on SQLite) that must record at
+    least one audit entry before it commits. An exception inside rolls back change and entry.
+
+        async with audited(actor, ip) as audit:
+            case_id = await insert_case(values)
+            await audit.record("case.create", f"case:{case_id}", _("登记案件 …"), values)
+    """
+    audit = Audit(actor, ip)
+    async with write_transaction():
+        yield audit
+        if not audit.entries and not audit.unchanged:
+            raise UnauditedWrite("a write use case recorded no audit entry")

@@ -1,0 +1,1 @@
+"""The home dashboard: the top of the dependency graph, gathering one card from each domain."""

@@ -1,0 +1,182 @@
+"""Dependencies point one way (docs/architecture.md): no import cycle between `campaign` modules —
+imports inside functions included — and a domain's controllers, jobs and rules never read another
+domain's tables (they go through that domain's `queries.py`)."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "campaign"
+
+#: Module names (last part) that must not touch another domain's tables.
+UPPER_LAYERS = ("controllers", "jobs", "rules")
+#: Libraries a pure `rules.py` must not import.
+FRAMEWORKS = ("litestar", "piccolo", "arq", "redis", "asyncpg")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+@cache
+def modules() -> dict[str, Path]:
+    return {
+        module_name(path): path
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "piccolo_migrations" not in path.parts
+    }
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every module `path` imports, anywhere in the file (functions and TYPE_CHECKING included),
+    resolved to a module of the project where it names one."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+@cache
+def graph() -> dict[str, set[str]]:
+    """module -> the project modules it imports (packages' own __init__ imports aside)."""
+    known = modules()
+    edges: dict[str, set[str]] = {}
+    for name, path in known.items():
+        targets = {target for target in imported_names(path) if target in known}
+        # `from campaign.x import y` names both campaign.x and campaign.x.y: keep the module
+        targets -= {t for t in targets if any(o.startswith(t + ".") for o in targets)}
+        edges[name] = targets - {name}
+    return edges
+
+
+def find_cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(edges.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def domain_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 else None
+
+
+def test_no_import_cycle_between_campaign_modules():
+    cycles = find_cycles(graph())
+    assert cycles == [], "import cycles (break them; see docs/architecture.md):\n" + "\n".join(
+        " <-> ".join(cycle) for cycle in cycles
+    )
+
+
+def test_the_cycle_finder_finds_a_cycle_through_three_modules():
+    edges = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert find_cycles(edges) == [["a", "b", "c"]]
+
+
+def test_imports_inside_functions_and_relative_imports_count(tmp_path, monkeypatch):
+    module = tmp_path / "campaign" / "x" / "y.py"
+    module.parent.mkdir(parents=True)
+    module.write_text(
+        "def f():\n    from campaign.cases import queries\n    from . import z\n    import a.b\n"
+    )
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert {"campaign.cases.queries", "campaign.x.z", "a.b"} <= imported_names(module)
+
+
+def upper_layer_modules() -> list[str]:
+    return [
+        name
+        for name in modules()
+        if domain_of(name) and name.rsplit(".", 1)[-1].endswith(UPPER_LAYERS)
+    ]
+
+
+@pytest.mark.parametrize("module", upper_layer_modules())
+def test_controllers_jobs_and_rules_use_other_domains_only_through_their_queries(module):
+    own = domain_of(module)
+    wrong = sorted(
+        target
+        for target in graph()[module]
+        if domain_of(target) not in (None, own)
+        and target.rsplit(".", 1)[-1] in ("tables", "controllers")
+    )
+    assert wrong == [], f"{module} reads another domain's tables/controllers: {wrong}"
+
+
+#: The layers above the domains' tables/rules/queries/forms/jobs (docs/architecture.md).
+TOP = ("campaign.web", "campaign.app", "campaign.worker", "campaign.cli", "campaign.home")
+
+
+def below_the_web(module: str) -> bool:
+    last = module.rsplit(".", 1)[-1]
+    return domain_of(module) not in (None, "home", "demo") and not last.endswith(
+        ("controllers", "controller")
+    )
+
+
+@pytest.mark.parametrize("module", [m for m in modules() if below_the_web(m)])
+def test_domain_logic_never_imports_upwards(module):
+    """tables, rules, queries, forms, jobs … never import controllers, the web layer, the app,
+    the worker or the home dashboard: requests and wiring sit on top of them, not under."""
+    upwards = sorted(
+        target
+        for target in graph()[module]
+        if target.startswith(TOP) or target.endswith(("controllers", "controller"))
+    )
+    assert upwards == [], f"{module} imports upwards: {upwards}"
+
+
+@pytest.mark.parametrize("module", [m for m in modules() if m.endswith(".rules")])
+def test_rules_are_pure(module):
+    frameworks = sorted(
+        name for name in imported_names(modules()[module]) if name.split(".")[0] in FRAMEWORKS
+    )
+    assert frameworks == [], f"{module} imports {frameworks}; rules.py is pure logic"
