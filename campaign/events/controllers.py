@@ -654,7 +654,7 @@ class EventApiController(Controller):
     path = "/api/v1"
     tags = ["events"]
 
-    @get("/events")
+    @get("/events", opt={"roles": (ADMIN, LEADER, COORDINATOR)})
     async def events(
         self,
         request: Request,

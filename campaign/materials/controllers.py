@@ -605,6 +605,10 @@ class MaterialController(Controller):
 
     @get("/stats/downloads", opt={"roles": (ADMIN, LEADER)})
     async def download_log(self, request: Request) -> object:
+        """Who downloaded what, city-wide and per person: admins and city-level leaders only."""
+        user = current_user(request)
+        if not (user.is_admin or user.scope.is_city):
+            raise deny(_("下载记录涉及全市人员,只对市级领导和管理员开放"))
         filters = list_filters(request, "team", "material", "since", "until")
         if wants_xlsx(request):
             rows = await queries.download_log(filters, limit=None)
