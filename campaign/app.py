@@ -11,6 +11,7 @@ from litestar import Litestar, Router
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -59,8 +60,15 @@ def _jinja_environment() -> Environment:
         current_locale=lambda: i18n.current_locale.get(),
         flashes=_flashes,
         query_string=web.query_string,
+        csp_nonce=_csp_nonce,
     )
     return env
+
+
+@pass_context
+def _csp_nonce(context) -> str:
+    request = context.get("request")
+    return security.csp_nonce(request.scope) if request is not None else ""
 
 
 @pass_context
@@ -123,7 +131,7 @@ async def _lifespan(app: Litestar):
 
 def create_app() -> Litestar:
     settings = get_settings()
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             SystemController,
             HomeController,
@@ -155,6 +163,7 @@ def create_app() -> Litestar:
             ),
         ],
         guards=[web.authorize],
+        before_send=[security.security_headers],
         middleware=[
             _session_config().middleware,
             DefineMiddleware(
@@ -175,8 +184,20 @@ def create_app() -> Litestar:
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
             openapi_router=Router(path="/schema", route_handlers=[], opt={"public": True}),
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="API token from /account (令牌在“账户”页创建)",
+                    )
+                }
+            ),
+            security=[{"bearer": []}],
         ),
         exception_handlers={Exception: web.handle_error},
         lifespan=[_lifespan],
         debug=settings.debug,
     )
+    security.declare_api_errors(app)
+    return app
