@@ -35,9 +35,22 @@ from campaign.home.controllers import HomeController
 from campaign.materials.controllers import MaterialApiController, MaterialController
 from campaign.regions.controllers import RegionApiController, RegionController
 from campaign.regions.import_controller import RegionImportController
+from campaign.reports.controllers import (
+    AreaController,
+    BulletinApiController,
+    BulletinController,
+    PublicBulletinController,
+    ReminderController,
+)
 from campaign.settings import ROOT, get_settings
 from campaign.streaks.controllers import StreakApiController, StreakController
 from campaign.system.controllers import SystemController
+from campaign.warnings import live
+from campaign.warnings.controllers import (
+    WarningApiController,
+    WarningController,
+    WarningImportController,
+)
 from campaign.worker import CRON_JOBS
 
 TEMPLATES = ROOT / "templates"
@@ -92,7 +105,7 @@ def _session_config() -> security.SessionConfig:
         renew_on_access=True,
         # Probes and static files never need a session; without this every anonymous hit would
         # store an empty one (a load balancer's health checks would fill the store).
-        exclude=["^/healthz", "^/readyz", "^/static/"],
+        exclude=["^/healthz", "^/readyz", "^/static/", "^/public/"],
     )
 
 
@@ -126,6 +139,7 @@ async def _lifespan(app: Litestar):
         if cron:
             await cron
         await jobs.close()
+        await live.close()
         await db.close_pool()
 
 
@@ -155,6 +169,14 @@ def create_app() -> Litestar:
             EventApiController,
             MaterialController,
             MaterialApiController,
+            WarningImportController,
+            WarningController,
+            WarningApiController,
+            BulletinController,
+            AreaController,
+            ReminderController,
+            PublicBulletinController,
+            BulletinApiController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],

@@ -42,6 +42,9 @@ def _serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        # Open live boards (server-sent events) would hold a restart for minutes; they reconnect
+        # by themselves and replay what they missed (Last-Event-ID).
+        timeout_graceful_shutdown=5,
     )
 
 
@@ -160,6 +163,7 @@ IMPORTERS = {
     "stations": "campaign.regions.imports",
     "events": "campaign.events.imports",
     "cases": "campaign.cases.imports",
+    "warnings": "campaign.warnings.imports",
 }
 
 

@@ -17,5 +17,7 @@ APP_REGISTRY = AppRegistry(
         "campaign.contests.piccolo_app",
         "campaign.materials.piccolo_app",
         "campaign.events.piccolo_app",
+        "campaign.reports.piccolo_app",
+        "campaign.warnings.piccolo_app",
     ]
 )

@@ -39,8 +39,9 @@ CSRF_COOKIE = "campaign_csrf"
 CSRF_HEADER = "x-csrftoken"
 CSRF_FAILED = "CSRF token verification failed"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: Paths that never need a CSRF token: the bearer-token API, probes and the OpenAPI document.
-EXEMPT = re.compile(r"^/(?:api/|static/|healthz$|readyz$|metrics$|schema(?:/|$))")
+#: Paths that never need a CSRF token: the bearer-token API, probes, the OpenAPI document and
+#: the anonymous public pages under /public/ (which hold no session to ride on).
+EXEMPT = re.compile(r"^/(?:api/|public/|static/|healthz$|readyz$|metrics$|schema(?:/|$))")
 
 _ISSUED = "campaign.session_issued"  # the id the store knew this request by
 _ROTATE = "campaign.session_rotate"  # start_session() was called

@@ -161,8 +161,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("events", _l("宣传活动"), "/events", (ADMIN, LEADER, COORDINATOR)),
     NavItem("materials", _l("素材超市"), "/materials", ALL),
     NavItem("volunteers", _l("宣传员与志愿者"), "/volunteers", (ADMIN, LEADER, TEAM), ready=False),
-    NavItem("warnings", _l("预警劝阻"), "/warnings", (ADMIN, LEADER, COORDINATOR), ready=False),
-    NavItem("bulletin", _l("反诈地图"), "/bulletins", (ADMIN, LEADER), ready=False),
+    NavItem("warnings", _l("预警劝阻"), "/warnings", (ADMIN, LEADER, COORDINATOR)),
+    NavItem("bulletin", _l("反诈地图"), "/bulletins", (ADMIN, LEADER)),
     NavItem("regions", _l("区划与派出所"), "/regions", ALL),
     NavItem("admin", _l("系统管理"), "/admin/users", (ADMIN,)),
 )

@@ -12,8 +12,10 @@ from campaign.cases import queries as cases_queries
 from campaign.contests import jobs as contests_jobs
 from campaign.events import jobs as events_jobs
 from campaign.materials import jobs as materials_jobs
+from campaign.reports import jobs as reports_jobs
 from campaign.streaks import jobs as streaks_jobs
 from campaign.timeutil import LOCAL
+from campaign.warnings import jobs as warnings_jobs
 
 # Follow-ups between domains: a lower domain announces, the upper one's job runs.
 jobs.subscribe(cases_queries.CASES_CHANGED, streaks_jobs.refresh_streaks_after_cases)
@@ -24,13 +26,17 @@ FUNCTIONS = [
     *contests_jobs.FUNCTIONS,
     *events_jobs.FUNCTIONS,
     *materials_jobs.FUNCTIONS,
+    *reports_jobs.FUNCTIONS,
     *streaks_jobs.FUNCTIONS,
+    *warnings_jobs.FUNCTIONS,
 ]
 CRON_JOBS = [
     *accounts_jobs.CRON_JOBS,
     *contests_jobs.CRON_JOBS,
     *events_jobs.CRON_JOBS,
+    *reports_jobs.CRON_JOBS,
     *streaks_jobs.CRON_JOBS,
+    *warnings_jobs.CRON_JOBS,
 ]
 
 

@@ -126,6 +126,23 @@ def mask_phone(phone: str) -> str:
     return f"{digits[:3]}****{digits[-4:]}"
 
 
+def normalize_phone(text: str) -> str | None:
+    """A mainland mobile number as its 11 digits (spaces, dashes and +86 allowed), else None."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    if len(digits) == 11 and digits[0] == "1" and digits[1] in "3456789":
+        return digits
+    return None
+
+
+def phone_digest(phone: str, secret: str) -> str:
+    """The keyed hash under which a phone number is stored (docs/definitions.md): equal numbers match,
+    and without the key a leaked table cannot be reversed by trying all 10^11 numbers."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return hmac.new(secret.encode(), b"phone:" + digits.encode(), hashlib.sha256).hexdigest()
+
+
 # -- The person behind a request ----------------------------------------------------------------
 
 

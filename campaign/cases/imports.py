@@ -68,6 +68,7 @@ def summarise(plan: queries.ImportPlan, rows: int) -> CaseImportSummary:
     )
     for record, old, differ in plan.changed[:DESCRIBED_CHANGES]:
         after = dict(zip(rules.CASE_FIELDS, record.values(), strict=True))
+        after["victim_phone_masked"] = record.victim_phone_masked
         summary.changes[record.case_no] = [
             (name, _shown(name, old[name]), _shown(name, after[name])) for name in differ
         ]

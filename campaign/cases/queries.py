@@ -276,7 +276,7 @@ async def _stored_cases(numbers: Sequence[str]) -> dict[str, dict]:
     """{case number: stored fields} for the numbers that exist. Raw driver queries on one
     connection: building a 5,000-value IN through the ORM costs more than running it."""
     table = Case._meta.tablename
-    columns = ", ".join(f'"{c}"' for c in ("id", *rules.CASE_FIELDS))
+    columns = ", ".join(f'"{c}"' for c in ("id", *rules.CASE_FIELDS, *PHONE_FIELDS))
     stored: dict[str, dict] = {}
     sqlite = is_sqlite()
     async with engine().transaction() as transaction:
@@ -312,6 +312,8 @@ async def plan_import(records: Sequence[rules.CaseRecord]) -> ImportPlan:
             for name, value in zip(rules.CASE_FIELDS, record.values(), strict=True)
             if _comparable(old[name]) != _comparable(value)
         ]
+        if record.victim_phone_hash and record.victim_phone_hash != old["victim_phone_hash"]:
+            differ.append("victim_phone_masked")
         if differ:
             plan.changed.append((record, old, differ))
         else:
@@ -363,6 +365,7 @@ async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> s
         await connection.executemany(
             sql, [(*r.values()[1:], now, r.case_no) for r, _old, _differ in plan.changed]
         )
+    await _write_phones(connection, plan, sqlite)
     for definition in rebuilt:
         await connection.execute(definition)
     if rebuilt and not sqlite:
@@ -372,6 +375,33 @@ async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> s
         if codes:
             await refresh_last_cases(level, codes)
     return {(level, code) for level, codes in touched.items() for code in codes}
+
+
+#: Victim phones (keyed hash + mask) are written apart from CASE_FIELDS: a file without the
+#: column leaves the stored phones as they are.
+PHONE_FIELDS = ("victim_phone_hash", "victim_phone_masked")
+
+
+async def _write_phones(connection, plan: ImportPlan, sqlite: bool) -> None:
+    records = [r for r in plan.added if r.victim_phone_hash]
+    records += [r for r, _old, _differ in plan.changed if r.victim_phone_hash]
+    if not records:
+        return
+    table = Case._meta.tablename
+    marks = ("?", "?", "?") if sqlite else ("$1", "$2", "$3")
+    await connection.executemany(
+        f'UPDATE "{table}" SET victim_phone_hash = {marks[0]}, victim_phone_masked = {marks[1]} '
+        f"WHERE case_no = {marks[2]}",
+        [(r.victim_phone_hash, r.victim_phone_masked, r.case_no) for r in records],
+    )
+
+
+async def victim_phones_since(day: dt.date) -> list[dict]:
+    """Cases on or after `day` that carry a victim phone: case_no, occurred_on and the phone's
+    keyed hash (for the warnings domain's 劝阻失败 matching; never the number itself)."""
+    return await Case.select(Case.case_no, Case.occurred_on, Case.victim_phone_hash).where(
+        Case.occurred_on >= day, Case.victim_phone_hash.is_not_null()
+    )
 
 
 #: Past this many units a refresh recomputes the whole level: one statement beats long IN lists.
@@ -775,3 +805,37 @@ async def home_card(user_scope: Scope, day: dt.date) -> dict:
         "week_loss_fen": int((loss[0]["fen"] if loss else 0) or 0),
         "latest_cases": latest,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class WeekBreakdown:
+    """One period's cases for the weekly bulletin: per town (cases, loss in fen), per fraud type,
+    per occupation group and per victim age (None = age not recorded)."""
+
+    towns: dict[str, tuple[int, int]]
+    types: dict[str, int]
+    occupations: dict[str, int]
+    ages: dict[int | None, int]
+
+
+async def week_breakdown(start: dt.date, end: dt.date) -> WeekBreakdown:
+    """Cases in [start, end] grouped four ways (four indexed range scans, no per-case rows)."""
+    where = (Case.occurred_on >= start, Case.occurred_on <= end)
+
+    async def by(column, *extra) -> list[dict]:
+        return await (
+            Case.select(column.as_alias("key"), Count(alias="n"), *extra)
+            .where(*where)
+            .group_by(column)
+        )
+
+    towns = {
+        r["key"]: (r["n"], int(r["fen"] or 0))
+        for r in await by(Case.town_code, Sum(Case.loss_fen, alias="fen"))
+    }
+    return WeekBreakdown(
+        towns=towns,
+        types={r["key"]: r["n"] for r in await by(Case.fraud_type)},
+        occupations={r["key"]: r["n"] for r in await by(Case.occupation_group)},
+        ages={r["key"]: r["n"] for r in await by(Case.victim_age)},
+    )

@@ -12,6 +12,7 @@ from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
 from campaign.importing import Column, Row, RowError, optional_int, text
 from campaign.parsing import parse_int
+from campaign.phones import keep_phone
 from campaign.timeutil import LOCAL
 
 #: Defaults a freshly migrated database holds (`campaign migrate`); admins edit them afterwards.
@@ -264,6 +265,7 @@ CASE_COLUMNS = (
     Column("loss_yuan", ("损失金额", "loss_yuan")),
     Column("victim_occupation", ("受害人职业", "victim_occupation"), required=False),
     Column("victim_age", ("受害人年龄", "victim_age"), required=False),
+    Column("victim_phone", ("受害人电话", "victim_phone"), required=False),
 )
 MAX_CASE_NO = 64
 MAX_OCCUPATION = 50
@@ -298,6 +300,7 @@ FIELD_LABELS = {
     "victim_occupation": _l("受害人职业"),
     "occupation_group": _l("职业分组"),
     "victim_age": _l("受害人年龄"),
+    "victim_phone_masked": _l("受害人电话"),
 }
 
 
@@ -316,6 +319,9 @@ class CaseRecord:
     victim_occupation: str | None
     occupation_group: str
     victim_age: int | None
+    #: kept apart from CASE_FIELDS: a file without phones leaves stored phones alone
+    victim_phone_hash: str | None = None
+    victim_phone_masked: str | None = None
 
     def values(self) -> tuple:
         return (
@@ -481,6 +487,15 @@ def validate_cases(
             if age is None or not 0 <= age <= MAX_AGE:
                 problems.append(("victim_age", _("受害人年龄应为 0–%(n)s 的整数", n=MAX_AGE)))
 
+        phone = None
+        if phone_raw := _cell(cells, "victim_phone"):
+            try:
+                phone = keep_phone(phone_raw)
+            except ValueError:
+                problems.append(
+                    ("victim_phone", _("受害人电话格式不正确(应为 11 位手机号或带区号的座机号)"))
+                )
+
         if problems:
             errors.extend(RowError(number, col[key], reason) for key, reason in problems)
             continue
@@ -500,6 +515,8 @@ def validate_cases(
                 occupation,
                 groups[occupation],
                 age,
+                phone.hash if phone else None,
+                phone.masked if phone else None,
             )
         )
     return records, errors

@@ -41,6 +41,10 @@ class Case(Table):
     #: groups' aliases change, so reports and filters group by an indexed column.
     occupation_group = Varchar(length=30, default="其他")
     victim_age = Integer(null=True, default=None)
+    #: The victim's phone only as a keyed hash and a mask (campaign.phones), so the warnings
+    #: domain can find earlier warnings of the same person (劝阻失败); optional in imports.
+    victim_phone_hash = Varchar(length=64, null=True, default=None, index=True)
+    victim_phone_masked = Varchar(length=20, null=True, default=None)
     is_demo = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

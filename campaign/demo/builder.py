@@ -138,10 +138,12 @@ async def ensure_demo() -> list[tuple[str, str, str]]:
     listing = await ensure_users()
     if fresh:
         await _demo_cases()
+        await _demo_warnings()
         await _demo_streaks()
         await _demo_events()
         await _demo_materials()
         await _demo_contests()
+        await _demo_bulletins()
     return listing
 
 
@@ -150,6 +152,13 @@ async def _demo_cases() -> None:
     from campaign.cases.demo import generate_cases
 
     await generate_cases()
+
+
+async def _demo_warnings() -> None:
+    """After the cases (劝阻失败 links warnings to them), before contests (dissuasion metric)."""
+    from campaign.warnings.demo import generate_warnings
+
+    await generate_warnings()
 
 
 async def _demo_streaks() -> None:
@@ -185,3 +194,15 @@ async def _demo_contests() -> None:
     from campaign.timeutil import today
 
     await generate_demo_contests(today())
+
+
+async def _demo_bulletins() -> None:
+    """The two weeks before last published, last week as the Monday job's draft."""
+    from campaign.reports import queries as bulletins
+    from campaign.reports.rules import last_complete_week
+    from campaign.timeutil import today
+
+    last = last_complete_week(today())
+    for week in (last.shifted(-2), last.shifted(-1)):
+        await bulletins.publish(week, actor=None)
+    await bulletins.draft_week(last, actor=None)

@@ -18,9 +18,11 @@ from campaign.contests import queries as contests
 from campaign.events import queries as events
 from campaign.materials import queries as materials
 from campaign.regions import queries as regions
+from campaign.reports import queries as reports
 from campaign.streaks import queries as streaks
 from campaign.system import queries as system
 from campaign.timeutil import today
+from campaign.warnings import queries as warnings
 
 CardFunction = Callable[[CurrentUser], Awaitable[dict | None]]
 EVERYONE = (ADMIN, LEADER, COORDINATOR, TEAM)
@@ -49,6 +51,8 @@ CARDS: tuple[Card, ...] = (
     Card(EVERYONE, events.home_card),
     Card((ADMIN, LEADER, COORDINATOR), streaks.home_card),
     Card((ADMIN, LEADER, COORDINATOR), contests.home_card),
+    Card((ADMIN, LEADER, COORDINATOR), warnings.home_card),
+    Card((ADMIN, LEADER), reports.home_card),
 )
 
 

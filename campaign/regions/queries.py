@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
-from piccolo.query.functions.aggregate import Count
+from piccolo.query.functions.aggregate import Count, Sum
 
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Place, Scope
@@ -474,3 +475,35 @@ async def derive_station(village_code: str | None, town_code: str) -> str | None
         StationTown.town_code == town_code
     )
     return rows[0]["station_code"] if len(rows) == 1 else None
+
+
+@dataclass(frozen=True, slots=True)
+class TownInfo:
+    """A town for reports: its district and residents (the town's own figure, else the sum of
+    its villages'; None when neither is recorded)."""
+
+    code: str
+    name: str
+    district_code: str
+    population: int | None
+
+
+async def town_directory() -> list[TownInfo]:
+    """Every town, ordered by code, with residents (for bulletins' per-10,000 figures)."""
+    towns = (
+        await Region.select(Region.code, Region.name, Region.district_code, Region.population)
+        .where(Region.level == "town")
+        .order_by(Region.code)
+    )
+    villages = (
+        await Region.select(
+            Region.town_code.as_alias("town"), Sum(Region.population, alias="people")
+        )
+        .where(Region.level == "village", Region.population.is_not_null())
+        .group_by(Region.town_code)
+    )
+    summed = {r["town"]: int(r["people"] or 0) for r in villages}
+    return [
+        TownInfo(t["code"], t["name"], t["district_code"], t["population"] or summed.get(t["code"]))
+        for t in towns
+    ]

@@ -13,7 +13,13 @@ DEFAULT_MILESTONES = {
     "village": (30, 90, 180, 365),
     "town": (7, 15, 30, 60),
 }
-KNOWN_KEYS = ("tracked_since", *(f"milestones.{level}" for level in LEVELS))
+#: The warnings' response targets per risk level: minutes to 签收, minutes to 首次联系.
+WARNING_TARGETS = {"high": "5,30", "medium": "30,240", "low": "240,1440"}
+KNOWN_KEYS = (
+    "tracked_since",
+    *(f"milestones.{level}" for level in LEVELS),
+    *(f"warnings.targets.{risk}" for risk in WARNING_TARGETS),
+)
 SETTING_LABELS = {
     "tracked_since": (
         _l("数据起始日"),
@@ -25,6 +31,12 @@ SETTING_LABELS = {
     ),
     "milestones.village": (_l("村社里程碑(天)"), _l("默认 30,90,180,365:如“连续一个月零发案村”。")),
     "milestones.town": (_l("镇街里程碑(天)"), _l("默认 7,15,30,60。")),
+    "warnings.targets.high": (
+        _l("高风险预警时限(分钟)"),
+        _l("签收,首次联系:默认 5,30。超时的预警自动上报区县和反诈中心。"),
+    ),
+    "warnings.targets.medium": (_l("中风险预警时限(分钟)"), _l("签收,首次联系:默认 30,240。")),
+    "warnings.targets.low": (_l("低风险预警时限(分钟)"), _l("签收,首次联系:默认 240,1440。")),
 }
 
 
@@ -51,6 +63,14 @@ def validate_setting(key: str, value: str) -> str:
         if not days or days[0] <= 0:
             raise ValueError(_("里程碑天数须为正整数"))
         return ",".join(map(str, days))
+    if key.startswith("warnings.targets."):
+        try:
+            ack, contact = (int(part) for part in value.replace("\uff0c", ",").split(","))
+        except ValueError:
+            raise ValueError(_("应为两个分钟数:签收,首次联系,例如 5,30")) from None
+        if ack <= 0 or contact < ack:
+            raise ValueError(_("分钟数须为正整数,且首次联系时限不短于签收时限"))
+        return f"{ack},{contact}"
     if not value:
         raise ValueError(_("值不能为空"))
     return value

@@ -1,0 +1,592 @@
+"""The weekly anti-fraud map (反诈地图): archive, a week's bulletin with its print layout, Excel and
+share image, the public latest-bulletin page with its QR code, and GET /api/v1/bulletins/{week}."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, replace
+from typing import Any
+
+import segno
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.params import FromPath
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from markupsafe import Markup, escape
+
+from campaign import i18n
+from campaign.accounts.rules import ADMIN, LEADER, CurrentUser
+from campaign.cases import queries as cases
+from campaign.i18n import _
+from campaign.importing import MAX_UPLOAD_BYTES, ImportRejected, read_table, upload_filename
+from campaign.reports import forms, images, queries, rules
+from campaign.reports.rules import Week, WeekError
+from campaign.timeutil import today
+from campaign.web import (
+    client_ip,
+    current_user,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
+
+READERS = (ADMIN, LEADER)
+PUBLIC_CACHE_SECONDS = 60
+PUBLIC_RATE = RateLimitConfig(rate_limit=("minute", 300), exclude_opt_key="no_rate_limit")
+
+
+def parse_week(raw: str) -> Week:
+    """A week from the URL: malformed or missing → 404, not begun yet → 400 (Chinese messages)."""
+    try:
+        week = rules.parse_week(raw)
+    except WeekError as error:
+        raise NotFoundException(str(error)) from error
+    try:
+        rules.check_not_future(week, today())
+    except WeekError as error:
+        raise ValidationException(str(error)) from error
+    return week
+
+
+async def visible_bulletin(user: CurrentUser, week: Week) -> queries.BulletinView:
+    """Admins see drafts (stored or computed on demand); leaders only published weeks."""
+    view = await queries.bulletin_for(week, include_draft=user.is_admin)
+    if view is None:
+        raise NotFoundException(_("%(w)s 的反诈地图尚未发布", w=week.key))
+    return view
+
+
+async def forget_public_pages(request: Request) -> None:
+    """A new revision shows on the public page at once in this process (other processes within
+    PUBLIC_CACHE_SECONDS): the cached responses are dropped."""
+    await request.app.stores.get("response_cache").delete_all()
+
+
+def public_cache_key(request: Request) -> str:
+    """One cached public page per language (the page follows the locale cookie)."""
+    return f"{request.url.path}|{request.cookies.get(i18n.LOCALE_COOKIE, '')}"
+
+
+def public_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/public/bulletin"
+
+
+def qr_png(url: str) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="png", scale=8, border=2)
+    return buffer.getvalue()
+
+
+def chart_data(figures: dict) -> dict:
+    """What static/js/reports.js draws: the map, type shares, occupations and 12-week trends."""
+    return {
+        "districts": [{"name": d["name"], "value": d["cases"]} for d in figures["districts"]],
+        "hot_towns": [f"{t['district']} {t['name']} {t['cases']}" for t in figures["hot_towns"]],
+        "types": [{"name": t["name"], "value": t["cases"]} for t in figures["types"]],
+        "occupations": [
+            {"name": o["name"], "value": o["cases"]}
+            for o in figures["occupations"]
+            if o["name"] != rules.OTHER_GROUP
+        ],
+        "weeks": figures["trend_weeks"],
+        "trend": [{"name": a["name"], "data": a["trend"]} for a in figures["areas"]],
+    }
+
+
+def change_html(c: dict) -> Markup:
+    """A change as the bulletin shows it: ↑/↓ with one decimal (red up, green down), "新增",
+    "持平", and a "显著" badge when the Poisson signal flags it."""
+    if c["is_new"]:
+        html = f'<span class="chg up" data-change="new">{escape(_("新增"))}</span>'
+    elif c["percent"] is None or c["direction"] == "flat":
+        html = f'<span class="chg flat" data-change="flat">{escape(_("持平"))}</span>'
+    else:
+        arrow = "↑" if c["direction"] == "up" else "↓"
+        html = (
+            f'<span class="chg {c["direction"]}" data-change="{c["percent"]}">'
+            f"{arrow}{abs(c['percent']):.1f}%</span>"
+        )
+    if c["flagged"]:
+        html += f'<span class="badge warn" title="z = {c["z"]:.1f}">{escape(_("显著"))}</span>'
+    return Markup(html)
+
+
+def bulletin_context(view: queries.BulletinView) -> dict[str, Any]:
+    figures = view.figures
+    areas = {a["code"]: a for a in figures["areas"]}
+    return {
+        "view": view,
+        "f": figures,
+        "areas_by_code": areas,
+        "paragraphs": [p for p in view.narrative.split("\n") if p.strip()],
+        "charts": chart_data(figures),
+        "change_html": change_html,
+    }
+
+
+def bulletin_rows(figures: dict) -> tuple[list[str], list[list]]:
+    """The Excel export: the area table, then type shares and occupation groups."""
+    headers = [
+        _("片区"),
+        _("案件(起)"),
+        _("上周(起)"),
+        _("环比"),
+        _("涉案金额(元)"),
+        _("上周金额(元)"),
+        _("金额环比"),
+        _("去年同周(起)"),
+        _("同比"),
+        _("连续下降(周)"),
+        _("每万人预警人数"),
+    ]
+
+    def pct(c: dict) -> str:
+        return (
+            _("新增") if c["is_new"] else ("" if c["percent"] is None else f"{c['percent']:+.1f}%")
+        )
+
+    rows: list[list] = [
+        [
+            a["name"],
+            a["cases"],
+            a["previous_cases"],
+            pct(a["cases_change"]),
+            a["loss_fen"] / 100,
+            a["previous_loss_fen"] / 100,
+            pct(a["loss_change"]),
+            a["year_cases"],
+            pct(a["cases_yoy"]),
+            a["decline_weeks"],
+            "—" if a["warned_per_10k"] is None else round(a["warned_per_10k"], 2),
+        ]
+        for a in figures["areas"]
+    ]
+    rows.append(
+        [
+            _("全市"),
+            figures["cases"],
+            figures["previous_cases"],
+            pct(figures["cases_change"]),
+            figures["loss_fen"] / 100,
+            figures["previous_loss_fen"] / 100,
+            pct(figures["loss_change"]),
+            figures["year_cases"],
+            pct(figures["cases_yoy"]),
+            "",
+            "",
+        ]
+    )
+    rows.append([])
+    rows.append([_("诈骗类型"), _("案件(起)"), _("占比"), _("环比")])
+    rows += [
+        [t["name"], t["cases"], f"{t['share'] * 100:.1f}%", pct(t["change"])]
+        for t in figures["types"]
+    ]
+    rows.append([])
+    rows.append([_("受害人职业"), _("人数"), _("占比")])
+    rows += [[o["name"], o["cases"], f"{o['share'] * 100:.1f}%"] for o in figures["occupations"]]
+    rows.append([])
+    rows.append([_("年龄段"), _("人数")])
+    rows += [[b["name"], b["cases"]] for b in figures["ages"]]
+    return headers, rows
+
+
+class BulletinController(Controller):
+    path = "/bulletins"
+    include_in_schema = False
+
+    @get("/", opt={"roles": READERS})
+    async def archive(self, request: Request) -> Any:
+        user = current_user(request)
+        year = list_filters(request, "year")["year"]
+        year = year if year.isdigit() and len(year) == 4 else ""
+        rows = await queries.archive(include_drafts=user.is_admin, year=year or None)
+        if wants_xlsx(request):
+            return xlsx_response(
+                _("反诈地图归档"),
+                [_("周次"), _("日期"), _("状态"), _("版本"), _("案件(起)"), _("涉案金额(元)")],
+                [
+                    [
+                        r.week_key,
+                        r.label,
+                        _("已发布") if r.status == "published" else _("草稿"),
+                        r.revision,
+                        r.cases,
+                        r.loss_fen / 100,
+                    ]
+                    for r in rows
+                ],
+            )
+        page = pager(request, len(rows), per_page=26)
+        last = rules.last_complete_week(today())
+        return render(
+            request,
+            "reports/archive.html",
+            rows=rows[page.offset : page.offset + page.per_page],
+            pager=page,
+            year=year,
+            last_week=last,
+            active_nav="bulletin",
+        )
+
+    @get("/open", opt={"roles": READERS})
+    async def open_week(self, request: Request) -> Redirect:
+        """The archive's "go to week" form (an <input type="week"> sends 2023-W27)."""
+        raw = request.query_params.get("week", "")
+        try:
+            week = rules.parse_week(raw)
+            rules.check_not_future(week, today())
+        except WeekError as error:
+            flash(request, str(error), "error")
+            return Redirect(path="/bulletins")
+        return Redirect(path=f"/bulletins/{week.key}")
+
+    @get("/{week_key:str}", opt={"roles": READERS})
+    async def bulletin(self, request: Request, week_key: FromPath[str]) -> Any:
+        user = current_user(request)
+        week = parse_week(week_key)
+        view = await visible_bulletin(user, week)
+        if wants_xlsx(request):
+            headers, rows = bulletin_rows(view.figures)
+            return xlsx_response(_("反诈地图 %(w)s", w=week.key), headers, rows)
+        return render(
+            request,
+            "reports/bulletin.html",
+            week=week,
+            revisions=await queries.revisions(week.key),
+            errors={},
+            public_url=public_url(request),
+            active_nav="bulletin",
+            **bulletin_context(view),
+        )
+
+    @get("/{week_key:str}/print", opt={"roles": READERS})
+    async def print_layout(self, request: Request, week_key: FromPath[str]) -> Template:
+        week = parse_week(week_key)
+        view = await visible_bulletin(current_user(request), week)
+        return render(
+            request,
+            "reports/print.html",
+            week=week,
+            public_url=public_url(request),
+            **bulletin_context(view),
+        )
+
+    @get("/{week_key:str}/share.png", opt={"roles": READERS}, media_type="image/png")
+    async def share_image(self, request: Request, week_key: FromPath[str]) -> Response:
+        week = parse_week(week_key)
+        view = await visible_bulletin(current_user(request), week)
+        png = images.share_png(
+            view.figures, view.narrative, view.reminder, qr_png(public_url(request))
+        )
+        return Response(
+            png,
+            media_type="image/png",
+            headers={"Content-Disposition": f'inline; filename="bulletin-{week.key}.png"'},
+        )
+
+    @post("/{week_key:str}/draft", opt={"roles": (ADMIN,)})
+    async def draft(self, request: Request, week_key: FromPath[str]) -> Redirect:
+        week = parse_week(week_key)
+        await queries.draft_week(week, current_user(request), client_ip(request))
+        flash(request, _("已按当前数据重新计算草稿"), "success")
+        return Redirect(path=f"/bulletins/{week.key}")
+
+    @post("/{week_key:str}/text", opt={"roles": (ADMIN,)})
+    async def save_text(self, request: Request, week_key: FromPath[str]) -> Any:
+        week = parse_week(week_key)
+        values, errors = forms.text_form(await request.form())
+        if errors:
+            view = await visible_bulletin(current_user(request), week)
+            context = bulletin_context(view)
+            context["view"] = replace(view, **values)  # the input is kept
+            return Template(
+                template_name="reports/bulletin.html",
+                context={
+                    "week": week,
+                    "revisions": await queries.revisions(week.key),
+                    "errors": errors,
+                    "public_url": public_url(request),
+                    "active_nav": "bulletin",
+                    **context,
+                },
+                status_code=400,
+                media_type=MediaType.HTML,
+            )
+        await queries.save_text(
+            week, values["narrative"], values["reminder"], current_user(request), client_ip(request)
+        )
+        flash(request, _("文字已保存"), "success")
+        return Redirect(path=f"/bulletins/{week.key}")
+
+    @post("/{week_key:str}/publish", opt={"roles": (ADMIN,)})
+    async def publish(self, request: Request, week_key: FromPath[str]) -> Redirect:
+        week = parse_week(week_key)
+        view = await queries.publish(week, current_user(request), client_ip(request))
+        await forget_public_pages(request)
+        flash(request, _("已发布第 %(n)s 版", n=view.revision), "success")
+        return Redirect(path=f"/bulletins/{week.key}")
+
+    @post("/{week_key:str}/revise", opt={"roles": (ADMIN,)})
+    async def revise(self, request: Request, week_key: FromPath[str]) -> Redirect:
+        week = parse_week(week_key)
+        view = await queries.revise_if_changed(week)
+        await forget_public_pages(request)
+        if view is None:
+            flash(request, _("数据没有变化,无需修订"), "info")
+        else:
+            flash(request, _("数据有变化,已生成第 %(n)s 版", n=view.revision), "success")
+        return Redirect(path=f"/bulletins/{week.key}")
+
+
+class AreaController(Controller):
+    """Reporting areas: one form with every town's area, an import, and back to districts."""
+
+    path = "/bulletin-areas"
+    include_in_schema = False
+    opt = {"roles": (ADMIN,)}
+
+    async def _page(
+        self, request: Request, pairs, problems=(), status: int = 200, **extra
+    ) -> Template:
+        towns = await queries.towns()
+        districts = await queries.district_names()
+        area_of = {town: area for area, town in pairs}
+        return Template(
+            template_name="reports/areas.html",
+            context={
+                "towns": towns,
+                "districts": districts,
+                "area_of": area_of,
+                "area_names": sorted({a for a, _t in pairs if a}),
+                "problems": problems,
+                "bad_towns": {code for problem in problems for code in problem.codes},
+                "is_default": await queries.areas_are_default(),
+                "active_nav": "bulletin",
+                **extra,
+            },
+            status_code=status,
+            media_type=MediaType.HTML,
+        )
+
+    @get("/")
+    async def page(self, request: Request) -> Any:
+        pairs = await queries.area_assignment()
+        if wants_xlsx(request):
+            names = {t.code: t.name for t in await queries.towns()}
+            return xlsx_response(
+                _("片区定义"),
+                [_("片区"), _("镇街代码"), _("镇街")],
+                [[a, t, names.get(t, "")] for a, t in pairs],
+            )
+        return await self._page(request, pairs)
+
+    @post("/")
+    async def save(self, request: Request) -> Any:
+        form = await request.form()
+        towns = [t.code for t in await queries.towns()]
+        pairs = forms.area_form(form, towns)
+        problems = await queries.save_areas(pairs, current_user(request), client_ip(request))
+        if problems:
+            return await self._page(request, pairs, problems, status=400)
+        flash(request, _("片区已保存"), "success")
+        return Redirect(path="/bulletin-areas")
+
+    @post("/import", request_max_body_size=MAX_UPLOAD_BYTES)
+    async def import_file(self, request: Request) -> Any:
+        form = await request.form()
+        upload = form.get("file")
+        current = await queries.area_assignment()
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return await self._page(
+                request, current, status=400, file_error=_("请选择要上传的文件")
+            )
+        if not upload.filename.lower().endswith((".csv", ".xlsx")):
+            return await self._page(
+                request, current, status=400, file_error=_("只支持 .csv 或 .xlsx 文件")
+            )
+        data = await upload.read()
+        try:
+            rows = read_table(upload_filename(upload.filename), data, forms.AREA_COLUMNS)
+            pairs, row_errors = forms.area_rows(rows)
+            if row_errors:
+                raise ImportRejected(row_errors)
+        except ImportRejected as rejected:
+            return await self._page(request, current, status=400, rejected=rejected)
+        problems = await queries.save_areas(pairs, current_user(request), client_ip(request))
+        if problems:
+            return await self._page(request, pairs, problems, status=400)
+        flash(request, _("已导入片区定义"), "success")
+        return Redirect(path="/bulletin-areas")
+
+    @post("/reset")
+    async def reset(self, request: Request) -> Redirect:
+        await queries.reset_areas(current_user(request), client_ip(request))
+        flash(request, _("已恢复为每个区县一个片区"), "success")
+        return Redirect(path="/bulletin-areas")
+
+
+class ReminderController(Controller):
+    """The admin-editable list of prevention reminders the bulletin chooses from."""
+
+    path = "/bulletin-reminders"
+    include_in_schema = False
+    opt = {"roles": (ADMIN,)}
+
+    async def _page(
+        self,
+        values: dict | None = None,
+        errors: dict | None = None,
+        status: int = 200,
+        edit: int | None = None,
+    ) -> Template:
+        return Template(
+            template_name="reports/reminders.html",
+            context={
+                "reminders": await queries.reminders(),
+                "values": values or {"active": True},
+                "errors": errors or {},
+                "edit": edit,
+                "fraud_types": await cases.fraud_type_names(),
+                "groups": await cases.occupation_group_names(),
+                "active_nav": "bulletin",
+            },
+            status_code=status,
+            media_type=MediaType.HTML,
+        )
+
+    @get("/")
+    async def page(self, request: Request) -> Any:
+        rows = await queries.reminders()
+        if wants_xlsx(request):
+            return xlsx_response(
+                _("防骗提醒"),
+                [_("提醒"), _("诈骗类型"), _("受害人群"), _("月份"), _("启用")],
+                [
+                    [r["text"], r["fraud_type"], r["occupation_group"], r["months"], r["active"]]
+                    for r in rows
+                ],
+            )
+        edit = request.query_params.get("edit", "")
+        if edit.isdigit() and (row := await queries.reminder(int(edit))):
+            return await self._page(row, edit=int(edit))
+        return await self._page()
+
+    @post("/")
+    async def save(self, request: Request) -> Any:
+        form = await request.form()
+        values, errors = forms.reminder_form(form)
+        raw_id = str(form.get("id", ""))
+        reminder_id = int(raw_id) if raw_id.isdigit() else None
+        if reminder_id is not None and await queries.reminder(reminder_id) is None:
+            raise NotFoundException(_("提醒不存在"))
+        if errors:
+            return await self._page(values, errors, 400, reminder_id)
+        await queries.save_reminder(reminder_id, values, current_user(request), client_ip(request))
+        flash(request, _("已保存"), "success")
+        return Redirect(path="/bulletin-reminders")
+
+    @post("/{reminder_id:int}/delete")
+    async def delete(self, request: Request, reminder_id: FromPath[int]) -> Redirect:
+        if await queries.reminder(reminder_id) is None:
+            raise NotFoundException(_("提醒不存在"))
+        await queries.delete_reminder(reminder_id, current_user(request), client_ip(request))
+        flash(request, _("已删除"), "success")
+        return Redirect(path="/bulletin-reminders")
+
+
+class PublicBulletinController(Controller):
+    """The latest published bulletin for anyone with the link or the poster's QR code: no login,
+    aggregate figures only (no case, victim or phone), rate-limited per client address."""
+
+    path = "/public/bulletin"
+    include_in_schema = False
+    opt = {"public": True}
+    middleware = [PUBLIC_RATE.middleware]
+
+    @get("/", cache=PUBLIC_CACHE_SECONDS, cache_key_builder=public_cache_key)
+    async def latest(self, request: Request) -> Template:
+        """Cached for a minute: scanned from posters by thousands of phones, it changes weekly."""
+        view = await queries.latest_public()
+        context = bulletin_context(view) if view else {}
+        return Template(
+            template_name="reports/public.html",
+            context={"public_url": public_url(request), **context},
+            media_type=MediaType.HTML,
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    @get("/qr.png", media_type="image/png", cache=86400)
+    async def qr(self, request: Request) -> Response:
+        return Response(
+            qr_png(public_url(request)),
+            media_type="image/png",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    @get(
+        "/share.png",
+        media_type="image/png",
+        cache=PUBLIC_CACHE_SECONDS,
+        cache_key_builder=public_cache_key,
+    )
+    async def share(self, request: Request) -> Response:
+        view = await queries.latest_public()
+        if view is None:
+            raise NotFoundException(_("还没有发布的反诈地图"))
+        png = images.share_png(
+            view.figures, view.narrative, view.reminder, qr_png(public_url(request))
+        )
+        return Response(
+            png, media_type="image/png", headers={"Cache-Control": "public, max-age=300"}
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BulletinData:
+    """One week's bulletin: `status` draft|published, `revision` (0 = draft), what the revision
+    `changes`, the text, and `figures` (every number, see the endpoint's description)."""
+
+    week: str
+    status: str
+    revision: int
+    published_at: str | None
+    narrative: str
+    reminder: str
+    changes: list[dict[str, Any]]
+    figures: dict[str, Any]
+
+
+class BulletinApiController(Controller):
+    path = "/api/v1"
+    tags = ["bulletins"]
+
+    @get("/bulletins/{week_key:str}", opt={"roles": READERS})
+    async def bulletin(self, request: Request, week_key: FromPath[str]) -> BulletinData:
+        """One ISO week's bulletin, `{year}-W{week}` (2023-W27): the latest published revision, or
+        for administrators a draft computed on demand when none is published.
+
+        Every figure is data: `cases`, `loss_fen` (fen), `cases_change`/`loss_change` (环比) and
+        `cases_yoy`/`loss_yoy` (同比) with `percent` (None = "新增" or both zero), `absolute`,
+        Poisson `z` and `flagged`; `areas` (per area: cases, loss, changes, `decline_weeks`,
+        12-week `trend`, `warned_per_10k`); `top_cases`, `top_decline`, `risk_areas` (area codes in
+        order); `hot_towns`; `types` with `share` and `leading_types`/`leading_share`;
+        `sharp_risers`; `occupations`; `ages`; the `narrative`, `reminder` and `revision`.
+        A malformed week is 404, a week that has not begun 400."""
+        week = parse_week(week_key)
+        view = await visible_bulletin(current_user(request), week)
+        return BulletinData(
+            week=week.key,
+            status=view.status,
+            revision=view.revision,
+            published_at=view.published_at.isoformat() if view.published_at else None,
+            narrative=view.narrative,
+            reminder=view.reminder,
+            changes=view.changes,
+            figures=view.figures,
+        )

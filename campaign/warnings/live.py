@@ -1,0 +1,131 @@
+"""Telling open warning boards about new and changed warnings, at once.
+
+Every change writes a BoardEvent row (its id is the server-sent event id) and then publishes the
+event's payload here. Without REDIS_URL (the embedded default, one process) the payload goes
+straight to this process's open boards; with it, it goes through Redis pub/sub so the boards of
+every `--workers` process and every machine hear it. A board that reconnects (or fell behind)
+reads what it missed from the BoardEvent rows, so a lost message is never a lost warning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+from campaign.settings import get_settings
+
+log = logging.getLogger("campaign.warnings.live")
+CHANNEL = "campaign:{db}:warnings:board"
+#: Events a board may fall behind by before it re-reads from the database instead.
+QUEUE_SIZE = 500
+
+
+def channel() -> str:
+    """Pub/sub is not scoped to a Redis database: the channel names the database in REDIS_URL,
+    so two deployments (or test runs) sharing one Redis server do not hear each other."""
+    path = urlsplit(get_settings().redis_url or "").path.strip("/")
+    return CHANNEL.format(db=path or "0")
+
+
+class Subscriber:
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[dict] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        #: set when the queue overflowed: the board must re-read from the database
+        self.lagging = False
+
+    def offer(self, payload: dict) -> None:
+        try:
+            self.queue.put_nowait(payload)
+        except asyncio.QueueFull:
+            self.lagging = True
+
+
+_subscribers: set[Subscriber] = set()
+_listener: asyncio.Task | None = None
+_redis = None
+
+
+def _fan_out(payload: dict) -> None:
+    for subscriber in list(_subscribers):
+        subscriber.offer(payload)
+
+
+async def _client():
+    global _redis
+    if _redis is None:
+        from redis.asyncio import Redis
+
+        _redis = Redis.from_url(get_settings().redis_url)
+    return _redis
+
+
+async def publish_many(payloads: list[dict]) -> None:
+    """Tell every open board, in every process; never raises (the database row is the record)."""
+    if not payloads:
+        return
+    if not get_settings().redis_url:
+        for payload in payloads:
+            _fan_out(payload)
+        return
+    try:
+        redis = await _client()
+        async with redis.pipeline(transaction=False) as pipe:
+            for payload in payloads:
+                pipe.publish(channel(), json.dumps(payload))
+            await pipe.execute()
+    except Exception:  # boards catch up from the database on their next reconnect
+        log.exception("publishing %s board events failed", len(payloads))
+
+
+async def _listen() -> None:
+    """One Redis subscription per process, fanned out to this process's boards."""
+    from redis.asyncio import Redis
+
+    while True:
+        try:
+            async with Redis.from_url(get_settings().redis_url) as redis:
+                pubsub = redis.pubsub()
+                await pubsub.subscribe(channel())
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        _fan_out(json.loads(message["data"]))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("board subscription lost; resubscribing")
+            for subscriber in list(_subscribers):
+                subscriber.lagging = True
+            await asyncio.sleep(1)
+
+
+@contextlib.asynccontextmanager
+async def subscribe() -> AsyncIterator[Subscriber]:
+    global _listener
+    subscriber = Subscriber()
+    _subscribers.add(subscriber)
+    if get_settings().redis_url and (_listener is None or _listener.done()):
+        _listener = asyncio.create_task(_listen())
+    try:
+        yield subscriber
+    finally:
+        _subscribers.discard(subscriber)
+
+
+def open_boards() -> int:
+    return len(_subscribers)
+
+
+async def close() -> None:
+    global _listener, _redis
+    if _listener is not None:
+        _listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await _listener
+        _listener = None
+    if _redis is not None:
+        await _redis.aclose()
+        _redis = None

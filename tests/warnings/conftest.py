@@ -1,0 +1,33 @@
+"""Warning tests start from the small Ningbo slice (tests/ningbo.py) with the default fraud types."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from campaign import jobs
+from campaign.cases.queries import seed_reference_lists
+from tests.ningbo import load_slice
+
+
+@pytest.fixture
+async def ningbo(db):
+    await load_slice()
+    await seed_reference_lists()
+    yield
+    await asyncio.gather(*jobs._running, return_exceptions=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_reference():
+    """API pushes use a per-process copy of the places (a minute old at most); every test here
+    builds its own database, so none may see the previous test's copy."""
+    from campaign.warnings import controllers
+    from campaign.warnings.queries import forget_reference
+
+    forget_reference()
+    controllers._recent_rows.clear()  # event ids start again in every test's database
+    controllers._recent_html.clear()
+    yield
+    forget_reference()
