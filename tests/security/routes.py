@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from litestar import Litestar
+from litestar.response import ServerSentEvent
 
 _PARAM = re.compile(r"\{(\w+):(\w+)\}")
 
@@ -15,6 +16,7 @@ class Route:
     method: str
     path: str  # as declared, e.g. /cases/{case_id:int}
     opt: dict
+    streams: bool = False  # a server-sent event stream: never ends, so sweeps skip it
 
     @property
     def key(self) -> str:
@@ -39,7 +41,9 @@ def app_routes(app: Litestar) -> list[Route]:
             for method in methods:
                 if method in ("HEAD", "OPTIONS"):
                     continue
-                found.append(Route(method, route.path, dict(handler.opt)))
+                returns = handler.parsed_fn_signature.return_type.annotation
+                streams = returns is ServerSentEvent or "ServerSentEvent" in str(returns)
+                found.append(Route(method, route.path, dict(handler.opt), streams))
     return _unique(found)
 
 

@@ -77,7 +77,7 @@ async def test_every_get_route_survives_hostile_query_values(app, client, make_u
     await login(client, "root")
     failures = []
     for route in app_routes(app):
-        if route.method != "GET" or route.path.startswith(("/static", "/lang")):
+        if route.method != "GET" or route.streams or route.path.startswith(("/static", "/lang")):
             continue
         url = route.url()
         for params in (HOSTILE_QUERY, {"format": "xlsx", **HOSTILE_QUERY}):
