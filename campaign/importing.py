@@ -23,6 +23,14 @@ from campaign.settings import get_settings
 
 MAX_IMPORT_BYTES = 200 * 1024 * 1024
 MAX_REPORTED_ERRORS = 200
+#: Spreadsheet bombs: an .xlsx is a ZIP of XML, and 1.5 MB can expand to hundreds of MB. These
+#: caps are checked from the ZIP directory before any XML is parsed (zipfile never inflates a
+#: member beyond its declared size, so the declared sizes are binding).
+MAX_XLSX_EXPANDED = 600 * 1024 * 1024
+MAX_XLSX_RATIO = 100  # expanded / compressed, for members over 10 MB; real sheets stay near 10
+MAX_XLSX_MEMBERS = 1000
+MAX_ROWS = 1_100_000
+MAX_COLUMNS = 200
 
 
 @dataclass(frozen=True)
@@ -164,23 +172,67 @@ def _csv_rows(data: bytes) -> tuple[list[str], Iterable[tuple[int, list[object]]
     return header, list(body())
 
 
+def _check_xlsx_archive(data: bytes) -> None:
+    """Refuse a workbook whose XML would expand beyond the caps, before openpyxl reads it."""
+    bomb = ImportRejected(
+        [RowError(0, "", _("Excel 文件解压后过大或压缩比异常,已拒绝(请另存为 CSV 后再导入)"))]
+    )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # load_workbook reports an unreadable file in its own words
+    if len(members) > MAX_XLSX_MEMBERS:
+        raise bomb
+    if sum(m.file_size for m in members) > MAX_XLSX_EXPANDED:
+        raise bomb
+    for member in members:
+        if member.file_size > 10 * 1024 * 1024 and member.file_size > MAX_XLSX_RATIO * max(
+            member.compress_size, 1
+        ):
+            raise bomb
+
+
 def _xlsx_rows(data: bytes) -> tuple[list[str], list[tuple[int, list[object]]]]:
     from openpyxl import load_workbook
 
+    _check_xlsx_archive(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise ImportRejected(
             [RowError(0, "", _("无法打开 Excel 文件,文件可能已损坏或不是 .xlsx 格式"))]
         ) from None
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header_row = next(rows, None)
-    if header_row is None:
-        raise ImportRejected([RowError(0, "", _("文件是空的"))])
-    header = ["" if cell is None else str(cell) for cell in header_row]
-    body = [(number, list(cells)) for number, cells in enumerate(rows, start=2)]
-    workbook.close()
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header_row = next(rows, None)
+        if header_row is None:
+            raise ImportRejected([RowError(0, "", _("文件是空的"))])
+        if (sheet.max_column or 0) > MAX_COLUMNS or len(header_row) > MAX_COLUMNS:
+            raise ImportRejected(
+                [RowError(1, "", _("列数超过 %(n)s,请删除多余的列", n=MAX_COLUMNS))]
+            )
+        header = ["" if cell is None else str(cell) for cell in header_row]
+        body = []
+        for number, cells in enumerate(rows, start=2):
+            if number > MAX_ROWS + 1 or len(cells) > MAX_COLUMNS:
+                raise ImportRejected(
+                    [
+                        RowError(
+                            number,
+                            "",
+                            _(
+                                "行数超过 %(n)s 或列数超过 %(c)s,请分成几个文件导入",
+                                n=MAX_ROWS,
+                                c=MAX_COLUMNS,
+                            ),
+                        )
+                    ]
+                )
+            body.append((number, list(cells)))
+    finally:
+        workbook.close()
     return header, body
 
 
