@@ -477,3 +477,27 @@ def form_values(material: dict) -> dict:
         "valid_from": material["valid_from"].isoformat() if material["valid_from"] else "",
         "valid_until": material["valid_until"].isoformat() if material["valid_until"] else "",
     }
+
+
+_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f:*?"<>|]')
+
+
+def zip_member_name(name: str, taken: set[str]) -> str:
+    """A safe, unique member name for a ZIP built from titles: no absolute paths, no `..` or `.`
+    parts, no backslashes, drive letters or control characters, each part at most 100 characters;
+    a repeat gets " (2)", " (3)" … before its extension. Adds the result to `taken`."""
+    parts = []
+    for part in name.replace("\\", "/").split("/"):
+        part = _UNSAFE_IN_NAME.sub("_", unicodedata.normalize("NFC", part)).strip().strip(".")
+        if part:
+            parts.append(part[:100])
+    safe = "/".join(parts) or "file"
+    stem, dot, extension = safe.rpartition(".")
+    if not dot or "/" in extension:
+        stem, dot, extension = safe, "", ""
+    candidate, number = safe, 2
+    while candidate.lower() in taken:
+        candidate = f"{stem} ({number}){dot}{extension}"
+        number += 1
+    taken.add(candidate.lower())
+    return candidate
