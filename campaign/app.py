@@ -51,7 +51,7 @@ from campaign.warnings.controllers import (
     WarningController,
     WarningImportController,
 )
-from campaign.worker import CRON_JOBS
+from campaign.worker import CRON_JOBS, recover_interrupted_work
 
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
@@ -126,6 +126,8 @@ def _stores() -> dict:
 async def _lifespan(app: Litestar):
     """Database pool, and without Redis the cron schedule in-process (with Redis: `campaign worker`)."""
     await db.start_pool()
+    if not get_settings().redis_url:
+        await recover_interrupted_work(embedded=True)
     stop = asyncio.Event()
     cron = (
         None

@@ -323,6 +323,22 @@ def keep_upload(data: bytes) -> str:
     return token
 
 
+def peek_upload(token: str) -> bytes | None:
+    """The kept bytes, left in place (a job removes them with discard_upload once it has
+    finished, so a job interrupted by a crash can be run again); None like take_upload."""
+    if not TOKEN.fullmatch(token):
+        return None
+    path = uploads_folder() / token
+    if not path.is_file() or path.stat().st_mtime < time.time() - UPLOAD_TTL_SECONDS:
+        return None
+    return path.read_bytes()
+
+
+def discard_upload(token: str | None) -> None:
+    if token and TOKEN.fullmatch(token):
+        (uploads_folder() / token).unlink(missing_ok=True)
+
+
 def take_upload(token: str) -> bytes | None:
     """The kept bytes, removed as they are taken; None for a malformed, unknown or stale token."""
     if not TOKEN.fullmatch(token):
