@@ -4,6 +4,7 @@ staged file exists, else marked failed with what to do (issue 15, item 8)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from campaign import jobs
 from campaign.cases import queries
@@ -70,9 +71,7 @@ async def test_the_staged_file_survives_until_the_job_ends(db, monkeypatch):
         raise asyncio.CancelledError  # the process goes away mid-import
 
     monkeypatch.setattr(case_jobs, "import_file", crash)
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await case_jobs.run_case_import({}, job_id)
-    except asyncio.CancelledError:
-        pass
     assert seen == [True] and peek_upload(token) is not None
     assert (await queries.import_job(job_id))["status"] == "running"
