@@ -16,6 +16,7 @@ from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
+from campaign.parsing import search_text
 from campaign.settings import get_settings
 
 
@@ -74,8 +75,8 @@ async def close_pool() -> None:
 def contains(column, text: str):
     """Case-insensitive substring match: ILIKE on PostgreSQL, LIKE on SQLite (which ignores ASCII
     case and has no ILIKE). A typed % is dropped; a typed _ still matches itself (and any one
-    character), which is harmless for search."""
-    pattern = "%" + text.replace("%", "") + "%"
+    character), which is harmless for search. The text is cut to parsing.MAX_SEARCH characters."""
+    pattern = "%" + search_text(text).replace("%", "") + "%"
     return column.like(pattern) if is_sqlite() else column.ilike(pattern)
 
 

@@ -47,8 +47,15 @@ CRON_JOBS = [
 ]
 
 
+async def recover_interrupted_work(embedded: bool) -> None:
+    """Work a dead process left half done (called once at start-up: by the app without Redis,
+    by `campaign worker` with it)."""
+    await cases_jobs.recover_interrupted_imports(embedded)
+
+
 async def startup(ctx: dict) -> None:
     await db.start_pool()
+    await recover_interrupted_work(embedded=False)
 
 
 async def shutdown(ctx: dict) -> None:

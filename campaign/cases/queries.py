@@ -660,6 +660,12 @@ async def import_job(job_id: int) -> dict | None:
     return await ImportJob.select().where(ImportJob.id == job_id).output(load_json=True).first()
 
 
+async def import_jobs_with_status(statuses: tuple[str, ...]) -> list[dict]:
+    return await ImportJob.select(ImportJob.id, ImportJob.upload_token).where(
+        ImportJob.status.is_in(list(statuses))
+    )
+
+
 async def update_import_job(job_id: int, **values) -> None:
     await ImportJob.update({getattr(ImportJob, k): v for k, v in values.items()}).where(
         ImportJob.id == job_id

@@ -18,6 +18,7 @@ from campaign import jobs as job_queue
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser, Scope
 from campaign.events import hooks, jobs, photos, queries, rules
 from campaign.i18n import _
+from campaign.parsing import parse_date, parse_id, parse_month
 from campaign.timeutil import LOCAL, local, today
 from campaign.web import (
     client_ip,
@@ -181,11 +182,7 @@ class EventController(Controller):
             user = current_user(request)
             filters = list_filters(request, *queries.FILTER_KEYS)
             now = today()
-            try:
-                year, month = (int(x) for x in request.query_params.get("month", "").split("-"))
-                dt.date(year, month, 1)
-            except ValueError:
-                year, month = now.year, now.month
+            year, month = parse_month(request.query_params.get("month")) or (now.year, now.month)
             first, last = rules.month_bounds(dt.date(year, month, 1))
             return render(
                 request,
@@ -314,7 +311,7 @@ class EventController(Controller):
     async def _check(self, user: CurrentUser, values: dict, errors: dict):
         """The event and where it is filed, or errors (including the place's jurisdiction)."""
         specs = await queries.type_specs()
-        kind = specs.get(int(values["type_id"])) if values["type_id"].isdigit() else None
+        kind = specs.get(parse_id(values["type_id"]) or 0)
         known = [a["name"] for a in await queries.audience_groups()]
         checked, problems = rules.check_event(
             values, values["audiences"], kind, known, dt.datetime.now(LOCAL)
@@ -667,14 +664,8 @@ def _total_labels() -> dict:
 def _period(request: Request) -> tuple[dt.date, dt.date]:
     """?from=&to= (local days); by default this month so far."""
     now = today()
-    try:
-        start = dt.date.fromisoformat(request.query_params.get("from", ""))
-    except ValueError:
-        start = now.replace(day=1)
-    try:
-        end = dt.date.fromisoformat(request.query_params.get("to", ""))
-    except ValueError:
-        end = now
+    start = parse_date(request.query_params.get("from")) or now.replace(day=1)
+    end = parse_date(request.query_params.get("to")) or now
     return (start, end) if start <= end else (end, start)
 
 
@@ -692,7 +683,7 @@ class EventApiController(Controller):
     path = "/api/v1"
     tags = ["events"]
 
-    @get("/events")
+    @get("/events", opt={"roles": (ADMIN, LEADER, COORDINATOR)})
     async def events(
         self,
         request: Request,

@@ -23,6 +23,7 @@ from campaign.events.tables import (
     TownCoverage,
 )
 from campaign.i18n import _
+from campaign.parsing import is_ascii_digits, parse_date, parse_id
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station
 from campaign.rules import poisson_z
@@ -548,20 +549,17 @@ FILTER_KEYS = ("type", "unit", "from", "to", "status", "audience", "place", "min
 
 
 def _date(raw: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        return None
+    return parse_date(raw)
 
 
 def event_where(scope: Scope, filters: dict[str, str], extra: Sequence = ()) -> list:
     where = [*scope_where(scope), *extra]
-    if (t := filters.get("type", "")).isdigit():
-        where.append(Event.type_id == int(t))
+    if (type_id := parse_id(filters.get("type"))) is not None:
+        where.append(Event.type_id == type_id)
     if unit := filters.get("unit"):
         where.append(
             (Event.unit_code == unit) | (Event.town_code == unit) | (Event.district_code == unit)
-            if unit.isdigit()
+            if is_ascii_digits(unit)
             else (Event.unit_code == unit) | (Event.station_code == unit)
         )
     if start := _date(filters.get("from", "")):
@@ -576,8 +574,8 @@ def event_where(scope: Scope, filters: dict[str, str], extra: Sequence = ()) -> 
         where.append(
             (Event.place_code == place) if len(place) == 12 else (Event.town_code == place)
         )
-    if (creator := filters.get("mine", "")).isdigit():
-        where.append(Event.created_by == int(creator))
+    if (creator := parse_id(filters.get("mine"))) is not None:
+        where.append(Event.created_by == creator)
     return where
 
 

@@ -27,6 +27,7 @@ from campaign.materials.tables import (
     OrderMaterial,
 )
 from campaign.materials.uploads import Received
+from campaign.parsing import parse_date, parse_id
 from campaign.settings import get_settings
 from campaign.timeutil import local
 
@@ -464,12 +465,11 @@ def _download_where(filters: dict[str, str]):
     where = Download.id.is_not_null()
     if filters.get("team"):
         where &= Download.team == filters["team"]
-    if filters.get("material", "").isdigit():
-        where &= Download.material_id == int(filters["material"])
+    if (material_id := parse_id(filters.get("material"))) is not None:
+        where &= Download.material_id == material_id
     for key, op in (("since", "ge"), ("until", "lt")):
-        try:
-            day = dt.date.fromisoformat(filters.get(key, ""))
-        except ValueError:
+        day = parse_date(filters.get(key))
+        if day is None:
             continue
         if key == "until":
             day += dt.timedelta(days=1)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
+from campaign.parsing import parse_date, parse_int
 from campaign.timeutil import today
 
 LEVELS = ("station", "village", "town")
@@ -55,20 +54,18 @@ def validate_setting(key: str, value: str) -> str:
             _("未知的设置项 %(key)s;可用:%(keys)s") % {"key": key, "keys": ", ".join(KNOWN_KEYS)}
         )
     if key == "tracked_since":
-        try:
-            day = dt.date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(_("日期格式应为 YYYY-MM-DD,例如 2026-05-01")) from None
+        day = parse_date(value)
+        if day is None:
+            raise ValueError(_("日期格式应为 YYYY-MM-DD,例如 2026-05-01"))
         if day > today():
             raise ValueError(_("数据起始日不能晚于今天"))
         return day.isoformat()
     if key.startswith("milestones."):
-        try:
-            days = sorted(
-                {int(part) for part in value.replace("\uff0c", ",").split(",") if part.strip()}
-            )
-        except ValueError:
-            raise ValueError(_("里程碑应为逗号分隔的天数,例如 10,30,60,100")) from None
+        parts = [p for p in value.replace("\uff0c", ",").split(",") if p.strip()]
+        parsed = {parse_int(part, 0, 36_500) for part in parts}
+        days = sorted(day for day in parsed if day is not None)
+        if len(days) != len(parsed):
+            raise ValueError(_("里程碑应为逗号分隔的天数,例如 10,30,60,100"))
         if not days or days[0] <= 0:
             raise ValueError(_("里程碑天数须为正整数"))
         return ",".join(map(str, days))
