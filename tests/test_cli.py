@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from campaign.accounts.tables import ApiToken, Profile
 from campaign.cli import main
 from campaign.system.tables import Setting
-from tests.conftest import truncate_all
-from tests.ningbo import load_slice
+from tests.helpers.database import truncate_all
+from tests.helpers.ningbo import load_slice
 
 
 @pytest.fixture
@@ -88,8 +88,7 @@ def test_case_import_refreshes_streaks_and_the_feed_before_the_command_exits(emp
     from campaign.cases.queries import seed_reference_lists
     from campaign.streaks import jobs
     from campaign.streaks.tables import StreakEvent
-    from tests.streaks.test_streak_board import add_cases
-    from tests.streaks.test_streak_pages import ago
+    from tests.helpers.streaks import add_cases, ago
 
     async def before() -> None:
         await seed_reference_lists()

@@ -398,12 +398,12 @@ async def _live_in_order(weights: dict[int, int], today: dt.date, limit: int) ->
 async def case_themes_of_week(monday: dt.date, sunday: dt.date, top: int = 3) -> dict:
     """The leading fraud types and victim occupation groups among the week's cases."""
     summary = await cases.weekly_summary(monday, sunday)
-    groups = [g for g in summary["by_occupation_group"] if g["name"] != case_rules.OTHER]
+    groups = [g for g in summary.by_occupation_group if g.name != case_rules.OTHER]
     return {
         "monday": monday,
         "sunday": sunday,
-        "fraud_types": [(t["name"], t["cases"]) for t in summary["by_fraud_type"][:top]],
-        "groups": [(g["name"], g["cases"]) for g in groups[:top]],
+        "fraud_types": [(t.name, t.cases) for t in summary.by_fraud_type[:top]],
+        "groups": [(g.name, g.cases) for g in groups[:top]],
     }
 
 

@@ -13,7 +13,7 @@ from campaign.cases.tables import Case
 from campaign.db import write_transaction
 from campaign.regions.tables import Region
 from campaign.timeutil import today
-from tests.conftest import login, post_form
+from tests.helpers.web import login, post_form
 
 DAY = today() - dt.timedelta(days=2)
 FORM = {

@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 from campaign.accounts.tables import AuditEntry
 from campaign.contests import queries as contest_queries
 from campaign.contests.tables import Contest, ContestSnapshot
-from tests.conftest import login, post_form
-from tests.contests.contest_data import finish_jobs, make_contest, slice_with_cases
+from tests.helpers.contests import finish_jobs, make_contest, slice_with_cases
+from tests.helpers.web import login, post_form
 
 FORM = {
     "name": "慈溪市镇街控案竞赛",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import need
+from tests.helpers.services import need
 
 DEMO_PASSWORD = "demo2026"
 CHROMIUM_ARGS = [
@@ -173,11 +173,3 @@ def page(browser, server):
     tab = context.new_page()
     yield tab
     context.close()
-
-
-def log_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
-    """Fill and submit the login form like a person would."""
-    page.goto("/login")
-    page.fill("#f-username", username)
-    page.fill("#f-password", password)
-    page.click("form[action='/login'] button[type=submit]")

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from campaign.web import NAV
-from tests.e2e.conftest import log_in
+from tests.helpers.browser import log_in
 
 pytestmark = pytest.mark.e2e
 

@@ -38,12 +38,26 @@ def test_figures_are_accepted_exactly_when_whole_and_within_the_types_bound(raw)
             assert figures[key] == (value if bound is not None else 0)
 
 
-@given(st.dictionaries(st.sampled_from(rules.FIGURES), st.integers(0, 10_000)), st.integers(1, 50))
-def test_points_are_per_event_plus_per_figure(figures, events):
-    expected = DOOR.points * events + sum(
-        spec["points"] * figures.get(key, 0) for key, spec in DOOR.figures.items()
-    )
-    assert abs(rules.event_points(DOOR, figures, events) - expected) < 1e-3
+def test_one_door_to_door_event_scores_its_type_points_and_nothing_for_no_figures():
+    assert rules.event_points(DOOR, {}) == DOOR.points == 2.0
+    assert rules.event_points(DOOR, {}, events=3) == 6.0
+
+
+@given(
+    st.dictionaries(st.sampled_from(rules.FIGURES), st.integers(0, 10_000)),
+    st.integers(1, 50),
+    st.sampled_from(rules.FIGURES),
+)
+def test_points_grow_by_the_type_points_per_event_and_by_each_figures_points_per_unit(
+    figures, events, key
+):
+    """The oracle counts one more event, or one more unit of a figure, and looks at the step —
+    the points of the type's definition (DOOR.figures), whatever the formula inside."""
+    base = rules.event_points(DOOR, figures, events)
+    assert abs(rules.event_points(DOOR, figures, events + 1) - base - DOOR.points) < 1e-6
+    one_more = {**figures, key: figures.get(key, 0) + 1}
+    step = DOOR.figures[key]["points"] if key in DOOR.figures else 0
+    assert abs(rules.event_points(DOOR, one_more, events) - base - step) < 1e-6
 
 
 def oracle_may_verify(role, scope, user_id, place, unit_kind, submitter):

@@ -13,8 +13,7 @@ from campaign.cases.tables import Case
 from campaign.events import queries
 from campaign.events.tables import Event
 from campaign.timeutil import today
-from tests.conftest import post_form
-from tests.events.helpers import (
+from tests.helpers.events import (
     BAISHA,
     CIXI,
     SHUGUANG,
@@ -24,6 +23,7 @@ from tests.events.helpers import (
     people,
     submit,
 )
+from tests.helpers.web import post_form
 
 
 async def logged_event(client, **changes) -> int:

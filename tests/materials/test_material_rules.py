@@ -10,8 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from campaign.materials import rules
-
-from .helpers import TINY_MP4, pdf_bytes, png_bytes
+from tests.helpers.materials import TINY_MP4, pdf_bytes, png_bytes
 
 
 def range_oracle(header: str, size: int):

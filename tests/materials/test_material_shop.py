@@ -16,9 +16,8 @@ from campaign.materials import queries, rules
 from campaign.materials.storage import get_storage
 from campaign.materials.tables import Download, Material
 from campaign.timeutil import today
-from tests.conftest import login, post_form
-
-from .helpers import TINY_MP4, png_bytes, upload
+from tests.helpers.materials import TINY_MP4, png_bytes, upload
+from tests.helpers.web import login, post_form
 
 
 def person(user_id: int, username: str, role: str, team: str | None = None) -> CurrentUser:
@@ -307,7 +306,7 @@ async def test_coordinators_downloads_count_for_their_town_and_stats_group_by_un
     client, people, make_user
 ):
     """A coordinator has no team: the download is counted for their town, not "(未填团队)"."""
-    from tests.ningbo import load_slice
+    from tests.helpers.ningbo import load_slice
 
     await load_slice()
     await make_user("baisha", "coordinator", unit=("town", "330282005"))

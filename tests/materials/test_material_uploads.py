@@ -10,9 +10,8 @@ from campaign.cases.queries import seed_reference_lists
 from campaign.materials import rules
 from campaign.materials.storage import get_storage
 from campaign.materials.tables import Material, MaterialVersion
-from tests.conftest import csrf_token, login
-
-from .helpers import TINY_MP4, pdf_bytes, png_bytes, upload
+from tests.helpers.materials import TINY_MP4, pdf_bytes, png_bytes, upload
+from tests.helpers.web import csrf_token, login
 
 
 @pytest.fixture

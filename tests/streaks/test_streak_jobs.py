@@ -5,8 +5,7 @@ from __future__ import annotations
 from campaign import worker
 from campaign.streaks import jobs, queries
 from campaign.streaks.tables import StreakBest, StreakEvent, StreakSnapshot
-from tests.streaks.test_streak_board import add_cases
-from tests.streaks.test_streak_pages import ago, setup_cases
+from tests.helpers.streaks import add_cases, ago, setup_cases
 
 
 async def events() -> list[tuple]:

@@ -9,22 +9,8 @@ import re
 from openpyxl import load_workbook
 
 from campaign.streaks import queries
-from campaign.timeutil import today
-from tests.conftest import login
-from tests.ningbo import load_slice
-from tests.streaks.test_streak_board import add_cases
-
-TODAY = today()
-
-
-def ago(days: int) -> dt.date:
-    return TODAY - dt.timedelta(days=days)
-
-
-async def setup_cases() -> None:
-    """白沙路 quiet for 40 days, 附海 hit 3 days ago, 新碶 hit 12 days ago."""
-    await load_slice()
-    await add_cases([(0, ago(60)), (0, ago(40)), (4, ago(3)), (3, ago(12))])
+from tests.helpers.streaks import TODAY, ago, setup_cases
+from tests.helpers.web import login
 
 
 def attr_values(html: str, attr: str) -> list[str]:
