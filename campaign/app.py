@@ -114,7 +114,7 @@ def _session_config() -> security.SessionConfig:
         renew_on_access=True,
         # Probes and static files never need a session; without this every anonymous hit would
         # store an empty one (a load balancer's health checks would fill the store).
-        exclude=["^/healthz", "^/readyz", "^/static/", "^/public/"],
+        exclude=["^/healthz", "^/readyz", "^/static/", "^/public/", "^/favicon.ico"],
     )
 
 
