@@ -14,7 +14,20 @@ from campaign.i18n import _
 
 
 def run(coro):
-    return asyncio.run(coro)
+    """Run a command's coroutine, then the follow-up jobs it started in this process (the
+    streaks' refresh after an import), then close the queue's connection inside the loop."""
+
+    async def command():
+        from campaign import jobs
+
+        try:
+            result = await coro
+            await jobs.wait_in_process()
+            return result
+        finally:
+            await jobs.close()
+
+    return asyncio.run(command())
 
 
 @click.group()

@@ -65,6 +65,13 @@ async def enqueue(
     return job_id
 
 
+async def wait_in_process() -> None:
+    """Wait for the jobs running in this process (no Redis), including the follow-ups they
+    enqueue: a command must not exit, and drop them, before the boards are up to date."""
+    while _running:
+        await asyncio.gather(*list(_running), return_exceptions=True)
+
+
 #: Follow-up jobs per topic. A domain announces that something changed (`announce`); the domains
 #: above it that care are subscribed by campaign/worker.py, the one module that knows every domain.
 #: So a lower domain never imports an upper one to start its work (docs/architecture.md).
