@@ -11,7 +11,9 @@ for the rows shown (cases.unit_gaps), so no board waits for a job.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import heapq
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -231,6 +233,69 @@ async def _level_size(level: str) -> int:
 # -- The board -----------------------------------------------------------------------------------
 
 
+def _board_key(row: dict) -> tuple:
+    """STREAK_ORDER in Python: never-a-case first, then by last case day, then by code."""
+    last = row["last_case_on"]
+    return (last is not None, last or dt.date.min, row["code"])
+
+
+async def _past_day_rows(
+    level: str,
+    as_of: dt.date,
+    since: dt.date | None,
+    where: list,
+    offset: int,
+    limit: int | None,
+) -> list[dict] | None:
+    """One page of the board as of a past day without ranking every unit: only the units with a
+    case after that day differ from the board index (cases.last_case_days_changed_since gives
+    their case day before it), so the page is the index order of the others merged with those,
+    and a rank is 1 + the units with a longer streak (the index histogram, corrected by them).
+    None where this does not apply (no tracking start, a day before it, or last case days before
+    it, which tie with units never hit and need the full ranking)."""
+    if since is None or as_of < since or await _any_last_case(level, "<", since):
+        return None
+    changed = await cases.last_case_days_changed_since(level, as_of)
+    if any(day is not None and day < since for day in changed.values()):
+        return None
+    table = _table(level)
+    need = None if limit is None else offset + limit
+    query = (
+        table.select(*_columns(level))
+        .where(*where, table.last_case_on.is_null() | (table.last_case_on <= as_of))
+        .order_by(OrderByRaw(STREAK_ORDER))
+    )
+    kept = await (query.limit(need) if need is not None else query)
+    ordered = sorted(
+        changed, key=lambda code: _board_key({"code": code, "last_case_on": changed[code]})
+    )
+    moved: list[dict] = []
+    for start in range(0, len(ordered), 1_000):
+        chunk = ordered[start : start + 1_000]
+        found = {
+            r["code"]: r
+            for r in await table.select(*_columns(level)).where(*where, table.code.is_in(chunk))
+        }
+        for code in chunk:
+            if code in found:
+                moved.append({**found[code], "last_case_on": changed[code]})
+        if need is not None and len(moved) >= need:
+            break
+    rows = list(heapq.merge(kept, moved, key=_board_key))[offset:need]
+    better = await _better_counts(level, {r["last_case_on"] for r in rows if r["last_case_on"]})
+    earlier_changed = sorted(day for day in changed.values() if day is not None)
+    never_changed = sum(1 for day in changed.values() if day is None)
+    for row in rows:
+        last = row["last_case_on"]
+        row["rank"] = (
+            1
+            if last is None
+            else 1 + better[last] + never_changed + bisect.bisect_left(earlier_changed, last)
+        )
+        row["current_days"] = rules.current_streak(as_of, since, last)
+    return rows
+
+
 @dataclass
 class Board:
     level: str
@@ -266,11 +331,15 @@ async def streak_board(
     table = _table(level)
     where = _where(level, district, town, q, scope)
     fast = await _on_fast_path(level, as_of, since)
-    if fast:
+    past = None if fast else await _past_day_rows(level, as_of, since, where, offset, limit)
+    if fast or past is not None:
         total = None
         if details:
             unfiltered = len(where) == len(_level_where(level))
             total = await (_level_size(level) if unfiltered else table.count().where(*where))
+    if past is not None:
+        rows = past
+    elif fast:
         query = table.select(*_columns(level)).where(*where).order_by(OrderByRaw(STREAK_ORDER))
         if limit is not None:
             query = query.offset(offset).limit(limit)

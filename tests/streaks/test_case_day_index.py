@@ -126,6 +126,17 @@ async def test_case_days_and_boards_equal_the_oracle_after_any_writes(db, ops, a
         as_list = list(stored.values())
         board = await queries.streak_board(level, as_of, limit=None)
         assert board_rows(board) == oracle(level, as_list, as_of, since)
+        page = await queries.streak_board(level, as_of, offset=1, limit=2)
+        assert board_rows(page) == board_rows(board)[1:3]
+        district = await queries.streak_board(level, as_of, district="330282", limit=3)
+        assert (
+            board_rows(district)
+            == [
+                row
+                for row, r in zip(board_rows(board), board.rows, strict=True)
+                if r["district_code"] == "330282"
+            ][:3]
+        )
 
 
 @given(
