@@ -195,7 +195,7 @@ async def record_one_case() -> float:
         started = time.perf_counter()
         await cases.create_case(values, actor, "127.0.0.1")
         seconds = time.perf_counter() - started
-        await jobs.wait_in_process()
+        await jobs.drain()
         return seconds * 1000
     finally:
         await close_pool()

@@ -14,20 +14,19 @@ from campaign.i18n import _
 
 
 def run(coro):
-    """Run a command's coroutine, then the follow-up jobs it started in this process (the
-    streaks' refresh after an import), then close the queue's connection inside the loop."""
+    """Run a command's coroutine, then the jobs it started in this process (no Redis) to their
+    end, then close the job queue's connection, all before the event loop closes."""
+    # Importing the worker module subscribes the follow-up jobs (a case write → streak refresh).
+    from campaign import jobs, worker  # noqa: F401
 
-    async def command():
-        from campaign import jobs
-
+    async def command_then_jobs():
         try:
-            result = await coro
-            await jobs.wait_in_process()
-            return result
+            return await coro
         finally:
+            await jobs.drain()
             await jobs.close()
 
-    return asyncio.run(command())
+    return asyncio.run(command_then_jobs())
 
 
 @click.group()

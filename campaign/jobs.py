@@ -41,6 +41,14 @@ async def _redis_pool() -> ArqRedis:
     return _pool
 
 
+async def drain() -> None:
+    """Wait for the jobs this process started (without Redis) to finish, including any they
+    start in turn. A CLI command calls this before its event loop ends: `asyncio.run` would
+    otherwise cancel them half way (an import's streak refresh lost, "Event loop is closed")."""
+    while _running:
+        await asyncio.gather(*list(_running), return_exceptions=True)
+
+
 async def close() -> None:
     global _pool
     if _pool is not None:
@@ -63,13 +71,6 @@ async def enqueue(
     _running.add(task)
     task.add_done_callback(_running.discard)
     return job_id
-
-
-async def wait_in_process() -> None:
-    """Wait for the jobs running in this process (no Redis), including the follow-ups they
-    enqueue: a command must not exit, and drop them, before the boards are up to date."""
-    while _running:
-        await asyncio.gather(*list(_running), return_exceptions=True)
 
 
 #: Follow-up jobs per topic. A domain announces that something changed (`announce`); the domains

@@ -21,9 +21,9 @@ async def first(ctx) -> None:
     await jobs.enqueue(follow_up)
 
 
-async def test_wait_in_process_waits_for_jobs_and_the_jobs_they_start():
+async def test_drain_waits_for_jobs_and_the_jobs_they_start():
     ran.clear()
     await jobs.enqueue(first)
     assert ran == []
-    await jobs.wait_in_process()
+    await jobs.drain()
     assert ran == ["first", "follow-up"]

@@ -14,9 +14,9 @@ from campaign.cases.rules import CaseRecord
 from campaign.cases.tables import CaseDay
 from campaign.db import engine, write_transaction
 from campaign.streaks import queries, rules
-from tests.conftest import truncate_all
-from tests.ningbo import load_slice
-from tests.streaks.test_streak_board import PLACES, START, UNITS, board_rows, case_values, oracle
+from tests.helpers.database import truncate_all
+from tests.helpers.ningbo import load_slice
+from tests.helpers.streaks import PLACES, START, UNITS, board_rows, case_values, oracle
 
 INDEX = {"village": 0, "town": 1, "station": 2}
 days = st.integers(0, 40).map(lambda n: START + dt.timedelta(days=n))

@@ -7,85 +7,14 @@ import datetime as dt
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from campaign import rules as shared_rules
 from campaign.accounts.rules import Scope
-from campaign.cases import queries as cases
-from campaign.db import write_transaction
-from campaign.streaks import queries, rules
+from campaign.streaks import queries
 from campaign.system.queries import set_setting
-from tests.conftest import truncate_all
-from tests.ningbo import load_slice
+from tests.helpers.database import truncate_all
+from tests.helpers.ningbo import load_slice
+from tests.helpers.streaks import PLACES, START, add_cases, board_rows, oracle
 
 D = dt.date
-START = D(2026, 5, 1)
-#: (village or None, town, station) of the slice in tests/ningbo.py
-PLACES = (
-    ("330282005002", "330282005", "PS330282005"),
-    ("330282005206", "330282005", "PS330282005"),
-    ("330282108201", "330282108", "PS330282108"),
-    ("330206002001", "330206002", "PS330206002"),
-    (None, "330282108", "PS330282108"),
-    (None, "330206002", "PS330206002"),
-)
-UNITS = {
-    "village": ["330206002001", "330282005002", "330282005206", "330282108201"],
-    "town": ["330206002", "330282005", "330282108"],
-    "station": ["PS330206002", "PS330282005", "PS330282108"],
-}
-
-
-def case_values(no: str, place: int, day: dt.date) -> dict:
-    village, town, station = PLACES[place]
-    return dict(
-        case_no=no,
-        occurred_on=day,
-        village_code=village,
-        town_code=town,
-        district_code=town[:6],
-        station_code=station,
-        fraud_type="兼职刷单",
-        loss_fen=100,
-    )
-
-
-async def add_cases(cases_list: list[tuple[int, dt.date]], prefix: str = "C") -> None:
-    async with write_transaction():
-        for i, (place, day) in enumerate(cases_list):
-            await cases.insert_case(case_values(f"{prefix}{i}", place, day))
-
-
-def oracle(level: str, cases_list, as_of: dt.date, since: dt.date | None) -> list[tuple]:
-    """Rank every unit from the raw case list: its case days, counted the docs/definitions.md way."""
-    index = {"village": 0, "town": 1, "station": 2}[level]
-    days = {code: set() for code in UNITS[level]}
-    for place, day in cases_list:
-        code = PLACES[place][index]
-        if code and day <= as_of:
-            days[code].add(day)
-    current = {}
-    for code, seen in days.items():
-        current[code] = (
-            rules.current_streak(as_of, since, max(seen) if seen else None) if since else 0
-        )
-    result = []
-    for rank, code, value in shared_rules.competition_ranks(list(current.items())):
-        run = rules.longest_run(days[code], since, as_of) if since else rules.EMPTY_RUN
-        result.append((rank, code, value, run.days, run.first, run.last))
-    return result
-
-
-def board_rows(board) -> list[tuple]:
-    return [
-        (
-            r["rank"],
-            r["code"],
-            r["current_days"],
-            r["longest_days"],
-            r["longest_from"],
-            r["longest_to"],
-        )
-        for r in board.rows
-    ]
 
 
 case_lists = st.lists(
