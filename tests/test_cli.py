@@ -105,6 +105,7 @@ def test_case_import_refreshes_streaks_and_the_feed_before_the_command_exits(emp
     result = invoke("import", "cases", str(file))
     assert result.exit_code == 0, result.output
     assert "Event loop is closed" not in result.output
+    assert "checking 0/1" in result.output and "writing 1/1" in result.output  # progress
     broken = StreakEvent.select(StreakEvent.level, StreakEvent.days).where(
         StreakEvent.kind == "broken", StreakEvent.code == "PS330282005"
     )
