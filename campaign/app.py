@@ -8,10 +8,10 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from litestar import Litestar, Router
-from litestar.config.csrf import CSRFConfig
-from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -19,7 +19,7 @@ from litestar.stores.file import FileStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
-from campaign import db, i18n, jobs, web
+from campaign import db, i18n, jobs, security, web
 from campaign.accounts.controllers import AccountController, AdminController, ApiAccountController
 from campaign.cases.controllers import CaseApiController, CaseController
 from campaign.cases.import_controller import CaseImportController
@@ -29,6 +29,12 @@ from campaign.contests.controllers import (
     ContestController,
     LeadersController,
 )
+from campaign.duties.assessment_controllers import AssessmentApiController, AssessmentController
+from campaign.duties.controllers import MeasureController, OrganisationController
+from campaign.duties.event_field import ORGANISATION_FIELD
+from campaign.duties.review_controllers import ReviewController
+from campaign.duties.task_controllers import TaskController
+from campaign.events import hooks as event_hooks
 from campaign.events.controllers import EventApiController, EventController
 from campaign.events.type_controllers import EventTypeController
 from campaign.home.controllers import HomeController
@@ -45,13 +51,15 @@ from campaign.reports.controllers import (
 from campaign.settings import ROOT, get_settings
 from campaign.streaks.controllers import StreakApiController, StreakController
 from campaign.system.controllers import SystemController
+from campaign.volunteers.controllers import VolunteerStaffController
+from campaign.volunteers.public_controllers import ShareController, VolunteerPublicController
 from campaign.warnings import live
 from campaign.warnings.controllers import (
     WarningApiController,
     WarningController,
     WarningImportController,
 )
-from campaign.worker import CRON_JOBS
+from campaign.worker import CRON_JOBS, recover_interrupted_work
 
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
@@ -74,8 +82,15 @@ def _jinja_environment() -> Environment:
         current_locale=lambda: i18n.current_locale.get(),
         flashes=_flashes,
         query_string=web.query_string,
+        csp_nonce=_csp_nonce,
     )
     return env
+
+
+@pass_context
+def _csp_nonce(context) -> str:
+    request = context.get("request")
+    return security.csp_nonce(request.scope) if request is not None else ""
 
 
 @pass_context
@@ -87,9 +102,9 @@ def _flashes(context) -> list[dict]:
     return request.session.pop("_messages", [])
 
 
-def _session_config() -> ServerSideSessionConfig:
+def _session_config() -> security.SessionConfig:
     settings = get_settings()
-    return ServerSideSessionConfig(
+    return security.SessionConfig(
         key=web.SESSION_COOKIE,
         max_age=settings.session_max_age,
         httponly=True,
@@ -99,7 +114,7 @@ def _session_config() -> ServerSideSessionConfig:
         renew_on_access=True,
         # Probes and static files never need a session; without this every anonymous hit would
         # store an empty one (a load balancer's health checks would fill the store).
-        exclude=["^/healthz", "^/readyz", "^/static/", "^/public/"],
+        exclude=["^/healthz", "^/readyz", "^/static/", "^/public/", "^/favicon.ico"],
     )
 
 
@@ -120,6 +135,8 @@ def _stores() -> dict:
 async def _lifespan(app: Litestar):
     """Database pool, and without Redis the cron schedule in-process (with Redis: `campaign worker`)."""
     await db.start_pool()
+    if not get_settings().redis_url:
+        await recover_interrupted_work(embedded=True)
     stop = asyncio.Event()
     cron = (
         None
@@ -139,7 +156,8 @@ async def _lifespan(app: Litestar):
 
 def create_app() -> Litestar:
     settings = get_settings()
-    return Litestar(
+    event_hooks.register(ORGANISATION_FIELD)
+    app = Litestar(
         route_handlers=[
             SystemController,
             HomeController,
@@ -163,6 +181,15 @@ def create_app() -> Litestar:
             EventApiController,
             MaterialController,
             MaterialApiController,
+            VolunteerStaffController,
+            VolunteerPublicController,
+            ShareController,
+            OrganisationController,
+            MeasureController,
+            TaskController,
+            AssessmentController,
+            AssessmentApiController,
+            ReviewController,
             WarningImportController,
             WarningController,
             WarningApiController,
@@ -179,16 +206,16 @@ def create_app() -> Litestar:
             ),
         ],
         guards=[web.authorize],
-        middleware=[_session_config().middleware],
+        before_send=[security.security_headers],
+        middleware=[
+            _session_config().middleware,
+            DefineMiddleware(
+                security.CSRFMiddleware,
+                secret=settings.secret_key,
+                secure=settings.secure_cookies,
+            ),
+        ],
         stores=_stores(),
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name=web.CSRF_COOKIE,
-            cookie_secure=settings.secure_cookies,
-            cookie_samesite="lax",
-            header_name="x-csrftoken",
-            exclude=["/api/", "/healthz", "/readyz", "/schema", "/public/"],
-        ),
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(_jinja_environment())
         ),
@@ -200,9 +227,21 @@ def create_app() -> Litestar:
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
             openapi_router=Router(path="/schema", route_handlers=[], opt={"public": True}),
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="API token from /account (令牌在“账户”页创建)",
+                    )
+                }
+            ),
+            security=[{"bearer": []}],
         ),
         exception_handlers={Exception: web.handle_error},
         after_exception=[web.shell_for_unrouted_errors(_session_config())],
         lifespan=[_lifespan],
         debug=settings.debug,
     )
+    security.declare_api_errors(app)
+    return app

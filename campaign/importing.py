@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import re
 import secrets
 import time
@@ -17,10 +18,19 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from campaign.i18n import _
+from campaign.parsing import MAX_COUNT, parse_int
 from campaign.settings import get_settings
 
 MAX_IMPORT_BYTES = 200 * 1024 * 1024
 MAX_REPORTED_ERRORS = 200
+#: Spreadsheet bombs: an .xlsx is a ZIP of XML, and 1.5 MB can expand to hundreds of MB. These
+#: caps are checked from the ZIP directory before any XML is parsed (zipfile never inflates a
+#: member beyond its declared size, so the declared sizes are binding).
+MAX_XLSX_EXPANDED = 600 * 1024 * 1024
+MAX_XLSX_RATIO = 100  # expanded / compressed, for members over 10 MB; real sheets stay near 10
+MAX_XLSX_MEMBERS = 1000
+MAX_ROWS = 1_100_000
+MAX_COLUMNS = 200
 
 
 @dataclass(frozen=True)
@@ -162,23 +172,67 @@ def _csv_rows(data: bytes) -> tuple[list[str], Iterable[tuple[int, list[object]]
     return header, list(body())
 
 
+def _check_xlsx_archive(data: bytes) -> None:
+    """Refuse a workbook whose XML would expand beyond the caps, before openpyxl reads it."""
+    bomb = ImportRejected(
+        [RowError(0, "", _("Excel 文件解压后过大或压缩比异常,已拒绝(请另存为 CSV 后再导入)"))]
+    )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # load_workbook reports an unreadable file in its own words
+    if len(members) > MAX_XLSX_MEMBERS:
+        raise bomb
+    if sum(m.file_size for m in members) > MAX_XLSX_EXPANDED:
+        raise bomb
+    for member in members:
+        if member.file_size > 10 * 1024 * 1024 and member.file_size > MAX_XLSX_RATIO * max(
+            member.compress_size, 1
+        ):
+            raise bomb
+
+
 def _xlsx_rows(data: bytes) -> tuple[list[str], list[tuple[int, list[object]]]]:
     from openpyxl import load_workbook
 
+    _check_xlsx_archive(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise ImportRejected(
             [RowError(0, "", _("无法打开 Excel 文件,文件可能已损坏或不是 .xlsx 格式"))]
         ) from None
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header_row = next(rows, None)
-    if header_row is None:
-        raise ImportRejected([RowError(0, "", _("文件是空的"))])
-    header = ["" if cell is None else str(cell) for cell in header_row]
-    body = [(number, list(cells)) for number, cells in enumerate(rows, start=2)]
-    workbook.close()
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header_row = next(rows, None)
+        if header_row is None:
+            raise ImportRejected([RowError(0, "", _("文件是空的"))])
+        if (sheet.max_column or 0) > MAX_COLUMNS or len(header_row) > MAX_COLUMNS:
+            raise ImportRejected(
+                [RowError(1, "", _("列数超过 %(n)s,请删除多余的列", n=MAX_COLUMNS))]
+            )
+        header = ["" if cell is None else str(cell) for cell in header_row]
+        body = []
+        for number, cells in enumerate(rows, start=2):
+            if number > MAX_ROWS + 1 or len(cells) > MAX_COLUMNS:
+                raise ImportRejected(
+                    [
+                        RowError(
+                            number,
+                            "",
+                            _(
+                                "行数超过 %(n)s 或列数超过 %(c)s,请分成几个文件导入",
+                                n=MAX_ROWS,
+                                c=MAX_COLUMNS,
+                            ),
+                        )
+                    ]
+                )
+            body.append((number, list(cells)))
+    finally:
+        workbook.close()
     return header, body
 
 
@@ -225,15 +279,20 @@ def text(value: object) -> str:
     return str(value).strip()
 
 
-def optional_int(value: object) -> int | None:
-    """None for a blank cell; ValueError for anything that is not a non-negative whole number."""
+def optional_int(value: object, hi: int = MAX_COUNT) -> int | None:
+    """None for a blank cell; ValueError for anything that is not a whole number 0 … hi written
+    in ASCII digits (an Excel number such as 1234.0 counts as whole)."""
+    if isinstance(value, float):
+        if not (math.isfinite(value) and value.is_integer() and 0 <= value <= hi):
+            raise ValueError(value)
+        return int(value)
     raw = text(value).replace(",", "").replace("\uff0c", "")
     if not raw:
         return None
-    number = float(raw)
-    if not number.is_integer() or number < 0:
+    number = parse_int(re.sub(r"\.0+$", "", raw), 0, hi)
+    if number is None:
         raise ValueError(raw)
-    return int(number)
+    return number
 
 
 # -- Staging an uploaded file between a dry run and its confirmation ---------------------------
@@ -262,6 +321,22 @@ def keep_upload(data: bytes) -> str:
     token = secrets.token_hex(16)
     (uploads_folder() / token).write_bytes(data)
     return token
+
+
+def peek_upload(token: str) -> bytes | None:
+    """The kept bytes, left in place (a job removes them with discard_upload once it has
+    finished, so a job interrupted by a crash can be run again); None like take_upload."""
+    if not TOKEN.fullmatch(token):
+        return None
+    path = uploads_folder() / token
+    if not path.is_file() or path.stat().st_mtime < time.time() - UPLOAD_TTL_SECONDS:
+        return None
+    return path.read_bytes()
+
+
+def discard_upload(token: str | None) -> None:
+    if token and TOKEN.fullmatch(token):
+        (uploads_folder() / token).unlink(missing_ok=True)
 
 
 def take_upload(token: str) -> bytes | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,25 +15,39 @@ from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.plugins.htmx import ClientRedirect, HTMXTemplate
 from litestar.response import Redirect, Template
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from campaign import i18n
 from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, TEAM, CurrentUser
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
+from campaign.parsing import MAX_ID, int_or, parse_int, search_text
+from campaign.security import (  # noqa: F401
+    CSRF_COOKIE,
+    CSRF_FAILED,
+    SESSION_COOKIE,
+    csrf_matches,
+    start_session,
+)
+from campaign.settings import get_settings
 from campaign.system import queries as system
 from campaign.timeutil import local
 
-SESSION_COOKIE = "campaign_session"
-CSRF_COOKIE = "campaign_csrf"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+_BIG_INT = re.compile(r"\s*[+-]?[0-9]{19,}\s*")
 
 
 # -- Who is asking -------------------------------------------------------------------------------
@@ -56,6 +71,13 @@ async def resolve_user(connection: ASGIConnection) -> CurrentUser | None:
 
 async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """The one guard of the app, run before every route: who is this, and may they be here?"""
+    if any(
+        isinstance(v, int) and not -MAX_ID <= v <= MAX_ID for v in connection.path_params.values()
+    ):
+        raise NotFoundException()  # no row has an id beyond 64 bits; the database would refuse it
+    for _key, value in connection.query_params.multi_items():
+        if _BIG_INT.fullmatch(value) and parse_int(value, -MAX_ID) is None:
+            raise ValidationException(_("数值超出范围"))
     if handler.opt.get(
         "anonymous"
     ):  # static files and /healthz: nobody to look up, nothing to touch
@@ -116,46 +138,20 @@ def deny(message: str | None = None) -> PermissionDeniedException:
 
 
 async def csrf_token_valid(request: Request, token: str | None) -> bool:
-    """Litestar's own CSRF check (the app's CSRFMiddleware and CSRFConfig) for a route that opts
-    out of the middleware (`opt={"exclude_from_csrf": True}`) because it streams its body to disk:
-    the middleware would read the whole body to find the form field. The token found in the
-    streamed form is handed to the middleware as the header it looks for."""
-    config = request.app.csrf_config
-    if config is None:
-        return True
-    header = config.header_name.lower().encode()
-    headers = [
-        (name, value)
-        for name, value in request.scope["headers"]
-        if name.lower() not in (header, b"content-type")
-    ]
-    if token:
-        headers.append((header, token.encode()))
-    scope = {**request.scope, "headers": headers, "state": {}}
-    scope.pop("route_handler", None)
-    passed = False
-
-    async def accept(scope: Any, receive: Any, send: Any) -> None:
-        nonlocal passed
-        passed = True
-
-    async def nothing_to_receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send_nothing(message: Any) -> None:
-        return None
-
-    try:
-        await CSRFMiddleware(app=accept, config=config)(scope, nothing_to_receive, send_nothing)
-    except PermissionDeniedException:
-        return False
-    return passed
+    """The CSRF check for a route that opts out of the middleware's form reading
+    (`opt={"exclude_from_csrf": True}`) because it streams its body to disk: the middleware has
+    already checked the cookie and its session binding before the body was read; this compares
+    the token found in the streamed form (or the x-csrftoken header) with the cookie."""
+    sent = request.headers.get("x-csrftoken") or token
+    return csrf_matches(request.scope, sent, get_settings().secret_key)
 
 
 def list_filters(request: Request, *keys: str) -> dict[str, str]:
     """A list page's filters from the query string: every key present, trimmed, "" when absent
-    (so templates can refill the filter form and the pager and export links keep them)."""
-    return {key: request.query_params.get(key, "").strip() for key in keys}
+    (so templates can refill the filter form and the pager and export links keep them).
+    Each value is cut to parsing.MAX_SEARCH characters, so a hostile URL cannot make a LIKE
+    pattern too long to run."""
+    return {key: search_text(request.query_params.get(key)) for key in keys}
 
 
 def client_ip(request: Request) -> str:
@@ -193,7 +189,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("leaders", _l("领导视图"), "/leaders", (ADMIN, LEADER)),
     NavItem("events", _l("宣传活动"), "/events", (ADMIN, LEADER, COORDINATOR)),
     NavItem("materials", _l("素材超市"), "/materials", ALL),
-    NavItem("volunteers", _l("宣传员与志愿者"), "/volunteers", (ADMIN, LEADER, TEAM), ready=False),
+    NavItem("volunteers", _l("宣传员与志愿者"), "/volunteers", ALL),
+    NavItem("duties", _l("责任落实"), "/duties/tasks", (ADMIN, LEADER, COORDINATOR)),
     NavItem("warnings", _l("预警劝阻"), "/warnings", (ADMIN, LEADER, COORDINATOR)),
     NavItem("bulletin", _l("反诈地图"), "/bulletins", (ADMIN, LEADER)),
     NavItem("regions", _l("区划与派出所"), "/regions", ALL),
@@ -258,10 +255,7 @@ class Pager:
 
 def pager(request: Request, total: int, per_page: int = 50) -> Pager:
     """Page number from ?page=, clamped to what exists, so a stale link never errors."""
-    try:
-        page = int(request.query_params.get("page", "1"))
-    except ValueError:
-        page = 1
+    page = int_or(request.query_params.get("page"), 1, 1)
     last = max(1, math.ceil(total / per_page))
     return Pager(page=min(max(page, 1), last), per_page=per_page, total=total)
 
@@ -280,6 +274,20 @@ def query_string(request: Request, **changes: Any) -> str:
 # -- Excel export ------------------------------------------------------------------------------
 
 
+#: OWASP "CSV injection": spreadsheet programs run cell text starting with these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def xlsx_cell(sheet: Any, value: Any) -> Any:
+    """A value for a write-only sheet; text that a spreadsheet would read as a formula is stored
+    as plain text (openpyxl would otherwise store any string starting with "=" as a formula)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
 def wants_xlsx(request: Request) -> bool:
     """The one way a list asks for its Excel export: the same URL with `?format=xlsx` (the
     filters stay in the query string, so the export holds exactly the filtered rows, unpaged)."""
@@ -287,12 +295,13 @@ def wants_xlsx(request: Request) -> bool:
 
 
 def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    """Every list offers its rows as an .xlsx; write-only mode keeps memory flat for big lists."""
+    """Every list offers its rows as an .xlsx; write-only mode keeps memory flat for big lists.
+    Cells are data, never formulas (see xlsx_cell)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=filename[:31])
-    sheet.append(list(headers))
+    sheet.append([xlsx_cell(sheet, h) for h in headers])
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return Response(
@@ -353,7 +362,6 @@ ERROR_TITLES = {
     429: _l("操作太频繁"),
     500: _l("系统出错了"),
 }
-CSRF_FAILED = "CSRF token verification failed"
 
 
 def _wants_json(request: Request) -> bool:

@@ -20,6 +20,7 @@ from campaign.web import (
     list_filters,
     pager,
     render,
+    start_session,
     wants_xlsx,
     xlsx_response,
 )
@@ -68,8 +69,7 @@ class AccountController(Controller):
                 context={"next": form.get("next", "/"), "error": error, "username": username},
                 status_code=429 if result.wait_seconds else 400,
             )
-        request.clear_session()
-        request.set_session({"uid": result.user_id, "stamp": result.stamp})
+        start_session(request, {"uid": result.user_id, "stamp": result.stamp})
         return Redirect(path=_safe_next(form.get("next")))
 
     @post("/logout")
@@ -109,7 +109,7 @@ class AccountController(Controller):
             response = await self._account_page(request, errors=errors)
             response.status_code = 400
             return response
-        request.set_session({"uid": user.id, "stamp": stamp})
+        start_session(request, {"uid": user.id, "stamp": stamp})
         flash(request, _("密码已修改,其他设备上的登录已失效"), "success")
         return Redirect(path="/account")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hmac
+import secrets
 from dataclasses import dataclass
 
 from piccolo.apps.user.tables import BaseUser
@@ -101,13 +102,31 @@ async def user_for_token(token: str) -> CurrentUser | None:
 # -- Passwords and login -----------------------------------------------------------------------
 
 
+async def _hash(password: str, salt: str = "", iterations: int | None = None) -> str:
+    """PBKDF2 (Piccolo's BaseUser scheme) in a worker thread: it is slow on purpose, and on the
+    event loop it would stall every other request for as long."""
+    return await asyncio.to_thread(BaseUser.hash_password, password, salt, iterations)
+
+
+_DECOY: dict[int, str] = {}
+
+
+async def _decoy_hash() -> str:
+    """A stored-password look-alike with today's work factor, checked for unknown users so that
+    every login costs the same whether or not the account exists."""
+    rounds = BaseUser._pbkdf2_iteration_count
+    if rounds not in _DECOY:
+        _DECOY[rounds] = await _hash(secrets.token_urlsafe(16), iterations=rounds)
+    return _DECOY[rounds]
+
+
 async def _password_matches(stored: str, password: str) -> bool:
-    """PBKDF2 (Piccolo's BaseUser scheme) checked off the event loop: it is slow on purpose."""
-    if len(password) > BaseUser._max_password_length:
-        return False
+    """Always one full hash, also for over-long input (checked against a decoy), so the time
+    taken says nothing about why the answer is no."""
+    too_long = len(password) > BaseUser._max_password_length
     _, iterations, salt, _ = BaseUser.split_stored_password(stored)
-    candidate = await asyncio.to_thread(BaseUser.hash_password, password, salt, int(iterations))
-    return hmac.compare_digest(candidate, stored)
+    candidate = await _hash(password[: BaseUser._max_password_length], salt, int(iterations))
+    return hmac.compare_digest(candidate, stored) and not too_long
 
 
 @dataclass(frozen=True)
@@ -123,12 +142,30 @@ async def _failures(keys: list[str]) -> dict[str, dict]:
 
 
 def _throttle_keys(username: str, ip: str) -> list[str]:
-    return [f"user:{username.strip().lower()}", f"ip:{ip}"]
+    return [f"user:{username.strip().lower()[:150]}", f"ip:{ip[:64]}"]
+
+
+async def _count_attempt(key: str) -> int:
+    """Count one attempt atomically (an upsert returning the new count, on both engines), so
+    parallel guesses cannot all read "no failures yet" and all be checked."""
+    table = LoginFailure._meta.tablename
+    rows = await LoginFailure.raw(
+        f'INSERT INTO "{table}" ("key", "failures", "last_failed_at") VALUES ({{}}, 1, {{}}) '
+        f'ON CONFLICT ("key") DO UPDATE SET "failures" = "{table}"."failures" + 1, '
+        f'"last_failed_at" = excluded."last_failed_at" RETURNING "failures"',
+        key,
+        now(),
+    )
+    return rows[0]["failures"]
 
 
 async def attempt_login(username: str, password: str, ip: str) -> LoginResult:
     """Check a login. Failures are counted per account and per client address; after five, each
-    further try must wait (rules.lock_seconds). The answer never says which part was wrong."""
+    further try must wait (rules.lock_seconds). The answer never says which part was wrong.
+
+    Every attempt is counted before the password is checked. When the count returned is higher
+    than the one read just before, other attempts ran in between (a parallel burst): they count
+    as failures made just now, so this one waits as if they had failed."""
     keys = _throttle_keys(username, ip)
     failures = await _failures(keys)
     wait = 0
@@ -137,31 +174,25 @@ async def attempt_login(username: str, password: str, ip: str) -> LoginResult:
         wait = max(wait, int(rules.lock_seconds(row["failures"]) - elapsed + 0.999))
     if wait > 0:
         return LoginResult(wait_seconds=wait)
+    for key in keys:
+        seen = failures[key]["failures"] if key in failures else 0
+        count = await _count_attempt(key)
+        if count > seen + 1:
+            wait = max(wait, rules.lock_seconds(count - 1))
+    if wait > 0:
+        return LoginResult(wait_seconds=wait)
 
     row = (
         await BaseUser.select(BaseUser.id, BaseUser.password, BaseUser.active)
         .where(BaseUser.username == username.strip())
         .first()
     )
-    if row is None:
-        BaseUser.hash_password(password or "x")  # same cost as a real check: no user enumeration
-        ok = False
-    else:
-        ok = row["active"] and await _password_matches(row["password"], password)
-
+    # The same single hash for unknown, inactive and real accounts: no enumeration by timing.
+    stored = row["password"] if row else await _decoy_hash()
+    matches = await _password_matches(stored, password)
+    if not (row and row["active"] and matches):
+        return LoginResult()
     async with write_transaction():
-        if not ok:
-            for key in keys:
-                count = failures[key]["failures"] + 1 if key in failures else 1
-                if key in failures:
-                    await LoginFailure.update(
-                        {LoginFailure.failures: count, LoginFailure.last_failed_at: now()}
-                    ).where(LoginFailure.key == key)
-                else:
-                    await LoginFailure.insert(
-                        LoginFailure(key=key, failures=1, last_failed_at=now())
-                    )
-            return LoginResult()
         await LoginFailure.delete().where(LoginFailure.key.is_in(keys))
         await BaseUser.update({BaseUser.last_login: dt.datetime.now()}).where(
             BaseUser.id == row["id"]
@@ -187,7 +218,7 @@ async def change_password(user_id: int, old: str, new: str) -> str | None:
 
 
 async def set_password(user_id: int, new: str) -> str:
-    hashed = await asyncio.to_thread(BaseUser.hash_password, new)
+    hashed = await _hash(new)
     await BaseUser.update({BaseUser.password: hashed}).where(BaseUser.id == user_id)
     return stamp_for(hashed)
 
@@ -417,7 +448,7 @@ async def create_user(
     team: str | None = None,
 ) -> int:
     """Create a user with their profile in one transaction (callers validate first)."""
-    hashed = await asyncio.to_thread(BaseUser.hash_password, password)
+    hashed = await _hash(password)
     async with write_transaction():
         return await _insert_user(username, hashed, display_name, role, unit_kind, unit_code, team)
 
@@ -522,3 +553,14 @@ async def revoke_token(user_id: int, token_id: int) -> bool:
         return False
     await ApiToken.update({ApiToken.revoked_at: now()}).where(ApiToken.id == token_id)
     return True
+
+
+async def user_ids_in_units(units: list[tuple[str, str]]) -> list[int]:
+    """Ids of the people attached to any of these (unit kind, unit code) units."""
+    ids: set[int] = set()
+    for kind, code in units:
+        rows = await Profile.select(Profile.user.id.as_alias("uid")).where(
+            Profile.unit_kind == kind, Profile.unit_code == code
+        )
+        ids |= {r["uid"] for r in rows}
+    return sorted(ids)

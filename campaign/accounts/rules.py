@@ -120,7 +120,7 @@ def session_stamp(password_hash: str, secret: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    digits = "".join(ch for ch in phone if ch.isdigit())
+    digits = "".join(ch for ch in phone if "0" <= ch <= "9")
     if len(digits) < 7:
         return "*" * len(digits)
     return f"{digits[:3]}****{digits[-4:]}"

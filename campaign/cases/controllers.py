@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
 from campaign.cases import queries, rules
 from campaign.i18n import _
+from campaign.parsing import is_ascii_digits, parse_date
 from campaign.regions import queries as regions
 from campaign.timeutil import local
 from campaign.web import (
@@ -38,13 +39,10 @@ PLACE_MATCHES = 20
 
 
 def _date(raw: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
+    return parse_date(raw)
 
 
-def _query_filters(filters: dict[str, str]) -> dict:
+def _list_filters(filters: dict[str, str]) -> dict:
     """The typed filters for queries: dates parsed, anything unreadable dropped."""
     return {**filters, "from": _date(filters["from"]), "to": _date(filters["to"])}
 
@@ -99,7 +97,7 @@ class CaseController(Controller):
     async def index(self, request: Request) -> object:
         user = current_user(request)
         filters = list_filters(request, *FILTER_KEYS)
-        typed = _query_filters(filters)
+        typed = _list_filters(filters)
         if wants_xlsx(request):
             rows = await queries.cases(user.scope, typed, limit=EXPORT_MAX)
             return xlsx_response(
@@ -208,7 +206,7 @@ class CaseController(Controller):
         form = await request.form()
         values = {key: str(form.get(key, "")).strip() for key in FORM_KEYS}
         place_problem = None
-        if values["region_code"] and not values["region_code"].isdigit():
+        if values["region_code"] and not is_ascii_digits(values["region_code"], 12):
             values["region_code"], place_problem = await self._place_named(
                 request, values["region_code"]
             )

@@ -10,7 +10,14 @@ from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import queries
 from campaign.cases.imports import import_file, result_of_summary
 from campaign.i18n import _
-from campaign.importing import MAX_REPORTED_ERRORS, ImportRejected, keep_upload, take_upload
+from campaign.importing import (
+    MAX_REPORTED_ERRORS,
+    ImportRejected,
+    discard_upload,
+    keep_upload,
+    peek_upload,
+)
+from campaign.jobs import enqueue
 
 log = logging.getLogger("campaign.cases")
 
@@ -28,7 +35,8 @@ async def run_case_import(ctx: dict, job_id: int) -> str:
     job = await queries.import_job(job_id)
     if job is None:
         return "missing"
-    data = take_upload(job["upload_token"] or "")
+    staged = job["upload_token"] or ""
+    data = peek_upload(staged)
     if data is None:
         await queries.update_import_job(
             job_id,
@@ -37,7 +45,14 @@ async def run_case_import(ctx: dict, job_id: int) -> str:
             finished_at=dt.datetime.now(dt.UTC),
         )
         return "failed"
-    await queries.update_import_job(job_id, status="running", upload_token=None)
+    # The staged file stays until the job ends, so a job cut short by a crash can run again.
+    await queries.update_import_job(job_id, status="running")
+    outcome = await _run(job_id, job, data)  # not on cancellation: a shutdown leaves it to re-run
+    discard_upload(staged)
+    return outcome
+
+
+async def _run(job_id: int, job: dict, data: bytes) -> str:
 
     async def progress(stage: str, done: int, total: int) -> None:
         await queries.update_import_job(job_id, stage=stage, done=done, total=total)
@@ -61,6 +76,7 @@ async def run_case_import(ctx: dict, job_id: int) -> str:
                 {"row": e.row, "column": e.column, "reason": e.reason}
                 for e in rejected.errors[:MAX_REPORTED_ERRORS]
             ],
+            upload_token=None,
             **finished,
         )
         return "rejected"
@@ -70,6 +86,7 @@ async def run_case_import(ctx: dict, job_id: int) -> str:
             job_id,
             status="failed",
             summary={"message": _("导入时系统出错,未写入任何数据")},
+            upload_token=None,
             **finished,
         )
         return "failed"
@@ -85,6 +102,33 @@ async def run_case_import(ctx: dict, job_id: int) -> str:
         **finished,
     )
     return "done"
+
+
+async def recover_interrupted_imports(embedded: bool) -> int:
+    """At start-up: import jobs left `running` (or, embedded, `queued`) by a process that died.
+    A job whose staged file still exists is queued again (imports are keyed by case number, so a
+    re-run does not double anything); otherwise it is marked failed with what to do next.
+    Returns how many jobs were found."""
+    statuses = ("queued", "running") if embedded else ("running",)
+    found = await queries.import_jobs_with_status(statuses)
+    for job in found:
+        if peek_upload(job["upload_token"] or "") is not None:
+            await queries.update_import_job(job["id"], status="queued", stage="")
+            await enqueue(run_case_import, job["id"], job_id=f"case-import-{job['id']}-resumed")
+            log.warning("case import job %s was interrupted; running it again", job["id"])
+        else:
+            await queries.update_import_job(
+                job["id"],
+                status="failed",
+                summary={
+                    "message": _(
+                        "处理被中断(服务重启),暂存的文件已不在,未写入任何数据。请重新上传文件。"
+                    )
+                },
+                finished_at=dt.datetime.now(dt.UTC),
+            )
+            log.warning("case import job %s was interrupted and is marked failed", job["id"])
+    return len(found)
 
 
 FUNCTIONS = [run_case_import]

@@ -11,6 +11,7 @@ from campaign.accounts.rules import Scope
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
 from campaign.importing import Column, Row, RowError, optional_int, text
+from campaign.parsing import parse_int
 from campaign.phones import keep_phone
 from campaign.timeutil import LOCAL
 
@@ -349,9 +350,10 @@ def _fen_fast(raw: object) -> int:
     if type(raw) is str:
         whole, dot, cents = raw.strip().partition(".")
         if (
-            whole.isdigit()
+            whole.isascii()
+            and whole.isdigit()
             and len(whole) <= 11
-            and (not dot or (cents.isdigit() and len(cents) <= 2))
+            and (not dot or (cents.isascii() and cents.isdigit() and len(cents) <= 2))
         ):
             return int(whole) * 100 + (int(cents.ljust(2, "0")) if dot else 0)
     return loss_to_fen(raw)
@@ -476,10 +478,8 @@ def validate_cases(
             groups[occupation] = occupation_group(occupation, ref.occupations)
 
         age_raw = _cell(cells, "victim_age")
-        age = None
-        if age_raw.isdigit() and int(age_raw) <= MAX_AGE:
-            age = int(age_raw)
-        elif age_raw:
+        age = parse_int(age_raw, 0, MAX_AGE)
+        if age is None and age_raw:
             try:
                 age = optional_int(age_raw)
             except ValueError:

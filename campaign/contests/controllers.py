@@ -16,6 +16,7 @@ from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
 from campaign.contests import forms, jobs, queries, rules
 from campaign.i18n import _
 from campaign.jobs import enqueue
+from campaign.parsing import int_or
 from campaign.timeutil import local, today
 from campaign.web import (
     client_ip,
@@ -235,10 +236,7 @@ class ContestController(Controller):
         q = request.query_params.get("q", "").strip()
         listed = [r for r in rows if q in r.name or r.code.startswith(q)] if q else rows
         p = pager(request, len(listed), PER_PAGE)
-        try:
-            n = max(1, min(50, int(request.query_params.get("n", contest["top_n"]))))
-        except ValueError:
-            n = contest["top_n"]
+        n = max(1, min(50, int_or(request.query_params.get("n"), contest["top_n"], 1)))
         red, black = rules.red_black(rows, n)
         pinned = [r for r in rows if r.code in mine] if not user.scope.is_city else []
         return render(

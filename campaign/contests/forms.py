@@ -7,6 +7,7 @@ import datetime as dt
 from campaign.contests import rules
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
+from campaign.parsing import MAX_COUNT, parse_date, parse_int
 
 LEVEL_LABELS = {"town": _l("镇街"), "station": _l("派出所"), "village": _l("村社")}
 NORMALISATION_LABELS = {
@@ -142,17 +143,11 @@ def read(
 
 
 def _date(text: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
+    return parse_date(text)
 
 
 def _int(text: str) -> int | None:
-    try:
-        return int(text)
-    except ValueError:
-        return None
+    return parse_int(text, -MAX_COUNT, MAX_COUNT)
 
 
 def _float(text: str) -> float | None:

@@ -16,8 +16,9 @@ from litestar.response import File, Redirect, Template
 
 from campaign import jobs as job_queue
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser, Scope
-from campaign.events import jobs, photos, queries, rules
+from campaign.events import hooks, jobs, photos, queries, rules
 from campaign.i18n import _
+from campaign.parsing import parse_date, parse_id, parse_month
 from campaign.timeutil import LOCAL, local, today
 from campaign.web import (
     client_ip,
@@ -181,11 +182,7 @@ class EventController(Controller):
             user = current_user(request)
             filters = list_filters(request, *queries.FILTER_KEYS)
             now = today()
-            try:
-                year, month = (int(x) for x in request.query_params.get("month", "").split("-"))
-                dt.date(year, month, 1)
-            except ValueError:
-                year, month = now.year, now.month
+            year, month = parse_month(request.query_params.get("month")) or (now.year, now.month)
             first, last = rules.month_bounds(dt.date(year, month, 1))
             return render(
                 request,
@@ -254,6 +251,7 @@ class EventController(Controller):
                     "duplicates": duplicates or [],
                     "event": event_row,
                     "fresh": not errors and not duplicates and event_row is None,
+                    "extensions": hooks.EXTENSIONS,
                     "active_nav": "events",
                 },
                 status_code=status,
@@ -289,6 +287,8 @@ class EventController(Controller):
             )
         }
         values["audiences"] = [str(a) for a in form.getall("audiences", [])]
+        for extension in hooks.EXTENSIONS:
+            values[extension.field] = str(form.get(extension.field, "")).strip()
         values["confirm_duplicate"] = bool(form.get("confirm_duplicate"))
         if len(values["token"]) != 32 or not values["token"].isalnum():
             values["token"] = uuid.uuid4().hex
@@ -311,7 +311,7 @@ class EventController(Controller):
     async def _check(self, user: CurrentUser, values: dict, errors: dict):
         """The event and where it is filed, or errors (including the place's jurisdiction)."""
         specs = await queries.type_specs()
-        kind = specs.get(int(values["type_id"])) if values["type_id"].isdigit() else None
+        kind = specs.get(parse_id(values["type_id"]) or 0)
         known = [a["name"] for a in await queries.audience_groups()]
         checked, problems = rules.check_event(
             values, values["audiences"], kind, known, dt.datetime.now(LOCAL)
@@ -328,6 +328,10 @@ class EventController(Controller):
                 )
             else:
                 values["place_name"] = place["place_name"]
+                for extension in hooks.EXTENSIONS:
+                    problem = await extension.check(values[extension.field], place["place"], user)
+                    if problem:
+                        errors[extension.field] = problem
         return (None if errors else checked), place
 
     @post("/events", opt={"roles": WRITERS}, request_max_body_size=rules.MAX_FORM_BYTES)
@@ -370,6 +374,7 @@ class EventController(Controller):
             _("登记宣传活动 %(place)s %(day)s", place=place["place_name"], day=checked.day),
             user,
             client_ip(request),
+            also=lambda event_id: hooks.save_extensions(event_id, values),
         )
         await _process_photos(event_id)
         flash(request, _("活动已登记,等待上级核实"), "success")
@@ -400,6 +405,8 @@ class EventController(Controller):
             "audiences": row["audience_list"],
             "token": uuid.uuid4().hex,
         }
+        for extension in hooks.EXTENSIONS:
+            values[extension.field] = await extension.current(event_id)
         return await self._form(request, values, {}, event_row=row)
 
     @post(
@@ -415,7 +422,14 @@ class EventController(Controller):
         if checked is None or place is None:
             return await self._form(request, values, errors, status=400, event_row=row)
         changes = {**_stored(checked, place), "updated_at": dt.datetime.now(dt.UTC)}
-        await queries.resubmit_event(row, changes, values["token"], user, client_ip(request))
+        await queries.resubmit_event(
+            row,
+            changes,
+            values["token"],
+            user,
+            client_ip(request),
+            also=lambda event_id: hooks.save_extensions(event_id, values),
+        )
         await _process_photos(event_id)
         flash(request, _("已修改并重新提交,等待上级核实"), "success")
         return Redirect(path=f"/events/{event_id}?saved={values['token']}")
@@ -650,14 +664,8 @@ def _total_labels() -> dict:
 def _period(request: Request) -> tuple[dt.date, dt.date]:
     """?from=&to= (local days); by default this month so far."""
     now = today()
-    try:
-        start = dt.date.fromisoformat(request.query_params.get("from", ""))
-    except ValueError:
-        start = now.replace(day=1)
-    try:
-        end = dt.date.fromisoformat(request.query_params.get("to", ""))
-    except ValueError:
-        end = now
+    start = parse_date(request.query_params.get("from")) or now.replace(day=1)
+    end = parse_date(request.query_params.get("to")) or now
     return (start, end) if start <= end else (end, start)
 
 
@@ -675,7 +683,7 @@ class EventApiController(Controller):
     path = "/api/v1"
     tags = ["events"]
 
-    @get("/events")
+    @get("/events", opt={"roles": (ADMIN, LEADER, COORDINATOR)})
     async def events(
         self,
         request: Request,

@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from campaign.db import bulk_insert
 from campaign.events import photos, queries, rules
 from campaign.events.tables import Event, EventPhoto
+from campaign.fonts import cjk_font
 from campaign.regions.tables import Region, StationTown
 from campaign.timeutil import LOCAL
 
@@ -38,7 +38,6 @@ PLAN = (
 )
 TEAMS = ("小牛警宣防小分队", "警民小铺", "达叔讲堂", "木兰织梦", None, None, None)
 PHOTO_COUNT = 60
-FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
 
 
 def _figures(rng: random.Random, kind: rules.TypeSpec, name: str) -> dict[str, int]:
@@ -86,14 +85,14 @@ def _draw_photo(rng: random.Random, index: int, label: str) -> bytes:
     )
     draw.rectangle([left + 20, horizon - 40, left + 500, horizon + 130], fill=(232, 240, 252))
     draw.rectangle([left + 40, horizon - 20, left + 480, horizon + 40], fill=(192, 57, 43))
-    font = ImageFont.truetype(str(FONT), 34) if FONT.exists() else ImageFont.load_default()
+    font = cjk_font(34, bold=True)
     draw.text((left + 60, horizon - 14), "全民反诈 · 守护钱袋子", fill="white", font=font)
     for _ in range(rng.randint(12, 40)):
         x, y = rng.randint(20, width - 20), rng.randint(horizon + 150, height - 30)
         shirt = rng.choice([(31, 95, 191), (220, 220, 220), (200, 80, 60), (60, 60, 60)])
         draw.ellipse([x - 9, y - 40, x + 9, y - 22], fill=(240, 205, 170))
         draw.rectangle([x - 13, y - 22, x + 13, y + 18], fill=shirt)
-    small = ImageFont.truetype(str(FONT), 22) if FONT.exists() else ImageFont.load_default()
+    small = cjk_font(22)
     draw.text((24, height - 40), f"{label} · 演示照片 {index + 1}", fill="white", font=small)
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=82)

@@ -14,6 +14,7 @@ from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, Place, Scope, co
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
 from campaign.importing import Column, Row, RowError, text
+from campaign.parsing import MAX_COUNT, parse_date, parse_int
 
 #: The figures an event may report, in display order.
 FIGURES = ("attendees", "households", "installs", "materials", "gifts", "volunteers")
@@ -256,9 +257,8 @@ def _parse_whole(raw: str) -> int | None:
     raw = raw.strip().replace(",", "").replace("\uff0c", "")
     if not raw:
         return None
-    if not raw.isdigit():
-        return -1
-    return int(raw)
+    value = parse_int(raw, 0, MAX_COUNT)
+    return -1 if value is None else value
 
 
 # -- Logging an event ------------------------------------------------------------------------
@@ -335,10 +335,8 @@ def check_event(
     place_code = form.get("place_code", "").strip()
     if not place_code:
         errors["place_code"] = _("请选择活动地点(输入村社名称的一部分搜索)")
-    try:
-        day: dt.date | None = dt.date.fromisoformat(form.get("day", "").strip())
-    except ValueError:
-        day = None
+    day = parse_date(form.get("day", ""))
+    if day is None:
         errors["day"] = _("请填写日期")
     starts_at = _parse_time(day, form.get("start", ""), now.tzinfo or dt.UTC)
     ends_at = _parse_time(day, form.get("end", ""), now.tzinfo or dt.UTC)

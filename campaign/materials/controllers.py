@@ -16,6 +16,7 @@ from campaign.accounts.rules import ADMIN, LEADER, TEAM, CurrentUser
 from campaign.i18n import _
 from campaign.jobs import enqueue
 from campaign.materials import jobs, media, queries, rules, serving, uploads
+from campaign.parsing import int_or, parse_id, parse_ids, parse_int
 from campaign.timeutil import today
 from campaign.web import (
     client_ip,
@@ -111,10 +112,7 @@ class MaterialController(Controller):
                     for r in rows
                 ),
             )
-        try:
-            wanted = int(request.query_params.get("page", "1"))
-        except ValueError:
-            wanted = 1
+        wanted = int_or(request.query_params.get("page"), 1, 1, 1_000_000)
         total, items = await queries.shop_listing(filters, user, day, wanted, SHOP_PAGE)
         p = pager(request, total, per_page=SHOP_PAGE)
         context = {
@@ -291,7 +289,7 @@ class MaterialController(Controller):
         user = current_user(request)
         material = await _editable(material_id, user)
         form = await request.form()
-        collection = await queries.collection(int(form.get("collection") or 0))
+        collection = await queries.collection(parse_id(form.get("collection")) or 0)
         if collection is None:
             raise NotFoundException(_("专题不存在"))
         await queries.collect_material(collection, material, user, client_ip(request))
@@ -358,10 +356,10 @@ class MaterialController(Controller):
         material = await _visible(material_id, user)
         number = material["version"]
         wanted = request.query_params.get("v", "")
-        if wanted.isdigit() and int(wanted) != number:
+        if (asked := parse_int(wanted, 1, 2**31)) is not None and asked != number:
             if not _edits(material, user):
                 raise deny(_("旧版本只供上传团队和管理员下载"))
-            number = int(wanted)
+            number = asked
         version = await queries.version(material_id, number) if number else None
         if material["kind"] in rules.FILE_KINDS and version is None:
             raise NotFoundException(_("这个版本不存在"))
@@ -402,11 +400,7 @@ class MaterialController(Controller):
         user = current_user(request)
         form = await request.form()
         name, description = form.get("name", "").strip(), form.get("description", "").strip()
-        ids = [
-            int(x)
-            for x in form.get("materials", "").replace("\uff0c", ",").split(",")
-            if x.strip().isdigit()
-        ]
+        ids = parse_ids([form.get("materials", "")])
         errors = {}
         if not name or len(name) > 40:
             errors["name"] = _("请填写专题名称(最多 40 字)")
@@ -589,12 +583,7 @@ class MaterialController(Controller):
             raise deny(_("只有内容团队可以答复点单"))
         order = await self._order(order_id, user)
         form = await request.form()
-        ids = [int(x) for x in form.getall("material", []) if str(x).isdigit()]
-        ids += [
-            int(x)
-            for x in form.get("extra", "").replace("\uff0c", ",").split(",")
-            if x.strip().isdigit()
-        ]
+        ids = parse_ids([*form.getall("material", []), form.get("extra", "")])
         ids = await queries.existing_ids(list(dict.fromkeys(ids)))
         answer = form.get("answer", "").strip()[:2000]
         await queries.reply_to_order(order, ids, answer, user, client_ip(request))
@@ -622,6 +611,10 @@ class MaterialController(Controller):
 
     @get("/stats/downloads", opt={"roles": (ADMIN, LEADER)})
     async def download_log(self, request: Request) -> object:
+        """Who downloaded what, city-wide and per person: admins and city-level leaders only."""
+        user = current_user(request)
+        if not (user.is_admin or user.scope.is_city):
+            raise deny(_("下载记录涉及全市人员,只对市级领导和管理员开放"))
         filters = list_filters(request, "team", "material", "since", "until")
         if wants_xlsx(request):
             rows = await queries.download_log(filters, limit=None)
@@ -699,11 +692,8 @@ class MaterialApiController(Controller):
         """Filters: kind (poster, video, slogan, article, audio), fraud_type, audience, series,
         q (substring of title, description, tags); sort=new|popular; limit (≤ 200), offset."""
         filters = list_filters(request, "q", "kind", "fraud_type", "audience", "series", "sort")
-        try:
-            limit = min(max(int(request.query_params.get("limit", "50")), 1), 200)
-            offset = max(int(request.query_params.get("offset", "0")), 0)
-        except ValueError:
-            limit, offset = 50, 0
+        limit = min(int_or(request.query_params.get("limit"), 50, 1), 200)
+        offset = int_or(request.query_params.get("offset"), 0)
         day = today()
         rows = await queries.api_items(filters, day, offset, limit)
         return MaterialList(

@@ -16,7 +16,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from campaign.db import write_transaction
-from campaign.materials import media, rules
+from campaign.fonts import cjk_font
+from campaign.materials import rules
 from campaign.materials.storage import get_storage
 from campaign.materials.tables import (
     Collection,
@@ -87,23 +88,23 @@ def poster_image(title: str, slogan: str, fraud: str, colour: tuple, width: int 
     image = Image.new("RGB", (width, height), colour)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, width, 64), fill=(255, 255, 255))
-    draw.text((16, 32), "小牛警 · 反诈", font=media.font(26), fill=colour, anchor="lm")
-    draw.text((width - 16, 32), "慈溪公安", font=media.font(16), fill=(90, 90, 90), anchor="rm")
+    draw.text((16, 32), "小牛警 · 反诈", font=cjk_font(26), fill=colour, anchor="lm")
+    draw.text((width - 16, 32), "慈溪公安", font=cjk_font(16), fill=(90, 90, 90), anchor="rm")
     draw.rounded_rectangle((16, 86, 16 + 26 * len(fraud) + 24, 124), radius=16, fill=(255, 214, 0))
-    draw.text((28, 105), fraud, font=media.font(22), fill=(40, 40, 40), anchor="lm")
+    draw.text((28, 105), fraud, font=cjk_font(22), fill=(40, 40, 40), anchor="lm")
     y = 150
     for line in _wrap(title, 9):
-        draw.text((20, y), line, font=media.font(34), fill="white")
+        draw.text((20, y), line, font=cjk_font(34), fill="white")
         y += 46
     y += 12
     for line in _wrap(slogan, 14):
-        draw.text((20, y), line, font=media.font(22), fill=(230, 236, 245))
+        draw.text((20, y), line, font=cjk_font(22), fill=(230, 236, 245))
         y += 32
     draw.ellipse((width - 130, height - 170, width - 20, height - 60), fill=(255, 255, 255))
-    draw.text((width - 75, height - 115), "牛", font=media.font(56), fill=colour, anchor="mm")
+    draw.text((width - 75, height - 115), "牛", font=cjk_font(56), fill=colour, anchor="mm")
     draw.rectangle((0, height - 44, width, height), fill=(0, 0, 0))
     draw.text(
-        (width // 2, height - 22), "反诈专线 96110", font=media.font(20), fill="white", anchor="mm"
+        (width // 2, height - 22), "反诈专线 96110", font=cjk_font(20), fill="white", anchor="mm"
     )
     out = io.BytesIO()
     image.save(out, "JPEG", quality=80)

@@ -10,33 +10,18 @@ import json
 import shutil
 import subprocess
 import tempfile
-from functools import cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
+from campaign.fonts import cjk_font
 from campaign.i18n import _
 from campaign.materials import rules
 
 PREVIEW_WIDTH = 640
 TOOL_TIMEOUT = 20
 TOOL_MEMORY = 1024 * 1024 * 1024
-FONT_PATHS = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-)
 BRAND = (23, 76, 150)
-
-
-@cache
-def _font_path() -> str | None:
-    return next((p for p in FONT_PATHS if Path(p).exists()), None)
-
-
-def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    path = _font_path()
-    return ImageFont.truetype(path, size) if path else ImageFont.load_default(size)
 
 
 # -- Checks at upload -----------------------------------------------------------------------------
@@ -107,9 +92,15 @@ def placeholder(title: str, note: str, width: int = PREVIEW_WIDTH) -> bytes:
     height = width * 3 // 4
     image = Image.new("RGB", (width, height), BRAND)
     draw = ImageDraw.Draw(image)
-    draw.text((width // 2, height // 2 - 20), title, font=font(44), fill="white", anchor="mm")
     draw.text(
-        (width // 2, height // 2 + 40), note, font=font(22), fill=(210, 222, 240), anchor="mm"
+        (width // 2, height // 2 - 20),
+        title,
+        font=cjk_font(44, bold=True),
+        fill="white",
+        anchor="mm",
+    )
+    draw.text(
+        (width // 2, height // 2 + 40), note, font=cjk_font(22), fill=(210, 222, 240), anchor="mm"
     )
     return _jpeg(image, width)
 

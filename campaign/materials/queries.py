@@ -27,6 +27,7 @@ from campaign.materials.tables import (
     OrderMaterial,
 )
 from campaign.materials.uploads import Received
+from campaign.parsing import parse_date, parse_id
 from campaign.settings import get_settings
 from campaign.timeutil import local
 
@@ -464,12 +465,11 @@ def _download_where(filters: dict[str, str]):
     where = Download.id.is_not_null()
     if filters.get("team"):
         where &= Download.team == filters["team"]
-    if filters.get("material", "").isdigit():
-        where &= Download.material_id == int(filters["material"])
+    if (material_id := parse_id(filters.get("material"))) is not None:
+        where &= Download.material_id == material_id
     for key, op in (("since", "ge"), ("until", "lt")):
-        try:
-            day = dt.date.fromisoformat(filters.get(key, ""))
-        except ValueError:
+        day = parse_date(filters.get(key))
+        if day is None:
             continue
         if key == "until":
             day += dt.timedelta(days=1)
@@ -896,3 +896,57 @@ async def reply_to_order(
             _("答复点单:%(topic)s", topic=order["topic"]),
             {"materials": material_ids},
         )
+
+
+def _moment(day: dt.date) -> dt.datetime:
+    """The start of a local day as a UTC timestamp."""
+    return dt.datetime.combine(day, dt.time(), dt.UTC) - dt.timedelta(hours=8)
+
+
+async def downloads_by_users(
+    user_ids: list[int], start: dt.date, end: dt.date, limit: int = 50
+) -> list[dict]:
+    """Downloads by these people in [start, end] (local days), newest first, with titles: the
+    materials a unit took for its area (accountability reviews)."""
+    if not user_ids:
+        return []
+    rows = (
+        await Download.select(
+            Download.at, Download.username, Download.material_id, Download.version
+        )
+        .where(
+            Download.user_id.is_in(user_ids),
+            Download.at >= _moment(start),
+            Download.at < _moment(end + dt.timedelta(days=1)),
+        )
+        .order_by(Download.id, ascending=False)
+        .limit(limit)
+    )
+    titles = await titles_of({r["material_id"] for r in rows})
+    for row in rows:
+        row["title"] = titles.get(row["material_id"], "—")
+    return rows
+
+
+async def orders_by_users(
+    user_ids: list[int], start: dt.date, end: dt.date, limit: int = 50
+) -> list[dict]:
+    """Material orders (点单) these people placed in [start, end] (local days), newest first."""
+    if not user_ids:
+        return []
+    return (
+        await MaterialOrder.select(
+            MaterialOrder.id,
+            MaterialOrder.topic,
+            MaterialOrder.status,
+            MaterialOrder.requester_name,
+            MaterialOrder.created_at,
+        )
+        .where(
+            MaterialOrder.requester_id.is_in(user_ids),
+            MaterialOrder.created_at >= _moment(start),
+            MaterialOrder.created_at < _moment(end + dt.timedelta(days=1)),
+        )
+        .order_by(MaterialOrder.id, ascending=False)
+        .limit(limit)
+    )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
+from campaign.parsing import parse_date, parse_int
 
 ADMIN, TEAM = "admin", "team"
 MB = 1024 * 1024
@@ -264,8 +265,8 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if not dash:
         return None
     first, last = first.strip(), last.strip()
-    if not (first.isdigit() or first == "") or not (last.isdigit() or last == ""):
-        return None
+    if any(part and parse_int(part) is None for part in (first, last)):
+        return None  # not ASCII digits, or beyond any file size
     if first == "":
         if last == "":
             return None
@@ -399,10 +400,7 @@ def latest_full_week(today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def _date(raw: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        return None
+    return parse_date(raw)
 
 
 def validate_material(
@@ -517,3 +515,27 @@ CITY_UNIT = "全市"  # stored data, like every unit name, so not translated
 def download_unit(team: str | None, unit_name: str | None) -> str:
     """The unit a download is counted for: the team, else the unit, else the whole city."""
     return (team or "").strip() or (unit_name or "").strip() or CITY_UNIT
+
+
+_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f:*?"<>|]')
+
+
+def zip_member_name(name: str, taken: set[str]) -> str:
+    """A safe, unique member name for a ZIP built from titles: no absolute paths, no `..` or `.`
+    parts, no backslashes, drive letters or control characters, each part at most 100 characters;
+    a repeat gets " (2)", " (3)" … before its extension. Adds the result to `taken`."""
+    parts = []
+    for part in name.replace("\\", "/").split("/"):
+        part = _UNSAFE_IN_NAME.sub("_", unicodedata.normalize("NFC", part)).strip().strip(".")
+        if part:
+            parts.append(part[:100])
+    safe = "/".join(parts) or "file"
+    stem, dot, extension = safe.rpartition(".")
+    if not dot or "/" in extension:
+        stem, dot, extension = safe, "", ""
+    candidate, number = safe, 2
+    while candidate.lower() in taken:
+        candidate = f"{stem} ({number}){dot}{extension}"
+        number += 1
+    taken.add(candidate.lower())
+    return candidate

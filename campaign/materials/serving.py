@@ -119,8 +119,10 @@ async def zip_stream(entries: list[tuple[str, str | None, bytes | None]]) -> Asy
     storage = get_storage()
     sink = _Sink()
     archive = zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED)  # type: ignore[call-overload]
+    taken: set[str] = set()
     for name, key, data in entries:
-        info = zipfile.ZipInfo(name, date_time=dt.datetime.now().timetuple()[:6])
+        safe = rules.zip_member_name(name, taken)
+        info = zipfile.ZipInfo(safe, date_time=dt.datetime.now().timetuple()[:6])
         with archive.open(info, mode="w", force_zip64=True) as member:
             if data is not None:
                 member.write(data)

@@ -18,6 +18,7 @@ from litestar import Request
 from campaign.i18n import _
 from campaign.materials import rules
 from campaign.materials.storage import get_storage
+from campaign.parsing import parse_int
 
 FORM_OVERHEAD = 1024 * 1024  # room for the text fields and multipart framing
 MAX_FIELD = 60_000
@@ -58,7 +59,7 @@ async def receive(request: Request) -> Received:
     if content_type != "multipart/form-data" or not options.get("boundary"):
         raise UploadRefused(_("请通过上传表单提交文件"))
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_body_size():
+    if (size := parse_int(declared)) is not None and size > max_body_size():
         raise UploadRefused(
             _("文件太大:上传上限为 %(mb)s MB", mb=f"{rules.largest_limit() / rules.MB:g}"), 413
         )

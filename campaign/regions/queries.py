@@ -11,6 +11,7 @@ from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Place, Scope
 from campaign.db import contains
 from campaign.i18n import _
+from campaign.parsing import is_ascii_digits, search_text
 from campaign.regions.tables import Region, Station, StationTown
 from campaign.rows import Row
 
@@ -158,8 +159,8 @@ def station_scope_where(scope: Scope) -> list:
 
 def matching(text: str):
     """A code prefix when digits are typed, else a name substring."""
-    text = text.strip()
-    if text.isdigit():
+    text = search_text(text)
+    if is_ascii_digits(text, 12):
         return Region.code.like(text + "%")
     return contains(Region.name, text)
 

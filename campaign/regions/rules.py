@@ -10,6 +10,7 @@ from campaign.accounts.rules import Scope
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
 from campaign.importing import Column, Row, RowError, optional_int, text
+from campaign.parsing import is_ascii_digits, parse_int
 
 LEVEL_DIGITS = {"district": 6, "town": 9, "village": 12}
 PARENT_LEVEL = {"town": "district", "village": "town"}
@@ -108,7 +109,7 @@ def validate_regions(
             )
             continue
         code = normal_code(text(cells.get("code")), level)
-        if not code.isdigit() or len(code) != LEVEL_DIGITS[level]:
+        if not is_ascii_digits(code) or len(code) != LEVEL_DIGITS[level]:
             errors.append(
                 RowError(
                     number,
@@ -142,9 +143,15 @@ def validate_regions(
             errors.append(RowError(number, col["name"], _("名称不能为空且不超过 100 字")))
             continue
         try:
-            population = optional_int(cells.get("population"))
+            population = optional_int(cells.get("population"), MAX_POPULATION)
         except ValueError:
-            errors.append(RowError(number, col["population"], _("常住人口应为非负整数")))
+            errors.append(
+                RowError(
+                    number,
+                    col["population"],
+                    _("常住人口应为 0 至 %(n)s 之间的整数", n=f"{MAX_POPULATION:,}"),
+                )
+            )
             continue
         station_code = text(cells.get("station_code")) or None
         if station_code and level != "village":
@@ -314,9 +321,9 @@ def parse_population(raw: str) -> tuple[int | None, str | None]:
     cleaned = raw.strip().replace(",", "").replace("\uff0c", "")
     if not cleaned:
         return None, None
-    if not cleaned.isdigit():
+    value = parse_int(cleaned, 0)
+    if value is None:
         return None, _("常住人口应为不小于 0 的整数")
-    value = int(cleaned)
     if value > MAX_POPULATION:
         return None, _("常住人口不能超过 %(n)s", n=f"{MAX_POPULATION:,}")
     return value, None

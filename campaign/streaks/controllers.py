@@ -13,6 +13,7 @@ from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser, Sco
 from campaign.db import read_transaction
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
+from campaign.parsing import parse_date, parse_int
 from campaign.regions import queries as regions
 from campaign.regions import rules as region_rules
 from campaign.streaks import queries, rules
@@ -40,10 +41,9 @@ def parse_as_of(value: str | None) -> dt.date:
     value = (value or "").strip()
     if not value:
         return today()
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationException(_("日期格式应为 YYYY-MM-DD,例如 2026-07-09")) from None
+    day = parse_date(value)
+    if day is None:
+        raise ValidationException(_("日期格式应为 YYYY-MM-DD,例如 2026-07-09"))
     if day > today():
         raise ValidationException(_("日期不能晚于今天"))
     return day
@@ -361,11 +361,8 @@ def parse_limit(value: str | None) -> int:
     value = (value or "").strip()
     if not value:
         return API_LIMIT
-    try:
-        limit = int(value)
-    except ValueError:
-        raise ValidationException(_("limit 应为 1 到 1000 之间的整数")) from None
-    if limit < 1:
+    limit = parse_int(value, 1)
+    if limit is None:
         raise ValidationException(_("limit 应为 1 到 1000 之间的整数"))
     return min(limit, API_MAX_LIMIT)
 

@@ -1,0 +1,51 @@
+// Behaviour shared by every page, as a static file so the Content-Security-Policy can forbid
+// inline script. Templates opt in with data attributes instead of on*="" handlers:
+//   <form data-confirm="确定…?">      asks before submitting
+//   <select data-autosubmit>          submits its form when changed
+//   <button data-copy="#selector">    copies that element's text ([data-copied] note shows)
+//   <button data-remove-row>          empties the table row it sits in
+//   [data-updated] in a swapped part  updates the page's [data-updated-at] label
+(function () {
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  }, true);
+
+  document.addEventListener("change", function (event) {
+    var field = event.target.closest("[data-autosubmit]");
+    if (field && field.form) field.form.submit();
+  });
+
+  document.addEventListener("click", function (event) {
+    var remove = event.target.closest("[data-remove-row]");
+    if (remove) {
+      var row = remove.closest("tr");
+      if (row) row.replaceChildren();
+      return;
+    }
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var text = document.querySelector(button.dataset.copy).innerText;
+    var done = function () {
+      var note = document.querySelector("[data-copied]");
+      if (note) note.hidden = false;
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done);
+      return;
+    }
+    var area = document.createElement("textarea");
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+    done();
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var stamp = event.detail.target.querySelector("[data-updated]");
+    var label = document.querySelector("[data-updated-at]");
+    if (stamp && label) label.textContent = stamp.dataset.updated;
+  });
+})();
