@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import streaks_scenarios
 from events_scenarios import OUT, PASSWORD, session, timed
 
 
@@ -73,6 +74,7 @@ async def load(count: int, seed: int = 2026) -> dict:
                 }
             )
         await bulk_insert(Case, rows)
+        await streaks_scenarios.case_days()
     for table, column, where in (
         ("region", "town_code", "level = 'town'"),
         ("region", "village_code", "level = 'village'"),

@@ -29,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import streaks_scenarios
 from events_scenarios import OUT, PASSWORD, session, timed
 
 TYPES = (
@@ -86,6 +87,7 @@ async def load(count: int, seed: int = 2026) -> dict:
                 }
             )
         await bulk_insert(Case, rows)
+        await streaks_scenarios.case_days()
     await engine().run_ddl("ANALYZE" if is_sqlite() else 'VACUUM ANALYZE "case"')
     print(f"loaded {count:,} cases in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     await accounts.create_user("admin", PASSWORD, "admin", "admin", None, None, None)

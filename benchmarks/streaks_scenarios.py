@@ -139,7 +139,18 @@ async def set_last_case_days() -> float:
             f'UPDATE {table} SET last_case_on = (SELECT MAX(occurred_on) FROM "case" '
             f"WHERE {column} = {table}.code){where}"
         )
+    await case_days()
     return time.perf_counter() - started
+
+
+async def case_days() -> None:
+    """The case-day index the case writes keep (cases bulk-loaded here bypass them)."""
+    from campaign.cases import queries as cases
+    from campaign.db import write_transaction
+
+    async with write_transaction():
+        for level in ("village", "town", "station"):
+            await cases.refresh_case_days(level)
 
 
 async def nightly() -> dict[str, float]:

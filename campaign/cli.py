@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import importlib
+import inspect
 import sys
 from pathlib import Path
 
@@ -180,6 +181,12 @@ IMPORTERS = {
 }
 
 
+async def _show_progress(stage: str, done: int, total: int) -> None:
+    """An import's progress on stderr (the summary alone goes to stdout)."""
+    figures = f" {done:,}/{total:,}" if total else ""
+    click.echo(f"{stage}{figures}", err=True)
+
+
 @main.command("import")
 @click.argument("kind", type=click.Choice(sorted(IMPORTERS)))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -190,9 +197,14 @@ def import_(kind: str, file: Path, dry_run: bool) -> None:
     from campaign.importing import ImportRejected
 
     importer = importlib.import_module(IMPORTERS[kind])
+    extra = {}
+    if "progress" in inspect.signature(importer.import_file).parameters:
+        extra["progress"] = _show_progress
     try:
         summary = run(
-            importer.import_file(kind, file.name, file.read_bytes(), dry_run=dry_run, actor=None)
+            importer.import_file(
+                kind, file.name, file.read_bytes(), dry_run=dry_run, actor=None, **extra
+            )
         )
     except ImportRejected as rejected:
         click.echo(rejected.report(), err=True)

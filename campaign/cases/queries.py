@@ -16,7 +16,7 @@ from campaign import jobs
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import rules
-from campaign.cases.tables import Case, FraudType, ImportJob, OccupationGroup
+from campaign.cases.tables import Case, CaseDay, FraudType, ImportJob, OccupationGroup
 from campaign.db import contains, engine, insert_many, is_sqlite
 from campaign.i18n import _
 from campaign.regions import queries as regions
@@ -34,6 +34,9 @@ SQLITE_IMPORT_CACHE_KIB = 256 * 1024
 #: An import adding more rows than this (and than the table holds) rebuilds the indexes after.
 REBUILD_INDEXES_ABOVE = 50_000
 
+
+#: An import writing more rows than this refreshes PostgreSQL's planner statistics.
+ANALYZE_ABOVE = 10_000
 
 #: Announced through campaign.jobs with the (level, code) units whose cases changed (None: all of
 #: them); the streaks domain refreshes its longest runs (subscribed in campaign/worker.py).
@@ -93,9 +96,19 @@ async def _latest_day(column, code: str) -> dt.date | None:
 
 
 async def refresh_units(units: set[tuple[str, str]]) -> None:
-    """Recompute the last case day of the given (level, code) units from the cases stored."""
+    """Recompute the last case day and the case days of the given (level, code) units from the
+    cases stored."""
     for level, code in units:
         await regions.set_last_case(level, code, await _latest_day(LEVEL_COLUMNS[level], code))
+    await _refresh_unit_days(units)
+
+
+async def _refresh_unit_days(units: set[tuple[str, str]]) -> None:
+    by_level: dict[str, set[str]] = {}
+    for level, code in units:
+        by_level.setdefault(level, set()).add(code)
+    for level, codes in by_level.items():
+        await refresh_case_days(level, codes)
 
 
 def units_of(case: dict) -> set[tuple[str, str]]:
@@ -116,6 +129,7 @@ async def insert_case(values: dict) -> int:
         values.get("station_code"),
         values["occurred_on"],
     )
+    await _refresh_unit_days(units_of(values))
     return inserted[0]["id"]
 
 
@@ -369,12 +383,18 @@ async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> s
     await _write_phones(connection, plan, sqlite)
     for definition in rebuilt:
         await connection.execute(definition)
-    if rebuilt and not sqlite:
+    if not sqlite and (rebuilt or len(plan.added) + len(plan.changed) > ANALYZE_ABOVE):
         await connection.execute(f'ANALYZE "{table}"')
     touched = _touched(plan)
     for level, codes in touched.items():
         if codes:
             await refresh_last_cases(level, codes)
+            await refresh_case_days(level, codes)
+    if not sqlite and len(plan.added) + len(plan.changed) > ANALYZE_ABOVE:
+        # planner statistics right after a bulk load, not at autovacuum's leisure: a board
+        # planned on an empty table's statistics scans instead of using its index
+        for analyzed in (CaseDay, Region, Station):
+            await connection.execute(f'ANALYZE "{analyzed._meta.tablename}"')
     return {(level, code) for level, codes in touched.items() for code in codes}
 
 
@@ -431,6 +451,45 @@ async def refresh_last_cases(level: str, codes: Collection[str] | None = None) -
         chunk = ordered[start : start + 1_000]
         marks = ", ".join("{}" for _ in chunk)
         await table.raw(f'{update}{joiner}"{name}".code IN ({marks})', *chunk)
+
+
+async def refresh_case_days(level: str, codes: Collection[str] | None = None) -> None:
+    """Rebuild the CaseDay rows of some units of a level (all of them when `codes` is None or
+    more than REFRESH_LEVEL_ABOVE) from the stored cases, set-based: one DELETE and one
+    INSERT … SELECT with the previous case day from a window function. Call inside the write
+    transaction that changed the cases."""
+    column = {"village": "village_code", "town": "town_code", "station": "station_code"}[level]
+    name = CaseDay._meta.tablename
+    gap = (
+        "CAST(julianday(day) - julianday(previous_day) AS INTEGER) - 1"
+        if is_sqlite()
+        else "day - previous_day - 1"
+    )
+
+    async def rebuild(where: str, chunk: Sequence[str]) -> None:
+        await CaseDay.raw(
+            f"DELETE FROM \"{name}\" WHERE level = '{level}'"
+            + (f" AND code IN ({where})" if chunk else ""),
+            *chunk,
+        )
+        await CaseDay.raw(
+            f'INSERT INTO "{name}" (level, code, day, cases, previous_day, gap) '
+            f"SELECT '{level}', code, day, n, previous_day, {gap} FROM ("
+            "SELECT code, day, n, LAG(day) OVER (PARTITION BY code ORDER BY day) AS previous_day "
+            f"FROM (SELECT {column} AS code, occurred_on AS day, COUNT(*) AS n "
+            f'FROM "{Case._meta.tablename}" WHERE {column} '
+            + (f"IN ({where})" if chunk else "IS NOT NULL")
+            + f" GROUP BY {column}, occurred_on) AS g) AS w",
+            *chunk,
+        )
+
+    if codes is None or len(codes) > REFRESH_LEVEL_ABOVE:
+        await rebuild("", [])
+        return
+    ordered = sorted(codes)
+    for start in range(0, len(ordered), 1_000):
+        chunk = ordered[start : start + 1_000]
+        await rebuild(", ".join("{}" for _ in chunk), chunk)
 
 
 async def _drop_secondary_indexes(connection, sqlite: bool) -> list[str]:
@@ -709,15 +768,101 @@ async def case_days_by_unit(
     (every case whose station it is) — the counting rules of docs/definitions.md. Units without a case in the
     period are absent. `codes` limits the answer to those units (any number; queried in chunks).
     For streak history, heat maps and longest runs."""
-    rows = await _grouped(
-        level, start, end, codes, Case.occurred_on.as_alias("day"), group=(Case.occurred_on,)
-    )
+    _level_column(level)
+    where = [CaseDay.level == level, CaseDay.day >= start, CaseDay.day <= end]
+
+    def query(*extra):
+        return CaseDay.select(CaseDay.code, CaseDay.day).where(*where, *extra)
+
+    rows: list[dict] = []
+    if codes is None:
+        rows = await query()
+    else:
+        ordered = sorted(set(codes))
+        for i in range(0, len(ordered), IN_CHUNK):
+            rows += await query(CaseDay.code.is_in(ordered[i : i + IN_CHUNK]))
     days: dict[str, list[dt.date]] = {}
     for row in rows:
         days.setdefault(row["code"], []).append(row["day"])
     for value in days.values():
         value.sort()
     return days
+
+
+async def last_case_days_changed_since(level: str, as_of: dt.date) -> dict[str, dt.date | None]:
+    """{unit code: its last case day on or before `as_of` (None: none)} for the units that had a
+    case after `as_of` — every other unit's last case day as of then is its stored last_case_on.
+    Reads the one CaseDay row per unit that follows `as_of` (its previous_day), on the
+    (level, day) index: the cost grows with the case days since `as_of`, not with the cases."""
+    _level_column(level)
+    rows = await CaseDay.select(CaseDay.code, CaseDay.previous_day).where(
+        CaseDay.level == level,
+        CaseDay.day > as_of,
+        CaseDay.previous_day.is_null() | (CaseDay.previous_day <= as_of),
+    )
+    return {row["code"]: row["previous_day"] for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class UnitGaps:
+    """What a unit's longest closed run as of a day is made of (streaks.rules.closed_best_of):
+    its first case day on or after tracking start, and its longest gap between two case days in
+    [tracked start, as_of] (most recent among equals) with the day that ended it."""
+
+    first_day: dt.date | None
+    gap: int
+    gap_end: dt.date | None
+
+
+async def unit_gaps(
+    level: str, since: dt.date, as_of: dt.date, codes: Collection[str]
+) -> dict[str, UnitGaps]:
+    """UnitGaps of some units (a board page) from the CaseDay index; units without a case day in
+    [since, as_of] are absent."""
+    _level_column(level)
+    name = CaseDay._meta.tablename
+    result: dict[str, UnitGaps] = {}
+    ordered = sorted(set(codes))
+    for i in range(0, len(ordered), 1_000):
+        chunk = ordered[i : i + 1_000]
+        marks = ", ".join("{}" for _ in chunk)
+        unit = f"level = '{level}' AND code IN ({marks})"
+        firsts = await CaseDay.raw(
+            f'SELECT code, MIN(day) AS day FROM "{name}" WHERE {unit} '
+            "AND day >= {} AND day <= {} GROUP BY code",
+            *chunk,
+            since,
+            as_of,
+        )
+
+        def inner(t: str, marks: str = marks) -> str:
+            return (
+                f"{t}level = '{level}' AND {t}code IN ({marks}) AND {t}previous_day >= {{}} "
+                f"AND {t}day <= {{}} AND {t}gap > 0"
+            )
+
+        gaps = await CaseDay.raw(
+            f'SELECT c.code AS code, c.gap AS gap, MAX(c.day) AS day FROM "{name}" c JOIN '
+            f'(SELECT code, MAX(gap) AS gap FROM "{name}" WHERE {inner("")} '
+            f"GROUP BY code) b ON c.code = b.code AND c.gap = b.gap "
+            f"WHERE {inner('c.')} GROUP BY c.code, c.gap",
+            *chunk,
+            since,
+            as_of,
+            *chunk,
+            since,
+            as_of,
+        )
+        best = {row["code"]: (row["gap"], _as_date(row["day"])) for row in gaps}
+        for row in firsts:
+            gap, end = best.get(row["code"], (0, None))
+            result[row["code"]] = UnitGaps(_as_date(row["day"]), gap, end)
+    return result
+
+
+def _as_date(value) -> dt.date | None:
+    """Raw SQLite aggregates of date columns come back as ISO text."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 async def case_counts(

@@ -67,3 +67,18 @@ class ImportJob(Table):
     created_by = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     finished_at = Timestamptz(null=True, default=None)
+
+
+class CaseDay(Table):
+    """A day on which a unit had cases, per level (village, town, station; counted as in
+    docs/definitions.md): far fewer rows than cases. Rebuilt for the touched units in the same
+    transaction as every case write, so past days (`as_of`) and longest runs read this index
+    instead of the cases. Unique on (level, code, day); indexed on (level, day)."""
+
+    level = Varchar(length=8)
+    code = Varchar(length=32)
+    day = Date()
+    cases = Integer(default=0)
+    #: The unit's case day before this one (None for its first), and the case-free days between.
+    previous_day = Date(null=True, default=None)
+    gap = Integer(null=True, default=None)

@@ -3,22 +3,23 @@
 Performance by design (docs/architecture.md): each unit keeps its last case day, so as of today a board is
 an index scan in streak order — never-a-case units first, then by last case day, then by code —
 and a rank is 1 + the number of units with a longer streak, counted on the same index. A past
-day, or a tracking start set after some units' last cases, takes the slow path: last case days
-recomputed from the cases and ranked in Python. Longest runs come from StreakBest, kept by jobs.
-
-Ranks are always city-wide among the units of a level; district and town filters, search and
-the viewer's jurisdiction narrow the rows shown, not the ranking.
+day, or a tracking start set after some units' last cases, takes the slow path: the units with a
+case after that day get their case day before it from the case-day index (cases.CaseDay, kept
+with every case write), and all are ranked in Python. Longest runs are read from the same index
+for the rows shown (cases.unit_gaps), so no board waits for a job.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import heapq
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from piccolo.query import OrderByRaw
-from piccolo.query.functions.aggregate import Count, Max
+from piccolo.query.functions.aggregate import Count
 
 from campaign import rules as shared_rules
 from campaign.accounts.rules import Scope
@@ -163,17 +164,6 @@ async def _better_counts(level: str, days: set[dt.date]) -> dict[dt.date | None,
     return counts
 
 
-async def last_case_days(level: str, as_of: dt.date) -> dict[str, dt.date]:
-    """{unit code: its last case day on or before as_of}, recomputed from the cases."""
-    column = cases.LEVEL_COLUMNS[level]
-    rows = (
-        await Case.select(column.as_alias("code"), Max(Case.occurred_on).as_alias("day"))
-        .where(Case.occurred_on <= as_of, column.is_not_null())
-        .group_by(column)
-    )
-    return {row["code"]: day for row in rows if (day := _day(row["day"])) is not None}
-
-
 @dataclass(frozen=True)
 class Standing:
     rank: int
@@ -187,10 +177,13 @@ async def standings(
     """Every unit of the level ranked as of a day (the slow path, and the nightly snapshot)."""
     table = _table(level)
     units = await table.select(table.code, table.last_case_on).where(*_level_where(level))
-    if fast:
-        lasts = {u["code"]: u["last_case_on"] for u in units}
-    else:
-        lasts = await last_case_days(level, as_of)
+    lasts = {
+        u["code"]: u["last_case_on"]
+        for u in units
+        if u["last_case_on"] is None or u["last_case_on"] <= as_of
+    }
+    if not fast:  # units with a case after as_of: their case day before it, from the index
+        lasts.update(await cases.last_case_days_changed_since(level, as_of))
     current = {
         u["code"]: rules.current_streak(as_of, since, lasts.get(u["code"])) if since else 0
         for u in units
@@ -240,6 +233,69 @@ async def _level_size(level: str) -> int:
 # -- The board -----------------------------------------------------------------------------------
 
 
+def _board_key(row: dict) -> tuple:
+    """STREAK_ORDER in Python: never-a-case first, then by last case day, then by code."""
+    last = row["last_case_on"]
+    return (last is not None, last or dt.date.min, row["code"])
+
+
+async def _past_day_rows(
+    level: str,
+    as_of: dt.date,
+    since: dt.date | None,
+    where: list,
+    offset: int,
+    limit: int | None,
+) -> list[dict] | None:
+    """One page of the board as of a past day without ranking every unit: only the units with a
+    case after that day differ from the board index (cases.last_case_days_changed_since gives
+    their case day before it), so the page is the index order of the others merged with those,
+    and a rank is 1 + the units with a longer streak (the index histogram, corrected by them).
+    None where this does not apply (no tracking start, a day before it, or last case days before
+    it, which tie with units never hit and need the full ranking)."""
+    if since is None or as_of < since or await _any_last_case(level, "<", since):
+        return None
+    changed = await cases.last_case_days_changed_since(level, as_of)
+    if any(day is not None and day < since for day in changed.values()):
+        return None
+    table = _table(level)
+    need = None if limit is None else offset + limit
+    query = (
+        table.select(*_columns(level))
+        .where(*where, table.last_case_on.is_null() | (table.last_case_on <= as_of))
+        .order_by(OrderByRaw(STREAK_ORDER))
+    )
+    kept = await (query.limit(need) if need is not None else query)
+    ordered = sorted(
+        changed, key=lambda code: _board_key({"code": code, "last_case_on": changed[code]})
+    )
+    moved: list[dict] = []
+    for start in range(0, len(ordered), 1_000):
+        chunk = ordered[start : start + 1_000]
+        found = {
+            r["code"]: r
+            for r in await table.select(*_columns(level)).where(*where, table.code.is_in(chunk))
+        }
+        for code in chunk:
+            if code in found:
+                moved.append({**found[code], "last_case_on": changed[code]})
+        if need is not None and len(moved) >= need:
+            break
+    rows = list(heapq.merge(kept, moved, key=_board_key))[offset:need]
+    better = await _better_counts(level, {r["last_case_on"] for r in rows if r["last_case_on"]})
+    earlier_changed = sorted(day for day in changed.values() if day is not None)
+    never_changed = sum(1 for day in changed.values() if day is None)
+    for row in rows:
+        last = row["last_case_on"]
+        row["rank"] = (
+            1
+            if last is None
+            else 1 + better[last] + never_changed + bisect.bisect_left(earlier_changed, last)
+        )
+        row["current_days"] = rules.current_streak(as_of, since, last)
+    return rows
+
+
 @dataclass
 class Board:
     level: str
@@ -275,11 +331,15 @@ async def streak_board(
     table = _table(level)
     where = _where(level, district, town, q, scope)
     fast = await _on_fast_path(level, as_of, since)
-    if fast:
+    past = None if fast else await _past_day_rows(level, as_of, since, where, offset, limit)
+    if fast or past is not None:
         total = None
         if details:
             unfiltered = len(where) == len(_level_where(level))
             total = await (_level_size(level) if unfiltered else table.count().where(*where))
+    if past is not None:
+        rows = past
+    elif fast:
         query = table.select(*_columns(level)).where(*where).order_by(OrderByRaw(STREAK_ORDER))
         if limit is not None:
             query = query.offset(offset).limit(limit)
@@ -295,43 +355,29 @@ async def streak_board(
         rows = rows[offset : offset + limit if limit is not None else None]
     for row in rows:
         row["milestone"] = rules.milestone(row["current_days"], marks)
-    await _with_longest(level, rows, as_of, since, trust_best=fast)
+    await _with_longest(level, rows, as_of, since)
     if details:
         await _with_places(rows)
     return Board(level, as_of, since, marks, total, rows)
 
 
 async def _with_longest(
-    level: str, rows: list[dict], as_of: dt.date, since: dt.date | None, trust_best: bool
+    level: str, rows: list[dict], as_of: dt.date, since: dt.date | None
 ) -> None:
-    """Personal bests: the stored closed best where it still matches the unit, else recomputed
-    from the unit's case days; the current run is added either way."""
+    """Personal bests as of a day: the closed best from the case-day index (kept with every case
+    write, so it never waits for a job) plus the current run."""
     for row in rows:
         row.update(longest_days=0, longest_from=None, longest_to=None)
     if since is None or not rows:
         return
-    stored: dict[str, dict] = {}
-    if trust_best:
-        for chunk in _chunks([r["code"] for r in rows]):
-            for best in await StreakBest.select().where(
-                StreakBest.level == level,
-                StreakBest.code.is_in(chunk),
-                StreakBest.tracked_since == since,
-            ):
-                stored[best["code"]] = best
-    stale = [
-        r["code"]
-        for r in rows
-        if r["code"] not in stored or stored[r["code"]]["last_case_on"] != r["last_case_on"]
-    ]
-    days = await cases.case_days_by_unit(level, since, as_of, stale) if stale else {}
-    stale_set = set(stale)
+    gaps = await cases.unit_gaps(level, since, as_of, [r["code"] for r in rows])
     for row in rows:
-        if row["code"] in stale_set:
-            closed = rules.closed_best(days.get(row["code"], []), since, row["last_case_on"])
-        else:
-            best = stored[row["code"]]
-            closed = rules.Run(best["days"], best["first_day"], best["last_day"])
+        found = gaps.get(row["code"])
+        closed = (
+            rules.closed_best_of(since, found.first_day, found.gap, found.gap_end)
+            if found
+            else rules.EMPTY_RUN
+        )
         run = rules.longer_of(closed, rules.current_run(as_of, since, row["last_case_on"]))
         row.update(longest_days=run.days, longest_from=run.first, longest_to=run.last)
 
@@ -412,7 +458,7 @@ async def unit_streak(level: str, row: dict, as_of: dt.date) -> dict:
         {"code": row["code"], "last_case_on": row["last_case_on"], "district_code": None}
     ]
     await _rank_rows(level, as_of, since, rows, await _on_fast_path(level, as_of, since))
-    await _with_longest(level, rows, as_of, since, trust_best=True)
+    await _with_longest(level, rows, as_of, since)
     marks = await milestones(level)
     week = await ranks_on(level, as_of - dt.timedelta(days=7), [row["code"]])
     ranked.update(

@@ -102,6 +102,21 @@ def closed_best(case_days: Iterable[date], tracked_since: date, last_case_on: da
     return longest_run(case_days, tracked_since, last_case_on - timedelta(days=1))
 
 
+def closed_best_of(
+    tracked_since: date, first_day: date | None, gap: int, gap_end: date | None
+) -> Run:
+    """closed_best from what the case-day index keeps: the unit's first case day on or after
+    tracking start (the run before it) and its longest gap between two later case days, with the
+    case day that ended that gap (the most recent of equally long gaps). The later run wins
+    ties, as in longest_run."""
+    first = EMPTY_RUN
+    if first_day is not None and first_day > tracked_since:
+        first = Run((first_day - tracked_since).days, tracked_since, first_day - timedelta(days=1))
+    if gap > 0 and gap_end is not None and gap >= first.days:
+        return Run(gap, gap_end - timedelta(days=gap), gap_end - timedelta(days=1))
+    return first
+
+
 def longer_of(closed: Run, current: Run) -> Run:
     """The personal best: the current run wins ties, as the more recent (see longest_run)."""
     return current if current.days and current.days >= closed.days else closed

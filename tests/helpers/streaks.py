@@ -7,8 +7,10 @@ from datetime import date, timedelta
 
 from hypothesis import strategies as st
 
+from campaign import rules as shared_rules
 from campaign.cases import queries as cases
 from campaign.db import write_transaction
+from campaign.streaks import rules
 from campaign.timeutil import today
 from tests.helpers.ningbo import load_slice
 
@@ -91,3 +93,37 @@ async def setup_cases() -> None:
     """白沙路 quiet for 40 days, 附海 hit 3 days ago, 新碶 hit 12 days ago."""
     await load_slice()
     await add_cases([(0, ago(60)), (0, ago(40)), (4, ago(3)), (3, ago(12))])
+
+
+def oracle(level: str, cases_list, as_of: dt.date, since: dt.date | None) -> list[tuple]:
+    """Rank every unit from the raw case list: its case days, counted the docs/definitions.md way."""
+    index = {"village": 0, "town": 1, "station": 2}[level]
+    days = {code: set() for code in UNITS[level]}
+    for place, day in cases_list:
+        code = PLACES[place][index]
+        if code and day <= as_of:
+            days[code].add(day)
+    current = {}
+    for code, seen in days.items():
+        current[code] = (
+            rules.current_streak(as_of, since, max(seen) if seen else None) if since else 0
+        )
+    result = []
+    for rank, code, value in shared_rules.competition_ranks(list(current.items())):
+        run = rules.longest_run(days[code], since, as_of) if since else rules.EMPTY_RUN
+        result.append((rank, code, value, run.days, run.first, run.last))
+    return result
+
+
+def board_rows(board) -> list[tuple]:
+    return [
+        (
+            r["rank"],
+            r["code"],
+            r["current_days"],
+            r["longest_days"],
+            r["longest_from"],
+            r["longest_to"],
+        )
+        for r in board.rows
+    ]

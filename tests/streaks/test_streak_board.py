@@ -7,49 +7,14 @@ import datetime as dt
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from campaign import rules as shared_rules
 from campaign.accounts.rules import Scope
-from campaign.streaks import queries, rules
+from campaign.streaks import queries
 from campaign.system.queries import set_setting
 from tests.helpers.database import truncate_all
 from tests.helpers.ningbo import load_slice
-from tests.helpers.streaks import PLACES, START, UNITS, add_cases
+from tests.helpers.streaks import PLACES, START, add_cases, board_rows, oracle
 
 D = dt.date
-
-
-def oracle(level: str, cases_list, as_of: dt.date, since: dt.date | None) -> list[tuple]:
-    """Rank every unit from the raw case list: its case days, counted the docs/definitions.md way."""
-    index = {"village": 0, "town": 1, "station": 2}[level]
-    days = {code: set() for code in UNITS[level]}
-    for place, day in cases_list:
-        code = PLACES[place][index]
-        if code and day <= as_of:
-            days[code].add(day)
-    current = {}
-    for code, seen in days.items():
-        current[code] = (
-            rules.current_streak(as_of, since, max(seen) if seen else None) if since else 0
-        )
-    result = []
-    for rank, code, value in shared_rules.competition_ranks(list(current.items())):
-        run = rules.longest_run(days[code], since, as_of) if since else rules.EMPTY_RUN
-        result.append((rank, code, value, run.days, run.first, run.last))
-    return result
-
-
-def board_rows(board) -> list[tuple]:
-    return [
-        (
-            r["rank"],
-            r["code"],
-            r["current_days"],
-            r["longest_days"],
-            r["longest_from"],
-            r["longest_to"],
-        )
-        for r in board.rows
-    ]
 
 
 case_lists = st.lists(

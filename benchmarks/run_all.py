@@ -1,0 +1,314 @@
+"""One command for the figures of benchmarks/README.md, built the way a user builds the data.
+
+    python benchmarks/run_all.py --scale city|province|national [--engine sqlite|postgres]
+        [--cases N] [--requests N] [--modules]
+
+In a fresh folder (benchmarks/out/all-<scale>-<engine>/, the CAMPAIGN_VAR) it writes the files a
+user would have — regions, stations and N cases as CSV — and loads them through the public CLI
+(`campaign migrate`, `campaign import regions|stations|cases`, `campaign createuser`), each
+timed end to end (the case import includes the follow-up jobs the command waits for). Then it
+measures in-process server CPU per request (p50/p95 over ASGI, the client's share included, so
+a little pessimistic but independent of what else the machine runs) for the streak boards, the
+API as of today and past days, the home page and the case list, once right after the import
+and again after recording one case. With --modules it also runs every module's scenario script
+present in benchmarks/ (`*_scenarios.py`) with the scale where the script takes one, each into
+its own folder. Prints one table and writes benchmarks/out/all-<scale>-<engine>.json.
+
+PostgreSQL: --engine postgres uses BENCH_DATABASE_URL (default
+postgresql://postgres@127.0.0.1:5432/bench_<scale>; the database is dropped and created).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import datetime as dt
+import io
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+ROOT = HERE.parent
+CASES = {"city": 100_000, "province": 1_000_000, "national": 5_000_000}
+PASSWORD = "demo2026"
+
+
+def cli(folder: Path, environment: dict, *args: str) -> float:
+    """Run `campaign ARGS` as a user would; returns the seconds it took."""
+    command = [str(Path(sys.executable).parent / "campaign"), *args]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, cwd=folder)
+    seconds = time.perf_counter() - started
+    if done.returncode:
+        raise SystemExit(f"campaign {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return seconds
+
+
+def _csv(header: list[str], rows) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def place_files(scale: str) -> tuple[bytes, bytes]:
+    """The regions and stations files: Ningbo's real divisions with one station per town
+    (city), or the synthetic divisions of campaign.demo.synthetic."""
+    from campaign.demo import builder, synthetic
+
+    levels = {"district": "区县", "town": "镇街", "village": "村社"}
+    if scale == "city":
+        regions = builder.NINGBO.read_bytes()
+        towns = [
+            row
+            for row in csv.DictReader(io.StringIO(regions.decode("utf-8-sig")))
+            if row["级别"] in ("镇街", "town")
+        ]
+        stations = [
+            (
+                builder.station_code(t["区划代码"]),
+                builder.station_name(t["名称"]),
+                t["上级代码"],
+                t["区划代码"],
+            )
+            for t in towns
+        ]
+    else:
+        records, station_records = synthetic.build(synthetic.SCALES[scale])
+        regions = _csv(
+            ["区划代码", "名称", "级别", "上级代码", "常住人口"],
+            (
+                (r.code, r.name, levels[r.level], r.parent_code or "", r.population or "")
+                for r in records
+            ),
+        )
+        stations = [(s.code, s.name, s.district_code, ";".join(s.towns)) for s in station_records]
+    return regions, _csv(["派出所编码", "名称", "区县代码", "辖区镇街"], stations)
+
+
+def case_file(regions: bytes, count: int) -> bytes:
+    import cases_import
+
+    rows = list(csv.reader(io.StringIO(regions.decode("utf-8-sig"))))[1:]
+    villages = [r[0] for r in rows if len(r[0]) == 12]
+    towns = [r[0] for r in rows if len(r[0]) == 9]
+    return cases_import.case_csv(villages, towns, count)
+
+
+def paths() -> list[tuple[str, str]]:
+    from campaign.timeutil import today
+
+    past = {n: (today() - dt.timedelta(days=n)).isoformat() for n in (9, 30)}
+    return [
+        ("village board page", "/streaks?level=village"),
+        ("town board page", "/streaks?level=town"),
+        ("station board page", "/streaks?level=station"),
+        ("api village 100", "/api/v1/streaks?level=village&limit=100"),
+        ("api village, 9 days back", f"/api/v1/streaks?level=village&limit=100&as_of={past[9]}"),
+        ("api village, 30 days back", f"/api/v1/streaks?level=village&limit=100&as_of={past[30]}"),
+        ("api town, 30 days back", f"/api/v1/streaks?level=town&limit=100&as_of={past[30]}"),
+        ("home", "/"),
+        ("case list", "/cases"),
+        ("healthz", "/healthz"),
+    ]
+
+
+async def server_cpu(requests: int) -> dict[str, dict]:
+    """CPU per request in-process, as benchmarks/streaks_scenarios.py measures it."""
+    import logging
+
+    import httpx
+
+    from campaign.app import create_app
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from campaign.db import close_pool, start_pool
+
+    sys.path.insert(0, str(HERE))
+    import run as runner
+
+    await start_pool()
+    figures: dict[str, dict] = {}
+    try:
+        transport = httpx.ASGITransport(app=create_app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            await runner.log_in(client, "admin")
+            for name, path in paths():
+                for _ in range(3):
+                    await client.get(path)
+                costs, walls = [], []
+                for _ in range(requests):
+                    started, wall = time.process_time(), time.perf_counter()
+                    response = await client.get(path)
+                    costs.append((time.process_time() - started) * 1000)
+                    walls.append((time.perf_counter() - wall) * 1000)
+                    if response.status_code != 200:
+                        raise SystemExit(f"{path}: HTTP {response.status_code}")
+                figures[name] = {
+                    "path": path,
+                    "cpu_p50_ms": statistics.median(costs),
+                    "cpu_p95_ms": statistics.quantiles(costs, n=20)[18],
+                    "wall_p50_ms": statistics.median(walls),
+                }
+    finally:
+        await close_pool()
+    return figures
+
+
+async def record_one_case() -> float:
+    """One case recorded as the form does (a write use case with its audit entry); ms."""
+    from campaign import jobs
+    from campaign.accounts import queries as accounts
+    from campaign.cases import queries as cases
+    from campaign.db import close_pool, start_pool
+    from campaign.regions.tables import Region
+    from campaign.timeutil import today
+
+    await start_pool()
+    try:
+        village = await Region.select().where(Region.level == "village").first()
+        from piccolo.apps.user.tables import BaseUser
+
+        user_id = await accounts.user_id_by_name("admin")
+        row = await BaseUser.select(BaseUser.password).where(BaseUser.id == user_id).first()
+        actor = await accounts.user_for_session(user_id, accounts.stamp_for(row["password"]))
+        values = dict(
+            case_no=f"RUNALL-{time.time_ns()}",
+            occurred_on=today(),
+            village_code=village["code"],
+            town_code=village["town_code"],
+            district_code=village["district_code"],
+            station_code=None,
+            fraud_type="投资理财",
+            loss_fen=100_00,
+        )
+        assert actor is not None
+        started = time.perf_counter()
+        await cases.create_case(values, actor, "127.0.0.1")
+        seconds = time.perf_counter() - started
+        await jobs.drain()
+        return seconds * 1000
+    finally:
+        await close_pool()
+
+
+def modules(scale: str, environment: dict, requests: int) -> dict[str, dict]:
+    """Every module scenario script in benchmarks/, each in a folder of its own."""
+    results = {}
+    for script in sorted(HERE.glob("*_scenarios.py")):
+        help_text = subprocess.run(
+            [sys.executable, str(script), "--help"], capture_output=True, text=True, env=environment
+        ).stdout
+        args = [sys.executable, str(script)]
+        if "{province,national}" in help_text:
+            if scale == "city":
+                results[script.name] = {"skipped": "takes province or national only"}
+                continue
+            args.append(scale)
+        folder = OUT / f"module-{script.stem}-{scale}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        env = {**environment, "CAMPAIGN_VAR": str(folder)}
+        env["DATABASE_URL"] = f"sqlite:///{folder / 'campaign.sqlite3'}"
+        started = time.perf_counter()
+        done = subprocess.run(args, capture_output=True, text=True, env=env, cwd=ROOT)
+        results[script.name] = {
+            "exit": done.returncode,
+            "seconds": time.perf_counter() - started,
+            "tail": done.stdout[-2000:],
+        }
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=tuple(CASES), default="city")
+    parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--cases", type=int, default=None)
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--modules", action="store_true", help="also run every *_scenarios.py")
+    arguments = parser.parse_args()
+    scale, engine = arguments.scale, arguments.engine
+    count = arguments.cases or CASES[scale]
+    folder = OUT / f"all-{scale}-{engine}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    environment = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    environment["CAMPAIGN_VAR"] = str(folder)
+    if engine == "sqlite":
+        environment["DATABASE_URL"] = f"sqlite:///{folder / 'campaign.sqlite3'}"
+    else:
+        url = os.environ.get(
+            "BENCH_DATABASE_URL", f"postgresql://postgres@127.0.0.1:5432/bench_{scale}"
+        )
+        name = url.rsplit("/", 1)[1]
+        server = url.rsplit("/", 1)[0].replace("postgresql://", "").split("@")[-1]
+        host, _, port = server.partition(":")
+        for command in ("dropdb", "createdb"):
+            subprocess.run(
+                [command, "-h", host, "-p", port or "5432", "-U", "postgres", name],
+                capture_output=True,
+            )
+        environment["DATABASE_URL"] = url
+    os.environ.update(environment)
+    sys.path.insert(0, str(HERE))
+
+    figures: dict[str, object] = {"scale": scale, "engine": engine, "cases": count}
+    load: dict[str, float] = {}
+    load["campaign migrate (s)"] = cli(folder, environment, "migrate")
+    regions, stations = place_files(scale)
+    (folder / "regions.csv").write_bytes(regions)
+    (folder / "stations.csv").write_bytes(stations)
+    load["import regions (s)"] = cli(folder, environment, "import", "regions", "regions.csv")
+    load["import stations (s)"] = cli(folder, environment, "import", "stations", "stations.csv")
+    (folder / "cases.csv").write_bytes(case_file(regions, count))
+    load["import cases (s)"] = cli(folder, environment, "import", "cases", "cases.csv")
+    cli(folder, environment, "createuser", "admin", "--role", "admin", "--password", PASSWORD)
+    figures["load"] = load
+    print(json.dumps(load, indent=2), flush=True)
+
+    figures["after import"] = asyncio.run(server_cpu(arguments.requests))
+    figures["record one case (ms)"] = asyncio.run(record_one_case())
+    figures["after one case"] = asyncio.run(server_cpu(arguments.requests))
+    if arguments.modules:
+        figures["modules"] = modules(scale, environment, arguments.requests)
+
+    lines = [
+        f"{scale}, {engine}, {count:,} cases",
+        "",
+        "| load step | s |",
+        "|---|---:|",
+        *(f"| {name[:-4]} | {value:.1f} |" for name, value in load.items()),
+        f"| record one case (use case, audit included), ms | {figures['record one case (ms)']:.1f} |",
+        "",
+        "| page | CPU p50 ms | CPU p95 ms | after one case: p50 | p95 |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    after = figures["after one case"]
+    for name, figure in figures["after import"].items():  # type: ignore[union-attr]
+        again = after[name]  # type: ignore[index]
+        lines.append(
+            f"| {name} | {figure['cpu_p50_ms']:.1f} | {figure['cpu_p95_ms']:.1f} | "
+            f"{again['cpu_p50_ms']:.1f} | {again['cpu_p95_ms']:.1f} |"
+        )
+    for script, result in figures.get("modules", {}).items():  # type: ignore[union-attr]
+        lines.append(f"| module {script} | {result} |")
+    print("\n".join(lines))
+    OUT.mkdir(exist_ok=True)
+    (OUT / f"all-{scale}-{engine}.json").write_text(
+        json.dumps(figures, indent=2, ensure_ascii=False, default=str)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

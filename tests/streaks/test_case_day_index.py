@@ -1,0 +1,156 @@
+"""The case-day index (cases.CaseDay) and what the boards read from it equal the brute-force
+definitions of docs/definitions.md after any sequence of inserts, corrections, moves, deletes and
+imports (Hypothesis)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from campaign.cases import queries as cases
+from campaign.cases.rules import CaseRecord
+from campaign.cases.tables import CaseDay
+from campaign.db import engine, write_transaction
+from campaign.streaks import queries, rules
+from tests.helpers.database import truncate_all
+from tests.helpers.ningbo import load_slice
+from tests.helpers.streaks import PLACES, START, UNITS, board_rows, case_values, oracle
+
+INDEX = {"village": 0, "town": 1, "station": 2}
+days = st.integers(0, 40).map(lambda n: START + dt.timedelta(days=n))
+places = st.integers(0, len(PLACES) - 1)
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("insert"), places, days),
+        st.tuples(st.just("correct"), st.integers(0, 30), days),
+        st.tuples(st.just("move"), st.integers(0, 30), places),
+        st.tuples(st.just("delete"), st.integers(0, 30), st.just(None)),
+        st.tuples(st.just("import"), places, days),
+    ),
+    max_size=14,
+)
+
+
+def record(no: str, place: int, day: dt.date) -> CaseRecord:
+    values = case_values(no, place, day)
+    return CaseRecord(
+        row=1,
+        occurred_at=None,
+        victim_occupation=None,
+        occupation_group="其他",
+        victim_age=None,
+        **values,
+    )
+
+
+async def apply(ops) -> dict[str, tuple[int, dt.date]]:
+    """Runs the operations through the cases domain's write functions; returns the cases that
+    should be stored, {case_no: (place, day)}."""
+    stored: dict[str, tuple[int, dt.date]] = {}
+    for n, (kind, first, second) in enumerate(ops):
+        numbers = sorted(stored)
+        if kind == "insert":
+            async with write_transaction():
+                await cases.insert_case(case_values(f"C{n}", first, second))
+            stored[f"C{n}"] = (first, second)
+        elif kind == "import":
+            records = [record(f"I{n}", first, second)]
+            if numbers:  # an import also corrects a stored case: moved to the same place and day
+                records.append(record(numbers[n % len(numbers)], first, second))
+            plan = await cases.plan_import(records)
+            async with engine().transaction() as transaction:
+                await cases.write_import(transaction.connection, plan)
+            for r in records:
+                stored[r.case_no] = (first, second)
+        elif numbers:
+            no = numbers[first % len(numbers)]
+            [row] = await cases.Case.select(cases.Case.id).where(cases.Case.case_no == no)
+            place, day = stored[no]
+            if kind == "delete":
+                async with write_transaction():
+                    await cases.delete_case(row["id"])
+                del stored[no]
+                continue
+            place, day = (place, second) if kind == "correct" else (second, day)
+            changes = case_values(no, place, day)
+            async with write_transaction():
+                await cases.update_case(row["id"], changes)
+            stored[no] = (place, day)
+    return stored
+
+
+def brute_days(level: str, stored) -> dict[str, dict[dt.date, int]]:
+    found: dict[str, dict[dt.date, int]] = {}
+    for place, day in stored.values():
+        code = PLACES[place][INDEX[level]]
+        if code:
+            found.setdefault(code, {}).setdefault(day, 0)
+            found[code][day] += 1
+    return found
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(operations, days)
+async def test_case_days_and_boards_equal_the_oracle_after_any_writes(db, ops, as_of):
+    await truncate_all()
+    await load_slice()
+    stored = await apply(ops)
+    since = min((day for _, day in stored.values()), default=None)
+    for level in queries.LEVELS:
+        expected = brute_days(level, stored)
+        rows = await CaseDay.select().where(CaseDay.level == level)
+        assert {(r["code"], r["day"]): r["cases"] for r in rows} == {
+            (code, day): n for code, per_day in expected.items() for day, n in per_day.items()
+        }
+        for r in rows:  # previous case day and the gap between
+            earlier = [d for d in expected[r["code"]] if d < r["day"]]
+            assert r["previous_day"] == (max(earlier) if earlier else None)
+            assert r["gap"] == ((r["day"] - max(earlier)).days - 1 if earlier else None)
+        # past days: last case day as of as_of, for the units with a case after it
+        changed = await cases.last_case_days_changed_since(level, as_of)
+        for code in UNITS[level]:
+            seen = expected.get(code, {})
+            if any(d > as_of for d in seen):
+                before = [d for d in seen if d <= as_of]
+                assert changed[code] == (max(before) if before else None)
+            else:
+                assert code not in changed
+        # the board as of any day: ranks, streaks and longest runs as the definitions say
+        as_list = list(stored.values())
+        board = await queries.streak_board(level, as_of, limit=None)
+        assert board_rows(board) == oracle(level, as_list, as_of, since)
+        page = await queries.streak_board(level, as_of, offset=1, limit=2)
+        assert board_rows(page) == board_rows(board)[1:3]
+        district = await queries.streak_board(level, as_of, district="330282", limit=3)
+        assert (
+            board_rows(district)
+            == [
+                row
+                for row, r in zip(board_rows(board), board.rows, strict=True)
+                if r["district_code"] == "330282"
+            ][:3]
+        )
+
+
+@given(
+    st.sets(days, max_size=12),
+    st.integers(-5, 45).map(lambda n: START + dt.timedelta(days=n)),
+    days,
+)
+def test_closed_best_from_the_gaps_equals_closed_best(case_days, since, as_of):
+    """What unit_gaps reads (first case day from tracking start, longest later gap, most recent
+    among equals) gives rules.closed_best of the case days up to as_of."""
+    inside = sorted(d for d in case_days if since <= d <= as_of)
+    first = inside[0] if inside else None
+    gaps = [((b - a).days - 1, b) for a, b in zip(inside, inside[1:], strict=False)]
+    gap, end = max(((g, d) for g, d in gaps if g > 0), default=(0, None))
+    last = inside[-1] if inside else None
+    expected = rules.closed_best([d for d in case_days if d <= as_of], since, last)
+    assert rules.closed_best_of(since, first, gap, end) == expected
