@@ -108,7 +108,9 @@ async def login(client: httpx.AsyncClient) -> None:
 async def board_stream(base: str, cookies, after: int, sent: dict, seen: dict, ready, stop):
     async with (
         httpx.AsyncClient(base_url=base, cookies=cookies, timeout=None) as client,
-        client.stream("GET", f"/warnings/stream?after={after}") as response,
+        client.stream(
+            "GET", f"/warnings/stream?after={after}", headers={"Accept": "text/event-stream"}
+        ) as response,
     ):
         ready.set()
         async for line in response.aiter_lines():
@@ -255,6 +257,7 @@ def main() -> None:
     parser.add_argument("--keep", help="reuse this CAMPAIGN_VAR")
     args = parser.parse_args()
     var = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="campaign-warn-bench-"))
+    var.mkdir(parents=True, exist_ok=True)
     os.environ["CAMPAIGN_VAR"] = str(var)
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{var / 'bench.sqlite3'}")
     os.environ.setdefault("SECRET_KEY", "bench-secret")

@@ -69,6 +69,7 @@ def _jinja_environment() -> Environment:
     env.filters.update(web.TEMPLATE_FILTERS)
     env.globals.update(
         nav_for=web.nav_for,
+        phone_tabs_for=web.phone_tabs_for,
         locales=i18n.LOCALES,
         current_locale=lambda: i18n.current_locale.get(),
         flashes=_flashes,
@@ -220,6 +221,7 @@ def create_app() -> Litestar:
             security=[{"bearer": []}],
         ),
         exception_handlers={Exception: web.handle_error},
+        after_exception=[web.shell_for_unrouted_errors(_session_config())],
         lifespan=[_lifespan],
         debug=settings.debug,
     )

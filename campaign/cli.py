@@ -14,7 +14,19 @@ from campaign.i18n import _
 
 
 def run(coro):
-    return asyncio.run(coro)
+    """Run a command's coroutine, then the jobs it started in this process (no Redis) to their
+    end, then close the job queue's connection, all before the event loop closes."""
+    # Importing the worker module subscribes the follow-up jobs (a case write → streak refresh).
+    from campaign import jobs, worker  # noqa: F401
+
+    async def command_then_jobs():
+        try:
+            return await coro
+        finally:
+            await jobs.drain()
+            await jobs.close()
+
+    return asyncio.run(command_then_jobs())
 
 
 @click.group()

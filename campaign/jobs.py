@@ -41,6 +41,14 @@ async def _redis_pool() -> ArqRedis:
     return _pool
 
 
+async def drain() -> None:
+    """Wait for the jobs this process started (without Redis) to finish, including any they
+    start in turn. A CLI command calls this before its event loop ends: `asyncio.run` would
+    otherwise cancel them half way (an import's streak refresh lost, "Event loop is closed")."""
+    while _running:
+        await asyncio.gather(*list(_running), return_exceptions=True)
+
+
 async def close() -> None:
     global _pool
     if _pool is not None:

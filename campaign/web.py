@@ -23,6 +23,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.plugins.htmx import ClientRedirect, HTMXTemplate
 from litestar.response import Redirect, Template
 from openpyxl import Workbook
@@ -99,6 +100,34 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
         raise PermissionDeniedException(_("你的角色无权进行此操作"))
 
 
+def shell_for_unrouted_errors(session_config: ServerSideSessionConfig):
+    """An `after_exception` hook: a URL that matches no route (404, 405) fails before any
+    middleware or guard runs, so its error page would lose the logged-in navigation. Load the
+    session read-only and resolve the user the way the guard does, so the page keeps the shell."""
+    backend = session_config._backend_class(config=session_config)
+
+    async def resolve_for_error_page(exc: Exception, scope) -> None:
+        if scope.get("type") != "http" or scope.get("path", "").startswith(("/static/", "/api/")):
+            return
+        state = scope.setdefault("state", {})
+        if "user" in state:
+            return
+        connection = ASGIConnection(scope)
+        loaded = "session" in scope
+        try:
+            if not loaded:
+                scope["session"] = await backend.load_from_connection(connection)
+            state["user"] = await resolve_user(connection)
+            state["demo"] = await system.demo_mode()
+        except Exception:  # an error page must render even when the database is down
+            state["user"] = None
+        finally:
+            if not loaded:  # read-only: this response never writes the session back
+                scope.pop("session", None)
+
+    return resolve_for_error_page
+
+
 def current_user(request: Request) -> CurrentUser:
     """The logged-in user of a non-public route (the guard has made sure there is one)."""
     return request.state.user
@@ -172,6 +201,29 @@ def nav_for(user: CurrentUser | None) -> list[NavItem]:
     if user is None:
         return []
     return [item for item in NAV if user.role in item.roles]
+
+
+# On a phone the side navigation becomes a bottom bar: each role's three or four daily actions
+# as large tabs, and 更多 opening the full list above, so the bar never grows with NAV.
+PHONE_TABS: tuple[NavItem, ...] = (
+    NavItem("home", _l("工作台"), "/", ALL),
+    NavItem("log-event", _l("登记活动"), "/events/new", (COORDINATOR,)),
+    NavItem("leaders", _l("领导视图"), "/leaders", (LEADER,)),
+    NavItem("cases", _l("案件"), "/cases", (ADMIN, COORDINATOR)),
+    NavItem("streaks", _l("榜单"), "/streaks", (ADMIN, LEADER, COORDINATOR)),
+    NavItem("contests", _l("竞赛"), "/contests", (LEADER,)),
+    NavItem("admin", _l("用户"), "/admin/users", (ADMIN,)),
+    NavItem("materials", _l("素材"), "/materials", (TEAM,)),
+    NavItem("upload-material", _l("上传素材"), "/materials/new", (TEAM,)),
+    NavItem("material-orders", _l("素材需求"), "/materials/orders", (TEAM,)),
+)
+PHONE_TAB_LIMIT = 4
+
+
+def phone_tabs_for(user: CurrentUser | None) -> list[NavItem]:
+    if user is None:
+        return []
+    return [item for item in PHONE_TABS if user.role in item.roles][:PHONE_TAB_LIMIT]
 
 
 # -- Paging ------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import tempfile
 from pathlib import Path
 
@@ -27,46 +26,19 @@ import httpx  # noqa: E402
 from piccolo.apps.user.tables import BaseUser  # noqa: E402
 
 from campaign.bootstrap import migrate  # noqa: E402
-from campaign.db import close_pool, engine, is_sqlite, start_pool  # noqa: E402
+from campaign.db import close_pool, start_pool  # noqa: E402
 from campaign.worker import FUNCTIONS as _JOBS  # noqa: E402,F401  (wires follow-up jobs as the app does)
+from tests.helpers.database import truncate_all  # noqa: E402
+from tests.helpers.passwords import FAST_PBKDF2_ROUNDS  # noqa: E402
+from tests.helpers.web import PASSWORD  # noqa: E402
 
 # Real PBKDF2, fewer rounds: tests create many users. test_password_kdf checks the real setting.
-PRODUCTION_PBKDF2_ROUNDS = BaseUser._pbkdf2_iteration_count
-BaseUser._pbkdf2_iteration_count = 1_000
-
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def need(available: bool, what: str) -> None:
-    """Skip when a service is missing on a laptop; fail in CI."""
-    if available:
-        return
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{what} is required in CI (REQUIRE_SERVICES=1) but not available")
-    pytest.skip(f"{what} not available")
+BaseUser._pbkdf2_iteration_count = FAST_PBKDF2_ROUNDS
 
 
 @pytest.fixture(scope="session")
 def migrated() -> None:
     asyncio.run(migrate())
-
-
-def _tables() -> list[str]:
-    from piccolo.conf.apps import Finder
-
-    return [table._meta.tablename for table in Finder().get_table_classes()]
-
-
-async def truncate_all() -> None:
-    tables = _tables()
-    if is_sqlite():
-        for name in tables:
-            await engine().run_ddl(f'DELETE FROM "{name}"')
-    else:
-        await engine().run_ddl(
-            "TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " RESTART IDENTITY CASCADE"
-        )
 
 
 @pytest.fixture
@@ -94,9 +66,6 @@ async def client(app):
         yield c
 
 
-PASSWORD = "pass1234word"
-
-
 @pytest.fixture
 def make_user(db):
     """make_user("coord", "coordinator", unit=("town", "330282005")) → user id."""
@@ -112,37 +81,6 @@ def make_user(db):
         return await queries.create_user(username, PASSWORD, username, role, kind, code, team)
 
     return make
-
-
-def csrf_token(client: httpx.AsyncClient) -> str:
-    return client.cookies.get("campaign_csrf") or ""
-
-
-async def post_form(
-    client: httpx.AsyncClient, url: str, data: dict | None = None, **kwargs
-) -> httpx.Response:
-    """POST a form the way a browser would: the CSRF cookie is set by a GET first."""
-    if not csrf_token(client):
-        await client.get("/login")
-    return await client.post(
-        url, data={**(data or {}), "_csrf_token": csrf_token(client)}, **kwargs
-    )
-
-
-async def login(
-    client: httpx.AsyncClient, username: str, password: str = PASSWORD
-) -> httpx.Response:
-    response = await post_form(client, "/login", {"username": username, "password": password})
-    assert response.status_code == 302, f"login as {username} failed: {response.status_code}"
-    return response
-
-
-def text_of(html: str, selector_attr: str) -> list[str]:
-    """Inner text of elements carrying an attribute, e.g. text_of(page, 'data-stat="town"')."""
-    return [
-        re.sub(r"<[^>]+>", "", m).strip()
-        for m in re.findall(rf"<[^>]*{selector_attr}[^>]*>(.*?)</", html, re.S)
-    ]
 
 
 @pytest.fixture

@@ -180,3 +180,24 @@ def test_rules_are_pure(module):
         name for name in imported_names(modules()[module]) if name.split(".")[0] in FRAMEWORKS
     )
     assert frameworks == [], f"{module} imports {frameworks}; rules.py is pure logic"
+
+
+def test_tests_share_helpers_only_through_tests_helpers():
+    """Test modules import shared builders and steps from tests/helpers/, never from another
+    test module or a conftest (which pytest loads by itself)."""
+    wrong = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                name = node.module or ""
+                if node.level or (
+                    name.startswith("tests") and not name.startswith("tests.helpers")
+                ):
+                    wrong.append(f"{path.relative_to(ROOT)}: from {'.' * node.level}{name}")
+            elif isinstance(node, ast.Import):
+                wrong += [
+                    f"{path.relative_to(ROOT)}: import {alias.name}"
+                    for alias in node.names
+                    if alias.name.startswith("tests") and not alias.name.startswith("tests.helpers")
+                ]
+    assert wrong == []

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from campaign.accounts.tables import ApiToken, Profile
 from campaign.cli import main
 from campaign.system.tables import Setting
-from tests.conftest import truncate_all
-from tests.ningbo import load_slice
+from tests.helpers.database import truncate_all
+from tests.helpers.ningbo import load_slice
 
 
 @pytest.fixture
@@ -80,3 +80,48 @@ def test_settings_set_validates(empty_db):
     unknown = invoke("settings", "set", "colour", "red")
     assert unknown.exit_code != 0 and "未知的设置项" in unknown.output
     assert Setting.select(Setting.value).first().run_sync()["value"] == "2026-05-01"
+
+
+def test_case_import_refreshes_streaks_and_the_feed_before_the_command_exits(empty_db, tmp_path):
+    """Without Redis the streak refresh runs in this process: the command waits for it, so the
+    broken 38-day streak of 白沙路派出所 is in the feed as soon as `campaign import` returns."""
+    from campaign.cases.queries import seed_reference_lists
+    from campaign.streaks import jobs
+    from campaign.streaks.tables import StreakEvent
+    from tests.helpers.streaks import add_cases, ago
+
+    async def before() -> None:
+        await seed_reference_lists()
+        await add_cases([(0, ago(60)), (0, ago(40))])
+        await jobs.refresh_streaks_after_cases({})
+
+    asyncio.run(before())
+    file = tmp_path / "cases.csv"
+    file.write_text(
+        "案件编号,发案时间,区划代码,派出所编码,诈骗类型,损失金额\n"
+        f"CLI1,{ago(1).isoformat()} 10:00,330282005002,PS330282005,兼职刷单,100\n",
+        encoding="utf-8",
+    )
+    result = invoke("import", "cases", str(file))
+    assert result.exit_code == 0, result.output
+    assert "Event loop is closed" not in result.output
+    broken = StreakEvent.select(StreakEvent.level, StreakEvent.days).where(
+        StreakEvent.kind == "broken", StreakEvent.code == "PS330282005"
+    )
+    assert broken.run_sync() == [{"level": "station", "days": 38}]
+
+
+def test_a_command_subscribes_the_follow_up_jobs_in_a_fresh_process():
+    """`campaign import cases` runs in its own interpreter: the streak refresh that follows a
+    case write must be subscribed there too, not only in the web app."""
+    import subprocess
+    import sys
+
+    code = (
+        "import asyncio, campaign.cli as cli, campaign.jobs as jobs\n"
+        "from campaign.cases.queries import CASES_CHANGED\n"
+        "cli.run(asyncio.sleep(0))\n"
+        "print(len(jobs.subscribers(CASES_CHANGED)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"

@@ -16,9 +16,12 @@ from campaign import rules
 )
 def test_competition_ranking_equals_one_plus_number_strictly_better(items):
     ranked = rules.competition_ranks(items)
+    assert sorted((c, v) for _, c, v in ranked) == sorted(items)  # every unit, once
     for rank, _code, value in ranked:
         assert rank == 1 + sum(1 for _, other in items if other > value)
-    assert [(c, v) for _, c, v in ranked] == sorted(items, key=lambda i: (-i[1], i[0]))
+    for (_, code_a, a), (_, code_b, b) in zip(ranked, ranked[1:], strict=False):
+        # pairwise: better first; within a tie, by code
+        assert a > b or (a == b and code_a < code_b)
 
 
 def test_ties_share_a_rank_and_the_next_rank_skips():

@@ -79,6 +79,15 @@ def _stored(record: rules.CaseRecord) -> dict:
     return dict(zip(rules.CASE_FIELDS, record.values(), strict=True))
 
 
+def _scope_error(user: CurrentUser, after: dict, message: str) -> dict[str, str]:
+    """A place or station outside the jurisdiction is a field error on the same form (the
+    person keeps what they typed), named on the field that put the case out of reach."""
+    station = after.get("station_code")
+    if station and user.scope.kind == "station" and station != user.scope.code:
+        return {"station_code": message}
+    return {"region_code": message}
+
+
 class CaseController(Controller):
     path = "/cases"
     opt = {"roles": READERS}
@@ -238,7 +247,8 @@ class CaseController(Controller):
             return await self._form(request, values, errors, status=400)
         after = _stored(record)
         if not rules.case_in_scope(user.scope, after):
-            raise deny(_("只能登记本辖区内的案件"))
+            problem = _scope_error(user, after, _("只能登记本辖区内的案件"))
+            return await self._form(request, values, problem, status=403)
         case_id = await queries.create_case(after, user, client_ip(request))
         flash(request, _("案件 %(no)s 已登记", no=record.case_no), "success")
         return Redirect(path=f"/cases/{case_id}")
@@ -252,7 +262,8 @@ class CaseController(Controller):
             return await self._form(request, values, errors, case=case, status=400)
         after = _stored(record)
         if not rules.case_in_scope(user.scope, after):
-            raise deny(_("不能把案件改到本辖区以外"))
+            problem = _scope_error(user, after, _("不能把案件改到本辖区以外"))
+            return await self._form(request, values, problem, case=case, status=403)
         changes = {k: v for k, v in after.items() if case[k] != v}
         if not changes:
             flash(request, _("没有需要保存的修改"), "info")

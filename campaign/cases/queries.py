@@ -21,6 +21,7 @@ from campaign.db import contains, engine, insert_many, is_sqlite
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
+from campaign.rows import Row
 from campaign.system import queries as system
 from campaign.timeutil import today
 
@@ -745,12 +746,39 @@ async def earliest_case_day() -> dt.date | None:
     )  # SQLite: aggregates are text
 
 
-async def weekly_summary(start: dt.date, end: dt.date, scope: Scope | None = None) -> dict:
-    """Cases in [start, end] within a scope (default the city), for bulletins and materials:
-    {"start", "end", "cases", "loss_fen",
-     "by_fraud_type":       [{"name", "cases", "loss_fen"}] most cases first,
-     "by_occupation_group": [{"name", "cases", "loss_fen"}] most cases first,
-     "by_district":         [{"code", "name", "cases", "loss_fen"}] most cases first}."""
+@dataclass(frozen=True, slots=True)
+class CaseFigure(Row):
+    """Cases and loss of one fraud type or occupation group in a period."""
+
+    name: str
+    cases: int
+    loss_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class DistrictFigure(Row):
+    code: str
+    name: str
+    cases: int
+    loss_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklySummary(Row):
+    """Cases in a period within a scope; each list most cases first."""
+
+    start: dt.date
+    end: dt.date
+    cases: int
+    loss_fen: int
+    by_fraud_type: tuple[CaseFigure, ...]
+    by_occupation_group: tuple[CaseFigure, ...]
+    by_district: tuple[DistrictFigure, ...]
+
+
+async def weekly_summary(start: dt.date, end: dt.date, scope: Scope | None = None) -> WeeklySummary:
+    """Cases in [start, end] within a scope (default the city), for bulletins and materials, by
+    fraud type, by victim occupation group and by district (most cases first)."""
     where = [
         Case.occurred_on >= start,
         Case.occurred_on <= end,
@@ -774,27 +802,18 @@ async def weekly_summary(start: dt.date, end: dt.date, scope: Scope | None = Non
     groups = await by(Case.occupation_group)
     districts = await by(Case.district_code)
     names = await regions.names_of([d["key"] for d in districts])
-    return {
-        "start": start,
-        "end": end,
-        "cases": sum(t["cases"] for t in types),
-        "loss_fen": sum(t["loss_fen"] for t in types),
-        "by_fraud_type": [
-            {"name": t["key"], "cases": t["cases"], "loss_fen": t["loss_fen"]} for t in types
-        ],
-        "by_occupation_group": [
-            {"name": g["key"], "cases": g["cases"], "loss_fen": g["loss_fen"]} for g in groups
-        ],
-        "by_district": [
-            {
-                "code": d["key"],
-                "name": names.get(d["key"], d["key"]),
-                "cases": d["cases"],
-                "loss_fen": d["loss_fen"],
-            }
+    return WeeklySummary(
+        start=start,
+        end=end,
+        cases=sum(t["cases"] for t in types),
+        loss_fen=sum(t["loss_fen"] for t in types),
+        by_fraud_type=tuple(CaseFigure(t["key"], t["cases"], t["loss_fen"]) for t in types),
+        by_occupation_group=tuple(CaseFigure(g["key"], g["cases"], g["loss_fen"]) for g in groups),
+        by_district=tuple(
+            DistrictFigure(d["key"], names.get(d["key"], d["key"]), d["cases"], d["loss_fen"])
             for d in districts
-        ],
-    }
+        ),
+    )
 
 
 async def home_card(user_scope: Scope, day: dt.date) -> dict:

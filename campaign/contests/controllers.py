@@ -31,6 +31,7 @@ from campaign.web import (
 
 READERS = (ADMIN, LEADER, COORDINATOR)
 PER_PAGE = 50
+PINNED_MAX = 5  # a station coordinator over several towns still gets a short pinned list
 
 
 def fact_text(metric: str, facts: dict) -> str:
@@ -75,6 +76,14 @@ async def _readable_contest(user: CurrentUser, contest_id: int) -> dict:
     if not await queries.contest_visible(contest, user.scope):
         raise deny()
     return contest
+
+
+async def _own_codes(user: CurrentUser, contest: dict, standings: queries.Standings) -> set[str]:
+    """The units of the standings inside the person's jurisdiction (every unit for the city)."""
+    codes = [r.code for r in standings.rows]
+    if user.scope.is_city:
+        return set(codes)
+    return await queries.visible_codes(user.scope, contest["level"], codes)
 
 
 async def _visible_standings(user: CurrentUser, contest: dict) -> queries.Standings:
@@ -214,9 +223,13 @@ class ContestController(Controller):
 
     @get("/{contest_id:int}")
     async def standings(self, request: Request, contest_id: FromPath[int]) -> object:
+        """The whole field, so a coordinator sees whom they compete with: names, ranks and
+        scores are not secret. Their own units are highlighted and pinned; a unit's breakdown
+        (明细) stays limited to their jurisdiction."""
         user = current_user(request)
         contest = await _readable_contest(user, contest_id)
-        standings = await _visible_standings(user, contest)
+        standings = await queries.standings_with_moves(contest)
+        mine = await _own_codes(user, contest, standings)
         if wants_xlsx(request):
             return _standings_xlsx(contest, standings)
         rows = standings.rows
@@ -225,6 +238,7 @@ class ContestController(Controller):
         p = pager(request, len(listed), PER_PAGE)
         n = max(1, min(50, int_or(request.query_params.get("n"), contest["top_n"], 1)))
         red, black = rules.red_black(rows, n)
+        pinned = [r for r in rows if r.code in mine] if not user.scope.is_city else []
         return render(
             request,
             "contests/standings.html",
@@ -238,7 +252,8 @@ class ContestController(Controller):
             n=n,
             q=q,
             pager=p,
-            limited=not user.scope.is_city,
+            mine=mine,
+            pinned=pinned[:PINNED_MAX],
             fact_text=fact_text,
             forms=forms,
             active_nav="contests",
@@ -271,7 +286,7 @@ class ContestController(Controller):
     ) -> Template:
         user = current_user(request)
         contest = await _readable_contest(user, contest_id)
-        standings = await _visible_standings(user, contest)
+        standings = await queries.standings_with_moves(contest)  # ranks are not secret
         row = next((r for r in standings.rows if r.code == unit), None)
         if row is None:
             raise NotFoundException(_("该单位不在本竞赛中,或不在你的辖区"))

@@ -33,6 +33,7 @@ from campaign.web import (
 
 READERS = (ADMIN, LEADER, COORDINATOR)
 WRITERS = (ADMIN, COORDINATOR)
+VERIFIERS = (ADMIN, LEADER, COORDINATOR)  # who verifies what: rules.may_verify
 API_LIMIT, API_MAX_LIMIT = 100, 1000
 
 
@@ -53,6 +54,11 @@ def _may_edit(user: CurrentUser, row: dict) -> bool:
         row["status"],
         user.can_write(queries.place_of_event(row)),
     )
+
+
+def _queue(user: CurrentUser) -> list:
+    """Clauses for 待我核实: what this person may verify and has not logged themselves."""
+    return queries.queue_where(user.id, queries.verifiable_clause(user.role, user.scope.kind))
 
 
 def _may_verify(user: CurrentUser, row: dict) -> bool:
@@ -147,16 +153,18 @@ class EventController(Controller):
         async with queries.snapshot():
             user = current_user(request)
             filters = list_filters(request, *queries.FILTER_KEYS)
+            extra = _queue(user) if filters["queue"] == "1" else ()
             if wants_xlsx(request):
-                rows = await queries.events(user.scope, filters, limit=EXPORT_LIMIT)
+                rows = await queries.events(user.scope, filters, limit=EXPORT_LIMIT, extra=extra)
                 return _export(rows)
-            found = await queries.count_events(user.scope, filters)
+            found = await queries.count_events(user.scope, filters, extra=extra)
             p = pager(request, min(found, queries.COUNT_CAP), per_page=30)
             return render(
                 request,
                 "events/list.html",
                 "events/_rows.html",
-                events=await queries.events(user.scope, filters, p.offset, p.per_page),
+                events=await queries.events(user.scope, filters, p.offset, p.per_page, extra),
+                verifies=queries.verifiable_clause(user.role, user.scope.kind) is not None,
                 pager=p,
                 capped=found > queries.COUNT_CAP,
                 filters=filters,
@@ -418,6 +426,7 @@ class EventController(Controller):
             row = (await queries.with_names([await _readable_event(user, event_id)]))[0]
             specs = await queries.type_specs()
             spec = specs.get(row["type_id"])
+            can_verify = row["status"] == rules.SUBMITTED and _may_verify(user, row)
             return Template(
                 template_name="events/detail.html",
                 context={
@@ -427,19 +436,22 @@ class EventController(Controller):
                     "figure_labels": rules.FIGURE_LABELS,
                     "photos": await queries.photos_of(event_id),
                     "statuses": rules.STATUS_LABELS,
-                    "can_verify": row["status"] == rules.SUBMITTED and _may_verify(user, row),
+                    "can_verify": can_verify,
+                    "duplicates": await queries.duplicates_of(row) if can_verify else [],
                     "can_edit": _may_edit(user, row),
                     "saved_token": request.query_params.get("saved", ""),
                     "active_nav": "events",
                 },
             )
 
-    @post("/events/{event_id:int}/review", opt={"roles": WRITERS})
+    @post("/events/{event_id:int}/review", opt={"roles": VERIFIERS})
     async def review(self, request: Request, event_id: FromPath[int]) -> Redirect | Template:
         user = current_user(request)
         row = await _readable_event(user, event_id)
         if not _may_verify(user, row):
-            raise deny(_("核实由组织单位的上级(镇街、区县或管理员)进行,不能核实自己登记的活动"))
+            raise deny(
+                _("核实由组织单位的上级(镇街、区县、市局或管理员)进行,不能核实自己登记的活动")
+            )
         form = await request.form()
         decision = form.get("decision")
         reason = str(form.get("reason", "")).strip()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from piccolo.query.functions.aggregate import Count, Sum
 from piccolo.querystring import QueryString
@@ -226,6 +226,13 @@ async def likely_duplicates(
     ]
     where.append(Event.unit_code.is_null() if unit_code is None else Event.unit_code == unit_code)
     return await Event.select(Event.id, Event.created_by_name, Event.starts_at).where(*where)
+
+
+async def duplicates_of(row: dict) -> list[dict]:
+    """Other events that look like the same one (same unit, type, place and day), for the
+    person verifying it: the logger may have confirmed a likely duplicate."""
+    found = await likely_duplicates(row["unit_code"], row["type_id"], row["place_code"], row["day"])
+    return [d for d in found if d["id"] != row["id"]]
 
 
 async def insert_event(values: dict) -> int:
@@ -522,15 +529,15 @@ async def delete_photos(ids: list[int]) -> None:
 
 # -- Lists -------------------------------------------------------------------------------------
 
-FILTER_KEYS = ("type", "unit", "from", "to", "status", "audience", "place", "mine")
+FILTER_KEYS = ("type", "unit", "from", "to", "status", "audience", "place", "mine", "queue")
 
 
 def _date(raw: str) -> dt.date | None:
     return parse_date(raw)
 
 
-def event_where(scope: Scope, filters: dict[str, str]) -> list:
-    where = scope_where(scope)
+def event_where(scope: Scope, filters: dict[str, str], extra: Sequence = ()) -> list:
+    where = [*scope_where(scope), *extra]
     if (type_id := parse_id(filters.get("type"))) is not None:
         where.append(Event.type_id == type_id)
     if unit := filters.get("unit"):
@@ -556,20 +563,26 @@ def event_where(scope: Scope, filters: dict[str, str]) -> list:
     return where
 
 
-async def count_events(scope: Scope, filters: dict[str, str], cap: int = COUNT_CAP) -> int:
+async def count_events(
+    scope: Scope, filters: dict[str, str], cap: int = COUNT_CAP, extra: Sequence = ()
+) -> int:
     """How many events match, counting at most cap + 1 rows."""
-    inner = Event.select(Event.id).where(*event_where(scope, filters)).limit(cap + 1)
+    inner = Event.select(Event.id).where(*event_where(scope, filters, extra)).limit(cap + 1)
     query = QueryString("SELECT COUNT(*) AS n FROM ({}) AS capped", inner.querystrings[0])
     rows = await engine().run_querystring(query)
     return rows[0]["n"]
 
 
 async def events(
-    scope: Scope, filters: dict[str, str], offset: int = 0, limit: int | None = 50
+    scope: Scope,
+    filters: dict[str, str],
+    offset: int = 0,
+    limit: int | None = 50,
+    extra: Sequence = (),
 ) -> list[dict]:
     query = (
         Event.select()
-        .where(*event_where(scope, filters))
+        .where(*event_where(scope, filters, extra))
         .order_by(Event.day, ascending=False)
         .order_by(Event.id, ascending=False)
     )
@@ -973,9 +986,7 @@ async def home_figures(user_id: int, scope: Scope, today: dt.date, verifies: lis
         "waiting": None,
     }
     if verifies is not None:
-        figures["waiting"] = await Event.count().where(
-            *mine, *verifies, Event.status == rules.SUBMITTED, Event.created_by != user_id
-        )
+        figures["waiting"] = await Event.count().where(*mine, *queue_where(user_id, verifies))
     districts = await coverage_districts(scope, today)
     figures["villages"] = sum(d["villages"] for d in districts)
     figures["unvisited30"] = sum(d["gap30"] for d in districts)
@@ -987,13 +998,26 @@ def verifiable_clause(role: str, kind: str | None) -> list | None:
     already limited to their scope; None when they verify nothing."""
     if role == "admin":
         return []
-    if role != "coordinator":
+    if role not in rules.VERIFYING_ROLES:
         return None
     rank = rules.UNIT_RANK.get(kind, 3)
     lower = [k for k, r in rules.UNIT_RANK.items() if k is not None and r < rank]
     if not lower:
         return None
     return [Event.unit_kind.is_in(lower)]
+
+
+def queue_where(user_id: int, verifies: list | None) -> list:
+    """The events waiting for this person's verification (with verifiable_clause), to add to a
+    query limited to their scope: submitted, organised below them, and not logged by them —
+    events without a creator (imported, demo) included."""
+    if verifies is None:
+        return [Event.id.is_null()]  # verifies nothing
+    return [
+        *verifies,
+        Event.status == rules.SUBMITTED,
+        Event.created_by.is_null() | (Event.created_by != user_id),
+    ]
 
 
 async def home_card(user) -> dict | None:

@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from campaign.accounts.rules import ADMIN, COORDINATOR, Place, Scope, covers
+from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, Place, Scope, covers
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
 from campaign.importing import Column, Row, RowError, text
@@ -110,6 +110,32 @@ DEFAULT_EVENT_TYPES: tuple[tuple[str, bool, float, dict[str, tuple[int, float]]]
             "materials": (20_000, 0.0),
             "gifts": (5_000, 0.0),
             "volunteers": (100, 0.05),
+        },
+    ),
+    (
+        # 慈溪's booths at COVID vaccination points: people queue and wait 30 minutes anyway.
+        "接种点/集市等候区宣传",
+        False,
+        2.0,
+        {
+            "attendees": (5_000, 0.01),
+            "installs": (3_000, 0.05),
+            "materials": (20_000, 0.0),
+            "gifts": (5_000, 0.0),
+            "volunteers": (100, 0.05),
+        },
+    ),
+    (
+        "集中宣传(警格+网格)",
+        True,
+        3.0,
+        {
+            "attendees": (10_000, 0.01),
+            "households": (2_000, 0.05),
+            "installs": (10_000, 0.05),
+            "materials": (30_000, 0.0),
+            "gifts": (5_000, 0.0),
+            "volunteers": (300, 0.05),
         },
     ),
     (
@@ -380,6 +406,7 @@ def duplicate_key(unit_code: str | None, type_id: int, place_code: str, day: dt.
 #: How high a unit sits: a town (or a station) is verified by the district above, a station's
 #: event also by the town above; the city (administrators) verifies everything.
 UNIT_RANK = {"station": 0, "town": 1, "district": 2, None: 3}
+VERIFYING_ROLES = (COORDINATOR, LEADER)
 
 
 def may_verify(
@@ -391,13 +418,14 @@ def may_verify(
     submitter_id: int | None,
 ) -> bool:
     """Verifying (or sending back) is for the unit above the organising unit: an administrator,
-    or a coordinator whose jurisdiction covers the place and sits higher than the organising
-    unit — never the person who submitted it, and never a leader (leaders read only)."""
+    or a coordinator or leader whose jurisdiction covers the place and sits higher than the
+    organising unit (a district leader verifies its towns' and stations' events, a city leader
+    any unit's) — never the person who submitted it."""
     if submitter_id is not None and user_id == submitter_id:
         return False
     if role == ADMIN:
         return True
-    if role != COORDINATOR or not covers(scope, place):
+    if role not in VERIFYING_ROLES or not covers(scope, place):
         return False
     return UNIT_RANK.get(scope.kind, 3) > UNIT_RANK.get(unit_kind, 3)
 

@@ -265,7 +265,10 @@ class MaterialController(Controller):
         finally:
             received.discard()
         await enqueue(jobs.make_preview, version_id)
-        flash(request, _("已上传新版本,旧版本已保留"), "success")
+        if material["status"] == "approved" and not user.is_admin:
+            flash(request, _("新版本已提交审核;审核通过前,素材超市中仍是当前版本"), "success")
+        else:
+            flash(request, _("已上传新版本,旧版本已保留"), "success")
         return Redirect(path=f"/materials/{material_id}")
 
     @post("/{material_id:int}/review", opt={"roles": (ADMIN,)})
@@ -305,6 +308,9 @@ class MaterialController(Controller):
             m=material,
             article=rules.render_article(material["body"]) if material["kind"] == "article" else "",
             versions=await queries.versions(material_id),
+            waiting=await queries.version_awaiting_review(material)
+            if material["status"] == "approved"
+            else None,
             can_edit=_edits(material, user),
             expired=rules.is_expired(material["valid_until"], today()),
             collections=await queries.collections() if user.is_admin else [],

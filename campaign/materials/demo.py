@@ -60,6 +60,13 @@ AUDIENCE_OF = {
     "虚假征信": ("学生", "教师"),
 }
 TEAMS = ("达叔讲堂", "警民小铺", "木兰织梦")
+#: Demo logins that download, with the unit or team their downloads count for.
+DOWNLOADERS = (
+    ("team_dashu", "达叔讲堂"),
+    ("coord_baisha", "白沙路街道"),
+    ("coord_fuhai", "附海派出所"),
+    ("leader_cixi", "慈溪市"),
+)
 COLOURS = ((23, 76, 150), (196, 57, 42), (14, 116, 96), (176, 104, 18), (88, 60, 150))
 ARTICLE = """# {title}
 
@@ -222,8 +229,8 @@ async def generate_demo(fraud_types: list[str], requester_id: int | None, seed: 
             Download(
                 material_id=material.id,
                 version=material.version,
-                username=rng.choice(("team_dashu", "coord_baisha", "coord_fuhai", "leader_cixi")),
-                team=rng.choice(TEAMS),
+                username=(who := rng.choice(DOWNLOADERS))[0],
+                team=who[1],
                 at=now - dt.timedelta(days=rng.randint(0, 55), minutes=rng.randint(0, 1440)),
             )
         )

@@ -72,6 +72,12 @@ def team_of(user: CurrentUser) -> str:
     return user.team or (user.display_name if user.role == rules.TEAM else "")
 
 
+def unit_of(user: CurrentUser) -> str:
+    """Whom a download counts for in the statistics: a propaganda team, else the person's unit
+    (town, station or district), else the city for city-wide staff. Stored in Download.team."""
+    return rules.download_unit(team_of(user), user.unit_name)
+
+
 async def fraud_type_names() -> list[str]:
     return await cases.fraud_type_names(active_only=True)
 
@@ -110,9 +116,11 @@ async def add_version(
     user: CurrentUser,
 ) -> int:
     """Record a new file for a material (earlier ones stay) and make it current; a replacement by
-    a team goes back to review. Returns the version id. Call inside write_transaction()."""
-    current = await Material.select(Material.version).where(Material.id == material_id).first()
-    number = current["version"] + 1
+    a team goes back to review — except that an approved material stays live on its approved
+    version until an administrator approves the new one (a reply or a collection may already
+    link it). Returns the version id. Call inside write_transaction()."""
+    current = await Material.select(Material.status).where(Material.id == material_id).first()
+    number = await next_version_number(material_id)
     row = await MaterialVersion.insert(
         MaterialVersion(
             material_id=material_id,
@@ -137,14 +145,50 @@ async def add_version(
         Material.updated_at: now(),
     }
     if not user.is_admin:
+        if current["status"] == "approved":
+            await Material.update({Material.updated_at: now()}).where(Material.id == material_id)
+            return row[0]["id"]
         changes[Material.status] = "pending"
     await Material.update(changes).where(Material.id == material_id)
     return row[0]["id"]
 
 
 async def next_version_number(material_id: int) -> int:
-    row = await Material.select(Material.version).where(Material.id == material_id).first()
-    return (row["version"] if row else 0) + 1
+    """One past the newest version stored (a version awaiting review counts)."""
+    rows = await (
+        MaterialVersion.select(MaterialVersion.number)
+        .where(MaterialVersion.material_id == material_id)
+        .order_by(MaterialVersion.number, ascending=False)
+        .limit(1)
+    )
+    return (rows[0]["number"] if rows else 0) + 1
+
+
+async def version_awaiting_review(material: dict) -> dict | None:
+    """The newest version uploaded after the live one of an approved material, if any."""
+    return await (
+        MaterialVersion.select()
+        .where(
+            (MaterialVersion.material_id == material["id"])
+            & (MaterialVersion.number > material["version"])
+        )
+        .order_by(MaterialVersion.number, ascending=False)
+        .first()
+    )
+
+
+async def materials_with_versions_awaiting_review() -> set[int]:
+    """Approved materials that have a newer version waiting for an administrator."""
+    live = {
+        r["id"]: r["version"]
+        for r in await Material.select(Material.id, Material.version).where(
+            Material.status == "approved"
+        )
+    }
+    newest: dict[int, int] = {}
+    for r in await MaterialVersion.select(MaterialVersion.material_id, MaterialVersion.number):
+        newest[r["material_id"]] = max(newest.get(r["material_id"], 0), r["number"])
+    return {m for m, version in live.items() if newest.get(m, 0) > version}
 
 
 async def update_material(material_id: int, values: dict) -> None:
@@ -154,14 +198,35 @@ async def update_material(material_id: int, values: dict) -> None:
 
 
 async def review(material_id: int, status: str, note: str, user: CurrentUser) -> None:
-    await Material.update(
-        {
-            Material.status: status,
-            Material.review_note: note[:200],
-            Material.reviewed_by: user.username,
-            Material.reviewed_at: now(),
-        }
-    ).where(Material.id == material_id)
+    """Approve or reject. For a live material with a newer version waiting, the decision is on
+    that version: approving makes it current, rejecting drops it and the live one stays."""
+    material = await Material.select().where(Material.id == material_id).first()
+    waiting = await version_awaiting_review(material) if material["status"] == "approved" else None
+    changes: dict[Any, Any] = {
+        Material.status: status,
+        Material.review_note: note[:200],
+        Material.reviewed_by: user.username,
+        Material.reviewed_at: now(),
+    }
+    if waiting and status == "approved":
+        changes.update(
+            {
+                Material.version: waiting["number"],
+                Material.file_key: waiting["file_key"],
+                Material.file_name: waiting["file_name"],
+                Material.content_type: waiting["content_type"],
+                Material.size: waiting["size"],
+                Material.preview_key: waiting["preview_key"],
+                Material.duration: waiting["duration"],
+            }
+        )
+    elif waiting:
+        changes[Material.status] = "approved"
+        await MaterialVersion.delete().where(
+            (MaterialVersion.material_id == material_id)
+            & (MaterialVersion.number > material["version"])
+        )
+    await Material.update(changes).where(Material.id == material_id)
 
 
 async def version_for_preview(version_id: int) -> dict | None:
@@ -334,18 +399,18 @@ async def _live_in_order(weights: dict[int, int], today: dt.date, limit: int) ->
 async def case_themes_of_week(monday: dt.date, sunday: dt.date, top: int = 3) -> dict:
     """The leading fraud types and victim occupation groups among the week's cases."""
     summary = await cases.weekly_summary(monday, sunday)
-    groups = [g for g in summary["by_occupation_group"] if g["name"] != case_rules.OTHER]
+    groups = [g for g in summary.by_occupation_group if g.name != case_rules.OTHER]
     return {
         "monday": monday,
         "sunday": sunday,
-        "fraud_types": [(t["name"], t["cases"]) for t in summary["by_fraud_type"][:top]],
-        "groups": [(g["name"], g["cases"]) for g in groups[:top]],
+        "fraud_types": [(t.name, t.cases) for t in summary.by_fraud_type[:top]],
+        "groups": [(g.name, g.cases) for g in groups[:top]],
     }
 
 
 async def recommendations(today: dt.date, limit: int = 6) -> dict:
     """What last week's cases call for: live materials on its leading fraud types or for its
-    leading victim groups, most downloaded first."""
+    leading victim groups, best match first (rules.rank_recommendations), then most downloaded."""
 
     async def compute() -> dict:
         themes = await case_themes_of_week(*rules.latest_full_week(today))
@@ -359,12 +424,9 @@ async def recommendations(today: dt.date, limit: int = 6) -> dict:
                 where = clause if where is None else where | clause
         items = []
         if where is not None:
-            items = await (
-                Material.select(*CARD_COLUMNS)
-                .where(live_where(today) & where)
-                .order_by(Material.downloads, ascending=False)
-                .order_by(Material.id, ascending=False)
-                .limit(limit)
+            matching = await Material.select(*CARD_COLUMNS).where(live_where(today) & where)
+            items = rules.rank_recommendations(
+                matching, themes["fraud_types"], themes["groups"], limit
             )
         return {**themes, "items": items}
 
@@ -390,7 +452,7 @@ async def record_download(material: dict, version: int, user: CurrentUser) -> No
             version=version,
             user_id=user.id,
             username=user.username,
-            team=team_of(user),
+            team=unit_of(user),
             at=now(),
         )
     )
@@ -676,7 +738,9 @@ async def home_card(user: CurrentUser, today: dt.date) -> dict:
     queue of uploads to review and open orders."""
     card: dict[str, Any] = {"template": "materials/_home_card.html"}
     if user.is_admin:
-        card["pending"] = await Material.count().where(Material.status == "pending")
+        card["pending"] = await Material.count().where(Material.status == "pending") + len(
+            await materials_with_versions_awaiting_review()
+        )
     if answers_orders(user):
         card["open_orders"] = await MaterialOrder.count().where(MaterialOrder.status == "open")
     if not user.is_admin:

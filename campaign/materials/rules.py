@@ -7,7 +7,7 @@ import datetime as dt
 import html
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from campaign.i18n import _
@@ -477,6 +477,44 @@ def form_values(material: dict) -> dict:
         "valid_from": material["valid_from"].isoformat() if material["valid_from"] else "",
         "valid_until": material["valid_until"].isoformat() if material["valid_until"] else "",
     }
+
+
+def match_score(
+    material: dict, fraud_types: Sequence[tuple[str, int]], groups: Sequence[tuple[str, int]]
+) -> tuple[int, int]:
+    """How well a material answers last week's cases: (cases of the leading fraud types it
+    covers, cases of the leading victim groups it is for). A material on the week's top type
+    outranks one on the third, and either outranks a material that only fits a victim group."""
+    covered, meant_for = (
+        set(split_list(material["fraud_types"])),
+        set(split_list(material["audiences"])),
+    )
+    return (
+        sum(n for name, n in fraud_types if name in covered),
+        sum(n for name, n in groups if name in meant_for),
+    )
+
+
+def rank_recommendations(
+    materials: Iterable[dict],
+    fraud_types: Sequence[tuple[str, int]],
+    groups: Sequence[tuple[str, int]],
+    limit: int,
+) -> list[dict]:
+    """Matching materials by how well they match (match_score), then most downloaded, then
+    newest; materials matching nothing are left out."""
+    scored = [(match_score(m, fraud_types, groups), m) for m in materials]
+    scored = [(score, m) for score, m in scored if score != (0, 0)]
+    scored.sort(key=lambda pair: (pair[0], pair[1]["downloads"], pair[1]["id"]), reverse=True)
+    return [m for _score, m in scored[:limit]]
+
+
+CITY_UNIT = "全市"  # stored data, like every unit name, so not translated
+
+
+def download_unit(team: str | None, unit_name: str | None) -> str:
+    """The unit a download is counted for: the team, else the unit, else the whole city."""
+    return (team or "").strip() or (unit_name or "").strip() or CITY_UNIT
 
 
 _UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f:*?"<>|]')

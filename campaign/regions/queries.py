@@ -13,6 +13,7 @@ from campaign.db import contains
 from campaign.i18n import _
 from campaign.parsing import is_ascii_digits, search_text
 from campaign.regions.tables import Region, Station, StationTown
+from campaign.rows import Row
 
 LEVELS = ("district", "town", "village")
 
@@ -422,12 +423,21 @@ async def regions_by_code(codes: list[str]) -> list[dict]:
     return await Region.select().where(Region.code.is_in(codes)).order_by(Region.code)
 
 
-async def districts_in(scope: Scope) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class Unit(Row):
+    """A region or station as other domains and filter lists see it: its code and name."""
+
+    code: str
+    name: str
+
+
+async def districts_in(scope: Scope) -> list[Unit]:
     """Districts to offer in a filter: all for the city, else the one the scope lies in."""
     where = [Region.level == "district"]
     if not scope.is_city:
         where.append(Region.code == await _district_of_scope(scope))
-    return await Region.select(Region.code, Region.name).where(*where).order_by(Region.code)
+    rows = await Region.select(Region.code, Region.name).where(*where).order_by(Region.code)
+    return [Unit(row["code"], row["name"]) for row in rows]
 
 
 # -- Last case days, kept by the cases domain ---------------------------------------------------

@@ -9,7 +9,7 @@ from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery
 
-from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
+from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser, Scope, covers
 from campaign.db import read_transaction
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
@@ -24,6 +24,7 @@ ROLES = (ADMIN, LEADER, COORDINATOR)
 LEVEL_LABELS = {"station": _l("派出所"), "village": _l("村社"), "town": _l("镇街")}
 API_LIMIT, API_MAX_LIMIT = 100, 1000
 PER_PAGE = 100
+PINNED_MAX = 5  # own units pinned above a board; a town's 25 villages are highlighted instead
 FILTER_KEYS = ("level", "district", "town", "q", "as_of")
 HEATMAP_DAYS = 365
 
@@ -48,10 +49,12 @@ def parse_as_of(value: str | None) -> dt.date:
     return day
 
 
-async def check_area(user: CurrentUser, district: str | None, town: str | None) -> None:
+async def check_area(
+    user: CurrentUser, district: str | None, town: str | None, board: Scope | None = None
+) -> None:
     """A district or town filter must exist and lie around or inside the person's jurisdiction:
     a town coordinator may filter by their own district (rows stay limited to the town), never
-    by another one."""
+    by another one. On a board widened to `board` (see board_scope), any town in it will do."""
     if district:
         row = await regions.region(district)
         if row is None or row["level"] != "district":
@@ -62,8 +65,19 @@ async def check_area(user: CurrentUser, district: str | None, town: str | None) 
         row = await regions.region(town)
         if row is None or row["level"] != "town":
             raise ValidationException(_("镇街代码 %(code)s 不存在", code=town))
-        if not user.can_read(regions.place_from_row(row)):
+        place = regions.place_from_row(row)
+        if not (user.can_read(place) or (board and covers(board, place))):
             raise deny()
+
+
+async def board_scope(user: CurrentUser) -> Scope:
+    """Whose rows a board shows: a town or station coordinator competes with the whole
+    district, so their board widens to it (names and days are not secret; a unit's case days
+    and unit page stay within their own jurisdiction)."""
+    if user.scope.kind not in ("town", "station"):
+        return user.scope
+    row = await (regions.region if user.scope.kind == "town" else regions.station)(user.scope.code)
+    return Scope("district", row["district_code"]) if row else user.scope
 
 
 async def _scope_in_district(user: CurrentUser, district: str) -> bool:
@@ -114,11 +128,12 @@ def _board_xlsx(level: str, board: queries.Board):
     )
 
 
-async def _filter_options(user: CurrentUser, district: str) -> dict:
+async def _filter_options(user: CurrentUser, district: str, scope: Scope | None = None) -> dict:
+    scope = scope or user.scope
     towns = []
     if district:
-        towns = await regions.regions(user.scope, {"level": "town", "parent": district}, limit=None)
-    return {"districts": await regions.districts_in(user.scope), "towns": towns}
+        towns = await regions.regions(scope, {"level": "town", "parent": district}, limit=None)
+    return {"districts": await regions.districts_in(scope), "towns": towns}
 
 
 class StreakController(Controller):
@@ -133,7 +148,8 @@ class StreakController(Controller):
             filters = list_filters(request, *FILTER_KEYS)
             level = parse_level(filters["level"])
             as_of = parse_as_of(filters["as_of"])
-            await check_area(user, filters["district"], filters["town"])
+            board_area = await board_scope(user)
+            await check_area(user, filters["district"], filters["town"], board_area)
             if (
                 filters["town"]
                 and filters["district"]
@@ -144,7 +160,7 @@ class StreakController(Controller):
                 district=filters["district"] or None,
                 town=filters["town"] or None,
                 q=filters["q"] or None,
-                scope=user.scope,
+                scope=board_area,
             )
             if wants_xlsx(request):
                 return _board_xlsx(
@@ -160,6 +176,9 @@ class StreakController(Controller):
                     level, as_of, offset=p.offset, limit=PER_PAGE, **args
                 )
             board = await queries.with_rank_change(board)
+            own = None  # None: every row is the person's own
+            if board_area != user.scope:
+                own = await queries.streak_board(level, as_of, limit=None, scope=user.scope)
             return render(
                 request,
                 "streaks/board.html",
@@ -172,8 +191,10 @@ class StreakController(Controller):
                 oob=bool(request.headers.get("hx-request")),
                 levels=LEVEL_LABELS,
                 milestone_title=rules.milestone_title,
+                mine=None if own is None else {r["code"] for r in own.rows},
+                pinned=[] if own is None or len(own.rows) > PINNED_MAX else own.rows,
                 active_nav="streaks",
-                **await _filter_options(user, filters["district"]),
+                **await _filter_options(user, filters["district"], board_area),
             )
 
     @get("/streaks/honours")

@@ -639,7 +639,10 @@ async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int
                     events.append(
                         (day, level, u["code"], u["district_code"], "broken", length, None)
                     )
+    untrue = await _untrue_events(level, None if every_unit else codes, days)
     async with write_transaction():
+        for chunk in _chunks(untrue):
+            await StreakEvent.delete().where(StreakEvent.id.is_in(chunk))
         if every_unit:
             await StreakBest.delete().where(StreakBest.level == level)
         for chunk in [] if every_unit else _chunks(codes):
@@ -650,6 +653,25 @@ async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int
             bests,
         )
         return await _add_events(events)
+
+
+async def _untrue_events(
+    level: str, codes: Collection[str] | None, days: dict[str, list[dt.date]]
+) -> list[int]:
+    """Ids of the feed entries of some units that their case days now contradict (a case
+    recorded after the milestone was announced, a deleted case that had broken a streak)."""
+    where = [StreakEvent.level == level]
+    found = []
+    for chunk in [None] if codes is None else _chunks(sorted(codes)):
+        extra = [] if chunk is None else [StreakEvent.code.is_in(chunk)]
+        found += await StreakEvent.select(
+            StreakEvent.id, StreakEvent.code, StreakEvent.kind, StreakEvent.day, StreakEvent.days
+        ).where(*where, *extra)
+    return [
+        e["id"]
+        for e in found
+        if not rules.feed_entry_still_true(e["kind"], e["day"], e["days"], days.get(e["code"], []))
+    ]
 
 
 async def _add_events(events: list[tuple]) -> int:

@@ -120,6 +120,16 @@ def broken_runs(
     return result
 
 
+def feed_entry_still_true(kind: str, day: date, days: int, case_days: Iterable[date]) -> bool:
+    """Whether a feed entry still holds after cases were added, moved or deleted: a "milestone"
+    on `day` claims the `days` days up to and including `day` were case-free; a "broken" entry
+    claims a case on `day`. A case recorded late, or deleted, can make either untrue."""
+    if kind == "broken":
+        return day in set(case_days)
+    first = day - timedelta(days=days - 1)
+    return not any(first <= d <= day for d in case_days)
+
+
 def next_milestone(days: int, milestones: Sequence[int]) -> int | None:
     """The first milestone a streak of `days` has not reached yet (None past the last one)."""
     ahead = [m for m in milestones if m > days]

@@ -33,7 +33,16 @@ from campaign.regions import queries as regions
 from campaign.timeutil import local, today
 from campaign.warnings import forms, imports, live, queries, rules
 from campaign.warnings.queries import WarningRow
-from campaign.web import client_ip, current_user, deny, pager, render, xlsx_response
+from campaign.web import (
+    client_ip,
+    current_user,
+    deny,
+    list_filters,
+    pager,
+    render,
+    wants_xlsx,
+    xlsx_response,
+)
 
 READERS = (ADMIN, LEADER, COORDINATOR)
 ACTORS = (ADMIN, COORDINATOR)
@@ -52,7 +61,7 @@ SENT_IDS = 5000
 
 
 def _filters(request: Request) -> dict[str, str]:
-    filters = {key: request.query_params.get(key, "").strip() for key in FILTER_KEYS}
+    filters = list_filters(request, *FILTER_KEYS)
     if "status" not in request.query_params:
         filters["status"] = "open"
     return filters
@@ -95,12 +104,14 @@ def _can_act(user: CurrentUser, row: WarningRow) -> bool:
     return rules.can_act(user.role, user.scope, row.as_mapping())
 
 
-async def _board_events(request: Request, user: CurrentUser, last: int) -> AsyncIterator:
+async def _board_events(
+    request: Request, user: CurrentUser, last: int, stay: bool = True
+) -> AsyncIterator:
     """Missed events first (from the database), then live ones until STREAM_SECONDS. The
     database is read again after a quiet HEARTBEAT_SECONDS or when this board fell behind, which
     also covers several processes without Redis (a board then lags by at most a heartbeat), and
     each time it looks LOOKBACK back for events committed out of id order."""
-    ends = time.monotonic() + STREAM_SECONDS
+    ends = time.monotonic() + (STREAM_SECONDS if stay else 0)
     sent: OrderedDict[int, None] = OrderedDict()
 
     async def once(event: dict) -> ServerSentEventMessage | None:
@@ -188,7 +199,7 @@ class WarningController(Controller):
     async def board(self, request: Request) -> object:
         user = current_user(request)
         filters = _filters(request)
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             return _export(await queries.board(user.scope, filters, limit=EXPORT_MAX))
         p = pager(request, await queries.board_count(user.scope, filters))
         return render(
@@ -211,7 +222,10 @@ class WarningController(Controller):
         user = current_user(request)
         header = request.headers.get("last-event-id", "")
         last = int(header) if header.isdigit() else max(after, 0)
-        return ServerSentEvent(_board_events(request, user, last))
+        # A browser's EventSource asks for text/event-stream and stays; anything else (a script,
+        # a crawler, a test) gets what it missed and the stream ends.
+        stay = "text/event-stream" in request.headers.get("accept", "")
+        return ServerSentEvent(_board_events(request, user, last, stay))
 
     @get("/{warning_id:int}")
     async def detail(self, request: Request, warning_id: FromPath[int]) -> Template:
@@ -386,7 +400,7 @@ class WarningController(Controller):
             for u in units
         ]
         rows.sort(key=lambda r: (-r[1].warnings, r[0]["code"]))
-        if request.query_params.get("format") == "xlsx":
+        if wants_xlsx(request):
             return _figures_export(rows, total, start, end)
         trend = await queries.daily_trend(user.scope, start, end)
         return Template(

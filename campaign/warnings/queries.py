@@ -11,15 +11,15 @@ import datetime as dt
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
-from piccolo.columns import Date, Timestamptz
 from piccolo.query.functions.aggregate import Count
 
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import queries as cases
 from campaign.cases.rules import Reference
-from campaign.db import is_sqlite, read_transaction, write_transaction
+from campaign.db import insert_many, read_transaction, write_transaction
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.system import queries as system
@@ -41,7 +41,12 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@overload
+def _aware(value: dt.datetime) -> dt.datetime: ...
+@overload
+def _aware(value: None) -> None: ...
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored timestamp with its zone (SQLite may hand it back naive, meaning UTC)."""
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
@@ -428,42 +433,15 @@ _ANSWER_DEFAULTS = {
 
 
 async def _bulk(table, columns: Sequence[str], rows: list[tuple]) -> None:
-    """Rows straight through the driver inside one write transaction: executemany on SQLite,
-    COPY on PostgreSQL (an ORM insert of 30,000 rows would take seconds)."""
-    if not rows:
-        return
-    name = table._meta.tablename
-    async with write_transaction() as transaction:
-        connection = transaction.connection
-        if is_sqlite():
-            rows = _for_sqlite(table, columns, rows)
-            names = ", ".join(f'"{c}"' for c in columns)
-            marks = ", ".join("?" for _ in columns)
-            await connection.executemany(f'INSERT INTO "{name}" ({names}) VALUES ({marks})', rows)
-        else:
-            await connection.copy_records_to_table(name, records=rows, columns=list(columns))
-
-
-def _for_sqlite(table, columns: Sequence[str], rows: list[tuple]) -> list[tuple]:
-    """Timestamps as Piccolo's SQLite adapter writes them (UTC text), dates as ISO text."""
-    kinds = {}
-    for i, name in enumerate(columns):
-        column = table._meta.get_column_by_name(name)
-        if isinstance(column, Timestamptz):
-            kinds[i] = dt.datetime
-        elif isinstance(column, Date):
-            kinds[i] = dt.date
-    converted = []
-    for row in rows:
-        values = list(row)
-        for i, kind in kinds.items():
-            value = values[i]
-            if value is not None:
-                values[i] = (
-                    str(value.astimezone(dt.UTC)) if kind is dt.datetime else value.isoformat()
-                )
-        converted.append(tuple(values))
-    return converted
+    """Demo rows in one write transaction of their own (campaign.db.insert_many: COPY or
+    executemany; an ORM insert of 30,000 rows would take seconds). Times go in as UTC, as
+    Piccolo writes them: SQLite compares and sorts them as text."""
+    utc = [
+        tuple(v.astimezone(dt.UTC) if isinstance(v, dt.datetime) else v for v in row)
+        for row in rows
+    ]
+    async with write_transaction():
+        await insert_many(table, columns, utc)
 
 
 async def insert_demo_warnings(records: list[tuple[rules.WarningRecord, dict]]) -> None:

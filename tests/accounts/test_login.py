@@ -5,7 +5,8 @@ from __future__ import annotations
 from piccolo.apps.user.tables import BaseUser
 
 from campaign.accounts.tables import LoginFailure
-from tests.conftest import PASSWORD, PRODUCTION_PBKDF2_ROUNDS, login, post_form
+from tests.helpers.passwords import PRODUCTION_PBKDF2_ROUNDS
+from tests.helpers.web import PASSWORD, login, post_form
 
 
 def test_password_kdf_is_pbkdf2_with_at_least_600k_rounds():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from campaign.accounts.tables import ApiToken
-from tests.conftest import PASSWORD, login, post_form
+from tests.helpers.web import PASSWORD, login, post_form
 
 
 async def test_changing_password_logs_out_other_sessions(client, make_user):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 
 from campaign import settings as settings_module
-from tests.accounts.test_own_account import PASSWORD
-from tests.conftest import REDIS_URL, need, post_form
+from tests.helpers.services import REDIS_URL, need
+from tests.helpers.web import PASSWORD, post_form
 
 
 async def test_login_session_is_kept_in_redis(db, make_user, monkeypatch):

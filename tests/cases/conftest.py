@@ -8,12 +8,12 @@ import pytest
 
 from campaign import jobs
 from campaign.cases.queries import seed_reference_lists
-from tests.ningbo import load_slice
+from tests.helpers.ningbo import load_slice
 
 
 @pytest.fixture
 async def ningbo(db):
-    """The slice of tests/ningbo.py plus the default fraud types and occupation groups. Case
+    """The slice of tests/helpers/ningbo.py plus the default fraud types and occupation groups. Case
     writes enqueue the streak refresh in-process; it is awaited here, before the app and the
     database are torn down (request `ningbo` after `client`)."""
     await load_slice()

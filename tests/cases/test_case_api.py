@@ -8,7 +8,7 @@ from campaign.accounts import queries as accounts
 from campaign.accounts.rules import Scope
 from campaign.cases import queries
 from campaign.db import write_transaction
-from tests.conftest import login
+from tests.helpers.web import login
 
 D = dt.date
 
@@ -79,17 +79,17 @@ async def test_earliest_case_day_and_the_weekly_summary(ningbo):
     await given_cases()
     assert await queries.earliest_case_day() == D(2026, 6, 1)
     summary = await queries.weekly_summary(D(2026, 7, 3), D(2026, 7, 9))
-    assert (summary["cases"], summary["loss_fen"]) == (5, 160_00)
-    assert summary["by_fraud_type"][0] == {"name": "投资理财", "cases": 2, "loss_fen": 107_00}
-    assert {g["name"]: g["cases"] for g in summary["by_occupation_group"]} == {
+    assert (summary.cases, summary.loss_fen) == (5, 160_00)
+    assert summary.by_fraud_type[0] == queries.CaseFigure("投资理财", 2, 107_00)
+    assert {g.name: g.cases for g in summary.by_occupation_group} == {
         "学生": 2,
         "教师": 1,
         "其他": 2,
     }
-    assert summary["by_district"][0]["code"] == "330282"
-    assert summary["by_district"][0]["name"] == "慈溪市"
+    assert summary.by_district[0].code == "330282"
+    assert summary["by_district"][0]["name"] == "慈溪市"  # the dict-style reading still works
     beilun = await queries.weekly_summary(D(2026, 7, 3), D(2026, 7, 9), Scope("district", "330206"))
-    assert beilun["cases"] == 1
+    assert beilun.cases == 1
 
 
 async def test_api_lists_cases_in_the_callers_scope_with_filters(client, ningbo, make_user):

@@ -235,7 +235,7 @@ async def _in_thread(function, *args):
 
 
 async def upload(client, body: str, dry_run: bool = True, name: str = "cases.csv"):
-    from tests.conftest import csrf_token
+    from tests.helpers.web import csrf_token
 
     if not csrf_token(client):
         await client.get("/login")
@@ -249,7 +249,7 @@ async def upload(client, body: str, dry_run: bool = True, name: str = "cases.csv
 async def test_upload_preview_shows_added_and_changed_then_confirm_imports(
     client, ningbo, make_user
 ):
-    from tests.conftest import login, post_form
+    from tests.helpers.web import login, post_form
 
     await make_user("admin")
     await login(client, "admin")
@@ -271,7 +271,7 @@ async def test_upload_preview_shows_added_and_changed_then_confirm_imports(
 
 
 async def test_upload_of_a_bad_file_lists_every_rejected_row(client, ningbo, make_user):
-    from tests.conftest import login
+    from tests.helpers.web import login
 
     await make_user("admin")
     await login(client, "admin")
@@ -286,7 +286,7 @@ async def test_a_large_file_runs_as_a_job_with_progress_until_done(
     import asyncio
 
     from campaign.cases import import_controller
-    from tests.conftest import login
+    from tests.helpers.web import login
 
     monkeypatch.setattr(import_controller, "JOB_ROWS", 2)
     await make_user("admin")
@@ -307,7 +307,7 @@ async def test_a_large_file_runs_as_a_job_with_progress_until_done(
 
 
 async def test_only_administrators_import(client, ningbo, make_user):
-    from tests.conftest import login
+    from tests.helpers.web import login
 
     await make_user("coord", "coordinator", unit=("town", "330282005"))
     await login(client, "coord")

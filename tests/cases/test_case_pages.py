@@ -13,7 +13,7 @@ from campaign.cases.tables import Case
 from campaign.db import write_transaction
 from campaign.regions.tables import Region
 from campaign.timeutil import today
-from tests.conftest import login, post_form
+from tests.helpers.web import login, post_form
 
 DAY = today() - dt.timedelta(days=2)
 FORM = {
@@ -89,17 +89,30 @@ async def test_coordinator_moving_a_case_to_another_town_gets_403_and_nothing_ch
     await make_user("coord", "coordinator", unit=("town", "330282005"))
     await login(client, "coord")
     moved = {**FORM, "case_no": "MINE1", "region_code": "330282108201"}
-    assert (await post_form(client, f"/cases/{mine}", moved)).status_code == 403
+    response = await post_form(client, f"/cases/{mine}", moved)
+    assert response.status_code == 403
+    assert_form_kept_with_place_error(response.text, moved)
     row = await Case.select(Case.town_code).where(Case.id == mine).first()
     assert row["town_code"] == "330282005"
     assert not await AuditEntry.exists().where(AuditEntry.action == "case.update")
 
 
+def assert_form_kept_with_place_error(html: str, typed: dict) -> None:
+    """An out-of-jurisdiction place is an error beside the place field of the same form, with
+    everything typed still there, not a bare 403 page that throws the work away."""
+    assert 'id="e-region_code"' in html and "本辖区" in html
+    assert 'id="f-region_code"' in html
+    for key in ("case_no", "region_code", "loss_yuan", "victim_occupation", "victim_age"):
+        assert f'value="{typed[key]}"' in html, key
+
+
 async def test_coordinator_cannot_record_a_case_in_another_town(client, ningbo, make_user):
     await make_user("coord", "coordinator", unit=("town", "330282005"))
     await login(client, "coord")
-    response = await post_form(client, "/cases/new", {**FORM, "region_code": "330206002001"})
+    typed = {**FORM, "region_code": "330206002001"}
+    response = await post_form(client, "/cases/new", typed)
     assert response.status_code == 403 and await Case.count() == 0
+    assert_form_kept_with_place_error(response.text, typed)
 
 
 async def test_coordinator_records_a_case_and_the_village_streak_resets(client, ningbo, make_user):
@@ -296,3 +309,46 @@ async def test_coordinators_cannot_edit_reference_lists(client, ningbo, make_use
     await login(client, "coord")
     assert (await client.get("/cases/fraud-types")).status_code == 403
     assert (await post_form(client, "/cases/occupations", {"name": "x"})).status_code == 403
+
+
+async def test_a_late_case_from_the_form_corrects_the_streak_feed(client, ningbo, make_user):
+    """The milestone announced for 白沙路 on day -10 is taken back once a case on day -15 is
+    recorded through the form, and the broken streak appears instead."""
+    from campaign import jobs
+    from campaign.streaks import jobs as streak_jobs
+    from campaign.streaks import queries as streaks
+    from campaign.streaks.tables import StreakEvent
+
+    def ago(n: int) -> dt.date:
+        return today() - dt.timedelta(days=n)
+
+    async with write_transaction():
+        for no, day in (("OLD1", ago(60)), ("OLD2", ago(40))):
+            await queries.insert_case(
+                dict(
+                    case_no=no,
+                    occurred_on=day,
+                    village_code="330282005002",
+                    town_code="330282005",
+                    district_code="330282",
+                    station_code="PS330282005",
+                    fraud_type="贷款",
+                    loss_fen=100,
+                )
+            )
+    await streak_jobs.refresh_streaks_after_cases({})
+    await streaks.write_snapshot(ago(10))
+    milestone = StreakEvent.select(StreakEvent.id).where(
+        StreakEvent.kind == "milestone", StreakEvent.code == "PS330282005"
+    )
+    assert await milestone
+    await make_user("coord", "coordinator", unit=("town", "330282005"))
+    await login(client, "coord")
+    late = {**FORM, "occurred_at": f"{ago(15).isoformat()}T09:30"}
+    assert (await post_form(client, "/cases/new", late)).status_code == 302
+    await jobs.drain()
+    assert not await milestone
+    broken = await StreakEvent.select(StreakEvent.day).where(
+        StreakEvent.kind == "broken", StreakEvent.code == "PS330282005"
+    )
+    assert broken == [{"day": ago(15)}]

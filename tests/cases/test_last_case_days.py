@@ -8,7 +8,7 @@ from campaign.cases import queries
 from campaign.cases.tables import FraudType
 from campaign.db import write_transaction
 from campaign.regions.tables import Region, Station
-from tests.ningbo import load_slice
+from tests.helpers.ningbo import load_slice
 
 D = dt.date
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from campaign.accounts import queries as accounts
-from tests.conftest import login
-from tests.contests.contest_data import make_contest, slice_with_cases
+from tests.helpers.contests import make_contest, slice_with_cases
+from tests.helpers.web import login
 
 
 async def test_standings_api_returns_ranked_explained_items(client, make_user):

@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 from campaign.accounts.tables import AuditEntry
 from campaign.contests import queries as contest_queries
 from campaign.contests.tables import Contest, ContestSnapshot
-from tests.conftest import login, post_form
-from tests.contests.contest_data import finish_jobs, make_contest, slice_with_cases
+from tests.helpers.contests import finish_jobs, make_contest, slice_with_cases
+from tests.helpers.web import login, post_form
 
 FORM = {
     "name": "慈溪市镇街控案竞赛",
@@ -167,18 +167,33 @@ async def test_rank_arrows_compare_with_the_last_weekly_snapshot(client, make_us
     assert 'data-trend="330282108"' in trend.text and "2026-10-04" in trend.text
 
 
-async def test_coordinator_sees_only_own_unit_of_a_city_contest_with_its_city_rank(
+async def test_coordinator_sees_the_whole_field_with_own_unit_pinned_and_breakdowns_scoped(
     client, make_user
 ):
+    """Competition needs the field: every unit with its rank and score, the coordinator's own
+    row highlighted and pinned above the 红黑榜; the breakdown (明细) of another unit stays out of
+    reach."""
     await slice_with_cases()
     contest_id = await make_contest()
     await make_user("fuhai", "coordinator", unit=("town", "330282108"))
     await login(client, "fuhai")
     page = (await client.get(f"/contests/{contest_id}")).text
-    assert re.findall(r'data-unit="(\d+)"', page) == ["330282108"]
-    assert "data-limited" in page
+    table = page[page.index('id="standing-rows"') :]
+    assert sorted(re.findall(r'data-unit="(\d+)"', table)) == [
+        "330206002",
+        "330282005",
+        "330282108",
+    ]
+    assert re.findall(r'<tr data-unit="(\d+)"[^>]*data-mine', table) == ["330282108"]
+    pinned = page[page.index("data-pinned") : page.index('data-board="red"')]
+    assert re.findall(r'data-code="(\d+)"', pinned) == ["330282108"]
+    assert re.findall(r'data-explain-button="(\d+)"', table) == ["330282108"]
     other = await client.get(f"/contests/{contest_id}/units/330206002/explain")
     assert other.status_code == 404
+    trend = await client.get(
+        f"/contests/{contest_id}/trend?unit=330206002", headers={"HX-Request": "true"}
+    )
+    assert trend.status_code == 200
 
 
 async def test_a_district_contest_is_hidden_from_another_district(client, make_user):

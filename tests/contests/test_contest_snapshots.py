@@ -7,7 +7,7 @@ import datetime as dt
 from campaign.contests import jobs
 from campaign.contests.tables import ContestSnapshot
 from campaign.worker import CRON_JOBS
-from tests.contests.contest_data import make_contest, slice_with_cases
+from tests.helpers.contests import make_contest, slice_with_cases
 
 
 def test_snapshot_job_runs_at_twenty_past_midnight_shanghai_time():

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import login
-from tests.contests.contest_data import make_contest, slice_with_cases
+from tests.helpers.contests import make_contest, slice_with_cases
+from tests.helpers.web import login
 
 
 async def test_leaders_view_shows_three_streak_boards_contests_and_the_feed(client, make_user):

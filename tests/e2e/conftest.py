@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import need
+from tests.helpers.services import need
 
 DEMO_PASSWORD = "demo2026"
 CHROMIUM_ARGS = [
@@ -113,6 +113,56 @@ def browser():
         playwright.stop()
 
 
+class ConsoleErrors:
+    """Errors the browser logged (console.error, uncaught exceptions). A page that logs one is
+    broken for someone, so every browser test fails on them unless it names the ones it expects.
+    A page's own 4xx status (a form sent back with errors, an error page) is the test's to
+    assert, so "Failed to load resource" for a document is not counted; for a script, a style
+    sheet, an image or an htmx request it is."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.expected: list[str] = []
+        self.documents: set[str] = set()
+
+    def expect(self, fragment: str) -> None:
+        self.expected.append(fragment)
+
+    def console(self, message) -> None:
+        if message.type != "error":
+            return
+        url = message.location.get("url", "")
+        if message.text.startswith("Failed to load resource") and url in self.documents:
+            return
+        self.seen.append(f"{message.text} @ {url}")
+
+    def response(self, response) -> None:
+        if response.request.resource_type == "document":
+            self.documents.add(response.url)
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.seen if not any(part in e for part in self.expected)]
+
+
+@pytest.fixture(autouse=True)
+def console_errors(browser, monkeypatch) -> Iterator[ConsoleErrors]:
+    """Every browser context a test opens reports its console errors and uncaught exceptions
+    here; the test fails on any it did not expect."""
+    errors = ConsoleErrors()
+    original = browser.new_context
+
+    def new_context(*args, **kwargs):
+        context = original(*args, **kwargs)
+        context.on("response", errors.response)
+        context.on("console", errors.console)
+        context.on("weberror", lambda e: errors.seen.append(f"uncaught: {e.error}"))
+        return context
+
+    monkeypatch.setattr(browser, "new_context", new_context)
+    yield errors
+    assert not errors.unexpected(), f"browser console errors: {errors.unexpected()}"
+
+
 @pytest.fixture
 def page(browser, server):
     """A fresh browser context (no cookies) with a desktop-sized page."""
@@ -123,11 +173,3 @@ def page(browser, server):
     tab = context.new_page()
     yield tab
     context.close()
-
-
-def log_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
-    """Fill and submit the login form like a person would."""
-    page.goto("/login")
-    page.fill("#f-username", username)
-    page.fill("#f-password", password)
-    page.click("form[action='/login'] button[type=submit]")

@@ -7,7 +7,7 @@ import pytest
 
 from campaign.reports.rules import last_complete_week
 from campaign.timeutil import today
-from tests.e2e.conftest import log_in
+from tests.helpers.browser import log_in
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from campaign.timeutil import today
-from tests.e2e.conftest import log_in
+from tests.helpers.browser import log_in
 
 pytestmark = pytest.mark.e2e
 BAISHA = "330282005"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import log_in
-from tests.materials.helpers import FIXTURES
+from tests.helpers.browser import log_in
+from tests.helpers.materials import FIXTURES
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from campaign.web import NAV
-from tests.e2e.conftest import log_in
+from tests.helpers.browser import log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -127,10 +127,12 @@ def test_switching_to_english_translates_the_navigation(page):
     assert page.locator("[data-nav=home]").inner_text() == "工作台"
 
 
-def test_unknown_page_says_so_in_chinese(page):
+def test_unknown_page_says_so_in_chinese_inside_the_logged_in_shell(page):
     log_in(page, "team_dashu")
     page.wait_for_url(re.compile(r"/$"))
     response = page.goto("/no-such-page")
     assert response.status == 404
     assert page.locator(".error-page h1").inner_text() == "页面不存在"
     assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert page.locator("a[data-nav=materials]").count() >= 1
+    assert page.locator("form[action='/logout']").count() == 1

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import log_in
+from tests.helpers.browser import log_in
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ import pytest
 from campaign.events.imports import import_file
 from campaign.events.tables import Event, Outreach
 from campaign.importing import ImportRejected
-from tests.events.helpers import BAISHA, SHUGUANG, people
+from tests.helpers.events import BAISHA, SHUGUANG, people
 
 GOOD = """外部编号,活动类型,地点代码,开始时间,结束时间,参与人数,入户户数,安装反诈APP,发放资料,受众,状态
 E-1,宣讲/讲堂,330282005002,2026-05-21 14:00,2026-05-21 16:00,1000,,620,1500,学生;教师,已核实

@@ -10,7 +10,7 @@ from campaign.accounts.tables import AuditEntry
 from campaign.events.rules import MAX_PHOTO_BYTES
 from campaign.events.tables import Event, EventPhoto
 from campaign.timeutil import today
-from tests.events.helpers import (
+from tests.helpers.events import (
     BAISHA,
     SHUGUANG,
     XINQI_VILLAGE,

@@ -38,17 +38,31 @@ def test_figures_are_accepted_exactly_when_whole_and_within_the_types_bound(raw)
             assert figures[key] == (value if bound is not None else 0)
 
 
-@given(st.dictionaries(st.sampled_from(rules.FIGURES), st.integers(0, 10_000)), st.integers(1, 50))
-def test_points_are_per_event_plus_per_figure(figures, events):
-    expected = DOOR.points * events + sum(
-        spec["points"] * figures.get(key, 0) for key, spec in DOOR.figures.items()
-    )
-    assert abs(rules.event_points(DOOR, figures, events) - expected) < 1e-3
+def test_one_door_to_door_event_scores_its_type_points_and_nothing_for_no_figures():
+    assert rules.event_points(DOOR, {}) == DOOR.points == 2.0
+    assert rules.event_points(DOOR, {}, events=3) == 6.0
+
+
+@given(
+    st.dictionaries(st.sampled_from(rules.FIGURES), st.integers(0, 10_000)),
+    st.integers(1, 50),
+    st.sampled_from(rules.FIGURES),
+)
+def test_points_grow_by_the_type_points_per_event_and_by_each_figures_points_per_unit(
+    figures, events, key
+):
+    """The oracle counts one more event, or one more unit of a figure, and looks at the step —
+    the points of the type's definition (DOOR.figures), whatever the formula inside."""
+    base = rules.event_points(DOOR, figures, events)
+    assert abs(rules.event_points(DOOR, figures, events + 1) - base - DOOR.points) < 1e-6
+    one_more = {**figures, key: figures.get(key, 0) + 1}
+    step = DOOR.figures[key]["points"] if key in DOOR.figures else 0
+    assert abs(rules.event_points(DOOR, one_more, events) - base - step) < 1e-6
 
 
 def oracle_may_verify(role, scope, user_id, place, unit_kind, submitter):
-    """Brute force: list who sits above whom."""
-    if user_id == submitter or role not in ("admin", "coordinator"):
+    """Brute force: list who sits above whom (coordinators and leaders alike)."""
+    if user_id == submitter or role not in ("admin", "coordinator", "leader"):
         return False
     if role == "admin":
         return True
@@ -118,6 +132,27 @@ def test_month_grid_holds_every_day_once_in_monday_weeks(year, month):
     assert days == [first + dt.timedelta(n) for n in range((last - first).days + 1)]
     assert all(len(week) == 7 for week in weeks)
     assert all(d.weekday() == i for week in weeks for i, d in enumerate(week) if d)
+
+
+#: Every kind of outreach the newspaper report names → the default type that records it.
+REPORT_NAMES_TYPE = {
+    "千人反诈大讲堂、巡回反诈宣讲": "宣讲/讲堂",
+    "敲门入户": "敲门入户",
+    "入村社": "进村社",
+    "入企业": "进企业",
+    "入高校": "进校园",
+    "“警格+网格”“捆绑式”集中宣传": "集中宣传(警格+网格)",
+    "新冠疫苗接种点,利用接种群众排队、留观的等待时间": "接种点/集市等候区宣传",
+    "分批次进行精准宣传培训": "培训",
+    "宣传文章、短视频推送": "线上推送",
+}
+
+
+def test_every_kind_of_outreach_the_report_names_has_a_default_type():
+    defaults = [name for name, *_ in rules.DEFAULT_EVENT_TYPES]
+    assert set(REPORT_NAMES_TYPE.values()) <= set(defaults)
+    assert len(defaults) == len(set(defaults))
+    assert "摆摊宣传" in defaults and "其他" in defaults
 
 
 EDITORS = {

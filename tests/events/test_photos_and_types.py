@@ -9,8 +9,8 @@ from campaign.accounts.tables import AuditEntry
 from campaign.events import jobs, photos, queries
 from campaign.events.tables import AudienceGroup, EventPhoto, EventType
 from campaign.timeutil import today
-from tests.conftest import post_form
-from tests.events.helpers import event_id_of, form, jpeg, log_in_as, people, submit, type_id
+from tests.helpers.events import event_id_of, form, jpeg, log_in_as, people, submit, type_id
+from tests.helpers.web import post_form
 
 
 async def test_photo_is_stored_under_a_generated_name_and_thumbnailed_by_the_job(client, make_user):

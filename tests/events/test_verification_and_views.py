@@ -13,8 +13,7 @@ from campaign.cases.tables import Case
 from campaign.events import queries
 from campaign.events.tables import Event
 from campaign.timeutil import today
-from tests.conftest import post_form
-from tests.events.helpers import (
+from tests.helpers.events import (
     BAISHA,
     CIXI,
     SHUGUANG,
@@ -24,6 +23,7 @@ from tests.events.helpers import (
     people,
     submit,
 )
+from tests.helpers.web import post_form
 
 
 async def logged_event(client, **changes) -> int:
@@ -64,9 +64,35 @@ async def test_submitter_and_same_level_coordinators_cannot_verify(client, make_
     assert (await review(client, event_id, "verify")).status_code == 403
     await log_in_as(client, "coord_town2")
     assert (await review(client, event_id, "verify")).status_code == 403
-    await log_in_as(client, "leader")
+    await make_user("leader_beilun", "leader", unit=("district", "330206"))
+    await log_in_as(client, "leader_beilun")
+    assert (await client.get(f"/events/{event_id}")).status_code == 403
     assert (await review(client, event_id, "verify")).status_code == 403
     assert (await Event.select(Event.status).first())["status"] == "submitted"
+
+
+async def test_leaders_verify_events_of_units_below_them_and_see_their_true_queue(
+    client, make_user
+):
+    """Who verifies what is jurisdiction-based: a 慈溪 leader verifies a town's event there. The
+    queue counts every event waiting for them, also those nobody logged in the app (imports,
+    demo data), and flags a likely duplicate to the verifier."""
+    await people(make_user)
+    await make_user("leader_cixi", "leader", unit=("district", CIXI))
+    event_id = await logged_event(client)
+    twin = await logged_event(client, confirm_duplicate="1")
+    await Event.update({Event.created_by: None}).where(Event.id == twin)
+    await log_in_as(client, "leader_cixi")
+    home = await client.get("/")
+    assert 'data-home="waiting"><span class="value">2<' in home.text.replace(' class="alert"', "")
+    queue = await client.get("/events?queue=1")
+    assert queue.text.count('data-event="') == 2
+    page = (await client.get(f"/events/{event_id}")).text
+    assert "data-verify" in page and f'data-duplicate-of="{twin}"' in page
+    assert (await review(client, event_id, "verify")).status_code == 302
+    assert (await Event.select(Event.status).where(Event.id == event_id).first())[
+        "status"
+    ] == "verified"
 
 
 async def test_returned_event_carries_the_reason_and_can_be_fixed_and_resubmitted(

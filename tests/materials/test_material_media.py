@@ -10,8 +10,7 @@ from PIL import Image
 
 from campaign import worker
 from campaign.materials import jobs, media
-
-from .helpers import TINY_MP4, pdf_bytes, png_bytes
+from tests.helpers.materials import TINY_MP4, pdf_bytes, png_bytes
 
 
 def is_jpeg(data: bytes) -> bool:

@@ -10,8 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from campaign.materials import rules
-
-from .helpers import TINY_MP4, pdf_bytes, png_bytes
+from tests.helpers.materials import TINY_MP4, pdf_bytes, png_bytes
 
 
 def range_oracle(header: str, size: int):
@@ -173,3 +172,47 @@ def test_upload_form_errors_are_beside_their_fields():
     )
     assert set(errors) == {"title", "body", "valid_until"}
     assert values["valid_from"] == "2026-07-09"
+
+
+TYPES = ("贷款", "投资理财", "兼职刷单", "网络游戏")
+GROUPS = ("学生", "老人", "宝妈")
+materials_strategy = st.lists(
+    st.fixed_dictionaries(
+        {
+            "fraud_types": st.lists(st.sampled_from(TYPES), unique=True).map(rules.join_list),
+            "audiences": st.lists(st.sampled_from(GROUPS), unique=True).map(rules.join_list),
+            "downloads": st.integers(0, 5_000),
+        }
+    ),
+    max_size=15,
+)
+themes_strategy = st.lists(
+    st.tuples(st.sampled_from(TYPES), st.integers(1, 50)), unique_by=lambda t: t[0], max_size=3
+)
+groups_strategy = st.lists(
+    st.tuples(st.sampled_from(GROUPS), st.integers(1, 50)), unique_by=lambda t: t[0], max_size=3
+)
+
+
+@given(materials_strategy, themes_strategy, groups_strategy, st.integers(1, 8))
+def test_recommendations_rank_by_match_before_downloads(items, types, groups, limit):
+    """Oracle: walk every material, add up the week's cases of each theme it carries; the shelf
+    is the best `limit` of the matching ones by (type cases, group cases, downloads, id)."""
+    for i, item in enumerate(items):
+        item["id"] = i + 1
+
+    def key(m):
+        type_cases = sum(n for t, n in types if f";{t};" in m["fraud_types"])
+        group_cases = sum(n for g, n in groups if f";{g};" in m["audiences"])
+        return (type_cases, group_cases, m["downloads"], m["id"])
+
+    matching = [m for m in items if key(m)[:2] != (0, 0)]
+    expected = sorted(matching, key=key, reverse=True)[:limit]
+    assert rules.rank_recommendations(items, types, groups, limit) == expected
+
+
+def test_a_quiet_material_on_the_top_fraud_type_beats_a_popular_one_for_a_victim_group():
+    top = {"id": 1, "fraud_types": ";贷款;", "audiences": ";宝妈;", "downloads": 3}
+    popular = {"id": 2, "fraud_types": ";网络游戏;", "audiences": ";学生;", "downloads": 4_000}
+    shelf = rules.rank_recommendations([popular, top], [("贷款", 12)], [("学生", 30)], 6)
+    assert shelf == [top, popular]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 import pytest
@@ -15,9 +16,8 @@ from campaign.materials import queries, rules
 from campaign.materials.storage import get_storage
 from campaign.materials.tables import Download, Material
 from campaign.timeutil import today
-from tests.conftest import login, post_form
-
-from .helpers import TINY_MP4, png_bytes, upload
+from tests.helpers.materials import TINY_MP4, png_bytes, upload
+from tests.helpers.web import login, post_form
 
 
 def person(user_id: int, username: str, role: str, team: str | None = None) -> CurrentUser:
@@ -158,6 +158,49 @@ async def test_recommendations_follow_last_weeks_leading_fraud_types_and_victim_
     assert f'data-material="{fits}"' in shelf and f'data-material="{off}"' not in shelf
 
 
+async def test_recommendations_put_the_leading_fraud_type_before_popular_group_matches(
+    client, people
+):
+    """Six popular materials that only suit last week's leading victim group must not push
+    the one on its leading fraud type off the shelf."""
+    monday, _sunday = rules.latest_full_week(today())
+    async with write_transaction():
+        for i in range(3):
+            await insert_case(
+                {
+                    "case_no": f"C{i}",
+                    "occurred_on": monday,
+                    "town_code": "330282005",
+                    "district_code": "330282",
+                    "fraud_type": "贷款",
+                    "loss_fen": 100,
+                    "victim_occupation": "学生",
+                    "occupation_group": "学生",
+                }
+            )
+    popular = []
+    for i in range(6):
+        popular.append(
+            await make_material(
+                people["admin"], title=f"热门{i}", fraud_types=["网络游戏"], content=png_bytes()
+            )
+        )
+    await Material.update({Material.downloads: 1_000}).where(Material.id.is_in(popular))
+    fits = await make_material(
+        people["admin"],
+        title="贷款防骗",
+        fraud_types=["贷款"],
+        audiences=["老人"],
+        content=png_bytes(),
+    )
+    queries.forget_cached()
+    await login(client, "dashu")
+    shelf = (await client.get("/materials")).text.split('data-shelf="recommended"')[1]
+    shelf = shelf.split("</section>")[0]
+    shown = [int(n) for n in re.findall(r'data-material="(\d+)"', shelf)]
+    assert shown[0] == fits and len(shown) == 6 and set(shown[1:]) <= set(popular)
+
+
 async def test_unapproved_and_expired_items_are_hidden_and_not_downloadable_for_others(
     client, people
 ):
@@ -257,6 +300,25 @@ async def test_downloads_are_logged_with_who_when_and_which_version(client, peop
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     stats = await client.get("/materials/stats")
     assert 'data-team="达叔讲堂"' in stats.text and f'data-most="{poster}"' in stats.text
+
+
+async def test_coordinators_downloads_count_for_their_town_and_stats_group_by_unit(
+    client, people, make_user
+):
+    """A coordinator has no team: the download is counted for their town, not "(未填团队)"."""
+    from tests.helpers.ningbo import load_slice
+
+    await load_slice()
+    await make_user("baisha", "coordinator", unit=("town", "330282005"))
+    poster = await make_material(people["admin"], content=png_bytes())
+    await login(client, "baisha")
+    assert (await client.get(f"/materials/{poster}/download")).status_code == 200
+    await login(client, "boss")
+    assert (await client.get(f"/materials/{poster}/download")).status_code == 200
+    units = {r["username"]: r["team"] for r in await Download.select()}
+    assert units == {"baisha": "白沙路街道", "boss": "全市"}
+    stats = (await client.get("/materials/stats")).text
+    assert 'data-team="白沙路街道"' in stats and "未填团队" not in stats
 
 
 async def test_slogan_copy_button_and_text_download(client, people):

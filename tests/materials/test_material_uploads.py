@@ -10,9 +10,8 @@ from campaign.cases.queries import seed_reference_lists
 from campaign.materials import rules
 from campaign.materials.storage import get_storage
 from campaign.materials.tables import Material, MaterialVersion
-from tests.conftest import csrf_token, login
-
-from .helpers import TINY_MP4, pdf_bytes, png_bytes, upload
+from tests.helpers.materials import TINY_MP4, pdf_bytes, png_bytes, upload
+from tests.helpers.web import csrf_token, login
 
 
 @pytest.fixture
@@ -214,3 +213,52 @@ async def test_audio_is_accepted_by_its_content(team):
     material = await Material.select().first()
     assert material["content_type"] == "audio/mpeg" and material["file_name"] == "讲座.mp3"
     assert material["preview_key"]
+
+
+async def test_a_new_version_of_an_approved_material_keeps_the_approved_one_live_until_reviewed(
+    team, client, make_user
+):
+    """v2 from the team waits for review while v1 stays on the shelf (an order reply may link
+    it); approving v2 makes it current, rejecting a later v3 drops it and v2 stays."""
+    from campaign.materials import queries
+
+    await make_user("boss", "admin")
+    await make_user("coord", "coordinator", unit=None)
+    await upload(team, "poster", "a.png", png_bytes(color="red"))
+    material_id = (await Material.select(Material.id).first())["id"]
+    await Material.update({Material.status: "approved"}).where(Material.id == material_id)
+    response = await upload(
+        team, "poster", "b.png", png_bytes(color="blue"), url=f"/materials/{material_id}/file"
+    )
+    assert response.status_code == 302
+    await settle()
+    live = await Material.select().first()
+    assert (live["status"], live["version"], live["file_name"]) == ("approved", 1, "a.png")
+    assert await queries.materials_with_versions_awaiting_review() == {material_id}
+    await login(client, "coord")
+    assert (await client.get(f"/materials/{material_id}")).status_code == 200
+    download = await client.get(f"/materials/{material_id}/download")
+    assert download.status_code == 200 and download.content == png_bytes(color="red")
+    await login(client, "boss")
+    page = await client.get(f"/materials/{material_id}")
+    assert 'data-waiting="2"' in page.text
+    await client.post(
+        f"/materials/{material_id}/review",
+        data={"decision": "approved", "note": "", "_csrf_token": csrf_token(client)},
+    )
+    live = await Material.select().first()
+    assert (live["status"], live["version"], live["file_name"]) == ("approved", 2, "b.png")
+    assert live["preview_key"]
+    await login(client, "dashu")
+    await upload(
+        client, "poster", "c.png", png_bytes(color="green"), url=f"/materials/{material_id}/file"
+    )
+    await settle()
+    await login(client, "boss")
+    await client.post(
+        f"/materials/{material_id}/review",
+        data={"decision": "rejected", "note": "颜色不对", "_csrf_token": csrf_token(client)},
+    )
+    live = await Material.select().first()
+    assert (live["status"], live["version"]) == ("approved", 2)
+    assert [v["number"] for v in await MaterialVersion.select(MaterialVersion.number)] == [1, 2]

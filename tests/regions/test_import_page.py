@@ -8,8 +8,8 @@ import re
 from campaign.accounts.tables import AuditEntry
 from campaign.regions.tables import Region
 from campaign.settings import get_settings
-from tests.conftest import login, post_form, text_of
-from tests.ningbo import REGIONS_CSV
+from tests.helpers.ningbo import REGIONS_CSV
+from tests.helpers.web import login, post_form, text_of
 
 UPLOADS = get_settings().var_dir / "uploads"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from campaign.accounts import queries as accounts
 from campaign.regions.imports import import_file
-from tests.conftest import login
-from tests.ningbo import load_slice
+from tests.helpers.ningbo import load_slice
+from tests.helpers.web import login
 
 NINGBO = Path(__file__).resolve().parents[2] / "campaign" / "regions" / "data" / "ningbo-2023.csv"
 REGION_KEYS = {

@@ -16,8 +16,8 @@ from campaign.cli import main
 from campaign.importing import ImportRejected
 from campaign.regions.imports import import_file
 from campaign.regions.tables import Region, Station, StationTown
-from tests.conftest import truncate_all
-from tests.ningbo import REGIONS_CSV, load_slice
+from tests.helpers.database import truncate_all
+from tests.helpers.ningbo import REGIONS_CSV, load_slice
 
 NINGBO = Path(__file__).resolve().parents[2] / "campaign" / "regions" / "data" / "ningbo-2023.csv"
 HEADER = "区划代码,名称,级别,上级代码,常住人口,派出所编码\n"

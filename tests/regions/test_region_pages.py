@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 
 from campaign.accounts.tables import AuditEntry
 from campaign.regions.tables import Region
-from tests.conftest import login, post_form, text_of
-from tests.ningbo import load_slice
+from tests.helpers.ningbo import load_slice
+from tests.helpers.web import login, post_form, text_of
 
 BAISHA, FUHAI = "330282005", "330282108"
 BAISHA_VILLAGE, FUHAI_VILLAGE = "330282005206", "330282108201"

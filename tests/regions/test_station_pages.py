@@ -9,8 +9,8 @@ import re
 from openpyxl import load_workbook
 
 from campaign.regions.tables import Region, Station
-from tests.conftest import login, text_of
-from tests.ningbo import load_slice
+from tests.helpers.ningbo import load_slice
+from tests.helpers.web import login, text_of
 
 BAISHA_STATION, FUHAI_STATION, XINQI_STATION = "PS330282005", "PS330282108", "PS330206002"
 

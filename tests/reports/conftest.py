@@ -12,7 +12,7 @@ from campaign.cases.imports import import_file as import_cases
 from campaign.cases.queries import seed_reference_lists
 from campaign.reports import queries
 from campaign.reports.queries import seed_reminders
-from tests.reports import report_week
+from tests.helpers import report_week
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from campaign.cases.imports import import_file as import_cases
 from campaign.regions.tables import Region
 from campaign.reports import queries, rules
 from campaign.reports.rules import Week
-from tests.conftest import login, post_form, text_of
+from tests.helpers.web import login, post_form, text_of
 
 
 async def _cases(rows: list[tuple[str, str, str]]) -> None:

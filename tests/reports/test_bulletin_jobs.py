@@ -11,7 +11,7 @@ from campaign.reports import jobs, queries
 from campaign.reports.rules import Week
 from campaign.timeutil import LOCAL
 from campaign.worker import CRON_JOBS, FUNCTIONS, WorkerSettings
-from tests.conftest import login, text_of
+from tests.helpers.web import login, text_of
 
 
 def test_the_draft_job_runs_mondays_at_eight_shanghai_time():
@@ -45,7 +45,7 @@ async def test_on_monday_morning_the_job_drafts_last_week_and_admins_are_told(
 
 async def test_the_nightly_check_reissues_a_changed_published_week(client, make_user, report_data):
     from campaign.cases.imports import import_file as import_cases
-    from tests.reports import report_week
+    from tests.helpers import report_week
 
     await queries.publish(Week(2023, 27), actor=None)
     assert await jobs.revise_published_bulletins({}) == []

@@ -7,7 +7,7 @@ import io
 from openpyxl import load_workbook
 
 from campaign.accounts import queries as accounts
-from tests.conftest import login, post_form, text_of
+from tests.helpers.web import login, post_form, text_of
 
 W27 = "2023-W27"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from campaign.reports import queries, rules
 from campaign.reports.rules import Week
-from tests.reports import report_week
+from tests.helpers import report_week
 
 W27 = Week(2023, 27)
 
@@ -54,7 +54,7 @@ async def test_the_summer_reminder_goes_with_a_july_week_of_student_victims(repo
 
 async def test_publishing_freezes_and_a_later_import_makes_a_new_revision(report_data):
     from campaign.cases.imports import import_file as import_cases
-    from tests.reports import report_week
+    from tests.helpers import report_week
 
     published = await queries.publish(W27, actor=None)
     assert (published.revision, published.figures["cases"]) == (1, 185)
@@ -70,7 +70,7 @@ async def test_publishing_freezes_and_a_later_import_makes_a_new_revision(report
 
 
 async def test_areas_with_most_people_warned_per_10000_residents_are_named(report_data):
-    from tests.warnings.helpers import item, push
+    from tests.helpers.warnings import item, push
 
     towns = report_data
     per_town = {"330206": 3, "330205": 2, "330203": 1}  # 北仑, 江北, 海曙 (50,000 residents a town)

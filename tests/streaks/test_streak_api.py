@@ -6,8 +6,8 @@ import datetime as dt
 
 from campaign.accounts import queries as accounts
 from campaign.timeutil import today
-from tests.conftest import login
-from tests.streaks.test_streak_pages import ago, setup_cases
+from tests.helpers.streaks import ago, setup_cases
+from tests.helpers.web import login
 
 ITEM_KEYS = {
     "rank",

@@ -9,49 +9,13 @@ from hypothesis import strategies as st
 
 from campaign import rules as shared_rules
 from campaign.accounts.rules import Scope
-from campaign.cases import queries as cases
-from campaign.db import write_transaction
 from campaign.streaks import queries, rules
 from campaign.system.queries import set_setting
-from tests.conftest import truncate_all
-from tests.ningbo import load_slice
+from tests.helpers.database import truncate_all
+from tests.helpers.ningbo import load_slice
+from tests.helpers.streaks import PLACES, START, UNITS, add_cases
 
 D = dt.date
-START = D(2026, 5, 1)
-#: (village or None, town, station) of the slice in tests/ningbo.py
-PLACES = (
-    ("330282005002", "330282005", "PS330282005"),
-    ("330282005206", "330282005", "PS330282005"),
-    ("330282108201", "330282108", "PS330282108"),
-    ("330206002001", "330206002", "PS330206002"),
-    (None, "330282108", "PS330282108"),
-    (None, "330206002", "PS330206002"),
-)
-UNITS = {
-    "village": ["330206002001", "330282005002", "330282005206", "330282108201"],
-    "town": ["330206002", "330282005", "330282108"],
-    "station": ["PS330206002", "PS330282005", "PS330282108"],
-}
-
-
-def case_values(no: str, place: int, day: dt.date) -> dict:
-    village, town, station = PLACES[place]
-    return dict(
-        case_no=no,
-        occurred_on=day,
-        village_code=village,
-        town_code=town,
-        district_code=town[:6],
-        station_code=station,
-        fraud_type="兼职刷单",
-        loss_fen=100,
-    )
-
-
-async def add_cases(cases_list: list[tuple[int, dt.date]], prefix: str = "C") -> None:
-    async with write_transaction():
-        for i, (place, day) in enumerate(cases_list):
-            await cases.insert_case(case_values(f"{prefix}{i}", place, day))
 
 
 def oracle(level: str, cases_list, as_of: dt.date, since: dt.date | None) -> list[tuple]:

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from campaign.streaks import rules
-from tests.streaks.test_streak_rules import START, days_after_start, oracle_runs
+from tests.helpers.streaks import START, days_after_start, oracle_runs
 
 
 @given(st.sets(days_after_start, max_size=15), days_after_start)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from campaign import worker
 from campaign.streaks import jobs, queries
 from campaign.streaks.tables import StreakBest, StreakEvent, StreakSnapshot
-from tests.streaks.test_streak_board import add_cases
-from tests.streaks.test_streak_pages import ago, setup_cases
+from tests.helpers.streaks import add_cases, ago, setup_cases
 
 
 async def events() -> list[tuple]:
@@ -85,3 +84,31 @@ async def test_a_snapshot_after_a_case_day_reports_the_broken_streak_once(db):
     await jobs.refresh_streaks_after_cases({}, [("station", "PS330282005")])
     broken = [e for e in await events() if e[0] == "broken" and e[1] == "station"]
     assert broken == [("broken", "station", "PS330282005", 37, None, ago(2))]
+
+
+BAISHA_UNITS = [("village", "330282005002"), ("town", "330282005"), ("station", "PS330282005")]
+
+
+async def test_a_case_recorded_late_takes_back_the_milestone_and_a_deleted_one_the_break(db):
+    """The feed follows corrections: 白沙路派出所 was announced at 30 days on ago(10); a case on
+    ago(15) recorded afterwards makes that untrue and breaks a 24-day run instead; deleting the
+    case again takes the break back."""
+    from campaign.cases import queries as cases
+    from campaign.cases.tables import Case
+    from campaign.db import write_transaction
+
+    await setup_cases()
+    await jobs.refresh_streaks_after_cases({})
+    await queries.write_snapshot(ago(10))
+    announced = ("milestone", "station", "PS330282005", 30, 30, ago(10))
+    assert announced in await events()
+    await add_cases([(0, ago(15))], prefix="LATE")
+    await jobs.refresh_streaks_after_cases({}, BAISHA_UNITS)
+    feed = await events()
+    assert announced not in feed
+    assert ("broken", "station", "PS330282005", 24, None, ago(15)) in feed
+    late = await Case.select(Case.id).where(Case.case_no == "LATE0").first()
+    async with write_transaction():
+        await cases.delete_case(late["id"])
+    await jobs.refresh_streaks_after_cases({}, BAISHA_UNITS)
+    assert not [e for e in await events() if e[0] == "broken" and e[5] == ago(15)]

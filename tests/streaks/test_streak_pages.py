@@ -9,22 +9,8 @@ import re
 from openpyxl import load_workbook
 
 from campaign.streaks import queries
-from campaign.timeutil import today
-from tests.conftest import login
-from tests.ningbo import load_slice
-from tests.streaks.test_streak_board import add_cases
-
-TODAY = today()
-
-
-def ago(days: int) -> dt.date:
-    return TODAY - dt.timedelta(days=days)
-
-
-async def setup_cases() -> None:
-    """白沙路 quiet for 40 days, 附海 hit 3 days ago, 新碶 hit 12 days ago."""
-    await load_slice()
-    await add_cases([(0, ago(60)), (0, ago(40)), (4, ago(3)), (3, ago(12))])
+from tests.helpers.streaks import TODAY, ago, setup_cases
+from tests.helpers.web import login
 
 
 def attr_values(html: str, attr: str) -> list[str]:
@@ -93,13 +79,24 @@ async def test_board_exports_every_row_to_excel(client, make_user):
     assert rows[1][1] == "330282005206" and rows[1][0] == 1
 
 
-async def test_coordinator_sees_only_own_jurisdiction_with_city_wide_ranks(client, make_user):
+async def test_coordinator_sees_the_whole_district_board_with_own_row_pinned_and_highlighted(
+    client, make_user
+):
+    """A station coordinator competes with the district: every station of 慈溪 with its
+    city-wide rank, their own pinned above the board and highlighted in it; only their own
+    unit page (case days) is linked."""
     await setup_cases()
     await make_user("fuhai", "coordinator", unit=("station", "PS330282108"))
     await login(client, "fuhai")
-    page = await client.get("/streaks?level=station")
-    assert attr_values(page.text, "data-code") == ["PS330282108"]
-    assert attr_values(page.text, "data-rank") == ["3"]
+    html = (await client.get("/streaks?level=station")).text
+    pinned, table = html.split('class="table-wrap"', 1)
+    assert attr_values(pinned[pinned.index("data-pinned") :], "data-code") == ["PS330282108"]
+    assert attr_values(table, "data-code") == ["PS330282005", "PS330282108"]
+    assert attr_values(table, "data-rank") == ["1", "3"]
+    assert re.findall(r'data-code="(\w+)"[^>]*data-mine', table) == ["PS330282108"]
+    assert 'href="/streaks/station/PS330282108"' in table
+    assert 'href="/streaks/station/PS330282005"' not in table
+    assert (await client.get("/streaks/station/PS330282005")).status_code == 403
 
 
 async def test_coordinator_gets_403_for_another_districts_board_and_unit(client, make_user):

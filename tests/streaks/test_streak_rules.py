@@ -8,36 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from campaign.streaks import rules
-
-START = date(2026, 5, 1)
-days_after_start = st.integers(-5, 120).map(lambda n: START + timedelta(days=n))
-
-
-def oracle_runs(case_days: set[date], tracked_since: date, as_of: date) -> list[tuple[date, date]]:
-    """Walk every day and cut runs at case days."""
-    runs, first, day = [], None, tracked_since
-    while day <= as_of:
-        if day in case_days:
-            if first:
-                runs.append((first, day - timedelta(days=1)))
-            first = None
-        elif first is None:
-            first = day
-        day += timedelta(days=1)
-    if first:
-        runs.append((first, as_of))
-    return runs
-
-
-def oracle_current(case_days: set[date], tracked_since: date, as_of: date) -> int:
-    """Count back from as_of until a case day or the day before tracking start."""
-    if as_of < tracked_since:
-        return 0
-    count, day = 0, as_of
-    while day >= tracked_since and day not in case_days:
-        count += 1
-        day -= timedelta(days=1)
-    return count
+from tests.helpers.streaks import START, days_after_start, oracle_current, oracle_runs
 
 
 @given(st.sets(days_after_start, max_size=15), days_after_start)
@@ -78,18 +49,64 @@ def test_case_before_tracking_start_is_ignored():
     assert rules.current_streak(START + timedelta(days=9), START, START - timedelta(days=3)) == 10
 
 
+def oracle_walk(days: int, milestones: list[int]) -> list[int]:
+    """Let a streak grow one day at a time from 0 and note each milestone on the day it is hit."""
+    hit = []
+    for day in range(days + 1):
+        for m in milestones:
+            if m == day:
+                hit.append(m)
+    return hit
+
+
 @given(st.integers(0, 400), st.lists(st.integers(1, 400), min_size=1, max_size=5, unique=True))
-def test_milestone_is_the_highest_one_reached(days, milestones):
-    reached = [m for m in milestones if m <= days]
-    assert rules.milestone(days, milestones) == (max(reached) if reached else None)
+def test_milestone_is_the_last_one_a_growing_streak_hit(days, milestones):
+    hit = oracle_walk(days, milestones)
+    assert rules.milestone(days, milestones) == (hit[-1] if hit else None)
+
+
+def test_milestones_of_a_station_by_hand():
+    assert [rules.milestone(d, (10, 30, 60, 100)) for d in (0, 9, 10, 29, 30, 100, 365)] == [
+        None,
+        None,
+        10,
+        10,
+        30,
+        100,
+        100,
+    ]
 
 
 @given(st.integers(0, 400), st.integers(0, 400))
-def test_milestones_crossed_are_those_between_before_and_after(before, after):
-    crossed = rules.milestones_crossed(before, after, (10, 30, 60, 100))
-    assert crossed == [m for m in (10, 30, 60, 100) if before < m <= after]
+def test_milestones_crossed_are_those_hit_on_the_days_the_streak_grew(before, after):
+    grown = oracle_walk(after, [10, 30, 60, 100])[len(oracle_walk(before, [10, 30, 60, 100])) :]
+    assert rules.milestones_crossed(before, after, (10, 30, 60, 100)) == (
+        grown if after > before else []
+    )
 
 
 def test_milestone_setting_falls_back_to_the_defaults():
     assert rules.parse_milestones(None, "station") == (10, 30, 60, 100)
     assert rules.parse_milestones("60,10", "village") == (10, 60)
+
+
+@given(st.sets(days_after_start, max_size=12), days_after_start, st.integers(1, 60), st.booleans())
+def test_a_feed_entry_stays_only_while_the_case_days_still_bear_it_out(
+    case_days, day, days, milestone
+):
+    """Brute force: walk back from the entry's day; a milestone of `days` needs that many
+    case-free days ending on its day, a broken streak needs a case on its day."""
+    kind = "milestone" if milestone else "broken"
+    if milestone:
+        walked = [day - timedelta(days=n) for n in range(days)]
+        expected = not any(d in case_days for d in walked)
+    else:
+        expected = day in case_days
+    assert rules.feed_entry_still_true(kind, day, days, sorted(case_days)) == expected
+
+
+def test_a_case_recorded_late_inside_an_announced_month_takes_the_milestone_back():
+    day = START + timedelta(days=40)
+    assert rules.feed_entry_still_true("milestone", day, 30, [START, day - timedelta(days=30)])
+    assert not rules.feed_entry_still_true("milestone", day, 30, [day - timedelta(days=29)])
+    assert not rules.feed_entry_still_true("milestone", day, 30, [day])

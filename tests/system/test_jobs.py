@@ -13,7 +13,7 @@ from campaign.accounts import jobs as accounts_jobs
 from campaign.accounts.tables import LoginFailure
 from campaign.timeutil import LOCAL
 from campaign.worker import CRON_JOBS, FUNCTIONS, WorkerSettings
-from tests.conftest import REDIS_URL, need
+from tests.helpers.services import REDIS_URL, need
 
 
 async def _stale_failure() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from campaign.accounts.tables import AuditEntry
 from campaign.system.tables import Setting
-from tests.conftest import login, post_form
+from tests.helpers.web import login, post_form
 
 
 async def test_healthz_answers_without_login(client):
@@ -36,16 +36,45 @@ async def test_unknown_page_gets_a_chinese_404(client):
     assert response.status_code == 404 and "页面不存在" in response.text
 
 
+async def test_unknown_url_keeps_the_logged_in_navigation(client, make_user):
+    """No route matches, so no guard runs: the error page still knows who is logged in."""
+    await make_user("boss", "admin")
+    await login(client, "boss")
+    for path in ("/no/such/page", "/cases/not-a-number/x"):
+        response = await client.get(path)
+        assert response.status_code == 404 and "页面不存在" in response.text
+        assert 'data-nav="cases"' in response.text and 'action="/logout"' in response.text
+
+
+async def test_unknown_url_when_logged_out_shows_no_navigation(client):
+    response = await client.get("/no/such/page")
+    assert response.status_code == 404 and 'data-nav="' not in response.text
+
+
 async def test_api_errors_are_json(client):
     response = await client.get("/api/v1/me")
     assert response.status_code == 401 and response.json()["detail"] == "请先登录"
 
 
-async def test_api_writes_with_a_session_cookie_are_refused(client, make_user):
-    await make_user("boss", "admin")
+async def test_api_writes_with_a_session_cookie_are_refused(app, client, make_user):
+    """The guard refuses a cookie-authenticated API write (no CSRF under /api/), and lets the
+    same write through with a Bearer token. The app has no API write yet: the test adds one."""
+    from litestar import post
+
+    from campaign.accounts import queries
+
+    @post("/api/v1/test-write", opt={"roles": ("admin",)}, sync_to_thread=False)
+    def test_write() -> dict[str, bool]:
+        return {"written": True}
+
+    app.register(test_write)
+    boss = await make_user("boss", "admin")
     await login(client, "boss")
-    response = await client.post("/api/v1/me")
-    assert response.status_code in (403, 405)
+    refused = await client.post("/api/v1/test-write")
+    assert refused.status_code == 403 and "Bearer" in refused.json()["detail"]
+    token = await queries.create_token(boss, "test")
+    allowed = await client.post("/api/v1/test-write", headers={"Authorization": f"Bearer {token}"})
+    assert allowed.status_code == 201 and allowed.json() == {"written": True}
 
 
 async def test_a_crash_shows_a_chinese_500_without_details(client, make_user, monkeypatch):

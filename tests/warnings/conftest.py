@@ -8,7 +8,7 @@ import pytest
 
 from campaign import jobs
 from campaign.cases.queries import seed_reference_lists
-from tests.ningbo import load_slice
+from tests.helpers.ningbo import load_slice
 
 
 @pytest.fixture

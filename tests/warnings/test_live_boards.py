@@ -10,8 +10,8 @@ import pytest
 
 from campaign import settings as settings_module
 from campaign.warnings import live
-from tests.conftest import REDIS_URL, need
-from tests.warnings.helpers import item, push
+from tests.helpers.services import REDIS_URL, need
+from tests.helpers.warnings import item, push
 
 
 async def test_boards_in_this_process_hear_a_new_warning_at_once(ningbo):

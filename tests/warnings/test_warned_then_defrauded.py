@@ -13,8 +13,8 @@ from campaign.importing import ImportRejected
 from campaign.timeutil import LOCAL, today
 from campaign.warnings import jobs
 from campaign.warnings.tables import Warning
-from tests.conftest import login
-from tests.warnings.helpers import item, push
+from tests.helpers.warnings import item, push
+from tests.helpers.web import login
 
 HEADER = (
     "案件编号,发案时间,区划代码,派出所编码,诈骗类型,损失金额,受害人职业,受害人年龄,受害人电话\n"

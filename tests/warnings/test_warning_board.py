@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 from campaign.accounts.tables import AuditEntry
 from campaign.warnings import controllers
 from campaign.warnings.tables import ContactAttempt, Warning
-from tests.conftest import login, post_form
-from tests.warnings.helpers import item, push
+from tests.helpers.warnings import item, push
+from tests.helpers.web import login, post_form
 
 BAISHA = ("station", "PS330282005")
 FUHAI = ("station", "PS330282108")
@@ -180,7 +180,8 @@ async def test_a_reconnecting_board_gets_what_it_missed(client, ningbo, make_use
     rows = await setup(make_user)
     monkeypatch.setattr(controllers, "STREAM_SECONDS", 0.2)
     await login(client, "baisha")
-    response = await client.get("/warnings/stream", headers={"Last-Event-ID": "0"})
+    live = {"Accept": "text/event-stream", "Last-Event-ID": "0"}
+    response = await client.get("/warnings/stream", headers=live)
     assert response.status_code == 200
     text = response.text
     assert "event: new" in text and 'data-warning="A1"' in text and 'data-warning="F1"' not in text
@@ -209,3 +210,12 @@ async def test_every_page_is_served_as_html(client, ningbo, make_user):
         assert response.headers["content-type"].startswith("text/html"), url
     bad = await post_form(client, f"/warnings/{rows['A1'].id}/close", {"method": "phone"})
     assert bad.headers["content-type"].startswith("text/html")
+
+
+async def test_a_stream_not_asked_for_by_an_event_source_ends_after_the_replay(
+    client, ningbo, make_user
+):
+    await setup(make_user)
+    await login(client, "baisha")
+    response = await client.get("/warnings/stream?after=0")  # no Accept: text/event-stream
+    assert response.status_code == 200 and 'data-warning="A1"' in response.text

@@ -18,8 +18,8 @@ from campaign.accounts.tables import AuditEntry
 from campaign.importing import ImportRejected
 from campaign.warnings.imports import import_file
 from campaign.warnings.tables import Warning
-from tests.conftest import login, post_form
-from tests.warnings.helpers import item
+from tests.helpers.warnings import item
+from tests.helpers.web import login, post_form
 
 HEADER = "预警编号,下发时间,风险等级,手机号,区划代码,地址,派出所编码,诈骗类型,涉险金额,预警渠道\n"
 GOOD = (

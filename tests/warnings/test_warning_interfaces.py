@@ -11,7 +11,7 @@ from campaign.phones import keep_phone
 from campaign.timeutil import today
 from campaign.warnings import queries, rules
 from campaign.warnings.tables import Warning
-from tests.warnings.helpers import item, push
+from tests.helpers.warnings import item, push
 
 ADMIN = None
 

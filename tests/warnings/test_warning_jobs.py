@@ -10,7 +10,7 @@ from campaign.timeutil import today
 from campaign.warnings import jobs, queries
 from campaign.warnings.tables import BoardEvent, Warning
 from campaign.worker import CRON_JOBS, FUNCTIONS
-from tests.warnings.helpers import item, push
+from tests.helpers.warnings import item, push
 
 
 async def test_a_high_risk_warning_unacknowledged_after_five_minutes_is_escalated(ningbo):

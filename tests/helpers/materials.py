@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
-from tests.conftest import csrf_token
+from tests.helpers.web import csrf_token
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent.parent / "materials" / "fixtures"
 TINY_MP4 = (FIXTURES / "tiny.mp4").read_bytes()
 
 

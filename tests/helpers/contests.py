@@ -10,7 +10,7 @@ from campaign.cases import queries as cases
 from campaign.contests import queries as contest_queries
 from campaign.db import write_transaction
 from campaign.regions.tables import Region
-from tests.ningbo import load_slice
+from tests.helpers.ningbo import load_slice
 
 START = dt.date(2026, 10, 1)
 END = dt.date(2026, 12, 31)

@@ -12,8 +12,8 @@ from PIL import Image
 from campaign.events.queries import seed_reference_lists
 from campaign.events.tables import EventType
 from campaign.timeutil import LOCAL
-from tests.conftest import csrf_token, login
-from tests.ningbo import load_slice
+from tests.helpers.ningbo import load_slice
+from tests.helpers.web import csrf_token, login
 
 CIXI, BAISHA, FUHAI, XINQI = "330282", "330282005", "330282108", "330206002"
 SHUGUANG, BAISHA_VILLAGE, FUHAI_VILLAGE, XINQI_VILLAGE = (
