@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.conftest import login
+from tests.helpers.web import login
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 

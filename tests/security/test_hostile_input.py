@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from campaign import parsing
 from campaign.importing import ImportRejected
 from campaign.regions.imports import import_file
-from tests.conftest import login
-from tests.ningbo import load_slice
-from tests.security.routes import app_routes
+from tests.helpers.ningbo import load_slice
+from tests.helpers.routes import app_routes
+from tests.helpers.web import login
 
 HUGE = str(2**63)
 HOSTILE_QUERY = {

@@ -10,7 +10,7 @@ from piccolo.apps.user.tables import BaseUser
 
 from campaign.accounts import queries
 from campaign.accounts.tables import LoginFailure
-from tests.conftest import PASSWORD, post_form
+from tests.helpers.web import PASSWORD, post_form
 
 
 async def test_forty_parallel_wrong_passwords_are_throttled_without_errors(client, make_user):

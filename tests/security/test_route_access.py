@@ -24,9 +24,9 @@ import pytest
 from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, TEAM
 from campaign.web import ALL
-from tests.conftest import csrf_token, login
-from tests.ningbo import load_slice
-from tests.security.routes import Route, app_routes
+from tests.helpers.ningbo import load_slice
+from tests.helpers.routes import Route, app_routes
+from tests.helpers.web import csrf_token, login
 
 ANONYMOUS = "anonymous"
 EVERYONE = (ANONYMOUS, *ALL)

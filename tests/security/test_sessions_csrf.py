@@ -7,7 +7,7 @@ import httpx
 
 from campaign.security import EXEMPT
 from campaign.settings import get_settings
-from tests.conftest import PASSWORD, csrf_token, login, post_form
+from tests.helpers.web import PASSWORD, csrf_token, login, post_form
 
 INVENTED = "a" * 64
 

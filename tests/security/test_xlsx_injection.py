@@ -7,7 +7,7 @@ import io
 from openpyxl import load_workbook
 
 from campaign.web import xlsx_response
-from tests.conftest import login
+from tests.helpers.web import login
 
 HOSTILE = [
     "=1+1",
