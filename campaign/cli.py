@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import importlib
+import json
 import sys
 from pathlib import Path
 
@@ -223,3 +224,32 @@ def settings_show() -> None:
 
     for key, value in sorted(run(queries.all_settings()).items()):
         click.echo(f"{key} = {value}")
+
+
+@main.command("backup")
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+def backup_(target: Path) -> None:
+    """Back up the database and the media files into TARGET (a new or empty folder)."""
+    from campaign.backup import BackupError, backup
+
+    try:
+        manifest = backup(target)
+    except BackupError as problem:
+        raise click.ClickException(str(problem)) from None
+    click.echo(json.dumps(manifest, ensure_ascii=False, indent=2))
+
+
+@main.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask; replaces the database and media files.")
+def restore_(source: Path, yes: bool) -> None:
+    """Replace the database and the media files with the backup in SOURCE (stop the app first)."""
+    from campaign.backup import BackupError, restore
+
+    if not yes:
+        click.confirm("这将用备份覆盖当前数据库和媒体文件,继续吗?", abort=True)
+    try:
+        manifest = restore(source)
+    except BackupError as problem:
+        raise click.ClickException(str(problem)) from None
+    click.echo(f"restored backup of {manifest['created_at']}")
