@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -44,8 +45,16 @@ def migrate() -> None:
     click.echo(_("数据库已是最新结构"))
 
 
+def _logging() -> None:
+    from campaign.observability import configure_logging
+
+    configure_logging(json_format=os.environ.get("LOG_FORMAT") == "json")
+
+
 def _serve(host: str, port: int, workers: int) -> None:
     import uvicorn
+
+    _logging()
 
     uvicorn.run(
         "campaign.app:create_app",
@@ -55,6 +64,7 @@ def _serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        log_config=None,  # keep campaign's handlers: request ids, LOG_FORMAT=json
         # Open live boards (server-sent events) would hold a restart for minutes; they reconnect
         # by themselves and replay what they missed (Last-Event-ID).
         timeout_graceful_shutdown=5,
@@ -106,6 +116,7 @@ def worker() -> None:
         raise click.ClickException(
             _("未设置 REDIS_URL:不配置 Redis 时任务在应用进程内执行,无需单独启动 worker")
         )
+    _logging()
     run_worker(WorkerSettings)  # type: ignore[arg-type]
 
 

@@ -17,8 +17,10 @@ from typing import Any
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import default_queue_name
 from arq.cron import CronJob
 
+from campaign.observability import JOB_FAILURES
 from campaign.settings import get_settings
 from campaign.timeutil import LOCAL
 
@@ -100,12 +102,20 @@ async def _run_logged(function: JobFunction, ctx: dict, *args: Any, **kwargs: An
         return await function(ctx, *args, **kwargs)
     except Exception:
         log.exception("job %s failed", function.__name__)
+        JOB_FAILURES.inc(job=function.__name__)
         return None
 
 
 def _next_run(job: CronJob) -> dt.datetime:
     assert job.next_run is not None, "calculate_next sets it"
     return job.next_run
+
+
+async def queue_depth() -> int:
+    """Jobs waiting or running: arq's queue with Redis, this process's tasks without."""
+    if get_settings().redis_url:
+        return int(await (await _redis_pool()).zcard(default_queue_name))
+    return len(_running)
 
 
 async def run_cron_in_process(cron_jobs: Sequence[CronJob], stop: asyncio.Event) -> None:
