@@ -16,8 +16,9 @@ from campaign import i18n, jobs
 from campaign.accounts.rules import ADMIN
 from campaign.i18n import _
 from campaign.observability import QUEUE_DEPTH, REGISTRY
+from campaign.settings import get_settings
 from campaign.system import queries, rules
-from campaign.web import client_ip, current_user
+from campaign.web import client_ip, current_user, render
 
 
 class SystemController(Controller):
@@ -38,6 +39,20 @@ class SystemController(Controller):
             raise NotFoundException()
         QUEUE_DEPTH.set(await jobs.queue_depth())
         return Response(REGISTRY.render(), media_type="text/plain; version=0.0.4")
+
+    @get("/admin/jobs", opt={"roles": (ADMIN,)}, include_in_schema=False)
+    async def job_queue(self, request: Request) -> Template:
+        """The background queue: what waits or runs now, and the latest failures."""
+        return render(
+            request,
+            "admin/jobs.html",
+            queue=await jobs.queue_listing(),
+            depth=await jobs.queue_depth(),
+            failures=list(jobs.recent_failures),
+            with_redis=bool(get_settings().redis_url),
+            section="jobs",
+            active_nav="admin",
+        )
 
     @get("/readyz", opt={"public": True}, tags=["system"])
     async def readyz(self) -> Response[dict]:

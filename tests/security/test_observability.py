@@ -54,3 +54,31 @@ def test_json_log_lines_carry_the_request_id():
     RequestIdFilter().filter(record)
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "hello 世界" and line["request_id"] == "-" and line["status"] == 200
+
+
+async def test_the_job_queue_page_lists_running_jobs_and_failures(client, make_user):
+    import asyncio
+
+    from tests.helpers.web import login
+
+    release = asyncio.Event()
+
+    async def slow_report(ctx):
+        await release.wait()
+
+    async def broken_push(ctx):
+        raise RuntimeError("SMS gateway down")
+
+    await jobs.enqueue(slow_report)
+    await jobs.enqueue(broken_push)
+    await asyncio.sleep(0)
+    await make_user("boss", "admin")
+    await login(client, "boss")
+    page = await client.get("/admin/jobs")
+    release.set()
+    await asyncio.gather(*jobs._running)
+    assert page.status_code == 200
+    assert 'data-job="slow_report"' in page.text and 'data-failed="broken_push"' in page.text
+    assert "SMS gateway down" in page.text
+    empty = await client.get("/admin/jobs")
+    assert "队列是空的" in empty.text
