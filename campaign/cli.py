@@ -6,7 +6,6 @@ import asyncio
 import getpass
 import importlib
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -48,7 +47,9 @@ def migrate() -> None:
 def _logging() -> None:
     from campaign.observability import configure_logging
 
-    configure_logging(json_format=os.environ.get("LOG_FORMAT") == "json")
+    from campaign.settings import get_settings
+
+    configure_logging(json_format=get_settings().log_format == "json")
 
 
 def _serve(host: str, port: int, workers: int) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import os
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
@@ -32,7 +31,7 @@ class SystemController(Controller):
     @get("/metrics", opt={"public": True, "anonymous": True}, include_in_schema=False)
     async def metrics(self, request: Request) -> Response[str]:
         """Prometheus text format, for loopback clients or with the METRICS_TOKEN bearer token."""
-        token = os.environ.get("METRICS_TOKEN", "")
+        token = get_settings().metrics_token or ""
         sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         local = client_ip(request) in ("127.0.0.1", "::1", "testclient")
         if not (local or (token and hmac.compare_digest(sent, token))):
