@@ -46,7 +46,6 @@ def migrate() -> None:
 
 def _logging() -> None:
     from campaign.observability import configure_logging
-
     from campaign.settings import get_settings
 
     configure_logging(json_format=get_settings().log_format == "json")

@@ -26,7 +26,12 @@ async def test_metrics_only_for_loopback_or_the_token(app, monkeypatch):
     transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 5000))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as remote:
         assert (await remote.get("/metrics")).status_code == 404
-        monkeypatch.setenv("METRICS_TOKEN", "s3cret-token")
+        import dataclasses
+
+        from campaign.system import controllers
+
+        settings = dataclasses.replace(controllers.get_settings(), metrics_token="s3cret-token")
+        monkeypatch.setattr(controllers, "get_settings", lambda: settings)
         answer = await remote.get("/metrics", headers={"authorization": "Bearer s3cret-token"})
         assert answer.status_code == 200
 
