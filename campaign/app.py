@@ -29,6 +29,12 @@ from campaign.contests.controllers import (
     ContestController,
     LeadersController,
 )
+from campaign.duties.assessment_controllers import AssessmentApiController, AssessmentController
+from campaign.duties.controllers import MeasureController, OrganisationController
+from campaign.duties.event_field import ORGANISATION_FIELD
+from campaign.duties.review_controllers import ReviewController
+from campaign.duties.task_controllers import TaskController
+from campaign.events import hooks as event_hooks
 from campaign.events.controllers import EventApiController, EventController
 from campaign.events.type_controllers import EventTypeController
 from campaign.home.controllers import HomeController
@@ -45,6 +51,8 @@ from campaign.reports.controllers import (
 from campaign.settings import ROOT, get_settings
 from campaign.streaks.controllers import StreakApiController, StreakController
 from campaign.system.controllers import SystemController
+from campaign.volunteers.controllers import VolunteerStaffController
+from campaign.volunteers.public_controllers import ShareController, VolunteerPublicController
 from campaign.warnings import live
 from campaign.warnings.controllers import (
     WarningApiController,
@@ -106,7 +114,7 @@ def _session_config() -> security.SessionConfig:
         renew_on_access=True,
         # Probes and static files never need a session; without this every anonymous hit would
         # store an empty one (a load balancer's health checks would fill the store).
-        exclude=["^/healthz", "^/readyz", "^/static/", "^/public/"],
+        exclude=["^/healthz", "^/readyz", "^/static/", "^/public/", "^/favicon.ico"],
     )
 
 
@@ -148,6 +156,7 @@ async def _lifespan(app: Litestar):
 
 def create_app() -> Litestar:
     settings = get_settings()
+    event_hooks.register(ORGANISATION_FIELD)
     app = Litestar(
         route_handlers=[
             SystemController,
@@ -172,6 +181,15 @@ def create_app() -> Litestar:
             EventApiController,
             MaterialController,
             MaterialApiController,
+            VolunteerStaffController,
+            VolunteerPublicController,
+            ShareController,
+            OrganisationController,
+            MeasureController,
+            TaskController,
+            AssessmentController,
+            AssessmentApiController,
+            ReviewController,
             WarningImportController,
             WarningController,
             WarningApiController,

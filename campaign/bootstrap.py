@@ -8,6 +8,7 @@ from piccolo.apps.migrations.tables import Migration
 from campaign.cases.queries import seed_reference_lists as seed_case_lists
 from campaign.events.queries import seed_reference_lists as seed_event_lists
 from campaign.reports.queries import seed_reminders
+from campaign.volunteers.queries import seed_reference_lists as seed_volunteer_lists
 
 #: Migrations that changed Piccolo app when a domain was split: (migration id, old app, new app).
 #: The tables stay where they are; only the record of who created them moves, so a database
@@ -35,4 +36,5 @@ async def migrate() -> None:
         raise RuntimeError(response.message)
     await seed_case_lists()
     await seed_event_lists()
+    await seed_volunteer_lists()
     await seed_reminders()

@@ -187,6 +187,7 @@ IMPORTERS = {
     "stations": "campaign.regions.imports",
     "events": "campaign.events.imports",
     "cases": "campaign.cases.imports",
+    "organisations": "campaign.duties.imports",
     "warnings": "campaign.warnings.imports",
 }
 

@@ -88,11 +88,17 @@ def _table_name(table: Any) -> str:
 
 
 async def insert_many(
-    table: Any, columns: Sequence[str], rows: Sequence[tuple], connection: Any = None
+    table: Any,
+    columns: Sequence[str],
+    rows: Sequence[tuple],
+    connection: Any = None,
+    rebuild_indexes: bool = False,
 ) -> None:
     """Many rows inside the current write transaction: COPY on PostgreSQL, executemany on SQLite
     (ORM inserts are about ten times slower at 10^5-10^6 rows). `table` is a Piccolo table or a
-    table name; `connection` the transaction's raw driver connection when the caller has it."""
+    table name; `connection` the transaction's raw driver connection when the caller has it.
+    With `rebuild_indexes` SQLite drops the table's indexes before the load and builds them
+    again after it (one sort per index instead of 10^5 B-tree inserts: several times faster)."""
     if not rows:
         return
     if connection is None:
@@ -101,9 +107,12 @@ async def insert_many(
         connection = transaction.connection
     name = _table_name(table)
     if is_sqlite():
+        indexes = await _drop_indexes(connection, name) if rebuild_indexes else []
         names = ", ".join(f'"{c}"' for c in columns)
         marks = ", ".join("?" for _ in columns)
         await connection.executemany(f'INSERT INTO "{name}" ({names}) VALUES ({marks})', rows)
+        for sql in indexes:
+            await connection.execute(sql)
     else:
         await connection.copy_records_to_table(name, records=list(rows), columns=list(columns))
 
@@ -116,3 +125,16 @@ async def bulk_insert(table: Any, rows: list[dict]) -> None:
     columns = list(rows[0])
     async with write_transaction():
         await insert_many(table, columns, [tuple(row[c] for c in columns) for row in rows])
+
+
+async def _drop_indexes(connection: Any, table: str) -> list[str]:
+    """Drop a SQLite table's indexes; returns the statements that build them again."""
+    cursor = await connection.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL",
+        (table,),
+    )
+    rows = [(row["name"], row["sql"]) for row in await cursor.fetchall()]
+    for name, _sql in rows:
+        await connection.execute(f'DROP INDEX "{name}"')
+    return [sql for _name, sql in rows]

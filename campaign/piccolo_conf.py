@@ -17,6 +17,8 @@ APP_REGISTRY = AppRegistry(
         "campaign.contests.piccolo_app",
         "campaign.materials.piccolo_app",
         "campaign.events.piccolo_app",
+        "campaign.volunteers.piccolo_app",
+        "campaign.duties.piccolo_app",
         "campaign.reports.piccolo_app",
         "campaign.warnings.piccolo_app",
     ]

@@ -35,6 +35,10 @@ class Settings:
     materials_content_team: str | None = None
     log_format: str = "text"
     metrics_token: str | None = None
+    #: Volunteers: how one-time codes are sent ("log", the default, or "http" to SMS_URL).
+    sms_backend: str = "log"
+    sms_url: str | None = None
+    sms_token: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -77,4 +81,7 @@ def get_settings() -> Settings:
         materials_content_team=os.environ.get("MATERIALS_CONTENT_TEAM") or None,
         log_format=os.environ.get("LOG_FORMAT", "text"),
         metrics_token=os.environ.get("METRICS_TOKEN") or None,
+        sms_backend=os.environ.get("SMS_BACKEND", "log"),
+        sms_url=os.environ.get("SMS_URL") or None,
+        sms_token=os.environ.get("SMS_TOKEN") or None,
     )

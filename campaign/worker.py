@@ -10,15 +10,18 @@ from campaign.accounts import jobs as accounts_jobs
 from campaign.cases import jobs as cases_jobs
 from campaign.cases import queries as cases_queries
 from campaign.contests import jobs as contests_jobs
+from campaign.duties import jobs as duties_jobs
 from campaign.events import jobs as events_jobs
 from campaign.materials import jobs as materials_jobs
 from campaign.reports import jobs as reports_jobs
 from campaign.streaks import jobs as streaks_jobs
 from campaign.timeutil import LOCAL
+from campaign.volunteers import jobs as volunteers_jobs
 from campaign.warnings import jobs as warnings_jobs
 
 # Follow-ups between domains: a lower domain announces, the upper one's job runs.
 jobs.subscribe(cases_queries.CASES_CHANGED, streaks_jobs.refresh_streaks_after_cases)
+jobs.subscribe(cases_queries.CASES_CHANGED, duties_jobs.open_reviews_after_cases)
 
 FUNCTIONS = [
     *accounts_jobs.FUNCTIONS,
@@ -26,16 +29,20 @@ FUNCTIONS = [
     *contests_jobs.FUNCTIONS,
     *events_jobs.FUNCTIONS,
     *materials_jobs.FUNCTIONS,
+    *duties_jobs.FUNCTIONS,
     *reports_jobs.FUNCTIONS,
     *streaks_jobs.FUNCTIONS,
+    *volunteers_jobs.FUNCTIONS,
     *warnings_jobs.FUNCTIONS,
 ]
 CRON_JOBS = [
     *accounts_jobs.CRON_JOBS,
     *contests_jobs.CRON_JOBS,
     *events_jobs.CRON_JOBS,
+    *duties_jobs.CRON_JOBS,
     *reports_jobs.CRON_JOBS,
     *streaks_jobs.CRON_JOBS,
+    *volunteers_jobs.CRON_JOBS,
     *warnings_jobs.CRON_JOBS,
 ]
 

@@ -554,3 +554,14 @@ async def revoke_token(user_id: int, token_id: int) -> bool:
         return False
     await ApiToken.update({ApiToken.revoked_at: now()}).where(ApiToken.id == token_id)
     return True
+
+
+async def user_ids_in_units(units: list[tuple[str, str]]) -> list[int]:
+    """Ids of the people attached to any of these (unit kind, unit code) units."""
+    ids: set[int] = set()
+    for kind, code in units:
+        rows = await Profile.select(Profile.user.id.as_alias("uid")).where(
+            Profile.unit_kind == kind, Profile.unit_code == code
+        )
+        ids |= {r["uid"] for r in rows}
+    return sorted(ids)

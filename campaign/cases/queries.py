@@ -864,3 +864,25 @@ async def week_breakdown(start: dt.date, end: dt.date) -> WeekBreakdown:
         occupations={r["key"]: r["n"] for r in await by(Case.occupation_group)},
         ages={r["key"]: r["n"] for r in await by(Case.victim_age)},
     )
+
+
+async def largest_losses(
+    level: str, start: dt.date, end: dt.date, codes: Collection[str] | None = None
+) -> dict[str, int]:
+    """{unit code: the largest single-case loss in fen in [start, end]}; units without cases
+    absent. For the assessment's red line on major cases."""
+    rows = await _grouped(level, start, end, codes, Max(Case.loss_fen).as_alias("fen"))
+    return {row["code"]: int(row["fen"] or 0) for row in rows}
+
+
+async def cases_written_since(since: dt.datetime | None, min_loss_fen: int) -> list[dict]:
+    """Cases created or changed since the moment (all when None) with a loss of at least
+    min_loss_fen: what the accountability reviews sweep picks up after every case write."""
+    where = [Case.loss_fen >= max(min_loss_fen, 1)]
+    if since is not None:
+        where.append(Case.updated_at >= since)
+    return await Case.select().where(*where).order_by(Case.id)
+
+
+async def case_by_no(case_no: str) -> dict | None:
+    return await Case.select().where(Case.case_no == case_no).first()

@@ -143,6 +143,8 @@ async def ensure_demo() -> list[tuple[str, str, str]]:
         await _demo_events()
         await _demo_materials()
         await _demo_contests()
+        await _demo_volunteers()
+        await _demo_duties()
         await _demo_bulletins()
     return listing
 
@@ -194,6 +196,23 @@ async def _demo_contests() -> None:
     from campaign.timeutil import today
 
     await generate_demo_contests(today())
+
+
+async def _demo_volunteers() -> None:
+    """Propagandists (two demo coordinators among them), volunteers and months of points."""
+    from campaign.timeutil import today
+    from campaign.volunteers.demo import generate_demo
+
+    staff = {name: await accounts.user_id_by_name(name) for name in ("coord_baisha", "coord_fuhai")}
+    await generate_demo(today(), {k: v for k, v in staff.items() if v is not None})
+
+
+async def _demo_duties() -> None:
+    """After cases, events and contests: tasks, reviews and the quarter's assessment use them."""
+    from campaign.duties.demo import generate_demo
+    from campaign.timeutil import today
+
+    await generate_demo(today(), await accounts.user_id_by_name("leader_cixi"))
 
 
 async def _demo_bulletins() -> None:

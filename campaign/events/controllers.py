@@ -16,7 +16,7 @@ from litestar.response import File, Redirect, Template
 
 from campaign import jobs as job_queue
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser, Scope
-from campaign.events import jobs, photos, queries, rules
+from campaign.events import hooks, jobs, photos, queries, rules
 from campaign.i18n import _
 from campaign.parsing import parse_date, parse_id, parse_month
 from campaign.timeutil import LOCAL, local, today
@@ -251,6 +251,7 @@ class EventController(Controller):
                     "duplicates": duplicates or [],
                     "event": event_row,
                     "fresh": not errors and not duplicates and event_row is None,
+                    "extensions": hooks.EXTENSIONS,
                     "active_nav": "events",
                 },
                 status_code=status,
@@ -286,6 +287,8 @@ class EventController(Controller):
             )
         }
         values["audiences"] = [str(a) for a in form.getall("audiences", [])]
+        for extension in hooks.EXTENSIONS:
+            values[extension.field] = str(form.get(extension.field, "")).strip()
         values["confirm_duplicate"] = bool(form.get("confirm_duplicate"))
         if len(values["token"]) != 32 or not values["token"].isalnum():
             values["token"] = uuid.uuid4().hex
@@ -325,6 +328,10 @@ class EventController(Controller):
                 )
             else:
                 values["place_name"] = place["place_name"]
+                for extension in hooks.EXTENSIONS:
+                    problem = await extension.check(values[extension.field], place["place"], user)
+                    if problem:
+                        errors[extension.field] = problem
         return (None if errors else checked), place
 
     @post("/events", opt={"roles": WRITERS}, request_max_body_size=rules.MAX_FORM_BYTES)
@@ -367,6 +374,7 @@ class EventController(Controller):
             _("登记宣传活动 %(place)s %(day)s", place=place["place_name"], day=checked.day),
             user,
             client_ip(request),
+            also=lambda event_id: hooks.save_extensions(event_id, values),
         )
         await _process_photos(event_id)
         flash(request, _("活动已登记,等待上级核实"), "success")
@@ -397,6 +405,8 @@ class EventController(Controller):
             "audiences": row["audience_list"],
             "token": uuid.uuid4().hex,
         }
+        for extension in hooks.EXTENSIONS:
+            values[extension.field] = await extension.current(event_id)
         return await self._form(request, values, {}, event_row=row)
 
     @post(
@@ -412,7 +422,14 @@ class EventController(Controller):
         if checked is None or place is None:
             return await self._form(request, values, errors, status=400, event_row=row)
         changes = {**_stored(checked, place), "updated_at": dt.datetime.now(dt.UTC)}
-        await queries.resubmit_event(row, changes, values["token"], user, client_ip(request))
+        await queries.resubmit_event(
+            row,
+            changes,
+            values["token"],
+            user,
+            client_ip(request),
+            also=lambda event_id: hooks.save_extensions(event_id, values),
+        )
         await _process_photos(event_id)
         flash(request, _("已修改并重新提交,等待上级核实"), "success")
         return Redirect(path=f"/events/{event_id}?saved={values['token']}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from piccolo.query.functions.aggregate import Count, Sum
 from piccolo.querystring import QueryString
@@ -307,26 +307,42 @@ async def keep_pending_photos(
 
 
 async def log_event(
-    record: dict, detail: dict, summary: str, actor: CurrentUser, ip: str | None
+    record: dict,
+    detail: dict,
+    summary: str,
+    actor: CurrentUser,
+    ip: str | None,
+    also: Callable[[int], Awaitable[None]] | None = None,
 ) -> int:
     """A coordinator logs an event; sending the same form twice (same token) stores it once.
+    `also(event_id)` runs in the same transaction (the form's extension fields, events.hooks).
     Returns the event id."""
     async with audited(actor, ip) as audit:
         if existing := await event_by_token(record["token"]):
             audit.nothing_changed()
             return existing["id"]
         event_id = await insert_event(record)
+        if also:
+            await also(event_id)
         await audit.record("event.create", f"event:{event_id}", summary, detail)
     return event_id
 
 
 async def resubmit_event(
-    row: dict, changes: dict, token: str, actor: CurrentUser, ip: str | None
+    row: dict,
+    changes: dict,
+    token: str,
+    actor: CurrentUser,
+    ip: str | None,
+    also: Callable[[int], Awaitable[None]] | None = None,
 ) -> None:
-    """The person who logged a returned event corrects it and submits it again."""
+    """The person who logged a returned event corrects it and submits it again; `also` as in
+    log_event."""
     async with audited(actor, ip) as audit:
         await update_event(row["id"], changes)
         await attach_photos(token, row["id"])
+        if also:
+            await also(row["id"])
         await audit.record(
             "event.update",
             f"event:{row['id']}",
@@ -593,6 +609,12 @@ async def events(
 
 async def event(event_id: int) -> dict | None:
     return await Event.select().where(Event.id == event_id).first()
+
+
+async def add_checkins(event_id: int, n: int) -> None:
+    """Volunteers who checked in by the event's QR code count as its participants (called by
+    the volunteers module inside its own write transaction)."""
+    await Event.update({Event.checkins: Event.checkins + n}).where(Event.id == event_id)
 
 
 async def names_of(codes: Iterable[str | None]) -> dict[str, str]:
@@ -1042,3 +1064,17 @@ def snapshot():
     connection per query (on SQLite a new thread each), so pages read inside one deferred,
     read-only transaction: a consistent view, and a third of the cost on SQLite."""
     return engine().transaction()
+
+
+async def events_with_ids(ids: Iterable[int]) -> list[dict]:
+    """The events with these ids, newest first, with names (for modules that link events)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    rows = (
+        await Event.select()
+        .where(Event.id.is_in(wanted))
+        .order_by(Event.day, ascending=False)
+        .order_by(Event.id, ascending=False)
+    )
+    return await with_names(rows)

@@ -59,6 +59,8 @@ class Event(Table):
     materials = Integer(default=0)
     gifts = Integer(default=0)
     volunteers = Integer(default=0)
+    #: Volunteers who checked in by scanning the event's QR code (kept by volunteers via queries).
+    checkins = Integer(default=0)
     audiences = Varchar(length=300, default="")
     notes = Text(default="")
     status = Varchar(length=10, default="submitted", index=True)

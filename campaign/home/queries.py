@@ -15,6 +15,7 @@ from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, TEAM, CurrentUser
 from campaign.cases import queries as cases
 from campaign.contests import queries as contests
+from campaign.duties import queries as duties
 from campaign.events import queries as events
 from campaign.materials import queries as materials
 from campaign.regions import queries as regions
@@ -22,6 +23,7 @@ from campaign.reports import queries as reports
 from campaign.streaks import queries as streaks
 from campaign.system import queries as system
 from campaign.timeutil import today
+from campaign.volunteers import queries as volunteers
 from campaign.warnings import queries as warnings
 
 CardFunction = Callable[[CurrentUser], Awaitable[dict | None]]
@@ -51,6 +53,8 @@ CARDS: tuple[Card, ...] = (
     Card(EVERYONE, events.home_card),
     Card((ADMIN, LEADER, COORDINATOR), streaks.home_card),
     Card((ADMIN, LEADER, COORDINATOR), contests.home_card),
+    Card(EVERYONE, volunteers.home_card),
+    Card((ADMIN, LEADER, COORDINATOR), duties.home_card),
     Card((ADMIN, LEADER, COORDINATOR), warnings.home_card),
     Card((ADMIN, LEADER), reports.home_card),
 )

@@ -896,3 +896,57 @@ async def reply_to_order(
             _("答复点单:%(topic)s", topic=order["topic"]),
             {"materials": material_ids},
         )
+
+
+def _moment(day: dt.date) -> dt.datetime:
+    """The start of a local day as a UTC timestamp."""
+    return dt.datetime.combine(day, dt.time(), dt.UTC) - dt.timedelta(hours=8)
+
+
+async def downloads_by_users(
+    user_ids: list[int], start: dt.date, end: dt.date, limit: int = 50
+) -> list[dict]:
+    """Downloads by these people in [start, end] (local days), newest first, with titles: the
+    materials a unit took for its area (accountability reviews)."""
+    if not user_ids:
+        return []
+    rows = (
+        await Download.select(
+            Download.at, Download.username, Download.material_id, Download.version
+        )
+        .where(
+            Download.user_id.is_in(user_ids),
+            Download.at >= _moment(start),
+            Download.at < _moment(end + dt.timedelta(days=1)),
+        )
+        .order_by(Download.id, ascending=False)
+        .limit(limit)
+    )
+    titles = await titles_of({r["material_id"] for r in rows})
+    for row in rows:
+        row["title"] = titles.get(row["material_id"], "—")
+    return rows
+
+
+async def orders_by_users(
+    user_ids: list[int], start: dt.date, end: dt.date, limit: int = 50
+) -> list[dict]:
+    """Material orders (点单) these people placed in [start, end] (local days), newest first."""
+    if not user_ids:
+        return []
+    return (
+        await MaterialOrder.select(
+            MaterialOrder.id,
+            MaterialOrder.topic,
+            MaterialOrder.status,
+            MaterialOrder.requester_name,
+            MaterialOrder.created_at,
+        )
+        .where(
+            MaterialOrder.requester_id.is_in(user_ids),
+            MaterialOrder.created_at >= _moment(start),
+            MaterialOrder.created_at < _moment(end + dt.timedelta(days=1)),
+        )
+        .order_by(MaterialOrder.id, ascending=False)
+        .limit(limit)
+    )

@@ -15,10 +15,12 @@ DEFAULT_MILESTONES = {
 }
 #: The warnings' response targets per risk level: minutes to 签收, minutes to 首次联系.
 WARNING_TARGETS = {"high": "5,30", "medium": "30,240", "low": "240,1440"}
+REVIEW_LOSS_KEY = "duties.review_loss_yuan"
 KNOWN_KEYS = (
     "tracked_since",
     *(f"milestones.{level}" for level in LEVELS),
     *(f"warnings.targets.{risk}" for risk in WARNING_TARGETS),
+    REVIEW_LOSS_KEY,
 )
 SETTING_LABELS = {
     "tracked_since": (
@@ -37,6 +39,10 @@ SETTING_LABELS = {
     ),
     "warnings.targets.medium": (_l("中风险预警时限(分钟)"), _l("签收,首次联系:默认 30,240。")),
     "warnings.targets.low": (_l("低风险预警时限(分钟)"), _l("签收,首次联系:默认 240,1440。")),
+    REVIEW_LOSS_KEY: (
+        _l("倒查损失阈值(元)"),
+        _l("单案损失达到此金额即自动开启倒查;默认 100000。"),
+    ),
 }
 
 
@@ -71,6 +77,14 @@ def validate_setting(key: str, value: str) -> str:
         if ack <= 0 or contact < ack:
             raise ValueError(_("分钟数须为正整数,且首次联系时限不短于签收时限"))
         return f"{ack},{contact}"
+    if key == REVIEW_LOSS_KEY:
+        try:
+            yuan = float(value.replace(",", ""))
+        except ValueError:
+            raise ValueError(_("请填写金额(元),例如 100000")) from None
+        if not 0 < yuan <= 10**10:
+            raise ValueError(_("金额须大于 0"))
+        return f"{yuan:g}" if yuan != int(yuan) else str(int(yuan))
     if not value:
         raise ValueError(_("值不能为空"))
     return value

@@ -15,14 +15,7 @@ from campaign.importing import ImportRejected
 from campaign.regions.tables import Region, Station
 from campaign.system import queries as system
 from campaign.timeutil import today
-
-HEADER = "案件编号,发案时间,区划代码,派出所编码,诈骗类型,损失金额,受害人职业,受害人年龄\n"
-YESTERDAY = (today() - dt.timedelta(days=1)).isoformat()
-GOOD = (
-    f'C001,{YESTERDAY} 14:30,330282005002,PS330282005,刷单返利,"1,200.50",在校大学生,20\n'
-    f"C002,{YESTERDAY},330282108,,投资理财,50000,,\n"
-    f"C003,{YESTERDAY},330206002001,,冒充客服,0,教师,45\n"
-)
+from tests.helpers.cases import GOOD, HEADER, YESTERDAY
 
 
 async def run(body: str, dry_run: bool = False, encoding: str = "utf-8", header: str = HEADER):

@@ -54,9 +54,7 @@ def test_upload_approve_search_play_and_download(browser, server, tmp_path):
 
     page.goto("/materials")
     page.fill("#q", "浏览器测试")
-    page.wait_for_function(
-        "() => document.querySelectorAll('#shop-grid [data-material]').length === 2"
-    )
+    page.wait_for_function("document.querySelectorAll('#shop-grid [data-material]').length === 2")
     found = page.locator("#shop-grid [data-material]").evaluate_all(
         "els => els.map(e => e.dataset.material)"
     )
@@ -65,7 +63,7 @@ def test_upload_approve_search_play_and_download(browser, server, tmp_path):
     page.click(f"#shop-grid [data-material='{video_id}'] h3 a")
     video = page.locator("video[data-player]")
     video.wait_for()
-    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+    page.wait_for_function("document.querySelector('video').readyState >= 1")
     assert page.evaluate("document.querySelector('video').duration") == pytest.approx(4, abs=0.3)
     page.evaluate(
         """() => new Promise(done => { const v = document.querySelector('video');
@@ -77,7 +75,7 @@ def test_upload_approve_search_play_and_download(browser, server, tmp_path):
     page.evaluate(
         "document.querySelector('video').muted = true; document.querySelector('video').play()"
     )
-    page.wait_for_function("() => document.querySelector('video').currentTime > 2.6")
+    page.wait_for_function("document.querySelector('video').currentTime > 2.6")
 
     page.goto(f"/materials/{poster_id}")
     with page.expect_download() as info:

@@ -5,25 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 
 from campaign import jobs
 from campaign.cases import queries
 from campaign.cases.queries import seed_reference_lists
 from campaign.cases.tables import Case
 from campaign.importing import keep_upload, peek_upload
-from campaign.timeutil import today
 from campaign.worker import recover_interrupted_work
+from tests.helpers.cases import GOOD, HEADER
 from tests.helpers.ningbo import load_slice
 from tests.helpers.web import login
-
-HEADER = "案件编号,发案时间,区划代码,派出所编码,诈骗类型,损失金额,受害人职业,受害人年龄\n"
-YESTERDAY = (today() - dt.timedelta(days=1)).isoformat()
-GOOD = (
-    f"C001,{YESTERDAY} 14:30,330282005002,PS330282005,刷单返利,1200.50,在校大学生,20\n"
-    f"C002,{YESTERDAY},330282108,,投资理财,50000,,\n"
-    f"C003,{YESTERDAY},330206002001,,冒充客服,0,教师,45\n"
-)
 
 
 async def _job(status: str, token: str | None) -> int:

@@ -144,3 +144,9 @@ async def test_language_switch_to_english(client, make_user):
     assert client.cookies.get("campaign_lang") == "en"
     page = (await client.get("/")).text
     assert '<html lang="en">' in page
+
+
+async def test_favicon_is_served_without_login_or_session(client):
+    response = await client.get("/favicon.ico")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("image/svg")
+    assert "campaign_session" not in response.headers.get("set-cookie", "")

@@ -1,4 +1,4 @@
-"""Warning tests start from the small Ningbo slice (tests/ningbo.py) with the default fraud types."""
+"""Warning tests start from the small Ningbo slice (tests/helpers/ningbo.py) with the default fraud types."""
 
 from __future__ import annotations
 

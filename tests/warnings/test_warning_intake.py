@@ -227,3 +227,9 @@ async def test_the_upload_page_checks_then_imports_the_same_file(client, ningbo,
     assert refused.status_code == 400 and "data-error-row" in refused.text
     template = await client.get("/warnings/import/template.csv")
     assert template.status_code == 200 and "预警编号" in template.content.decode("utf-8-sig")
+
+
+async def test_the_api_is_in_the_openapi_schema(client, ningbo):
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert {"/api/v1/warnings", "/api/v1/warnings/{warning_id}"} <= set(schema["paths"])
+    assert "post" in schema["paths"]["/api/v1/warnings"]

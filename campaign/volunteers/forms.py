@@ -1,0 +1,120 @@
+"""Parsing and checking the staff forms of the volunteers module (pure: no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from campaign.i18n import _
+from campaign.i18n import lazy_gettext as _l
+from campaign.volunteers import rules
+
+REPORT_KINDS = {"call": _l("可疑电话"), "sms": _l("可疑短信"), "site": _l("可疑网站/APP")}
+
+
+def _int(raw: str, low: int, high: int) -> int | None:
+    raw = (raw or "").strip()
+    if not raw.lstrip("-").isdigit():
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
+
+
+def check_application(
+    kind: str, codes: Iterable[str], unit_towns: Iterable[str]
+) -> tuple[list[str], dict[str, str]]:
+    """The propaganda area chosen on the application, or errors."""
+    errors: dict[str, str] = {}
+    if kind not in rules.KINDS:
+        errors["kind"] = _("请选择身份")
+    area = sorted({c.strip() for c in codes if c.strip()})
+    if not area:
+        errors["area"] = _("请至少选择一个镇街或村社作为宣传范围")
+    elif not rules.area_inside_unit(area, unit_towns):
+        errors["area"] = _("宣传范围只能在本单位辖区内")
+    return area, errors
+
+
+def check_rule(values: Mapping[str, str]) -> tuple[tuple[int, int] | None, dict[str, str]]:
+    points = _int(values.get("points", ""), 0, 10_000)
+    cap = _int(values.get("daily_cap", ""), 0, 100_000)
+    errors = {}
+    if points is None:
+        errors["points"] = _("分值应为 0–10000 的整数")
+    if cap is None:
+        errors["daily_cap"] = _("日上限应为 0–100000 的整数(0 表示不限)")
+    return (None if errors else (points, cap)), errors  # type: ignore[return-value]
+
+
+def check_reward(values: Mapping[str, str]) -> tuple[dict | None, dict[str, str]]:
+    errors = {}
+    name = (values.get("name") or "").strip()
+    if not name or len(name) > 50:
+        errors["name"] = _("请填写礼品名称(最多 50 字)")
+    price = _int(values.get("price", ""), 1, 1_000_000)
+    if price is None:
+        errors["price"] = _("所需积分应为正整数")
+    stock = _int(values.get("stock", ""), 0, 1_000_000)
+    if stock is None:
+        errors["stock"] = _("库存应为 0 或正整数")
+    if errors:
+        return None, errors
+    return {
+        "name": name,
+        "description": (values.get("description") or "").strip()[:200],
+        "price": price,
+        "stock": stock,
+        "active": values.get("active", "1") == "1",
+    }, {}
+
+
+def check_question(
+    values: Mapping[str, str], fraud_types: Iterable[str]
+) -> tuple[dict | None, dict[str, str]]:
+    errors = {}
+    fraud = (values.get("fraud_type") or "").strip()
+    if fraud not in set(fraud_types):
+        errors["fraud_type"] = _("请选择诈骗类型")
+    question = (values.get("question") or "").strip()
+    if not question or len(question) > 300:
+        errors["question"] = _("请填写题目(最多 300 字)")
+    options = [
+        (values.get(f"option{i}") or "").strip() for i in range(4) if values.get(f"option{i}")
+    ]
+    options = [o for o in options if o]
+    if len(options) < 2:
+        errors["option0"] = _("至少填写两个选项")
+    answer = _int(values.get("answer", ""), 0, max(0, len(options) - 1))
+    if answer is None:
+        errors["answer"] = _("请选择正确答案(须是已填写的选项)")
+    if errors:
+        return None, errors
+    return {
+        "fraud_type": fraud,
+        "question": question,
+        "options": options,
+        "answer": answer,
+        "explanation": (values.get("explanation") or "").strip()[:300],
+    }, {}
+
+
+def check_report(values: Mapping[str, str]) -> tuple[tuple[str, str, str] | None, dict[str, str]]:
+    errors = {}
+    kind = values.get("kind", "")
+    if kind not in REPORT_KINDS:
+        errors["kind"] = _("请选择举报类型")
+    content = (values.get("content") or "").strip()
+    if not content or len(content) > 300:
+        errors["content"] = _("请填写可疑号码、网址或APP名称")
+    if errors:
+        return None, errors
+    return (kind, content, (values.get("note") or "").strip()[:300]), {}
+
+
+def masked_content(kind: str, content: str) -> str:
+    """A reported number is someone's phone too: pages show it masked."""
+    from campaign.accounts.rules import mask_phone
+
+    digits = "".join(ch for ch in content if ch.isdigit())
+    if kind in ("call", "sms") and len(digits) >= 7:
+        return mask_phone(digits)
+    return content
