@@ -19,7 +19,7 @@ from litestar.stores.file import FileStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
-from campaign import db, i18n, jobs, security, web
+from campaign import db, i18n, jobs, observability, security, web
 from campaign.accounts.controllers import AccountController, AdminController, ApiAccountController
 from campaign.cases.controllers import CaseApiController, CaseController
 from campaign.cases.import_controller import CaseImportController
@@ -208,6 +208,7 @@ def create_app() -> Litestar:
         guards=[web.authorize],
         before_send=[security.security_headers],
         middleware=[
+            observability.RequestMiddleware,
             _session_config().middleware,
             DefineMiddleware(
                 security.CSRFMiddleware,

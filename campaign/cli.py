@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import importlib
 import inspect
+import json
 import sys
 from pathlib import Path
 
@@ -44,8 +45,17 @@ def migrate() -> None:
     click.echo(_("数据库已是最新结构"))
 
 
+def _logging() -> None:
+    from campaign.observability import configure_logging
+    from campaign.settings import get_settings
+
+    configure_logging(json_format=get_settings().log_format == "json")
+
+
 def _serve(host: str, port: int, workers: int) -> None:
     import uvicorn
+
+    _logging()
 
     uvicorn.run(
         "campaign.app:create_app",
@@ -55,6 +65,7 @@ def _serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        log_config=None,  # keep campaign's handlers: request ids, LOG_FORMAT=json
         # Open live boards (server-sent events) would hold a restart for minutes; they reconnect
         # by themselves and replay what they missed (Last-Event-ID).
         timeout_graceful_shutdown=5,
@@ -106,6 +117,7 @@ def worker() -> None:
         raise click.ClickException(
             _("未设置 REDIS_URL:不配置 Redis 时任务在应用进程内执行,无需单独启动 worker")
         )
+    _logging()
     run_worker(WorkerSettings)  # type: ignore[arg-type]
 
 
@@ -236,3 +248,32 @@ def settings_show() -> None:
 
     for key, value in sorted(run(queries.all_settings()).items()):
         click.echo(f"{key} = {value}")
+
+
+@main.command("backup")
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+def backup_(target: Path) -> None:
+    """Back up the database and the media files into TARGET (a new or empty folder)."""
+    from campaign.backup import BackupError, backup
+
+    try:
+        manifest = backup(target)
+    except BackupError as problem:
+        raise click.ClickException(str(problem)) from None
+    click.echo(json.dumps(manifest, ensure_ascii=False, indent=2))
+
+
+@main.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask; replaces the database and media files.")
+def restore_(source: Path, yes: bool) -> None:
+    """Replace the database and the media files with the backup in SOURCE (stop the app first)."""
+    from campaign.backup import BackupError, restore
+
+    if not yes:
+        click.confirm("这将用备份覆盖当前数据库和媒体文件,继续吗?", abort=True)
+    try:
+        manifest = restore(source)
+    except BackupError as problem:
+        raise click.ClickException(str(problem)) from None
+    click.echo(f"restored backup of {manifest['created_at']}")

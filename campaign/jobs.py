@@ -11,14 +11,19 @@ import asyncio
 import copy
 import datetime as dt
 import logging
+import sys
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import default_queue_name, in_progress_key_prefix
 from arq.cron import CronJob
 
+from campaign.observability import JOB_FAILURES
 from campaign.settings import get_settings
 from campaign.timeutil import LOCAL
 
@@ -67,7 +72,9 @@ async def enqueue(
             function.__name__, *args, _job_id=job_id, **kwargs
         )
         return job.job_id if job else None
+    _active[job_id] = QueuedJob(job_id, function.__name__, "running", dt.datetime.now(dt.UTC))
     task = asyncio.create_task(_run_logged(function, {"job_id": job_id}, *args, **kwargs))
+    task.add_done_callback(lambda _task: _active.pop(job_id, None))
     _running.add(task)
     task.add_done_callback(_running.discard)
     return job_id
@@ -100,12 +107,63 @@ async def _run_logged(function: JobFunction, ctx: dict, *args: Any, **kwargs: An
         return await function(ctx, *args, **kwargs)
     except Exception:
         log.exception("job %s failed", function.__name__)
+        JOB_FAILURES.inc(job=function.__name__)
+        recent_failures.appendleft(
+            FailedJob(function.__name__, dt.datetime.now(dt.UTC), repr(sys.exc_info()[1])[:300])
+        )
         return None
 
 
 def _next_run(job: CronJob) -> dt.datetime:
     assert job.next_run is not None, "calculate_next sets it"
     return job.next_run
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedJob:
+    job_id: str
+    function: str
+    state: str  # queued | running
+    since: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class FailedJob:
+    function: str
+    at: dt.datetime
+    error: str
+
+
+#: The last failures seen by this process (newest first), for the admin's job page.
+recent_failures: deque[FailedJob] = deque(maxlen=50)
+_active: dict[str, QueuedJob] = {}
+
+
+async def queue_listing(limit: int = 200) -> list[QueuedJob]:
+    """What waits or runs: arq's queue and in-progress keys with Redis, this process's tasks
+    without."""
+    if not get_settings().redis_url:
+        return sorted(_active.values(), key=lambda j: j.since or dt.datetime.min)[:limit]
+    pool = await _redis_pool()
+    listed = []
+    for job in (await pool.queued_jobs())[:limit]:
+        running = await pool.exists(in_progress_key_prefix + (job.job_id or ""))
+        listed.append(
+            QueuedJob(
+                job.job_id or "",
+                job.function,
+                "running" if running else "queued",
+                job.enqueue_time,
+            )
+        )
+    return listed
+
+
+async def queue_depth() -> int:
+    """Jobs waiting or running: arq's queue with Redis, this process's tasks without."""
+    if get_settings().redis_url:
+        return int(await (await _redis_pool()).zcard(default_queue_name))
+    return len(_running)
 
 
 async def run_cron_in_process(cron_jobs: Sequence[CronJob], stop: asyncio.Event) -> None:

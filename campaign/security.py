@@ -292,13 +292,20 @@ def declare_api_errors(app) -> None:
     """Every /api/ operation documents the errors the guard and the parsers give: 400 (bad
     input), 401 (no or bad token), 403 (role or jurisdiction), 404 (no such thing)."""
     from litestar.exceptions import (
+        HTTPException,
         NotAuthorizedException,
         NotFoundException,
         ValidationException,
     )
 
+    class UnprocessableEntity(HTTPException):
+        """A well-formed request whose content is refused (e.g. a batch with a bad item)."""
+
+        status_code = 422
+
     errors = [
         ValidationException,
+        UnprocessableEntity,
         NotAuthorizedException,
         PermissionDeniedException,
         NotFoundException,

@@ -33,6 +33,8 @@ class Settings:
     s3_endpoint_url: str | None = None
     #: Materials: the propaganda team that answers orders beside the administrators.
     materials_content_team: str | None = None
+    log_format: str = "text"
+    metrics_token: str | None = None
     #: Volunteers: how one-time codes are sent ("log", the default, or "http" to SMS_URL).
     sms_backend: str = "log"
     sms_url: str | None = None
@@ -77,6 +79,8 @@ def get_settings() -> Settings:
         s3_bucket=os.environ.get("S3_BUCKET") or None,
         s3_endpoint_url=os.environ.get("S3_ENDPOINT_URL") or None,
         materials_content_team=os.environ.get("MATERIALS_CONTENT_TEAM") or None,
+        log_format=os.environ.get("LOG_FORMAT", "text"),
+        metrics_token=os.environ.get("METRICS_TOKEN") or None,
         sms_backend=os.environ.get("SMS_BACKEND", "log"),
         sms_url=os.environ.get("SMS_URL") or None,
         sms_token=os.environ.get("SMS_TOKEN") or None,

@@ -55,7 +55,7 @@ _BIG_INT = re.compile(r"\s*[+-]?[0-9]{19,}\s*")
 
 async def resolve_user(connection: ASGIConnection) -> CurrentUser | None:
     header = connection.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
+    if header.lower().startswith("bearer ") and connection.url.path.startswith("/api/"):
         return await accounts.user_for_token(header[7:].strip())
     session = connection.scope.get("session") or {}
     if uid := session.get("uid"):

@@ -12,7 +12,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "campaign" / "fonts"
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "campaign" / "fonts"
+#: Beyond GB2312: every character of the place names we ship and of the UI's own text.
+EXTRA_SOURCES = ("campaign/regions/data/*.csv", "templates/**/*.html", "campaign/**/*.po")
 WEIGHTS = {"400Regular": "Regular", "700Bold": "Bold"}
 
 
@@ -25,7 +28,11 @@ def characters() -> set[str]:
     chars |= {chr(c) for c in range(0x20, 0x7F)}
     chars |= {chr(c) for c in range(0x3000, 0x3040)}
     chars |= {chr(c) for c in range(0xFF01, 0xFF5F)}
-    return chars | set("·—‘’“”…¥€°±×÷")
+    chars |= set("·—‘’“”…¥€°±×÷")
+    for pattern in EXTRA_SOURCES:
+        for path in ROOT.glob(pattern):
+            chars |= {c for c in path.read_text(encoding="utf-8-sig") if ord(c) >= 0x2E80}
+    return chars
 
 
 def main(package: Path) -> None:

@@ -163,9 +163,11 @@ async def attempt_login(username: str, password: str, ip: str) -> LoginResult:
     """Check a login. Failures are counted per account and per client address; after five, each
     further try must wait (rules.lock_seconds). The answer never says which part was wrong.
 
-    Every attempt is counted before the password is checked. When the count returned is higher
-    than the one read just before, other attempts ran in between (a parallel burst): they count
-    as failures made just now, so this one waits as if they had failed."""
+    Every attempt on an account is counted before the password is checked. When the count
+    returned is higher than the one read just before, other attempts on that account ran in
+    between (a parallel burst): they count as failures made just now, so this one waits as if
+    they had failed. The client address is counted after a failure only, so colleagues behind
+    one address who log in at the same moment are not slowed down."""
     keys = _throttle_keys(username, ip)
     failures = await _failures(keys)
     wait = 0
@@ -174,13 +176,11 @@ async def attempt_login(username: str, password: str, ip: str) -> LoginResult:
         wait = max(wait, int(rules.lock_seconds(row["failures"]) - elapsed + 0.999))
     if wait > 0:
         return LoginResult(wait_seconds=wait)
-    for key in keys:
-        seen = failures[key]["failures"] if key in failures else 0
-        count = await _count_attempt(key)
-        if count > seen + 1:
-            wait = max(wait, rules.lock_seconds(count - 1))
-    if wait > 0:
-        return LoginResult(wait_seconds=wait)
+    account_key, address_key = keys
+    seen = failures[account_key]["failures"] if account_key in failures else 0
+    count = await _count_attempt(account_key)
+    if count > seen + 1 and (burst_wait := rules.lock_seconds(count - 1)):
+        return LoginResult(wait_seconds=burst_wait)
 
     row = (
         await BaseUser.select(BaseUser.id, BaseUser.password, BaseUser.active)
@@ -191,6 +191,7 @@ async def attempt_login(username: str, password: str, ip: str) -> LoginResult:
     stored = row["password"] if row else await _decoy_hash()
     matches = await _password_matches(stored, password)
     if not (row and row["active"] and matches):
+        await _count_attempt(address_key)  # colleagues behind one address log in in parallel
         return LoginResult()
     async with write_transaction():
         await LoginFailure.delete().where(LoginFailure.key.is_in(keys))

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hmac
+
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
-from campaign import i18n
+from campaign import i18n, jobs
 from campaign.accounts.rules import ADMIN
 from campaign.i18n import _
-from campaign.settings import ROOT
+from campaign.observability import QUEUE_DEPTH, REGISTRY
+from campaign.settings import ROOT, get_settings
 from campaign.system import queries, rules
-from campaign.web import client_ip, current_user
+from campaign.web import client_ip, current_user, render
 
 FAVICON = ROOT / "static" / "favicon.svg"
 
@@ -25,6 +29,31 @@ class SystemController(Controller):
     async def healthz(self) -> dict[str, str]:
         """The process is alive. Touches nothing, so it is the baseline of every benchmark."""
         return {"status": "ok"}
+
+    @get("/metrics", opt={"public": True, "anonymous": True}, include_in_schema=False)
+    async def metrics(self, request: Request) -> Response[str]:
+        """Prometheus text format, for loopback clients or with the METRICS_TOKEN bearer token."""
+        token = get_settings().metrics_token or ""
+        sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        local = client_ip(request) in ("127.0.0.1", "::1", "testclient")
+        if not (local or (token and hmac.compare_digest(sent, token))):
+            raise NotFoundException()
+        QUEUE_DEPTH.set(await jobs.queue_depth())
+        return Response(REGISTRY.render(), media_type="text/plain; version=0.0.4")
+
+    @get("/admin/jobs", opt={"roles": (ADMIN,)}, include_in_schema=False)
+    async def job_queue(self, request: Request) -> Template:
+        """The background queue: what waits or runs now, and the latest failures."""
+        return render(
+            request,
+            "admin/jobs.html",
+            queue=await jobs.queue_listing(),
+            depth=await jobs.queue_depth(),
+            failures=list(jobs.recent_failures),
+            with_redis=bool(get_settings().redis_url),
+            section="jobs",
+            active_nav="admin",
+        )
 
     @get("/favicon.ico", opt={"public": True, "anonymous": True}, include_in_schema=False)
     async def favicon(self) -> Response[bytes]:

@@ -16,6 +16,7 @@ import logging
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
+from campaign.observability import SSE_CLIENTS
 from campaign.settings import get_settings
 
 log = logging.getLogger("campaign.warnings.live")
@@ -107,12 +108,14 @@ async def subscribe() -> AsyncIterator[Subscriber]:
     global _listener
     subscriber = Subscriber()
     _subscribers.add(subscriber)
+    SSE_CLIENTS.inc()
     if get_settings().redis_url and (_listener is None or _listener.done()):
         _listener = asyncio.create_task(_listen())
     try:
         yield subscriber
     finally:
         _subscribers.discard(subscriber)
+        SSE_CLIENTS.dec()
 
 
 def open_boards() -> int:

@@ -57,3 +57,11 @@ def test_no_module_looks_for_system_fonts():
         and re.search(r"ImageFont\.(truetype|load_default)|/usr/share/fonts", path.read_text())
     ]
     assert offenders == []
+
+
+def test_every_place_name_we_ship_is_covered():
+    font = cjk_font(12)
+    tofu = bytes(font.getmask("\ue000"))
+    names = (ROOT / "campaign" / "regions" / "data" / "ningbo-2023.csv").read_text("utf-8-sig")
+    missing = {c for c in names if ord(c) >= 0x2E80 and bytes(font.getmask(c)) == tofu}
+    assert missing == set()

@@ -86,3 +86,12 @@ async def test_inactive_account_gets_the_generic_answer(client, make_user):
     await queries.set_active(uid, False)
     answer = await post_form(client, "/login", {"username": "sleep", "password": PASSWORD})
     assert answer.status_code == 400 and "用户名或密码错误" in answer.text
+
+
+async def test_colleagues_behind_one_address_log_in_at_the_same_moment(db, make_user):
+    for i in range(12):
+        await make_user(f"officer{i}", "leader")
+    results = await asyncio.gather(
+        *(queries.attempt_login(f"officer{i}", PASSWORD, "10.9.9.9") for i in range(12))
+    )
+    assert all(r.user_id for r in results)
