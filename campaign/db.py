@@ -8,7 +8,7 @@ transaction is IMMEDIATE: a deferred read-then-write transaction under concurren
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any
 
 from piccolo.engine.base import Engine
@@ -78,6 +78,30 @@ def contains(column, text: str):
     character), which is harmless for search. The text is cut to parsing.MAX_SEARCH characters."""
     pattern = "%" + search_text(text).replace("%", "") + "%"
     return column.like(pattern) if is_sqlite() else column.ilike(pattern)
+
+
+# -- Long IN lists -------------------------------------------------------------------------------
+
+#: Values per `IN (...)` list: well under SQLite's and asyncpg's limits on bind parameters.
+IN_CHUNK = 5_000
+
+
+def chunks(values: Sequence, size: int = IN_CHUNK) -> list[list]:
+    """The values, in order, as lists of at most `size`."""
+    values = list(values)
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+async def select_in(
+    query: Callable[..., Awaitable[list[dict]]], column: Any, codes: Collection[str] | None
+) -> list[dict]:
+    """`query(*extra_where)` for every code (None: no code filter), one IN list per chunk."""
+    if codes is None:
+        return await query()
+    rows: list[dict] = []
+    for chunk in chunks(sorted(set(codes))):
+        rows += await query(column.is_in(chunk))
+    return rows
 
 
 # -- Bulk writes ---------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import rules
 from campaign.cases.tables import Case, CaseDay, FraudType, ImportJob, OccupationGroup
-from campaign.db import contains, engine, insert_many, is_sqlite
+from campaign.db import chunks, contains, engine, insert_many, is_sqlite, select_in
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
@@ -27,7 +27,6 @@ from campaign.timeutil import today
 
 LEVEL_COLUMNS = {"village": Case.village_code, "town": Case.town_code, "station": Case.station_code}
 #: Codes per IN (…) list: far under PostgreSQL's 32,767 bind parameters and SQLite's 32,766.
-IN_CHUNK = 5_000
 #: Rows per bulk statement when writing an import.
 WRITE_CHUNK = 20_000
 SQLITE_IMPORT_CACHE_KIB = 256 * 1024
@@ -296,8 +295,7 @@ async def _stored_cases(numbers: Sequence[str]) -> dict[str, dict]:
     sqlite = is_sqlite()
     async with engine().transaction() as transaction:
         connection = transaction.connection
-        for start in range(0, len(numbers), IN_CHUNK):
-            chunk = list(numbers[start : start + IN_CHUNK])
+        for chunk in chunks(numbers):
             if sqlite:
                 marks = ", ".join("?" for _ in chunk)
                 cursor = await connection.execute(
@@ -750,13 +748,7 @@ async def _grouped(
         select = Case.select(column.as_alias("code"), *selected).where(*where, *extra)
         return select.group_by(column, *group)
 
-    if codes is None:
-        return await query()
-    ordered = sorted(set(codes))
-    rows: list[dict] = []
-    for i in range(0, len(ordered), IN_CHUNK):
-        rows += await query(column.is_in(ordered[i : i + IN_CHUNK]))
-    return rows
+    return await select_in(query, column, codes)
 
 
 async def case_days_by_unit(
@@ -774,13 +766,7 @@ async def case_days_by_unit(
     def query(*extra):
         return CaseDay.select(CaseDay.code, CaseDay.day).where(*where, *extra)
 
-    rows: list[dict] = []
-    if codes is None:
-        rows = await query()
-    else:
-        ordered = sorted(set(codes))
-        for i in range(0, len(ordered), IN_CHUNK):
-            rows += await query(CaseDay.code.is_in(ordered[i : i + IN_CHUNK]))
+    rows = await select_in(query, CaseDay.code, codes)
     days: dict[str, list[dt.date]] = {}
     for row in rows:
         days.setdefault(row["code"], []).append(row["day"])

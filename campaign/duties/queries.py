@@ -19,7 +19,14 @@ from campaign.accounts.audit import audited
 from campaign.accounts.rules import ADMIN, LEADER, CurrentUser, Scope
 from campaign.cases import queries as cases
 from campaign.contests import queries as contests
-from campaign.db import contains, insert_many, read_transaction, write_transaction
+from campaign.db import (
+    chunks,
+    contains,
+    insert_many,
+    read_transaction,
+    select_in,
+    write_transaction,
+)
 from campaign.duties import rules
 from campaign.duties.tables import (
     AssessmentResult,
@@ -46,7 +53,6 @@ from campaign.warnings import queries as warnings
 
 REVIEW_SETTING = REVIEW_LOSS_KEY
 SWEEP_OVERLAP = dt.timedelta(minutes=10)
-IN_CHUNK = 5_000
 
 
 def now() -> dt.datetime:
@@ -87,9 +93,8 @@ def _scope_where(table, scope: Scope) -> list:
 async def known_places(codes: Collection[str]) -> dict[str, rules.KnownPlace]:
     """The villages and towns among the codes (an unknown code is simply absent)."""
     found: dict[str, rules.KnownPlace] = {}
-    ordered = sorted({c for c in codes if c})
-    for start in range(0, len(ordered), IN_CHUNK):
-        for row in await regions.regions_by_code(ordered[start : start + IN_CHUNK]):
+    for chunk in chunks(sorted({c for c in codes if c})):
+        for row in await regions.regions_by_code(chunk):
             if row["level"] in ("village", "town"):
                 town = row["code"] if row["level"] == "town" else row["town_code"]
                 found[row["code"]] = rules.KnownPlace(
@@ -214,14 +219,10 @@ async def organisation_by_code(code: str) -> OrganisationRow | None:
 
 
 async def organisations_by_code(codes: Collection[str]) -> dict[str, dict]:
-    ordered = sorted(set(codes))
-    found: dict[str, dict] = {}
-    for start in range(0, len(ordered), IN_CHUNK):
-        for row in await Organisation.select().where(
-            Organisation.code.is_in(ordered[start : start + IN_CHUNK])
-        ):
-            found[row["code"]] = row
-    return found
+    rows = await select_in(
+        lambda *where: Organisation.select().where(*where), Organisation.code, codes
+    )
+    return {row["code"]: row for row in rows}
 
 
 async def organisation_choices(scope: Scope, text: str, limit: int = 12) -> list[OrganisationRow]:

@@ -15,7 +15,7 @@ import bisect
 import datetime as dt
 import heapq
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from piccolo.query import OrderByRaw
@@ -25,7 +25,7 @@ from campaign import rules as shared_rules
 from campaign.accounts.rules import Scope
 from campaign.cases import queries as cases
 from campaign.cases.tables import Case
-from campaign.db import contains, insert_many, write_transaction
+from campaign.db import chunks, contains, insert_many, write_transaction
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
 from campaign.streaks import rules
@@ -36,7 +36,6 @@ from campaign.timeutil import today
 LEVELS = ("station", "village", "town")
 #: Piccolo appends " ASC" to a raw ordering, which lands on the code.
 STREAK_ORDER = "last_case_on ASC NULLS FIRST, code"
-IN_CHUNK = 5_000
 
 
 def _table(level: str):
@@ -385,17 +384,12 @@ async def _with_longest(
 async def _with_places(rows: list[dict]) -> None:
     codes = {c for r in rows for c in (r.get("district_code"), r.get("town_code")) if c}
     names: dict[str, str] = {}
-    for chunk in _chunks(sorted(codes)):
+    for chunk in chunks(sorted(codes)):
         for region in await Region.select(Region.code, Region.name).where(Region.code.is_in(chunk)):
             names[region["code"]] = region["name"]
     for row in rows:
         row["district_name"] = names.get(row.get("district_code") or "", "")
         row["town_name"] = names.get(row.get("town_code") or "", "")
-
-
-def _chunks(codes: Sequence[str]) -> list[list[str]]:
-    codes = list(codes)
-    return [codes[i : i + IN_CHUNK] for i in range(0, len(codes), IN_CHUNK)]
 
 
 async def ranks_on(level: str, day: dt.date, codes: Collection[str]) -> dict[str, int]:
@@ -404,7 +398,7 @@ async def ranks_on(level: str, day: dt.date, codes: Collection[str]) -> dict[str
     if not codes:
         return {}
     found: dict[str, int] = {}
-    for chunk in _chunks(sorted(codes)):
+    for chunk in chunks(sorted(codes)):
         for row in await StreakSnapshot.select(StreakSnapshot.code, StreakSnapshot.rank).where(
             StreakSnapshot.level == level,
             StreakSnapshot.day == day,
@@ -622,7 +616,7 @@ async def feed(
             {r["code"] for r in rows if (r["level"] == "station") == (kind == "station")}
         )
         table = Station if kind == "station" else Region
-        for chunk in _chunks(codes):
+        for chunk in chunks(codes):
             for unit_row in await table.select(table.code, table.name).where(
                 table.code.is_in(chunk)
             ):
@@ -649,7 +643,7 @@ async def _units(level: str, codes: Collection[str] | None) -> list[dict]:
     if codes is None:
         return await query()
     found = []
-    for chunk in _chunks(sorted(codes)):
+    for chunk in chunks(sorted(codes)):
         found += await query(table.code.is_in(chunk))
     return found
 
@@ -666,7 +660,7 @@ async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int
     days = await cases.case_days_by_unit(level, since, today(), codes)
     codes = [u["code"] for u in units]
     old: dict[str, dict] = {}
-    for chunk in _chunks(codes):
+    for chunk in chunks(codes):
         for row in await StreakBest.select().where(
             StreakBest.level == level, StreakBest.code.is_in(chunk)
         ):
@@ -687,11 +681,11 @@ async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int
                     )
     untrue = await _untrue_events(level, None if every_unit else codes, days)
     async with write_transaction():
-        for chunk in _chunks(untrue):
+        for chunk in chunks(untrue):
             await StreakEvent.delete().where(StreakEvent.id.is_in(chunk))
         if every_unit:
             await StreakBest.delete().where(StreakBest.level == level)
-        for chunk in [] if every_unit else _chunks(codes):
+        for chunk in [] if every_unit else chunks(codes):
             await StreakBest.delete().where(StreakBest.level == level, StreakBest.code.is_in(chunk))
         await insert_many(
             StreakBest,
@@ -708,7 +702,7 @@ async def _untrue_events(
     recorded after the milestone was announced, a deleted case that had broken a streak)."""
     where = [StreakEvent.level == level]
     found = []
-    for chunk in [None] if codes is None else _chunks(sorted(codes)):
+    for chunk in [None] if codes is None else chunks(sorted(codes)):
         extra = [] if chunk is None else [StreakEvent.code.is_in(chunk)]
         found += await StreakEvent.select(
             StreakEvent.id, StreakEvent.code, StreakEvent.kind, StreakEvent.day, StreakEvent.days

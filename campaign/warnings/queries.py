@@ -19,7 +19,7 @@ from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import queries as cases
 from campaign.cases.rules import Reference
-from campaign.db import insert_many, read_transaction, write_transaction
+from campaign.db import chunks, insert_many, read_transaction, select_in, write_transaction
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.system import queries as system
@@ -175,8 +175,7 @@ async def warning(warning_id: int) -> WarningRow | None:
 
 async def warnings_by_no(numbers: Sequence[str]) -> list[WarningRow]:
     data: list[dict] = []
-    for i in range(0, len(numbers), IN_CHUNK):
-        chunk = list(numbers[i : i + IN_CHUNK])
+    for chunk in chunks(numbers, IN_CHUNK):
         data += await Warning.select(*_ROW_COLUMNS).where(Warning.warning_no.is_in(chunk))
     return await _rows(data)
 
@@ -248,9 +247,9 @@ class IntakePlan:
 async def plan_intake(records: Sequence[rules.WarningRecord]) -> IntakePlan:
     stored: dict[str, str] = {}
     numbers = [r.warning_no for r in records]
-    for i in range(0, len(numbers), IN_CHUNK):
+    for chunk in chunks(numbers, IN_CHUNK):
         rows = await Warning.select(Warning.warning_no, Warning.content_digest).where(
-            Warning.warning_no.is_in(numbers[i : i + IN_CHUNK])
+            Warning.warning_no.is_in(chunk)
         )
         stored.update({row["warning_no"]: row["content_digest"] for row in rows})
     plan = IntakePlan()
@@ -845,9 +844,9 @@ async def escalate_overdue(at: dt.datetime | None = None) -> int:
                 (late_contact, Warning.contact_overdue),
             ):
                 ids = [r["id"] for r in rows]
-                for i in range(0, len(ids), IN_CHUNK):
+                for chunk in chunks(ids, IN_CHUNK):
                     await Warning.update({column: True, Warning.escalated_at: at}).where(
-                        Warning.id.is_in(ids[i : i + IN_CHUNK])
+                        Warning.id.is_in(chunk)
                     )
                 changed += rows
         unique = {r["id"]: r for r in changed}
@@ -897,7 +896,7 @@ async def match_cases(victims: Sequence[rules.Victim]) -> int:
     earliest = min(v.occurred_on for v in victims) - dt.timedelta(days=rules.MATCH_DAYS)
     hashes = sorted({v.phone_hash for v in victims})
     candidates: list[dict] = []
-    for i in range(0, len(hashes), IN_CHUNK):
+    for chunk in chunks(hashes, IN_CHUNK):
         candidates += await Warning.select(
             Warning.id,
             Warning.warning_no,
@@ -907,7 +906,7 @@ async def match_cases(victims: Sequence[rules.Victim]) -> int:
             Warning.town_code,
             Warning.district_code,
         ).where(
-            Warning.phone_hash.is_in(hashes[i : i + IN_CHUNK]),
+            Warning.phone_hash.is_in(chunk),
             Warning.failed_case_no.is_null(),
             Warning.issued_on >= earliest,
         )
@@ -973,13 +972,7 @@ async def _period_rows(
     def query(*extra):
         return Warning.select(column.as_alias("code"), *columns).where(*where, *extra)
 
-    if codes is None:
-        return await query()
-    ordered = sorted(set(codes))
-    rows: list[dict] = []
-    for i in range(0, len(ordered), IN_CHUNK):
-        rows += await query(column.is_in(ordered[i : i + IN_CHUNK]))
-    return rows
+    return await select_in(query, column, codes)
 
 
 async def dissuasion_results(
@@ -1000,10 +993,10 @@ async def dissuasion_results(
         if not wanted:
             return {}
         rows: list[dict] = []
-        for i in range(0, len(wanted), IN_CHUNK):
+        for chunk in chunks(wanted, IN_CHUNK):
             rows += (
                 await Warning.select(column.as_alias("code"), Count(alias="n"))
-                .where(*where, column.is_in(wanted[i : i + IN_CHUNK]))
+                .where(*where, column.is_in(chunk))
                 .group_by(column)
             )
     else:
