@@ -55,9 +55,23 @@ def _with_session(response: Response, vid: int, request: Request) -> Response:
     return response
 
 
-def _login_redirect(request: Request) -> Redirect:
+def _login_redirect(request: Request, _exc: Exception | None = None) -> Redirect:
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Redirect(path="/v/login?next=" + quote(here))
+
+
+class NotSignedIn(Exception):
+    """No volunteer session on this phone: the controller answers with the sign-in page, which
+    comes back here afterwards (`_login_redirect`)."""
+
+
+async def _me(request: Request) -> queries.VolunteerRow:
+    """The signed-in volunteer, also shown in the page's header; NotSignedIn without one."""
+    me = await signed_in(request)
+    if me is None:
+        raise NotSignedIn
+    request.state.volunteer = me
+    return me
 
 
 def _safe_next(target: str) -> str:
@@ -89,6 +103,7 @@ class VolunteerPublicController(Controller):
     path = "/v"
     include_in_schema = False
     opt = PUBLIC
+    exception_handlers = {NotSignedIn: _login_redirect}
 
     @get("/")
     async def start(self, request: Request) -> Redirect:
@@ -237,10 +252,7 @@ class VolunteerPublicController(Controller):
 
     @get("/me")
     async def me(self, request: Request, welcome: FromQuery[str] = "") -> Template | Redirect:
-        me = await signed_in(request)
-        if me is None:
-            return _login_redirect(request)
-        request.state.volunteer = me
+        me = await _me(request)
         day = today()
         await queries.touch(me.id, queries.now())
         async with queries.snapshot():
@@ -269,9 +281,7 @@ class VolunteerPublicController(Controller):
 
     @post("/me/interests")
     async def interests(self, request: Request) -> Redirect:
-        me = await signed_in(request)
-        if me is None:
-            return _login_redirect(request)
+        me = await _me(request)
         form = await request.form()
         allowed = {*await queries.fraud_type_names(), *_audiences()}
         chosen = [str(i) for i in form.getall("interests", []) if str(i) in allowed]
@@ -282,10 +292,7 @@ class VolunteerPublicController(Controller):
 
     @get("/quiz")
     async def quiz(self, request: Request) -> Template | Redirect:
-        me = await signed_in(request)
-        if me is None:
-            return _login_redirect(request)
-        request.state.volunteer = me
+        me = await _me(request)
         day = today()
         return _page(
             request,
@@ -297,10 +304,7 @@ class VolunteerPublicController(Controller):
 
     @post("/quiz")
     async def quiz_submit(self, request: Request) -> Template | Redirect:
-        me = await signed_in(request)
-        if me is None:
-            return _login_redirect(request)
-        request.state.volunteer = me
+        me = await _me(request)
         day = today()
         questions = await queries.quiz_questions(me, day)
         form = await request.form()
@@ -334,10 +338,7 @@ class VolunteerPublicController(Controller):
         self, request: Request, event_id: FromPath[int], s: FromQuery[str] = ""
     ) -> Template | Redirect:
         event = await self._event(event_id, s)
-        me = await signed_in(request)
-        if me is None:
-            return _login_redirect(request)
-        request.state.volunteer = me
+        await _me(request)
         return _page(
             request,
             "volunteers/public/checkin.html",
@@ -354,10 +355,7 @@ class VolunteerPublicController(Controller):
         form = await request.form()
         s = str(form.get("s", ""))
         event = await self._event(event_id, s)
-        me = await signed_in(request)
-        if me is None:
-            return _login_redirect(request)
-        request.state.volunteer = me
+        me = await _me(request)
         outcome = await queries.check_in(me, event, queries.now())
         request.state.volunteer = await queries.volunteer(me.id)
         return _page(
@@ -374,10 +372,7 @@ class VolunteerPublicController(Controller):
 
     @post("/share/{material_id:int}")
     async def share(self, request: Request, material_id: FromPath[int]) -> Template | Redirect:
-        me = await signed_in(request)
-        if me is None:
-            return _login_redirect(request)
-        request.state.volunteer = me
+        me = await _me(request)
         material = await queries.material_title(material_id)
         if material is None:
             raise NotFoundException(_("素材不存在或已下架"))
@@ -389,10 +384,7 @@ class VolunteerPublicController(Controller):
 
     @get("/report")
     async def report(self, request: Request) -> Template | Redirect:
-        me = await signed_in(request)
-        if me is None:
-            return _login_redirect(request)
-        request.state.volunteer = me
+        await _me(request)
         return _page(
             request,
             "volunteers/public/report.html",
@@ -404,10 +396,7 @@ class VolunteerPublicController(Controller):
 
     @post("/report")
     async def report_submit(self, request: Request) -> Template | Redirect:
-        me = await signed_in(request)
-        if me is None:
-            return _login_redirect(request)
-        request.state.volunteer = me
+        me = await _me(request)
         form = await request.form()
         values = {k: str(form.get(k, "")) for k in ("kind", "content", "note")}
         checked, errors = forms.check_report(values)
@@ -436,10 +425,7 @@ class VolunteerPublicController(Controller):
 
     @get("/rewards")
     async def rewards(self, request: Request) -> Template | Redirect:
-        me = await signed_in(request)
-        if me is None:
-            return _login_redirect(request)
-        request.state.volunteer = me
+        me = await _me(request)
         return await self._rewards(request, me, None, 200)
 
     async def _rewards(self, request, me, message, status, ok=False):
@@ -455,9 +441,7 @@ class VolunteerPublicController(Controller):
 
     @post("/rewards/{reward_id:int}")
     async def redeem(self, request: Request, reward_id: FromPath[int]) -> Template | Redirect:
-        me = await signed_in(request)
-        if me is None:
-            return _login_redirect(request)
+        me = await _me(request)
         rid, problem = await queries.redeem(me, reward_id, queries.now())
         me = await queries.volunteer(me.id)
         request.state.volunteer = me
