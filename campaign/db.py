@@ -80,6 +80,15 @@ def contains(column, text: str):
     return column.like(pattern) if is_sqlite() else column.ilike(pattern)
 
 
+async def existing_row(query: Awaitable[dict[str, Any] | None]) -> dict[str, Any]:
+    """The row of a `.first()` query for a row the caller already found (earlier in the same
+    request or transaction): a LookupError here rather than a None that fails further on."""
+    row = await query
+    if row is None:
+        raise LookupError("the row disappeared")
+    return row
+
+
 # -- Long IN lists -------------------------------------------------------------------------------
 
 #: Values per `IN (...)` list: well under SQLite's and asyncpg's limits on bind parameters.

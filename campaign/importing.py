@@ -103,6 +103,7 @@ def read_table(filename: str, data: bytes, columns: Sequence[Column]) -> list[Ro
         raise ImportRejected(
             [RowError(0, "", _("文件超过 %(n)s MB", n=MAX_IMPORT_BYTES // 1024 // 1024))]
         )
+    body: Iterable[tuple[int, list[object]]]
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
         header, body = _xlsx_rows(data)
     else:

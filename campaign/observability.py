@@ -187,7 +187,7 @@ class RequestMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = route_template(scope)
-            method = scope.get("method", "")
+            method = str(scope.get("method", ""))
             REQUESTS.inc(method=method, route=route, status=str(status[0]))
             LATENCY.observe(elapsed, method=method, route=route)
             log.info(

@@ -78,7 +78,7 @@ class IssuedSessionBackend(ServerSideSessionBackend):
         scope = connection.scope
         store = self.config.get_store_from_app(scope["app"])
         headers = MutableScopeHeaders.from_message(message)
-        params = {
+        params: dict[str, Any] = {
             "path": self.config.path,
             "domain": self.config.domain,
             "secure": self.config.secure,
@@ -181,7 +181,7 @@ class CSRFMiddleware:
                     RequestEncodingType.MULTI_PART,
                 }:
                     sent = (await request.form()).get("_csrf_token")
-            if _token_secret(sent, self.secret) != cookie_secret:
+            if sent is None or _token_secret(sent, self.secret) != cookie_secret:
                 raise PermissionDeniedException(CSRF_FAILED)
             state.csrf_token = sent
 

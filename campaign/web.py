@@ -57,7 +57,9 @@ async def resolve_user(connection: ASGIConnection) -> CurrentUser | None:
     header = connection.headers.get("authorization", "")
     if header.lower().startswith("bearer ") and connection.url.path.startswith("/api/"):
         return await accounts.user_for_token(header[7:].strip())
-    session = connection.scope.get("session") or {}
+    session = connection.scope.get("session")
+    if not isinstance(session, dict):
+        session = {}
     if uid := session.get("uid"):
         user = await accounts.user_for_session(uid, session.get("stamp"))
         if user is None:
@@ -93,7 +95,7 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
     is_api = connection.url.path.startswith("/api/")
     if user.via_token and not is_api:
         raise NotAuthorizedException(_("API 令牌只能用于 /api/ 接口"))
-    if is_api and not user.via_token and connection.method not in SAFE_METHODS:
+    if is_api and not user.via_token and connection.scope.get("method") not in SAFE_METHODS:
         raise PermissionDeniedException(_("通过接口修改数据须使用 Bearer 令牌"))
     roles = handler.opt.get("roles")
     if roles and user.role not in roles:
@@ -112,7 +114,7 @@ def shell_for_unrouted_errors(session_config: ServerSideSessionConfig):
         state = scope.setdefault("state", {})
         if "user" in state:
             return
-        connection = ASGIConnection(scope)
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
         loaded = "session" in scope
         try:
             if not loaded:

@@ -171,9 +171,9 @@ async def attempt_login(username: str, password: str, ip: str) -> LoginResult:
     keys = _throttle_keys(username, ip)
     failures = await _failures(keys)
     wait = 0
-    for row in failures.values():
-        elapsed = (now() - row["last_failed_at"]).total_seconds()
-        wait = max(wait, int(rules.lock_seconds(row["failures"]) - elapsed + 0.999))
+    for failure in failures.values():
+        elapsed = (now() - failure["last_failed_at"]).total_seconds()
+        wait = max(wait, int(rules.lock_seconds(failure["failures"]) - elapsed + 0.999))
     if wait > 0:
         return LoginResult(wait_seconds=wait)
     account_key, address_key = keys

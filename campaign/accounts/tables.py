@@ -1,5 +1,6 @@
 from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import JSON, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -7,6 +8,7 @@ from piccolo.table import Table
 class Profile(Table):
     """What Piccolo's BaseUser lacks: the person's name, role and the unit they act for."""
 
+    id: Serial
     user = ForeignKey(references=BaseUser, unique=True)
     display_name = Varchar(length=50)
     role = Varchar(length=16, index=True)
@@ -19,6 +21,7 @@ class Profile(Table):
 class ApiToken(Table):
     """A bearer token; only its SHA-256 is stored, the prefix lets a person recognise it."""
 
+    id: Serial
     user = ForeignKey(references=BaseUser, index=True)
     name = Varchar(length=60)
     prefix = Varchar(length=12)
@@ -31,6 +34,7 @@ class ApiToken(Table):
 class LoginFailure(Table):
     """Recent failed logins per account and per client address, for slowing down guessing."""
 
+    id: Serial
     key = Varchar(length=200, unique=True)
     failures = Integer(default=0)
     last_failed_at = Timestamptz(default=TimestamptzNow())
@@ -39,6 +43,7 @@ class LoginFailure(Table):
 class AuditEntry(Table):
     """Who changed what and when."""
 
+    id: Serial
     at = Timestamptz(default=TimestamptzNow(), index=True)
     actor_id = Integer(null=True, index=True)
     actor_name = Varchar(length=150)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -142,7 +143,7 @@ class CaseImportController(Controller):
             )
             await jobs.enqueue(run_case_import, job_id)
             return Redirect(path=f"/cases/import/jobs/{job_id}")
-        context = {"filename": filename, "dry_run": dry_run}
+        context: dict[str, Any] = {"filename": filename, "dry_run": dry_run}
         try:
             summary = await import_file(
                 "cases", filename, data, dry_run=dry_run, actor=user, ip=client_ip(request)

@@ -112,7 +112,7 @@ class ReferenceListController(Controller):
     ) -> Template | Redirect | object:
         user = current_user(request)
         form = await request.form()
-        values = {
+        values: dict[str, Any] = {
             "name": str(form.get("name", "")).strip(),
             "aliases": rules.clean_aliases(str(form.get("aliases", ""))),
         }

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
+from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count, Max, Min, Sum
 
 from campaign import jobs
@@ -17,7 +18,15 @@ from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import rules
 from campaign.cases.tables import Case, CaseDay, FraudType, ImportJob, OccupationGroup
-from campaign.db import chunks, contains, engine, insert_many, is_sqlite, select_in
+from campaign.db import (
+    chunks,
+    contains,
+    engine,
+    existing_row,
+    insert_many,
+    is_sqlite,
+    select_in,
+)
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
@@ -135,11 +144,11 @@ async def insert_case(values: dict) -> int:
 async def update_case(case_id: int, values: dict) -> None:
     """Correct a case (its day or place may change): both the old and the new units are refreshed.
     Call inside write_transaction()."""
-    old = await Case.select().where(Case.id == case_id).first()
+    old = await existing_row(Case.select().where(Case.id == case_id).first())
     await Case.update(
         {getattr(Case, k): v for k, v in {**values, "updated_at": dt.datetime.now(dt.UTC)}.items()}
     ).where(Case.id == case_id)
-    new = await Case.select().where(Case.id == case_id).first()
+    new = await existing_row(Case.select().where(Case.id == case_id).first())
     await refresh_units(units_of(old) | units_of(new))
 
 
@@ -352,7 +361,7 @@ async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> s
     connection): bulk inserts (PostgreSQL COPY, SQLite executemany), bulk updates, then the touched
     units' last case days recomputed set-based. ORM inserts are ~10x slower at 10^6 rows.
     Returns the (level, code) units whose cases changed."""
-    now = dt.datetime.now(dt.UTC)
+    now: dt.datetime | str = dt.datetime.now(dt.UTC)
     columns = (*rules.CASE_FIELDS, "is_demo", "created_at", "updated_at")
     table = Case._meta.tablename
     sqlite = is_sqlite()
@@ -602,7 +611,7 @@ async def case_by_id(case_id: int) -> dict | None:
 
 
 async def case_no_taken(case_no: str, except_id: int | None = None) -> bool:
-    where = Case.case_no == case_no
+    where: Combinable = Case.case_no == case_no
     if except_id is not None:
         where &= Case.id != except_id
     return await Case.exists().where(where)

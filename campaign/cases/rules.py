@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from campaign.accounts.rules import Scope
 from campaign.i18n import _
@@ -59,12 +60,12 @@ def _key(text: str) -> str:
     return "".join(text.split()).lower()
 
 
-def canonical(raw: str, index: dict[str, str]) -> str | None:
+def canonical(raw: str, index: Mapping[str, str]) -> str | None:
     """The canonical name for a spelling, or None when it is unknown."""
     return index.get(_key(raw)) if raw and raw.strip() else None
 
 
-def occupation_group(occupation: str | None, index: dict[str, str]) -> str:
+def occupation_group(occupation: str | None, index: Mapping[str, str]) -> str:
     """The reporting group of an occupation as written: exact alias first, then the longest alias
     contained in it (在校大学生 → 学生), else 其他."""
     if not occupation or not occupation.strip():
@@ -499,7 +500,7 @@ def validate_cases(
         if problems:
             errors.extend(RowError(number, col[key], reason) for key, reason in problems)
             continue
-        village, town, district, station_code = place  # type: ignore[misc]
+        village, town, district, station_code = cast(_Place, place)
         records.append(
             CaseRecord(
                 number,
@@ -535,12 +536,15 @@ def _occurred(value: object, memo: dict) -> tuple[dt.date, dt.datetime | None] |
     return result
 
 
+_Place = tuple[str | None, str, str, str | None]  # village, town, district, station
+
+
 def _place(
     region_code: str,
     station: str,
     ref: Reference,
     town_stations: Mapping[str, Sequence[str]],
-) -> tuple[str | None, str, str, str | None] | list[tuple[str, str]]:
+) -> _Place | list[tuple[str, str]]:
     """(village, town, district, station) for a region code and optional station, or the
     (column key, reason) problems that make them unusable."""
     problems: list[tuple[str, str]] = []

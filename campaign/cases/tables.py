@@ -1,4 +1,5 @@
 from piccolo.columns import JSONB, BigInt, Boolean, Date, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -6,6 +7,7 @@ from piccolo.table import Table
 class FraudType(Table):
     """A managed fraud type (投资理财, 兼职刷单 …); aliases map the platform's wording onto it."""
 
+    id: Serial
     name = Varchar(length=30, unique=True)
     aliases = Text(default="")
     sort_order = Integer(default=0)
@@ -16,6 +18,7 @@ class OccupationGroup(Table):
     """A reporting group for victims' occupations (学生, 医务人员 …); aliases are matched against
     the occupation as written, which is itself kept unchanged on the case."""
 
+    id: Serial
     name = Varchar(length=30, unique=True)
     aliases = Text(default="")
     sort_order = Integer(default=0)
@@ -24,6 +27,7 @@ class OccupationGroup(Table):
 class Case(Table):
     """One reported fraud case. No victim name is ever stored (docs/definitions.md)."""
 
+    id: Serial
     case_no = Varchar(length=64, unique=True)
     occurred_on = Date(index=True)
     occurred_at = Timestamptz(null=True, default=None)
@@ -53,6 +57,7 @@ class Case(Table):
 class ImportJob(Table):
     """A large case file checked or imported in the background; the upload page polls it."""
 
+    id: Serial
     kind = Varchar(length=20)
     filename = Varchar(length=200)
     dry_run = Boolean(default=True)
@@ -75,6 +80,7 @@ class CaseDay(Table):
     transaction as every case write, so past days (`as_of`) and longest runs read this index
     instead of the cases. Unique on (level, code, day); indexed on (level, day)."""
 
+    id: Serial
     level = Varchar(length=8)
     code = Varchar(length=32)
     day = Date()

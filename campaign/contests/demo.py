@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from campaign.contests import forms, queries
+from campaign.db import existing_row
 
 CIXI = "330282"
 
@@ -54,6 +55,6 @@ async def generate_demo_contests(today: dt.date) -> list[int]:
         ),
     ]
     for contest_id in ids:
-        contest = await queries.contest(contest_id)
+        contest = await existing_row(queries.contest(contest_id))
         await queries.backfill_snapshots(contest, today - dt.timedelta(days=1))
     return ids

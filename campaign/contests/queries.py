@@ -19,7 +19,7 @@ from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases.tables import Case
 from campaign.contests import rules
 from campaign.contests.tables import Contest, ContestSnapshot
-from campaign.db import contains, write_transaction
+from campaign.db import contains, existing_row, write_transaction
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
@@ -355,7 +355,7 @@ async def update_contest(
     """Change a contest; the audit entry records what it was and what it became. Snapshots of
     the old rule no longer describe it, so they are dropped."""
     async with accounts.audited(actor, ip) as audit:
-        old = await contest(contest_id)
+        old = await existing_row(contest(contest_id))
         before = {k: old[k] for k in AUDITED}
         after = {k: values[k] for k in AUDITED}
         await Contest.update(
@@ -380,7 +380,7 @@ def _rule_changed(before: dict, after: dict) -> bool:
 
 async def delete_contest(contest_id: int, actor: CurrentUser, ip: str | None = None) -> None:
     async with accounts.audited(actor, ip) as audit:
-        old = await contest(contest_id)
+        old = await existing_row(contest(contest_id))
         await ContestSnapshot.delete().where(ContestSnapshot.contest_id == contest_id)
         await Contest.delete().where(Contest.id == contest_id)
         await audit.record(

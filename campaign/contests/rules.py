@@ -7,6 +7,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
 from campaign.rules import change, competition_ranks
 
@@ -180,7 +181,10 @@ def rank_moves(now: dict[str, int], before: dict[str, int]) -> dict[str, int | N
     return {code: (before[code] - rank if code in before else None) for code, rank in now.items()}
 
 
-def red_black(standings: Sequence[Standing], n: int) -> tuple[list[Standing], list[Standing]]:
+S = TypeVar("S")  # a standing row of any shape
+
+
+def red_black(standings: Sequence[S], n: int) -> tuple[list[S], list[S]]:
     """The 红榜 (best n) and 黑榜 (worst n, worst first); with fewer than 2n units they do not
     overlap: the black list takes only units not already on the red list."""
     red = list(standings[:n])

@@ -1,4 +1,5 @@
 from piccolo.columns import JSON, Boolean, Date, Float, Integer, Timestamptz, Varchar
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -8,6 +9,7 @@ class Contest(Table):
     of the whole city (district_code None) over [start_on, end_on]. `metrics` is the scoring
     rule: a list of {"metric": key, "weight": number} (see contests.rules, "Contests")."""
 
+    id: Serial
     name = Varchar(length=100)
     level = Varchar(length=8)
     district_code = Varchar(length=12, null=True, default=None, index=True)
@@ -26,6 +28,7 @@ class ContestSnapshot(Table):
     """A unit's rank and score in a contest as of one day, written nightly by the job (weekly
     ones, as of Sundays and the last day, feed the rank arrows); the trend charts read them."""
 
+    id: Serial
     contest_id = Integer(index=True)
     as_of = Date()
     weekly = Boolean(default=False)

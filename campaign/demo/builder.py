@@ -212,7 +212,10 @@ async def _demo_duties() -> None:
     from campaign.duties.demo import generate_demo
     from campaign.timeutil import today
 
-    await generate_demo(today(), await accounts.user_id_by_name("leader_cixi"))
+    reviewer = await accounts.user_id_by_name("leader_cixi")
+    if reviewer is None:
+        raise RuntimeError("the demo's users are made before its duties")
+    await generate_demo(today(), reviewer)
 
 
 async def _demo_bulletins() -> None:

@@ -1,4 +1,5 @@
 from piccolo.columns import JSON, BigInt, Boolean, Date, Integer, Real, Text, Timestamptz, Varchar
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -8,6 +9,7 @@ class Organisation(Table):
     its place; the place's codes up the tree are copied on, so scope checks are equalities. The
     contact's phone is kept only as keyed hash + masked form (docs/definitions.md)."""
 
+    id: Serial
     code = Varchar(length=64, unique=True)
     name = Varchar(length=100)
     sector = Varchar(length=12, index=True)
@@ -30,6 +32,7 @@ class Organisation(Table):
 class EventOrganisation(Table):
     """The organisation an outreach event was held at (set from the event form)."""
 
+    id: Serial
     event_id = Integer(unique=True)
     organisation_id = Integer(index=True)
 
@@ -38,6 +41,7 @@ class Measure(Table):
     """One of the campaign's rigid measures (反诈十条). Tasks of a red-line measure left undone
     by their due date veto the unit's assessment (一票否决)."""
 
+    id: Serial
     number = Integer(unique=True)
     title = Varchar(length=100)
     body = Text(default="")
@@ -51,6 +55,7 @@ class Task(Table):
     the evidence required and the person who reviews it. open → submitted → accepted, or back
     to returned (with a reason) and submitted again."""
 
+    id: Serial
     measure_id = Integer(index=True)
     title = Varchar(length=150)
     detail = Text(default="")
@@ -83,6 +88,7 @@ class Task(Table):
 class Evidence(Table):
     """What a unit submitted for a task: a document, a photo or a figure, with a note."""
 
+    id: Serial
     task_id = Integer(index=True)
     kind = Varchar(length=10)
     storage_key = Varchar(length=200, null=True, default=None)
@@ -99,6 +105,7 @@ class Evidence(Table):
 class TaskReminder(Table):
     """A reminder the daily job raised: a task due soon or overdue, once per task, kind and day."""
 
+    id: Serial
     task_id = Integer(index=True)
     kind = Varchar(length=10)
     day = Date(index=True)
@@ -109,6 +116,7 @@ class AssessmentScheme(Table):
     """The 平安考核 scheme in force: ranked indicator weights (adding up to 100), baseline (达标)
     thresholds and red lines (一票否决). One row; each run stores a copy of what it used."""
 
+    id: Serial
     weights = JSON(default="{}")
     baseline = JSON(default="{}")
     red_lines = JSON(default="{}")
@@ -120,6 +128,7 @@ class AssessmentRun(Table):
     """One computed assessment of every town or station for a quarter; the ranking page renders
     the stored results of the latest run instead of recomputing."""
 
+    id: Serial
     level = Varchar(length=8)
     year = Integer()
     quarter = Integer()
@@ -134,6 +143,7 @@ class AssessmentRun(Table):
 class AssessmentResult(Table):
     """One unit's line of a run: rank, score, veto and baseline verdicts, and the explained parts."""
 
+    id: Serial
     run_id = Integer(index=True)
     code = Varchar(length=32)
     name = Varchar(length=100, default="")
@@ -156,6 +166,7 @@ class Review(Table):
     """An accountability review (倒查) of one case: opened automatically for a case above the loss
     threshold or by a leader for a serious case; findings, corrective actions, closure."""
 
+    id: Serial
     case_id = Integer(unique=True)
     case_no = Varchar(length=64)
     occurred_on = Date()
@@ -182,6 +193,7 @@ class Review(Table):
 class CorrectiveAction(Table):
     """A corrective action of a review, with its owner and deadline."""
 
+    id: Serial
     review_id = Integer(index=True)
     action = Varchar(length=300)
     owner = Varchar(length=50)
@@ -193,5 +205,6 @@ class CorrectiveAction(Table):
 class SweepMark(Table):
     """How far the review sweep has read the cases (their updated_at)."""
 
+    id: Serial
     name = Varchar(length=30, unique=True)
     at = Timestamptz()

@@ -16,7 +16,8 @@ from litestar.response import File, Redirect, Template
 
 from campaign import jobs as job_queue
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser, Scope
-from campaign.events import hooks, jobs, photos, queries, rules
+from campaign.db import existing_row
+from campaign.events import forms, hooks, jobs, photos, queries, rules
 from campaign.i18n import _
 from campaign.parsing import parse_date, parse_id, parse_month
 from campaign.timeutil import LOCAL, local, today
@@ -233,7 +234,7 @@ class EventController(Controller):
             user = current_user(request)
             types = await queries.event_types(active_only=True)
             if event_row and not any(t["id"] == event_row["type_id"] for t in types):
-                types.append(await queries.event_type(event_row["type_id"]))
+                types.append(await existing_row(queries.event_type(event_row["type_id"])))
             return Template(
                 template_name="events/form.html",
                 context={
@@ -270,28 +271,9 @@ class EventController(Controller):
     async def _read_form(self, request: Request) -> tuple[dict, list[tuple[str, bytes]]]:
         """The form's values and its new photos as (file name, bytes); reads, writes nothing."""
         form = await request.form()
-        values = {
-            key: str(form.get(key, "")).strip()
-            for key in (
-                "type_id",
-                "place_code",
-                "place_name",
-                "place_text",
-                "day",
-                "start",
-                "end",
-                "team",
-                "notes",
-                "token",
-                *rules.FIGURES,
-            )
-        }
-        values["audiences"] = [str(a) for a in form.getall("audiences", [])]
-        for extension in hooks.EXTENSIONS:
-            values[extension.field] = str(form.get(extension.field, "")).strip()
-        values["confirm_duplicate"] = bool(form.get("confirm_duplicate"))
-        if len(values["token"]) != 32 or not values["token"].isalnum():
-            values["token"] = uuid.uuid4().hex
+        values = forms.event_values(
+            form, form.getall("audiences", []), [e.field for e in hooks.EXTENSIONS]
+        )
         files = [
             (f.filename, await f.read())
             for f in form.getall("photos", [])

@@ -79,8 +79,8 @@ def store(data: bytes, checked: Checked, day) -> str:
 def make_derivatives(stored_name: str) -> tuple[int, int]:
     """The large (≤1600 px) and thumbnail (≤480 px) JPEGs, upright per EXIF; returns the size
     of the large one."""
-    with Image.open(path_of(stored_name)) as image:
-        image = ImageOps.exif_transpose(image).convert("RGB")
+    with Image.open(path_of(stored_name)) as opened:
+        image = ImageOps.exif_transpose(opened).convert("RGB")
         image.thumbnail((LARGE, LARGE))
         image.save(path_of(stored_name, "large"), "JPEG", quality=85, optimize=True)
         size = image.size

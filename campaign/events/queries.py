@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
 
 from piccolo.query.functions.aggregate import Count, Sum
 from piccolo.querystring import QueryString
@@ -784,6 +785,10 @@ async def _coverage_rows(scope: Scope, today: dt.date, towns: list[str] | None =
     )
 
 
+def _window_counts(row: dict) -> dict[str, Any]:
+    return {f"c{n}": int(row[f"c{n}"] or 0) for n in rules.WINDOWS}
+
+
 async def refresh_town_coverage(today: dt.date, towns: list[str] | None = None) -> None:
     """Recompute TownCoverage for some towns (after a verification) or all (once a day)."""
     rows = await _coverage_rows(Scope(), today, towns)
@@ -792,7 +797,7 @@ async def refresh_town_coverage(today: dt.date, towns: list[str] | None = None) 
             town_code=r["code"],
             district_code=r["district_code"],
             villages=r["villages"],
-            **{f"c{n}": int(r[f"c{n}"] or 0) for n in rules.WINDOWS},
+            **_window_counts(r),
             as_of=today,
         )
         for r in rows
@@ -965,7 +970,7 @@ async def rising_without_outreach(scope: Scope, today: dt.date) -> dict[str, lis
     """The leaders' sharpest list: villages and towns whose cases this month so far exceed those
     of the same days last month, and that have had no verified outreach this month."""
     (this_start, this_end), (prev_start, prev_end) = rules.month_to_date_pair(today)
-    result = {}
+    result: dict[str, list[dict]] = {}
     for level in ("town", "village"):
         now = await cases.case_counts(level, this_start, this_end)
         before = await cases.case_counts(level, prev_start, prev_end)

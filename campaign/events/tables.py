@@ -8,6 +8,7 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -17,6 +18,7 @@ class EventType(Table):
     for this kind to its plausible upper bound and its contest points per unit:
     {"attendees": {"max": 5000, "points": 0.01}, …}; figures absent from it are not asked for."""
 
+    id: Serial
     name = Varchar(length=30, unique=True)
     sort_order = Integer(default=0)
     active = Boolean(default=True)
@@ -28,6 +30,7 @@ class EventType(Table):
 class AudienceGroup(Table):
     """A managed audience (老人, 学生, 企业员工 …)."""
 
+    id: Serial
     name = Varchar(length=30, unique=True)
     sort_order = Integer(default=0)
     active = Boolean(default=True)
@@ -37,6 +40,7 @@ class Event(Table):
     """One outreach event. The place's codes up the tree are copied onto the event so that scope
     checks and totals per village, town, station or district are indexed equalities."""
 
+    id: Serial
     type_id = Integer(index=True)
     unit_kind = Varchar(length=10, null=True)
     unit_code = Varchar(length=32, null=True, index=True)
@@ -81,6 +85,7 @@ class EventPhoto(Table):
     """A photo of an event. Uploaded with a form's token before the event exists, so a rejected
     form keeps its photos; `event_id` is set when the event is saved."""
 
+    id: Serial
     event_id = Integer(null=True, default=None, index=True)
     upload_token = Varchar(length=64, index=True)
     stored_name = Varchar(length=80)
@@ -97,6 +102,7 @@ class Outreach(Table):
     """Latest day of verified outreach per village and per town, kept with every verification so
     coverage ("no outreach in 30 days") is a comparison, not a scan of all events."""
 
+    id: Serial
     code = Varchar(length=12, unique=True)
     level = Varchar(length=8, index=True)
     town_code = Varchar(length=12, null=True, index=True)
@@ -109,6 +115,7 @@ class TownCoverage(Table):
     as of `as_of`. Refreshed for one town with each verification and for all once a day, so the
     coverage page reads 1,400 rows instead of joining 25,000 villages on every request."""
 
+    id: Serial
     town_code = Varchar(length=12, unique=True)
     district_code = Varchar(length=12, index=True)
     villages = Integer(default=0)

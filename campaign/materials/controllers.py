@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
@@ -115,7 +116,7 @@ class MaterialController(Controller):
         wanted = int_or(request.query_params.get("page"), 1, 1, 1_000_000)
         total, items = await queries.shop_listing(filters, user, day, wanted, SHOP_PAGE)
         p = pager(request, total, per_page=SHOP_PAGE)
-        context = {
+        context: dict[str, Any] = {
             "items": items,
             "pager": p,
             "filters": filters,
@@ -447,7 +448,7 @@ class MaterialController(Controller):
         if collection is None:
             raise NotFoundException(_("专题不存在"))
         items = await queries.collection_materials(collection_id, today(), live_only=True)
-        entries = []
+        entries: list[tuple[str, str | None, bytes | None]] = []
         await queries.log_downloads([(m, m["version"]) for m in items], user)
         for i, m in enumerate(items, start=1):
             if m["file_key"]:

@@ -7,13 +7,14 @@ import secrets
 import time
 from typing import Any
 
+from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count
 
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
 from campaign.cases import queries as cases
 from campaign.cases import rules as case_rules
-from campaign.db import contains, engine, write_transaction
+from campaign.db import contains, engine, existing_row, write_transaction
 from campaign.i18n import _
 from campaign.materials import rules
 from campaign.materials.storage import get_storage
@@ -119,7 +120,9 @@ async def add_version(
     a team goes back to review — except that an approved material stays live on its approved
     version until an administrator approves the new one (a reply or a collection may already
     link it). Returns the version id. Call inside write_transaction()."""
-    current = await Material.select(Material.status).where(Material.id == material_id).first()
+    current = await existing_row(
+        Material.select(Material.status).where(Material.id == material_id).first()
+    )
     number = await next_version_number(material_id)
     row = await MaterialVersion.insert(
         MaterialVersion(
@@ -200,7 +203,7 @@ async def update_material(material_id: int, values: dict) -> None:
 async def review(material_id: int, status: str, note: str, user: CurrentUser) -> None:
     """Approve or reject. For a live material with a newer version waiting, the decision is on
     that version: approving makes it current, rejecting drops it and the live one stays."""
-    material = await Material.select().where(Material.id == material_id).first()
+    material = await existing_row(Material.select().where(Material.id == material_id).first())
     waiting = await version_awaiting_review(material) if material["status"] == "approved" else None
     changes: dict[Any, Any] = {
         Material.status: status,
@@ -281,7 +284,9 @@ def shop_where(filters: dict[str, str], user: CurrentUser | None, today: dt.date
     """Who sees what: everyone the live materials; teams also their own uploads (?mine=1);
     admins everything, narrowed by ?status= (pending, approved, rejected, expired)."""
     if user is not None and filters.get("mine") == "1":
-        where = (Material.author_id == user.id) | (Material.team == (team_of(user) or "\x00"))
+        where: Combinable = (Material.author_id == user.id) | (
+            Material.team == (team_of(user) or "\x00")
+        )
     elif user is not None and user.is_admin:
         status = filters.get("status", "")
         if status == "expired":
@@ -414,7 +419,7 @@ async def recommendations(today: dt.date, limit: int = 6) -> dict:
 
     async def compute() -> dict:
         themes = await case_themes_of_week(*rules.latest_full_week(today))
-        where = None
+        where: Combinable | None = None
         for name, _n in themes["fraud_types"]:
             clause = Material.fraud_types.like(f"%;{name};%")
             where = clause if where is None else where | clause
@@ -461,8 +466,8 @@ async def record_download(material: dict, version: int, user: CurrentUser) -> No
     )
 
 
-def _download_where(filters: dict[str, str]):
-    where = Download.id.is_not_null()
+def _download_where(filters: dict[str, str]) -> Combinable:
+    where: Combinable = Download.id.is_not_null()
     if filters.get("team"):
         where &= Download.team == filters["team"]
     if (material_id := parse_id(filters.get("material"))) is not None:
@@ -636,7 +641,7 @@ async def existing_ids(ids: list[int]) -> list[int]:
 
 
 def _order_where(filters: dict[str, str], user: CurrentUser):
-    where = MaterialOrder.id.is_not_null()
+    where: Combinable = MaterialOrder.id.is_not_null()
     if not answers_orders(user):
         where &= MaterialOrder.requester_id == user.id
     if filters.get("status") in ("open", "answered"):
@@ -717,7 +722,7 @@ async def mark_seen(order_id: int) -> None:
 
 async def suggestions_for(order: dict, today: dt.date, limit: int = 12) -> list[dict]:
     """Live materials that fit an order: its fraud type or audience, else its topic words."""
-    where = None
+    where: Combinable | None = None
     if order["fraud_type"]:
         where = Material.fraud_types.like(f"%;{order['fraud_type']};%")
     if order["audience"]:
@@ -775,6 +780,8 @@ async def _store_file(
     number = await next_version_number(material_id)
     key = rules.storage_key(material_id, number, secrets.token_hex(8), sniffed.extension)
     name = rules.display_filename(received.file_name, sniffed.extension)
+    if received.path is None:
+        raise ValueError("the upload was already stored")
     await get_storage().put_file(key, received.path)
     received.path = None
     return await add_version(

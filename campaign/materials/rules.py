@@ -9,6 +9,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
@@ -411,7 +412,7 @@ def validate_material(
     def one(key: str) -> str:
         return (form.get(key) or [""])[0].strip()
 
-    values = {
+    values: dict[str, Any] = {
         "kind": one("kind"),
         "title": one("title"),
         "description": one("description"),

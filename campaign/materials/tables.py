@@ -1,4 +1,5 @@
 from piccolo.columns import BigInt, Boolean, Date, Float, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -7,6 +8,7 @@ class Material(Table):
     """One item of the materials supermarket. List fields (fraud types, audiences) are stored as
     ";a;b;" so a filter is a substring match; the file columns mirror the current version."""
 
+    id: Serial
     kind = Varchar(length=12, index=True)
     title = Varchar(length=100)
     description = Text(default="")
@@ -41,6 +43,7 @@ class Material(Table):
 class MaterialVersion(Table):
     """Every file a material has had; replacing the file adds a version and keeps the old ones."""
 
+    id: Serial
     material_id = Integer(index=True)
     number = Integer()
     file_key = Varchar(length=200)
@@ -58,6 +61,7 @@ class MaterialVersion(Table):
 class Download(Table):
     """Who downloaded which version of what, and when."""
 
+    id: Serial
     material_id = Integer(index=True)
     version = Integer()
     user_id = Integer(null=True, default=None)
@@ -69,6 +73,7 @@ class Download(Table):
 class Collection(Table):
     """A themed set of materials (开学季, 暑期防骗) downloadable as one ZIP."""
 
+    id: Serial
     name = Varchar(length=40, unique=True)
     description = Varchar(length=200, default="")
     created_at = Timestamptz(default=TimestamptzNow())
@@ -76,6 +81,7 @@ class Collection(Table):
 
 
 class CollectionItem(Table):
+    id: Serial
     collection_id = Integer(index=True)
     material_id = Integer(index=True)
     position = Integer(default=0)
@@ -84,6 +90,7 @@ class CollectionItem(Table):
 class MaterialOrder(Table):
     """点单: a team asks for material on a topic for an audience; the content team answers."""
 
+    id: Serial
     requester_id = Integer(index=True)
     requester_name = Varchar(length=50)
     team = Varchar(length=50, default="")
@@ -101,5 +108,6 @@ class MaterialOrder(Table):
 
 
 class OrderMaterial(Table):
+    id: Serial
     order_id = Integer(index=True)
     material_id = Integer()

@@ -40,10 +40,10 @@ async def import_file(
         summary = await _apply_regions(records, dry_run)
     elif kind == "stations":
         rows = read_table(filename, data, rules.STATION_COLUMNS)
-        records, errors = rules.validate_stations(rows, await known_regions())
+        station_records, errors = rules.validate_stations(rows, await known_regions())
         if errors:
             raise ImportRejected(errors)
-        summary = await _apply_stations(records, dry_run)
+        summary = await _apply_stations(station_records, dry_run)
     else:
         raise ValueError(kind)
     if not dry_run and (summary.added or summary.changed):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count, Sum
 
 from campaign.accounts.audit import audited
@@ -100,7 +101,7 @@ async def counts_in(scope: Scope) -> dict[str, int]:
 
 
 async def _district_of_scope(scope: Scope) -> str | None:
-    if scope.kind == "district":
+    if scope.kind == "district" or scope.code is None:
         return scope.code
     row = await (region(scope.code) if scope.kind == "town" else station(scope.code))
     return row["district_code"] if row else None
@@ -407,7 +408,7 @@ async def station_detail(code: str) -> dict | None:
 
 async def station_villages(code: str, towns: list[str]) -> list[dict]:
     """Villages in a station's jurisdiction: assigned to it, or unassigned in one of its towns."""
-    where = (Region.level == "village") & (Region.station_code == code)
+    where: Combinable = (Region.level == "village") & (Region.station_code == code)
     if towns:
         where = where | (
             (Region.level == "village")

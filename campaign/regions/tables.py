@@ -1,4 +1,5 @@
 from piccolo.columns import Boolean, Date, Integer, Varchar
+from piccolo.columns.column_types import Serial
 from piccolo.table import Table
 
 
@@ -9,6 +10,7 @@ class Region(Table):
     indexed equality, whatever the level.
     """
 
+    id: Serial
     code = Varchar(length=12, unique=True)
     name = Varchar(length=100, index=True)
     level = Varchar(length=8, index=True)
@@ -26,6 +28,7 @@ class Region(Table):
 class Station(Table):
     """A police station (派出所); its jurisdiction is a set of towns (StationTown)."""
 
+    id: Serial
     code = Varchar(length=32, unique=True)
     name = Varchar(length=100, index=True)
     district_code = Varchar(length=12, index=True)
@@ -36,5 +39,6 @@ class Station(Table):
 class StationTown(Table):
     """A town in a station's jurisdiction; villages may refine it with Region.station_code."""
 
+    id: Serial
     station_code = Varchar(length=32, index=True)
     town_code = Varchar(length=12, index=True)

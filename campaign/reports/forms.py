@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from campaign.i18n import _
 from campaign.importing import Column, Row, RowError
@@ -45,7 +46,7 @@ def area_rows(rows: Sequence[Row]) -> tuple[list[tuple[str, str]], list[RowError
 
 def reminder_form(form: Mapping[str, str]) -> tuple[dict, dict[str, str]]:
     """(values, errors) of the reminder form."""
-    values = {
+    values: dict[str, Any] = {
         "text": str(form.get("text", "")).strip(),
         "fraud_type": str(form.get("fraud_type", "")).strip(),
         "occupation_group": str(form.get("occupation_group", "")).strip(),

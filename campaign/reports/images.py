@@ -92,7 +92,11 @@ def share_png(figures: dict, narrative: str, reminder: str, qr_png: bytes | None
             draw.text((PADDING + 16, y + 20 + k * 38), line, font=font(24), fill="#8a4b00")
         y += len(tip) * 38 + 60
     if qr_png:
-        qr = Image.open(io.BytesIO(qr_png)).convert("RGB").resize((220, 220), Image.NEAREST)
+        qr = (
+            Image.open(io.BytesIO(qr_png))
+            .convert("RGB")
+            .resize((220, 220), Image.Resampling.NEAREST)
+        )
         image.paste(qr, (PADDING, y + 10))
         draw.text((PADDING + 250, y + 80), "请扫二维码观看", font=font(30), fill=INK)
         draw.text((PADDING + 250, y + 124), "最新版宁波反诈地图", font=font(30), fill=INK)

@@ -365,7 +365,7 @@ def sharp_risers(
     """Types (outside `exclude`) whose rise is flagged by the Poisson signal, largest z first:
     "冒充亲友诈骗有所上升,共发案18起"."""
     skip = set(exclude)
-    risers = []
+    risers: list[dict[str, Any]] = []
     for name, n in this.items():
         c = change(n, previous.get(name, 0))
         if name not in skip and c.absolute > 0 and c.flagged:

@@ -160,7 +160,8 @@ def chinese_number(n: int) -> str:
         return DIGITS[n]
     if n < 20:
         return "十" + (DIGITS[n - 10] if n > 10 else "")
-    parts, zero = [], False
+    parts: list[str] = []
+    zero = False
     for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
         digit, n = divmod(n, value)
         if digit:

@@ -1,4 +1,5 @@
 from piccolo.columns import Date, Integer, Timestamptz, Varchar
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -7,6 +8,7 @@ class StreakSnapshot(Table):
     """Each unit's streak and city-wide rank at the end of one day, written by the nightly job;
     the board's rank arrows and the feed compare against it. Unique on (level, day, code)."""
 
+    id: Serial
     day = Date()
     level = Varchar(length=8)
     code = Varchar(length=32)
@@ -21,6 +23,7 @@ class StreakBest(Table):
     is added at read time. `tracked_since` and `last_case_on` record what it was computed for,
     so a row that no longer matches is recomputed from the cases instead of trusted."""
 
+    id: Serial
     level = Varchar(length=8)
     code = Varchar(length=32)
     days = Integer(default=0)
@@ -34,6 +37,7 @@ class StreakEvent(Table):
     """A line of the feed: a milestone reached, or a streak of at least the first milestone
     broken by a case."""
 
+    id: Serial
     day = Date(index=True)
     level = Varchar(length=8)
     code = Varchar(length=32)

@@ -1,4 +1,5 @@
 from piccolo.columns import JSON, Boolean, Date, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -8,6 +9,7 @@ class Propagandist(Table):
     set of town and village codes, inside the person's unit, that the code enrols into, stored
     as ";code;code;"."""
 
+    id: Serial
     user_id = Integer(unique=True)
     name = Varchar(length=50)
     name_masked = Varchar(length=50)
@@ -31,6 +33,7 @@ class Propagandist(Table):
 class Team(Table):
     """A 小牛警 team or an alliance member (反诈联盟) that volunteers may join."""
 
+    id: Serial
     name = Varchar(length=50, unique=True)
     kind = Varchar(length=10, default="team")
     district_code = Varchar(length=12, default="")
@@ -43,6 +46,7 @@ class Volunteer(Table):
     """A member of the public. The phone is kept only as a keyed hash and a mask; `balance` is
     what can still be spent, `points` everything ever earned (both maintained with the ledger)."""
 
+    id: Serial
     nickname = Varchar(length=20)
     name_masked = Varchar(length=20)
     phone_hash = Varchar(length=64, unique=True)
@@ -66,6 +70,7 @@ class Volunteer(Table):
 class PointRule(Table):
     """How many points one action earns and how many such points a person may earn per day."""
 
+    id: Serial
     kind = Varchar(length=20, unique=True)
     points = Integer(default=0)
     daily_cap = Integer(default=0)
@@ -76,12 +81,14 @@ class PointEntry(Table):
     """The points ledger: append-only. (person_kind, person_id, kind, ref) is unique, so a
     replayed award (a double tap, a retried request) changes nothing."""
 
+    id: Serial
     person_kind = Varchar(length=1)
     person_id = Integer()
     kind = Varchar(length=20)
     points = Integer()
     reason = Varchar(length=120)
-    ref = Varchar(length=120)
+    #: Shadows the Table.ref() helper, which this table never uses.
+    ref = Varchar(length=120)  # type: ignore[assignment]
     day = Date(index=True)
     at = Timestamptz(default=TimestamptzNow())
     is_demo = Boolean(default=False)
@@ -93,6 +100,7 @@ class BoardRow(Table):
     the city board is the bucket, the district and town boards filter on the indexed codes.
     `prev_*` are the ranks at the last nightly snapshot (rank arrows)."""
 
+    id: Serial
     board = Varchar(length=1)
     bucket = Varchar(length=12)
     person_id = Integer()
@@ -108,6 +116,7 @@ class BoardRow(Table):
 class Reward(Table):
     """A small gift (小牛警 礼品) in the catalogue, its price in points and what is left."""
 
+    id: Serial
     name = Varchar(length=50)
     description = Varchar(length=200, default="")
     price = Integer()
@@ -120,6 +129,7 @@ class Redemption(Table):
     """A gift requested by a volunteer: points and stock are taken at request time, the gift is
     handed out and confirmed at the station; a cancellation gives both back."""
 
+    id: Serial
     volunteer_id = Integer(index=True)
     reward_id = Integer(index=True)
     reward_name = Varchar(length=50)
@@ -137,6 +147,7 @@ class Redemption(Table):
 class QuizQuestion(Table):
     """A question of the daily quiz, per fraud type; `options` is a JSON list of strings."""
 
+    id: Serial
     fraud_type = Varchar(length=30, index=True)
     question = Varchar(length=300)
     options = JSON(default="[]")
@@ -148,6 +159,7 @@ class QuizQuestion(Table):
 class QuizAnswer(Table):
     """One answer per volunteer, day and question: a replayed answer finds the first one."""
 
+    id: Serial
     volunteer_id = Integer()
     day = Date()
     question_id = Integer()
@@ -159,6 +171,7 @@ class QuizAnswer(Table):
 class OtpCode(Table):
     """A one-time sign-in code; only its hash is kept. Five wrong tries void it."""
 
+    id: Serial
     phone_hash = Varchar(length=64, index=True)
     code_hash = Varchar(length=64)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -170,6 +183,7 @@ class OtpCode(Table):
 class ShareLink(Table):
     """A volunteer's personal link to one material; unique opens earn points."""
 
+    id: Serial
     token = Varchar(length=24, unique=True)
     volunteer_id = Integer(index=True)
     material_id = Integer()
@@ -181,6 +195,7 @@ class ShareLink(Table):
 class ShareOpen(Table):
     """One visitor (keyed hash of address and browser) opening a share link."""
 
+    id: Serial
     link_id = Integer()
     visitor = Varchar(length=64)
     at = Timestamptz(default=TimestamptzNow())
@@ -189,6 +204,7 @@ class ShareOpen(Table):
 class SuspiciousReport(Table):
     """A suspicious call, message or site reported by a volunteer."""
 
+    id: Serial
     volunteer_id = Integer(index=True)
     kind = Varchar(length=10)
     content = Varchar(length=300)
@@ -203,6 +219,7 @@ class SuspiciousReport(Table):
 class EventCheckin(Table):
     """A volunteer checked in at an outreach event by scanning its QR code (once per event)."""
 
+    id: Serial
     event_id = Integer(index=True)
     volunteer_id = Integer()
     at = Timestamptz(default=TimestamptzNow())
@@ -211,11 +228,13 @@ class EventCheckin(Table):
 class ActiveDay(Table):
     """A volunteer was active on a day (DAU); `DailyActive` keeps the count per day."""
 
+    id: Serial
     volunteer_id = Integer()
     day = Date(index=True)
 
 
 class DailyActive(Table):
+    id: Serial
     day = Date(unique=True)
     users = Integer(default=0)
     signups = Integer(default=0)
@@ -224,6 +243,8 @@ class DailyActive(Table):
 class SignupAttempt(Table):
     """Sign-ups per client address per minute, to throttle bursts from one address."""
 
+    id: Serial
     key = Varchar(length=100, unique=True)
-    count = Integer(default=0)
+    #: Shadows the Table.count() query, which this table never uses.
+    count = Integer(default=0)  # type: ignore[assignment]
     window_start = Timestamptz(default=TimestamptzNow())

@@ -82,13 +82,13 @@ async def publish_many(payloads: list[dict]) -> None:
         log.exception("publishing %s board events failed", len(payloads))
 
 
-async def _listen() -> None:
+async def _listen(url: str) -> None:
     """One Redis subscription per process, fanned out to this process's boards."""
     from redis.asyncio import Redis
 
     while True:
         try:
-            async with Redis.from_url(get_settings().redis_url) as redis:
+            async with Redis.from_url(url) as redis:
                 pubsub = redis.pubsub()
                 await pubsub.subscribe(channel())
                 async for message in pubsub.listen():
@@ -109,8 +109,9 @@ async def subscribe() -> AsyncIterator[Subscriber]:
     subscriber = Subscriber()
     _subscribers.add(subscriber)
     SSE_CLIENTS.inc()
-    if get_settings().redis_url and (_listener is None or _listener.done()):
-        _listener = asyncio.create_task(_listen())
+    url = get_settings().redis_url
+    if url and (_listener is None or _listener.done()):
+        _listener = asyncio.create_task(_listen(url))
     try:
         yield subscriber
     finally:

@@ -1,4 +1,5 @@
 from piccolo.columns import BigInt, Boolean, Date, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -9,6 +10,7 @@ class Warning(Table):  # noqa: A001 - the domain noun (预警); builtins.Warning
     The person at risk is kept only as a keyed hash and a masked phone (docs/definitions.md). A warning
     without a station waits in the centre's 待分派 queue (station_code NULL)."""
 
+    id: Serial
     warning_no = Varchar(length=64, unique=True)
     issued_at = Timestamptz()
     issued_on = Date(index=True)
@@ -63,6 +65,7 @@ class Warning(Table):  # noqa: A001 - the domain noun (预警); builtins.Warning
 class ContactAttempt(Table):
     """Every call, SMS or visit made to reach the person (one case took 11 visits, 13 calls)."""
 
+    id: Serial
     warning_id = Integer(index=True)
     at = Timestamptz()
     #: call | sms | visit | video
@@ -78,6 +81,7 @@ class BoardEvent(Table):
     """What a live board is told: its id is the SSE event id, so a board that reconnects with
     Last-Event-ID reads what it missed from here."""
 
+    id: Serial
     at = Timestamptz(default=TimestamptzNow())
     warning_id = Integer()
     #: new | updated | rerouted | escalated
