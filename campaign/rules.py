@@ -6,20 +6,22 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 POISSON_FLAG = 2.0
+N = TypeVar("N", int, float)  # ranked values keep their type: days stay int
 
 
 # -- Ranking -----------------------------------------------------------------------------------
 
 
 def competition_ranks(
-    items: Sequence[tuple[str, float]], descending: bool = True
-) -> list[tuple[int, str, float]]:
+    items: Sequence[tuple[str, N]], descending: bool = True
+) -> list[tuple[int, str, N]]:
     """Standard competition ranking (1, 2, 2, 4): ties share a rank; within a tie, by code.
     Returns (rank, code, value) in display order."""
     ordered = sorted(items, key=lambda item: ((-item[1] if descending else item[1]), item[0]))
-    ranked: list[tuple[int, str, float]] = []
+    ranked: list[tuple[int, str, N]] = []
     for position, (code, value) in enumerate(ordered, start=1):
         rank = ranked[-1][0] if ranked and ranked[-1][2] == value else position
         ranked.append((rank, code, value))

@@ -12,6 +12,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from campaign.accounts.rules import ADMIN, LEADER
+from campaign.db import existing_row
 from campaign.duties import forms, queries, rules
 from campaign.duties.controllers import EXPORT_LIMIT, READERS
 from campaign.i18n import _
@@ -145,10 +146,11 @@ class AssessmentController(Controller):
     @post("/compute", opt={"roles": (ADMIN,)})
     async def compute(self, request: Request) -> Redirect:
         form = await request.form()
-        level = form.get("level") if form.get("level") in rules.LEVELS else "town"
+        level = str(form.get("level", ""))
+        level = level if level in rules.LEVELS else "town"
         year, quarter = rules.parse_quarter(str(form.get("quarter", "")), today())
         run_id = await queries.compute_assessment(level, year, quarter, current_user(request))
-        run = await queries.run(run_id)
+        run = await existing_row(queries.run(run_id))
         flash(
             request,
             _("已计算 %(n)s 个单位,用时 %(s)s 秒", n=run["units"], s=run["seconds"]),

@@ -10,6 +10,7 @@ import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from piccolo.columns import Column
 from piccolo.query.functions.aggregate import Count, Max, Min
@@ -22,6 +23,7 @@ from campaign.contests import queries as contests
 from campaign.db import (
     chunks,
     contains,
+    existing_row,
     insert_many,
     read_transaction,
     select_in,
@@ -174,7 +176,7 @@ def _organisation_where(scope: Scope, filters: dict[str, str]) -> list:
 
 async def _organisation_rows(rows: list[dict]) -> list[OrganisationRow]:
     names = await regions.names_of(
-        c for r in rows for c in (r["village_code"], r["town_code"]) if c
+        {c for r in rows for c in (r["village_code"], r["town_code"]) if c}
     )
     return [
         OrganisationRow(
@@ -241,8 +243,9 @@ async def sector_counts(scope: Scope) -> dict[str, int]:
     return {r["sector"]: r["n"] for r in rows}
 
 
-def stored_organisation(record: dict, phone: tuple[str, str] | None) -> dict:
-    """The columns of an organisation from a checked record and its kept phone (hash, mask)."""
+def stored_organisation(record: dict, phone: tuple[str, str] | tuple[None, None] | None) -> dict:
+    """The columns of an organisation from a checked record and its kept phone (hash, mask;
+    (None, None) clears it, None keeps it)."""
     values = {
         k: record[k]
         for k in (
@@ -424,9 +427,11 @@ async def units_by_key(keys: Iterable[str]) -> dict[str, Unit]:
             unit = Unit("town", row["code"], row["name"], row["district_code"], row["code"])
             found[unit.key] = unit
     for code in sorted(wanted["station"]):
-        row = await regions.station(code)
-        if row:
-            unit = Unit("station", code, row["name"], row["district_code"], station_code=code)
+        station = await regions.station(code)
+        if station:
+            unit = Unit(
+                "station", code, station["name"], station["district_code"], station_code=code
+            )
             found[unit.key] = unit
     for code, row in (await organisations_by_code(wanted["organisation"])).items():
         unit = Unit(
@@ -678,7 +683,7 @@ async def submit_evidence(
 ) -> int:
     """Store what the unit submitted and put the task up for review."""
     async with audited(actor, ip) as audit:
-        current = await Task.select(Task.status).where(Task.id == task_row.id).first()
+        current = await existing_row(Task.select(Task.status).where(Task.id == task_row.id).first())
         if not rules.may_submit(current["status"]):
             raise ValueError(_("此任务当前不能提交材料(已提交待审核或已通过)"))
         inserted = await Evidence.insert(
@@ -711,10 +716,10 @@ async def review_task(
     task_row: TaskRow, accept: bool, reason: str, actor: CurrentUser, ip: str | None
 ) -> None:
     async with audited(actor, ip) as audit:
-        current = await Task.select(Task.status).where(Task.id == task_row.id).first()
+        current = await existing_row(Task.select(Task.status).where(Task.id == task_row.id).first())
         if not rules.may_review(current["status"]):
             raise ValueError(_("此任务当前没有待审核的材料"))
-        changes: dict[Column, object] = (
+        changes: dict[Column | str, Any] = (
             {Task.status: rules.ACCEPTED, Task.accepted_on: today(), Task.return_reason: None}
             if accept
             else {Task.status: rules.RETURNED, Task.return_reason: reason}
@@ -863,7 +868,7 @@ async def scheme() -> Scheme:
 
 async def save_scheme(new: Scheme, actor: CurrentUser, ip: str | None) -> None:
     async with audited(actor, ip) as audit:
-        values = {
+        values: dict[Any, Any] = {  # column: value, for update() and the insert alike
             AssessmentScheme.weights: new.weights,
             AssessmentScheme.baseline: new.baseline,
             AssessmentScheme.red_lines: new.red_lines,
@@ -1313,7 +1318,7 @@ def _review_where(scope: Scope, filters: dict[str, str]) -> list:
 async def _review_rows(rows: list[dict]) -> list[ReviewRow]:
     day = today()
     names = await regions.names_of(
-        c for r in rows for c in (r["village_code"], r["town_code"]) if c
+        {c for r in rows for c in (r["village_code"], r["town_code"]) if c}
     )
     ids = [r["id"] for r in rows]
     counts = (
@@ -1475,7 +1480,9 @@ async def close_review(
     review_row: ReviewRow, findings: str, note: str, actor: CurrentUser, ip: str | None
 ) -> None:
     async with audited(actor, ip) as audit:
-        current = await Review.select(Review.status).where(Review.id == review_row.id).first()
+        current = await existing_row(
+            Review.select(Review.status).where(Review.id == review_row.id).first()
+        )
         if current["status"] != rules.REVIEW_OPEN:
             raise ValueError(_("该倒查已结案"))
         await Review.update(

@@ -127,7 +127,7 @@ class ReviewController(Controller):
                 errors["organisation"] = _("找不到机构编码 %(c)s", c=values["organisation"])
         if not values["note"]:
             errors["note"] = _("请说明为何认定为严重案件")
-        if errors:
+        if errors or case is None:  # no case is an error
             return await self._list_with_errors(request, values, errors)
         review_id = await queries.open_review(
             case, "serious", values["note"], org.id if org else None, user, client_ip(request)

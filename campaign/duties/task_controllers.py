@@ -185,7 +185,7 @@ class TaskController(Controller):
                 errors["reviewer_id"] = _(
                     "审核人的辖区不包括 %(u)s,请选择能看到这些单位的领导", u="、".join(beyond)
                 )
-        if errors:
+        if errors or measure is None or reviewer is None:  # both are None only with errors
             return await self._form(request, values, chosen, errors, status=400)
         ids = await queries.assign_tasks(
             measure,

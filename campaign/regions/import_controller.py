@@ -16,7 +16,6 @@ from litestar.response import Template
 
 from campaign.accounts.rules import ADMIN
 from campaign.i18n import _
-from campaign.i18n import lazy_gettext as _l
 from campaign.importing import (
     MAX_UPLOAD_BYTES,
     ImportRejected,
@@ -25,11 +24,11 @@ from campaign.importing import (
     take_upload,
     upload_filename,
 )
-from campaign.regions import rules
+from campaign.regions import forms, rules
+from campaign.regions.forms import KINDS
 from campaign.regions.imports import import_file
 from campaign.web import client_ip, current_user
 
-KINDS = {"regions": _l("区划"), "stations": _l("派出所")}
 COLUMNS = {"regions": rules.REGION_COLUMNS, "stations": rules.STATION_COLUMNS}
 EXAMPLES = {
     "regions": (
@@ -42,7 +41,6 @@ EXAMPLES = {
         ("PS330282108", "附海派出所", "330282", "330282108;330282109"),
     ),
 }
-EXTENSIONS = (".csv", ".xlsx")
 SHOWN_CODES = 50
 
 
@@ -85,16 +83,15 @@ class RegionImportController(Controller):
     async def upload(self, request: Request) -> Template:
         purge_stale_uploads()
         form = await request.form()
-        values = {"kind": form.get("kind", ""), "dry_run": form.get("dry_run") == "1"}
         upload = form.get("file")
-        errors = {}
-        if values["kind"] not in KINDS:
-            errors["kind"] = _("请选择导入的是区划还是派出所")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            errors["file"] = _("请选择要上传的文件")
-        elif not upload.filename.lower().endswith(EXTENSIONS):
-            errors["file"] = _("只支持 .csv 或 .xlsx 文件")
-        if errors:
+        if not isinstance(upload, UploadFile):
+            upload = None
+        values, errors = forms.import_form(
+            str(form.get("kind", "")),
+            str(form.get("dry_run", "")),
+            upload.filename if upload else None,
+        )
+        if errors or upload is None:  # no file is an error
             return self._page(values, 400, errors=errors)
         data = await upload.read()
         return await self._import(request, values, upload_filename(upload.filename), data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException, ValidationException
@@ -74,7 +75,7 @@ async def board_scope(user: CurrentUser) -> Scope:
     """Whose rows a board shows: a town or station coordinator competes with the whole
     district, so their board widens to it (names and days are not secret; a unit's case days
     and unit page stay within their own jurisdiction)."""
-    if user.scope.kind not in ("town", "station"):
+    if user.scope.kind not in ("town", "station") or user.scope.code is None:
         return user.scope
     row = await (regions.region if user.scope.kind == "town" else regions.station)(user.scope.code)
     return Scope("district", row["district_code"]) if row else user.scope
@@ -84,13 +85,13 @@ async def _scope_in_district(user: CurrentUser, district: str) -> bool:
     scope = user.scope
     if scope.is_city:
         return True
-    if scope.kind == "district":
+    if scope.kind == "district" or scope.code is None:
         return scope.code == district
     if scope.kind == "town":
         row = await regions.region(scope.code)
     else:
         row = await regions.station(scope.code)
-    return bool(row) and row["district_code"] == district
+    return row is not None and row["district_code"] == district
 
 
 def _board_xlsx(level: str, board: queries.Board):
@@ -156,7 +157,7 @@ class StreakController(Controller):
                 and not filters["town"].startswith(filters["district"])
             ):
                 filters["town"] = ""  # the district changed: its towns are offered anew
-            args = dict(
+            args: dict[str, Any] = dict(
                 district=filters["district"] or None,
                 town=filters["town"] or None,
                 q=filters["q"] or None,
@@ -170,7 +171,7 @@ class StreakController(Controller):
             board = await queries.streak_board(
                 level, as_of, offset=asked.offset, limit=PER_PAGE, **args
             )
-            p = pager(request, board.total, PER_PAGE)
+            p = pager(request, board.total or 0, PER_PAGE)  # a page's board is counted
             if p.offset != asked.offset:
                 board = await queries.streak_board(
                     level, as_of, offset=p.offset, limit=PER_PAGE, **args
@@ -251,7 +252,9 @@ class StreakController(Controller):
             filters = list_filters(request, *FILTER_KEYS)
             level = parse_level(filters["level"], default=None) if filters["level"] else None
             await check_area(user, filters["district"], None)
-            args = dict(level=level, district=filters["district"] or None, scope=user.scope)
+            args: dict[str, Any] = dict(
+                level=level, district=filters["district"] or None, scope=user.scope
+            )
             if wants_xlsx(request):
                 _total, rows = await queries.feed(**args, limit=None)
                 return xlsx_response(

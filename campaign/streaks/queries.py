@@ -18,6 +18,7 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from piccolo.custom_types import Combinable
 from piccolo.query import OrderByRaw
 from piccolo.query.functions.aggregate import Count
 
@@ -571,7 +572,7 @@ async def honours(
 
 
 def _event_where(level: str | None, district: str | None, scope: Scope | None) -> list:
-    where = []
+    where: list[Combinable] = []
     if level:
         where.append(StreakEvent.level == level)
     if district:
@@ -757,7 +758,8 @@ async def write_snapshot(day: dt.date) -> int:
         }
         district = {u["code"]: u["district_code"] for u in await _units(level, None)}
         marks = await milestones(level)
-        rows, events = [], []
+        rows: list[tuple] = []
+        events: list[tuple] = []
         for code, standing in ranked.items():
             longest = rules.longest_run(days.get(code, []), since, day)
             rows.append((day, level, code, standing.current_days, standing.rank, longest.days))

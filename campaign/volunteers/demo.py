@@ -199,8 +199,8 @@ async def generate_demo(
             }
         )
     recruited = Counter(recruiters)
-    for i, r in enumerate(prop_rows):
-        r["recruits"] = recruited[i]
+    for i, prop in enumerate(prop_rows):
+        prop["recruits"] = recruited[i]
 
     # What each volunteer did (people are numbered by list position until the database gives ids;
     # "p" entries carry the propagandist's position, "v" entries the volunteer's).

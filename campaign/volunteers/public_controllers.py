@@ -443,7 +443,7 @@ class VolunteerPublicController(Controller):
     async def redeem(self, request: Request, reward_id: FromPath[int]) -> Template | Redirect:
         me = await _me(request)
         rid, problem = await queries.redeem(me, reward_id, queries.now())
-        me = await queries.volunteer(me.id)
+        me = await queries.volunteer(me.id) or me  # the balance after redeeming
         request.state.volunteer = me
         if rid is None:
             message = {

@@ -13,6 +13,7 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, overload
 
 from piccolo.query.functions.aggregate import Count, Sum
 
@@ -54,7 +55,15 @@ def secret() -> str:
     return get_settings().secret_key
 
 
-def _day(value) -> dt.date | None:
+@overload
+def _day(value: None) -> None: ...
+
+
+@overload
+def _day(value: dt.date | str) -> dt.date: ...
+
+
+def _day(value: dt.date | str | None) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
@@ -263,7 +272,7 @@ async def apply(user: CurrentUser, kind: str, area: list[str], ip: str | None) -
     area_sorted = sorted(set(area))
     town = area_sorted[0][:9] if area_sorted else ""
     district = town[:6] if town else ""
-    values = {
+    values: dict[Any, Any] = {  # column: value, for update() and the insert alike
         Propagandist.name: user.display_name,
         Propagandist.name_masked: rules.mask_name(user.display_name),
         Propagandist.kind: kind,

@@ -95,7 +95,10 @@ def _labels() -> dict:
 
 
 def _row_html(request: Request, row: WarningRow) -> str:
-    template = request.app.template_engine.get_template("warnings/_row.html")
+    engine = request.app.template_engine
+    if engine is None:
+        raise RuntimeError("the app is built with its templates (campaign.app)")
+    template = engine.get_template("warnings/_row.html")
     user = current_user(request)
     return template.render(w=row, user=user, can_act=_can_act(user, row), **_labels())
 
@@ -137,7 +140,7 @@ async def _board_events(
             if remaining <= 0:
                 return
             try:
-                payload = await asyncio.wait_for(
+                payload: dict | None = await asyncio.wait_for(
                     subscriber.queue.get(), min(HEARTBEAT_SECONDS, remaining)
                 )
             except TimeoutError:

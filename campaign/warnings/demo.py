@@ -235,8 +235,8 @@ def _scale_stopped(records: list[tuple[WarningRecord, dict]]) -> None:
 
 async def _link_failures(rng: random.Random, records: list[tuple[WarningRecord, dict]]) -> None:
     """劝阻失败: a few demo cases are made the later cases of earlier warnings in their station."""
-    first = min((r.issued_on for r, _v in records), default=today())
-    found = await cases.cases(Scope(), {"from": first, "to": today()}, 0, 2000)
+    earliest = min((r.issued_on for r, _v in records), default=today())
+    found = await cases.cases(Scope(), {"from": earliest, "to": today()}, 0, 2000)
     by_station: dict[str, list[tuple[WarningRecord, dict]]] = {}
     for record, values in records:
         if record.station_code and values.get("outcome") in rules.SUCCESSFUL:

@@ -11,8 +11,10 @@ import datetime as dt
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import overload
+from typing import Any, overload
 
+from piccolo.columns import Column
+from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count
 
 from campaign.accounts.audit import audited
@@ -379,7 +381,7 @@ async def events_after(
     visible after a higher one was seen; the lookback catches those (the caller skips what it
     already sent)."""
     after = BoardEvent.id > last_id
-    where = [after | (BoardEvent.at >= since) if since else after]
+    where: list[Combinable] = [after | (BoardEvent.at >= since) if since else after]
     if not scope.is_city:
         column = {
             "station": BoardEvent.station_code,
@@ -388,7 +390,7 @@ async def events_after(
         }.get(scope.kind or "")
         if column is None:
             return []
-        mine = column == scope.code
+        mine: Combinable = column == scope.code
         if scope.kind == "station":
             mine = mine | (BoardEvent.previous_station_code == scope.code)
         where.append(mine)
@@ -624,7 +626,7 @@ async def set_team(
     """The 1+1+1 team: 民警, 辅警 and 网格员 by name."""
     async with audited(actor, ip) as audit:
         row = await _locked(warning_id, actor)
-        values = {
+        values: dict[Column | str, Any] = {
             Warning.officer_name: team.get("officer", "")[: rules.MAX_NAME],
             Warning.auxiliary_name: team.get("auxiliary", "")[: rules.MAX_NAME],
             Warning.grid_worker_name: team.get("grid_worker", "")[: rules.MAX_NAME],
@@ -703,7 +705,7 @@ async def close(
         if row["station_code"] is None:
             raise Refused(_("待分派的预警须先由反诈中心分派到派出所"))
         stamp = now()
-        values = {
+        values: dict[Column | str, Any] = {
             Warning.status: rules.CLOSED,
             Warning.closed_at: stamp,
             Warning.closed_by: actor.display_name[: rules.MAX_NAME],
@@ -781,7 +783,10 @@ async def reroute(
         if row["station_code"] == station_code:
             audit.nothing_changed()
             return
-        values = {Warning.station_code: station_code, Warning.updated_at: now()}
+        values: dict[Column | str, Any] = {
+            Warning.station_code: station_code,
+            Warning.updated_at: now(),
+        }
         if row["district_code"] is None:
             values[Warning.district_code] = station["district_code"]
         await Warning.update(values).where(Warning.id == warning_id)
