@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
@@ -18,6 +18,8 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from campaign.parsing import search_text
 from campaign.settings import get_settings
+
+R = TypeVar("R")  # a row: a dict from Piccolo or a domain's dataclass
 
 
 def make_engine() -> Engine:
@@ -80,7 +82,7 @@ def contains(column, text: str):
     return column.like(pattern) if is_sqlite() else column.ilike(pattern)
 
 
-async def existing_row(query: Awaitable[dict[str, Any] | None]) -> dict[str, Any]:
+async def existing_row(query: Awaitable[R | None]) -> R:
     """The row of a `.first()` query for a row the caller already found (earlier in the same
     request or transaction): a LookupError here rather than a None that fails further on."""
     row = await query

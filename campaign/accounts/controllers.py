@@ -220,7 +220,7 @@ class AdminController(Controller):
         flash(request, _("已创建用户 %(name)s", name=values["username"]), "success")
         return Redirect(path=f"/admin/users/{user_id}")
 
-    async def _existing(self, user_id: int) -> dict:
+    async def _existing(self, user_id: int) -> queries.UserRow:
         row = await queries.user_detail(user_id)
         if row is None:
             raise NotFoundException(_("用户不存在"))

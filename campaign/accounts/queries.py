@@ -19,6 +19,7 @@ from campaign.accounts.tables import ApiToken, AuditEntry, LoginFailure, Profile
 from campaign.db import contains, write_transaction
 from campaign.i18n import _
 from campaign.regions import queries as regions
+from campaign.rows import Row
 from campaign.settings import get_settings
 
 
@@ -295,7 +296,7 @@ async def add_user(
     return user_id
 
 
-async def change_user(row: dict, changes: dict, actor: CurrentUser, ip: str | None) -> None:
+async def change_user(row: UserRow, changes: dict, actor: CurrentUser, ip: str | None) -> None:
     """An administrator changes a user's profile (display name, role, unit, team)."""
     async with audited(actor, ip) as audit:
         await update_profile(row["id"], **changes)
@@ -307,7 +308,7 @@ async def change_user(row: dict, changes: dict, actor: CurrentUser, ip: str | No
         )
 
 
-async def activate_user(row: dict, active: bool, actor: CurrentUser, ip: str | None) -> None:
+async def activate_user(row: UserRow, active: bool, actor: CurrentUser, ip: str | None) -> None:
     """Enable or disable a user; disabling also revokes the user's tokens."""
     async with audited(actor, ip) as audit:
         await set_active(row["id"], active)
@@ -319,7 +320,7 @@ async def activate_user(row: dict, active: bool, actor: CurrentUser, ip: str | N
         )
 
 
-async def reset_password(row: dict, password: str, actor: CurrentUser, ip: str | None) -> None:
+async def reset_password(row: UserRow, password: str, actor: CurrentUser, ip: str | None) -> None:
     """An administrator sets a new password for a user (who must log in again)."""
     hashed = await asyncio.to_thread(BaseUser.hash_password, password)
     async with audited(actor, ip) as audit:
@@ -334,8 +335,24 @@ async def reset_password(row: dict, password: str, actor: CurrentUser, ip: str |
 # -- Audit log ---------------------------------------------------------------------------------
 
 
-async def recent_audit(limit: int) -> list[dict]:
-    return await AuditEntry.select().order_by(AuditEntry.id, ascending=False).limit(limit)
+@dataclass(frozen=True, slots=True)
+class AuditRow(Row):
+    """One audit entry as the audit page and the home page list it."""
+
+    id: int
+    at: dt.datetime
+    actor_id: int | None
+    actor_name: str
+    action: str
+    target: str
+    summary: str
+    detail: str
+    ip: str | None
+
+
+async def recent_audit(limit: int) -> list[AuditRow]:
+    rows = await AuditEntry.select().order_by(AuditEntry.id, ascending=False).limit(limit)
+    return [AuditRow(**row) for row in rows]
 
 
 def _audit_where(filters: dict[str, str]):
@@ -355,13 +372,13 @@ async def audit_count(filters: dict[str, str]) -> int:
 
 async def audit_entries(
     filters: dict[str, str], offset: int = 0, limit: int | None = 50
-) -> list[dict]:
+) -> list[AuditRow]:
     query = (
         AuditEntry.select().where(*_audit_where(filters)).order_by(AuditEntry.id, ascending=False)
     )
     if limit is not None:
         query = query.offset(offset).limit(limit)
-    return await query
+    return [AuditRow(**row) for row in await query]
 
 
 # -- Users -------------------------------------------------------------------------------------
@@ -395,23 +412,39 @@ async def user_count(filters: dict[str, str]) -> int:
     return await Profile.count().where(*_user_where(filters))
 
 
-async def users(filters: dict[str, str], offset: int = 0, limit: int | None = 50) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class UserRow(Row):
+    """A person's account as the user list, the user form and other domains see it."""
+
+    id: int
+    username: str
+    active: bool
+    last_login: dt.datetime | None
+    display_name: str
+    role: str
+    unit_kind: str | None
+    unit_code: str | None
+    team: str | None
+    phone_masked: str | None
+    unit_name: str | None
+
+
+async def _listed_user(row: dict) -> UserRow:
+    return UserRow(**row, unit_name=await regions.unit_name(row["unit_kind"], row["unit_code"]))
+
+
+async def users(filters: dict[str, str], offset: int = 0, limit: int | None = 50) -> list[UserRow]:
     query = (
         Profile.select(*_LIST_COLUMNS).where(*_user_where(filters)).order_by(Profile.user.username)
     )
     if limit is not None:
         query = query.offset(offset).limit(limit)
-    rows = await query
-    for row in rows:
-        row["unit_name"] = await regions.unit_name(row["unit_kind"], row["unit_code"])
-    return rows
+    return [await _listed_user(row) for row in await query]
 
 
-async def user_detail(user_id: int) -> dict | None:
+async def user_detail(user_id: int) -> UserRow | None:
     row = await Profile.select(*_LIST_COLUMNS).where(Profile.user.id == user_id).first()
-    if row:
-        row["unit_name"] = await regions.unit_name(row["unit_kind"], row["unit_code"])
-    return row
+    return await _listed_user(row) if row else None
 
 
 async def user_counts() -> dict[str, int]:
@@ -527,8 +560,20 @@ async def create_token(user_id: int, name: str) -> str:
     return token
 
 
-async def tokens_of(user_id: int) -> list[dict]:
-    return (
+@dataclass(frozen=True, slots=True)
+class TokenRow(Row):
+    """An API token as its owner's account page lists it (never the token itself)."""
+
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+async def tokens_of(user_id: int) -> list[TokenRow]:
+    rows = (
         await ApiToken.select(
             ApiToken.id,
             ApiToken.name,
@@ -540,6 +585,7 @@ async def tokens_of(user_id: int) -> list[dict]:
         .where(ApiToken.user == user_id)
         .order_by(ApiToken.id, ascending=False)
     )
+    return [TokenRow(**row) for row in rows]
 
 
 async def revoke_token(user_id: int, token_id: int) -> bool:

@@ -69,7 +69,7 @@ def fact_text(metric: str, facts: dict) -> str:
     return "—" if value is None else f"{value:,.1f}"
 
 
-async def _readable_contest(user: CurrentUser, contest_id: int) -> dict:
+async def _readable_contest(user: CurrentUser, contest_id: int) -> rules.ContestRow:
     contest = await queries.contest(contest_id)
     if contest is None:
         raise NotFoundException(_("竞赛不存在"))
@@ -78,7 +78,9 @@ async def _readable_contest(user: CurrentUser, contest_id: int) -> dict:
     return contest
 
 
-async def _own_codes(user: CurrentUser, contest: dict, standings: queries.Standings) -> set[str]:
+async def _own_codes(
+    user: CurrentUser, contest: rules.ContestRow, standings: queries.Standings
+) -> set[str]:
     """The units of the standings inside the person's jurisdiction (every unit for the city)."""
     codes = [r.code for r in standings.rows]
     if user.scope.is_city:
@@ -86,7 +88,7 @@ async def _own_codes(user: CurrentUser, contest: dict, standings: queries.Standi
     return await queries.visible_codes(user.scope, contest["level"], codes)
 
 
-async def _visible_standings(user: CurrentUser, contest: dict) -> queries.Standings:
+async def _visible_standings(user: CurrentUser, contest: rules.ContestRow) -> queries.Standings:
     standings = await queries.standings_with_moves(contest)
     if user.scope.is_city:
         return standings
@@ -94,7 +96,7 @@ async def _visible_standings(user: CurrentUser, contest: dict) -> queries.Standi
     return standings.limited_to(await queries.visible_codes(user.scope, contest["level"], codes))
 
 
-def _describe(contest: dict, districts: dict[str, str]) -> dict:
+def _describe(contest: rules.ContestRow, districts: dict[str, str]) -> dict:
     """Labels for a contest's level, scope, status and rule."""
     return {
         "level_label": forms.LEVEL_LABELS[contest["level"]],
@@ -298,18 +300,13 @@ class ContestController(Controller):
             contest=contest,
             row=row,
             points=[
-                {
-                    "day": p["as_of"].isoformat(),
-                    "rank": p["rank"],
-                    "score": p["score"],
-                    "cases": p["cases"],
-                }
+                {"day": p.as_of.isoformat(), "rank": p.rank, "score": p.score, "cases": p.cases}
                 for p in points
             ],
         )
 
 
-def _standings_xlsx(contest: dict, standings: queries.Standings):
+def _standings_xlsx(contest: rules.ContestRow, standings: queries.Standings):
     metrics = [m["metric"] for m in contest["metrics"]]
     headers = [_("名次"), _("较上周"), _("单位"), _("代码"), _("得分")]
     for metric in metrics:

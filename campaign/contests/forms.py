@@ -57,7 +57,7 @@ def blank(today: dt.date) -> dict:
     }
 
 
-def from_contest(contest: dict) -> dict:
+def from_contest(contest: rules.ContestRow) -> dict:
     """The form filled from a stored contest (for editing)."""
     weights = {m["metric"]: _number(m["weight"]) for m in contest["metrics"]}
     return {

@@ -13,11 +13,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
+from campaign import rows
 from campaign import rules as shared_rules
 from campaign.accounts import queries as accounts
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases.tables import Case
 from campaign.contests import rules
+from campaign.contests.rules import ContestRow
 from campaign.contests.tables import Contest, ContestSnapshot
 from campaign.db import contains, existing_row, write_transaction
 from campaign.i18n import _
@@ -54,7 +56,16 @@ def available_metrics() -> list[str]:
 # -- Units ---------------------------------------------------------------------------------------
 
 
-async def units_of(level: str, district_code: str | None) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class ContestUnit(rows.Row):
+    """A unit that competes at a level, with its residents (None: not known)."""
+
+    code: str
+    name: str
+    population: int | None
+
+
+async def units_of(level: str, district_code: str | None) -> list[ContestUnit]:
     """The units competing at a level in a district (or the city): code, name, population. A
     station's population is the sum of its towns' residents (None when none is known)."""
     if level == "station":
@@ -73,11 +84,12 @@ async def units_of(level: str, district_code: str | None) -> list[dict]:
                 population[link["station_code"]] = (
                     population.get(link["station_code"], 0) + towns[link["town_code"]]
                 )
-        return [{**s, "population": population.get(s["code"])} for s in stations]
+        return [ContestUnit(s["code"], s["name"], population.get(s["code"])) for s in stations]
     where = [Region.level == level]
     if district_code:
         where.append(Region.district_code == district_code)
-    return await Region.select(Region.code, Region.name, Region.population).where(*where)
+    regions_found = await Region.select(Region.code, Region.name, Region.population).where(*where)
+    return [ContestUnit(**r) for r in regions_found]
 
 
 async def visible_codes(scope: Scope, level: str, codes: list[str]) -> set[str]:
@@ -140,7 +152,7 @@ class Row:
 
 @dataclass
 class Standings:
-    contest: dict
+    contest: ContestRow
     as_of: dt.date | None
     rows: list[Row] = field(default_factory=list)
 
@@ -152,11 +164,11 @@ class Standings:
         return Standings(self.contest, self.as_of, [r for r in self.rows if r.code in codes])
 
 
-def weights_of(contest: dict) -> dict[str, float]:
+def weights_of(contest: ContestRow) -> dict[str, float]:
     return {m["metric"]: float(m["weight"]) for m in contest["metrics"]}
 
 
-async def standings_for(contest: dict, as_of: dt.date | None = None) -> Standings:
+async def standings_for(contest: ContestRow, as_of: dt.date | None = None) -> Standings:
     """The contest's standings over its period up to `as_of` (default today): empty before it
     starts, the whole period once it is over."""
     until = rules.scored_until(contest["start_on"], contest["end_on"], as_of or today())
@@ -221,7 +233,7 @@ CACHE_SECONDS = 60.0
 _cache: dict[tuple, tuple[float, Standings]] = {}
 
 
-async def recent_standings(contest: dict, as_of: dt.date | None = None) -> Standings:
+async def recent_standings(contest: ContestRow, as_of: dt.date | None = None) -> Standings:
     """standings_for, remembered for a minute per contest version and day, so the pages, the API
     and the leadership view's polling (one request a minute per screen) share one computation.
     A case recorded now shows in the standings within a minute; the snapshots never use this."""
@@ -236,7 +248,7 @@ async def recent_standings(contest: dict, as_of: dt.date | None = None) -> Stand
     return hit[1].copy()
 
 
-async def standings_with_moves(contest: dict, as_of: dt.date | None = None) -> Standings:
+async def standings_with_moves(contest: ContestRow, as_of: dt.date | None = None) -> Standings:
     """Standings with each unit's places gained since the last weekly snapshot before them."""
     standings = await recent_standings(contest, as_of)
     if standings.as_of is not None:
@@ -250,8 +262,9 @@ async def standings_with_moves(contest: dict, as_of: dt.date | None = None) -> S
 # -- Contests ----------------------------------------------------------------------------------
 
 
-async def contest(contest_id: int) -> dict | None:
-    return await Contest.select().where(Contest.id == contest_id).output(load_json=True).first()
+async def contest(contest_id: int) -> ContestRow | None:
+    row = await Contest.select().where(Contest.id == contest_id).output(load_json=True).first()
+    return ContestRow(**row) if row else None
 
 
 async def districts() -> dict[str, str]:
@@ -259,7 +272,7 @@ async def districts() -> dict[str, str]:
     return {row["code"]: row["name"] for row in sorted(rows, key=lambda r: r["code"])}
 
 
-async def contest_visible(contest: dict, scope: Scope) -> bool:
+async def contest_visible(contest: ContestRow, scope: Scope) -> bool:
     """City-wide contests concern everybody; a district's contest those inside that district."""
     if scope.is_city or contest["district_code"] is None:
         return True
@@ -296,7 +309,7 @@ async def contest_count(scope: Scope, filters: dict[str, str]) -> int:
 
 async def contests(
     scope: Scope, filters: dict[str, str], offset: int = 0, limit: int | None = 50
-) -> list[dict]:
+) -> list[ContestRow]:
     query = (
         Contest.select()
         .where(*await _contest_where(scope, filters))
@@ -307,13 +320,17 @@ async def contests(
     rows = await (query.offset(offset).limit(limit) if limit else query)
     names = await districts()
     day = today()
-    for row in rows:
-        row["status"] = rules.contest_status(row["start_on"], row["end_on"], day)
-        row["district_name"] = names.get(row["district_code"] or "")
-    return rows
+    return [
+        ContestRow(
+            **row,
+            status=rules.contest_status(row["start_on"], row["end_on"], day),
+            district_name=names.get(row["district_code"] or ""),
+        )
+        for row in rows
+    ]
 
 
-async def running_contests(scope: Scope) -> list[dict]:
+async def running_contests(scope: Scope) -> list[ContestRow]:
     return await contests(scope, {"status": "running"}, limit=None)
 
 
@@ -394,12 +411,12 @@ async def delete_contest(contest_id: int, actor: CurrentUser, ip: str | None = N
 # -- Snapshots -----------------------------------------------------------------------------------
 
 
-def is_weekly(contest: dict, as_of: dt.date) -> bool:
+def is_weekly(contest: ContestRow, as_of: dt.date) -> bool:
     """Weekly snapshots close each week (Sunday) and the contest's last day."""
     return as_of.weekday() == 6 or as_of == contest["end_on"]
 
 
-async def take_snapshot(contest: dict, as_of: dt.date) -> int:
+async def take_snapshot(contest: ContestRow, as_of: dt.date) -> int:
     """Store the standings as of a day (replacing any earlier snapshot of that day)."""
     standings = await standings_for(contest, as_of)
     if standings.as_of is None:
@@ -427,7 +444,7 @@ async def take_snapshot(contest: dict, as_of: dt.date) -> int:
     return len(rows)
 
 
-async def backfill_snapshots(contest: dict, until: dt.date) -> int:
+async def backfill_snapshots(contest: ContestRow, until: dt.date) -> int:
     """The weekly snapshots (Sundays, and the last day) a contest would have by `until` had the
     nightly job always known it: for a contest created, or given a new rule, mid-period."""
     last = min(until, contest["end_on"])
@@ -461,9 +478,19 @@ async def weekly_ranks_before(contest_id: int, day: dt.date) -> dict[str, int]:
     return {row["code"]: row["rank"] for row in rows}
 
 
-async def trend(contest_id: int, code: str) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """A unit in one snapshot of a contest."""
+
+    as_of: dt.date
+    rank: int
+    score: float
+    cases: int
+
+
+async def trend(contest_id: int, code: str) -> list[TrendPoint]:
     """A unit's rank, score and cases in every snapshot of the contest, oldest first."""
-    return (
+    snapshots = (
         await ContestSnapshot.select(
             ContestSnapshot.as_of,
             ContestSnapshot.rank,
@@ -473,15 +500,17 @@ async def trend(contest_id: int, code: str) -> list[dict]:
         .where((ContestSnapshot.contest_id == contest_id) & (ContestSnapshot.code == code))
         .order_by(ContestSnapshot.as_of)
     )
+    return [TrendPoint(**s) for s in snapshots]
 
 
-async def contests_to_snapshot(day: dt.date) -> list[dict]:
+async def contests_to_snapshot(day: dt.date) -> list[ContestRow]:
     """Contests whose period covers `day` (the day being closed by the nightly job)."""
-    return (
+    rows = (
         await Contest.select()
         .where((Contest.start_on <= day) & (Contest.end_on >= day))
         .output(load_json=True)
     )
+    return [ContestRow(**row) for row in rows]
 
 
 # -- Leadership view ---------------------------------------------------------------------------
@@ -489,7 +518,20 @@ async def contests_to_snapshot(day: dt.date) -> list[dict]:
 STREAK_LEVELS = ("station", "village", "town")
 
 
-async def contest_boards(user: CurrentUser, n: int = 5) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class ContestBoard:
+    """A running contest's 红黑榜 for the leadership view and the home card: the best and worst
+    n units and the first n the person may see (`mine`); `total` counts the whole contest."""
+
+    contest: ContestRow
+    as_of: dt.date | None
+    red: list[Row]
+    black: list[Row]
+    mine: list[Row]
+    total: int
+
+
+async def contest_boards(user: CurrentUser, n: int = 5) -> list[ContestBoard]:
     """Each running contest the person may see with its best and worst n units (in their
     jurisdiction; ranks are those of the whole contest)."""
     boards = []
@@ -500,25 +542,24 @@ async def contest_boards(user: CurrentUser, n: int = 5) -> list[dict]:
             codes = [r.code for r in standings.rows]
             standings = standings.limited_to(await visible_codes(user.scope, row["level"], codes))
         red, black = rules.red_black(standings.rows, min(n, row["top_n"]))
-        boards.append(
-            {
-                "contest": row,
-                "as_of": standings.as_of,
-                "red": red,
-                "black": black,
-                "mine": standings.rows[:n],
-                "total": total,
-            }
-        )
+        boards.append(ContestBoard(row, standings.as_of, red, black, standings.rows[:n], total))
     return boards
 
 
-async def streak_boards(scope: Scope, limit: int = 10) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class StreakTop:
+    """The top of one zero-case streak board (rows as streaks.queries.Board has them)."""
+
+    level: str
+    rows: list[dict]
+
+
+async def streak_boards(scope: Scope, limit: int = 10) -> list[StreakTop]:
     """The top of the three zero-case streak boards within a jurisdiction (city-wide ranks)."""
     boards = []
     for level in STREAK_LEVELS:
         board = await streaks.streak_board(level, today(), limit=limit, scope=scope)
-        boards.append({"level": level, "rows": board.rows})
+        boards.append(StreakTop(level, board.rows))
     return boards
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import TypeVar
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
+from campaign.rows import Row
 from campaign.rules import change, competition_ranks
 
 # -- Contests ----------------------------------------------------------------------------------
@@ -24,6 +25,28 @@ from campaign.rules import change, competition_ranks
 MINMAX, RANKED = "minmax", "rank"
 NORMALISATIONS = (MINMAX, RANKED)
 NO_DATA_POINTS = 50.0
+
+
+@dataclass(frozen=True, slots=True)
+class ContestRow(Row):
+    """A stored contest as pages, the form, the jobs and other domains see it. `metrics` is the
+    scoring rule, [{"metric": key, "weight": number}]; lists add its status and district name."""
+
+    id: int
+    name: str
+    level: str
+    district_code: str | None
+    start_on: date
+    end_on: date
+    metrics: list[dict[str, Any]]
+    normalisation: str
+    top_n: int
+    is_demo: bool
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    status: str = ""
+    district_name: str | None = None
 
 
 @dataclass(frozen=True)

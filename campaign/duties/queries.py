@@ -943,7 +943,7 @@ async def _task_facts(level: str, start: dt.date, end: dt.date, as_of: dt.date) 
 
 async def unit_facts(
     level: str, start: dt.date, end: dt.date, as_of: dt.date
-) -> tuple[list[rules.UnitFacts], dict[str, dict]]:
+) -> tuple[list[rules.UnitFacts], dict[str, contests.ContestUnit]]:
     """The facts of every unit of the level for the quarter, and the units by code."""
     units = await contests.units_of(level, None)
     codes = [u["code"] for u in units]

@@ -69,12 +69,23 @@ async def cards_for(user: CurrentUser, cards: tuple[Card, ...] = CARDS) -> list[
     return built
 
 
-async def dashboard_for(user: CurrentUser) -> dict:
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """The home page: the cards, the unit counts, and for administrators the set-up checklist."""
+
+    cards: list[dict]
+    regions: dict[str, int]
+    users: dict[str, int] | None
+    recent_audit: list[accounts.AuditRow]
+    settings: dict[str, str]
+
+
+async def dashboard_for(user: CurrentUser) -> Dashboard:
     """What this person should look at today."""
-    return {
-        "cards": await cards_for(user),
-        "regions": await regions.counts_in(user.scope),
-        "users": await accounts.user_counts() if user.is_admin else None,
-        "recent_audit": await accounts.recent_audit(8) if user.is_admin else [],
-        "settings": await system.all_settings() if user.is_admin else {},
-    }
+    return Dashboard(
+        cards=await cards_for(user),
+        regions=await regions.counts_in(user.scope),
+        users=await accounts.user_counts() if user.is_admin else None,
+        recent_audit=await accounts.recent_audit(8) if user.is_admin else [],
+        settings=await system.all_settings() if user.is_admin else {},
+    )
