@@ -32,7 +32,7 @@ async def _readable_region(user: CurrentUser, code: str) -> dict:
         raise NotFoundException(_("区划代码 %(code)s 不存在", code=code))
     if not user.can_read(queries.place_from_row(row)):
         raise deny()
-    return row
+    return dict(row)  # the detail page adds its path and stations
 
 
 async def _readable_station(user: CurrentUser, code: str) -> dict:

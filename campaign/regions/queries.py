@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import datetime as dt
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count, Sum
@@ -19,7 +21,36 @@ from campaign.rows import Row
 LEVELS = ("district", "town", "village")
 
 
-def place_from_row(row: dict) -> Place:
+@dataclass(frozen=True, slots=True)
+class RegionRow(Row):
+    """A district, town or village as other domains see it (the columns of Region)."""
+
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    district_code: str
+    town_code: str | None
+    population: int | None
+    station_code: str | None
+    is_demo: bool
+    last_case_on: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class StationRow(Row):
+    """A police station as other domains see it (the columns of Station)."""
+
+    id: int
+    code: str
+    name: str
+    district_code: str
+    is_demo: bool
+    last_case_on: dt.date | None
+
+
+def place_from_row(row: Mapping[str, Any]) -> Place:
     return Place(
         level=row["level"],
         code=row["code"],
@@ -29,8 +60,9 @@ def place_from_row(row: dict) -> Place:
     )
 
 
-async def region(code: str) -> dict | None:
-    return await Region.select().where(Region.code == code).first()
+async def region(code: str) -> RegionRow | None:
+    row = await Region.select().where(Region.code == code).first()
+    return RegionRow(**row) if row else None
 
 
 async def place_of(code: str) -> Place | None:
@@ -38,8 +70,9 @@ async def place_of(code: str) -> Place | None:
     return place_from_row(row) if row else None
 
 
-async def station(code: str) -> dict | None:
-    return await Station.select().where(Station.code == code).first()
+async def station(code: str) -> StationRow | None:
+    row = await Station.select().where(Station.code == code).first()
+    return StationRow(**row) if row else None
 
 
 async def station_towns(code: str) -> list[str]:
@@ -51,13 +84,14 @@ async def unit_name(kind: str | None, code: str | None) -> str | None:
     """The display name of a unit a person can be attached to (district, town or station)."""
     if not kind or not code:
         return None
+    row: RegionRow | StationRow | None
     if kind == "station":
         row = await station(code)
     else:
         row = await region(code)
-        if row and row["level"] != kind:
+        if row and row.level != kind:
             row = None
-    return row["name"] if row else None
+    return row.name if row else None
 
 
 async def unit_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -402,7 +436,7 @@ async def _with_jurisdiction(rows: list[dict]) -> list[dict]:
 
 
 async def station_detail(code: str) -> dict | None:
-    row = await station(code)
+    row = await Station.select().where(Station.code == code).first()
     return (await _with_jurisdiction([row]))[0] if row else None
 
 

@@ -87,6 +87,7 @@ async def _scope_in_district(user: CurrentUser, district: str) -> bool:
         return True
     if scope.kind == "district" or scope.code is None:
         return scope.code == district
+    row: regions.RegionRow | regions.StationRow | None
     if scope.kind == "town":
         row = await regions.region(scope.code)
     else:
