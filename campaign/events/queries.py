@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from piccolo.query.functions.aggregate import Count, Sum
@@ -27,6 +28,7 @@ from campaign.i18n import _
 from campaign.parsing import is_ascii_digits, parse_date, parse_id
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station
+from campaign.rows import Row
 from campaign.rules import poisson_z
 from campaign.timeutil import today as local_today
 
@@ -65,14 +67,54 @@ async def seed_reference_lists() -> None:
         )
 
 
-async def event_types(active_only: bool = False) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class EventTypeRow(Row):
+    """A kind of event; `figures` maps a figure asked for to its bound and contest points."""
+
+    id: int
+    name: str
+    sort_order: int
+    active: bool
+    counts_as_lecture: bool
+    points: float
+    figures: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceRow(Row):
+    """A managed audience group (老人, 学生 …)."""
+
+    id: int
+    name: str
+    sort_order: int
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoRow(Row):
+    """An event's photo; `event_id` is None until the form it came with is saved."""
+
+    id: int
+    event_id: int | None
+    upload_token: str
+    stored_name: str
+    original_bytes: int
+    width: int
+    height: int
+    ready: bool
+    uploaded_by: int | None
+    created_at: dt.datetime
+    is_demo: bool
+
+
+async def event_types(active_only: bool = False) -> list[EventTypeRow]:
     query = EventType.select().order_by(EventType.sort_order).order_by(EventType.id)
     if active_only:
         query = query.where(EventType.active == True)  # noqa: E712
-    return await query.output(load_json=True)
+    return [EventTypeRow(**row) for row in await query.output(load_json=True)]
 
 
-def spec_of(row: dict) -> rules.TypeSpec:
+def spec_of(row: EventTypeRow) -> rules.TypeSpec:
     return rules.TypeSpec(
         id=row["id"],
         name=row["name"],
@@ -86,8 +128,9 @@ async def type_specs() -> dict[int, rules.TypeSpec]:
     return {row["id"]: spec_of(row) for row in await event_types()}
 
 
-async def event_type(type_id: int) -> dict | None:
-    return await EventType.select().where(EventType.id == type_id).output(load_json=True).first()
+async def event_type(type_id: int) -> EventTypeRow | None:
+    row = await EventType.select().where(EventType.id == type_id).output(load_json=True).first()
+    return EventTypeRow(**row) if row else None
 
 
 async def save_type(type_id: int | None, record: dict) -> int:
@@ -114,11 +157,11 @@ async def type_name_taken(name: str, except_id: int | None) -> bool:
     return await query
 
 
-async def audience_groups(active_only: bool = False) -> list[dict]:
+async def audience_groups(active_only: bool = False) -> list[AudienceRow]:
     query = AudienceGroup.select().order_by(AudienceGroup.sort_order).order_by(AudienceGroup.id)
     if active_only:
         query = query.where(AudienceGroup.active == True)  # noqa: E712
-    return await query
+    return [AudienceRow(**row) for row in await query]
 
 
 async def add_audience(name: str) -> None:
@@ -379,12 +422,16 @@ async def review_event(
         )
 
 
-def _plain(row: dict | None) -> dict | None:
+def _plain(row: Mapping[str, Any] | None) -> dict | None:
     return {k: v for k, v in row.items() if k != "id"} if row else None
 
 
 async def keep_type(
-    type_id: int | None, before: dict | None, record: dict, actor: CurrentUser, ip: str | None
+    type_id: int | None,
+    before: EventTypeRow | None,
+    record: dict,
+    actor: CurrentUser,
+    ip: str | None,
 ) -> int:
     """An administrator adds (type_id None) or changes an event type."""
     async with audited(actor, ip) as audit:
@@ -510,20 +557,23 @@ async def add_photo(token: str, stored_name: str, size: int, width: int, height:
     return rows[0]["id"]
 
 
-async def pending_photos(token: str) -> list[dict]:
-    return (
+async def pending_photos(token: str) -> list[PhotoRow]:
+    rows = (
         await EventPhoto.select()
         .where((EventPhoto.upload_token == token) & EventPhoto.event_id.is_null())
         .order_by(EventPhoto.id)
     )
+    return [PhotoRow(**row) for row in rows]
 
 
-async def photos_of(event_id: int) -> list[dict]:
-    return await EventPhoto.select().where(EventPhoto.event_id == event_id).order_by(EventPhoto.id)
+async def photos_of(event_id: int) -> list[PhotoRow]:
+    rows = await EventPhoto.select().where(EventPhoto.event_id == event_id).order_by(EventPhoto.id)
+    return [PhotoRow(**row) for row in rows]
 
 
-async def photo(photo_id: int) -> dict | None:
-    return await EventPhoto.select().where(EventPhoto.id == photo_id).first()
+async def photo(photo_id: int) -> PhotoRow | None:
+    row = await EventPhoto.select().where(EventPhoto.id == photo_id).first()
+    return PhotoRow(**row) if row else None
 
 
 async def mark_photo_ready(photo_id: int, width: int, height: int) -> None:
@@ -532,11 +582,12 @@ async def mark_photo_ready(photo_id: int, width: int, height: int) -> None:
     ).where(EventPhoto.id == photo_id)
 
 
-async def orphan_photos(older_than: dt.datetime) -> list[dict]:
+async def orphan_photos(older_than: dt.datetime) -> list[PhotoRow]:
     """Photos of forms never saved, older than the cut-off."""
-    return await EventPhoto.select().where(
+    rows = await EventPhoto.select().where(
         EventPhoto.event_id.is_null() & (EventPhoto.created_at < older_than)
     )
+    return [PhotoRow(**row) for row in rows]
 
 
 async def delete_photos(ids: list[int]) -> None:

@@ -3,6 +3,9 @@ for, their plausible upper bounds and their contest points (campaign.events.rule
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -31,7 +34,9 @@ class EventTypeController(Controller):
             },
         )
 
-    async def _type_form(self, values: dict, errors: dict, type_id: int | None, status=200):
+    async def _type_form(
+        self, values: Mapping[str, Any], errors: dict, type_id: int | None, status=200
+    ):
         return Template(
             template_name="events/type_form.html",
             context={
