@@ -35,15 +35,15 @@ SHOP_FILTERS = ("q", "kind", "fraud_type", "audience", "series", "sort", "status
 SHOP_PAGE = 24
 
 
-def _sees(material: dict, user: CurrentUser) -> bool:
+def _sees(material: queries.MaterialRow, user: CurrentUser) -> bool:
     return rules.may_see(material, user.id, user.role, queries.team_of(user), today())
 
 
-def _edits(material: dict, user: CurrentUser) -> bool:
+def _edits(material: queries.MaterialRow, user: CurrentUser) -> bool:
     return rules.may_edit(material, user.id, user.role, queries.team_of(user))
 
 
-async def _visible(material_id: int, user: CurrentUser) -> dict:
+async def _visible(material_id: int, user: CurrentUser) -> queries.MaterialRow:
     """The material if this person may see it; a 404 otherwise, so hidden items stay unknown."""
     material = await queries.material(material_id)
     if material is None or not _sees(material, user):
@@ -51,7 +51,7 @@ async def _visible(material_id: int, user: CurrentUser) -> dict:
     return material
 
 
-async def _editable(material_id: int, user: CurrentUser) -> dict:
+async def _editable(material_id: int, user: CurrentUser) -> queries.MaterialRow:
     material = await queries.material(material_id)
     if material is None:
         raise NotFoundException(_("素材不存在"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from piccolo.custom_types import Combinable
@@ -29,6 +31,7 @@ from campaign.materials.tables import (
 )
 from campaign.materials.uploads import Received
 from campaign.parsing import parse_date, parse_id
+from campaign.rows import Row
 from campaign.settings import get_settings
 from campaign.timeutil import local
 
@@ -167,10 +170,69 @@ async def next_version_number(material_id: int) -> int:
     return (rows[0]["number"] if rows else 0) + 1
 
 
-async def version_awaiting_review(material: dict) -> dict | None:
+@dataclass(frozen=True, slots=True)
+class MaterialRow(Row):
+    """One material with its current file (the columns of Material)."""
+
+    id: int
+    kind: str
+    title: str
+    description: str
+    tags: str
+    fraud_types: str
+    audiences: str
+    series: str
+    team: str
+    author_id: int | None
+    author_name: str
+    body: str
+    licence: str
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    status: str
+    review_note: str
+    reviewed_by: str | None
+    reviewed_at: dt.datetime | None
+    version: int
+    file_key: str | None
+    file_name: str | None
+    content_type: str | None
+    size: int
+    preview_key: str | None
+    duration: float | None
+    downloads: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    is_demo: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow(Row):
+    """One file a material has had (the columns of MaterialVersion)."""
+
+    id: int
+    material_id: int
+    number: int
+    file_key: str
+    file_name: str
+    content_type: str
+    size: int
+    sha256: str
+    pages: int | None
+    preview_key: str | None
+    duration: float | None
+    uploaded_by: str
+    uploaded_at: dt.datetime
+
+
+def _version_row(row: dict | None) -> VersionRow | None:
+    return VersionRow(**row) if row else None
+
+
+async def version_awaiting_review(material: MaterialRow) -> VersionRow | None:
     """The newest version uploaded after the live one of an approved material, if any."""
-    return await (
-        MaterialVersion.select()
+    return _version_row(
+        await MaterialVersion.select()
         .where(
             (MaterialVersion.material_id == material["id"])
             & (MaterialVersion.number > material["version"])
@@ -203,7 +265,9 @@ async def update_material(material_id: int, values: dict) -> None:
 async def review(material_id: int, status: str, note: str, user: CurrentUser) -> None:
     """Approve or reject. For a live material with a newer version waiting, the decision is on
     that version: approving makes it current, rejecting drops it and the live one stays."""
-    material = await existing_row(Material.select().where(Material.id == material_id).first())
+    material = MaterialRow(
+        **await existing_row(Material.select().where(Material.id == material_id).first())
+    )
     waiting = await version_awaiting_review(material) if material["status"] == "approved" else None
     changes: dict[Any, Any] = {
         Material.status: status,
@@ -232,8 +296,10 @@ async def review(material_id: int, status: str, note: str, user: CurrentUser) ->
     await Material.update(changes).where(Material.id == material_id)
 
 
-async def version_for_preview(version_id: int) -> dict | None:
-    return await MaterialVersion.select().where(MaterialVersion.id == version_id).first()
+async def version_for_preview(version_id: int) -> VersionRow | None:
+    return _version_row(
+        await MaterialVersion.select().where(MaterialVersion.id == version_id).first()
+    )
 
 
 async def set_preview(version_id: int, preview_key: str, duration: float | None) -> None:
@@ -252,21 +318,23 @@ async def set_preview(version_id: int, preview_key: str, duration: float | None)
 # -- Reading materials -----------------------------------------------------------------------------
 
 
-async def material(material_id: int) -> dict | None:
-    return await Material.select().where(Material.id == material_id).first()
+async def material(material_id: int) -> MaterialRow | None:
+    row = await Material.select().where(Material.id == material_id).first()
+    return MaterialRow(**row) if row else None
 
 
-async def versions(material_id: int) -> list[dict]:
-    return await (
+async def versions(material_id: int) -> list[VersionRow]:
+    rows = await (
         MaterialVersion.select()
         .where(MaterialVersion.material_id == material_id)
         .order_by(MaterialVersion.number, ascending=False)
     )
+    return [VersionRow(**row) for row in rows]
 
 
-async def version(material_id: int, number: int) -> dict | None:
-    return await (
-        MaterialVersion.select()
+async def version(material_id: int, number: int) -> VersionRow | None:
+    return _version_row(
+        await MaterialVersion.select()
         .where((MaterialVersion.material_id == material_id) & (MaterialVersion.number == number))
         .first()
     )
@@ -441,7 +509,7 @@ async def recommendations(today: dt.date, limit: int = 6) -> dict:
 # -- Downloads ---------------------------------------------------------------------------------
 
 
-async def log_downloads(taken: list[tuple[dict, int]], user: CurrentUser) -> None:
+async def log_downloads(taken: list[tuple[Mapping[str, Any], int]], user: CurrentUser) -> None:
     """Log (material, version) pairs a person downloads, in one transaction; the download log is
     its own record, so no audit entry."""
     async with write_transaction():
@@ -449,7 +517,7 @@ async def log_downloads(taken: list[tuple[dict, int]], user: CurrentUser) -> Non
             await record_download(material, version, user)
 
 
-async def record_download(material: dict, version: int, user: CurrentUser) -> None:
+async def record_download(material: Mapping[str, Any], version: int, user: CurrentUser) -> None:
     """Log who took which version, and count it. Call inside write_transaction()."""
     await Download.insert(
         Download(
@@ -812,7 +880,9 @@ async def upload_material(
     return material_id, version_id
 
 
-async def change_material(material: dict, changes: dict, user: CurrentUser, ip: str | None) -> None:
+async def change_material(
+    material: MaterialRow, changes: dict, user: CurrentUser, ip: str | None
+) -> None:
     async with audited(user, ip) as audit:
         await update_material(material["id"], changes)
         await audit.record(
@@ -824,7 +894,11 @@ async def change_material(material: dict, changes: dict, user: CurrentUser, ip: 
 
 
 async def replace_material_file(
-    material: dict, received: Received, sniffed: rules.Sniffed, user: CurrentUser, ip: str | None
+    material: MaterialRow,
+    received: Received,
+    sniffed: rules.Sniffed,
+    user: CurrentUser,
+    ip: str | None,
 ) -> int:
     """A new version of a material's file (the old ones are kept); returns the version id."""
     async with audited(user, ip) as audit:
@@ -839,7 +913,7 @@ async def replace_material_file(
 
 
 async def review_material(
-    material: dict, status: str, note: str, user: CurrentUser, ip: str | None
+    material: MaterialRow, status: str, note: str, user: CurrentUser, ip: str | None
 ) -> None:
     async with audited(user, ip) as audit:
         await review(material["id"], status, note, user)
@@ -857,7 +931,7 @@ async def review_material(
 
 
 async def collect_material(
-    collection: dict, material: dict, user: CurrentUser, ip: str | None
+    collection: dict, material: MaterialRow, user: CurrentUser, ip: str | None
 ) -> None:
     async with audited(user, ip) as audit:
         await add_to_collection(collection["id"], [material["id"]])

@@ -7,7 +7,7 @@ import datetime as dt
 import html
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -350,7 +350,7 @@ def is_expired(valid_until: dt.date | None, today: dt.date) -> bool:
     return valid_until is not None and valid_until < today
 
 
-def is_live(material: dict, today: dt.date) -> bool:
+def is_live(material: Mapping[str, Any], today: dt.date) -> bool:
     """In the shop: approved, already valid and not expired."""
     started = material.get("valid_from") is None or material["valid_from"] <= today
     return (
@@ -360,19 +360,21 @@ def is_live(material: dict, today: dt.date) -> bool:
     )
 
 
-def owns(material: dict, user_id: int, role: str, team: str | None) -> bool:
+def owns(material: Mapping[str, Any], user_id: int, role: str, team: str | None) -> bool:
     """A team member owns what they or their team uploaded."""
     if role != TEAM:
         return False
     return material.get("author_id") == user_id or bool(team and material.get("team") == team)
 
 
-def may_see(material: dict, user_id: int, role: str, team: str | None, today: dt.date) -> bool:
+def may_see(
+    material: Mapping[str, Any], user_id: int, role: str, team: str | None, today: dt.date
+) -> bool:
     """Admins see everything; others see what is live, and teams also their own uploads."""
     return role == ADMIN or is_live(material, today) or owns(material, user_id, role, team)
 
 
-def may_edit(material: dict, user_id: int, role: str, team: str | None) -> bool:
+def may_edit(material: Mapping[str, Any], user_id: int, role: str, team: str | None) -> bool:
     return role == ADMIN or owns(material, user_id, role, team)
 
 
@@ -469,7 +471,7 @@ def stored_values(values: dict) -> dict:
     }
 
 
-def form_values(material: dict) -> dict:
+def form_values(material: Mapping[str, Any]) -> dict:
     """A stored material as the values of its edit form."""
     return {
         **material,
@@ -481,7 +483,9 @@ def form_values(material: dict) -> dict:
 
 
 def match_score(
-    material: dict, fraud_types: Sequence[tuple[str, int]], groups: Sequence[tuple[str, int]]
+    material: Mapping[str, Any],
+    fraud_types: Sequence[tuple[str, int]],
+    groups: Sequence[tuple[str, int]],
 ) -> tuple[int, int]:
     """How well a material answers last week's cases: (cases of the leading fraud types it
     covers, cases of the leading victim groups it is for). A material on the week's top type

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -1393,7 +1393,7 @@ async def materials_for(interests: Iterable[str], day: dt.date, limit: int = 6) 
     return sorted(found.values(), key=lambda m: -m["downloads"])[:limit]
 
 
-async def material_title(material_id: int) -> dict | None:
+async def material_title(material_id: int) -> Mapping[str, Any] | None:
     from campaign.materials import queries as materials
 
     row = await materials.material(material_id)
