@@ -116,8 +116,7 @@ class AccountController(Controller):
     @post("/account/tokens")
     async def create_token(self, request: Request) -> Template:
         user = current_user(request)
-        form = await request.form()
-        name = form.get("name", "").strip()[:60] or "API"
+        name = forms.token_name(str((await request.form()).get("name", "")))
         token = await queries.create_own_token(user, name, client_ip(request))
         return await self._account_page(request, new_token=token)
 

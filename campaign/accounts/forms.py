@@ -22,6 +22,11 @@ def password_error(password: str, confirm: str | None = None) -> str | None:
     return None
 
 
+def token_name(raw: str) -> str:
+    """The label a person gives a new API token (at most 60 characters; "API" when blank)."""
+    return raw.strip()[:60] or "API"
+
+
 def split_unit(value: str) -> tuple[str | None, str | None]:
     """The unit select sends "kind:code"; empty means the whole city."""
     if not value or ":" not in value:

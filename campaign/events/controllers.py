@@ -451,13 +451,11 @@ class EventController(Controller):
             raise deny(
                 _("核实由组织单位的上级(镇街、区县、市局或管理员)进行,不能核实自己登记的活动")
             )
-        form = await request.form()
-        decision = form.get("decision")
-        reason = str(form.get("reason", "")).strip()
+        decision, reason = forms.review_decision(await request.form())
         if row["status"] != rules.SUBMITTED:
             flash(request, _("该活动已处理,无需重复操作"), "info")
             return Redirect(path=f"/events/{event_id}")
-        if decision not in ("verify", "return"):
+        if decision is None:
             raise ValidationException(_("请选择核实或退回"))
         if decision == "return" and not reason:
             flash(request, _("退回时请填写原因,便于登记人修改"), "error")

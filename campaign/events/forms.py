@@ -1,10 +1,11 @@
-"""The event form read back into the values that rules.check_event checks and the form shows
-again. Pure: the photos are read by the controller and kept by queries.keep_pending_photos."""
+"""The event forms read back into typed values: the event form (what rules.check_event checks
+and the form shows again), verification and the audience list. Pure: an event's photos are read
+by the controller and kept by queries.keep_pending_photos."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from campaign.events import rules
@@ -37,3 +38,18 @@ def event_values(
     if len(values["token"]) != 32 or not values["token"].isalnum():
         values["token"] = uuid.uuid4().hex
     return values
+
+
+def review_decision(form: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The verification form: the decision ("verify" or "return"; None when neither was chosen)
+    and the reason given (a return needs one)."""
+    decision = form.get("decision")
+    reason = str(form.get("reason", "")).strip()
+    return (decision if decision in ("verify", "return") else None), reason
+
+
+def audience_name(form: Mapping[str, Any], existing: Collection[str]) -> str | None:
+    """A new audience group's name, or None when it is empty, longer than 30 characters or
+    already taken."""
+    name = str(form.get("name", "")).strip()
+    return None if not name or len(name) > 30 or name in existing else name

@@ -13,7 +13,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from campaign.accounts.rules import ADMIN
-from campaign.events import queries, rules
+from campaign.events import forms, queries, rules
 from campaign.i18n import _
 from campaign.web import client_ip, current_user
 
@@ -80,9 +80,9 @@ class EventTypeController(Controller):
     @post("/events/audiences")
     async def add_audience(self, request: Request) -> Redirect:
         user = current_user(request)
-        name = str((await request.form()).get("name", "")).strip()
-        names = {a["name"] for a in await queries.audience_groups()}
-        if not name or len(name) > 30 or name in names:
+        names = {a.name for a in await queries.audience_groups()}
+        name = forms.audience_name(await request.form(), names)
+        if name is None:
             flash(request, _("受众名称不能为空、不超过 30 字且不能重复"), "error")
             return Redirect(path="/events/types#audiences")
         await queries.new_audience(name, user, client_ip(request))

@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 
 from campaign.accounts.rules import CurrentUser
 from campaign.i18n import _
-from campaign.regions import queries, rules
+from campaign.regions import forms, queries, rules
 from campaign.web import (
     client_ip,
     current_user,
@@ -153,19 +153,12 @@ class RegionController(Controller):
         row = await _readable_region(user, code)
         if not user.can_write(queries.place_from_row(row)):
             raise deny(_("你的角色或辖区无权修改该区划"))
-        form = await request.form()
-        values = {"population": form.get("population", "").strip()}
-        errors = {}
-        population, problem = rules.parse_population(values["population"])
-        if problem:
-            errors["population"] = problem
-        after: dict = {"population": population}
-        if row["level"] == "village":
-            values["station_code"] = form.get("station_code", "").strip()
-            allowed = {s["code"] for s in await queries.station_choices(row["town_code"])}
-            if values["station_code"] and values["station_code"] not in allowed:
-                errors["station_code"] = _("请选择辖区包含该镇街的派出所")
-            after["station_code"] = values["station_code"] or None
+        stations = (
+            {s["code"] for s in await queries.station_choices(row["town_code"])}
+            if row["level"] == "village"
+            else set()
+        )
+        values, errors, after = forms.region_form(await request.form(), row["level"], stations)
         if errors:
             return await self._detail(request, row, values, errors)
         changes = {key: value for key, value in after.items() if row[key] != value}
