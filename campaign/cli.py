@@ -108,17 +108,15 @@ def demo(port: int, no_serve: bool) -> None:
 @main.command()
 def worker() -> None:
     """Run the arq worker (needs REDIS_URL)."""
-    from arq import run_worker
-
     from campaign.settings import get_settings
-    from campaign.worker import WorkerSettings
+    from campaign.worker import run
 
     if not get_settings().redis_url:
         raise click.ClickException(
             _("未设置 REDIS_URL:不配置 Redis 时任务在应用进程内执行,无需单独启动 worker")
         )
     _logging()
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    run()
 
 
 @main.command()

@@ -297,7 +297,13 @@ async def keep_pending_photos(
             problems.append(f"{filename}:{problem}")
             continue
         assert checked is not None
-        name = photos.store(data, checked, local_today())
+        try:
+            name = photos.store(data, checked, local_today())
+        except OSError as error:
+            if not disk_full(error):
+                raise
+            problems.append(f"{filename}:{DISK_FULL_MESSAGE}")
+            break
         await add_photo(token, name, len(data), checked.width, checked.height, user_id)
         already += 1
     return problems
