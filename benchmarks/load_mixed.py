@@ -35,7 +35,14 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import free_port, log_in, start_server, stop_server, wait_until_up  # noqa: E402
+from run import (  # noqa: E402
+    free_port,
+    log_in,
+    server_cpu_seconds,
+    start_server,
+    stop_server,
+    wait_until_up,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The coordinator who logs events, and the town whose villages the events are held in.
@@ -261,6 +268,7 @@ async def main_async(args) -> int:
     results["problems"] = []
     try:
         await wait_until_up(base, server)
+        cpu_before = server_cpu_seconds(server.pid) or 0.0
         stop_at = time.monotonic() + args.seconds
         names = list(SCENARIOS)
         await asyncio.gather(
@@ -269,13 +277,14 @@ async def main_async(args) -> int:
                 for i in range(args.clients)
             )
         )
+        cpu = (server_cpu_seconds(server.pid) or 0.0) - cpu_before
     finally:
         stop_server(server)
         if worker is not None:
             stop_worker(worker)
     problems = results.pop("problems")
     print(f"{args.clients} clients, {args.seconds} s, {args.workers} worker(s), {base}")
-    print(f"load average at the end: {Path('/proc/loadavg').read_text().strip()}")
+    print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print("| scenario | requests | p50 ms | p95 ms | p99 ms | errors |")
     print("|---|---:|---:|---:|---:|---:|")
     total_errors = 0
@@ -289,7 +298,11 @@ async def main_async(args) -> int:
         )
     all_lat = [v for d in results.values() for v in d["latency"]]
     if all_lat:
-        print(f"overall median {statistics.median(all_lat) * 1000:.0f} ms, errors {total_errors}")
+        print(
+            f"overall median {statistics.median(all_lat) * 1000:.0f} ms, errors {total_errors}, "
+            f"{len(all_lat) / args.seconds:.1f} req/s, server CPU {cpu * 1000 / len(all_lat):.1f} "
+            "ms/request (web processes only)"
+        )
     for problem in problems[:20]:
         print("error:", problem)
     return 1 if total_errors else 0

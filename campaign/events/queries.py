@@ -22,6 +22,7 @@ from campaign.events.tables import (
     Outreach,
     TownCoverage,
 )
+from campaign.files import DISK_FULL_MESSAGE, disk_full
 from campaign.i18n import _
 from campaign.parsing import is_ascii_digits, parse_date, parse_id
 from campaign.regions import queries as regions
