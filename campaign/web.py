@@ -411,9 +411,7 @@ def _unavailable(request: Request, exc: Exception) -> Response:
     detail = str(_("数据库或缓存服务暂时无法连接,请稍后重试,已填写的内容请勿关闭页面"))
     headers = {"Retry-After": "5"}
     if _wants_json(request):
-        return Response(
-            {"status_code": 503, "detail": detail}, status_code=503, headers=headers
-        )
+        return Response({"status_code": 503, "detail": detail}, status_code=503, headers=headers)
     if not hasattr(request.state, "user"):
         request.state.user = None
     return Template(

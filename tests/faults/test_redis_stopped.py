@@ -43,9 +43,7 @@ async def _run_queued_jobs() -> None:
         await worker.close()
 
 
-async def test_pages_keep_serving_and_no_queued_work_is_lost(
-    db, environment, make_user, tmp_path
-):
+async def test_pages_keep_serving_and_no_queued_work_is_lost(db, environment, make_user, tmp_path):
     with own_redis(tmp_path) as redis:
         environment(REDIS_URL=redis.url)
         from campaign.app import create_app
