@@ -209,13 +209,20 @@ async def step(client: httpx.AsyncClient, path: str, writer: Writer, ids: list[s
 
 
 async def client_loop(
-    base: str, scenario: str, stop_at: float, results: dict, writer: Writer, leader: str
+    base: str,
+    scenario: str,
+    stop_at: float,
+    results: dict,
+    writer: Writer,
+    leader: str,
+    logins: asyncio.Lock,
 ) -> None:
     user, paths = SCENARIOS[scenario]
     user = leader if user == "leader" else user
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         if user:
-            await log_in(client, user)
+            async with logins:  # one at a time: a parallel burst on one account is refused
+                await log_in(client, user)
         material_ids: list[str] = []
         while time.monotonic() < stop_at:
             path = random.choice(paths)
@@ -271,9 +278,12 @@ async def main_async(args) -> int:
         cpu_before = server_cpu_seconds(server.pid) or 0.0
         stop_at = time.monotonic() + args.seconds
         names = list(SCENARIOS)
+        logins = asyncio.Lock()
         await asyncio.gather(
             *(
-                client_loop(base, names[i % len(names)], stop_at, results, writer, args.leader)
+                client_loop(
+                    base, names[i % len(names)], stop_at, results, writer, args.leader, logins
+                )
                 for i in range(args.clients)
             )
         )
