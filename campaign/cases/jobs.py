@@ -126,8 +126,12 @@ async def recover_interrupted_imports(embedded: bool) -> int:
     for job in found:
         if peek_upload(job["upload_token"] or "") is not None:
             await queries.update_import_job(job["id"], status="queued", stage="")
-            await enqueue(run_case_import, job["id"], job_id=import_job_key(job["id"]))
-            log.warning("case import job %s was interrupted; running it again", job["id"])
+            queued = await enqueue(run_case_import, job["id"], job_id=import_job_key(job["id"]))
+            log.warning(
+                "case import job %s was interrupted; %s",
+                job["id"],
+                "running it again" if queued else "arq retries it when its lock expires",
+            )
         else:
             await queries.update_import_job(
                 job["id"],
