@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +29,7 @@ from litestar.response import Redirect, Template
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from campaign import i18n
+from campaign import i18n, outages
 from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, TEAM, CurrentUser
 from campaign.files import DISK_FULL_MESSAGE, disk_full
@@ -368,36 +367,6 @@ ERROR_TITLES = {
 }
 
 
-def service_unavailable(exc: BaseException) -> bool:
-    """Is this error a database or Redis that does not answer (restarting, refusing, gone)?
-    Such a request is answered 503 with Retry-After, never a traceback page: the next request
-    reconnects by itself (asyncpg's pool and redis-py replace closed connections)."""
-    import asyncpg
-    import redis.exceptions
-
-    down = (
-        asyncpg.PostgresConnectionError,
-        asyncpg.InterfaceError,
-        asyncpg.exceptions.OperatorInterventionError,
-        asyncpg.exceptions.ObjectNotInPrerequisiteStateError,
-        asyncpg.exceptions.TooManyConnectionsError,
-        redis.exceptions.ConnectionError,
-        redis.exceptions.TimeoutError,
-        ConnectionError,
-        TimeoutError,
-    )
-    seen: BaseException | None = exc
-    for _depth in range(5):  # the exception itself or what it wraps
-        if seen is None:
-            return False
-        if isinstance(seen, down) or (
-            isinstance(seen, sqlite3.OperationalError) and "locked" in str(seen)
-        ):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 def _wants_json(request: Request) -> bool:
     return (
         request.url.path.startswith("/api/")
@@ -427,7 +396,7 @@ def handle_error(request: Request, exc: Exception) -> Response:
     i18n.current_locale.set(i18n.locale_from_cookie(request.cookies.get(i18n.LOCALE_COOKIE)))
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     detail = exc.detail if isinstance(exc, HTTPException) and status < 500 else ""
-    if status == 500 and service_unavailable(exc):
+    if status == 500 and outages.service_unavailable(exc):
         return _unavailable(request, exc)
     if status == 500 and disk_full(exc):
         status, detail = 507, str(DISK_FULL_MESSAGE)
