@@ -219,7 +219,9 @@ async def client_loop(
 ) -> None:
     user, paths = SCENARIOS[scenario]
     user = leader if user == "leader" else user
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+    # Idle connections are dropped by the client well before the server's keep-alive ends.
+    limits = httpx.Limits(keepalive_expiry=30)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
         if user:
             async with logins:  # one at a time: a parallel burst on one account is refused
                 await log_in(client, user)
