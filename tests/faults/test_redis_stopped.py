@@ -15,7 +15,7 @@ from campaign.accounts import queries as accounts
 from campaign.accounts.jobs import purge_login_failures
 from campaign.accounts.tables import LoginFailure
 from campaign.db import close_pool, start_pool
-from tests.helpers.faults import own_redis
+from tests.helpers.faults import kill, own_redis, start_worker, until
 from tests.helpers.web import login
 
 
@@ -102,3 +102,32 @@ async def test_pages_keep_serving_and_no_queued_work_is_lost(db, environment, ma
             await jobs.close()
             await close_pool()
         await asyncio.sleep(0)
+
+
+async def test_the_worker_waits_for_redis_and_then_runs_what_is_queued(db, environment, tmp_path):
+    """arq gives up when Redis goes away under it; `campaign worker` starts it again until
+    Redis answers, so no one has to restart the worker after a Redis restart."""
+    log = tmp_path / "worker.log"
+    with own_redis(tmp_path) as redis:
+        environment(REDIS_URL=redis.url)
+
+        async def logged(text: str) -> bool:
+            return log.exists() and text in log.read_text()
+
+        worker = start_worker(log)
+        try:
+            await until(lambda: logged("Starting worker"), what="the worker to start")
+            redis.stop()
+            await until(lambda: logged("Redis unavailable"), what="the worker to notice")
+            assert worker.poll() is None  # still there, trying again
+            redis.start()
+            await _old_failure("user:stale")
+            assert await jobs.enqueue(purge_login_failures, job_id="after-the-outage")
+
+            async def purged() -> bool:
+                return await _keys() == set()
+
+            await until(purged, what="the job queued after Redis came back")
+        finally:
+            kill(worker)
+            await jobs.close()

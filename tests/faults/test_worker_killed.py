@@ -7,15 +7,8 @@ arq retries a job whose worker died once the job's in-progress lock expires (job
 
 from __future__ import annotations
 
-import asyncio
 import io
-import os
 import random
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 from arq.constants import in_progress_key_prefix
 from PIL import Image
@@ -32,35 +25,11 @@ from campaign.events.jobs import process_photo
 from campaign.importing import keep_upload, peek_upload
 from campaign.timeutil import today
 from tests.helpers.cases import HEADER, YESTERDAY
-from tests.helpers.faults import own_redis
+from tests.helpers.faults import kill, own_redis, start_worker, until
 from tests.helpers.ningbo import load_slice
 
 ROWS = 60_000
 PLACES = ("330282005002", "330282108", "330206002001")
-
-
-def start_worker(log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "campaign"), "worker"],
-        stdout=log.open("a"),
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        env=dict(os.environ),
-    )
-
-
-def kill(worker: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, sig)
-        worker.wait(timeout=30)
-
-
-async def until(condition, seconds: float = 120.0, what: str = "") -> None:
-    deadline = time.monotonic() + seconds
-    while not await condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 async def _in_progress(job_id: str) -> bool:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,3 +102,30 @@ def fill(folder: Path, leave: int) -> Path:
     with open(filler, "wb") as handle:
         handle.write(b"\0" * max(0, free - leave))
     return filler
+
+
+def start_worker(log: Path) -> subprocess.Popen:
+    """`campaign worker` in its own process group, with this process's environment."""
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "campaign"), "worker"],
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        env=dict(os.environ),
+    )
+
+
+def kill(worker: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+    """kill -9 the worker's whole process group (as the OOM killer or a power cut would)."""
+    if worker.poll() is None:
+        os.killpg(worker.pid, sig)
+        worker.wait(timeout=30)
+
+
+async def until(condition, seconds: float = 120.0, what: str = "") -> None:
+    """Poll `await condition()` until true; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not await condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
