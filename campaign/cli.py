@@ -52,6 +52,9 @@ def _logging() -> None:
     configure_logging(json_format=get_settings().log_format == "json")
 
 
+KEEP_ALIVE_SECONDS = 75
+
+
 def _serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
@@ -69,6 +72,10 @@ def _serve(host: str, port: int, workers: int) -> None:
         # Open live boards (server-sent events) would hold a restart for minutes; they reconnect
         # by themselves and replay what they missed (Last-Event-ID).
         timeout_graceful_shutdown=5,
+        # Idle keep-alive connections stay open longer than a proxy or client keeps them (nginx
+        # upstream keepalive: 60 s): with uvicorn's 5 s a request sent on a connection the
+        # server is closing at that moment fails (seen in the load run as "Server disconnected").
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 
@@ -108,17 +115,15 @@ def demo(port: int, no_serve: bool) -> None:
 @main.command()
 def worker() -> None:
     """Run the arq worker (needs REDIS_URL)."""
-    from arq import run_worker
-
     from campaign.settings import get_settings
-    from campaign.worker import WorkerSettings
+    from campaign.worker import run
 
     if not get_settings().redis_url:
         raise click.ClickException(
             _("未设置 REDIS_URL:不配置 Redis 时任务在应用进程内执行,无需单独启动 worker")
         )
     _logging()
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    run()
 
 
 @main.command()

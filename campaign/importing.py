@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
+from campaign.files import write_atomically
 from campaign.i18n import _
 from campaign.parsing import MAX_COUNT, parse_int
 from campaign.settings import get_settings
@@ -320,7 +321,7 @@ def purge_stale_uploads() -> None:
 
 def keep_upload(data: bytes) -> str:
     token = secrets.token_hex(16)
-    (uploads_folder() / token).write_bytes(data)
+    write_atomically(uploads_folder() / token, data)
     return token
 
 

@@ -22,12 +22,16 @@ from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.constants import default_queue_name, in_progress_key_prefix
 from arq.cron import CronJob
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from campaign.observability import JOB_FAILURES
 from campaign.settings import get_settings
 from campaign.timeutil import LOCAL
 
 log = logging.getLogger("campaign.jobs")
+#: What a Redis that does not answer raises (refused, reset, timed out, loading its data).
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 JobFunction = Callable[..., Awaitable[Any]]
 
 _pool: ArqRedis | None = None
@@ -68,10 +72,16 @@ async def enqueue(
     results an hour, so an id meant as "one at a time" should include a time bucket)."""
     job_id = job_id or uuid.uuid4().hex
     if get_settings().redis_url:
-        job = await (await _redis_pool()).enqueue_job(
-            function.__name__, *args, _job_id=job_id, **kwargs
-        )
-        return job.job_id if job else None
+        try:
+            job = await (await _redis_pool()).enqueue_job(
+                function.__name__, *args, _job_id=job_id, **kwargs
+            )
+        except REDIS_DOWN as error:
+            # Redis is away (restarting, full): the work is not dropped but done here, as
+            # without Redis. Job bodies are idempotent, so a copy queued before does no harm.
+            log.warning("Redis unavailable (%s); %s runs in this process", error, function.__name__)
+        else:
+            return job.job_id if job else None
     _active[job_id] = QueuedJob(job_id, function.__name__, "running", dt.datetime.now(dt.UTC))
     task = asyncio.create_task(_run_logged(function, {"job_id": job_id}, *args, **kwargs))
     task.add_done_callback(lambda _task: _active.pop(job_id, None))

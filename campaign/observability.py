@@ -31,6 +31,8 @@ from typing import Any
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from campaign.outages import service_unavailable
+
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SANE_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -184,6 +186,9 @@ class RequestMiddleware:
 
         try:
             await self.app(scope, receive, wrapped)
+        except Exception as exc:  # answered by the app's error handler, outside this middleware
+            status[0] = 503 if service_unavailable(exc) else getattr(exc, "status_code", 500)
+            raise
         finally:
             elapsed = time.perf_counter() - started
             route = route_template(scope)

@@ -29,9 +29,10 @@ from litestar.response import Redirect, Template
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from campaign import i18n
+from campaign import i18n, outages
 from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, TEAM, CurrentUser
+from campaign.files import DISK_FULL_MESSAGE, disk_full
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
 from campaign.parsing import MAX_ID, int_or, parse_int, search_text
@@ -363,6 +364,8 @@ ERROR_TITLES = {
     413: _l("上传的文件太大"),
     429: _l("操作太频繁"),
     500: _l("系统出错了"),
+    503: _l("服务暂时不可用"),
+    507: _l("存储空间不足"),
 }
 
 
@@ -373,11 +376,32 @@ def _wants_json(request: Request) -> bool:
     )
 
 
+def _unavailable(request: Request, exc: Exception) -> Response:
+    """503 while the database or Redis is away: a warning in the log, not a traceback."""
+    request.logger.warning("service unavailable: %s: %s", type(exc).__name__, exc)
+    detail = str(_("数据库或缓存服务暂时无法连接,请稍后重试,已填写的内容请勿关闭页面"))
+    headers = {"Retry-After": "5"}
+    if _wants_json(request):
+        return Response({"status_code": 503, "detail": detail}, status_code=503, headers=headers)
+    if not hasattr(request.state, "user"):
+        request.state.user = None
+    return Template(
+        template_name="error.html",
+        context={"status": 503, "title": ERROR_TITLES[503], "detail": detail},
+        status_code=503,
+        headers=headers,
+    )
+
+
 def handle_error(request: Request, exc: Exception) -> Response:
     """Chinese error pages for people, JSON for the API, the login page for the logged-out."""
     i18n.current_locale.set(i18n.locale_from_cookie(request.cookies.get(i18n.LOCALE_COOKIE)))
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     detail = exc.detail if isinstance(exc, HTTPException) and status < 500 else ""
+    if status == 500 and outages.service_unavailable(exc):
+        return _unavailable(request, exc)
+    if status == 500 and disk_full(exc):
+        status, detail = 507, str(DISK_FULL_MESSAGE)
     if detail == CSRF_FAILED:
         detail = _("页面已过期或缺少安全令牌,请刷新页面后重试")
     elif status == 404 and detail == "Not Found":

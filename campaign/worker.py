@@ -5,6 +5,11 @@ Cron times are Asia/Shanghai: the machines run on UTC and "Monday 08:00" means l
 
 from __future__ import annotations
 
+import logging
+import time
+
+from arq import run_worker
+
 from campaign import db, jobs
 from campaign.accounts import jobs as accounts_jobs
 from campaign.cases import jobs as cases_jobs
@@ -70,3 +75,18 @@ class WorkerSettings:
     on_shutdown = shutdown
     timezone = LOCAL
     keep_result = 3600
+
+
+def run(settings: type = WorkerSettings, retry_seconds: float = 5.0) -> None:
+    """`campaign worker`: arq's worker, started again while Redis does not answer. arq gives up
+    when Redis goes away under it; queued jobs stay in Redis (keep its persistence on), and a
+    job the dead worker was running is retried by arq once its in-progress lock expires."""
+    while True:
+        try:
+            run_worker(settings)  # type: ignore[arg-type]
+            return
+        except jobs.REDIS_DOWN as error:
+            logging.getLogger("campaign.worker").warning(
+                "Redis unavailable (%s); the worker starts again in %.0f s", error, retry_seconds
+            )
+            time.sleep(retry_seconds)

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from itertools import chain
 from pathlib import Path
@@ -208,3 +209,165 @@ def test_a_database_migrated_before_the_streaks_split_upgrades_and_keeps_its_row
     assert after["streak_best"] == before["streak_best"] and len(after["streak_best"]) == 1
     assert sum("'streaks'" in row for row in after["migration"]) == len(MOVED_MIGRATIONS)
     assert len(after["migration"]) == len(before["migration"])
+
+
+# -- Forward from the first schema, with data in it ----------------------------------------------
+
+#: Run in a fresh process (its own DATABASE_URL): every app up to its FIRST migration only.
+FIRST_SCHEMA = """
+import asyncio
+from piccolo.apps.migrations.commands.base import BaseMigrationManager
+from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.conf.apps import Finder
+
+async def main():
+    finder = Finder()
+    for name in finder.get_sorted_app_names():
+        config = finder.get_app_config(name)
+        modules = BaseMigrationManager().get_migration_modules(config.migrations_folder_path)
+        first = sorted(modules)[0]
+        response = await run_forwards(app_name=name, migration_id=first, fake=False)
+        assert response.success, response.message
+
+asyncio.run(main())
+"""
+
+#: Cases stored before `case_day` existed: the migration that adds it must derive their days.
+OLD_CASES = [
+    {"case_no": f"OLD{i}", "occurred_on": day, "village_code": "330282005002",
+     "town_code": "330282005", "district_code": "330282", "station_code": "PS330282005"}
+    for i, day in enumerate(["2026-03-01", "2026-03-01", "2026-03-09"])
+]  # fmt: skip
+
+
+def sample_value(sql_type: str, postgres: bool) -> str:
+    """A literal of the column's type, the same on both engines once read back."""
+    t = sql_type.lower()
+    if t.startswith("_") or "[]" in t or t == "array":
+        return "'{}'"
+    if any(k in t for k in ("int", "serial")):
+        return "1"
+    if any(k in t for k in ("numeric", "decimal", "real", "double", "float")):
+        return "1.5"
+    if "bool" in t:
+        return "true" if postgres else "1"
+    if "timestamp" in t:
+        return "'2026-01-02 03:04:05+00:00'" if postgres else "'2026-01-02 03:04:05'"
+    if t == "date":
+        return "'2026-01-02'"
+    if t.startswith("time"):
+        return "'03:04:05'"
+    if "json" in t:
+        return "'{}'"
+    if t == "uuid":
+        return "'00000000-0000-0000-0000-000000000001'"
+    if t == "interval":
+        return "'1 day'"
+    return "'x'"
+
+
+def columns_of(url: str) -> dict[str, dict[str, str]]:
+    """table → column → declared type, for every table the database holds."""
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+            names = [
+                r[0]
+                for r in db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
+            return {n: {c[1]: c[2] for c in db.execute(f'PRAGMA table_info("{n}")')} for n in names}
+    import asyncpg
+
+    async def go() -> dict[str, dict[str, str]]:
+        db = await asyncpg.connect(url)
+        try:
+            rows = await db.fetch(
+                "SELECT table_name, column_name, udt_name FROM information_schema.columns "
+                "WHERE table_schema = 'public'"
+            )
+        finally:
+            await db.close()
+        tables: dict[str, dict[str, str]] = {}
+        for row in rows:
+            tables.setdefault(row["table_name"], {})[row["column_name"]] = row["udt_name"]
+        return tables
+
+    return asyncio.run(go())
+
+
+def fill_every_table(url: str) -> None:
+    """One row in every table (OLD_CASES in `case`), foreign keys unchecked: every later
+    migration then runs over data, as it would on a live database."""
+    postgres = not url.startswith("sqlite")
+    statements = ["SET session_replication_role = replica"] if postgres else []
+    for table, columns in columns_of(url).items():
+        if table == "migration":
+            continue
+        samples = {c: sample_value(t, postgres) for c, t in columns.items() if c != "id"}
+        rows = [{**samples, **{k: f"'{v}'" for k, v in case.items()}} for case in OLD_CASES]
+        for row in rows if table == "case" else [samples]:
+            names = ", ".join(f'"{c}"' for c in row)
+            statements.append(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join(row.values())})')
+    run_sql(url, statements)
+
+
+def test_every_migration_runs_forward_over_data_stored_in_the_first_schema(
+    empty_database, tmp_path
+):
+    """The oldest schema (each app at its first migration) with a row in every table, then
+    `campaign migrate`: no migration fails on existing rows, no stored value is lost or changed
+    (the reference lists may add rows), and the
+    data migration that came later (case days) derives its rows from the cases stored before."""
+    url, contents = empty_database
+    env = {**os.environ, "DATABASE_URL": url, "CAMPAIGN_VAR": str(tmp_path)}
+    first = subprocess.run(
+        [sys.executable, "-c", FIRST_SCHEMA], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert first.returncode == 0, first.stdout + first.stderr
+    old_tables = columns_of(url)
+    assert "case" in old_tables and "case_day" not in old_tables  # really the oldest schema
+    fill_every_table(url)
+
+    def rows(table: str, columns: list[str]) -> list[str]:
+        names = ", ".join(f'"{c}"' for c in columns)
+        return sorted(map(repr, query(url, f'SELECT {names} FROM "{table}"')))
+
+    tables = [t for t in old_tables if t != "migration"]
+    before = {t: rows(t, sorted(old_tables[t])) for t in tables}
+
+    run_migrate(url, tmp_path)
+
+    new_tables = columns_of(url)
+    assert expected_tables() <= set(new_tables)
+    for table in tables:
+        assert set(old_tables[table]) <= set(new_tables[table]), f"a column of {table} dropped"
+        lost = Counter(before[table]) - Counter(rows(table, sorted(old_tables[table])))
+        assert not lost, f"{table}: rows lost or changed (seeding may add rows): {lost}"
+    days = query(
+        url,
+        "SELECT level, code, CAST(day AS TEXT), cases, gap FROM case_day "
+        "WHERE level = 'village' ORDER BY day",
+    )
+    # 1 March with two cases, then 9 March: seven days without a case in between
+    assert days == [
+        ("village", "330282005002", "2026-03-01", 2, None),
+        ("village", "330282005002", "2026-03-09", 1, 7),
+    ]
+
+
+def query(url: str, sql: str) -> list[tuple]:
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+            return [tuple(row) for row in db.execute(sql)]
+    import asyncpg
+
+    async def go() -> list[tuple]:
+        db = await asyncpg.connect(url)
+        try:
+            return [tuple(row) for row in await db.fetch(sql)]
+        finally:
+            await db.close()
+
+    return asyncio.run(go())

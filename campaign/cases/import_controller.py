@@ -17,7 +17,7 @@ from campaign import jobs
 from campaign.accounts.rules import ADMIN
 from campaign.cases import queries, rules
 from campaign.cases.imports import import_file, result_of_summary
-from campaign.cases.jobs import run_case_import
+from campaign.cases.jobs import import_job_key, run_case_import
 from campaign.i18n import _
 from campaign.importing import (
     MAX_UPLOAD_BYTES,
@@ -141,7 +141,7 @@ class CaseImportController(Controller):
                     "created_by": user.id,
                 }
             )
-            await jobs.enqueue(run_case_import, job_id)
+            await jobs.enqueue(run_case_import, job_id, job_id=import_job_key(job_id))
             return Redirect(path=f"/cases/import/jobs/{job_id}")
         context: dict[str, Any] = {"filename": filename, "dry_run": dry_run}
         try:

@@ -29,12 +29,24 @@ async def _actor(user_id: int | None) -> CurrentUser | None:
     return CurrentUser(row["id"], row["username"], row["display_name"], row["role"], Scope())
 
 
+#: Job states after which running the job again must change nothing.
+FINISHED = ("done", "rejected", "failed")
+
+
+def import_job_key(job_id: int) -> str:
+    """The arq job id of an import: the same for the first run and a recovery, so arq does not
+    queue a second copy while its own retry of a killed run is still pending."""
+    return f"case-import-{job_id}"
+
+
 async def run_case_import(ctx: dict, job_id: int) -> str:
     """Check or import the file an ImportJob names, reporting each stage on the job row; a
     checked file with changes is kept again so the person can confirm it."""
     job = await queries.import_job(job_id)
     if job is None:
         return "missing"
+    if job["status"] in FINISHED:
+        return job["status"]  # a retry of a job that did finish: nothing to do, nothing to undo
     staged = job["upload_token"] or ""
     data = peek_upload(staged)
     if data is None:
@@ -114,8 +126,12 @@ async def recover_interrupted_imports(embedded: bool) -> int:
     for job in found:
         if peek_upload(job["upload_token"] or "") is not None:
             await queries.update_import_job(job["id"], status="queued", stage="")
-            await enqueue(run_case_import, job["id"], job_id=f"case-import-{job['id']}-resumed")
-            log.warning("case import job %s was interrupted; running it again", job["id"])
+            queued = await enqueue(run_case_import, job["id"], job_id=import_job_key(job["id"]))
+            log.warning(
+                "case import job %s was interrupted; %s",
+                job["id"],
+                "running it again" if queued else "arq retries it when its lock expires",
+            )
         else:
             await queries.update_import_job(
                 job["id"],

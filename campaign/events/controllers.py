@@ -94,7 +94,7 @@ async def _process_photos(event_id: int) -> None:
     """Resize and thumbnail the event's new photos off the request (campaign.jobs)."""
     for photo in await queries.photos_of(event_id):
         if not photo["ready"]:
-            await job_queue.enqueue(jobs.process_photo, photo["id"])
+            await job_queue.enqueue(jobs.process_photo, photo["id"], job_id=f"photo-{photo['id']}")
 
 
 def _export(rows: list[dict]):

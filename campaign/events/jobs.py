@@ -13,9 +13,11 @@ from campaign.timeutil import today
 
 
 async def process_photo(ctx: dict, photo_id: int) -> bool:
-    """Resize and thumbnail one uploaded photo (Pillow runs in a thread: it is CPU work)."""
+    """Resize and thumbnail one uploaded photo (Pillow runs in a thread: it is CPU work). Run
+    again after a crash it writes the same two files again (whole or not at all), and a photo
+    already done is left alone."""
     row = await queries.photo(photo_id)
-    if row is None:
+    if row is None or row["ready"]:
         return False
     width, height = await asyncio.to_thread(photos.make_derivatives, row["stored_name"])
     await queries.mark_photo_ready(photo_id, width, height)

@@ -12,6 +12,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from campaign.events.rules import MAX_PHOTO_BYTES
+from campaign.files import write_atomically
 from campaign.i18n import _
 from campaign.settings import get_settings
 
@@ -72,7 +73,7 @@ def store(data: bytes, checked: Checked, day) -> str:
     name = f"{day:%Y}/{day:%m}/{uuid.uuid4().hex}.{checked.extension}"
     target = root() / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    write_atomically(target, data)
     return name
 
 
@@ -82,11 +83,19 @@ def make_derivatives(stored_name: str) -> tuple[int, int]:
     with Image.open(path_of(stored_name)) as opened:
         image = ImageOps.exif_transpose(opened).convert("RGB")
         image.thumbnail((LARGE, LARGE))
-        image.save(path_of(stored_name, "large"), "JPEG", quality=85, optimize=True)
+        _save(image, path_of(stored_name, "large"), quality=85)
         size = image.size
         image.thumbnail((THUMB, THUMB))
-        image.save(path_of(stored_name, "thumb"), "JPEG", quality=80, optimize=True)
+        _save(image, path_of(stored_name, "thumb"), quality=80)
     return size
+
+
+def _save(image: Image.Image, target: Path, quality: int) -> None:
+    """A JPEG written whole or not at all: a worker killed half way leaves no truncated file
+    that the page would serve, and the retried job simply writes it again."""
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality, optimize=True)
+    write_atomically(target, out.getvalue())
 
 
 def remove(stored_name: str) -> None:

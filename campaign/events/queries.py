@@ -24,6 +24,7 @@ from campaign.events.tables import (
     Outreach,
     TownCoverage,
 )
+from campaign.files import DISK_FULL_MESSAGE, disk_full
 from campaign.i18n import _
 from campaign.parsing import is_ascii_digits, parse_date, parse_id
 from campaign.regions import queries as regions
@@ -341,7 +342,13 @@ async def keep_pending_photos(
             problems.append(f"{filename}:{problem}")
             continue
         assert checked is not None
-        name = photos.store(data, checked, local_today())
+        try:
+            name = photos.store(data, checked, local_today())
+        except OSError as error:
+            if not disk_full(error):
+                raise
+            problems.append(f"{filename}:{DISK_FULL_MESSAGE}")
+            break
         await add_photo(token, name, len(data), checked.width, checked.height, user_id)
         already += 1
     return problems

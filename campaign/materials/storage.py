@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
+from campaign.files import write_atomically
 from campaign.settings import get_settings
 
 CHUNK = 512 * 1024
@@ -57,7 +58,7 @@ class LocalStorage:
     async def put_bytes(self, key: str, data: bytes) -> None:
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(target.write_bytes, data)
+        await asyncio.to_thread(write_atomically, target, data)
 
     async def size(self, key: str) -> int:
         return (await asyncio.to_thread(self.path(key).stat)).st_size

@@ -15,6 +15,7 @@ from pathlib import Path
 import multipart
 from litestar import Request
 
+from campaign.files import DISK_FULL_MESSAGE, disk_full
 from campaign.i18n import _
 from campaign.materials import rules
 from campaign.materials.storage import get_storage
@@ -108,9 +109,16 @@ async def receive(request: Request) -> Received:
                     await asyncio.to_thread(handle.write, event)
             if parser.closed:
                 break
+        if handle is not None:
+            await asyncio.to_thread(handle.flush)  # a full disk shows here, not after the try
     except multipart.MultipartError as error:
         received.discard()
         raise UploadRefused(_("上传数据不完整或格式错误")) from error
+    except OSError as error:
+        received.discard()
+        if disk_full(error):
+            raise UploadRefused(str(DISK_FULL_MESSAGE), 507) from error
+        raise
     except BaseException:
         received.discard()
         raise
