@@ -22,8 +22,9 @@ from campaign.accounts.rules import ADMIN, LEADER, CurrentUser
 from campaign.cases import queries as cases
 from campaign.i18n import _
 from campaign.importing import MAX_UPLOAD_BYTES, ImportRejected, read_table, upload_filename
-from campaign.reports import forms, images, queries, rules
+from campaign.reports import forms, images, public, queries, rules
 from campaign.reports.rules import Week, WeekError
+from campaign.settings import get_settings
 from campaign.timeutil import today
 from campaign.web import (
     client_ip,
@@ -36,8 +37,9 @@ from campaign.web import (
 )
 
 READERS = (ADMIN, LEADER)
-PUBLIC_CACHE_SECONDS = 60
-PUBLIC_RATE = RateLimitConfig(rate_limit=("minute", 300), exclude_opt_key="no_rate_limit")
+PUBLIC_RATE = RateLimitConfig(
+    rate_limit=("minute", public.RATE_PER_MINUTE), exclude_opt_key="no_rate_limit"
+)
 
 
 def parse_week(raw: str) -> Week:
@@ -61,19 +63,18 @@ async def visible_bulletin(user: CurrentUser, week: Week) -> queries.BulletinVie
     return view
 
 
-async def forget_public_pages(request: Request) -> None:
-    """A new revision shows on the public page at once in this process (other processes within
-    PUBLIC_CACHE_SECONDS): the cached responses are dropped."""
-    await request.app.stores.get("response_cache").delete_all()
-
-
 def public_cache_key(request: Request) -> str:
-    """One cached public page per language (the page follows the locale cookie)."""
-    return f"{request.url.path}|{request.cookies.get(i18n.LOCALE_COOKIE, '')}"
+    """One cached public page per language (the page follows the locale cookie) and, without
+    PUBLIC_BASE_URL, per host (the QR code carries the address the request came in on)."""
+    host = "" if get_settings().public_base_url else request.url.netloc
+    return public.cache_key(request.url.path, request.cookies.get(i18n.LOCALE_COOKIE, ""), host)
 
 
 def public_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/public/bulletin"
+    """The public page's address for QR codes and posters: PUBLIC_BASE_URL when set, else the
+    address the request came in on."""
+    base = get_settings().public_base_url or str(request.base_url).rstrip("/")
+    return base + "/public/bulletin"
 
 
 def qr_png(url: str) -> bytes:
@@ -328,7 +329,6 @@ class BulletinController(Controller):
     async def publish(self, request: Request, week_key: FromPath[str]) -> Redirect:
         week = parse_week(week_key)
         view = await queries.publish(week, current_user(request), client_ip(request))
-        await forget_public_pages(request)
         flash(request, _("已发布第 %(n)s 版", n=view.revision), "success")
         return Redirect(path=f"/bulletins/{week.key}")
 
@@ -336,7 +336,6 @@ class BulletinController(Controller):
     async def revise(self, request: Request, week_key: FromPath[str]) -> Redirect:
         week = parse_week(week_key)
         view = await queries.revise_if_changed(week)
-        await forget_public_pages(request)
         if view is None:
             flash(request, _("数据没有变化,无需修订"), "info")
         else:
@@ -509,7 +508,7 @@ class PublicBulletinController(Controller):
     opt = {"public": True}
     middleware = [PUBLIC_RATE.middleware]
 
-    @get("/", cache=PUBLIC_CACHE_SECONDS, cache_key_builder=public_cache_key)
+    @get("/", cache=public.CACHE_SECONDS, cache_key_builder=public_cache_key)
     async def latest(self, request: Request) -> Template:
         """Cached for a minute: scanned from posters by thousands of phones, it changes weekly."""
         view = await queries.latest_public()
@@ -521,7 +520,7 @@ class PublicBulletinController(Controller):
             headers={"Cache-Control": "public, max-age=300"},
         )
 
-    @get("/qr.png", media_type="image/png", cache=86400)
+    @get("/qr.png", media_type="image/png", cache=86400, cache_key_builder=public_cache_key)
     async def qr(self, request: Request) -> Response:
         return Response(
             qr_png(public_url(request)),
@@ -532,7 +531,7 @@ class PublicBulletinController(Controller):
     @get(
         "/share.png",
         media_type="image/png",
-        cache=PUBLIC_CACHE_SECONDS,
+        cache=public.CACHE_SECONDS,
         cache_key_builder=public_cache_key,
     )
     async def share(self, request: Request) -> Response:

@@ -16,7 +16,7 @@ from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import queries as cases
 from campaign.db import read_transaction
 from campaign.regions import queries as regions
-from campaign.reports import rules
+from campaign.reports import public, rules
 from campaign.reports.rules import Week
 from campaign.reports.tables import AreaTown, Bulletin, Reminder, ReportingArea
 from campaign.warnings import queries as warnings
@@ -380,6 +380,7 @@ async def publish(week: Week, actor: CurrentUser | None, ip: str | None = None) 
         await audit.record(
             "bulletin.publish", week.key, f"发布 {week.key} 反诈地图(第 {revision} 版)"
         )
+    await public.forget()
     published = await latest_published(week.key)
     assert published is not None
     return published
@@ -412,6 +413,7 @@ async def revise_if_changed(week: Week) -> BulletinView | None:
             )
         )
         await audit.record("bulletin.revise", week.key, f"{week.key} 数据有变,生成第 {revision} 版")
+    await public.forget()
     return await latest_published(week.key)
 
 

@@ -52,7 +52,8 @@ async def test_the_summer_reminder_goes_with_a_july_week_of_student_victims(repo
     assert draft.reminder.startswith("暑假已经开始")
 
 
-async def test_publishing_freezes_and_a_later_import_makes_a_new_revision(report_data):
+async def test_publishing_freezes_and_a_later_import_revises_the_week_at_once(report_data):
+    from campaign import jobs
     from campaign.cases.imports import import_file as import_cases
     from tests.helpers import report_week
 
@@ -60,13 +61,16 @@ async def test_publishing_freezes_and_a_later_import_makes_a_new_revision(report
     assert (published.revision, published.figures["cases"]) == (1, 185)
     assert await queries.revise_if_changed(W27) is None  # nothing changed
 
-    # the platform re-exports the week with one case's loss corrected: a new revision
+    # the platform re-exports the week with one case's loss corrected: the import's announcement
+    # (CASES_CHANGED) revises the published week at once, not at the nightly check
     data = report_week.cases_csv(report_data, week27_loss_fen=report_week.LOSS_27_FEN + 1_000_000)
     await import_cases("cases", "again.csv", data, dry_run=False, actor=None)
-    revised = await queries.revise_if_changed(W27)
+    await jobs.drain()
+    revised = await queries.latest_published(W27.key)
     assert revised is not None and revised.revision == 2
     assert {"what": "涉案金额(万元)", "before": "660.6", "after": "661.6"} in revised.changes
     assert [r.revision for r in await queries.revisions(W27.key)] == [2, 1]
+    assert await queries.revise_if_changed(W27) is None  # already revised
 
 
 async def test_areas_with_most_people_warned_per_10000_residents_are_named(report_data):
