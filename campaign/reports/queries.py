@@ -132,43 +132,61 @@ def _town_weeks(raw: dict[str, tuple[int, int]]) -> dict[str, rules.TownWeek]:
     return {code: rules.TownWeek(n, fen) for code, (n, fen) in raw.items()}
 
 
-async def week_input(week: Week) -> rules.WeekInput:
-    """Everything a week's bulletin is computed from, read in one read transaction."""
+async def _warned_by(unit: str, week: Week) -> dict[str, int]:
+    """People warned in the week per town, or summed per district."""
+    warned = await warned_people_by_town(week.start, week.end)
+    if unit == "town":
+        return warned
+    district_of = await regions.districts_of_towns(warned)
+    by_district: dict[str, int] = {}
+    for town, people in warned.items():
+        if town in district_of:
+            by_district[district_of[town]] = by_district.get(district_of[town], 0) + people
+    return by_district
+
+
+async def week_input(week: Week, unit: str) -> rules.WeekInput:
+    """Everything a week's bulletin is computed from, read in one read transaction: grouped reads
+    of the day-keyed case index per district (`unit` "district", the default areas) or per town,
+    never the cases' rows — 12 weeks of totals, the week a year earlier, two weeks by type,
+    group and age, the hot towns."""
+    first = week.shifted(1 - rules.TREND_WEEKS)
     async with read_transaction():
-        town_list = await towns()
         districts = await regions.districts_in(Scope())
-        this = await cases.week_breakdown(week.start, week.end)
-        before = await cases.week_breakdown(week.previous.start, week.previous.end)
-        year_ago = week.year_earlier
-        counts = await cases.case_counts("town", year_ago.start, year_ago.end)
-        losses = await cases.loss_totals("town", year_ago.start, year_ago.end)
-        trend: list[dict[str, int]] = []
-        for back in range(rules.TREND_WEEKS - 1, 1, -1):
-            w = week.shifted(-back)
-            trend.append(await cases.case_counts("town", w.start, w.end))
+        weeks = await cases.weekly_totals(unit, first.start, rules.TREND_WEEKS)
+        year_ago = (await cases.weekly_totals(unit, week.year_earlier.start, 1))[0]
+        before, this = await cases.week_breakdowns(week.previous.start, 2)
+        hot = await cases.top_towns(week.start, week.end, rules.HOT_TOWNS)
+        hot_districts = await regions.districts_of_towns([code for code, _, _ in hot])
+        hot_names = await regions.names_of([code for code, _, _ in hot])
+        if unit == "district":
+            population = await regions.district_populations()
+            district_of = {d["code"]: d["code"] for d in districts}
+        else:
+            town_list = await towns()
+            population = {t.code: t.population for t in town_list if t.population}
+            district_of = {t.code: t.district_code for t in town_list}
         first_day = await cases.tracked_since() or await cases.earliest_case_day()
         type_order = await cases.fraud_type_names()
         occupation_order = await cases.occupation_group_names()
-    trend += [
-        {c: n for c, (n, _) in before.towns.items()},
-        {c: n for c, (n, _) in this.towns.items()},
-    ]
-    warned = await warned_people_by_town(week.start, week.end)
     return rules.WeekInput(
         week=week,
-        towns=_town_weeks(this.towns),
-        previous_towns=_town_weeks(before.towns),
-        last_year_towns={c: rules.TownWeek(n, losses.get(c, 0)) for c, n in counts.items()},
-        trend=trend,
+        units=_town_weeks(weeks[-1]),
+        previous_units=_town_weeks(weeks[-2]),
+        last_year_units=_town_weeks(year_ago),
+        trend=[{c: n for c, (n, _) in w.items()} for w in weeks],
+        hot_towns=[
+            (code, hot_districts.get(code, ""), rules.TownWeek(n, fen)) for code, n, fen in hot
+        ],
         types=this.types,
         previous_types=before.types,
         occupations=this.occupations,
         previous_occupations=before.occupations,
         ages=this.ages,
-        warned=warned,
-        population={t.code: t.population for t in town_list if t.population},
-        town_names={t.code: t.name for t in town_list},
-        district_of={t.code: t.district_code for t in town_list},
+        warned=await _warned_by(unit, week),
+        population=population,
+        town_names=hot_names,
+        district_of=district_of,
         district_names={d["code"]: d["name"] for d in districts},
         type_order=type_order,
         occupation_order=occupation_order,
@@ -177,9 +195,16 @@ async def week_input(week: Week) -> rules.WeekInput:
 
 
 async def compute_figures(week: Week) -> dict:
-    """The figures of a week from the data as it stands (nothing stored)."""
-    data = await week_input(week)
-    return rules.compute_figures(data, await reporting_areas())
+    """The figures of a week from the data as it stands (nothing stored). With the default
+    areas each area is its district, summed by the database."""
+    if await areas_are_default():
+        districts = await regions.districts_in(Scope())
+        areas = [
+            rules.Area(d["code"], d["name"], frozenset({d["code"]}), i)
+            for i, d in enumerate(districts)
+        ]
+        return rules.compute_figures(await week_input(week, "district"), areas)
+    return rules.compute_figures(await week_input(week, "town"), await reporting_areas())
 
 
 # -- Bulletins -----------------------------------------------------------------------------------
