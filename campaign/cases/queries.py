@@ -989,9 +989,7 @@ def _weeks_sql(first: dt.date, weeks: int) -> tuple[str, str]:
     return number, f"occurred_on >= '{first.isoformat()}' AND occurred_on <= '{end.isoformat()}'"
 
 
-async def weekly_totals(
-    unit: str, first: dt.date, weeks: int
-) -> list[dict[str, tuple[int, int]]]:
+async def weekly_totals(unit: str, first: dt.date, weeks: int) -> list[dict[str, tuple[int, int]]]:
     """For each of `weeks` consecutive weeks from `first`, oldest first: {district or town code:
     (cases, loss in fen)}, units without cases absent. One grouped read of the day-keyed index
     (campaign/reports' bulletin_case_week covers it: no case row is visited)."""
@@ -1030,7 +1028,7 @@ async def top_towns(start: dt.date, end: dt.date, n: int) -> list[tuple[str, int
     """The n towns with most cases in [start, end], ties by more loss then code: (code, cases,
     loss in fen)."""
     rows = await Case.raw(
-        "SELECT town_code AS code, COUNT(*) AS n, SUM(loss_fen) AS fen FROM \"case\" "
+        'SELECT town_code AS code, COUNT(*) AS n, SUM(loss_fen) AS fen FROM "case" '
         f"WHERE occurred_on >= '{start.isoformat()}' AND occurred_on <= '{end.isoformat()}' "
         f"GROUP BY town_code ORDER BY n DESC, fen DESC, town_code LIMIT {int(n)}"
     )

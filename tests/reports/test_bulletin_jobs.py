@@ -49,7 +49,11 @@ async def test_the_nightly_check_reissues_a_changed_published_week(client, make_
 
     await queries.publish(Week(2023, 27), actor=None)
     assert await jobs.revise_published_bulletins({}) == []
-    one = await Case.select(Case.id, Case.loss_fen).where(Case.occurred_on == dt.date(2023, 7, 5)).first()
+    one = (
+        await Case.select(Case.id, Case.loss_fen)
+        .where(Case.occurred_on == dt.date(2023, 7, 5))
+        .first()
+    )
     await Case.update({Case.loss_fen: one["loss_fen"] + 500_000}).where(Case.id == one["id"])
     assert await jobs.revise_published_bulletins({}) == ["2023-W27"]
     assert (await queries.latest_published("2023-W27")).revision == 2
