@@ -521,12 +521,12 @@ async def town_directory() -> list[TownInfo]:
 
 async def district_populations() -> dict[str, int]:
     """{district code: residents}, each town counted as town_directory counts it (its own figure,
-    else its villages' sum), in one grouped read: the bulletin's default areas are districts."""
+    else its villages' sum, read only for towns without one), in one grouped read: the
+    bulletin's default areas are districts."""
     rows = await Region.raw(
-        "SELECT t.district_code AS code, SUM(COALESCE(t.population, v.people)) AS people "
-        "FROM region t LEFT JOIN (SELECT town_code, SUM(population) AS people FROM region "
-        "WHERE level = 'village' AND population IS NOT NULL GROUP BY town_code) v "
-        "ON v.town_code = t.code WHERE t.level = 'town' GROUP BY t.district_code"
+        "SELECT t.district_code AS code, SUM(COALESCE(t.population, (SELECT SUM(v.population) "
+        "FROM region v WHERE v.level = 'village' AND v.town_code = t.code))) AS people "
+        "FROM region t WHERE t.level = 'town' GROUP BY t.district_code"
     )
     return {r["code"]: int(r["people"]) for r in rows if r["people"]}
 
