@@ -6,6 +6,7 @@ bulletins and materials call them); they take plain arguments and return plain d
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -989,19 +990,39 @@ def _weeks_sql(first: dt.date, weeks: int) -> tuple[str, str]:
     return number, f"occurred_on >= '{first.isoformat()}' AND occurred_on <= '{end.isoformat()}'"
 
 
-async def weekly_totals(unit: str, first: dt.date, weeks: int) -> list[dict[str, tuple[int, int]]]:
-    """For each of `weeks` consecutive weeks from `first`, oldest first: {district or town code:
-    (cases, loss in fen)}, units without cases absent. One grouped read of the day-keyed index
-    (campaign/reports' bulletin_case_week covers it: no case row is visited)."""
+@dataclass(frozen=True, slots=True)
+class WeeklyTotals:
+    """Cases and loss (fen) per unit in consecutive weeks, oldest first: {unit code: [per week]};
+    units without a case in any of the weeks are absent."""
+
+    cases: dict[str, list[int]]
+    loss_fen: dict[str, list[int]]
+
+
+async def weekly_totals(unit: str, first: dt.date, weeks: int, parts: int = 1) -> WeeklyTotals:
+    """Cases and loss per district or town in each of `weeks` weeks from `first`: grouped reads
+    of the day-keyed index (campaign/reports' bulletin_case_week covers it: no case row is
+    visited), `parts` of them at once on their own connections, each over a slice of the weeks,
+    so PostgreSQL scans the slices on separate cores."""
     column = WEEK_UNITS[unit]
-    number, where = _weeks_sql(first, weeks)
-    rows = await Case.raw(
-        f"SELECT {number} AS w, {column} AS code, COUNT(*) AS n, SUM(loss_fen) AS fen "
-        f'FROM "case" WHERE {where} GROUP BY {number}, {column}'
-    )
-    totals: list[dict[str, tuple[int, int]]] = [{} for _ in range(weeks)]
-    for row in rows:
-        totals[row["w"]][row["code"]] = (row["n"], int(row["fen"] or 0))
+    size = -(-weeks // parts)
+    slices = [(start, min(size, weeks - start)) for start in range(0, weeks, size)]
+
+    async def read(offset: int, count: int) -> list[dict]:
+        number, where = _weeks_sql(first + dt.timedelta(weeks=offset), count)
+        return await Case.raw(
+            f"SELECT {offset} + {number} AS w, {column} AS code, COUNT(*) AS n, "
+            f'SUM(loss_fen) AS fen FROM "case" WHERE {where} GROUP BY {number}, {column}'
+        )
+
+    totals = WeeklyTotals({}, {})
+    for rows in await asyncio.gather(*(read(offset, count) for offset, count in slices)):
+        for row in rows:
+            code, week = row["code"], row["w"]
+            if code not in totals.cases:
+                totals.cases[code], totals.loss_fen[code] = [0] * weeks, [0] * weeks
+            totals.cases[code][week] = row["n"]
+            totals.loss_fen[code][week] = int(row["fen"] or 0)
     return totals
 
 

@@ -5,6 +5,7 @@ people through campaign.warnings.queries."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -128,8 +129,13 @@ async def reset_areas(actor: CurrentUser | None, ip: str | None = None) -> None:
 # -- Computing a week ----------------------------------------------------------------------------
 
 
-def _town_weeks(raw: dict[str, tuple[int, int]]) -> dict[str, rules.TownWeek]:
-    return {code: rules.TownWeek(n, fen) for code, (n, fen) in raw.items()}
+def _week(totals: cases.WeeklyTotals, index: int) -> dict[str, rules.TownWeek]:
+    """One week of the totals: {unit: TownWeek} for the units with a case that week."""
+    return {
+        code: rules.TownWeek(n[index], totals.loss_fen[code][index])
+        for code, n in totals.cases.items()
+        if n[index]
+    }
 
 
 async def _warned_by(unit: str, week: Week) -> dict[str, int]:
@@ -145,20 +151,24 @@ async def _warned_by(unit: str, week: Week) -> dict[str, int]:
     return by_district
 
 
-async def week_input(week: Week, unit: str) -> rules.WeekInput:
-    """Everything a week's bulletin is computed from, read in one read transaction: grouped reads
-    of the day-keyed case index per district (`unit` "district", the default areas) or per town,
-    never the cases' rows — 12 weeks of totals, the week a year earlier, two weeks by type,
-    group and age, the hot towns."""
-    first = week.shifted(1 - rules.TREND_WEEKS)
+async def _hot_towns(week: Week) -> list[tuple[str, str, rules.TownWeek]]:
+    hot = await cases.top_towns(week.start, week.end, rules.HOT_TOWNS)
+    district_of = await regions.districts_of_towns([code for code, _, _ in hot])
+    return [(code, district_of.get(code, ""), rules.TownWeek(n, fen)) for code, n, fen in hot]
+
+
+@dataclass(frozen=True, slots=True)
+class _Setting:
+    population: dict[str, int]
+    district_of: dict[str, str]
+    first_day: dt.date | None
+    type_order: list[str]
+    occupation_order: list[str]
+
+
+async def _setting(unit: str, districts: Sequence[regions.Unit]) -> _Setting:
+    """What a week is computed against besides the cases: residents, the lists' order."""
     async with read_transaction():
-        districts = await regions.districts_in(Scope())
-        weeks = await cases.weekly_totals(unit, first.start, rules.TREND_WEEKS)
-        year_ago = (await cases.weekly_totals(unit, week.year_earlier.start, 1))[0]
-        before, this = await cases.week_breakdowns(week.previous.start, 2)
-        hot = await cases.top_towns(week.start, week.end, rules.HOT_TOWNS)
-        hot_districts = await regions.districts_of_towns([code for code, _, _ in hot])
-        hot_names = await regions.names_of([code for code, _, _ in hot])
         if unit == "district":
             population = await regions.district_populations()
             district_of = {d["code"]: d["code"] for d in districts}
@@ -167,44 +177,65 @@ async def week_input(week: Week, unit: str) -> rules.WeekInput:
             population = {t.code: t.population for t in town_list if t.population}
             district_of = {t.code: t.district_code for t in town_list}
         first_day = await cases.tracked_since() or await cases.earliest_case_day()
-        type_order = await cases.fraud_type_names()
-        occupation_order = await cases.occupation_group_names()
+        return _Setting(
+            population,
+            district_of,
+            first_day,
+            await cases.fraud_type_names(),
+            await cases.occupation_group_names(),
+        )
+
+
+async def week_input(week: Week, unit: str, districts: Sequence[regions.Unit]) -> rules.WeekInput:
+    """Everything a week's bulletin is computed from: grouped reads of the day-keyed case index
+    per district (`unit` "district", the default areas) or per town, never the cases' rows — 12
+    weeks of totals, the week a year earlier, two weeks by type, group and age, the hot towns.
+    The reads run at once on separate connections (PostgreSQL uses both cores); a case import
+    landing between them is caught by the revision that follows every import."""
+    first = week.shifted(1 - rules.TREND_WEEKS)
+    weeks, year_ago, (before, this), hot, setting, warned = await asyncio.gather(
+        cases.weekly_totals(unit, first.start, rules.TREND_WEEKS, parts=2),
+        cases.weekly_totals(unit, week.year_earlier.start, 1),
+        cases.week_breakdowns(week.previous.start, 2),
+        _hot_towns(week),
+        _setting(unit, districts),
+        _warned_by(unit, week),
+    )
     return rules.WeekInput(
         week=week,
-        units=_town_weeks(weeks[-1]),
-        previous_units=_town_weeks(weeks[-2]),
-        last_year_units=_town_weeks(year_ago),
-        trend=[{c: n for c, (n, _) in w.items()} for w in weeks],
-        hot_towns=[
-            (code, hot_districts.get(code, ""), rules.TownWeek(n, fen)) for code, n, fen in hot
-        ],
+        units=_week(weeks, -1),
+        previous_units=_week(weeks, -2),
+        last_year_units=_week(year_ago, 0),
+        trend=weeks.cases,
+        hot_towns=hot,
         types=this.types,
         previous_types=before.types,
         occupations=this.occupations,
         previous_occupations=before.occupations,
         ages=this.ages,
-        warned=await _warned_by(unit, week),
-        population=population,
-        town_names=hot_names,
-        district_of=district_of,
+        warned=warned,
+        population=setting.population,
+        town_names=await regions.names_of([code for code, _, _ in hot]),
+        district_of=setting.district_of,
         district_names={d["code"]: d["name"] for d in districts},
-        type_order=type_order,
-        occupation_order=occupation_order,
-        has_previous_data=first_day is not None and first_day <= week.previous.end,
+        type_order=setting.type_order,
+        occupation_order=setting.occupation_order,
+        has_previous_data=setting.first_day is not None and setting.first_day <= week.previous.end,
     )
 
 
 async def compute_figures(week: Week) -> dict:
     """The figures of a week from the data as it stands (nothing stored). With the default
     areas each area is its district, summed by the database."""
+    districts = await regions.districts_in(Scope())
     if await areas_are_default():
-        districts = await regions.districts_in(Scope())
         areas = [
             rules.Area(d["code"], d["name"], frozenset({d["code"]}), i)
             for i, d in enumerate(districts)
         ]
-        return rules.compute_figures(await week_input(week, "district"), areas)
-    return rules.compute_figures(await week_input(week, "town"), await reporting_areas())
+        return rules.compute_figures(await week_input(week, "district", districts), areas)
+    data = await week_input(week, "town", districts)
+    return rules.compute_figures(data, await reporting_areas())
 
 
 # -- Bulletins -----------------------------------------------------------------------------------

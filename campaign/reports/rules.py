@@ -268,8 +268,8 @@ class WeekInput:
 
     The areas are made of units: towns, or whole districts when the areas are the default (one
     per district), so a national week is summed by the database per district, not per town.
-    units/previous_units/last_year_units: {unit code: TownWeek}; trend: the 12 weeks ending with
-    this one, oldest first, each {unit code: cases}; hot_towns: the towns with most cases, ranked
+    units/previous_units/last_year_units: {unit code: TownWeek}; trend: {unit code: its cases in
+    each of the 12 weeks ending with this one, oldest first}; hot_towns: the towns with most cases, ranked
     (code, district code, TownWeek); types/previous_types: {fraud type: cases}; occupations/
     previous_occupations: {occupation group: cases}; ages: {age or None: cases}; warned: {unit
     code: people warned} or None when the warnings module has no data; population: {unit code:
@@ -279,7 +279,7 @@ class WeekInput:
     units: Mapping[str, TownWeek]
     previous_units: Mapping[str, TownWeek]
     last_year_units: Mapping[str, TownWeek]
-    trend: Sequence[Mapping[str, int]]
+    trend: Mapping[str, Sequence[int]]
     hot_towns: Sequence[tuple[str, str, TownWeek]]
     types: Mapping[str, int]
     previous_types: Mapping[str, int]
@@ -294,6 +294,15 @@ class WeekInput:
     type_order: Sequence[str] = ()
     occupation_order: Sequence[str] = ()
     has_previous_data: bool = True
+
+
+def _series(trend: Mapping[str, Sequence[int]], units: Iterable[str]) -> list[int]:
+    """An area's cases per week: its units' weekly counts added up."""
+    series = [0] * TREND_WEEKS
+    for unit in units:
+        for i, n in enumerate(trend.get(unit, ())):
+            series[i] += n
+    return series
 
 
 def _sum(towns: Mapping[str, TownWeek], codes: Iterable[str] | None = None) -> TownWeek:
@@ -391,7 +400,7 @@ def compute_figures(data: WeekInput, areas: Sequence[Area]) -> dict:
         now = _sum(data.units, area.towns)
         before = _sum(data.previous_units, area.towns)
         year_ago = _sum(data.last_year_units, area.towns)
-        series = [sum(week.get(t, 0) for t in area.towns) for week in data.trend]
+        series = _series(data.trend, area.towns)
         population = sum(data.population.get(t, 0) for t in area.towns)
         warned = None if data.warned is None else sum(data.warned.get(t, 0) for t in area.towns)
         area_rows.append(
@@ -484,9 +493,7 @@ def compute_figures(data: WeekInput, areas: Sequence[Area]) -> dict:
         "occupations": occupations,
         "ages": age_bands(data.ages),
         "text_groups": text_groups(data.occupations, data.occupation_order),
-        "trend_weeks": [
-            data.week.shifted(i - len(data.trend) + 1).key for i in range(len(data.trend))
-        ],
+        "trend_weeks": [data.week.shifted(i - TREND_WEEKS + 1).key for i in range(TREND_WEEKS)],
     }
 
 
