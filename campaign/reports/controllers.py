@@ -4,6 +4,7 @@ share image, the public latest-bulletin page with its QR code, and GET /api/v1/b
 from __future__ import annotations
 
 import io
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -130,6 +131,46 @@ def bulletin_context(view: queries.BulletinView) -> dict[str, Any]:
     }
 
 
+#: Drawn figures of published revisions, {(week, revision, published at, language): (label,
+#: html)}. A revision never changes, so an entry never goes stale (the publishing time tells a
+#: database restored or rebuilt apart); the least recently shown leave past the size.
+_bodies: OrderedDict[tuple, tuple[str, Markup]] = OrderedDict()
+BODY_CACHE_SIZE = 32
+
+
+def _body_key(view: queries.BulletinView) -> tuple:
+    return (view.week_key, view.revision, view.published_at, i18n.current_locale.get())
+
+
+def bulletin_body(request: Request, view: queries.BulletinView) -> tuple[str, Markup]:
+    """The week label and the page's figures drawn (headline, map, lists, the area table,
+    charts): a 2,800-area national table takes a quarter of a second, so a published revision
+    is drawn once per language and process."""
+    key = _body_key(view)
+    if not view.published or key not in _bodies:
+        template = request.app.template_engine.get_template("reports/_bulletin_body.html")
+        drawn = (view.figures["label"], Markup(template.render(**bulletin_context(view))))
+        if not view.published:
+            return drawn
+        _bodies[key] = drawn
+        while len(_bodies) > BODY_CACHE_SIZE:
+            _bodies.popitem(last=False)
+    _bodies.move_to_end(key)
+    return _bodies[key]
+
+
+async def page_view(request: Request, week: Week) -> dict[str, Any]:
+    """What the bulletin page shows: the view, its label and its drawn figures. A published
+    revision already drawn is read without its figures."""
+    head = await queries.latest_published(week.key, figures=False)
+    view = head
+    if head is None or _body_key(head) not in _bodies:
+        view = await visible_bulletin(current_user(request), week)
+    assert view is not None
+    label, body = bulletin_body(request, view)
+    return {"view": view, "label": label, "body": body}
+
+
 def bulletin_rows(figures: dict) -> tuple[list[str], list[list]]:
     """The Excel export: the area table, then type shares and occupation groups."""
     headers = [
@@ -249,12 +290,12 @@ class BulletinController(Controller):
 
     @get("/{week_key:str}", opt={"roles": READERS})
     async def bulletin(self, request: Request, week_key: FromPath[str]) -> Any:
-        user = current_user(request)
         week = parse_week(week_key)
-        view = await visible_bulletin(user, week)
         if wants_xlsx(request):
+            view = await visible_bulletin(current_user(request), week)
             headers, rows = bulletin_rows(view.figures)
             return xlsx_response(_("反诈地图 %(w)s", w=week.key), headers, rows)
+        page = await page_view(request, week)
         return render(
             request,
             "reports/bulletin.html",
@@ -263,7 +304,7 @@ class BulletinController(Controller):
             errors={},
             public_url=public_url(request),
             active_nav="bulletin",
-            **bulletin_context(view),
+            **page,
         )
 
     @get("/{week_key:str}/print", opt={"roles": READERS})
@@ -303,9 +344,8 @@ class BulletinController(Controller):
         week = parse_week(week_key)
         values, errors = forms.text_form(await request.form())
         if errors:
-            view = await visible_bulletin(current_user(request), week)
-            context = bulletin_context(view)
-            context["view"] = replace(view, **values)  # the input is kept
+            context = await page_view(request, week)
+            context["view"] = replace(context["view"], **values)  # the input is kept
             return Template(
                 template_name="reports/bulletin.html",
                 context={

@@ -268,7 +268,7 @@ def _view(row: dict) -> BulletinView:
         week_key=row["week_key"],
         revision=row["revision"],
         status=row["status"],
-        figures=row["figures"],
+        figures=row.get("figures") or {},
         narrative=row["narrative"],
         reminder=row["reminder"],
         changes=row["changes"] or [],
@@ -312,9 +312,12 @@ async def fresh_draft(week: Week) -> BulletinView:
     )
 
 
-async def latest_published(week_key: str) -> BulletinView | None:
+async def latest_published(week_key: str, figures: bool = True) -> BulletinView | None:
+    """The week's latest published revision; without its figures (large at national scale) when
+    the caller has them drawn already."""
+    columns = [] if figures else [c for c in Bulletin._meta.columns if c is not Bulletin.figures]
     row = (
-        await Bulletin.select()
+        await Bulletin.select(*columns)
         .where(Bulletin.week_key == week_key, Bulletin.status == "published")
         .order_by(Bulletin.revision, ascending=False)
         .output(load_json=True)
