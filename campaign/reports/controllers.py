@@ -553,6 +553,8 @@ class PublicBulletinController(Controller):
         """Cached for a minute: scanned from posters by thousands of phones, it changes weekly."""
         view = await queries.latest_public()
         context = bulletin_context(view) if view else {}
+        if view:  # no trend chart on phones: 12 weeks of every area would only weigh the page
+            context["charts"] = {**context["charts"], "trend": [], "weeks": []}
         return Template(
             template_name="reports/public.html",
             context={"public_url": public_url(request), **context},
