@@ -41,6 +41,7 @@ from campaign.home.controllers import HomeController
 from campaign.materials.controllers import MaterialApiController, MaterialController
 from campaign.regions.controllers import RegionApiController, RegionController
 from campaign.regions.import_controller import RegionImportController
+from campaign.reports import public as public_bulletin
 from campaign.reports.controllers import (
     AreaController,
     BulletinApiController,
@@ -124,7 +125,8 @@ def _stores() -> dict:
         return {
             "sessions": RedisStore.with_client(
                 url=settings.redis_url, namespace="campaign-sessions"
-            )
+            ),
+            **public_bulletin.redis_stores(),
         }
     return {
         "sessions": FileStore(path=Path(settings.var_dir) / "sessions", create_directories=True)

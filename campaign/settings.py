@@ -39,6 +39,9 @@ class Settings:
     sms_backend: str = "log"
     sms_url: str | None = None
     sms_token: str | None = None
+    #: Bulletin: the site's public address (https://fzdt.example.cn) for the QR code and share
+    #: image on posters; unset, the address the request came in on.
+    public_base_url: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -84,4 +87,5 @@ def get_settings() -> Settings:
         sms_backend=os.environ.get("SMS_BACKEND", "log"),
         sms_url=os.environ.get("SMS_URL") or None,
         sms_token=os.environ.get("SMS_TOKEN") or None,
+        public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
     )

@@ -27,6 +27,7 @@ from campaign.warnings import jobs as warnings_jobs
 # Follow-ups between domains: a lower domain announces, the upper one's job runs.
 jobs.subscribe(cases_queries.CASES_CHANGED, streaks_jobs.refresh_streaks_after_cases)
 jobs.subscribe(cases_queries.CASES_CHANGED, duties_jobs.open_reviews_after_cases)
+jobs.subscribe(cases_queries.CASES_CHANGED, reports_jobs.revise_after_cases)
 
 FUNCTIONS = [
     *accounts_jobs.FUNCTIONS,

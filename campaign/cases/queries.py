@@ -6,6 +6,7 @@ bulletins and materials call them); they take plain arguments and return plain d
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -974,36 +975,94 @@ async def home_card(user_scope: Scope, day: dt.date) -> dict:
 
 @dataclass(frozen=True, slots=True)
 class WeekBreakdown:
-    """One period's cases for the weekly bulletin: per town (cases, loss in fen), per fraud type,
-    per occupation group and per victim age (None = age not recorded)."""
+    """One week's cases for the weekly bulletin: per fraud type, per occupation group and per
+    victim age (None = age not recorded)."""
 
-    towns: dict[str, tuple[int, int]]
-    types: dict[str, int]
-    occupations: dict[str, int]
-    ages: dict[int | None, int]
+    types: dict[str, int] = field(default_factory=dict)
+    occupations: dict[str, int] = field(default_factory=dict)
+    ages: dict[int | None, int] = field(default_factory=dict)
 
 
-async def week_breakdown(start: dt.date, end: dt.date) -> WeekBreakdown:
-    """Cases in [start, end] grouped four ways (four indexed range scans, no per-case rows)."""
-    where = (Case.occurred_on >= start, Case.occurred_on <= end)
+#: What weekly_totals groups by: a town, or its district.
+WEEK_UNITS = {"town": "town_code", "district": "district_code"}
 
-    async def by(column, *extra) -> list[dict]:
-        return await (
-            Case.select(column.as_alias("key"), Count(alias="n"), *extra)
-            .where(*where)
-            .group_by(column)
+
+def _weeks_sql(first: dt.date, weeks: int) -> tuple[str, str]:
+    """SQL for the number of a case's week counted from `first` (0, 1 …) and for the range of
+    the weeks. Literal dates on purpose: as a prepared statement PostgreSQL may switch to a
+    generic plan that cannot see how narrow the range is."""
+    end = first + dt.timedelta(days=7 * weeks - 1)
+    if is_sqlite():
+        number = f"CAST((julianday(occurred_on) - julianday('{first.isoformat()}')) / 7 AS INTEGER)"
+    else:
+        number = f"(occurred_on - DATE '{first.isoformat()}') / 7"
+    return number, f"occurred_on >= '{first.isoformat()}' AND occurred_on <= '{end.isoformat()}'"
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyTotals:
+    """Cases and loss (fen) per unit in consecutive weeks, oldest first: {unit code: [per week]};
+    units without a case in any of the weeks are absent."""
+
+    cases: dict[str, list[int]]
+    loss_fen: dict[str, list[int]]
+
+
+async def weekly_totals(unit: str, first: dt.date, weeks: int, parts: int = 1) -> WeeklyTotals:
+    """Cases and loss per district or town in each of `weeks` weeks from `first`: grouped reads
+    of the day-keyed index (campaign/reports' bulletin_case_week covers it: no case row is
+    visited), `parts` of them at once on their own connections, each over a slice of the weeks,
+    so PostgreSQL scans the slices on separate cores."""
+    column = WEEK_UNITS[unit]
+    size = -(-weeks // parts)
+    slices = [(start, min(size, weeks - start)) for start in range(0, weeks, size)]
+
+    async def read(offset: int, count: int) -> list[dict]:
+        number, where = _weeks_sql(first + dt.timedelta(weeks=offset), count)
+        return await Case.raw(
+            f"SELECT {offset} + {number} AS w, {column} AS code, COUNT(*) AS n, "
+            f'SUM(loss_fen) AS fen FROM "case" WHERE {where} GROUP BY {number}, {column}'
         )
 
-    towns = {
-        r["key"]: (r["n"], int(r["fen"] or 0))
-        for r in await by(Case.town_code, Sum(Case.loss_fen, alias="fen"))
-    }
-    return WeekBreakdown(
-        towns=towns,
-        types={r["key"]: r["n"] for r in await by(Case.fraud_type)},
-        occupations={r["key"]: r["n"] for r in await by(Case.occupation_group)},
-        ages={r["key"]: r["n"] for r in await by(Case.victim_age)},
+    totals = WeeklyTotals({}, {})
+    for rows in await asyncio.gather(*(read(offset, count) for offset, count in slices)):
+        for row in rows:
+            code, week = row["code"], row["w"]
+            if code not in totals.cases:
+                totals.cases[code], totals.loss_fen[code] = [0] * weeks, [0] * weeks
+            totals.cases[code][week] = row["n"]
+            totals.loss_fen[code][week] = int(row["fen"] or 0)
+    return totals
+
+
+async def week_breakdowns(first: dt.date, weeks: int) -> list[WeekBreakdown]:
+    """For each of `weeks` consecutive weeks from `first`: cases per fraud type, occupation group
+    and victim age — one grouped read of the day-keyed index by all three (a few thousand
+    combinations at most), summed here."""
+    number, where = _weeks_sql(first, weeks)
+    rows = await Case.raw(
+        f"SELECT {number} AS w, fraud_type AS t, occupation_group AS o, victim_age AS a, "
+        f'COUNT(*) AS n FROM "case" WHERE {where} '
+        f"GROUP BY {number}, fraud_type, occupation_group, victim_age"
     )
+    result = [WeekBreakdown() for _ in range(weeks)]
+    for row in rows:
+        week, n = result[row["w"]], row["n"]
+        week.types[row["t"]] = week.types.get(row["t"], 0) + n
+        week.occupations[row["o"]] = week.occupations.get(row["o"], 0) + n
+        week.ages[row["a"]] = week.ages.get(row["a"], 0) + n
+    return result
+
+
+async def top_towns(start: dt.date, end: dt.date, n: int) -> list[tuple[str, int, int]]:
+    """The n towns with most cases in [start, end], ties by more loss then code: (code, cases,
+    loss in fen)."""
+    rows = await Case.raw(
+        'SELECT town_code AS code, COUNT(*) AS n, SUM(loss_fen) AS fen FROM "case" '
+        f"WHERE occurred_on >= '{start.isoformat()}' AND occurred_on <= '{end.isoformat()}' "
+        f"GROUP BY town_code ORDER BY n DESC, fen DESC, town_code LIMIT {int(n)}"
+    )
+    return [(r["code"], r["n"], int(r["fen"] or 0)) for r in rows]
 
 
 async def largest_losses(

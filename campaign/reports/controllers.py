@@ -4,6 +4,7 @@ share image, the public latest-bulletin page with its QR code, and GET /api/v1/b
 from __future__ import annotations
 
 import io
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,8 +23,9 @@ from campaign.accounts.rules import ADMIN, LEADER, CurrentUser
 from campaign.cases import queries as cases
 from campaign.i18n import _
 from campaign.importing import MAX_UPLOAD_BYTES, ImportRejected, read_table, upload_filename
-from campaign.reports import forms, images, queries, rules
+from campaign.reports import forms, images, public, queries, rules
 from campaign.reports.rules import Week, WeekError
+from campaign.settings import get_settings
 from campaign.timeutil import today
 from campaign.web import (
     client_ip,
@@ -36,8 +38,9 @@ from campaign.web import (
 )
 
 READERS = (ADMIN, LEADER)
-PUBLIC_CACHE_SECONDS = 60
-PUBLIC_RATE = RateLimitConfig(rate_limit=("minute", 300), exclude_opt_key="no_rate_limit")
+PUBLIC_RATE = RateLimitConfig(
+    rate_limit=("minute", public.RATE_PER_MINUTE), exclude_opt_key="no_rate_limit"
+)
 
 
 def parse_week(raw: str) -> Week:
@@ -61,19 +64,18 @@ async def visible_bulletin(user: CurrentUser, week: Week) -> queries.BulletinVie
     return view
 
 
-async def forget_public_pages(request: Request) -> None:
-    """A new revision shows on the public page at once in this process (other processes within
-    PUBLIC_CACHE_SECONDS): the cached responses are dropped."""
-    await request.app.stores.get("response_cache").delete_all()
-
-
 def public_cache_key(request: Request) -> str:
-    """One cached public page per language (the page follows the locale cookie)."""
-    return f"{request.url.path}|{request.cookies.get(i18n.LOCALE_COOKIE, '')}"
+    """One cached public page per language (the page follows the locale cookie) and, without
+    PUBLIC_BASE_URL, per host (the QR code carries the address the request came in on)."""
+    host = "" if get_settings().public_base_url else request.url.netloc
+    return public.cache_key(request.url.path, request.cookies.get(i18n.LOCALE_COOKIE, ""), host)
 
 
 def public_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/public/bulletin"
+    """The public page's address for QR codes and posters: PUBLIC_BASE_URL when set, else the
+    address the request came in on."""
+    base = get_settings().public_base_url or str(request.base_url).rstrip("/")
+    return base + "/public/bulletin"
 
 
 def qr_png(url: str) -> bytes:
@@ -127,6 +129,46 @@ def bulletin_context(view: queries.BulletinView) -> dict[str, Any]:
         "charts": chart_data(figures),
         "change_html": change_html,
     }
+
+
+#: Drawn figures of published revisions, {(week, revision, published at, language): (label,
+#: html)}. A revision never changes, so an entry never goes stale (the publishing time tells a
+#: database restored or rebuilt apart); the least recently shown leave past the size.
+_bodies: OrderedDict[tuple, tuple[str, Markup]] = OrderedDict()
+BODY_CACHE_SIZE = 32
+
+
+def _body_key(view: queries.BulletinView) -> tuple:
+    return (view.week_key, view.revision, view.published_at, i18n.current_locale.get())
+
+
+def bulletin_body(request: Request, view: queries.BulletinView) -> tuple[str, Markup]:
+    """The week label and the page's figures drawn (headline, map, lists, the area table,
+    charts): a 2,800-area national table takes a quarter of a second, so a published revision
+    is drawn once per language and process."""
+    key = _body_key(view)
+    if not view.published or key not in _bodies:
+        template = request.app.template_engine.get_template("reports/_bulletin_body.html")
+        drawn = (view.figures["label"], Markup(template.render(**bulletin_context(view))))
+        if not view.published:
+            return drawn
+        _bodies[key] = drawn
+        while len(_bodies) > BODY_CACHE_SIZE:
+            _bodies.popitem(last=False)
+    _bodies.move_to_end(key)
+    return _bodies[key]
+
+
+async def page_view(request: Request, week: Week) -> dict[str, Any]:
+    """What the bulletin page shows: the view, its label and its drawn figures. A published
+    revision already drawn is read without its figures."""
+    head = await queries.latest_published(week.key, figures=False)
+    view = head
+    if head is None or _body_key(head) not in _bodies:
+        view = await visible_bulletin(current_user(request), week)
+    assert view is not None
+    label, body = bulletin_body(request, view)
+    return {"view": view, "label": label, "body": body}
 
 
 def bulletin_rows(figures: dict) -> tuple[list[str], list[list]]:
@@ -248,12 +290,12 @@ class BulletinController(Controller):
 
     @get("/{week_key:str}", opt={"roles": READERS})
     async def bulletin(self, request: Request, week_key: FromPath[str]) -> Any:
-        user = current_user(request)
         week = parse_week(week_key)
-        view = await visible_bulletin(user, week)
         if wants_xlsx(request):
+            view = await visible_bulletin(current_user(request), week)
             headers, rows = bulletin_rows(view.figures)
             return xlsx_response(_("反诈地图 %(w)s", w=week.key), headers, rows)
+        page = await page_view(request, week)
         return render(
             request,
             "reports/bulletin.html",
@@ -262,7 +304,7 @@ class BulletinController(Controller):
             errors={},
             public_url=public_url(request),
             active_nav="bulletin",
-            **bulletin_context(view),
+            **page,
         )
 
     @get("/{week_key:str}/print", opt={"roles": READERS})
@@ -302,9 +344,8 @@ class BulletinController(Controller):
         week = parse_week(week_key)
         values, errors = forms.text_form(await request.form())
         if errors:
-            view = await visible_bulletin(current_user(request), week)
-            context = bulletin_context(view)
-            context["view"] = replace(view, **values)  # the input is kept
+            context = await page_view(request, week)
+            context["view"] = replace(context["view"], **values)  # the input is kept
             return Template(
                 template_name="reports/bulletin.html",
                 context={
@@ -328,7 +369,6 @@ class BulletinController(Controller):
     async def publish(self, request: Request, week_key: FromPath[str]) -> Redirect:
         week = parse_week(week_key)
         view = await queries.publish(week, current_user(request), client_ip(request))
-        await forget_public_pages(request)
         flash(request, _("已发布第 %(n)s 版", n=view.revision), "success")
         return Redirect(path=f"/bulletins/{week.key}")
 
@@ -336,7 +376,6 @@ class BulletinController(Controller):
     async def revise(self, request: Request, week_key: FromPath[str]) -> Redirect:
         week = parse_week(week_key)
         view = await queries.revise_if_changed(week)
-        await forget_public_pages(request)
         if view is None:
             flash(request, _("数据没有变化,无需修订"), "info")
         else:
@@ -509,11 +548,13 @@ class PublicBulletinController(Controller):
     opt = {"public": True}
     middleware = [PUBLIC_RATE.middleware]
 
-    @get("/", cache=PUBLIC_CACHE_SECONDS, cache_key_builder=public_cache_key)
+    @get("/", cache=public.CACHE_SECONDS, cache_key_builder=public_cache_key)
     async def latest(self, request: Request) -> Template:
         """Cached for a minute: scanned from posters by thousands of phones, it changes weekly."""
         view = await queries.latest_public()
         context = bulletin_context(view) if view else {}
+        if view:  # no trend chart on phones: 12 weeks of every area would only weigh the page
+            context["charts"] = {**context["charts"], "trend": [], "weeks": []}
         return Template(
             template_name="reports/public.html",
             context={"public_url": public_url(request), **context},
@@ -521,7 +562,7 @@ class PublicBulletinController(Controller):
             headers={"Cache-Control": "public, max-age=300"},
         )
 
-    @get("/qr.png", media_type="image/png", cache=86400)
+    @get("/qr.png", media_type="image/png", cache=86400, cache_key_builder=public_cache_key)
     async def qr(self, request: Request) -> Response:
         return Response(
             qr_png(public_url(request)),
@@ -532,7 +573,7 @@ class PublicBulletinController(Controller):
     @get(
         "/share.png",
         media_type="image/png",
-        cache=PUBLIC_CACHE_SECONDS,
+        cache=public.CACHE_SECONDS,
         cache_key_builder=public_cache_key,
     )
     async def share(self, request: Request) -> Response:

@@ -5,6 +5,7 @@ people through campaign.warnings.queries."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import queries as cases
 from campaign.db import read_transaction
 from campaign.regions import queries as regions
-from campaign.reports import rules
+from campaign.reports import public, rules
 from campaign.reports.rules import Week
 from campaign.reports.tables import AreaTown, Bulletin, Reminder, ReportingArea
 from campaign.warnings import queries as warnings
@@ -128,57 +129,112 @@ async def reset_areas(actor: CurrentUser | None, ip: str | None = None) -> None:
 # -- Computing a week ----------------------------------------------------------------------------
 
 
-def _town_weeks(raw: dict[str, tuple[int, int]]) -> dict[str, rules.TownWeek]:
-    return {code: rules.TownWeek(n, fen) for code, (n, fen) in raw.items()}
+def _week(totals: cases.WeeklyTotals, index: int) -> dict[str, rules.TownWeek]:
+    """One week of the totals: {unit: TownWeek} for the units with a case that week."""
+    return {
+        code: rules.TownWeek(n[index], totals.loss_fen[code][index])
+        for code, n in totals.cases.items()
+        if n[index]
+    }
 
 
-async def week_input(week: Week) -> rules.WeekInput:
-    """Everything a week's bulletin is computed from, read in one read transaction."""
-    async with read_transaction():
-        town_list = await towns()
-        districts = await regions.districts_in(Scope())
-        this = await cases.week_breakdown(week.start, week.end)
-        before = await cases.week_breakdown(week.previous.start, week.previous.end)
-        year_ago = week.year_earlier
-        counts = await cases.case_counts("town", year_ago.start, year_ago.end)
-        losses = await cases.loss_totals("town", year_ago.start, year_ago.end)
-        trend: list[dict[str, int]] = []
-        for back in range(rules.TREND_WEEKS - 1, 1, -1):
-            w = week.shifted(-back)
-            trend.append(await cases.case_counts("town", w.start, w.end))
-        first_day = await cases.tracked_since() or await cases.earliest_case_day()
-        type_order = await cases.fraud_type_names()
-        occupation_order = await cases.occupation_group_names()
-    trend += [
-        {c: n for c, (n, _) in before.towns.items()},
-        {c: n for c, (n, _) in this.towns.items()},
-    ]
+async def _warned_by(unit: str, week: Week) -> dict[str, int]:
+    """People warned in the week per town, or summed per district."""
     warned = await warned_people_by_town(week.start, week.end)
+    if unit == "town":
+        return warned
+    district_of = await regions.districts_of_towns(warned)
+    by_district: dict[str, int] = {}
+    for town, people in warned.items():
+        if town in district_of:
+            by_district[district_of[town]] = by_district.get(district_of[town], 0) + people
+    return by_district
+
+
+async def _hot_towns(week: Week) -> list[tuple[str, str, rules.TownWeek]]:
+    hot = await cases.top_towns(week.start, week.end, rules.HOT_TOWNS)
+    district_of = await regions.districts_of_towns([code for code, _, _ in hot])
+    return [(code, district_of.get(code, ""), rules.TownWeek(n, fen)) for code, n, fen in hot]
+
+
+@dataclass(frozen=True, slots=True)
+class _Setting:
+    population: dict[str, int]
+    district_of: dict[str, str]
+    first_day: dt.date | None
+    type_order: list[str]
+    occupation_order: list[str]
+
+
+async def _setting(unit: str, districts: Sequence[regions.Unit]) -> _Setting:
+    """What a week is computed against besides the cases: residents, the lists' order."""
+    async with read_transaction():
+        if unit == "district":
+            population = await regions.district_populations()
+            district_of = {d["code"]: d["code"] for d in districts}
+        else:
+            town_list = await towns()
+            population = {t.code: t.population for t in town_list if t.population}
+            district_of = {t.code: t.district_code for t in town_list}
+        first_day = await cases.tracked_since() or await cases.earliest_case_day()
+        return _Setting(
+            population,
+            district_of,
+            first_day,
+            await cases.fraud_type_names(),
+            await cases.occupation_group_names(),
+        )
+
+
+async def week_input(week: Week, unit: str, districts: Sequence[regions.Unit]) -> rules.WeekInput:
+    """Everything a week's bulletin is computed from: grouped reads of the day-keyed case index
+    per district (`unit` "district", the default areas) or per town, never the cases' rows — 12
+    weeks of totals, the week a year earlier, two weeks by type, group and age, the hot towns.
+    The reads run at once on separate connections (PostgreSQL uses both cores); a case import
+    landing between them is caught by the revision that follows every import."""
+    first = week.shifted(1 - rules.TREND_WEEKS)
+    weeks, year_ago, (before, this), hot, setting, warned = await asyncio.gather(
+        cases.weekly_totals(unit, first.start, rules.TREND_WEEKS, parts=2),
+        cases.weekly_totals(unit, week.year_earlier.start, 1),
+        cases.week_breakdowns(week.previous.start, 2),
+        _hot_towns(week),
+        _setting(unit, districts),
+        _warned_by(unit, week),
+    )
     return rules.WeekInput(
         week=week,
-        towns=_town_weeks(this.towns),
-        previous_towns=_town_weeks(before.towns),
-        last_year_towns={c: rules.TownWeek(n, losses.get(c, 0)) for c, n in counts.items()},
-        trend=trend,
+        units=_week(weeks, -1),
+        previous_units=_week(weeks, -2),
+        last_year_units=_week(year_ago, 0),
+        trend=weeks.cases,
+        hot_towns=hot,
         types=this.types,
         previous_types=before.types,
         occupations=this.occupations,
         previous_occupations=before.occupations,
         ages=this.ages,
         warned=warned,
-        population={t.code: t.population for t in town_list if t.population},
-        town_names={t.code: t.name for t in town_list},
-        district_of={t.code: t.district_code for t in town_list},
+        population=setting.population,
+        town_names=await regions.names_of([code for code, _, _ in hot]),
+        district_of=setting.district_of,
         district_names={d["code"]: d["name"] for d in districts},
-        type_order=type_order,
-        occupation_order=occupation_order,
-        has_previous_data=first_day is not None and first_day <= week.previous.end,
+        type_order=setting.type_order,
+        occupation_order=setting.occupation_order,
+        has_previous_data=setting.first_day is not None and setting.first_day <= week.previous.end,
     )
 
 
 async def compute_figures(week: Week) -> dict:
-    """The figures of a week from the data as it stands (nothing stored)."""
-    data = await week_input(week)
+    """The figures of a week from the data as it stands (nothing stored). With the default
+    areas each area is its district, summed by the database."""
+    districts = await regions.districts_in(Scope())
+    if await areas_are_default():
+        areas = [
+            rules.Area(d["code"], d["name"], frozenset({d["code"]}), i)
+            for i, d in enumerate(districts)
+        ]
+        return rules.compute_figures(await week_input(week, "district", districts), areas)
+    data = await week_input(week, "town", districts)
     return rules.compute_figures(data, await reporting_areas())
 
 
@@ -212,7 +268,7 @@ def _view(row: dict) -> BulletinView:
         week_key=row["week_key"],
         revision=row["revision"],
         status=row["status"],
-        figures=row["figures"],
+        figures=row.get("figures") or {},
         narrative=row["narrative"],
         reminder=row["reminder"],
         changes=row["changes"] or [],
@@ -256,9 +312,12 @@ async def fresh_draft(week: Week) -> BulletinView:
     )
 
 
-async def latest_published(week_key: str) -> BulletinView | None:
+async def latest_published(week_key: str, figures: bool = True) -> BulletinView | None:
+    """The week's latest published revision; without its figures (large at national scale) when
+    the caller has them drawn already."""
+    columns = [] if figures else [c for c in Bulletin._meta.columns if c is not Bulletin.figures]
     row = (
-        await Bulletin.select()
+        await Bulletin.select(*columns)
         .where(Bulletin.week_key == week_key, Bulletin.status == "published")
         .order_by(Bulletin.revision, ascending=False)
         .output(load_json=True)
@@ -380,6 +439,7 @@ async def publish(week: Week, actor: CurrentUser | None, ip: str | None = None) 
         await audit.record(
             "bulletin.publish", week.key, f"发布 {week.key} 反诈地图(第 {revision} 版)"
         )
+    await public.forget()
     published = await latest_published(week.key)
     assert published is not None
     return published
@@ -412,6 +472,7 @@ async def revise_if_changed(week: Week) -> BulletinView | None:
             )
         )
         await audit.record("bulletin.revise", week.key, f"{week.key} 数据有变,生成第 {revision} 版")
+    await public.forget()
     return await latest_published(week.key)
 
 

@@ -192,11 +192,13 @@ def default_areas(
     districts: Sequence[tuple[str, str]], town_districts: Mapping[str, str]
 ) -> list[Area]:
     """One area per district holding all its towns (the default until an admin defines areas)."""
-    areas = []
-    for order, (code, name) in enumerate(districts):
-        towns = frozenset(t for t, d in town_districts.items() if d == code)
-        areas.append(Area(code, name, towns, order))
-    return areas
+    members: dict[str, set[str]] = {}
+    for town, district in town_districts.items():
+        members.setdefault(district, set()).add(town)
+    return [
+        Area(code, name, frozenset(members.get(code, ())), order)
+        for order, (code, name) in enumerate(districts)
+    ]
 
 
 def check_areas(
@@ -264,17 +266,21 @@ class TownWeek:
 class WeekInput:
     """Everything the bulletin of one week is computed from (read by queries, plain data here).
 
-    towns/previous_towns/last_year_towns: {town code: TownWeek}; trend: the 12 weeks ending with
-    this one, oldest first, each {town code: cases}; types/previous_types: {fraud type: cases};
-    occupations/previous_occupations: {occupation group: cases}; ages: {age or None: cases};
-    warned: {town code: people warned} or None when the warnings module has no data;
-    population: {town code: residents}; town_names, district_of: for the text."""
+    The areas are made of units: towns, or whole districts when the areas are the default (one
+    per district), so a national week is summed by the database per district, not per town.
+    units/previous_units/last_year_units: {unit code: TownWeek}; trend: {unit code: its cases in
+    each of the 12 weeks ending with this one, oldest first}; hot_towns: the towns with most cases, ranked
+    (code, district code, TownWeek); types/previous_types: {fraud type: cases}; occupations/
+    previous_occupations: {occupation group: cases}; ages: {age or None: cases}; warned: {unit
+    code: people warned} or None when the warnings module has no data; population: {unit code:
+    residents}; district_of: {unit code: district code}; town_names: names of the hot towns."""
 
     week: Week
-    towns: Mapping[str, TownWeek]
-    previous_towns: Mapping[str, TownWeek]
-    last_year_towns: Mapping[str, TownWeek]
-    trend: Sequence[Mapping[str, int]]
+    units: Mapping[str, TownWeek]
+    previous_units: Mapping[str, TownWeek]
+    last_year_units: Mapping[str, TownWeek]
+    trend: Mapping[str, Sequence[int]]
+    hot_towns: Sequence[tuple[str, str, TownWeek]]
     types: Mapping[str, int]
     previous_types: Mapping[str, int]
     occupations: Mapping[str, int]
@@ -288,6 +294,15 @@ class WeekInput:
     type_order: Sequence[str] = ()
     occupation_order: Sequence[str] = ()
     has_previous_data: bool = True
+
+
+def _series(trend: Mapping[str, Sequence[int]], units: Iterable[str]) -> list[int]:
+    """An area's cases per week: its units' weekly counts added up."""
+    series = [0] * TREND_WEEKS
+    for unit in units:
+        for i, n in enumerate(trend.get(unit, ())):
+            series[i] += n
+    return series
 
 
 def _sum(towns: Mapping[str, TownWeek], codes: Iterable[str] | None = None) -> TownWeek:
@@ -376,23 +391,22 @@ def sharp_risers(
 
 def compute_figures(data: WeekInput, areas: Sequence[Area]) -> dict:
     """Every figure of one week's bulletin, as JSON-ready data (what is frozen on publishing)."""
-    total = _sum(data.towns)
-    previous = _sum(data.previous_towns)
-    last_year = _sum(data.last_year_towns)
+    total = _sum(data.units)
+    previous = _sum(data.previous_units)
+    last_year = _sum(data.last_year_units)
 
     area_rows: list[dict[str, Any]] = []
     for area in sorted(areas, key=lambda a: (a.sort_order, a.code)):
-        now = _sum(data.towns, area.towns)
-        before = _sum(data.previous_towns, area.towns)
-        year_ago = _sum(data.last_year_towns, area.towns)
-        series = [sum(week.get(t, 0) for t in area.towns) for week in data.trend]
+        now = _sum(data.units, area.towns)
+        before = _sum(data.previous_units, area.towns)
+        year_ago = _sum(data.last_year_units, area.towns)
+        series = _series(data.trend, area.towns)
         population = sum(data.population.get(t, 0) for t in area.towns)
         warned = None if data.warned is None else sum(data.warned.get(t, 0) for t in area.towns)
         area_rows.append(
             {
                 "code": area.code,
                 "name": area.name,
-                "towns": sorted(area.towns),
                 "cases": now.cases,
                 "loss_fen": now.loss_fen,
                 "previous_cases": before.cases,
@@ -415,11 +429,11 @@ def compute_figures(data: WeekInput, areas: Sequence[Area]) -> dict:
         {
             "code": code,
             "name": data.town_names.get(code, code),
-            "district": data.district_names.get(data.district_of.get(code, ""), ""),
+            "district": data.district_names.get(district, ""),
             "cases": tw.cases,
             "loss_fen": tw.loss_fen,
         }
-        for code, tw in data.towns.items()
+        for code, district, tw in data.hot_towns
     ]
     type_shares = shares(data.types, data.type_order)
     leading = type_shares[:LEADING_TYPES]
@@ -436,7 +450,7 @@ def compute_figures(data: WeekInput, areas: Sequence[Area]) -> dict:
         for o in shares(data.occupations)
     ]
     districts: dict[str, dict] = {}
-    for code, tw in data.towns.items():
+    for code, tw in data.units.items():
         d = data.district_of.get(code)
         if d:
             row = districts.setdefault(
@@ -479,9 +493,7 @@ def compute_figures(data: WeekInput, areas: Sequence[Area]) -> dict:
         "occupations": occupations,
         "ages": age_bands(data.ages),
         "text_groups": text_groups(data.occupations, data.occupation_order),
-        "trend_weeks": [
-            data.week.shifted(i - len(data.trend) + 1).key for i in range(len(data.trend))
-        ],
+        "trend_weeks": [data.week.shifted(i - TREND_WEEKS + 1).key for i in range(TREND_WEEKS)],
     }
 
 

@@ -44,13 +44,17 @@ async def test_on_monday_morning_the_job_drafts_last_week_and_admins_are_told(
 
 
 async def test_the_nightly_check_reissues_a_changed_published_week(client, make_user, report_data):
-    from campaign.cases.imports import import_file as import_cases
-    from tests.helpers import report_week
+    """The safety net for changes that announce nothing (a correction made in the database)."""
+    from campaign.cases.tables import Case
 
     await queries.publish(Week(2023, 27), actor=None)
     assert await jobs.revise_published_bulletins({}) == []
-    data = report_week.cases_csv(report_data, week27_loss_fen=report_week.LOSS_27_FEN + 500_000)
-    await import_cases("cases", "again.csv", data, dry_run=False, actor=None)
+    one = (
+        await Case.select(Case.id, Case.loss_fen)
+        .where(Case.occurred_on == dt.date(2023, 7, 5))
+        .first()
+    )
+    await Case.update({Case.loss_fen: one["loss_fen"] + 500_000}).where(Case.id == one["id"])
     assert await jobs.revise_published_bulletins({}) == ["2023-W27"]
     assert (await queries.latest_published("2023-W27")).revision == 2
     await make_user("boss", "leader")
@@ -61,3 +65,12 @@ async def test_the_nightly_check_reissues_a_changed_published_week(client, make_
     assert "涉案金额(万元):660.6 → 661.1" in page.text.replace("<del>", "").replace(
         "</del>", ""
     ).replace("<strong>", "").replace("</strong>", "")
+
+
+def test_a_case_write_revises_published_weeks_at_once():
+    """The check also follows the cases' announcement (campaign/worker.py), in every process."""
+    from campaign import jobs as job_queue
+    from campaign.cases.queries import CASES_CHANGED
+
+    assert jobs.revise_after_cases in job_queue.subscribers(CASES_CHANGED)
+    assert jobs.revise_after_cases in FUNCTIONS

@@ -118,3 +118,25 @@ async def test_the_public_page_is_rate_limited_per_client(client, db):
     statuses = [(await client.get("/public/bulletin")).status_code for _ in range(limit + 1)]
     assert statuses[:limit] == [200] * limit
     assert statuses[-1] == 429
+
+
+async def test_a_published_revision_is_drawn_once_and_a_new_revision_anew(
+    client, make_user, report_data
+):
+    from campaign.reports import queries
+    from campaign.reports.rules import Week
+    from campaign.reports.tables import Bulletin
+
+    await make_user("boss", "leader")
+    await queries.publish(Week(2023, 27), actor=None)
+    await login(client, "boss")
+    first = await client.get(f"/bulletins/{W27}")
+    assert text_of(first.text, 'data-figure="cases"') == ["185"]
+    # a frozen revision never changes: the drawn page is kept, its stored figures not re-read
+    await Bulletin.update({Bulletin.narrative: "新的文字"}).where(Bulletin.week_key == W27)
+    again = await client.get(f"/bulletins/{W27}")
+    assert text_of(again.text, 'data-figure="cases"') == ["185"] and "新的文字" not in again.text
+    await queries.publish(Week(2023, 27), actor=None)  # revision 2, drawn anew
+    third = await client.get(f"/bulletins/{W27}")
+    assert "第 2 版" in third.text and "新的文字" not in third.text
+    assert text_of(third.text, 'data-figure="cases"') == ["185"]

@@ -52,7 +52,8 @@ async def test_the_summer_reminder_goes_with_a_july_week_of_student_victims(repo
     assert draft.reminder.startswith("暑假已经开始")
 
 
-async def test_publishing_freezes_and_a_later_import_makes_a_new_revision(report_data):
+async def test_publishing_freezes_and_a_later_import_revises_the_week_at_once(report_data):
+    from campaign import jobs
     from campaign.cases.imports import import_file as import_cases
     from tests.helpers import report_week
 
@@ -60,13 +61,16 @@ async def test_publishing_freezes_and_a_later_import_makes_a_new_revision(report
     assert (published.revision, published.figures["cases"]) == (1, 185)
     assert await queries.revise_if_changed(W27) is None  # nothing changed
 
-    # the platform re-exports the week with one case's loss corrected: a new revision
+    # the platform re-exports the week with one case's loss corrected: the import's announcement
+    # (CASES_CHANGED) revises the published week at once, not at the nightly check
     data = report_week.cases_csv(report_data, week27_loss_fen=report_week.LOSS_27_FEN + 1_000_000)
     await import_cases("cases", "again.csv", data, dry_run=False, actor=None)
-    revised = await queries.revise_if_changed(W27)
+    await jobs.drain()
+    revised = await queries.latest_published(W27.key)
     assert revised is not None and revised.revision == 2
     assert {"what": "涉案金额(万元)", "before": "660.6", "after": "661.6"} in revised.changes
     assert [r.revision for r in await queries.revisions(W27.key)] == [2, 1]
+    assert await queries.revise_if_changed(W27) is None  # already revised
 
 
 async def test_areas_with_most_people_warned_per_10000_residents_are_named(report_data):
@@ -95,3 +99,36 @@ async def test_areas_with_most_people_warned_per_10000_residents_are_named(repor
     assert figures["warnings_available"] is True
     text = rules.narrative(figures).translate(rules.ASCII_PUNCTUATION)
     assert "潜在受害人群比例较高的区县有北仑区、江北区、海曙区,这几个区需引起高度警惕" in text
+
+
+async def test_default_areas_summed_per_district_match_the_same_areas_summed_per_town(
+    ningbo_towns,
+):
+    """With the default areas the database sums each district; the same areas defined town by
+    town are summed per town: every figure agrees (warned people and residents included)."""
+    from campaign.cases.imports import import_file as import_cases
+    from tests.helpers.warnings import item, push
+
+    await import_cases(
+        "cases", "cases.csv", report_week.cases_csv(ningbo_towns), dry_run=False, actor=None
+    )
+    await push(
+        item(
+            phone="13900000001",
+            region_code=ningbo_towns["330206"][1],
+            issued_at="2023-07-05 10:00:00",
+        ),
+        item(
+            phone="13900000002",
+            region_code=ningbo_towns["330203"][0],
+            issued_at="2023-07-06 10:00:00",
+        ),
+    )
+    assert await queries.areas_are_default()
+    by_district = await queries.compute_figures(W27)
+    names = {a["code"]: a["name"] for a in by_district["areas"]}
+    assignment = [(names[d], t) for d, towns in ningbo_towns.items() for t in towns]
+    assert await queries.save_areas(assignment, actor=None) == []
+    by_town = await queries.compute_figures(W27)
+    assert by_district["cases"] == 185 and by_district["risk_areas"][:2] == ["330206", "330203"]
+    assert by_district == by_town
