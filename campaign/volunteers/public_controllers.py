@@ -113,19 +113,20 @@ class VolunteerPublicController(Controller):
 
     @get("/j/{token:str}")
     async def join(self, request: Request, token: FromPath[str]) -> Template:
-        recruiter, problem = await _recruiter(token)
-        if recruiter is None:
-            return _page(request, "volunteers/public/refused.html", 400, message=problem)
-        return await self._join_form(request, token, recruiter, {}, {})
+        async with queries.snapshot():
+            recruiter, problem = await _recruiter(token)
+            if recruiter is None:
+                return _page(request, "volunteers/public/refused.html", 400, message=problem)
+            return await self._join_form(request, token, recruiter, {}, {})
 
-    async def _join_form(self, request, token, recruiter, values, errors, status=200):
+    async def _join_form(self, request, token, recruiter, values, errors, status=200, groups=None):
         return _page(
             request,
             "volunteers/public/join.html",
             status,
             token=token,
             recruiter=recruiter,
-            groups=await queries.area_villages(recruiter.area),
+            groups=groups if groups is not None else await queries.area_villages(recruiter.area),
             teams=await queries.teams(),
             values=values,
             errors=errors,
@@ -134,7 +135,12 @@ class VolunteerPublicController(Controller):
 
     @post("/j/{token:str}")
     async def join_submit(self, request: Request, token: FromPath[str]) -> Response | Template:
-        recruiter, problem = await _recruiter(token)
+        """Reads on one connection, then the throttle's count and the sign-up: two short writes."""
+        async with queries.snapshot():
+            recruiter, problem = await _recruiter(token)
+            if recruiter is not None:
+                groups = await queries.area_villages(recruiter.area)
+                teams = [t["id"] for t in await queries.teams()]
         if recruiter is None:
             return _page(request, "volunteers/public/refused.html", 400, message=problem)
         form = await request.form()
@@ -148,21 +154,18 @@ class VolunteerPublicController(Controller):
                 429,
                 message=_("同一网络短时间内注册过多,请稍后再试"),
             )
-        groups = await queries.area_villages(recruiter.area)
         villages = [v["code"] for g in groups for v in g["villages"]]
-        checked, errors = rules.check_signup(
-            values, villages, [t["id"] for t in await queries.teams()], normalize_phone
-        )
+        checked, errors = rules.check_signup(values, villages, teams, normalize_phone)
         if values.get("village") and "village" in errors and values["village"].isdigit():
             errors["village"] = _("该村社不在这位宣传员的宣传范围内,请从列表中选择")
         if checked is None:
-            return await self._join_form(request, token, recruiter, values, errors, 400)
+            return await self._join_form(request, token, recruiter, values, errors, 400, groups)
         try:
             vid = await queries.sign_up(recruiter, checked, client_ip(request), at)
         except queries.SignupRefused as refused:
             message = refused.message or _("这个手机号已加入,请直接用手机号登录")
             return await self._join_form(
-                request, token, recruiter, values, {refused.field: message}, 400
+                request, token, recruiter, values, {refused.field: message}, 400, groups
             )
         return _with_session(Redirect(path="/v/me?welcome=1"), vid, request)
 

@@ -381,24 +381,24 @@ async def save_team(name: str, kind: str, user: CurrentUser, ip: str | None) -> 
 
 async def note_signup_attempt(key: str, at: dt.datetime) -> int:
     """Count a sign-up attempt from one address in the current window; returns the count so far
-    (committed on its own, so attempts that fail still count)."""
+    (committed on its own, so attempts that fail still count). One upsert: a window older than
+    SIGNUP_WINDOW starts again at 1."""
+    cutoff = at - rules.SIGNUP_WINDOW
     async with write_transaction():
-        row = await SignupAttempt.select().where(SignupAttempt.key == key).first()
-        if row is None:
-            await SignupAttempt.insert(SignupAttempt(key=key, count=1, window_start=at))
-            return 1
-        started = row["window_start"]
-        if started.tzinfo is None:
-            started = started.replace(tzinfo=dt.UTC)
-        if at - started > rules.SIGNUP_WINDOW:
-            await SignupAttempt.update(
-                {SignupAttempt.count: 1, SignupAttempt.window_start: at}
-            ).where(SignupAttempt.key == key)
-            return 1
-        await SignupAttempt.update({SignupAttempt.count: SignupAttempt.count + 1}).where(
-            SignupAttempt.key == key
+        rows = await SignupAttempt.raw(
+            "INSERT INTO signup_attempt (key, count, window_start) VALUES ({}, 1, {}) "
+            "ON CONFLICT (key) DO UPDATE SET "
+            "count = CASE WHEN signup_attempt.window_start < {} THEN 1 "
+            "ELSE signup_attempt.count + 1 END, "
+            "window_start = CASE WHEN signup_attempt.window_start < {} "
+            "THEN excluded.window_start ELSE signup_attempt.window_start END "
+            "RETURNING count",
+            key,
+            at,
+            cutoff,
+            cutoff,
         )
-        return row["count"] + 1
+    return rows[0]["count"]
 
 
 class SignupRefused(Exception):
@@ -414,13 +414,11 @@ async def sign_up(
     """Enrol a volunteer through a propagandist's code; SignupRefused for a phone already
     enrolled. The recruiter's credit waits until the recruit first does something."""
     digest = phone_digest(checked.phone, secret())
-    village = await regions.region(checked.village_code)
-    if village is None:
-        raise SignupRefused("village", "村社不存在")
     day = local(at).date()
     async with write_transaction():
-        if await Volunteer.exists().where(Volunteer.phone_hash == digest):
-            raise SignupRefused("phone", "")
+        village = await regions.region(checked.village_code)
+        if village is None:
+            raise SignupRefused("village", "村社不存在")
         inserted = (
             await Volunteer.insert(
                 Volunteer(
@@ -436,12 +434,13 @@ async def sign_up(
                     signup_ip=ip[:64],
                     created_at=at,
                     created_on=day,
+                    last_active_on=day,
                 )
             )
             .on_conflict(action="DO NOTHING")
             .returning(Volunteer.id)
         )
-        if not inserted:  # the same phone joined a moment ago in a concurrent request
+        if not inserted:  # the phone has joined already (or a moment ago, concurrently)
             raise SignupRefused("phone", "")
         vid = inserted[0]["id"]
         await Propagandist.update({Propagandist.recruits: Propagandist.recruits + 1}).where(
@@ -449,8 +448,9 @@ async def sign_up(
         )
         if checked.team_id:
             await Team.update({Team.members: Team.members + 1}).where(Team.id == checked.team_id)
-        await _count_day(day, signups=1)
-        await _touch(vid, day)
+        # Joining is today's first activity: the active day and both day counts at once.
+        await ActiveDay.insert(ActiveDay(volunteer_id=vid, day=day))
+        await _count_day(day, users=1, signups=1)
     return vid
 
 
