@@ -156,9 +156,13 @@ async def scenarios(requests: int, run: str) -> tuple[list[dict], dict]:
     )
     token = rules.recruit_token(recruiter.id, recruiter.area, queries.secret())
     villages = [
-        g["code"] for group in await queries.area_villages(recruiter.area) for g in group["villages"]
+        g["code"]
+        for group in await queries.area_villages(recruiter.area)
+        for g in group["villages"]
     ]
-    results.append({"scenario": "join page (GET)", **await timed(anonymous, "GET", f"/v/j/{token}", requests)})
+    results.append(
+        {"scenario": "join page (GET)", **await timed(anonymous, "GET", f"/v/j/{token}", requests)}
+    )
     wall, cpu = [], []
     for i in range(requests):
         # Every sign-up from its own address, as on phones (one address would be throttled).
@@ -200,7 +204,9 @@ async def scenarios(requests: int, run: str) -> tuple[list[dict], dict]:
     wall, cpu = [], []
     for i, person in enumerate(people):
         started, started_cpu = time.perf_counter(), time.process_time()
-        given = await queries.award(person, rules.CHECKIN, f"bench:{run}:{i}", "压测", queries.now())
+        given = await queries.award(
+            person, rules.CHECKIN, f"bench:{run}:{i}", "压测", queries.now()
+        )
         wall.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
         assert given > 0
@@ -257,7 +263,11 @@ async def concurrent_sign_ups(app, token: str, villages: list[str], run: str) ->
     tally = {str(code): codes.count(code) for code in sorted(set(codes))}
     assert set(tally) <= {"302", "400", "429"}, tally
     assert stored == tally.get("302", 0), (stored, tally)
-    return {"concurrent_signups": tally, "concurrent_stored": stored, "concurrent_s": round(seconds, 2)}
+    return {
+        "concurrent_signups": tally,
+        "concurrent_stored": stored,
+        "concurrent_s": round(seconds, 2),
+    }
 
 
 def wrk(port: int, token: str, seconds: int) -> list[dict]:
@@ -272,7 +282,10 @@ def wrk(port: int, token: str, seconds: int) -> list[dict]:
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
-            if subprocess.run(["curl", "-sf", f"{base}/healthz"], capture_output=True).returncode == 0:
+            if (
+                subprocess.run(["curl", "-sf", f"{base}/healthz"], capture_output=True).returncode
+                == 0
+            ):
                 break
             time.sleep(0.3)
         for name, path in (
@@ -354,7 +367,12 @@ def main() -> None:
             f"{row['scenario']:<56} p50 {row['p50_ms']:>8} ms   p95 {row['p95_ms']} ms"
             f"   cpu p50 {row.get('cpu_p50_ms')} ms"
         )
-    print("200 concurrent sign-ups:", extra["concurrent_signups"], "stored", extra["concurrent_stored"])
+    print(
+        "200 concurrent sign-ups:",
+        extra["concurrent_signups"],
+        "stored",
+        extra["concurrent_stored"],
+    )
     for row in report.get("wrk", []):
         print(
             f"wrk {row['scenario']:<36} {row['rps']:>8.0f} req/s  ×{row['share_of_healthz']}"

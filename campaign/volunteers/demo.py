@@ -439,6 +439,13 @@ async def generate_demo(
             connection=c,
             rebuild_indexes=True,
         )
+        scores = rules.score_counts((b, k, d, t, p) for b, k, _i, _n, d, t, p, *_r in board_rows)
+        await insert_many(
+            "board_score",
+            ("board", "bucket", "area", "points", "n"),
+            [(*key, n) for key, n in scores.items()],
+            connection=c,
+        )
         await insert_many(
             "active_day",
             ("volunteer_id", "day"),

@@ -27,6 +27,7 @@ from campaign.volunteers import rules
 from campaign.volunteers.tables import (
     ActiveDay,
     BoardRow,
+    BoardScore,
     DailyActive,
     EventCheckin,
     OtpCode,
@@ -661,21 +662,7 @@ async def _award(
     if not inserted:
         return 0
     award = rules.Award(person.kind, person.id, points, day, kind, person.team_id)
-    for board, bucket_key, pid, pts in rules.board_updates(award):
-        team = board == rules.TEAMS
-        await BoardRow.raw(
-            "INSERT INTO board_row (board, bucket, person_id, name_masked, district_code, "
-            "town_code, points) VALUES ({}, {}, {}, {}, {}, {}, {}) "
-            "ON CONFLICT (board, bucket, person_id) DO UPDATE SET "
-            "points = board_row.points + excluded.points",
-            board,
-            bucket_key,
-            pid,
-            "" if team else person.name_masked,
-            "" if team else person.district_code,
-            "" if team else person.town_code,
-            pts,
-        )
+    await _add_to_boards(person, rules.board_updates(award))
     earned = points if kind in rules.EARNING else 0
     if person.kind == rules.VOLUNTEERS:
         await Volunteer.update(
@@ -691,6 +678,55 @@ async def _award(
             Propagandist.id == person.id
         )
     return points
+
+
+async def _add_to_boards(person: Person, updates: list[tuple[str, str, int, int]]) -> None:
+    """The award's board rows (3-6) in one multi-row upsert, then the score counts of every
+    area the rows are in (city, district, town) moved from the old points to the new in one
+    more: two statements, however many boards an award touches."""
+    if not updates:
+        return
+    values, args = [], []
+    for board, bucket_key, pid, pts in updates:
+        team = board == rules.TEAMS
+        values.append("({}, {}, {}, {}, {}, {}, {})")
+        args += [
+            board,
+            bucket_key,
+            pid,
+            "" if team else person.name_masked,
+            "" if team else person.district_code,
+            "" if team else person.town_code,
+            pts,
+        ]
+    rows = await BoardRow.raw(
+        "INSERT INTO board_row (board, bucket, person_id, name_masked, district_code, "
+        f"town_code, points) VALUES {', '.join(values)} "
+        "ON CONFLICT (board, bucket, person_id) DO UPDATE SET "
+        "points = board_row.points + excluded.points "
+        "RETURNING board, bucket, person_id, district_code, town_code, points",
+        *args,
+    )
+    added = {(board, bucket_key, pid): pts for board, bucket_key, pid, pts in updates}
+    moves = rules.score_moves(
+        (
+            r["board"],
+            r["bucket"],
+            r["district_code"],
+            r["town_code"],
+            r["points"] - added[(r["board"], r["bucket"], r["person_id"])],
+            r["points"],
+        )
+        for r in rows
+    )
+    if moves:
+        await BoardScore.raw(
+            "INSERT INTO board_score (board, bucket, area, points, n) VALUES "
+            + ", ".join("({}, {}, {}, {}, {})" for _ in moves)
+            + " ON CONFLICT (board, bucket, area, points) DO UPDATE SET "
+            "n = board_score.n + excluded.n",
+            *(value for key, n in moves.items() for value in (*key, n)),
+        )
 
 
 async def award(person: Person, kind: str, ref: str, reason: str, at: dt.datetime) -> int:
@@ -996,8 +1032,26 @@ def _prev_column(scope: str) -> str:
     return {"district": "prev_district", "town": "prev_town"}.get(scope, "prev_city")
 
 
-async def board_count(board: str, bucket_key: str, scope: str, code: str) -> int:
-    return await BoardRow.count().where(*_board_where(board, bucket_key, scope, code))
+def _area(scope: str, code: str) -> str:
+    """The BoardScore area of a board scope: "" for the city, else the district or town code."""
+    return code if scope in ("district", "town") and code else ""
+
+
+async def _scores(board: str, bucket_key: str, scope: str, code: str, points: int) -> dict:
+    """From the counted scores of one board: all rows, rows with more than `points` and the
+    next higher score (None at the top)."""
+    rows = await BoardScore.raw(
+        "SELECT COALESCE(SUM(n), 0) AS total, "
+        "COALESCE(SUM(CASE WHEN points > {} THEN n ELSE 0 END), 0) AS higher, "
+        "MIN(CASE WHEN points > {} AND n > 0 THEN points END) AS next "
+        "FROM board_score WHERE board = {} AND bucket = {} AND area = {}",
+        points,
+        points,
+        board,
+        bucket_key,
+        _area(scope, code),
+    )
+    return rows[0]
 
 
 async def board_page(
@@ -1015,9 +1069,9 @@ async def board_page(
     )
     if not rows:
         return []
-    higher = await BoardRow.count().where(*where, BoardRow.points > rows[0]["points"])
+    higher = (await _scores(board, bucket_key, scope, code, rows[0]["points"]))["higher"]
     ranks = rules.page_ranks(
-        [(r["person_id"], r["points"]) for r in rows], offset, rules.rank_of(higher)
+        [(r["person_id"], r["points"]) for r in rows], offset, rules.rank_of(int(higher))
     )
     names = {}
     if board == rules.TEAMS:
@@ -1055,28 +1109,27 @@ class Position:
 
 async def position(board: str, bucket_key: str, scope: str, code: str, person_id: int) -> Position:
     """A person's rank on a board and the points to the next higher score ("your rank and the
-    gap"): two indexed counts, no ranking of the board."""
-    where = _board_where(board, bucket_key, scope, code)
+    gap"): the person's row by its unique key, then one sum over the board's counted scores."""
     row = (
-        await BoardRow.select(BoardRow.points)
-        .where(*where, BoardRow.person_id == person_id)
+        await BoardRow.select(BoardRow.points, BoardRow.district_code, BoardRow.town_code)
+        .where(
+            BoardRow.board == board,
+            BoardRow.bucket == bucket_key,
+            BoardRow.person_id == person_id,
+        )
         .first()
     )
-    total = await BoardRow.count().where(*where)
+    area = _area(scope, code)
+    if row is not None and area and area not in (row["district_code"], row["town_code"]):
+        row = None  # on the board, but not in this district or town
+    scores = await _scores(board, bucket_key, scope, code, row["points"] if row else 0)
+    total = int(scores["total"])
     if row is None:
         return Position(None, 0, None, total)
-    points = row["points"]
-    higher = await BoardRow.count().where(*where, BoardRow.points > points)
-    nxt = (
-        await BoardRow.select(BoardRow.points)
-        .where(*where, BoardRow.points > points)
-        .order_by(BoardRow.points)
-        .first()
-    )
     return Position(
-        rules.rank_of(higher),
-        points,
-        rules.gap_to_next(points, nxt["points"] if nxt else None),
+        rules.rank_of(int(scores["higher"])),
+        row["points"],
+        rules.gap_to_next(row["points"], scores["next"]),
         total,
     )
 

@@ -105,6 +105,19 @@ class BoardRow(Table):
     prev_town = Integer(null=True, default=None)
 
 
+class BoardScore(Table):
+    """How many board rows of one board, bucket and area ("" the city, a district or a town code)
+    have exactly `points`: the counted index behind "rank and gap" (rank = 1 + the rows above,
+    a sum over distinct scores, a few hundred, instead of a count over 10^5 board rows). Moved
+    with the board rows in the same statement batch; rows whose count fell to 0 are harmless."""
+
+    board = Varchar(length=1)
+    bucket = Varchar(length=12)
+    area = Varchar(length=12, default="")
+    points = Integer(default=0)
+    n = Integer(default=0)
+
+
 class Reward(Table):
     """A small gift (小牛警 礼品) in the catalogue, its price in points and what is left."""
 
