@@ -11,11 +11,11 @@ DESCRIPTION = "board score counts: unique key and backfill"
 
 BACKFILL = " UNION ALL ".join(
     f"SELECT board, bucket, {area}, points, COUNT(*) FROM board_row WHERE points > 0{where} "
-    f"GROUP BY board, bucket, {area}, points"
-    for area, where in (
-        ("''", ""),
-        ("district_code", " AND district_code <> ''"),
-        ("town_code", " AND town_code <> '' AND town_code <> district_code"),
+    f"GROUP BY board, bucket, {group}points"
+    for area, where, group in (
+        ("''", "", ""),
+        ("district_code", " AND district_code <> ''", "district_code, "),
+        ("town_code", " AND town_code <> '' AND town_code <> district_code", "town_code, "),
     )
 )
 
