@@ -18,10 +18,10 @@ from campaign.accounts.rules import normalize_phone
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
 from campaign.timeutil import today
-from campaign.volunteers import forms, queries, rules, sms
+from campaign.volunteers import forms, public_cache, queries, rules, sms
+from campaign.volunteers.public_cache import VOLUNTEER_COOKIE
 from campaign.web import client_ip, render
 
-VOLUNTEER_COOKIE = "campaign_volunteer"
 PUBLIC = {"public": True}
 
 CHECKIN_PROBLEMS = {
@@ -112,12 +112,18 @@ class VolunteerPublicController(Controller):
     # -- Joining -----------------------------------------------------------------------------
 
     @get("/j/{token:str}")
-    async def join(self, request: Request, token: FromPath[str]) -> Template:
+    async def join(self, request: Request, token: FromPath[str]) -> Response | Template:
+        """The QR landing page: signed-out visitors share one rendering for a few seconds."""
+        page_key = public_cache.key(request)
+        hit = public_cache.cached(request, page_key)
+        if hit is not None:
+            return hit
         async with queries.snapshot():
             recruiter, problem = await _recruiter(token)
             if recruiter is None:
                 return _page(request, "volunteers/public/refused.html", 400, message=problem)
-            return await self._join_form(request, token, recruiter, {}, {})
+            page = await self._join_form(request, token, recruiter, {}, {})
+        return public_cache.render(request, page_key, page)
 
     async def _join_form(self, request, token, recruiter, values, errors, status=200, groups=None):
         return _page(
@@ -461,8 +467,13 @@ class VolunteerPublicController(Controller):
     # -- Boards --------------------------------------------------------------------------------------------
 
     @get("/boards")
-    async def boards(self, request: Request) -> Template:
-        """?board=v|p|t&period=w|m|a&scope=city|district|town&code= (all optional)."""
+    async def boards(self, request: Request) -> Response | Template:
+        """?board=v|p|t&period=w|m|a&scope=city|district|town&code= (all optional). Signed-out
+        visitors share one rendering per board for a few seconds (public_cache)."""
+        page_key = public_cache.key(request)
+        hit = public_cache.cached(request, page_key)
+        if hit is not None:
+            return hit
         params = request.query_params
         board, period = params.get("board", "v"), params.get("period", "w")
         scope, code = params.get("scope", "city"), params.get("code", "").strip()[:12]
@@ -482,7 +493,7 @@ class VolunteerPublicController(Controller):
             if me and board == "v":
                 mine = await queries.position("v", bucket_key, scope, code, me.id)
             names = await queries.place_names([code] if code else [])
-        return render(
+        page = render(
             request,
             "volunteers/public/boards.html",
             "volunteers/public/_board_rows.html",
@@ -498,6 +509,7 @@ class VolunteerPublicController(Controller):
             periods=rules.PERIODS,
             districts=await queries.district_choices(),
         )
+        return public_cache.render(request, page_key, page)
 
 
 def _audiences() -> tuple[str, ...]:

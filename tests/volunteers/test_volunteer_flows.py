@@ -118,6 +118,42 @@ async def test_a_burst_of_signups_from_one_address_is_throttled(client, recruite
     assert await Volunteer.count() == rules.SIGNUPS_PER_WINDOW
 
 
+async def test_signed_out_pages_are_shared_but_each_visitor_keeps_their_own_token(
+    app, recruiter
+):
+    """The join page and public boards are rendered once for signed-out visitors for a few
+    seconds; the CSRF token in them is still each visitor's own, so joining works for both."""
+    import httpx
+
+    def phone_client(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 4000))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    async with phone_client("3.3.3.1") as a, phone_client("3.3.3.2") as b:
+        first, second = await a.get(join_path(recruiter)), await b.get(join_path(recruiter))
+        mine, theirs = a.cookies["campaign_csrf"], b.cookies["campaign_csrf"]
+        assert mine != theirs and mine in first.text and theirs in second.text
+        assert mine not in second.text
+        assert first.text.replace(mine, "") == second.text.replace(theirs, "")
+        assert (await join(b, recruiter, phone="13800138011")).status_code == 302
+        assert (await join(a, recruiter, phone="13800138012")).status_code == 302
+
+        v = await only_volunteer()
+        await give(v, 25)
+        # b is signed in now (fresh board); a signed-out visitor sees the shared copy.
+        a.cookies.delete("campaign_volunteer")
+        fresh = await b.get("/v/boards?board=v&period=a")
+        assert "data-my-position" in fresh.text and ">25<" in fresh.text.replace(" ", "")
+        anonymous = phone_client("3.3.3.3")
+        before = await anonymous.get("/v/boards?board=v&period=w")
+        await give(v, 5)
+        again = await anonymous.get("/v/boards?board=v&period=w")
+        assert again.text.replace(anonymous.cookies["campaign_csrf"], "") == before.text.replace(
+            anonymous.cookies["campaign_csrf"], ""
+        )
+        await anonymous.aclose()
+
+
 # -- Signing in -------------------------------------------------------------------------------------
 
 
