@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from piccolo.query.functions.aggregate import Count, Sum
+from piccolo.query.functions.aggregate import Count
 
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Place, Scope, mask_phone, phone_digest
@@ -625,14 +625,26 @@ async def save_rule(
         await audit.record("points.rule", f"rule:{kind}", f"{kind} = {points} / 日上限 {cap}")
 
 
-async def _earned_today(person: Person, kind: str, day: dt.date) -> int:
-    rows = await PointEntry.select(Sum(PointEntry.points, alias="n")).where(
-        (PointEntry.person_kind == person.kind)
-        & (PointEntry.person_id == person.id)
-        & (PointEntry.kind == kind)
-        & (PointEntry.day == day)
+async def _rule_and_earned_today(person: Person, kind: str, day: dt.date) -> tuple[rules.Rule, int]:
+    """The rule of `kind` (stored, else the default) and what the person already earned by it
+    today, in one statement: an award's first read."""
+    rows = await PointRule.raw(
+        "SELECT r.points, r.daily_cap, r.active, (SELECT COALESCE(SUM(e.points), 0) "
+        "FROM point_entry e WHERE e.person_kind = {} AND e.person_id = {} AND e.kind = {} "
+        "AND e.day = {}) AS earned FROM (SELECT 1 AS one) AS o "
+        "LEFT JOIN point_rule r ON r.kind = {}",
+        person.kind,
+        person.id,
+        kind,
+        day,
+        kind,
     )
-    return int((rows[0]["n"] if rows else 0) or 0)
+    row = rows[0]
+    if row["points"] is None:
+        return rules.default_rules()[kind], int(row["earned"])
+    return rules.Rule(kind, row["points"], row["daily_cap"], bool(row["active"])), int(
+        row["earned"]
+    )
 
 
 async def _award(
@@ -642,8 +654,7 @@ async def _award(
     a write transaction. Returns the points given: 0 when capped, inactive or a replay."""
     day = local(at).date()
     if points is None:
-        rule = (await point_rules())[kind]
-        points = rules.capped_points(rule, await _earned_today(person, kind, day))
+        points = rules.capped_points(*await _rule_and_earned_today(person, kind, day))
     if points == 0:
         return 0
     inserted = await PointEntry.raw(
