@@ -557,16 +557,9 @@ async def generate_demo(
             reports,
             connection=c,
         )
-        members: dict[int, int] = defaultdict(int)
-        team_points: dict[int, int] = defaultdict(int)
-        for n, v in enumerate(vol_rows):
-            if v["team_id"]:
-                members[v["team_id"]] += 1
-                team_points[v["team_id"]] += totals[n]
+        members = Counter(v["team_id"] for v in vol_rows if v["team_id"])
         for tid in team_ids:
-            await Team.update({Team.members: members[tid], Team.points: team_points[tid]}).where(
-                Team.id == tid
-            )
+            await Team.update({Team.members: members[tid]}).where(Team.id == tid)
     return {
         "propagandists": len(prop_rows),
         "volunteers": len(vol_rows),

@@ -682,8 +682,6 @@ async def _award(
                 Volunteer.points: Volunteer.points + earned,
             }
         ).where(Volunteer.id == person.id)
-        if person.team_id and earned:
-            await Team.update({Team.points: Team.points + earned}).where(Team.id == person.team_id)
     else:
         await Propagandist.update({Propagandist.points: Propagandist.points + earned}).where(
             Propagandist.id == person.id

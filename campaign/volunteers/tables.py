@@ -29,14 +29,14 @@ class Propagandist(Table):
 
 
 class Team(Table):
-    """A 小牛警 team or an alliance member (反诈联盟) that volunteers may join."""
+    """A 小牛警 team or an alliance member (反诈联盟) that volunteers may join. Its points are
+    its board rows (board "t"), kept with each member's award."""
 
     name = Varchar(length=50, unique=True)
     kind = Varchar(length=10, default="team")
     district_code = Varchar(length=12, default="")
     active = Boolean(default=True)
     members = Integer(default=0)
-    points = Integer(default=0)
 
 
 class Volunteer(Table):
