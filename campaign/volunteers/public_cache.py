@@ -42,7 +42,8 @@ def key(request: Request) -> str | None:
 
 
 def _token(request: Request) -> str:
-    return ScopeState.from_scope(request.scope).csrf_token or ""
+    token = ScopeState.from_scope(request.scope).csrf_token
+    return token if isinstance(token, str) else ""
 
 
 def cached(request: Request, page_key: str | None) -> Response | None:

@@ -118,9 +118,7 @@ async def test_a_burst_of_signups_from_one_address_is_throttled(client, recruite
     assert await Volunteer.count() == rules.SIGNUPS_PER_WINDOW
 
 
-async def test_signed_out_pages_are_shared_but_each_visitor_keeps_their_own_token(
-    app, recruiter
-):
+async def test_signed_out_pages_are_shared_but_each_visitor_keeps_their_own_token(app, recruiter):
     """The join page and public boards are rendered once for signed-out visitors for a few
     seconds; the CSRF token in them is still each visitor's own, so joining works for both."""
     import httpx
