@@ -19,7 +19,7 @@ from campaign.security import SESSION_COOKIE
 SECONDS = 10
 VOLUNTEER_COOKIE = "campaign_volunteer"
 _PLACEHOLDER = "\x00csrf\x00"
-_LIMIT = 2000
+_LIMIT = 1000  # pages of ≈20–40 kB: at most a few tens of MB per process
 
 
 def _pages(request: Request) -> dict[str, tuple[float, str]]:
