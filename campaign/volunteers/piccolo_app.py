@@ -5,6 +5,7 @@ from piccolo.conf.apps import AppConfig
 from campaign.volunteers.tables import (
     ActiveDay,
     BoardRow,
+    BoardScore,
     DailyActive,
     EventCheckin,
     OtpCode,
@@ -33,6 +34,7 @@ APP_CONFIG = AppConfig(
         PointRule,
         PointEntry,
         BoardRow,
+        BoardScore,
         Reward,
         Redemption,
         QuizQuestion,

@@ -18,10 +18,10 @@ from campaign.accounts.rules import normalize_phone
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
 from campaign.timeutil import today
-from campaign.volunteers import forms, queries, rules, sms
+from campaign.volunteers import forms, public_cache, queries, rules, sms
+from campaign.volunteers.public_cache import VOLUNTEER_COOKIE
 from campaign.web import client_ip, render
 
-VOLUNTEER_COOKIE = "campaign_volunteer"
 PUBLIC = {"public": True}
 
 CHECKIN_PROBLEMS = {
@@ -112,20 +112,27 @@ class VolunteerPublicController(Controller):
     # -- Joining -----------------------------------------------------------------------------
 
     @get("/j/{token:str}")
-    async def join(self, request: Request, token: FromPath[str]) -> Template:
-        recruiter, problem = await _recruiter(token)
-        if recruiter is None:
-            return _page(request, "volunteers/public/refused.html", 400, message=problem)
-        return await self._join_form(request, token, recruiter, {}, {})
+    async def join(self, request: Request, token: FromPath[str]) -> Response | Template:
+        """The QR landing page: signed-out visitors share one rendering for a few seconds."""
+        page_key = public_cache.key(request)
+        hit = public_cache.cached(request, page_key)
+        if hit is not None:
+            return hit
+        async with queries.snapshot():
+            recruiter, problem = await _recruiter(token)
+            if recruiter is None:
+                return _page(request, "volunteers/public/refused.html", 400, message=problem)
+            page = await self._join_form(request, token, recruiter, {}, {})
+        return public_cache.render(request, page_key, page)
 
-    async def _join_form(self, request, token, recruiter, values, errors, status=200):
+    async def _join_form(self, request, token, recruiter, values, errors, status=200, groups=None):
         return _page(
             request,
             "volunteers/public/join.html",
             status,
             token=token,
             recruiter=recruiter,
-            groups=await queries.area_villages(recruiter.area),
+            groups=groups if groups is not None else await queries.area_villages(recruiter.area),
             teams=await queries.teams(),
             values=values,
             errors=errors,
@@ -134,7 +141,12 @@ class VolunteerPublicController(Controller):
 
     @post("/j/{token:str}")
     async def join_submit(self, request: Request, token: FromPath[str]) -> Response | Template:
-        recruiter, problem = await _recruiter(token)
+        """Reads on one connection, then the throttle's count and the sign-up: two short writes."""
+        async with queries.snapshot():
+            recruiter, problem = await _recruiter(token)
+            if recruiter is not None:
+                groups = await queries.area_villages(recruiter.area)
+                teams = [t["id"] for t in await queries.teams()]
         if recruiter is None:
             return _page(request, "volunteers/public/refused.html", 400, message=problem)
         form = await request.form()
@@ -148,21 +160,18 @@ class VolunteerPublicController(Controller):
                 429,
                 message=_("同一网络短时间内注册过多,请稍后再试"),
             )
-        groups = await queries.area_villages(recruiter.area)
         villages = [v["code"] for g in groups for v in g["villages"]]
-        checked, errors = rules.check_signup(
-            values, villages, [t["id"] for t in await queries.teams()], normalize_phone
-        )
+        checked, errors = rules.check_signup(values, villages, teams, normalize_phone)
         if values.get("village") and "village" in errors and values["village"].isdigit():
             errors["village"] = _("该村社不在这位宣传员的宣传范围内,请从列表中选择")
         if checked is None:
-            return await self._join_form(request, token, recruiter, values, errors, 400)
+            return await self._join_form(request, token, recruiter, values, errors, 400, groups)
         try:
             vid = await queries.sign_up(recruiter, checked, client_ip(request), at)
         except queries.SignupRefused as refused:
             message = refused.message or _("这个手机号已加入,请直接用手机号登录")
             return await self._join_form(
-                request, token, recruiter, values, {refused.field: message}, 400
+                request, token, recruiter, values, {refused.field: message}, 400, groups
             )
         return _with_session(Redirect(path="/v/me?welcome=1"), vid, request)
 
@@ -458,8 +467,13 @@ class VolunteerPublicController(Controller):
     # -- Boards --------------------------------------------------------------------------------------------
 
     @get("/boards")
-    async def boards(self, request: Request) -> Template:
-        """?board=v|p|t&period=w|m|a&scope=city|district|town&code= (all optional)."""
+    async def boards(self, request: Request) -> Response | Template:
+        """?board=v|p|t&period=w|m|a&scope=city|district|town&code= (all optional). Signed-out
+        visitors share one rendering per board for a few seconds (public_cache)."""
+        page_key = public_cache.key(request)
+        hit = public_cache.cached(request, page_key)
+        if hit is not None:
+            return hit
         params = request.query_params
         board, period = params.get("board", "v"), params.get("period", "w")
         scope, code = params.get("scope", "city"), params.get("code", "").strip()[:12]
@@ -479,7 +493,7 @@ class VolunteerPublicController(Controller):
             if me and board == "v":
                 mine = await queries.position("v", bucket_key, scope, code, me.id)
             names = await queries.place_names([code] if code else [])
-        return render(
+        page = render(
             request,
             "volunteers/public/boards.html",
             "volunteers/public/_board_rows.html",
@@ -495,6 +509,7 @@ class VolunteerPublicController(Controller):
             periods=rules.PERIODS,
             districts=await queries.district_choices(),
         )
+        return public_cache.render(request, page_key, page)
 
 
 def _audiences() -> tuple[str, ...]:

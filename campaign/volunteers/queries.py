@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, overload
 
-from piccolo.query.functions.aggregate import Count, Sum
+from piccolo.query.functions.aggregate import Count
 
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Place, Scope, mask_phone, phone_digest
@@ -28,6 +28,7 @@ from campaign.volunteers import rules
 from campaign.volunteers.tables import (
     ActiveDay,
     BoardRow,
+    BoardScore,
     DailyActive,
     EventCheckin,
     OtpCode,
@@ -390,24 +391,24 @@ async def save_team(name: str, kind: str, user: CurrentUser, ip: str | None) -> 
 
 async def note_signup_attempt(key: str, at: dt.datetime) -> int:
     """Count a sign-up attempt from one address in the current window; returns the count so far
-    (committed on its own, so attempts that fail still count)."""
+    (committed on its own, so attempts that fail still count). One upsert: a window older than
+    SIGNUP_WINDOW starts again at 1."""
+    cutoff = at - rules.SIGNUP_WINDOW
     async with write_transaction():
-        row = await SignupAttempt.select().where(SignupAttempt.key == key).first()
-        if row is None:
-            await SignupAttempt.insert(SignupAttempt(key=key, count=1, window_start=at))
-            return 1
-        started = row["window_start"]
-        if started.tzinfo is None:
-            started = started.replace(tzinfo=dt.UTC)
-        if at - started > rules.SIGNUP_WINDOW:
-            await SignupAttempt.update(
-                {SignupAttempt.count: 1, SignupAttempt.window_start: at}
-            ).where(SignupAttempt.key == key)
-            return 1
-        await SignupAttempt.update({SignupAttempt.count: SignupAttempt.count + 1}).where(
-            SignupAttempt.key == key
+        rows = await SignupAttempt.raw(
+            "INSERT INTO signup_attempt (key, count, window_start) VALUES ({}, 1, {}) "
+            "ON CONFLICT (key) DO UPDATE SET "
+            "count = CASE WHEN signup_attempt.window_start < {} THEN 1 "
+            "ELSE signup_attempt.count + 1 END, "
+            "window_start = CASE WHEN signup_attempt.window_start < {} "
+            "THEN excluded.window_start ELSE signup_attempt.window_start END "
+            "RETURNING count",
+            key,
+            at,
+            cutoff,
+            cutoff,
         )
-        return row["count"] + 1
+    return rows[0]["count"]
 
 
 class SignupRefused(Exception):
@@ -423,13 +424,11 @@ async def sign_up(
     """Enrol a volunteer through a propagandist's code; SignupRefused for a phone already
     enrolled. The recruiter's credit waits until the recruit first does something."""
     digest = phone_digest(checked.phone, secret())
-    village = await regions.region(checked.village_code)
-    if village is None:
-        raise SignupRefused("village", "村社不存在")
     day = local(at).date()
     async with write_transaction():
-        if await Volunteer.exists().where(Volunteer.phone_hash == digest):
-            raise SignupRefused("phone", "")
+        village = await regions.region(checked.village_code)
+        if village is None:
+            raise SignupRefused("village", "村社不存在")
         inserted = (
             await Volunteer.insert(
                 Volunteer(
@@ -445,12 +444,13 @@ async def sign_up(
                     signup_ip=ip[:64],
                     created_at=at,
                     created_on=day,
+                    last_active_on=day,
                 )
             )
             .on_conflict(action="DO NOTHING")
             .returning(Volunteer.id)
         )
-        if not inserted:  # the same phone joined a moment ago in a concurrent request
+        if not inserted:  # the phone has joined already (or a moment ago, concurrently)
             raise SignupRefused("phone", "")
         vid = inserted[0]["id"]
         await Propagandist.update({Propagandist.recruits: Propagandist.recruits + 1}).where(
@@ -458,8 +458,9 @@ async def sign_up(
         )
         if checked.team_id:
             await Team.update({Team.members: Team.members + 1}).where(Team.id == checked.team_id)
-        await _count_day(day, signups=1)
-        await _touch(vid, day)
+        # Joining is today's first activity: the active day and both day counts at once.
+        await ActiveDay.insert(ActiveDay(volunteer_id=vid, day=day))
+        await _count_day(day, users=1, signups=1)
     return vid
 
 
@@ -633,14 +634,26 @@ async def save_rule(
         await audit.record("points.rule", f"rule:{kind}", f"{kind} = {points} / 日上限 {cap}")
 
 
-async def _earned_today(person: Person, kind: str, day: dt.date) -> int:
-    rows = await PointEntry.select(Sum(PointEntry.points, alias="n")).where(
-        (PointEntry.person_kind == person.kind)
-        & (PointEntry.person_id == person.id)
-        & (PointEntry.kind == kind)
-        & (PointEntry.day == day)
+async def _rule_and_earned_today(person: Person, kind: str, day: dt.date) -> tuple[rules.Rule, int]:
+    """The rule of `kind` (stored, else the default) and what the person already earned by it
+    today, in one statement: an award's first read."""
+    rows = await PointRule.raw(
+        "SELECT r.points, r.daily_cap, r.active, (SELECT COALESCE(SUM(e.points), 0) "
+        "FROM point_entry e WHERE e.person_kind = {} AND e.person_id = {} AND e.kind = {} "
+        "AND e.day = {}) AS earned FROM (SELECT 1 AS one) AS o "
+        "LEFT JOIN point_rule r ON r.kind = {}",
+        person.kind,
+        person.id,
+        kind,
+        day,
+        kind,
     )
-    return int((rows[0]["n"] if rows else 0) or 0)
+    row = rows[0]
+    if row["points"] is None:
+        return rules.default_rules()[kind], int(row["earned"])
+    return rules.Rule(kind, row["points"], row["daily_cap"], bool(row["active"])), int(
+        row["earned"]
+    )
 
 
 async def _award(
@@ -650,8 +663,7 @@ async def _award(
     a write transaction. Returns the points given: 0 when capped, inactive or a replay."""
     day = local(at).date()
     if points is None:
-        rule = (await point_rules())[kind]
-        points = rules.capped_points(rule, await _earned_today(person, kind, day))
+        points = rules.capped_points(*await _rule_and_earned_today(person, kind, day))
     if points == 0:
         return 0
     inserted = await PointEntry.raw(
@@ -670,21 +682,7 @@ async def _award(
     if not inserted:
         return 0
     award = rules.Award(person.kind, person.id, points, day, kind, person.team_id)
-    for board, bucket_key, pid, pts in rules.board_updates(award):
-        team = board == rules.TEAMS
-        await BoardRow.raw(
-            "INSERT INTO board_row (board, bucket, person_id, name_masked, district_code, "
-            "town_code, points) VALUES ({}, {}, {}, {}, {}, {}, {}) "
-            "ON CONFLICT (board, bucket, person_id) DO UPDATE SET "
-            "points = board_row.points + excluded.points",
-            board,
-            bucket_key,
-            pid,
-            "" if team else person.name_masked,
-            "" if team else person.district_code,
-            "" if team else person.town_code,
-            pts,
-        )
+    await _add_to_boards(person, rules.board_updates(award))
     earned = points if kind in rules.EARNING else 0
     if person.kind == rules.VOLUNTEERS:
         await Volunteer.update(
@@ -693,13 +691,60 @@ async def _award(
                 Volunteer.points: Volunteer.points + earned,
             }
         ).where(Volunteer.id == person.id)
-        if person.team_id and earned:
-            await Team.update({Team.points: Team.points + earned}).where(Team.id == person.team_id)
     else:
         await Propagandist.update({Propagandist.points: Propagandist.points + earned}).where(
             Propagandist.id == person.id
         )
     return points
+
+
+async def _add_to_boards(person: Person, updates: list[tuple[str, str, int, int]]) -> None:
+    """The award's board rows (3-6) in one multi-row upsert, then the score counts of every
+    area the rows are in (city, district, town) moved from the old points to the new in one
+    more: two statements, however many boards an award touches."""
+    if not updates:
+        return
+    values, args = [], []
+    for board, bucket_key, pid, pts in updates:
+        team = board == rules.TEAMS
+        values.append("({}, {}, {}, {}, {}, {}, {})")
+        args += [
+            board,
+            bucket_key,
+            pid,
+            "" if team else person.name_masked,
+            "" if team else person.district_code,
+            "" if team else person.town_code,
+            pts,
+        ]
+    rows = await BoardRow.raw(
+        "INSERT INTO board_row (board, bucket, person_id, name_masked, district_code, "
+        f"town_code, points) VALUES {', '.join(values)} "
+        "ON CONFLICT (board, bucket, person_id) DO UPDATE SET "
+        "points = board_row.points + excluded.points "
+        "RETURNING board, bucket, person_id, district_code, town_code, points",
+        *args,
+    )
+    added = {(board, bucket_key, pid): pts for board, bucket_key, pid, pts in updates}
+    moves = rules.score_moves(
+        (
+            r["board"],
+            r["bucket"],
+            r["district_code"],
+            r["town_code"],
+            r["points"] - added[(r["board"], r["bucket"], r["person_id"])],
+            r["points"],
+        )
+        for r in rows
+    )
+    if moves:
+        await BoardScore.raw(
+            "INSERT INTO board_score (board, bucket, area, points, n) VALUES "
+            + ", ".join("({}, {}, {}, {}, {})" for _ in moves)
+            + " ON CONFLICT (board, bucket, area, points) DO UPDATE SET "
+            "n = board_score.n + excluded.n",
+            *(value for key, n in moves.items() for value in (*key, n)),
+        )
 
 
 async def award(person: Person, kind: str, ref: str, reason: str, at: dt.datetime) -> int:
@@ -1005,8 +1050,26 @@ def _prev_column(scope: str) -> str:
     return {"district": "prev_district", "town": "prev_town"}.get(scope, "prev_city")
 
 
-async def board_count(board: str, bucket_key: str, scope: str, code: str) -> int:
-    return await BoardRow.count().where(*_board_where(board, bucket_key, scope, code))
+def _area(scope: str, code: str) -> str:
+    """The BoardScore area of a board scope: "" for the city, else the district or town code."""
+    return code if scope in ("district", "town") and code else ""
+
+
+async def _scores(board: str, bucket_key: str, scope: str, code: str, points: int) -> dict:
+    """From the counted scores of one board: all rows, rows with more than `points` and the
+    next higher score (None at the top)."""
+    rows = await BoardScore.raw(
+        "SELECT COALESCE(SUM(n), 0) AS total, "
+        "COALESCE(SUM(CASE WHEN points > {} THEN n ELSE 0 END), 0) AS higher, "
+        "MIN(CASE WHEN points > {} AND n > 0 THEN points END) AS next "
+        "FROM board_score WHERE board = {} AND bucket = {} AND area = {}",
+        points,
+        points,
+        board,
+        bucket_key,
+        _area(scope, code),
+    )
+    return rows[0]
 
 
 async def board_page(
@@ -1024,9 +1087,9 @@ async def board_page(
     )
     if not rows:
         return []
-    higher = await BoardRow.count().where(*where, BoardRow.points > rows[0]["points"])
+    higher = (await _scores(board, bucket_key, scope, code, rows[0]["points"]))["higher"]
     ranks = rules.page_ranks(
-        [(r["person_id"], r["points"]) for r in rows], offset, rules.rank_of(higher)
+        [(r["person_id"], r["points"]) for r in rows], offset, rules.rank_of(int(higher))
     )
     names = {}
     if board == rules.TEAMS:
@@ -1064,28 +1127,27 @@ class Position:
 
 async def position(board: str, bucket_key: str, scope: str, code: str, person_id: int) -> Position:
     """A person's rank on a board and the points to the next higher score ("your rank and the
-    gap"): two indexed counts, no ranking of the board."""
-    where = _board_where(board, bucket_key, scope, code)
+    gap"): the person's row by its unique key, then one sum over the board's counted scores."""
     row = (
-        await BoardRow.select(BoardRow.points)
-        .where(*where, BoardRow.person_id == person_id)
+        await BoardRow.select(BoardRow.points, BoardRow.district_code, BoardRow.town_code)
+        .where(
+            BoardRow.board == board,
+            BoardRow.bucket == bucket_key,
+            BoardRow.person_id == person_id,
+        )
         .first()
     )
-    total = await BoardRow.count().where(*where)
+    area = _area(scope, code)
+    if row is not None and area and area not in (row["district_code"], row["town_code"]):
+        row = None  # on the board, but not in this district or town
+    scores = await _scores(board, bucket_key, scope, code, row["points"] if row else 0)
+    total = int(scores["total"])
     if row is None:
         return Position(None, 0, None, total)
-    points = row["points"]
-    higher = await BoardRow.count().where(*where, BoardRow.points > points)
-    nxt = (
-        await BoardRow.select(BoardRow.points)
-        .where(*where, BoardRow.points > points)
-        .order_by(BoardRow.points)
-        .first()
-    )
     return Position(
-        rules.rank_of(higher),
-        points,
-        rules.gap_to_next(points, nxt["points"] if nxt else None),
+        rules.rank_of(int(scores["higher"])),
+        row["points"],
+        rules.gap_to_next(row["points"], scores["next"]),
         total,
     )
 

@@ -171,6 +171,31 @@ def apply_awards(awards: Iterable[Award]) -> dict[tuple[str, str, int], int]:
     return boards
 
 
+def score_moves(
+    rows: Iterable[tuple[str, str, str, str, int, int]],
+) -> dict[tuple[str, str, str, int], int]:
+    """Changes to the counted scores (board, bucket, area, points) -> +/- rows, for board rows
+    that went from `old` to `new` points (board, bucket, district, town, old, new): each leaves
+    its old score and joins its new one in the city and in its district and town (teams: the
+    city only). Only scores above 0 are counted (a row with none was not on the board)."""
+    moves: dict[tuple[str, str, str, int], int] = {}
+    for board, bucket_key, district, town, old, new in rows:
+        for area in dict.fromkeys(("", district, town)):
+            for value, step in ((old, -1), (new, 1)):
+                if value > 0:
+                    key = (board, bucket_key, area, value)
+                    moves[key] = moves.get(key, 0) + step
+    return {key: n for key, n in moves.items() if n}
+
+
+def score_counts(
+    rows: Iterable[tuple[str, str, str, str, int]],
+) -> dict[tuple[str, str, str, int], int]:
+    """The counted scores of whole boards, from their rows (board, bucket, district, town,
+    points): what score_moves maintains (demo build, migration, tests)."""
+    return score_moves((b, k, d, t, 0, p) for b, k, d, t, p in rows if p > 0)
+
+
 def id_code(person_id: int) -> str:
     """An id as a code that sorts like the number, so ties order by id (docs/definitions.md: by code)."""
     return f"{person_id:012d}"

@@ -31,7 +31,8 @@ class Propagandist(Table):
 
 
 class Team(Table):
-    """A 小牛警 team or an alliance member (反诈联盟) that volunteers may join."""
+    """A 小牛警 team or an alliance member (反诈联盟) that volunteers may join. Its points are
+    its board rows (board "t"), kept with each member's award."""
 
     id: Serial
     name = Varchar(length=50, unique=True)
@@ -39,7 +40,6 @@ class Team(Table):
     district_code = Varchar(length=12, default="")
     active = Boolean(default=True)
     members = Integer(default=0)
-    points = Integer(default=0)
 
 
 class Volunteer(Table):
@@ -111,6 +111,19 @@ class BoardRow(Table):
     prev_city = Integer(null=True, default=None)
     prev_district = Integer(null=True, default=None)
     prev_town = Integer(null=True, default=None)
+
+
+class BoardScore(Table):
+    """How many board rows of one board, bucket and area ("" the city, a district or a town code)
+    have exactly `points`: the counted index behind "rank and gap" (rank = 1 + the rows above,
+    a sum over distinct scores, a few hundred, instead of a count over 10^5 board rows). Moved
+    with the board rows in the same statement batch; rows whose count fell to 0 are harmless."""
+
+    board = Varchar(length=1)
+    bucket = Varchar(length=12)
+    area = Varchar(length=12, default="")
+    points = Integer(default=0)
+    n = Integer(default=0)
 
 
 class Reward(Table):

@@ -118,6 +118,40 @@ async def test_a_burst_of_signups_from_one_address_is_throttled(client, recruite
     assert await Volunteer.count() == rules.SIGNUPS_PER_WINDOW
 
 
+async def test_signed_out_pages_are_shared_but_each_visitor_keeps_their_own_token(app, recruiter):
+    """The join page and public boards are rendered once for signed-out visitors for a few
+    seconds; the CSRF token in them is still each visitor's own, so joining works for both."""
+    import httpx
+
+    def phone_client(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 4000))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    async with phone_client("3.3.3.1") as a, phone_client("3.3.3.2") as b:
+        first, second = await a.get(join_path(recruiter)), await b.get(join_path(recruiter))
+        mine, theirs = a.cookies["campaign_csrf"], b.cookies["campaign_csrf"]
+        assert mine != theirs and mine in first.text and theirs in second.text
+        assert mine not in second.text
+        assert first.text.replace(mine, "") == second.text.replace(theirs, "")
+        assert (await join(b, recruiter, phone="13800138011")).status_code == 302
+        assert (await join(a, recruiter, phone="13800138012")).status_code == 302
+
+        v = await only_volunteer()
+        await give(v, 25)
+        # b is signed in now (fresh board); a signed-out visitor sees the shared copy.
+        a.cookies.delete("campaign_volunteer")
+        fresh = await b.get("/v/boards?board=v&period=a")
+        assert "data-my-position" in fresh.text and ">25<" in fresh.text.replace(" ", "")
+        anonymous = phone_client("3.3.3.3")
+        before = await anonymous.get("/v/boards?board=v&period=w")
+        await give(v, 5)
+        again = await anonymous.get("/v/boards?board=v&period=w")
+        assert again.text.replace(anonymous.cookies["campaign_csrf"], "") == before.text.replace(
+            anonymous.cookies["campaign_csrf"], ""
+        )
+        await anonymous.aclose()
+
+
 # -- Signing in -------------------------------------------------------------------------------------
 
 
@@ -373,11 +407,47 @@ async def test_maintained_boards_equal_ledger_sums_after_random_awards(recruiter
                 queries.person_of_propagandist(recruiter), rules.RECRUIT, ref, "随机", at
             )
     assert await queries.board_rows() == await queries.ledger_sums()
+    await assert_counted_scores_and_positions_match_the_rows()
     total = sum(
         r["points"]
         for r in await PointEntry.select(PointEntry.points).where(PointEntry.person_kind == "v")
     )
     assert sum([(await queries.volunteer(v.id)).points for v in people]) == total
+
+
+async def assert_counted_scores_and_positions_match_the_rows() -> None:
+    """BoardScore equals counting board_row per score, and every person's rank, gap and total
+    in every scope equal a brute-force ranking of the rows."""
+    from campaign.volunteers.tables import BoardRow, BoardScore
+
+    rows = await BoardRow.select()
+    stored = {
+        (r["board"], r["bucket"], r["area"], r["points"]): r["n"]
+        for r in await BoardScore.select()
+        if r["n"]
+    }
+    assert stored == rules.score_counts(
+        (r["board"], r["bucket"], r["district_code"], r["town_code"], r["points"]) for r in rows
+    )
+    for r in rows:
+        for scope, code in (
+            ("city", ""),
+            ("district", r["district_code"]),
+            ("town", r["town_code"]),
+        ):
+            if r["board"] == rules.TEAMS and scope != "city":
+                continue
+            column = {"city": None, "district": "district_code", "town": "town_code"}[scope]
+            same = [
+                o["points"]
+                for o in rows
+                if (o["board"], o["bucket"]) == (r["board"], r["bucket"])
+                and (column is None or o[column] == code)
+            ]
+            above = [p for p in same if p > r["points"]]
+            got = await queries.position(r["board"], r["bucket"], scope, code, r["person_id"])
+            assert (got.rank, got.points, got.total) == (1 + len(above), r["points"], len(same))
+            assert got.gap == (min(above) - r["points"] if above else None)
 
 
 async def test_board_pages_rank_ties_and_show_the_gap(recruiter):
@@ -401,6 +471,7 @@ async def test_board_pages_rank_ties_and_show_the_gap(recruiter):
     moved = await queries.board_page("v", bucket, "city", "")
     assert (moved[1].person_id, moved[1].move, moved[1].places) == (people[3].id, "up", 2)
     assert (moved[0].move, moved[2].move) == ("same", "down")
+    await assert_counted_scores_and_positions_match_the_rows()
 
 
 async def test_no_page_shows_another_persons_phone(client, recruiter):

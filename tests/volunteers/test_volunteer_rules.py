@@ -102,6 +102,40 @@ def test_maintained_boards_equal_sums_over_the_ledger(entries):
     assert {k: v for k, v in maintained.items()} == oracle
 
 
+PLACES = {1: ("330282", "330282005"), 2: ("330282", "330282108"), 3: ("330211", "330211001")}
+
+
+def _place(board: str, person: int) -> tuple[str, str]:
+    return ("", "") if board == rules.TEAMS else PLACES.get(person, ("", ""))
+
+
+@given(awards)
+def test_score_counts_moved_award_by_award_equal_counts_of_the_final_boards(entries):
+    """What each award does to the counted scores (old score -1, new +1 in city, district and
+    town), summed over the awards, equals counting the final boards' rows per score."""
+    boards: dict[tuple[str, str, int], int] = {}
+    counted: dict[tuple[str, str, str, int], int] = {}
+    for e in entries:
+        changed = []
+        for board, bucket_key, person, points in rules.board_updates(e):
+            key = (board, bucket_key, person)
+            old = boards.get(key, 0)
+            boards[key] = old + points
+            changed.append((board, bucket_key, *_place(board, person), old, old + points))
+        for key, n in rules.score_moves(changed).items():
+            counted[key] = counted.get(key, 0) + n
+    oracle: dict[tuple[str, str, str, int], int] = {}
+    for (board, bucket_key, person), points in boards.items():
+        if points <= 0:
+            continue
+        for area in {"", *_place(board, person)}:
+            key = (board, bucket_key, area, points)
+            oracle[key] = oracle.get(key, 0) + 1
+    assert {k: n for k, n in counted.items() if n} == oracle
+    rows = [(b, k, *_place(b, p), points) for (b, k, p), points in boards.items()]
+    assert rules.score_counts(rows) == oracle
+
+
 # -- Ranking ------------------------------------------------------------------------------------
 
 
