@@ -15,8 +15,8 @@ from piccolo.query.functions.aggregate import Count, Max, Min, Sum
 from campaign import jobs
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Scope
-from campaign.cases import rules
-from campaign.cases.tables import Case, CaseDay, FraudType, ImportJob, OccupationGroup
+from campaign.cases import day_index, rules
+from campaign.cases.tables import Case, CaseDay, CaseUnit, FraudType, ImportJob, OccupationGroup
 from campaign.db import chunks, contains, engine, insert_many, is_sqlite, select_in
 from campaign.i18n import _
 from campaign.regions import queries as regions
@@ -89,27 +89,6 @@ async def tracked_since() -> dt.date | None:
 # -- Single writes -------------------------------------------------------------------------------
 
 
-async def _latest_day(column, code: str) -> dt.date | None:
-    row = await Case.select(Max(Case.occurred_on).as_alias("day")).where(column == code).first()
-    return row["day"] if row else None
-
-
-async def refresh_units(units: set[tuple[str, str]]) -> None:
-    """Recompute the last case day and the case days of the given (level, code) units from the
-    cases stored."""
-    for level, code in units:
-        await regions.set_last_case(level, code, await _latest_day(LEVEL_COLUMNS[level], code))
-    await _refresh_unit_days(units)
-
-
-async def _refresh_unit_days(units: set[tuple[str, str]]) -> None:
-    by_level: dict[str, set[str]] = {}
-    for level, code in units:
-        by_level.setdefault(level, set()).add(code)
-    for level, codes in by_level.items():
-        await refresh_case_days(level, codes)
-
-
 def units_of(case: dict) -> set[tuple[str, str]]:
     units = {("town", case["town_code"])}
     if case.get("village_code"):
@@ -119,8 +98,20 @@ def units_of(case: dict) -> set[tuple[str, str]]:
     return units
 
 
+def _day_changes(case: dict, delta: int) -> list[day_index.Change]:
+    return [(level, code, case["occurred_on"], delta) for level, code in units_of(case)]
+
+
+async def _moved(old: dict, new: dict | None) -> None:
+    """A stored case changed or went: its units' case days and last case days follow."""
+    changes = _day_changes(old, -1) + (_day_changes(new, 1) if new else [])
+    for (level, code), last in (await day_index.shift_days(changes)).items():
+        await regions.set_last_case(level, code, last)
+
+
 async def insert_case(values: dict) -> int:
-    """Store a new case and advance its units' last case days. Call inside write_transaction()."""
+    """Store a new case and advance its units' last case days and case days (the case-day index
+    and the units' longest gaps in place). Call inside write_transaction()."""
     inserted = await Case.insert(Case(**values))
     await regions.advance_last_case(
         values.get("village_code"),
@@ -128,27 +119,27 @@ async def insert_case(values: dict) -> int:
         values.get("station_code"),
         values["occurred_on"],
     )
-    await _refresh_unit_days(units_of(values))
+    await day_index.shift_days(_day_changes(values, 1))
     return inserted[0]["id"]
 
 
 async def update_case(case_id: int, values: dict) -> None:
-    """Correct a case (its day or place may change): both the old and the new units are refreshed.
-    Call inside write_transaction()."""
+    """Correct a case (its day or place may change): the old units lose a case on the old day,
+    the new ones gain one on the new day. Call inside write_transaction()."""
     old = await Case.select().where(Case.id == case_id).first()
     await Case.update(
         {getattr(Case, k): v for k, v in {**values, "updated_at": dt.datetime.now(dt.UTC)}.items()}
     ).where(Case.id == case_id)
     new = await Case.select().where(Case.id == case_id).first()
-    await refresh_units(units_of(old) | units_of(new))
+    await _moved(old, new)
 
 
 async def delete_case(case_id: int) -> dict | None:
-    """Remove a case and refresh its units. Call inside write_transaction()."""
+    """Remove a case; its units lose a case on its day. Call inside write_transaction()."""
     old = await Case.select().where(Case.id == case_id).first()
     if old:
         await Case.delete().where(Case.id == case_id)
-        await refresh_units(units_of(old))
+        await _moved(old, None)
     return old
 
 
@@ -387,7 +378,7 @@ async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> s
     for level, codes in touched.items():
         if codes:
             await refresh_last_cases(level, codes)
-            await refresh_case_days(level, codes)
+            await day_index.rebuild_units(level, codes)
     if not sqlite and len(plan.added) + len(plan.changed) > ANALYZE_ABOVE:
         # planner statistics right after a bulk load, not at autovacuum's leisure: a board
         # planned on an empty table's statistics scans instead of using its index
@@ -452,42 +443,9 @@ async def refresh_last_cases(level: str, codes: Collection[str] | None = None) -
 
 
 async def refresh_case_days(level: str, codes: Collection[str] | None = None) -> None:
-    """Rebuild the CaseDay rows of some units of a level (all of them when `codes` is None or
-    more than REFRESH_LEVEL_ABOVE) from the stored cases, set-based: one DELETE and one
-    INSERT … SELECT with the previous case day from a window function. Call inside the write
-    transaction that changed the cases."""
-    column = {"village": "village_code", "town": "town_code", "station": "station_code"}[level]
-    name = CaseDay._meta.tablename
-    gap = (
-        "CAST(julianday(day) - julianday(previous_day) AS INTEGER) - 1"
-        if is_sqlite()
-        else "day - previous_day - 1"
-    )
-
-    async def rebuild(where: str, chunk: Sequence[str]) -> None:
-        await CaseDay.raw(
-            f"DELETE FROM \"{name}\" WHERE level = '{level}'"
-            + (f" AND code IN ({where})" if chunk else ""),
-            *chunk,
-        )
-        await CaseDay.raw(
-            f'INSERT INTO "{name}" (level, code, day, cases, previous_day, gap) '
-            f"SELECT '{level}', code, day, n, previous_day, {gap} FROM ("
-            "SELECT code, day, n, LAG(day) OVER (PARTITION BY code ORDER BY day) AS previous_day "
-            f"FROM (SELECT {column} AS code, occurred_on AS day, COUNT(*) AS n "
-            f'FROM "{Case._meta.tablename}" WHERE {column} '
-            + (f"IN ({where})" if chunk else "IS NOT NULL")
-            + f" GROUP BY {column}, occurred_on) AS g) AS w",
-            *chunk,
-        )
-
-    if codes is None or len(codes) > REFRESH_LEVEL_ABOVE:
-        await rebuild("", [])
-        return
-    ordered = sorted(codes)
-    for start in range(0, len(ordered), 1_000):
-        chunk = ordered[start : start + 1_000]
-        await rebuild(", ".join("{}" for _ in chunk), chunk)
+    """Rebuild the case-day index and the unit summaries of some units of a level (all when
+    None) from the stored cases: after a bulk load that bypassed the write functions."""
+    await day_index.rebuild_units(level, codes)
 
 
 async def _drop_secondary_indexes(connection, sqlite: bool) -> list[str]:
@@ -843,6 +801,36 @@ async def unit_gaps(
         for row in firsts:
             gap, end = best.get(row["code"], (0, None))
             result[row["code"]] = UnitGaps(_as_date(row["day"]), gap, end)
+    return result
+
+
+async def unit_bests(
+    level: str, since: dt.date, as_of: dt.date, codes: Collection[str]
+) -> dict[str, UnitGaps]:
+    """unit_gaps read from the maintained CaseUnit rows (one indexed row per unit, no grouping):
+    exact for every unit whose case days all lie in [since, as_of] — on today's boards that is
+    every unit unless tracking start was moved past some units' first cases; the others are
+    answered by unit_gaps."""
+    _level_column(level)
+
+    def query(*extra):
+        return CaseUnit.select(
+            CaseUnit.code,
+            CaseUnit.first_day,
+            CaseUnit.last_day,
+            CaseUnit.best_gap,
+            CaseUnit.best_gap_end,
+        ).where(CaseUnit.level == level, *extra)
+
+    result: dict[str, UnitGaps] = {}
+    others = []
+    for row in await select_in(query, CaseUnit.code, codes):
+        if row["first_day"] >= since and row["last_day"] <= as_of:
+            result[row["code"]] = UnitGaps(row["first_day"], row["best_gap"], row["best_gap_end"])
+        else:
+            others.append(row["code"])
+    if others:
+        result.update(await unit_gaps(level, since, as_of, others))
     return result
 
 

@@ -620,3 +620,115 @@ def list_entry_errors(name: str, aliases: str, others: Sequence[tuple[str, str]]
     if clashes:
         errors["aliases"] = _("别名“%(v)s”已属于“%(o)s”", v=clashes[0], o=taken[_key(clashes[0])])
     return errors
+
+
+# -- The case-day index, kept on every single write -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DayRow:
+    """A unit's CaseDay row: a day with cases, the unit's case day before it and the case-free
+    days between (None for its first case day)."""
+
+    day: dt.date
+    cases: int
+    previous_day: dt.date | None
+    gap: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitDays:
+    """A unit's CaseUnit row: its first and last case day, how many case days, and its longest
+    gap between two case days (0 when none) with the case day that ended it — the most recent of
+    equally long gaps, as the longest run rule wants (streaks.rules.longest_run)."""
+
+    first_day: dt.date
+    last_day: dt.date
+    days: int
+    best_gap: int
+    best_gap_end: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class DayShift:
+    """What one case more or less on a day does to a unit's index rows. `here` is the day's row
+    afterwards (None: delete it), `after` the next case day's row when its previous day changed,
+    `unit` the unit's summary (None: the unit has no case day left). `best_lost`: the longest gap
+    was split or removed without a known successor, so the caller reads the longest gap again
+    from the rows (one indexed query) after writing them."""
+
+    here: DayRow | None
+    after: DayRow | None
+    unit: UnitDays | None
+    best_lost: bool
+
+
+def _gap(first: dt.date, last: dt.date) -> int:
+    return (last - first).days - 1
+
+
+def _better(best: tuple[int, dt.date | None], gap: int | None, end: dt.date) -> tuple:
+    """The longer gap; the later one among equals; gaps of 0 days never count."""
+    if gap and (gap > best[0] or (gap == best[0] and best[1] is not None and end > best[1])):
+        return (gap, end)
+    return best
+
+
+def shift_day(
+    unit: UnitDays | None, here: DayRow | None, after: DayRow | None, day: dt.date, delta: int
+) -> DayShift:
+    """One case added (delta 1) or removed (delta -1) on `day`, given the unit's summary, its row
+    on `day` and its first row after `day` (each None when absent)."""
+    if delta > 0:
+        if here is not None:
+            return DayShift(
+                DayRow(day, here.cases + 1, here.previous_day, here.gap), None, unit, False
+            )
+        previous = after.previous_day if after else (unit.last_day if unit else None)
+        row = DayRow(day, 1, previous, _gap(previous, day) if previous else None)
+        moved = DayRow(after.day, after.cases, day, _gap(day, after.day)) if after else None
+        if unit is None:
+            return DayShift(row, None, UnitDays(day, day, 1, 0, None), False)
+        split = (
+            after is not None
+            and bool(after.gap)
+            and (after.gap, after.day)
+            == (
+                unit.best_gap,
+                unit.best_gap_end,
+            )
+        )
+        best = (unit.best_gap, unit.best_gap_end)
+        best = _better(best, row.gap, day)
+        if moved:
+            best = _better(best, moved.gap, moved.day)
+        summary = UnitDays(
+            min(unit.first_day, day), max(unit.last_day, day), unit.days + 1, best[0], best[1]
+        )
+        return DayShift(row, moved, summary, split)
+    assert here is not None and unit is not None, "a case removed from a day that has one"
+    if here.cases > 1:
+        return DayShift(DayRow(day, here.cases - 1, here.previous_day, here.gap), None, unit, False)
+    if unit.days == 1:
+        return DayShift(None, None, None, False)
+    previous = here.previous_day
+    removed = [(here.gap, day), (after.gap, after.day) if after else (None, day)]
+    lost = any(g and (g, end) == (unit.best_gap, unit.best_gap_end) for g, end in removed)
+    moved = None
+    best = (0, None) if lost else (unit.best_gap, unit.best_gap_end)
+    if after is not None:
+        moved = DayRow(
+            after.day, after.cases, previous, _gap(previous, after.day) if previous else None
+        )
+        if previous is not None:
+            # the merged gap is longer than both it replaces: it wins whenever they held the best
+            best = _better(best, moved.gap, after.day)
+            lost = lost and not moved.gap
+    summary = UnitDays(
+        after.day if unit.first_day == day and after else unit.first_day,
+        previous if unit.last_day == day and previous else unit.last_day,
+        unit.days - 1,
+        best[0],
+        best[1],
+    )
+    return DayShift(None, moved, summary, lost)
