@@ -137,11 +137,16 @@ class ImportSpill:
 
     def keep(self, plan: ImportPlan) -> None:
         text, now, demo = self._value, self.now, self.is_demo
+        if self.sqlite:  # the hot loop of a 10^6-row import: the day's text looked up inline
+            known = self._text
+            days = [known.get(r.occurred_on) or text(r.occurred_on) for r in plan.added]
+        else:
+            days = [r.occurred_on for r in plan.added]
         added = [
             (
                 r.case_no,
-                text(r.occurred_on),
-                text(r.occurred_at),
+                day,
+                text(r.occurred_at) if r.occurred_at else None,
                 r.village_code,
                 r.town_code,
                 r.district_code,
@@ -157,7 +162,7 @@ class ImportSpill:
                 now,
                 now,
             )
-            for r in plan.added
+            for r, day in zip(plan.added, days, strict=True)
         ]
         changed = [
             (text(r.occurred_on), text(r.occurred_at), *r.values()[3:], now, r.case_no)
@@ -172,14 +177,13 @@ class ImportSpill:
         self.chunks += 1
         self.added += len(added)
         self.changed += len(changed)
-        places = [(r.village_code, r.town_code, r.station_code) for r in plan.added]
-        for record, old, _differ in plan.changed:
-            places.append((record.village_code, record.town_code, record.station_code))
-            places.append((old["village_code"], old["town_code"], old["station_code"]))
-        for place in places:
-            for level, code in zip(LEVELS, place, strict=True):
-                if code:
-                    self.units[level].add(code)
+        records = [*plan.added, *(r for r, _old, _d in plan.changed)]
+        olds = [old for _r, old, _d in plan.changed]
+        for level in LEVELS:
+            codes = self.units[level]
+            codes.update(getattr(r, f"{level}_code") for r in records)
+            codes.update(old[f"{level}_code"] for old in olds)
+            codes.discard(None)  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[tuple[list, list, list]]:
         self.file.seek(0)
@@ -214,7 +218,7 @@ async def write_spill(spill: ImportSpill, connection=None) -> set[tuple[str, str
     if spill.added > max(REBUILD_INDEXES_ABOVE, await Case.count()):
         # Loading more rows than the table holds: building each index once afterwards is
         # several times faster than maintaining it row by row (the unique key stays).
-        rebuilt = await _drop_secondary_indexes(connection, sqlite)
+        rebuilt = await _drop_secondary_indexes(connection, sqlite, Case)
     fields = rules.CASE_FIELDS[1:]
     if sqlite:
         sets = ", ".join(f'"{f}" = ?' for f in (*fields, "updated_at"))
@@ -237,9 +241,16 @@ async def write_spill(spill: ImportSpill, connection=None) -> set[tuple[str, str
     written = spill.added + spill.changed
     if not sqlite and (rebuilt or written > ANALYZE_ABOVE):
         await connection.execute(f'ANALYZE "{table}"')
+    # a level rebuilt whole writes ~10^6 case days: their (level, day) index is built once after
+    whole = any(len(codes) > day_index.REBUILD_LEVEL_ABOVE for codes in spill.units.values())
+    days_indexes = await _drop_secondary_indexes(connection, sqlite, CaseDay) if whole else []
     for level, codes in spill.units.items():
         if codes:
             await day_index.rebuild_units(level, codes)
+    for definition in days_indexes:
+        await connection.execute(definition)
+    for level, codes in spill.units.items():
+        if codes:
             await refresh_last_cases(level, codes)
     if not sqlite and written > ANALYZE_ABOVE:
         # planner statistics right after a bulk load, not at autovacuum's leisure: a board
@@ -276,9 +287,9 @@ async def refresh_last_cases(level: str, codes: Sequence[str] | set[str] | None 
         await table.raw(f'{update}{joiner}"{name}".code IN ({marks})', *chunk)
 
 
-async def _drop_secondary_indexes(connection, sqlite: bool) -> list[str]:
-    """Drop the case table's non-unique indexes; returns the statements that recreate them."""
-    table = Case._meta.tablename
+async def _drop_secondary_indexes(connection, sqlite: bool, owner) -> list[str]:
+    """Drop a table's non-unique indexes; returns the statements that recreate them."""
+    table = owner._meta.tablename
     if sqlite:
         cursor = await connection.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "

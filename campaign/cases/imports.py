@@ -80,13 +80,13 @@ def _describe(summary: CaseImportSummary, plan: queries.ImportPlan) -> None:
 
 
 def _check(
-    chunks: Iterator[list[TupleRow]], keys: tuple[str, ...], reference, seen: dict[str, int]
+    chunks: Iterator[list[TupleRow]], keys: tuple[str, ...], reference, memo: rules.CaseMemo
 ) -> tuple[int, list[rules.CaseRecord], list[RowError]] | None:
     """The next chunk of the file read and validated (None after the last)."""
     chunk = next(chunks, None)
     if chunk is None:
         return None
-    return len(chunk), *rules.validate_cases(chunk, keys, reference, seen)
+    return len(chunk), *rules.validate_cases(chunk, keys, reference, memo)
 
 
 async def import_file(
@@ -116,14 +116,14 @@ async def import_file(
     stored = await queries.has_cases()
     summary = CaseImportSummary(kind="cases")
     errors: list[RowError] = []
-    seen: dict[str, int] = {}
+    memo = rules.CaseMemo()
     chunks = iter(table)
     with queries.ImportSpill() as spill:
         while True:
             if progress:
                 await progress("checking", summary.rows, max(expected, summary.rows))
             checked = await asyncio.to_thread(
-                _without_gc, _check, chunks, table.keys, reference, seen
+                _without_gc, _check, chunks, table.keys, reference, memo
             )
             if checked is None:
                 break

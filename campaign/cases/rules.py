@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from campaign.accounts.rules import Scope
@@ -358,20 +358,46 @@ def _fen_fast(raw: object) -> int:
     return loss_to_fen(raw)
 
 
+@dataclass
+class CaseMemo:
+    """What validating one file remembers across its chunks: the case numbers seen ({case
+    number: row}, for duplicates) and the lookups that repeat across rows (places, types,
+    occupations, date text, ages): a platform export of 10^6 rows has a few thousand distinct
+    values in those columns."""
+
+    seen: dict[str, int] = field(default_factory=dict)
+    places: dict[tuple[str, str], tuple | list] = field(default_factory=dict)
+    types: dict[str, str | None] = field(default_factory=dict)
+    groups: dict[str | None, str] = field(default_factory=dict)
+    days: dict[str, tuple[dt.date, dt.datetime | None] | None] = field(default_factory=dict)
+    ages: dict[str, int | None] = field(default_factory=dict)
+
+
+def _age(raw: str) -> int | None:
+    """A victim's age from its cell: None when blank, -1 when not an age."""
+    age = parse_int(raw, 0, MAX_AGE)
+    if age is None and raw:
+        try:
+            age = optional_int(raw)
+        except ValueError:
+            return -1
+        if age is None or not 0 <= age <= MAX_AGE:
+            return -1
+    return age
+
+
 def validate_cases(
     rows: Sequence[TupleRow],
     keys: Sequence[str],
     ref: Reference,
-    seen: dict[str, int] | None = None,
+    memo: CaseMemo | None = None,
 ) -> tuple[list[CaseRecord], list[RowError]]:
     """Every row checked against the stored regions, stations and fraud types: every problem is
     reported with its row and column, so a file is taken whole or not at all.
 
-    `seen` ({case number: row}) carries duplicate detection across the chunks of one file.
-    Lookups that repeat across rows (regions, types, occupations, date text) are memoised: a
-    platform export of 10^6 rows has a few thousand distinct values in those columns. Each row's
-    cells are a tuple in the order of `keys` (importing.Table); a column absent from the file
-    reads as blank."""
+    `memo` carries duplicate detection and repeated lookups across the chunks of one file. Each
+    row's cells are a tuple in the order of `keys` (importing.Table); a column absent from the
+    file reads as blank."""
     col = {c.key: c.label for c in CASE_COLUMNS}
     width = len(keys)
     at = {c.key: keys.index(c.key) if c.key in keys else width for c in CASE_COLUMNS}
@@ -389,11 +415,9 @@ def validate_cases(
         at["victim_phone"],
     )
     town_stations = ref.town_stations
-    first_row: dict[str, int] = {} if seen is None else seen
-    places: dict[tuple[str, str], tuple | list] = {}
-    types: dict[str, str | None] = {}
-    groups: dict[str | None, str] = {}
-    days: dict[str, tuple[dt.date, dt.datetime | None] | None] = {}
+    memo = memo or CaseMemo()
+    first_row, places, types = memo.seen, memo.places, memo.types
+    groups, days, ages = memo.groups, memo.days, memo.ages
     records: list[CaseRecord] = []
     errors: list[RowError] = []
     for number, row in rows:
@@ -498,14 +522,11 @@ def validate_cases(
             groups[occupation] = occupation_group(occupation, ref.occupations)
 
         age_raw = _cell(cells[i_age])
-        age = parse_int(age_raw, 0, MAX_AGE)
-        if age is None and age_raw:
-            try:
-                age = optional_int(age_raw)
-            except ValueError:
-                age = -1
-            if age is None or not 0 <= age <= MAX_AGE:
-                problems.append(("victim_age", _("受害人年龄应为 0–%(n)s 的整数", n=MAX_AGE)))
+        age = ages.get(age_raw, -2)
+        if age == -2:
+            age = ages[age_raw] = _age(age_raw)
+        if age == -1:
+            problems.append(("victim_age", _("受害人年龄应为 0–%(n)s 的整数", n=MAX_AGE)))
 
         phone = None
         if phone_raw := _cell(cells[i_phone]):
