@@ -8,6 +8,7 @@ import importlib
 import inspect
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -198,10 +199,20 @@ IMPORTERS = {
 }
 
 
-async def _show_progress(stage: str, done: int, total: int) -> None:
-    """An import's progress on stderr (the summary alone goes to stdout)."""
-    figures = f" {done:,}/{total:,}" if total else ""
-    click.echo(f"{stage}{figures}", err=True)
+#: Importers that take the file's path and stream it (the others get its bytes).
+STREAMED = {"cases"}
+
+
+def _progress_printer():
+    """An import's progress on stderr, with the seconds since the command started (the summary
+    alone goes to stdout)."""
+    started = time.perf_counter()
+
+    async def show(stage: str, done: int, total: int) -> None:
+        figures = f" {done:,}/{total:,}" if total else ""
+        click.echo(f"{stage}{figures} ({time.perf_counter() - started:.1f} s)", err=True)
+
+    return show
 
 
 @main.command("import")
@@ -216,13 +227,19 @@ def import_(kind: str, file: Path, dry_run: bool) -> None:
     importer = importlib.import_module(IMPORTERS[kind])
     extra = {}
     if "progress" in inspect.signature(importer.import_file).parameters:
-        extra["progress"] = _show_progress
-    try:
-        summary = run(
-            importer.import_file(
-                kind, file.name, file.read_bytes(), dry_run=dry_run, actor=None, **extra
-            )
+        extra["progress"] = _progress_printer()
+    data = file if kind in STREAMED else file.read_bytes()
+
+    async def import_then_say():
+        summary = await importer.import_file(
+            kind, file.name, data, dry_run=dry_run, actor=None, **extra
         )
+        if extra:  # what follows is the other domains' follow-up jobs, which run() waits for
+            await extra["progress"]("follow-up", 0, 0)
+        return summary
+
+    try:
+        summary = run(import_then_say())
     except ImportRejected as rejected:
         click.echo(rejected.report(), err=True)
         sys.exit(1)

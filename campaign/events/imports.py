@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from campaign.accounts import queries as accounts
+from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
-from campaign.db import write_transaction
 from campaign.events import queries, rules
 from campaign.events.tables import Event
 from campaign.i18n import _
@@ -86,7 +85,7 @@ async def import_file(
         return summary
     who = actor.display_name if actor else _("导入")
     now = dt.datetime.now(dt.UTC)
-    async with write_transaction():
+    async with audited(actor, ip) as audit:
         for record in new:
             await queries.insert_event(await _full(record, actor, who, now))
         for event_id, record in changed:
@@ -95,13 +94,11 @@ async def import_file(
             )
         if changed:
             await queries.rebuild_outreach()
-        await accounts.record_audit(
-            actor,
+        await audit.record(
             "events.import",
             f"file:{filename}"[:120],
             _("导入 %(file)s:%(s)s", file=filename, s=summary.describe()),
             {"added": len(new), "changed": len(changed), "unchanged": summary.unchanged},
-            ip,
         )
     return summary
 

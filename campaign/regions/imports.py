@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 
-from campaign.accounts import queries as accounts
+from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
-from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.importing import ImportRejected, ImportSummary, read_table
 from campaign.regions import rules
@@ -37,33 +37,37 @@ async def import_file(
         records, errors = rules.validate_regions(rows, await known_regions(), stations)
         if errors:
             raise ImportRejected(errors)
-        summary = await _apply_regions(records, dry_run)
+        summary, write = await _plan_regions(records)
     elif kind == "stations":
         rows = read_table(filename, data, rules.STATION_COLUMNS)
         station_records, errors = rules.validate_stations(rows, await known_regions())
         if errors:
             raise ImportRejected(errors)
-        summary = await _apply_stations(station_records, dry_run)
+        summary, write = await _plan_stations(station_records)
     else:
         raise ValueError(kind)
-    if not dry_run and (summary.added or summary.changed):
-        async with write_transaction():
-            await accounts.record_audit(
-                actor,
-                f"{kind}.import",
-                f"file:{filename}"[:120],
-                _("导入 %(file)s:%(s)s", file=filename, s=summary.describe()),
-                {
-                    "added": len(summary.added),
-                    "changed": len(summary.changed),
-                    "unchanged": summary.unchanged,
-                },
-                ip,
-            )
+    if dry_run or not (summary.added or summary.changed):
+        return summary
+    async with audited(actor, ip) as audit:
+        await write()
+        await audit.record(
+            f"{kind}.import",
+            f"file:{filename}"[:120],
+            _("导入 %(file)s:%(s)s", file=filename, s=summary.describe()),
+            {
+                "added": len(summary.added),
+                "changed": len(summary.changed),
+                "unchanged": summary.unchanged,
+            },
+        )
     return summary
 
 
-async def _apply_regions(records: list[rules.RegionRecord], dry_run: bool) -> ImportSummary:
+#: What a file would change, and the write that applies it inside the caller's transaction.
+Plan = tuple[ImportSummary, Callable[[], Awaitable[None]]]
+
+
+async def _plan_regions(records: list[rules.RegionRecord]) -> Plan:
     summary = ImportSummary(kind="regions")
     stored = (
         {
@@ -92,19 +96,19 @@ async def _apply_regions(records: list[rules.RegionRecord], dry_run: bool) -> Im
             summary.changed.append(record.code)
         else:
             summary.unchanged += 1
-    if dry_run:
-        return summary
-    async with write_transaction():
+
+    async def write() -> None:
         for start in range(0, len(inserts), CHUNK):
             await Region.insert(*inserts[start : start + CHUNK])
         for code, changed in updates:
             await Region.update(
                 {getattr(Region, key): value for key, value in changed.items()}
             ).where(Region.code == code)
-    return summary
+
+    return summary, write
 
 
-async def _apply_stations(records: list[rules.StationRecord], dry_run: bool) -> ImportSummary:
+async def _plan_stations(records: list[rules.StationRecord]) -> Plan:
     summary = ImportSummary(kind="stations")
     codes = [r.code for r in records]
     stored = (
@@ -132,9 +136,8 @@ async def _apply_stations(records: list[rules.StationRecord], dry_run: bool) -> 
             summary.unchanged += 1
             continue
         plan.append((record, old))
-    if dry_run:
-        return summary
-    async with write_transaction():
+
+    async def write() -> None:
         for record, old in plan:
             if old is None:
                 await Station.insert(
@@ -158,4 +161,5 @@ async def _apply_stations(records: list[rules.StationRecord], dry_run: bool) -> 
                 await StationTown.insert(
                     *(StationTown(station_code=record.code, town_code=t) for t in record.towns)
                 )
-    return summary
+
+    return summary, write
