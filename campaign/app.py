@@ -39,7 +39,7 @@ from campaign.events.controllers import EventApiController, EventController
 from campaign.events.type_controllers import EventTypeController
 from campaign.home.controllers import HomeController
 from campaign.materials.controllers import MaterialApiController, MaterialController
-from campaign.regions.controllers import RegionApiController, RegionController
+from campaign.regions.controllers import PickController, RegionApiController, RegionController
 from campaign.regions.import_controller import RegionImportController
 from campaign.reports.controllers import (
     AreaController,
@@ -166,6 +166,7 @@ def create_app() -> Litestar:
             ApiAccountController,
             RegionController,
             RegionApiController,
+            PickController,
             RegionImportController,
             StreakController,
             StreakApiController,
