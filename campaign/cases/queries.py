@@ -789,6 +789,41 @@ async def last_case_days_changed_since(level: str, as_of: dt.date) -> dict[str, 
     return {row["code"]: row["previous_day"] for row in rows}
 
 
+async def units_hit_after(
+    level: str, as_of: dt.date, min_gap: int | None
+) -> list[tuple[str, dt.date | None]]:
+    """(code, last case day on or before `as_of`, None: none) of units with a case after
+    `as_of`: every unit whose first case came after it, and those whose case-free gap around
+    `as_of` is at least `min_gap` days (None: all). A unit whose last case day as of then lies
+    `n` days back has such a gap of at least n, so a board page as of a past day needs only the
+    long gaps: read on the (level, gap, day) index, the rows read shrink with `min_gap`."""
+    _level_column(level)
+    name = CaseDay._meta.tablename
+    hint = " INDEXED BY case_day_gap" if is_sqlite() else ""
+    first = await CaseDay.raw(
+        f'SELECT code FROM "{name}"{hint} WHERE level = {{}} AND gap IS NULL AND day > {{}}',
+        level,
+        as_of,
+    )
+    spanning = await CaseDay.raw(
+        f'SELECT code, previous_day FROM "{name}"{hint} WHERE level = {{}} AND gap >= {{}} '
+        "AND previous_day <= {} AND day > {}",
+        level,
+        min_gap or 0,
+        as_of,
+        as_of,
+    )
+    return [(row["code"], None) for row in first] + [
+        (row["code"], _as_date(row["previous_day"])) for row in spanning
+    ]
+
+
+async def any_case_day_before(level: str, day: dt.date) -> bool:
+    """Whether some unit of the level had a case before `day` (on the (level, day) index)."""
+    _level_column(level)
+    return await CaseDay.exists().where(CaseDay.level == level, CaseDay.day < day)
+
+
 @dataclass(frozen=True, slots=True)
 class UnitGaps:
     """What a unit's longest closed run as of a day is made of (streaks.rules.closed_best_of):

@@ -236,7 +236,7 @@ class RegionController(Controller):
             "regions/stations.html",
             "regions/_station_rows.html",
             stations=await queries.stations(user.scope, filters, p.offset, p.per_page),
-            districts=await queries.districts_in(user.scope),
+            district_choice=await queries.chosen("district", filters["district"]),
             pager=p,
             filters=filters,
             active_nav="regions",

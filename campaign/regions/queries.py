@@ -472,6 +472,14 @@ async def pick(kind: str, scope: Scope, text: str, parent: str | None = None) ->
     return [Unit(row["code"], row["name"]) for row in rows]
 
 
+async def chosen(kind: str, code: str | None) -> Unit | None:
+    """The unit a picker shows as chosen (None when no or an unknown code)."""
+    if not code:
+        return None
+    row = await (station(code) if kind == "station" else region(code))
+    return Unit(row["code"], row["name"]) if row and row.get("level", kind) == kind else None
+
+
 # -- Last case days, kept by the cases domain ---------------------------------------------------
 
 

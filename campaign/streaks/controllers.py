@@ -128,18 +128,12 @@ def _board_xlsx(level: str, board: queries.Board):
     )
 
 
-async def _district_choice(district: str) -> regions.Unit | None:
-    """The chosen district for the district picker (check_area has vetted the code)."""
-    row = await regions.region(district) if district else None
-    return regions.Unit(row["code"], row["name"]) if row else None
-
-
 async def _filter_options(user: CurrentUser, district: str, scope: Scope | None = None) -> dict:
     scope = scope or user.scope
     towns = []
     if district:
         towns = await regions.regions(scope, {"level": "town", "parent": district}, limit=None)
-    return {"district_choice": await _district_choice(district), "towns": towns}
+    return {"district_choice": await regions.chosen("district", district), "towns": towns}
 
 
 class StreakController(Controller):
@@ -246,7 +240,7 @@ class StreakController(Controller):
                 levels=LEVEL_LABELS,
                 milestone_title=rules.milestone_title,
                 active_nav="streaks",
-                district_choice=await _district_choice(filters["district"]),
+                district_choice=await regions.chosen("district", filters["district"]),
             )
 
     @get("/streaks/feed")
@@ -290,7 +284,7 @@ class StreakController(Controller):
                 levels=LEVEL_LABELS,
                 milestone_title=rules.milestone_title,
                 active_nav="streaks",
-                district_choice=await _district_choice(filters["district"]),
+                district_choice=await regions.chosen("district", filters["district"]),
             )
 
     @get("/streaks/{level:str}/{code:str}")

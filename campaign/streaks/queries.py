@@ -238,6 +238,11 @@ def _board_key(row: dict) -> tuple:
     return (last is not None, last or dt.date.min, row["code"])
 
 
+#: The case-free gap, in days, a past day's board reads first when fewer units than the page
+#: went without a case since that day; divided by four until the page is complete.
+FIRST_GAP = 64
+
+
 async def _past_day_rows(
     level: str,
     as_of: dt.date,
@@ -246,16 +251,16 @@ async def _past_day_rows(
     offset: int,
     limit: int | None,
 ) -> list[dict] | None:
-    """One page of the board as of a past day without ranking every unit: only the units with a
-    case after that day differ from the board index (cases.last_case_days_changed_since gives
-    their case day before it), so the page is the index order of the others merged with those,
-    and a rank is 1 + the units with a longer streak (the index histogram, corrected by them).
-    None where this does not apply (no tracking start, a day before it, or last case days before
-    it, which tie with units never hit and need the full ranking)."""
-    if since is None or as_of < since or await _any_last_case(level, "<", since):
-        return None
-    changed = await cases.last_case_days_changed_since(level, as_of)
-    if any(day is not None and day < since for day in changed.values()):
+    """One page of the board as of a past day without ranking every unit. Units without a case
+    since that day keep their stored last case day and come in board-index order; a unit with
+    a case since has, as of that day, the last case day before its first later case — and a unit
+    whose last case day then lies n days back has a case-free gap of at least n days around the
+    day. The page needs the units down to its last row's day only, so only the long gaps are read
+    (cases.units_hit_after on the (level, gap, day) index), merged in board order; a rank is 1 +
+    the units with a longer streak (the index histogram, plus the gaps read). None where this
+    does not apply (no tracking start, a day before it, or case days before it, which tie with
+    units never hit and need the full ranking)."""
+    if since is None or as_of < since or await cases.any_case_day_before(level, since):
         return None
     table = _table(level)
     need = None if limit is None else offset + limit
@@ -265,25 +270,27 @@ async def _past_day_rows(
         .order_by(OrderByRaw(STREAK_ORDER))
     )
     kept = await (query.limit(need) if need is not None else query)
-    ordered = sorted(
-        changed, key=lambda code: _board_key({"code": code, "last_case_on": changed[code]})
-    )
-    moved: list[dict] = []
-    for start in range(0, len(ordered), 1_000):
-        chunk = ordered[start : start + 1_000]
-        found = {
-            r["code"]: r
-            for r in await table.select(*_columns(level)).where(*where, table.code.is_in(chunk))
-        }
-        for code in chunk:
-            if code in found:
-                moved.append({**found[code], "last_case_on": changed[code]})
-        if need is not None and len(moved) >= need:
+    if need is not None and len(kept) == need:  # the page ends at or before kept[-1]
+        last = kept[-1]["last_case_on"]
+        gaps = [NO_GAP if last is None else (as_of - last).days]
+    else:
+        gaps = [FIRST_GAP // 4**i for i in range(4)] + [0] if need is not None else [0]
+    for gap in gaps:
+        hit = await cases.units_hit_after(level, as_of, gap)
+        moved = await _rows_as_of(level, where, hit)
+        rows = list(heapq.merge(kept, moved, key=_board_key))
+        complete = as_of - dt.timedelta(days=gap) if gap < NO_GAP else None
+        sure = sum(
+            1
+            for r in rows
+            if r["last_case_on"] is None or (complete and r["last_case_on"] <= complete)
+        )
+        if gap in (0, NO_GAP) or need is None or sure >= need:
             break
-    rows = list(heapq.merge(kept, moved, key=_board_key))[offset:need]
+    rows = rows[offset:need]
     better = await _better_counts(level, {r["last_case_on"] for r in rows if r["last_case_on"]})
-    earlier_changed = sorted(day for day in changed.values() if day is not None)
-    never_changed = sum(1 for day in changed.values() if day is None)
+    earlier_changed = sorted(day for _code, day in hit if day is not None)
+    never_changed = sum(1 for _code, day in hit if day is None)
     for row in rows:
         last = row["last_case_on"]
         row["rank"] = (
@@ -293,6 +300,23 @@ async def _past_day_rows(
         )
         row["current_days"] = rules.current_streak(as_of, since, last)
     return rows
+
+
+#: A gap no unit reaches: only the units whose first case came after the day are read.
+NO_GAP = 10**6
+
+
+async def _rows_as_of(level: str, where: list, hit: list[tuple[str, dt.date | None]]) -> list[dict]:
+    """The units of `hit` that match the board's filters, with their last case day as of the
+    day, in board order."""
+    table = _table(level)
+    days = dict(hit)
+    found: list[dict] = []
+    for chunk in chunks(sorted(days)):
+        found += await table.select(*_columns(level)).where(*where, table.code.is_in(chunk))
+    for row in found:
+        row["last_case_on"] = days[row["code"]]
+    return sorted(found, key=_board_key)
 
 
 @dataclass
