@@ -818,6 +818,24 @@ async def units_hit_after(
     ]
 
 
+async def last_case_days_of(
+    level: str, as_of: dt.date, codes: Collection[str]
+) -> dict[str, dt.date | None]:
+    """{code: last case day on or before `as_of` (None: none)} of some units that had a case
+    after `as_of`: the previous day of each one's first case day after it."""
+    _level_column(level)
+    found: dict[str, dt.date | None] = {}
+    for chunk in chunks(sorted(codes)):
+        for row in await CaseDay.select(CaseDay.code, CaseDay.previous_day).where(
+            CaseDay.level == level,
+            CaseDay.code.is_in(chunk),
+            CaseDay.day > as_of,
+            CaseDay.previous_day.is_null() | (CaseDay.previous_day <= as_of),
+        ):
+            found[row["code"]] = row["previous_day"]
+    return found
+
+
 async def any_case_day_before(level: str, day: dt.date) -> bool:
     """Whether some unit of the level had a case before `day` (on the (level, day) index)."""
     _level_column(level)

@@ -15,7 +15,7 @@ import bisect
 import datetime as dt
 import heapq
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from piccolo.query import OrderByRaw
@@ -288,18 +288,30 @@ async def _past_day_rows(
         if gap in (0, NO_GAP) or need is None or sure >= need:
             break
     rows = rows[offset:need]
-    better = await _better_counts(level, {r["last_case_on"] for r in rows if r["last_case_on"]})
+    rank = await _ranker(level, {r["last_case_on"] for r in rows if r["last_case_on"]}, hit)
+    for row in rows:
+        row["rank"] = rank(row["last_case_on"])
+        row["current_days"] = rules.current_streak(as_of, since, row["last_case_on"])
+    return rows
+
+
+async def _ranker(
+    level: str, days: set[dt.date], hit: list[tuple[str, dt.date | None]]
+) -> Callable[[dt.date | None], int]:
+    """Rank as of a past day by last case day then, for the given days: 1 + the units with a
+    longer streak — never hit, or an earlier last case day — counted on the board index for
+    units without a case since, and among `hit` (which must hold every unit with a case since
+    whose last case day then is before the latest of `days`) for the others."""
+    better = await _better_counts(level, days)
     earlier_changed = sorted(day for _code, day in hit if day is not None)
     never_changed = sum(1 for _code, day in hit if day is None)
-    for row in rows:
-        last = row["last_case_on"]
-        row["rank"] = (
-            1
-            if last is None
-            else 1 + better[last] + never_changed + bisect.bisect_left(earlier_changed, last)
-        )
-        row["current_days"] = rules.current_streak(as_of, since, last)
-    return rows
+
+    def rank(last: dt.date | None) -> int:
+        if last is None:
+            return 1
+        return 1 + better[last] + never_changed + bisect.bisect_left(earlier_changed, last)
+
+    return rank
 
 
 #: A gap no unit reaches: only the units whose first case came after the day are read.
@@ -436,8 +448,33 @@ async def ranks_on(level: str, day: dt.date, codes: Collection[str]) -> dict[str
     since = await tracked_since()
     if since is None or day < since:
         return {}
+    if (found := await _ranks_from_index(level, day, since, codes)) is not None:
+        return found
     ranked = await standings(level, day, since)
     return {code: ranked[code].rank for code in codes if code in ranked}
+
+
+async def _ranks_from_index(
+    level: str, day: dt.date, since: dt.date, codes: Collection[str]
+) -> dict[str, int] | None:
+    """Ranks of some units at the end of a past day without ranking every unit (as
+    _past_day_rows does for a page); None where case days before tracking start need the full
+    ranking."""
+    if await cases.any_case_day_before(level, since):
+        return None
+    table = _table(level)
+    lasts: dict[str, dt.date | None] = {}
+    for chunk in chunks(sorted(codes)):
+        for row in await table.select(table.code, table.last_case_on).where(
+            *_level_where(level), table.code.is_in(chunk)
+        ):
+            lasts[row["code"]] = row["last_case_on"]
+    later = [code for code, last in lasts.items() if last is not None and last > day]
+    lasts.update(await cases.last_case_days_of(level, day, later))
+    known = {last for last in lasts.values() if last is not None}
+    hit = await cases.units_hit_after(level, day, (day - max(known)).days if known else NO_GAP)
+    rank = await _ranker(level, known, hit)
+    return {code: rank(last) for code, last in lasts.items()}
 
 
 async def with_rank_change(board: Board) -> Board:
