@@ -4,18 +4,20 @@ bytes into numbered rows and collects every problem so a file is taken whole or 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import math
+import operator
 import re
 import secrets
 import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, BinaryIO
 
 from campaign.i18n import _
 from campaign.parsing import MAX_COUNT, parse_int
@@ -92,75 +94,153 @@ class ImportSummary:
 
 
 Row = tuple[int, dict[str, object]]
+#: A row as the streaming reader gives it: (row number, cells in the order of Table.keys).
+TupleRow = tuple[int, tuple]
+#: An import file: its bytes, or its path (read as a stream, never whole).
+Source = bytes | Path
+#: Rows per chunk of a streamed table.
+CHUNK_ROWS = 50_000
 
 
-def read_table(filename: str, data: bytes, columns: Sequence[Column]) -> list[Row]:
+def read_table(filename: str, data: Source, columns: Sequence[Column]) -> list[Row]:
     """Rows as (row number as a spreadsheet shows it, {column key: value}); blank rows skipped.
     Raises ImportRejected for an unreadable file or missing columns."""
-    if not data.strip():
+    table = open_table(filename, data, columns)
+    return [(n, dict(zip(table.keys, cells, strict=True))) for chunk in table for n, cells in chunk]
+
+
+@dataclass
+class Table:
+    """A file's rows streamed in chunks of (row number, cells as a tuple in `keys` order): a
+    10^6-row import never holds the whole file as row objects, nor its decoded text. Iterating
+    raises ImportRejected for a malformed line, or when there was no data row at all."""
+
+    keys: tuple[str, ...]
+    positions: tuple[int, ...]
+    body: Iterator[tuple[int, list]]
+    chunk_rows: int = CHUNK_ROWS
+
+    def __iter__(self) -> Iterator[list[TupleRow]]:
+        width = max(self.positions) + 1
+        pick = (
+            operator.itemgetter(*self.positions)
+            if len(self.positions) > 1
+            else lambda cells: (cells[self.positions[0]],)
+        )
+        chunk: list[TupleRow] = []
+        empty = True
+        for number, cells in self.body:  # the hot loop of a 10^6-row import: keep it lean
+            if len(cells) >= width:
+                values = pick(cells)
+            else:
+                values = tuple(cells[i] if i < len(cells) else None for i in self.positions)
+            for value in values:
+                if not _blank(value):
+                    chunk.append((number, values))
+                    break
+            if len(chunk) >= self.chunk_rows:
+                empty = False
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+        elif empty:
+            raise ImportRejected([RowError(0, "", _("文件中没有数据行"))])
+
+
+def open_table(
+    filename: str, data: Source, columns: Sequence[Column], chunk_rows: int = CHUNK_ROWS
+) -> Table:
+    """The header checked and the rows ready to stream. Raises ImportRejected for an empty,
+    oversized or unreadable file or missing columns."""
+    head = data[:65536] if isinstance(data, bytes) else _head(data)
+    size = len(data) if isinstance(data, bytes) else data.stat().st_size
+    if not head.strip() and size <= len(head):
         raise ImportRejected([RowError(0, "", _("文件是空的"))])
-    if len(data) > MAX_IMPORT_BYTES:
+    if size > MAX_IMPORT_BYTES:
         raise ImportRejected(
             [RowError(0, "", _("文件超过 %(n)s MB", n=MAX_IMPORT_BYTES // 1024 // 1024))]
         )
-    if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
-        header, body = _xlsx_rows(data)
+    if head[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
+        whole = data if isinstance(data, bytes) else data.read_bytes()
+        header, body = _xlsx_rows(whole)
     else:
         header, body = _csv_rows(data)
     index = _map_header(header, columns)
-    keys, positions = list(index), list(index.values())
-    width = max(positions) + 1
-    rows: list[Row] = []
-    for number, cells in body:  # the hot loop of a 10^6-row import: keep it lean
-        if len(cells) >= width:
-            values = dict(zip(keys, [cells[i] for i in positions], strict=True))
-        else:
-            values = {key: cells[i] if i < len(cells) else None for key, i in index.items()}
-        for value in values.values():
-            if not _blank(value):
-                rows.append((number, values))
-                break
-    if not rows:
-        raise ImportRejected([RowError(0, "", _("文件中没有数据行"))])
-    return rows
+    return Table(tuple(index), tuple(index.values()), iter(body), chunk_rows)
+
+
+#: An .xlsx row takes roughly this many bytes zipped (used to estimate rows without opening it).
+XLSX_BYTES_PER_ROW = 40
+
+
+def estimated_rows(filename: str, data: Source) -> int:
+    """About how many rows a file holds, without parsing it (for progress and for choosing a
+    background job): its lines, read block by block."""
+    head = data[:4] if isinstance(data, bytes) else _head(data)[:4]
+    if head == b"PK\x03\x04" or filename.lower().endswith(".xlsx"):
+        size = len(data) if isinstance(data, bytes) else data.stat().st_size
+        return size // XLSX_BYTES_PER_ROW
+    if isinstance(data, bytes):
+        return data.count(b"\n")
+    lines = 0
+    with data.open("rb") as file:
+        while block := file.read(1 << 20):
+            lines += block.count(b"\n")
+    return lines
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return file.read(65536)
 
 
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first, then GB18030 (which covers GBK and GB2312)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if b"\x00" in data[:4096]:
+def _encoding(stream: BinaryIO) -> str:
+    """UTF-8 when the whole stream decodes as UTF-8, else GB18030 (which covers GBK and GB2312);
+    checked block by block (nothing kept), then the stream is rewound."""
+    first = stream.read(4096)
+    if b"\x00" in first:
         raise ImportRejected(
             [RowError(0, "", _("这不是 CSV 或 Excel 文件(含二进制内容),请上传 .csv 或 .xlsx"))]
         )
     for encoding in ("utf-8", "gb18030"):
+        stream.seek(0)
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            return data.decode(encoding)
+            while block := stream.read(1 << 20):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
+        stream.seek(0)
+        return encoding
     raise ImportRejected(
         [RowError(0, "", _("无法识别文件编码,请另存为 UTF-8 或 GB18030(GBK)编码的 CSV"))]
     )
 
 
-def _csv_rows(data: bytes) -> tuple[list[str], Iterable[tuple[int, list[object]]]]:
-    text = decode_text(data)
-    sample = text[:8192]
+def _csv_rows(data: Source) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    stream: BinaryIO = io.BytesIO(data) if isinstance(data, bytes) else data.open("rb")
+    text = io.TextIOWrapper(stream, encoding=_encoding(stream), newline="")
+    sample = text.read(8192)
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    text.seek(0)
+    if text.read(1) != "\ufeff":  # the BOM of UTF-8
+        text.seek(0)
+    reader = csv.reader(text, dialect)
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
         raise ImportRejected([RowError(1, "", _("无法读取表头"))]) from None
 
-    def body() -> Iterable[tuple[int, list[Any]]]:
+    def body() -> Iterator[tuple[int, list[Any]]]:
         try:
             for cells in reader:
                 yield reader.line_num, cells
@@ -168,8 +248,10 @@ def _csv_rows(data: bytes) -> tuple[list[str], Iterable[tuple[int, list[object]]
             raise ImportRejected(
                 [RowError(reader.line_num, "", _("CSV 格式错误:%(e)s", e=problem))]
             ) from None
+        finally:
+            text.close()
 
-    return header, list(body())
+    return header, body()
 
 
 def _check_xlsx_archive(data: bytes) -> None:

@@ -211,7 +211,9 @@ class CaseController(Controller):
                 request, values["region_code"]
             )
         reference = await queries.reference([values["region_code"]])
-        records, row_errors = rules.validate_cases([(1, dict[str, object](values))], reference)
+        records, row_errors = rules.validate_cases(
+            [(1, tuple(values.values()))], tuple(values), reference
+        )
         by_label = {column.label: column.key for column in rules.CASE_COLUMNS}
         errors: dict[str, str] = {}
         if place_problem:

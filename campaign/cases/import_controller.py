@@ -21,6 +21,7 @@ from campaign.i18n import _
 from campaign.importing import (
     MAX_UPLOAD_BYTES,
     ImportRejected,
+    estimated_rows,
     keep_upload,
     purge_stale_uploads,
     take_upload,
@@ -30,8 +31,6 @@ from campaign.web import client_ip, current_user
 
 #: Files estimated above this many rows are checked and imported as a background job.
 JOB_ROWS = 20_000
-#: An .xlsx row takes roughly this many bytes zipped (used to estimate rows without opening it).
-XLSX_BYTES_PER_ROW = 40
 EXAMPLE = (
     (
         "A3302822026070901",
@@ -56,12 +55,6 @@ COLUMN_HELP = {
     "victim_age": "0–120 的整数",
     "victim_phone": "可不填:只保存加密摘要和脱敏号码,用于识别此前已被预警的受害人(劝阻失败)",
 }
-
-
-def estimated_rows(filename: str, data: bytes) -> int:
-    if data[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx"):
-        return len(data) // XLSX_BYTES_PER_ROW
-    return data.count(b"\n")
 
 
 def template_csv() -> bytes:

@@ -6,15 +6,22 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gc
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
-from campaign.accounts import queries as accounts
+from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
 from campaign.cases import queries, rules
-from campaign.db import write_transaction
 from campaign.i18n import _
-from campaign.importing import ImportRejected, ImportSummary, read_table
+from campaign.importing import (
+    ImportRejected,
+    ImportSummary,
+    RowError,
+    Source,
+    TupleRow,
+    estimated_rows,
+    open_table,
+)
 from campaign.timeutil import local
 
 #: progress(stage, done, total): stages reading, checking, comparing, writing.
@@ -58,82 +65,99 @@ def _without_gc(function, *args):
             gc.enable()
 
 
-def summarise(plan: queries.ImportPlan, rows: int) -> CaseImportSummary:
-    summary = CaseImportSummary(
-        kind="cases",
-        added=[r.case_no for r in plan.added],
-        changed=[r.case_no for r, _old, _differ in plan.changed],
-        unchanged=plan.unchanged,
-        rows=rows,
-    )
-    for record, old, differ in plan.changed[:DESCRIBED_CHANGES]:
+def _describe(summary: CaseImportSummary, plan: queries.ImportPlan) -> None:
+    """Add a chunk's plan to the summary (the first DESCRIBED_CHANGES changes field by field)."""
+    summary.added += [r.case_no for r in plan.added]
+    summary.changed += [r.case_no for r, _old, _differ in plan.changed]
+    summary.unchanged += plan.unchanged
+    room = DESCRIBED_CHANGES - len(summary.changes)
+    for record, old, differ in plan.changed[: max(room, 0)]:
         after = dict(zip(rules.CASE_FIELDS, record.values(), strict=True))
         after["victim_phone_masked"] = record.victim_phone_masked
         summary.changes[record.case_no] = [
             (name, _shown(name, old[name]), _shown(name, after[name])) for name in differ
         ]
-    return summary
+
+
+def _check(
+    chunks: Iterator[list[TupleRow]], keys: tuple[str, ...], reference, seen: dict[str, int]
+) -> tuple[int, list[rules.CaseRecord], list[RowError]] | None:
+    """The next chunk of the file read and validated (None after the last)."""
+    chunk = next(chunks, None)
+    if chunk is None:
+        return None
+    return len(chunk), *rules.validate_cases(chunk, keys, reference, seen)
 
 
 async def import_file(
     kind: str,
     filename: str,
-    data: bytes,
+    data: Source,
     dry_run: bool,
     actor: CurrentUser | None,
     ip: str | None = None,
     progress: Progress | None = None,
 ) -> CaseImportSummary:
     """Raises ImportRejected listing every bad row; otherwise applies (unless dry_run) and reports.
-    The parsing and checking run in a thread so a large file does not stall the web server;
-    `progress(stage, done, total)` is told about each stage (never inside the write transaction,
-    whose changes nobody else could see yet)."""
+
+    The file is streamed (`data` is its bytes or its path): each chunk of CHECK_CHUNK rows is
+    read and validated in a thread (the web server stays responsive), compared with the stored
+    cases, and what it would write is spilled to a temporary file — memory stays flat in the
+    file's size. Only a file without a problem is then written, from the spill, in one audited
+    transaction. `progress(stage, done, total)` hears of each chunk (never inside the write
+    transaction, whose changes nobody else could see yet)."""
     if kind != "cases":
         raise ValueError(kind)
     if progress:
         await progress("reading", 0, 0)
-    rows = await asyncio.to_thread(_without_gc, read_table, filename, data, rules.CASE_COLUMNS)
+    table = await asyncio.to_thread(open_table, filename, data, rules.CASE_COLUMNS, CHECK_CHUNK)
+    expected = await asyncio.to_thread(estimated_rows, filename, data)
     reference = await queries.reference()
-    records: list[rules.CaseRecord] = []
-    errors: list = []
+    stored = await queries.has_cases()
+    summary = CaseImportSummary(kind="cases")
+    errors: list[RowError] = []
     seen: dict[str, int] = {}
-    for start in range(0, len(rows), CHECK_CHUNK):
+    chunks = iter(table)
+    with queries.ImportSpill() as spill:
+        while True:
+            if progress:
+                await progress("checking", summary.rows, max(expected, summary.rows))
+            checked = await asyncio.to_thread(
+                _without_gc, _check, chunks, table.keys, reference, seen
+            )
+            if checked is None:
+                break
+            rows, records, problems = checked
+            summary.rows += rows
+            errors += problems
+            if errors:
+                continue  # the file is refused: every problem is still reported
+            plan = await queries.plan_import(records, stored)
+            _describe(summary, plan)
+            if not dry_run:
+                await asyncio.to_thread(_without_gc, spill.keep, plan)
+        if errors:
+            raise ImportRejected(errors)
+        if dry_run or not (summary.added or summary.changed):
+            return summary
         if progress:
-            await progress("checking", start, len(rows))
-        part = rows[start : start + CHECK_CHUNK]
-        checked, problems = await asyncio.to_thread(
-            _without_gc, rules.validate_cases, part, reference, seen
-        )
-        records += checked
-        errors += problems
-    if errors:
-        raise ImportRejected(errors)
-    if progress:
-        await progress("comparing", len(rows), len(rows))
-    plan = await queries.plan_import(records)
-    summary = summarise(plan, len(rows))
-    if dry_run or not (plan.added or plan.changed):
-        return summary
-    if progress:
-        await progress("writing", len(rows), len(rows))
-    async with write_transaction() as transaction:
-        touched = await queries.write_import(transaction.connection, plan)
-        await accounts.record_audit(
-            actor,
-            "cases.import",
-            f"file:{filename}"[:120],
-            _("导入案件 %(file)s:%(s)s", file=filename, s=summary.describe()),
-            {
-                "added": len(summary.added),
-                "changed": len(summary.changed),
-                "unchanged": summary.unchanged,
-                "changes": {
-                    no: [{"field": f, "before": b, "after": a} for f, b, a in changes]
-                    for no, changes in summary.changes.items()
+            await progress("writing", summary.rows, summary.rows)
+        async with audited(actor, ip) as audit:
+            touched = await queries.write_spill(spill)
+            await audit.record(
+                "cases.import",
+                f"file:{filename}"[:120],
+                _("导入案件 %(file)s:%(s)s", file=filename, s=summary.describe()),
+                {
+                    "added": len(summary.added),
+                    "changed": len(summary.changed),
+                    "unchanged": summary.unchanged,
+                    "changes": {
+                        no: [{"field": f, "before": b, "after": a} for f, b, a in changes]
+                        for no, changes in summary.changes.items()
+                    },
                 },
-            },
-            ip,
-        )
+            )
     await queries.announce_changed_units(touched)
     return summary
 

@@ -7,17 +7,25 @@ bulletins and materials call them); they take plain arguments and return plain d
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass
 
 from piccolo.query.functions.aggregate import Count, Max, Min, Sum
 
 from campaign import jobs
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Scope
-from campaign.cases import rules
-from campaign.cases.tables import Case, CaseDay, FraudType, ImportJob, OccupationGroup
-from campaign.db import chunks, contains, engine, insert_many, is_sqlite, select_in
+from campaign.cases import day_index, rules
+from campaign.cases.bulk import (  # noqa: F401  (the domain's public bulk writes)
+    ImportPlan,
+    ImportSpill,
+    has_cases,
+    plan_import,
+    write_import,
+    write_spill,
+)
+from campaign.cases.tables import Case, CaseDay, CaseUnit, FraudType, ImportJob, OccupationGroup
+from campaign.db import contains, select_in
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
@@ -26,17 +34,6 @@ from campaign.system import queries as system
 from campaign.timeutil import today
 
 LEVEL_COLUMNS = {"village": Case.village_code, "town": Case.town_code, "station": Case.station_code}
-#: Codes per IN (…) list: far under PostgreSQL's 32,767 bind parameters and SQLite's 32,766.
-#: Rows per bulk statement when writing an import.
-WRITE_CHUNK = 20_000
-SQLITE_IMPORT_CACHE_KIB = 256 * 1024
-#: An import adding more rows than this (and than the table holds) rebuilds the indexes after.
-REBUILD_INDEXES_ABOVE = 50_000
-
-
-#: An import writing more rows than this refreshes PostgreSQL's planner statistics.
-ANALYZE_ABOVE = 10_000
-
 #: Announced through campaign.jobs with the (level, code) units whose cases changed (None: all of
 #: them); the streaks domain refreshes its longest runs (subscribed in campaign/worker.py).
 CASES_CHANGED = "cases.changed"
@@ -89,27 +86,6 @@ async def tracked_since() -> dt.date | None:
 # -- Single writes -------------------------------------------------------------------------------
 
 
-async def _latest_day(column, code: str) -> dt.date | None:
-    row = await Case.select(Max(Case.occurred_on).as_alias("day")).where(column == code).first()
-    return row["day"] if row else None
-
-
-async def refresh_units(units: set[tuple[str, str]]) -> None:
-    """Recompute the last case day and the case days of the given (level, code) units from the
-    cases stored."""
-    for level, code in units:
-        await regions.set_last_case(level, code, await _latest_day(LEVEL_COLUMNS[level], code))
-    await _refresh_unit_days(units)
-
-
-async def _refresh_unit_days(units: set[tuple[str, str]]) -> None:
-    by_level: dict[str, set[str]] = {}
-    for level, code in units:
-        by_level.setdefault(level, set()).add(code)
-    for level, codes in by_level.items():
-        await refresh_case_days(level, codes)
-
-
 def units_of(case: dict) -> set[tuple[str, str]]:
     units = {("town", case["town_code"])}
     if case.get("village_code"):
@@ -119,8 +95,20 @@ def units_of(case: dict) -> set[tuple[str, str]]:
     return units
 
 
+def _day_changes(case: dict, delta: int) -> list[day_index.Change]:
+    return [(level, code, case["occurred_on"], delta) for level, code in units_of(case)]
+
+
+async def _moved(old: dict, new: dict | None) -> None:
+    """A stored case changed or went: its units' case days and last case days follow."""
+    changes = _day_changes(old, -1) + (_day_changes(new, 1) if new else [])
+    for (level, code), last in (await day_index.shift_days(changes)).items():
+        await regions.set_last_case(level, code, last)
+
+
 async def insert_case(values: dict) -> int:
-    """Store a new case and advance its units' last case days. Call inside write_transaction()."""
+    """Store a new case and advance its units' last case days and case days (the case-day index
+    and the units' longest gaps in place). Call inside write_transaction()."""
     inserted = await Case.insert(Case(**values))
     await regions.advance_last_case(
         values.get("village_code"),
@@ -128,27 +116,27 @@ async def insert_case(values: dict) -> int:
         values.get("station_code"),
         values["occurred_on"],
     )
-    await _refresh_unit_days(units_of(values))
+    await day_index.shift_days(_day_changes(values, 1))
     return inserted[0]["id"]
 
 
 async def update_case(case_id: int, values: dict) -> None:
-    """Correct a case (its day or place may change): both the old and the new units are refreshed.
-    Call inside write_transaction()."""
+    """Correct a case (its day or place may change): the old units lose a case on the old day,
+    the new ones gain one on the new day. Call inside write_transaction()."""
     old = await Case.select().where(Case.id == case_id).first()
     await Case.update(
         {getattr(Case, k): v for k, v in {**values, "updated_at": dt.datetime.now(dt.UTC)}.items()}
     ).where(Case.id == case_id)
     new = await Case.select().where(Case.id == case_id).first()
-    await refresh_units(units_of(old) | units_of(new))
+    await _moved(old, new)
 
 
 async def delete_case(case_id: int) -> dict | None:
-    """Remove a case and refresh its units. Call inside write_transaction()."""
+    """Remove a case; its units lose a case on its day. Call inside write_transaction()."""
     old = await Case.select().where(Case.id == case_id).first()
     if old:
         await Case.delete().where(Case.id == case_id)
-        await refresh_units(units_of(old))
+        await _moved(old, None)
     return old
 
 
@@ -274,147 +262,6 @@ async def reference(region_codes: Collection[str] | None = None) -> rules.Refere
     )
 
 
-@dataclass
-class ImportPlan:
-    added: list[rules.CaseRecord] = field(default_factory=list)
-    #: (new record, stored row, names of the fields that differ)
-    changed: list[tuple[rules.CaseRecord, dict, list[str]]] = field(default_factory=list)
-    unchanged: int = 0
-
-
-def _comparable(value):
-    return value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else value
-
-
-async def _stored_cases(numbers: Sequence[str]) -> dict[str, dict]:
-    """{case number: stored fields} for the numbers that exist. Raw driver queries on one
-    connection: building a 5,000-value IN through the ORM costs more than running it."""
-    table = Case._meta.tablename
-    columns = ", ".join(f'"{c}"' for c in ("id", *rules.CASE_FIELDS, *PHONE_FIELDS))
-    stored: dict[str, dict] = {}
-    sqlite = is_sqlite()
-    async with engine().transaction() as transaction:
-        connection = transaction.connection
-        for chunk in chunks(numbers):
-            if sqlite:
-                marks = ", ".join("?" for _ in chunk)
-                cursor = await connection.execute(
-                    f'SELECT {columns} FROM "{table}" WHERE case_no IN ({marks})', chunk
-                )
-                rows = await cursor.fetchall()
-            else:
-                rows = await connection.fetch(
-                    f'SELECT {columns} FROM "{table}" WHERE case_no = ANY($1::varchar[])', chunk
-                )
-            for row in rows:
-                stored[row["case_no"]] = dict(row)
-    return stored
-
-
-async def plan_import(records: Sequence[rules.CaseRecord]) -> ImportPlan:
-    """Which records are new, which change a stored case (and how), which are already stored."""
-    plan = ImportPlan()
-    stored = await _stored_cases([r.case_no for r in records]) if await Case.exists() else {}
-    for record in records:
-        old = stored.get(record.case_no)
-        if old is None:
-            plan.added.append(record)
-            continue
-        differ = [
-            name
-            for name, value in zip(rules.CASE_FIELDS, record.values(), strict=True)
-            if _comparable(old[name]) != _comparable(value)
-        ]
-        if record.victim_phone_hash and record.victim_phone_hash != old["victim_phone_hash"]:
-            differ.append("victim_phone_masked")
-        if differ:
-            plan.changed.append((record, old, differ))
-        else:
-            plan.unchanged += 1
-    return plan
-
-
-def _touched(plan: ImportPlan) -> dict[str, set[str]]:
-    """The units of every added case and of both sides of every changed one."""
-    places = [(r.village_code, r.town_code, r.station_code) for r in plan.added]
-    for record, old, _differ in plan.changed:
-        places.append((record.village_code, record.town_code, record.station_code))
-        places.append((old["village_code"], old["town_code"], old["station_code"]))
-    return {
-        "village": {village for village, _town, _station in places if village},
-        "town": {town for _village, town, _station in places},
-        "station": {station for _village, _town, station in places if station},
-    }
-
-
-async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> set[tuple[str, str]]:
-    """Apply a plan inside the caller's write transaction (`connection` is its raw driver
-    connection): bulk inserts (PostgreSQL COPY, SQLite executemany), bulk updates, then the touched
-    units' last case days recomputed set-based. ORM inserts are ~10x slower at 10^6 rows.
-    Returns the (level, code) units whose cases changed."""
-    now = dt.datetime.now(dt.UTC)
-    columns = (*rules.CASE_FIELDS, "is_demo", "created_at", "updated_at")
-    table = Case._meta.tablename
-    sqlite = is_sqlite()
-    if sqlite:  # the indexes of 10^6 rows do not fit SQLite's default 2 MB page cache
-        await connection.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
-        now = str(now)  # as Piccolo's adapter writes it, converted once instead of per row
-    rebuilt = []
-    if len(plan.added) > max(REBUILD_INDEXES_ABOVE, await Case.count()):
-        # Loading more rows than the table holds: building each index once afterwards is
-        # several times faster than maintaining it row by row (the unique key stays).
-        rebuilt = await _drop_secondary_indexes(connection, sqlite)
-    for start in range(0, len(plan.added), WRITE_CHUNK):
-        chunk = [(*r.values(), is_demo, now, now) for r in plan.added[start : start + WRITE_CHUNK]]
-        await insert_many(table, columns, chunk, connection)
-    if plan.changed:
-        fields = rules.CASE_FIELDS[1:]
-        if sqlite:
-            sets = ", ".join(f'"{f}" = ?' for f in (*fields, "updated_at"))
-            sql = f'UPDATE "{table}" SET {sets} WHERE case_no = ?'
-        else:
-            sets = ", ".join(f'"{f}" = ${i}' for i, f in enumerate((*fields, "updated_at"), 1))
-            sql = f'UPDATE "{table}" SET {sets} WHERE case_no = ${len(fields) + 2}'
-        await connection.executemany(
-            sql, [(*r.values()[1:], now, r.case_no) for r, _old, _differ in plan.changed]
-        )
-    await _write_phones(connection, plan, sqlite)
-    for definition in rebuilt:
-        await connection.execute(definition)
-    if not sqlite and (rebuilt or len(plan.added) + len(plan.changed) > ANALYZE_ABOVE):
-        await connection.execute(f'ANALYZE "{table}"')
-    touched = _touched(plan)
-    for level, codes in touched.items():
-        if codes:
-            await refresh_last_cases(level, codes)
-            await refresh_case_days(level, codes)
-    if not sqlite and len(plan.added) + len(plan.changed) > ANALYZE_ABOVE:
-        # planner statistics right after a bulk load, not at autovacuum's leisure: a board
-        # planned on an empty table's statistics scans instead of using its index
-        for analyzed in (CaseDay, Region, Station):
-            await connection.execute(f'ANALYZE "{analyzed._meta.tablename}"')
-    return {(level, code) for level, codes in touched.items() for code in codes}
-
-
-#: Victim phones (keyed hash + mask) are written apart from CASE_FIELDS: a file without the
-#: column leaves the stored phones as they are.
-PHONE_FIELDS = ("victim_phone_hash", "victim_phone_masked")
-
-
-async def _write_phones(connection, plan: ImportPlan, sqlite: bool) -> None:
-    records = [r for r in plan.added if r.victim_phone_hash]
-    records += [r for r, _old, _differ in plan.changed if r.victim_phone_hash]
-    if not records:
-        return
-    table = Case._meta.tablename
-    marks = ("?", "?", "?") if sqlite else ("$1", "$2", "$3")
-    await connection.executemany(
-        f'UPDATE "{table}" SET victim_phone_hash = {marks[0]}, victim_phone_masked = {marks[1]} '
-        f"WHERE case_no = {marks[2]}",
-        [(r.victim_phone_hash, r.victim_phone_masked, r.case_no) for r in records],
-    )
-
-
 async def victim_phones_since(day: dt.date) -> list[dict]:
     """Cases on or after `day` that carry a victim phone: case_no, occurred_on and the phone's
     keyed hash (for the warnings domain's 劝阻失败 matching; never the number itself)."""
@@ -423,95 +270,10 @@ async def victim_phones_since(day: dt.date) -> list[dict]:
     )
 
 
-#: Past this many units a refresh recomputes the whole level: one statement beats long IN lists.
-REFRESH_LEVEL_ABOVE = 5_000
-
-
-async def refresh_last_cases(level: str, codes: Collection[str] | None = None) -> None:
-    """Recompute last_case_on from the stored cases, set-based: one correlated UPDATE per level
-    (per chunk of codes), so a unit whose cases all moved away or were deleted goes back to NULL.
-    `codes` None, or more than REFRESH_LEVEL_ABOVE of them, refreshes every unit of the level."""
-    column = {"village": "village_code", "town": "town_code", "station": "station_code"}[level]
-    table = Station if level == "station" else Region
-    name = table._meta.tablename
-    update = (
-        f'UPDATE "{name}" SET last_case_on = (SELECT MAX(c.occurred_on) FROM '
-        f'"{Case._meta.tablename}" c WHERE c.{column} = "{name}".code)'
-    )
-    if level != "station":
-        update += f" WHERE \"{name}\".level = '{level}'"
-    if codes is None or len(codes) > REFRESH_LEVEL_ABOVE:
-        await table.raw(update)
-        return
-    joiner = " AND " if level != "station" else " WHERE "
-    ordered = sorted(codes)
-    for start in range(0, len(ordered), 1_000):
-        chunk = ordered[start : start + 1_000]
-        marks = ", ".join("{}" for _ in chunk)
-        await table.raw(f'{update}{joiner}"{name}".code IN ({marks})', *chunk)
-
-
 async def refresh_case_days(level: str, codes: Collection[str] | None = None) -> None:
-    """Rebuild the CaseDay rows of some units of a level (all of them when `codes` is None or
-    more than REFRESH_LEVEL_ABOVE) from the stored cases, set-based: one DELETE and one
-    INSERT … SELECT with the previous case day from a window function. Call inside the write
-    transaction that changed the cases."""
-    column = {"village": "village_code", "town": "town_code", "station": "station_code"}[level]
-    name = CaseDay._meta.tablename
-    gap = (
-        "CAST(julianday(day) - julianday(previous_day) AS INTEGER) - 1"
-        if is_sqlite()
-        else "day - previous_day - 1"
-    )
-
-    async def rebuild(where: str, chunk: Sequence[str]) -> None:
-        await CaseDay.raw(
-            f"DELETE FROM \"{name}\" WHERE level = '{level}'"
-            + (f" AND code IN ({where})" if chunk else ""),
-            *chunk,
-        )
-        await CaseDay.raw(
-            f'INSERT INTO "{name}" (level, code, day, cases, previous_day, gap) '
-            f"SELECT '{level}', code, day, n, previous_day, {gap} FROM ("
-            "SELECT code, day, n, LAG(day) OVER (PARTITION BY code ORDER BY day) AS previous_day "
-            f"FROM (SELECT {column} AS code, occurred_on AS day, COUNT(*) AS n "
-            f'FROM "{Case._meta.tablename}" WHERE {column} '
-            + (f"IN ({where})" if chunk else "IS NOT NULL")
-            + f" GROUP BY {column}, occurred_on) AS g) AS w",
-            *chunk,
-        )
-
-    if codes is None or len(codes) > REFRESH_LEVEL_ABOVE:
-        await rebuild("", [])
-        return
-    ordered = sorted(codes)
-    for start in range(0, len(ordered), 1_000):
-        chunk = ordered[start : start + 1_000]
-        await rebuild(", ".join("{}" for _ in chunk), chunk)
-
-
-async def _drop_secondary_indexes(connection, sqlite: bool) -> list[str]:
-    """Drop the case table's non-unique indexes; returns the statements that recreate them."""
-    table = Case._meta.tablename
-    if sqlite:
-        cursor = await connection.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-            "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
-            (table,),
-        )
-        rows = [(r["name"], r["sql"]) for r in await cursor.fetchall()]
-    else:
-        rows = [
-            (r["indexname"], r["indexdef"])
-            for r in await connection.fetch(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 "
-                "AND schemaname = current_schema() AND indexdef NOT LIKE 'CREATE UNIQUE%'",
-                table,
-            )
-        ]
-    for name, _definition in rows:
-        await connection.execute(f'DROP INDEX "{name}"')
-    return [definition for _name, definition in rows]
+    """Rebuild the case-day index and the unit summaries of some units of a level (all when
+    None) from the stored cases: after a bulk load that bypassed the write functions."""
+    await day_index.rebuild_units(level, codes)
 
 
 async def refresh_occupation_groups() -> int:
@@ -896,6 +658,36 @@ async def unit_gaps(
         for row in firsts:
             gap, end = best.get(row["code"], (0, None))
             result[row["code"]] = UnitGaps(_as_date(row["day"]), gap, end)
+    return result
+
+
+async def unit_bests(
+    level: str, since: dt.date, as_of: dt.date, codes: Collection[str]
+) -> dict[str, UnitGaps]:
+    """unit_gaps read from the maintained CaseUnit rows (one indexed row per unit, no grouping):
+    exact for every unit whose case days all lie in [since, as_of] — on today's boards that is
+    every unit unless tracking start was moved past some units' first cases; the others are
+    answered by unit_gaps."""
+    _level_column(level)
+
+    def query(*extra):
+        return CaseUnit.select(
+            CaseUnit.code,
+            CaseUnit.first_day,
+            CaseUnit.last_day,
+            CaseUnit.best_gap,
+            CaseUnit.best_gap_end,
+        ).where(CaseUnit.level == level, *extra)
+
+    result: dict[str, UnitGaps] = {}
+    others = []
+    for row in await select_in(query, CaseUnit.code, codes):
+        if row["first_day"] >= since and row["last_day"] <= as_of:
+            result[row["code"]] = UnitGaps(row["first_day"], row["best_gap"], row["best_gap_end"])
+        else:
+            others.append(row["code"])
+    if others:
+        result.update(await unit_gaps(level, since, as_of, others))
     return result
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from campaign.accounts.rules import Scope
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
-from campaign.importing import Column, Row, RowError, optional_int, text
+from campaign.importing import Column, RowError, TupleRow, optional_int, text
 from campaign.parsing import parse_int
 from campaign.phones import keep_phone
 from campaign.timeutil import LOCAL
@@ -340,8 +340,7 @@ class CaseRecord:
         )
 
 
-def _cell(cells: Mapping[str, object], key: str) -> str:
-    value = cells.get(key)
+def _cell(value: object) -> str:
     return value.strip() if type(value) is str else text(value)
 
 
@@ -360,15 +359,35 @@ def _fen_fast(raw: object) -> int:
 
 
 def validate_cases(
-    rows: Sequence[Row], ref: Reference, seen: dict[str, int] | None = None
+    rows: Sequence[TupleRow],
+    keys: Sequence[str],
+    ref: Reference,
+    seen: dict[str, int] | None = None,
 ) -> tuple[list[CaseRecord], list[RowError]]:
     """Every row checked against the stored regions, stations and fraud types: every problem is
     reported with its row and column, so a file is taken whole or not at all.
 
     `seen` ({case number: row}) carries duplicate detection across the chunks of one file.
     Lookups that repeat across rows (regions, types, occupations, date text) are memoised: a
-    platform export of 10^6 rows has a few thousand distinct values in those columns."""
+    platform export of 10^6 rows has a few thousand distinct values in those columns. Each row's
+    cells are a tuple in the order of `keys` (importing.Table); a column absent from the file
+    reads as blank."""
     col = {c.key: c.label for c in CASE_COLUMNS}
+    width = len(keys)
+    at = {c.key: keys.index(c.key) if c.key in keys else width for c in CASE_COLUMNS}
+    i_no, i_when, i_region, i_station = (
+        at["case_no"],
+        at["occurred_at"],
+        at["region_code"],
+        at["station_code"],
+    )
+    i_type, i_loss, i_job, i_age, i_phone = (
+        at["fraud_type"],
+        at["loss_yuan"],
+        at["victim_occupation"],
+        at["victim_age"],
+        at["victim_phone"],
+    )
     town_stations = ref.town_stations
     first_row: dict[str, int] = {} if seen is None else seen
     places: dict[tuple[str, str], tuple | list] = {}
@@ -377,10 +396,11 @@ def validate_cases(
     days: dict[str, tuple[dt.date, dt.datetime | None] | None] = {}
     records: list[CaseRecord] = []
     errors: list[RowError] = []
-    for number, cells in rows:
+    for number, row in rows:
         problems: list[tuple[str, str]] = []
+        cells = (*row, None)  # the last cell stands for every absent column
 
-        case_no = _cell(cells, "case_no")
+        case_no = _cell(cells[i_no])
         if not case_no:
             problems.append(("case_no", _("案件编号不能为空")))
         elif len(case_no) > MAX_CASE_NO:
@@ -400,8 +420,8 @@ def validate_cases(
         else:
             first_row[case_no] = number
 
-        when = _occurred(cells.get("occurred_at"), days)
-        if when is None and not _cell(cells, "occurred_at"):
+        when = _occurred(cells[i_when], days)
+        if when is None and not _cell(cells[i_when]):
             problems.append(("occurred_at", _("发案时间不能为空")))
         elif when is None:
             problems.append(
@@ -409,7 +429,7 @@ def validate_cases(
                     "occurred_at",
                     _(
                         "发案时间「%(v)s」无法识别,应为日期(2026-07-09)、日期时间(2026-07-09 14:30)或 Excel 日期",
-                        v=_cell(cells, "occurred_at"),
+                        v=_cell(cells[i_when]),
                     ),
                 )
             )
@@ -427,8 +447,8 @@ def validate_cases(
                 )
             )
 
-        region_code = _cell(cells, "region_code")
-        station = _cell(cells, "station_code") or ""
+        region_code = _cell(cells[i_region])
+        station = _cell(cells[i_station]) or ""
         place = places.get((region_code, station))
         if place is None:
             place = places[(region_code, station)] = _place(
@@ -437,7 +457,7 @@ def validate_cases(
         if isinstance(place, list):
             problems.extend(place)
 
-        raw_type = _cell(cells, "fraud_type")
+        raw_type = _cell(cells[i_type])
         if raw_type not in types:
             types[raw_type] = canonical(raw_type, ref.fraud_types)
         fraud_type = types[raw_type]
@@ -457,19 +477,19 @@ def validate_cases(
 
         loss_fen = 0
         try:
-            loss_fen = _fen_fast(cells.get("loss_yuan"))
+            loss_fen = _fen_fast(cells[i_loss])
         except ValueError:
             problems.append(
                 (
                     "loss_yuan",
                     _(
                         "损失金额「%(v)s」应为不小于 0 的数字(元,最多两位小数)",
-                        v=_cell(cells, "loss_yuan"),
+                        v=_cell(cells[i_loss]),
                     ),
                 )
             )
 
-        occupation = _cell(cells, "victim_occupation") or None
+        occupation = _cell(cells[i_job]) or None
         if occupation and len(occupation) > MAX_OCCUPATION:
             problems.append(
                 ("victim_occupation", _("受害人职业不能超过 %(n)s 个字", n=MAX_OCCUPATION))
@@ -477,7 +497,7 @@ def validate_cases(
         if occupation not in groups:
             groups[occupation] = occupation_group(occupation, ref.occupations)
 
-        age_raw = _cell(cells, "victim_age")
+        age_raw = _cell(cells[i_age])
         age = parse_int(age_raw, 0, MAX_AGE)
         if age is None and age_raw:
             try:
@@ -488,7 +508,7 @@ def validate_cases(
                 problems.append(("victim_age", _("受害人年龄应为 0–%(n)s 的整数", n=MAX_AGE)))
 
         phone = None
-        if phone_raw := _cell(cells, "victim_phone"):
+        if phone_raw := _cell(cells[i_phone]):
             try:
                 phone = keep_phone(phone_raw)
             except ValueError:
@@ -620,3 +640,115 @@ def list_entry_errors(name: str, aliases: str, others: Sequence[tuple[str, str]]
     if clashes:
         errors["aliases"] = _("别名“%(v)s”已属于“%(o)s”", v=clashes[0], o=taken[_key(clashes[0])])
     return errors
+
+
+# -- The case-day index, kept on every single write -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DayRow:
+    """A unit's CaseDay row: a day with cases, the unit's case day before it and the case-free
+    days between (None for its first case day)."""
+
+    day: dt.date
+    cases: int
+    previous_day: dt.date | None
+    gap: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitDays:
+    """A unit's CaseUnit row: its first and last case day, how many case days, and its longest
+    gap between two case days (0 when none) with the case day that ended it — the most recent of
+    equally long gaps, as the longest run rule wants (streaks.rules.longest_run)."""
+
+    first_day: dt.date
+    last_day: dt.date
+    days: int
+    best_gap: int
+    best_gap_end: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class DayShift:
+    """What one case more or less on a day does to a unit's index rows. `here` is the day's row
+    afterwards (None: delete it), `after` the next case day's row when its previous day changed,
+    `unit` the unit's summary (None: the unit has no case day left). `best_lost`: the longest gap
+    was split or removed without a known successor, so the caller reads the longest gap again
+    from the rows (one indexed query) after writing them."""
+
+    here: DayRow | None
+    after: DayRow | None
+    unit: UnitDays | None
+    best_lost: bool
+
+
+def _gap(first: dt.date, last: dt.date) -> int:
+    return (last - first).days - 1
+
+
+def _better(best: tuple[int, dt.date | None], gap: int | None, end: dt.date) -> tuple:
+    """The longer gap; the later one among equals; gaps of 0 days never count."""
+    if gap and (gap > best[0] or (gap == best[0] and best[1] is not None and end > best[1])):
+        return (gap, end)
+    return best
+
+
+def shift_day(
+    unit: UnitDays | None, here: DayRow | None, after: DayRow | None, day: dt.date, delta: int
+) -> DayShift:
+    """One case added (delta 1) or removed (delta -1) on `day`, given the unit's summary, its row
+    on `day` and its first row after `day` (each None when absent)."""
+    if delta > 0:
+        if here is not None:
+            return DayShift(
+                DayRow(day, here.cases + 1, here.previous_day, here.gap), None, unit, False
+            )
+        previous = after.previous_day if after else (unit.last_day if unit else None)
+        row = DayRow(day, 1, previous, _gap(previous, day) if previous else None)
+        moved = DayRow(after.day, after.cases, day, _gap(day, after.day)) if after else None
+        if unit is None:
+            return DayShift(row, None, UnitDays(day, day, 1, 0, None), False)
+        split = (
+            after is not None
+            and bool(after.gap)
+            and (after.gap, after.day)
+            == (
+                unit.best_gap,
+                unit.best_gap_end,
+            )
+        )
+        best = (unit.best_gap, unit.best_gap_end)
+        best = _better(best, row.gap, day)
+        if moved:
+            best = _better(best, moved.gap, moved.day)
+        summary = UnitDays(
+            min(unit.first_day, day), max(unit.last_day, day), unit.days + 1, best[0], best[1]
+        )
+        return DayShift(row, moved, summary, split)
+    assert here is not None and unit is not None, "a case removed from a day that has one"
+    if here.cases > 1:
+        return DayShift(DayRow(day, here.cases - 1, here.previous_day, here.gap), None, unit, False)
+    if unit.days == 1:
+        return DayShift(None, None, None, False)
+    previous = here.previous_day
+    removed = [(here.gap, day), (after.gap, after.day) if after else (None, day)]
+    lost = any(g and (g, end) == (unit.best_gap, unit.best_gap_end) for g, end in removed)
+    moved = None
+    best = (0, None) if lost else (unit.best_gap, unit.best_gap_end)
+    if after is not None:
+        moved = DayRow(
+            after.day, after.cases, previous, _gap(previous, after.day) if previous else None
+        )
+        if previous is not None:
+            # the merged gap is longer than both it replaces: it wins whenever they held the best
+            best = _better(best, moved.gap, after.day)
+            lost = lost and not moved.gap
+    summary = UnitDays(
+        after.day if unit.first_day == day and after else unit.first_day,
+        previous if unit.last_day == day and previous else unit.last_day,
+        unit.days - 1,
+        best[0],
+        best[1],
+    )
+    return DayShift(None, moved, summary, lost)

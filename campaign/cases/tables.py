@@ -83,3 +83,19 @@ class CaseDay(Table):
     #: The unit's case day before this one (None for its first), and the case-free days between.
     previous_day = Date(null=True, default=None)
     gap = Integer(null=True, default=None)
+
+
+class CaseUnit(Table):
+    """Each unit's summary of its CaseDay rows, per level, kept in the same transaction as every
+    case write (cases.day_index): first and last case day, the number of case days, and the
+    longest gap between two case days (0 when none) with the case day that ended it (the latest
+    of equally long gaps). Today's boards read longest runs from it (streaks.rules.closed_best_of)
+    instead of grouping the case days per request. Unique on (level, code)."""
+
+    level = Varchar(length=8)
+    code = Varchar(length=32)
+    first_day = Date()
+    last_day = Date()
+    days = Integer(default=0)
+    best_gap = Integer(default=0)
+    best_gap_end = Date(null=True, default=None)

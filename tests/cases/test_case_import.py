@@ -308,7 +308,7 @@ async def test_only_administrators_import(client, ningbo, make_user):
 
 
 async def test_a_bulk_load_rebuilds_the_indexes_it_dropped(ningbo, monkeypatch):
-    from campaign.cases import queries
+    from campaign.cases import bulk
     from campaign.db import engine, is_sqlite
 
     async def index_names() -> set[str]:
@@ -321,7 +321,7 @@ async def test_a_bulk_load_rebuilds_the_indexes_it_dropped(ningbo, monkeypatch):
         return {r["indexname"] for r in rows}
 
     before = await index_names()
-    monkeypatch.setattr(queries, "REBUILD_INDEXES_ABOVE", 1)
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_ABOVE", 1)
     await run(GOOD)
     assert await index_names() == before and "streak_case_village_day" in before
     assert await last("330282005002") == today() - dt.timedelta(days=1)

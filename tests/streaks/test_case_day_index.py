@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from campaign.cases import queries as cases
 from campaign.cases.rules import CaseRecord
-from campaign.cases.tables import CaseDay
+from campaign.cases.tables import CaseDay, CaseUnit
 from campaign.db import engine, write_transaction
 from campaign.streaks import queries, rules
 from tests.helpers.database import truncate_all
@@ -91,6 +91,17 @@ def brute_days(level: str, stored) -> dict[str, dict[dt.date, int]]:
     return found
 
 
+def unit_summary(row: dict) -> tuple:
+    return (row["first_day"], row["last_day"], row["days"], row["best_gap"], row["best_gap_end"])
+
+
+def brute_summary(per_day: dict[dt.date, int]) -> tuple:
+    days = sorted(per_day)
+    gaps = [((b - a).days - 1, b) for a, b in zip(days, days[1:], strict=False)]
+    gap, end = max(((g, d) for g, d in gaps if g > 0), default=(0, None))
+    return (days[0], days[-1], len(days), gap, end)
+
+
 @settings(
     max_examples=25,
     deadline=None,
@@ -113,6 +124,16 @@ async def test_case_days_and_boards_equal_the_oracle_after_any_writes(db, ops, a
             earlier = [d for d in expected[r["code"]] if d < r["day"]]
             assert r["previous_day"] == (max(earlier) if earlier else None)
             assert r["gap"] == ((r["day"] - max(earlier)).days - 1 if earlier else None)
+        # each unit's summary: first and last case day, how many, longest gap (latest of equals)
+        units = await CaseUnit.select().where(CaseUnit.level == level)
+        assert {r["code"]: unit_summary(r) for r in units} == {
+            code: brute_summary(per_day) for code, per_day in expected.items()
+        }
+        if since is not None:
+            codes = list(UNITS[level])
+            assert await cases.unit_bests(level, since, as_of, codes) == await cases.unit_gaps(
+                level, since, as_of, codes
+            )
         # past days: last case day as of as_of, for the units with a case after it
         changed = await cases.last_case_days_changed_since(level, as_of)
         for code in UNITS[level]:

@@ -1,0 +1,300 @@
+"""Writing many cases at once (an import, demo data): compare with the stored cases, spill what
+will be written to a temporary file, then write it in bulk inside the caller's transaction.
+
+Sized for 10^6 rows: rows are tuples of values already as the driver stores them (SQLite: ISO
+text, so executemany runs no per-value adapter), inserted with executemany (SQLite) or COPY
+(PostgreSQL); the case table's secondary indexes are dropped for a load larger than the table
+and built once afterwards; the case-day index, the unit summaries and the last case days of the
+touched units are then rebuilt set-based (cases.day_index)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from campaign.cases import day_index, rules
+from campaign.cases.tables import Case, CaseDay, CaseUnit
+from campaign.db import chunks, engine, insert_many, is_sqlite
+from campaign.regions.tables import Region, Station
+
+#: Victim phones (keyed hash + mask) are written apart from CASE_FIELDS: a file without the
+#: column leaves the stored phones as they are.
+PHONE_FIELDS = ("victim_phone_hash", "victim_phone_masked")
+INSERT_COLUMNS = (*rules.CASE_FIELDS, *PHONE_FIELDS, "is_demo", "created_at", "updated_at")
+SQLITE_IMPORT_CACHE_KIB = 256 * 1024
+#: An import adding more rows than this (and than the table holds) rebuilds the indexes after.
+REBUILD_INDEXES_ABOVE = 50_000
+#: An import writing more rows than this refreshes PostgreSQL's planner statistics.
+ANALYZE_ABOVE = 10_000
+LEVELS = ("village", "town", "station")
+
+
+@dataclass
+class ImportPlan:
+    added: list[rules.CaseRecord] = field(default_factory=list)
+    #: (new record, stored row, names of the fields that differ)
+    changed: list[tuple[rules.CaseRecord, dict, list[str]]] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def _comparable(value):
+    return value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else value
+
+
+async def has_cases() -> bool:
+    return await Case.exists()
+
+
+async def _stored_cases(numbers: Sequence[str]) -> dict[str, dict]:
+    """{case number: stored fields} for the numbers that exist. Raw driver queries on one
+    connection: building a 5,000-value IN through the ORM costs more than running it."""
+    table = Case._meta.tablename
+    columns = ", ".join(f'"{c}"' for c in ("id", *rules.CASE_FIELDS, *PHONE_FIELDS))
+    stored: dict[str, dict] = {}
+    sqlite = is_sqlite()
+    async with engine().transaction() as transaction:
+        connection = transaction.connection
+        for chunk in chunks(numbers):
+            if sqlite:
+                marks = ", ".join("?" for _ in chunk)
+                cursor = await connection.execute(
+                    f'SELECT {columns} FROM "{table}" WHERE case_no IN ({marks})', chunk
+                )
+                rows = await cursor.fetchall()
+            else:
+                rows = await connection.fetch(
+                    f'SELECT {columns} FROM "{table}" WHERE case_no = ANY($1::varchar[])', chunk
+                )
+            for row in rows:
+                stored[row["case_no"]] = dict(row)
+    return stored
+
+
+async def plan_import(records: Sequence[rules.CaseRecord], stored: bool = True) -> ImportPlan:
+    """Which records are new, which change a stored case (and how), which are already stored.
+    `stored` False: the caller knows the table is empty, so nothing is looked up."""
+    plan = ImportPlan()
+    found = await _stored_cases([r.case_no for r in records]) if stored else {}
+    for record in records:
+        old = found.get(record.case_no)
+        if old is None:
+            plan.added.append(record)
+            continue
+        differ = [
+            name
+            for name, value in zip(rules.CASE_FIELDS, record.values(), strict=True)
+            if _comparable(old[name]) != _comparable(value)
+        ]
+        if record.victim_phone_hash and record.victim_phone_hash != old["victim_phone_hash"]:
+            differ.append("victim_phone_masked")
+        if differ:
+            plan.changed.append((record, old, differ))
+        else:
+            plan.unchanged += 1
+    return plan
+
+
+class ImportSpill:
+    """What an import will write, chunk by chunk in a temporary file (pickled tuples of values as
+    the engine's driver takes them), with the counts and the touched units kept in memory: a
+    10^6-row file never stays in memory as row objects. Use as a context manager."""
+
+    def __init__(self, is_demo: bool = False) -> None:
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115  (closed by __exit__)
+        self.chunks = 0
+        self.added = 0
+        self.changed = 0
+        self.units: dict[str, set[str]] = {level: set() for level in LEVELS}
+        self.is_demo = is_demo
+        self.now: dt.datetime | str = dt.datetime.now(dt.UTC)
+        self.sqlite = is_sqlite()
+        if self.sqlite:
+            self.now = str(self.now)  # as Piccolo's SQLite adapter writes it
+        self._text: dict = {}
+
+    def __enter__(self) -> ImportSpill:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.file.close()
+
+    def _value(self, value):
+        """Dates and times as Piccolo's SQLite adapter writes them (memoised: a file has a few
+        hundred days); unchanged for PostgreSQL's COPY."""
+        if not self.sqlite or value is None:
+            return value
+        found = self._text.get(value)
+        if found is None:
+            found = self._text[value] = (
+                str(value.astimezone(dt.UTC))
+                if isinstance(value, dt.datetime)
+                else value.isoformat()
+            )
+        return found
+
+    def keep(self, plan: ImportPlan) -> None:
+        text, now, demo = self._value, self.now, self.is_demo
+        added = [
+            (
+                r.case_no,
+                text(r.occurred_on),
+                text(r.occurred_at),
+                r.village_code,
+                r.town_code,
+                r.district_code,
+                r.station_code,
+                r.fraud_type,
+                r.loss_fen,
+                r.victim_occupation,
+                r.occupation_group,
+                r.victim_age,
+                r.victim_phone_hash,
+                r.victim_phone_masked,
+                demo,
+                now,
+                now,
+            )
+            for r in plan.added
+        ]
+        changed = [
+            (text(r.occurred_on), text(r.occurred_at), *r.values()[3:], now, r.case_no)
+            for r, _old, _d in plan.changed
+        ]
+        phones = [
+            (r.victim_phone_hash, r.victim_phone_masked, r.case_no)
+            for r, _old, _d in plan.changed
+            if r.victim_phone_hash
+        ]
+        pickle.dump((added, changed, phones), self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.chunks += 1
+        self.added += len(added)
+        self.changed += len(changed)
+        places = [(r.village_code, r.town_code, r.station_code) for r in plan.added]
+        for record, old, _differ in plan.changed:
+            places.append((record.village_code, record.town_code, record.station_code))
+            places.append((old["village_code"], old["town_code"], old["station_code"]))
+        for place in places:
+            for level, code in zip(LEVELS, place, strict=True):
+                if code:
+                    self.units[level].add(code)
+
+    def __iter__(self) -> Iterator[tuple[list, list, list]]:
+        self.file.seek(0)
+        for _ in range(self.chunks):
+            yield pickle.load(self.file)
+
+    def touched(self) -> set[tuple[str, str]]:
+        return {(level, code) for level, codes in self.units.items() for code in codes}
+
+
+async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> set[tuple[str, str]]:
+    """Apply a plan inside the caller's write transaction (`connection` is its raw driver
+    connection). Returns the (level, code) units whose cases changed."""
+    with ImportSpill(is_demo) as spill:
+        spill.keep(plan)
+        return await write_spill(spill, connection)
+
+
+async def write_spill(spill: ImportSpill, connection=None) -> set[tuple[str, str]]:
+    """Write a spill inside the current write transaction: bulk inserts, bulk updates, then the
+    touched units' case days, summaries and last case days rebuilt set-based. Returns the
+    (level, code) units whose cases changed."""
+    if connection is None:
+        transaction = engine().current_transaction.get()
+        assert transaction is not None, "write_spill runs inside a write transaction"
+        connection = transaction.connection
+    table = Case._meta.tablename
+    sqlite = is_sqlite()
+    if sqlite:  # the indexes of 10^6 rows do not fit SQLite's default 2 MB page cache
+        await connection.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+    rebuilt = []
+    if spill.added > max(REBUILD_INDEXES_ABOVE, await Case.count()):
+        # Loading more rows than the table holds: building each index once afterwards is
+        # several times faster than maintaining it row by row (the unique key stays).
+        rebuilt = await _drop_secondary_indexes(connection, sqlite)
+    fields = rules.CASE_FIELDS[1:]
+    if sqlite:
+        sets = ", ".join(f'"{f}" = ?' for f in (*fields, "updated_at"))
+        update = f'UPDATE "{table}" SET {sets} WHERE case_no = ?'
+        phone = 'UPDATE "{}" SET victim_phone_hash = ?, victim_phone_masked = ? WHERE case_no = ?'
+    else:
+        sets = ", ".join(f'"{f}" = ${i}' for i, f in enumerate((*fields, "updated_at"), 1))
+        update = f'UPDATE "{table}" SET {sets} WHERE case_no = ${len(fields) + 2}'
+        phone = (
+            'UPDATE "{}" SET victim_phone_hash = $1, victim_phone_masked = $2 WHERE case_no = $3'
+        )
+    for added, changed, phones in spill:
+        await insert_many(table, INSERT_COLUMNS, added, connection)
+        if changed:
+            await connection.executemany(update, changed)
+        if phones:
+            await connection.executemany(phone.format(table), phones)
+    for definition in rebuilt:
+        await connection.execute(definition)
+    written = spill.added + spill.changed
+    if not sqlite and (rebuilt or written > ANALYZE_ABOVE):
+        await connection.execute(f'ANALYZE "{table}"')
+    for level, codes in spill.units.items():
+        if codes:
+            await day_index.rebuild_units(level, codes)
+            await refresh_last_cases(level, codes)
+    if not sqlite and written > ANALYZE_ABOVE:
+        # planner statistics right after a bulk load, not at autovacuum's leisure: a board
+        # planned on an empty table's statistics scans instead of using its index
+        for analyzed in (CaseDay, CaseUnit, Region, Station):
+            await connection.execute(f'ANALYZE "{analyzed._meta.tablename}"')
+    return spill.touched()
+
+
+#: Past this many units a refresh covers the whole level: one statement beats long IN lists.
+REFRESH_LEVEL_ABOVE = day_index.REBUILD_LEVEL_ABOVE
+
+
+async def refresh_last_cases(level: str, codes: Sequence[str] | set[str] | None = None) -> None:
+    """Copy each unit's last case day from its CaseUnit row (NULL when it has none left), one
+    UPDATE per level (per chunk of codes). Call after day_index.rebuild_units for those units.
+    `codes` None, or more than REFRESH_LEVEL_ABOVE of them, refreshes every unit of the level."""
+    table = Station if level == "station" else Region
+    name = table._meta.tablename
+    update = (
+        f'UPDATE "{name}" SET last_case_on = (SELECT u.last_day FROM "{day_index.UNITS}" u '
+        f"WHERE u.level = '{level}' AND u.code = \"{name}\".code)"
+    )
+    if level != "station":
+        update += f" WHERE \"{name}\".level = '{level}'"
+    if codes is None or len(codes) > REFRESH_LEVEL_ABOVE:
+        await table.raw(update)
+        return
+    joiner = " AND " if level != "station" else " WHERE "
+    ordered = sorted(codes)
+    for start in range(0, len(ordered), 1_000):
+        chunk = ordered[start : start + 1_000]
+        marks = ", ".join("{}" for _ in chunk)
+        await table.raw(f'{update}{joiner}"{name}".code IN ({marks})', *chunk)
+
+
+async def _drop_secondary_indexes(connection, sqlite: bool) -> list[str]:
+    """Drop the case table's non-unique indexes; returns the statements that recreate them."""
+    table = Case._meta.tablename
+    if sqlite:
+        cursor = await connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
+            (table,),
+        )
+        rows = [(r["name"], r["sql"]) for r in await cursor.fetchall()]
+    else:
+        rows = [
+            (r["indexname"], r["indexdef"])
+            for r in await connection.fetch(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 "
+                "AND schemaname = current_schema() AND indexdef NOT LIKE 'CREATE UNIQUE%'",
+                table,
+            )
+        ]
+    for name, _definition in rows:
+        await connection.execute(f'DROP INDEX "{name}"')
+    return [definition for _name, definition in rows]

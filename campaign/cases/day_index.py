@@ -1,0 +1,247 @@
+"""Keeping the case-day index (CaseDay) and each unit's summary of it (CaseUnit) in step with the
+cases, inside the write transaction that changed them.
+
+A single write moves one case: each of its units gets one case more or less on one day, which
+touches at most two CaseDay rows and the unit's CaseUnit row (rules.shift_day). Those are read
+for all the units at once and written back with one statement per kind, on the transaction's raw
+driver connection (the ORM's per-query cost would be most of the budget of a case write). Bulk
+writes rebuild the touched units set-based instead (rebuild_units)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
+
+from campaign.cases import rules
+from campaign.cases.tables import Case, CaseDay, CaseUnit
+from campaign.db import engine, is_sqlite
+
+#: (level, code, day, +1 | -1): one case more or less for a unit on a day.
+Change = tuple[str, str, dt.date, int]
+
+DAYS = CaseDay._meta.tablename
+UNITS = CaseUnit._meta.tablename
+_MARK = re.compile(r"\?")
+
+
+def _sql(statement: str) -> str:
+    """`?` placeholders as the engine's driver wants them ($1, $2 … for asyncpg)."""
+    if is_sqlite():
+        return statement
+    numbers = iter(range(1, 10_000))
+    return _MARK.sub(lambda _match: f"${next(numbers)}", statement)
+
+
+def _day(value: Any) -> dt.date | None:
+    """Dates read raw from SQLite (through a UNION, without their declared type) are text."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _param(day: dt.date | None) -> Any:
+    return day.isoformat() if day is not None and is_sqlite() else day
+
+
+def _connection():
+    transaction = engine().current_transaction.get()
+    assert transaction is not None, "the case-day index is kept inside write_transaction()"
+    return transaction.connection
+
+
+async def _fetch(connection, statement: str, params: Sequence) -> list:
+    if is_sqlite():
+        cursor = await connection.execute(statement, params)
+        return list(await cursor.fetchall())
+    return list(await connection.fetch(_sql(statement), *params))
+
+
+async def _executemany(connection, statement: str, rows: list[tuple]) -> None:
+    if rows:
+        await connection.executemany(_sql(statement), rows)
+
+
+def _rounds(changes: Iterable[Change]) -> list[list[Change]]:
+    """The changes netted per unit and day, as rounds in which each unit moves at most once (a
+    round reads its units' rows once): every removal before any addition."""
+    net: dict[tuple[str, str, dt.date], int] = {}
+    for level, code, day, delta in changes:
+        net[(level, code, day)] = net.get((level, code, day), 0) + delta
+    rounds: list[list[Change]] = []
+    for sign in (-1, 1):
+        pending = [
+            (level, code, day, sign)
+            for (level, code, day), n in net.items()
+            if n * sign > 0
+            for _ in range(abs(n))
+        ]
+        while pending:
+            seen: set[tuple[str, str]] = set()
+            round_, later = [], []
+            for change in pending:
+                (later if change[:2] in seen else round_).append(change)
+                seen.add(change[:2])
+            rounds.append(round_)
+            pending = later
+    return rounds
+
+
+async def shift_days(changes: Iterable[Change]) -> dict[tuple[str, str], dt.date | None]:
+    """Apply single-case changes to the index in the current write transaction; returns each
+    touched unit's last case day afterwards (None: it has none left)."""
+    connection = _connection()
+    last: dict[tuple[str, str], dt.date | None] = {}
+    for round_ in _rounds(changes):
+        for unit, summary in (await _shift(connection, round_)).items():
+            last[unit] = summary.last_day if summary else None
+    return last
+
+
+async def _shift(connection, changes: list[Change]) -> dict[tuple[str, str], rules.UnitDays | None]:
+    sides = " UNION ALL ".join(
+        f'SELECT * FROM (SELECT level, code, day, cases, previous_day, gap FROM "{DAYS}" '
+        f"WHERE level = ? AND code = ? AND day >= ? ORDER BY day LIMIT 2) AS u{i}"
+        for i in range(len(changes))
+    )
+    params = [p for level, code, day, _ in changes for p in (level, code, _param(day))]
+    rows: dict[tuple[str, str], list[rules.DayRow]] = {}
+    for r in await _fetch(connection, sides, params):
+        row = rules.DayRow(_day(r["day"]), r["cases"], _day(r["previous_day"]), r["gap"])
+        rows.setdefault((r["level"], r["code"]), []).append(row)
+    where = " OR ".join("(level = ? AND code = ?)" for _ in changes)
+    summaries = {
+        (r["level"], r["code"]): _unit_days(r)
+        for r in await _fetch(
+            connection,
+            f'SELECT level, code, first_day, last_day, days, best_gap, best_gap_end FROM "{UNITS}" '
+            f"WHERE {where}",
+            [p for level, code, _day_, _ in changes for p in (level, code)],
+        )
+    }
+    upserts, deletes, lost = [], [], []
+    result: dict[tuple[str, str], rules.UnitDays | None] = {}
+    for level, code, day, delta in changes:
+        found = sorted(rows.get((level, code), []), key=lambda row: row.day)
+        here = found[0] if found and found[0].day == day else None
+        after = next((row for row in found if row.day > day), None)
+        shift = rules.shift_day(summaries.get((level, code)), here, after, day, delta)
+        for row in (shift.here, shift.after):
+            if row is not None:
+                upserts.append(_day_row(level, code, row))
+        if shift.here is None:
+            deletes.append((level, code, _param(day)))
+        if shift.best_lost:
+            lost.append((level, code))
+        result[(level, code)] = shift.unit
+    await _executemany(
+        connection, f'DELETE FROM "{DAYS}" WHERE level = ? AND code = ? AND day = ?', deletes
+    )
+    await _executemany(
+        connection,
+        f'INSERT INTO "{DAYS}" (level, code, day, cases, previous_day, gap) '
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (level, code, day) DO UPDATE SET "
+        "cases = excluded.cases, previous_day = excluded.previous_day, gap = excluded.gap",
+        upserts,
+    )
+    for level, code in lost:
+        summary = result[(level, code)]
+        assert summary is not None
+        best = await _fetch(
+            connection,
+            f'SELECT gap, day FROM "{DAYS}" WHERE level = ? AND code = ? AND gap > 0 '
+            "ORDER BY gap DESC, day DESC LIMIT 1",
+            [level, code],
+        )
+        gap, end = (best[0]["gap"], _day(best[0]["day"])) if best else (0, None)
+        result[(level, code)] = rules.UnitDays(
+            summary.first_day, summary.last_day, summary.days, gap, end
+        )
+    await _executemany(
+        connection,
+        f'DELETE FROM "{UNITS}" WHERE level = ? AND code = ?',
+        [unit for unit, summary in result.items() if summary is None],
+    )
+    await _executemany(
+        connection,
+        f'INSERT INTO "{UNITS}" (level, code, first_day, last_day, days, best_gap, best_gap_end) '
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (level, code) DO UPDATE SET "
+        "first_day = excluded.first_day, last_day = excluded.last_day, days = excluded.days, "
+        "best_gap = excluded.best_gap, best_gap_end = excluded.best_gap_end",
+        [
+            (
+                level,
+                code,
+                _param(s.first_day),
+                _param(s.last_day),
+                s.days,
+                s.best_gap,
+                _param(s.best_gap_end),
+            )
+            for (level, code), s in result.items()
+            if s is not None
+        ],
+    )
+    return result
+
+
+def _day_row(level: str, code: str, row: rules.DayRow) -> tuple:
+    return (level, code, _param(row.day), row.cases, _param(row.previous_day), row.gap)
+
+
+def _unit_days(r) -> rules.UnitDays:
+    return rules.UnitDays(
+        _day(r["first_day"]), _day(r["last_day"]), r["days"], r["best_gap"], _day(r["best_gap_end"])
+    )
+
+
+# -- Bulk: rebuilt from the stored cases ----------------------------------------------------------
+
+#: Past this many units a rebuild covers the whole level: one statement beats long IN lists.
+REBUILD_LEVEL_ABOVE = 5_000
+LEVEL_COLUMN = {"village": "village_code", "town": "town_code", "station": "station_code"}
+
+
+async def rebuild_units(level: str, codes: Collection[str] | None = None) -> None:
+    """Rebuild the CaseDay and CaseUnit rows of some units of a level (all of them when `codes`
+    is None or more than REBUILD_LEVEL_ABOVE) from the stored cases, set-based: per level and
+    chunk of codes one DELETE and one INSERT … SELECT for each table, the previous case day from
+    a window function, the longest gap (latest among equals) from another."""
+    if codes is None or len(codes) > REBUILD_LEVEL_ABOVE:
+        await _rebuild(level, [])
+        return
+    ordered = sorted(codes)
+    for start in range(0, len(ordered), 1_000):
+        await _rebuild(level, ordered[start : start + 1_000])
+
+
+async def _rebuild(level: str, chunk: Sequence[str]) -> None:
+    column = LEVEL_COLUMN[level]
+    gap = (
+        "CAST(julianday(day) - julianday(previous_day) AS INTEGER) - 1"
+        if is_sqlite()
+        else "day - previous_day - 1"
+    )
+    marks = ", ".join("{}" for _ in chunk)
+    only = f" AND code IN ({marks})" if chunk else ""
+    for table in (DAYS, UNITS):
+        await CaseDay.raw(f"DELETE FROM \"{table}\" WHERE level = '{level}'{only}", *chunk)
+    await CaseDay.raw(
+        f'INSERT INTO "{DAYS}" (level, code, day, cases, previous_day, gap) '
+        f"SELECT '{level}', code, day, n, previous_day, {gap} FROM ("
+        "SELECT code, day, n, LAG(day) OVER (PARTITION BY code ORDER BY day) AS previous_day "
+        f"FROM (SELECT {column} AS code, occurred_on AS day, COUNT(*) AS n "
+        f'FROM "{Case._meta.tablename}" WHERE {column} '
+        + (f"IN ({marks})" if chunk else "IS NOT NULL")
+        + f" GROUP BY {column}, occurred_on) AS g) AS w",
+        *chunk,
+    )
+    await CaseDay.raw(
+        f'INSERT INTO "{UNITS}" (level, code, first_day, last_day, days, best_gap, best_gap_end) '
+        f"SELECT '{level}', code, MIN(day), MAX(day), COUNT(*), "
+        "COALESCE(MAX(CASE WHEN r = 1 AND gap > 0 THEN gap END), 0), "
+        "MAX(CASE WHEN r = 1 AND gap > 0 THEN day END) FROM ("
+        "SELECT code, day, gap, ROW_NUMBER() OVER "
+        "(PARTITION BY code ORDER BY COALESCE(gap, -1) DESC, day DESC) AS r "
+        f"FROM \"{DAYS}\" WHERE level = '{level}'{only}) AS w GROUP BY code",
+        *chunk,
+    )
