@@ -5,8 +5,9 @@ an index scan in streak order — never-a-case units first, then by last case da
 and a rank is 1 + the number of units with a longer streak, counted on the same index. A past
 day, or a tracking start set after some units' last cases, takes the slow path: the units with a
 case after that day get their case day before it from the case-day index (cases.CaseDay, kept
-with every case write), and all are ranked in Python. Longest runs are read from the same index
-for the rows shown (cases.unit_gaps), so no board waits for a job.
+with every case write); only the long case-free gaps around the day are read (see
+_past_day_rows). Longest runs come from each unit's maintained first case day and longest gap
+(cases.unit_bests, kept with every case write), so no board waits for a job.
 """
 
 from __future__ import annotations
@@ -405,7 +406,7 @@ async def _with_longest(
         row.update(longest_days=0, longest_from=None, longest_to=None)
     if since is None or not rows:
         return
-    gaps = await cases.unit_gaps(level, since, as_of, [r["code"] for r in rows])
+    gaps = await cases.unit_bests(level, since, as_of, [r["code"] for r in rows])
     for row in rows:
         found = gaps.get(row["code"])
         closed = (
