@@ -25,7 +25,7 @@ from campaign.cases.bulk import (  # noqa: F401  (the domain's public bulk write
     write_spill,
 )
 from campaign.cases.tables import Case, CaseDay, CaseUnit, FraudType, ImportJob, OccupationGroup
-from campaign.db import contains, select_in
+from campaign.db import chunks, contains, is_sqlite, select_in
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
