@@ -286,6 +286,37 @@ async def record_one_case() -> float:
         await close_pool()
 
 
+async def session_user_cost(requests: int = 200) -> dict[str, float]:
+    """What resolving the logged-in user costs every request (ms of CPU): the first time (from
+    the database) and from the per-session cache afterwards."""
+    from piccolo.apps.user.tables import BaseUser
+
+    from campaign.accounts import queries as accounts
+    from campaign.db import close_pool, start_pool
+
+    await start_pool()
+    try:
+        user_id = await accounts.user_id_by_name("admin")
+        row = await BaseUser.select(BaseUser.password).where(BaseUser.id == user_id).first()
+        assert user_id is not None and row is not None
+        stamp = accounts.stamp_for(row["password"])
+        started = time.process_time()
+        await accounts.user_for_session(user_id, stamp)
+        first = (time.process_time() - started) * 1000
+        costs = []
+        for _ in range(requests):
+            started = time.process_time()
+            await accounts.user_for_session(user_id, stamp)
+            costs.append((time.process_time() - started) * 1000)
+        return {
+            "first_ms": first,
+            "cached_p50_ms": statistics.median(costs),
+            "cached_p95_ms": statistics.quantiles(costs, n=20)[18],
+        }
+    finally:
+        await close_pool()
+
+
 def modules(scale: str, environment: dict, requests: int) -> dict[str, dict]:
     """Every module scenario script in benchmarks/, each in a folder of its own."""
     results = {}
@@ -390,6 +421,7 @@ def main() -> int:
         over_http(folder, arguments.port, arguments.requests)
     )
     figures["after import"] = asyncio.run(server_cpu(arguments.requests))
+    figures["session user (ms)"] = asyncio.run(session_user_cost())
     figures["record one case (ms)"] = asyncio.run(record_one_case())
     figures["after one case"] = asyncio.run(server_cpu(arguments.requests))
     figures["http after one case"] = asyncio.run(
@@ -405,6 +437,11 @@ def main() -> int:
         "|---|---:|",
         *(f"| {name[:-4]} | {value:.1f} |" for name, value in load.items()),
         f"| record one case (use case, audit included), ms | {figures['record one case (ms)']:.1f} |",
+        "",
+        "| session user, CPU ms | first | cached p50 | cached p95 |",
+        "|---|---:|---:|---:|",
+        "| resolve the logged-in user | {first_ms:.2f} | {cached_p50_ms:.3f} | "
+        "{cached_p95_ms:.3f} |".format(**figures["session user (ms)"]),  # type: ignore[arg-type]
         "",
         "| page | CPU p50 ms | CPU p95 ms | after one case: p50 | p95 |",
         "|---|---:|---:|---:|---:|",
