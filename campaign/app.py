@@ -39,7 +39,7 @@ from campaign.events.controllers import EventApiController, EventController
 from campaign.events.type_controllers import EventTypeController
 from campaign.home.controllers import HomeController
 from campaign.materials.controllers import MaterialApiController, MaterialController
-from campaign.regions.controllers import RegionApiController, RegionController
+from campaign.regions.controllers import PickController, RegionApiController, RegionController
 from campaign.regions.import_controller import RegionImportController
 from campaign.reports import public as public_bulletin
 from campaign.reports.controllers import (
@@ -168,6 +168,7 @@ def create_app() -> Litestar:
             ApiAccountController,
             RegionController,
             RegionApiController,
+            PickController,
             RegionImportController,
             StreakController,
             StreakApiController,

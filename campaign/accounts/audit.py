@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from campaign import generations
 from campaign.accounts.rules import CurrentUser
 from campaign.accounts.tables import AuditEntry
 from campaign.db import write_transaction
@@ -80,3 +81,16 @@ async def audited(actor: CurrentUser | None, ip: str | None = None) -> AsyncIter
         yield audit
         if not audit.entries and not audit.unchanged:
             raise UnauditedWrite("a write use case recorded no audit entry")
+    if audit.entries:  # committed: the caches of every process read anew
+        await generations.bump(*changed_generations(audit.entries))
+
+
+#: Audit actions that change what the per-session user cache holds (role, unit, unit name).
+ACCOUNT_ACTIONS = ("user.", "token.", "region.")
+
+
+def changed_generations(actions: list[str]) -> tuple[str, ...]:
+    """The generations (campaign.generations) that a write with these audit actions moves."""
+    if any(action.startswith(ACCOUNT_ACTIONS) for action in actions):
+        return (generations.DATA, generations.ACCOUNTS)
+    return (generations.DATA,)

@@ -74,6 +74,7 @@ class AccountController(Controller):
 
     @post("/logout")
     async def logout(self, request: Request) -> Redirect:
+        queries.forget_session_user(request.session.get("uid"), request.session.get("stamp"))
         request.clear_session()
         return Redirect(path="/login")
 

@@ -6,10 +6,12 @@ import asyncio
 import datetime as dt
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 from piccolo.apps.user.tables import BaseUser
 
+from campaign import generations
 from campaign.accounts import rules
 from campaign.accounts.audit import Audit as Audit
 from campaign.accounts.audit import audited as audited
@@ -70,9 +72,41 @@ async def _user_row(where) -> dict | None:
     )
 
 
+#: (user id, session stamp) → the user, kept per process until the accounts generation moves
+#: (an audited change of a user's role, unit, password or active flag, of a token or a region,
+#: in any process) or USER_CACHE_SECONDS pass (a region or station import renaming a unit).
+_session_users: dict[tuple[int, str], CurrentUser] = {}
+_session_users_valid: tuple[tuple, float] = ((), 0.0)
+USER_CACHE_SECONDS = 60
+USER_CACHE_SIZE = 10_000
+
+
 async def user_for_session(user_id: int, stamp: str | None) -> CurrentUser | None:
-    """The active user of a session, or None when the user is gone, deactivated, or has changed
-    password since the session began."""
+    """The active user of a session (cached, see _session_users), or None when the user is gone,
+    deactivated, or has changed password since the session began."""
+    global _session_users_valid
+    generation = await generations.current(generations.ACCOUNTS)  # before reading the user
+    known, expires = _session_users_valid
+    if generation != known or time.monotonic() >= expires:
+        _session_users.clear()
+        _session_users_valid = (generation, time.monotonic() + USER_CACHE_SECONDS)
+    key = (user_id, stamp or "")
+    if (cached := _session_users.get(key)) is not None:
+        return cached
+    user = await _user_for_session(user_id, stamp)
+    if user is not None:
+        if len(_session_users) >= USER_CACHE_SIZE:
+            _session_users.clear()
+        _session_users[key] = user
+    return user
+
+
+def forget_session_user(user_id: int, stamp: str | None) -> None:
+    """Logging out: this process no longer vouches for the session's user."""
+    _session_users.pop((user_id, stamp or ""), None)
+
+
+async def _user_for_session(user_id: int, stamp: str | None) -> CurrentUser | None:
     row = await _user_row(Profile.user.id == user_id)
     if not row or not row["active"]:
         return None

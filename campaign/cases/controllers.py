@@ -145,7 +145,7 @@ class CaseController(Controller):
             cases=await queries.cases(user.scope, typed, p.offset, p.per_page),
             pager=p,
             filters=filters,
-            districts=await regions.districts_in(user.scope),
+            district_choice=await regions.chosen("district", filters["district"]),
             towns=towns,
             fraud_types=await queries.fraud_type_names(),
             groups=await queries.occupation_group_names(),

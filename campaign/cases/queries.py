@@ -27,7 +27,7 @@ from campaign.cases.bulk import (  # noqa: F401  (the domain's public bulk write
     write_spill,
 )
 from campaign.cases.tables import Case, CaseDay, CaseUnit, FraudType, ImportJob, OccupationGroup
-from campaign.db import contains, select_in
+from campaign.db import chunks, contains, is_sqlite, select_in
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
@@ -551,6 +551,59 @@ async def last_case_days_changed_since(level: str, as_of: dt.date) -> dict[str, 
         CaseDay.previous_day.is_null() | (CaseDay.previous_day <= as_of),
     )
     return {row["code"]: row["previous_day"] for row in rows}
+
+
+async def units_hit_after(
+    level: str, as_of: dt.date, min_gap: int | None
+) -> list[tuple[str, dt.date | None]]:
+    """(code, last case day on or before `as_of`, None: none) of units with a case after
+    `as_of`: every unit whose first case came after it, and those whose case-free gap around
+    `as_of` is at least `min_gap` days (None: all). A unit whose last case day as of then lies
+    `n` days back has such a gap of at least n, so a board page as of a past day needs only the
+    long gaps: read on the (level, gap, day) index, the rows read shrink with `min_gap`."""
+    _level_column(level)
+    name = CaseDay._meta.tablename
+    hint = " INDEXED BY case_day_gap" if is_sqlite() else ""
+    first = await CaseDay.raw(
+        f'SELECT code FROM "{name}"{hint} WHERE level = {{}} AND gap IS NULL AND day > {{}}',
+        level,
+        as_of,
+    )
+    spanning = await CaseDay.raw(
+        f'SELECT code, previous_day FROM "{name}"{hint} WHERE level = {{}} AND gap >= {{}} '
+        "AND previous_day <= {} AND day > {}",
+        level,
+        min_gap or 0,
+        as_of,
+        as_of,
+    )
+    return [(row["code"], None) for row in first] + [
+        (row["code"], _as_date(row["previous_day"])) for row in spanning
+    ]
+
+
+async def last_case_days_of(
+    level: str, as_of: dt.date, codes: Collection[str]
+) -> dict[str, dt.date | None]:
+    """{code: last case day on or before `as_of` (None: none)} of some units that had a case
+    after `as_of`: the previous day of each one's first case day after it."""
+    _level_column(level)
+    found: dict[str, dt.date | None] = {}
+    for chunk in chunks(sorted(codes)):
+        for row in await CaseDay.select(CaseDay.code, CaseDay.previous_day).where(
+            CaseDay.level == level,
+            CaseDay.code.is_in(chunk),
+            CaseDay.day > as_of,
+            CaseDay.previous_day.is_null() | (CaseDay.previous_day <= as_of),
+        ):
+            found[row["code"]] = row["previous_day"]
+    return found
+
+
+async def any_case_day_before(level: str, day: dt.date) -> bool:
+    """Whether some unit of the level had a case before `day` (on the (level, day) index)."""
+    _level_column(level)
+    return await CaseDay.exists().where(CaseDay.level == level, CaseDay.day < day)
 
 
 @dataclass(frozen=True, slots=True)

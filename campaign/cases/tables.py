@@ -78,7 +78,8 @@ class CaseDay(Table):
     """A day on which a unit had cases, per level (village, town, station; counted as in
     docs/definitions.md): far fewer rows than cases. Rebuilt for the touched units in the same
     transaction as every case write, so past days (`as_of`) and longest runs read this index
-    instead of the cases. Unique on (level, code, day); indexed on (level, day)."""
+    instead of the cases. Unique on (level, code, day); indexed on (level, day) and on
+    (level, gap, day) (past days read only the long gaps)."""
 
     id: Serial
     level = Varchar(length=8)

@@ -124,7 +124,7 @@ class AssessmentController(Controller):
             total = await queries.result_count(run["id"], filters) if run else 0
             p = pager(request, total, per_page=50)
             results = await queries.results(run["id"], filters, p.offset, p.per_page) if run else []
-            districts = await regions.districts_in(user.scope)
+            district_choice = await regions.chosen("district", filters.get("district"))
         return render(
             request,
             "duties/assessment.html",
@@ -138,7 +138,7 @@ class AssessmentController(Controller):
             quarter=f"{year}Q{quarter}",
             quarters=_quarters(),
             indicators=rules.INDICATORS,
-            districts=districts,
+            district_choice=district_choice,
             can_compute=user.is_admin,
             active_nav="duties",
         )

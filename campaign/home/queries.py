@@ -8,9 +8,11 @@ docs/adding-a-domain.md.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from campaign import generations
 from campaign.accounts import queries as accounts
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, TEAM, CurrentUser
 from campaign.cases import queries as cases
@@ -80,8 +82,38 @@ class Dashboard:
     settings: dict[str, str]
 
 
+#: (user id, role, scope, day) → dashboard, kept per process until the data generation moves
+#: (any audited write, or a case import's announcement, in any process) or DASHBOARD_SECONDS
+#: pass (figures that jobs write, and deadlines that come due).
+_dashboards: dict[tuple, Dashboard] = {}
+_dashboards_valid: tuple[tuple, float] = ((), 0.0)
+DASHBOARD_SECONDS = 60
+DASHBOARD_CACHE_SIZE = 5_000
+
+
 async def dashboard_for(user: CurrentUser) -> Dashboard:
-    """What this person should look at today."""
+    """What this person should look at today (cached, see _dashboards)."""
+    global _dashboards_valid
+    generation = await generations.current(generations.DATA)  # before reading the cards
+    known, expires = _dashboards_valid
+    if generation != known or time.monotonic() >= expires:
+        _dashboards.clear()
+        _dashboards_valid = (generation, time.monotonic() + DASHBOARD_SECONDS)
+    key = (user.id, user.role, user.scope, user.team, today())
+    if (cached := _dashboards.get(key)) is None:
+        if len(_dashboards) >= DASHBOARD_CACHE_SIZE:
+            _dashboards.clear()
+        cached = _dashboards[key] = await _dashboard(user)
+    return cached
+
+
+async def data_changed(ctx: dict, *_args: object) -> None:
+    """A job subscribed to the domains' change announcements (campaign/worker.py): writes that
+    bypass `audited` (a case import) still refresh every process's home cards."""
+    await generations.bump(generations.DATA)
+
+
+async def _dashboard(user: CurrentUser) -> Dashboard:
     return Dashboard(
         cards=await cards_for(user),
         regions=await regions.counts_in(user.scope),

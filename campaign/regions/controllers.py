@@ -12,6 +12,7 @@ from campaign.accounts.rules import CurrentUser
 from campaign.i18n import _
 from campaign.regions import forms, queries, rules
 from campaign.web import (
+    ALL,
     client_ip,
     current_user,
     deny,
@@ -53,6 +54,31 @@ def _path_text(row: dict) -> str:
 
 def _station_text(row: dict) -> str:
     return "、".join(s["name"] for s in row.get("stations", []))
+
+
+PICK_KINDS = ("district", "town", "village", "station")
+
+
+class PickController(Controller):
+    """Searchable pickers (the `picker` macro of templates/_macros.html): at national scale a
+    page cannot offer 2,800 districts or 5,000 stations as one select."""
+
+    include_in_schema = False
+    opt = {"roles": ALL}
+
+    @get("/pick/{kind:str}")
+    async def pick(
+        self,
+        request: Request,
+        kind: FromPath[str],
+        q: FromQuery[str] = "",
+        parent: FromQuery[str] = "",
+    ) -> object:
+        """The matching units in the person's jurisdiction, as datalist options."""
+        if kind not in PICK_KINDS:
+            raise NotFoundException()
+        units = await queries.pick(kind, current_user(request).scope, q, parent.strip() or None)
+        return render(request, "_pick_options.html", units=units)
 
 
 class RegionController(Controller):
@@ -203,7 +229,7 @@ class RegionController(Controller):
             "regions/stations.html",
             "regions/_station_rows.html",
             stations=await queries.stations(user.scope, filters, p.offset, p.per_page),
-            districts=await queries.districts_in(user.scope),
+            district_choice=await queries.chosen("district", filters["district"]),
             pager=p,
             filters=filters,
             active_nav="regions",

@@ -475,6 +475,46 @@ async def districts_in(scope: Scope) -> list[Unit]:
     return [Unit(row["code"], row["name"]) for row in rows]
 
 
+#: Matches a picker offers at most: a search field, not a list of every district of a country.
+PICK_LIMIT = 20
+
+
+async def pick(kind: str, scope: Scope, text: str, parent: str | None = None) -> list[Unit]:
+    """Districts, towns, villages (kind = level) or stations in scope whose name contains the
+    typed text or whose code starts with it, for a searchable picker. A picked entry reads
+    "name code", so the text's last word is what is searched for."""
+    words = search_text(text).split()
+    text = words[-1] if words else ""
+    if kind == "station":
+        table, where = Station, station_scope_where(scope)
+        if text:
+            where.append(contains(Station.name, text) | Station.code.like(text + "%"))
+        if parent:
+            where.append(Station.district_code == parent)
+    else:
+        table, where = Region, [Region.level == kind]
+        if kind == "district" and not scope.is_city:
+            where.append(Region.code == await _district_of_scope(scope))
+        elif kind != "district":
+            where += scope_where(scope)
+        if text:
+            where.append(matching(text))
+        if parent:
+            where.append(Region.parent_code == parent)
+    rows = await (
+        table.select(table.code, table.name).where(*where).order_by(table.code).limit(PICK_LIMIT)
+    )
+    return [Unit(row["code"], row["name"]) for row in rows]
+
+
+async def chosen(kind: str, code: str | None) -> Unit | None:
+    """The unit a picker shows as chosen (None when no or an unknown code)."""
+    if not code:
+        return None
+    row = await (station(code) if kind == "station" else region(code))
+    return Unit(row["code"], row["name"]) if row and row.get("level", kind) == kind else None
+
+
 # -- Last case days, kept by the cases domain ---------------------------------------------------
 
 

@@ -135,7 +135,7 @@ async def _filter_options(user: CurrentUser, district: str, scope: Scope | None 
     towns = []
     if district:
         towns = await regions.regions(scope, {"level": "town", "parent": district}, limit=None)
-    return {"districts": await regions.districts_in(scope), "towns": towns}
+    return {"district_choice": await regions.chosen("district", district), "towns": towns}
 
 
 class StreakController(Controller):
@@ -242,7 +242,7 @@ class StreakController(Controller):
                 levels=LEVEL_LABELS,
                 milestone_title=rules.milestone_title,
                 active_nav="streaks",
-                districts=await regions.districts_in(user.scope),
+                district_choice=await regions.chosen("district", filters["district"]),
             )
 
     @get("/streaks/feed")
@@ -288,7 +288,7 @@ class StreakController(Controller):
                 levels=LEVEL_LABELS,
                 milestone_title=rules.milestone_title,
                 active_nav="streaks",
-                districts=await regions.districts_in(user.scope),
+                district_choice=await regions.chosen("district", filters["district"]),
             )
 
     @get("/streaks/{level:str}/{code:str}")

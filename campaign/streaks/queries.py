@@ -5,8 +5,9 @@ an index scan in streak order — never-a-case units first, then by last case da
 and a rank is 1 + the number of units with a longer streak, counted on the same index. A past
 day, or a tracking start set after some units' last cases, takes the slow path: the units with a
 case after that day get their case day before it from the case-day index (cases.CaseDay, kept
-with every case write), and all are ranked in Python. Longest runs are read from the same index
-for the rows shown (cases.unit_gaps), so no board waits for a job.
+with every case write); only the long case-free gaps around the day are read (see
+_past_day_rows). Longest runs come from each unit's maintained first case day and longest gap
+(cases.unit_bests, kept with every case write), so no board waits for a job.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import bisect
 import datetime as dt
 import heapq
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from piccolo.custom_types import Combinable
@@ -239,6 +240,11 @@ def _board_key(row: dict) -> tuple:
     return (last is not None, last or dt.date.min, row["code"])
 
 
+#: The case-free gap, in days, a past day's board reads first when fewer units than the page
+#: went without a case since that day; divided by four until the page is complete.
+FIRST_GAP = 64
+
+
 async def _past_day_rows(
     level: str,
     as_of: dt.date,
@@ -247,16 +253,16 @@ async def _past_day_rows(
     offset: int,
     limit: int | None,
 ) -> list[dict] | None:
-    """One page of the board as of a past day without ranking every unit: only the units with a
-    case after that day differ from the board index (cases.last_case_days_changed_since gives
-    their case day before it), so the page is the index order of the others merged with those,
-    and a rank is 1 + the units with a longer streak (the index histogram, corrected by them).
-    None where this does not apply (no tracking start, a day before it, or last case days before
-    it, which tie with units never hit and need the full ranking)."""
-    if since is None or as_of < since or await _any_last_case(level, "<", since):
-        return None
-    changed = await cases.last_case_days_changed_since(level, as_of)
-    if any(day is not None and day < since for day in changed.values()):
+    """One page of the board as of a past day without ranking every unit. Units without a case
+    since that day keep their stored last case day and come in board-index order; a unit with
+    a case since has, as of that day, the last case day before its first later case — and a unit
+    whose last case day then lies n days back has a case-free gap of at least n days around the
+    day. The page needs the units down to its last row's day only, so only the long gaps are read
+    (cases.units_hit_after on the (level, gap, day) index), merged in board order; a rank is 1 +
+    the units with a longer streak (the index histogram, plus the gaps read). None where this
+    does not apply (no tracking start, a day before it, or case days before it, which tie with
+    units never hit and need the full ranking)."""
+    if since is None or as_of < since or await cases.any_case_day_before(level, since):
         return None
     table = _table(level)
     need = None if limit is None else offset + limit
@@ -266,34 +272,65 @@ async def _past_day_rows(
         .order_by(OrderByRaw(STREAK_ORDER))
     )
     kept = await (query.limit(need) if need is not None else query)
-    ordered = sorted(
-        changed, key=lambda code: _board_key({"code": code, "last_case_on": changed[code]})
-    )
-    moved: list[dict] = []
-    for start in range(0, len(ordered), 1_000):
-        chunk = ordered[start : start + 1_000]
-        found = {
-            r["code"]: r
-            for r in await table.select(*_columns(level)).where(*where, table.code.is_in(chunk))
-        }
-        for code in chunk:
-            if code in found:
-                moved.append({**found[code], "last_case_on": changed[code]})
-        if need is not None and len(moved) >= need:
-            break
-    rows = list(heapq.merge(kept, moved, key=_board_key))[offset:need]
-    better = await _better_counts(level, {r["last_case_on"] for r in rows if r["last_case_on"]})
-    earlier_changed = sorted(day for day in changed.values() if day is not None)
-    never_changed = sum(1 for day in changed.values() if day is None)
-    for row in rows:
-        last = row["last_case_on"]
-        row["rank"] = (
+    if need is not None and len(kept) == need:  # the page ends at or before kept[-1]
+        last = kept[-1]["last_case_on"]
+        gaps = [NO_GAP if last is None else (as_of - last).days]
+    else:
+        gaps = [FIRST_GAP // 4**i for i in range(4)] + [0] if need is not None else [0]
+    for gap in gaps:
+        hit = await cases.units_hit_after(level, as_of, gap)
+        moved = await _rows_as_of(level, where, hit)
+        rows = list(heapq.merge(kept, moved, key=_board_key))
+        complete = as_of - dt.timedelta(days=gap) if gap < NO_GAP else None
+        sure = sum(
             1
-            if last is None
-            else 1 + better[last] + never_changed + bisect.bisect_left(earlier_changed, last)
+            for r in rows
+            if r["last_case_on"] is None or (complete and r["last_case_on"] <= complete)
         )
-        row["current_days"] = rules.current_streak(as_of, since, last)
+        if gap in (0, NO_GAP) or need is None or sure >= need:
+            break
+    rows = rows[offset:need]
+    rank = await _ranker(level, {r["last_case_on"] for r in rows if r["last_case_on"]}, hit)
+    for row in rows:
+        row["rank"] = rank(row["last_case_on"])
+        row["current_days"] = rules.current_streak(as_of, since, row["last_case_on"])
     return rows
+
+
+async def _ranker(
+    level: str, days: set[dt.date], hit: list[tuple[str, dt.date | None]]
+) -> Callable[[dt.date | None], int]:
+    """Rank as of a past day by last case day then, for the given days: 1 + the units with a
+    longer streak — never hit, or an earlier last case day — counted on the board index for
+    units without a case since, and among `hit` (which must hold every unit with a case since
+    whose last case day then is before the latest of `days`) for the others."""
+    better = await _better_counts(level, days)
+    earlier_changed = sorted(day for _code, day in hit if day is not None)
+    never_changed = sum(1 for _code, day in hit if day is None)
+
+    def rank(last: dt.date | None) -> int:
+        if last is None:
+            return 1
+        return 1 + better[last] + never_changed + bisect.bisect_left(earlier_changed, last)
+
+    return rank
+
+
+#: A gap no unit reaches: only the units whose first case came after the day are read.
+NO_GAP = 10**6
+
+
+async def _rows_as_of(level: str, where: list, hit: list[tuple[str, dt.date | None]]) -> list[dict]:
+    """The units of `hit` that match the board's filters, with their last case day as of the
+    day, in board order."""
+    table = _table(level)
+    days = dict(hit)
+    found: list[dict] = []
+    for chunk in chunks(sorted(days)):
+        found += await table.select(*_columns(level)).where(*where, table.code.is_in(chunk))
+    for row in found:
+        row["last_case_on"] = days[row["code"]]
+    return sorted(found, key=_board_key)
 
 
 @dataclass
@@ -370,7 +407,7 @@ async def _with_longest(
         row.update(longest_days=0, longest_from=None, longest_to=None)
     if since is None or not rows:
         return
-    gaps = await cases.unit_gaps(level, since, as_of, [r["code"] for r in rows])
+    gaps = await cases.unit_bests(level, since, as_of, [r["code"] for r in rows])
     for row in rows:
         found = gaps.get(row["code"])
         closed = (
@@ -413,8 +450,33 @@ async def ranks_on(level: str, day: dt.date, codes: Collection[str]) -> dict[str
     since = await tracked_since()
     if since is None or day < since:
         return {}
+    if (found := await _ranks_from_index(level, day, since, codes)) is not None:
+        return found
     ranked = await standings(level, day, since)
     return {code: ranked[code].rank for code in codes if code in ranked}
+
+
+async def _ranks_from_index(
+    level: str, day: dt.date, since: dt.date, codes: Collection[str]
+) -> dict[str, int] | None:
+    """Ranks of some units at the end of a past day without ranking every unit (as
+    _past_day_rows does for a page); None where case days before tracking start need the full
+    ranking."""
+    if await cases.any_case_day_before(level, since):
+        return None
+    table = _table(level)
+    lasts: dict[str, dt.date | None] = {}
+    for chunk in chunks(sorted(codes)):
+        for row in await table.select(table.code, table.last_case_on).where(
+            *_level_where(level), table.code.is_in(chunk)
+        ):
+            lasts[row["code"]] = row["last_case_on"]
+    later = [code for code, last in lasts.items() if last is not None and last > day]
+    lasts.update(await cases.last_case_days_of(level, day, later))
+    known = {last for last in lasts.values() if last is not None}
+    hit = await cases.units_hit_after(level, day, (day - max(known)).days if known else NO_GAP)
+    rank = await _ranker(level, known, hit)
+    return {code: rank(last) for code, last in lasts.items()}
 
 
 async def with_rank_change(board: Board) -> Board:

@@ -214,7 +214,7 @@ class WarningController(Controller):
             filters=filters,
             counts=await queries.open_counts(user.scope),
             last_event=await queries.last_event_id(),
-            stations=await regions.stations(user.scope, {}, 0, None),
+            station_choice=await regions.chosen("station", filters.get("station")),
             active_nav="warnings",
             **_labels(),
         )

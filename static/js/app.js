@@ -5,7 +5,56 @@
 //   <button data-copy="#selector">    copies that element's text ([data-copied] note shows)
 //   <button data-remove-row>          empties the table row it sits in
 //   [data-updated] in a swapped part  updates the page's [data-updated-at] label
+//   [data-picker="/pick/kind"]        a searchable picker (the `picker` macro): typing asks
+//                                     the server for matches; choosing one sets the hidden
+//                                     code field and announces it as the form's input
 (function () {
+  var pickerTimer = null;
+
+  function pickerChosen(search) {
+    var box = search.closest("[data-picker]");
+    var code = box.querySelector("[data-picker-code]");
+    var value = search.value.trim();
+    var chosen = "";
+    if (value) {
+      var option = Array.prototype.find.call(search.list.options, function (o) {
+        return o.value === value;
+      });
+      if (!option) return false;
+      chosen = option.dataset.code;
+    }
+    if (code.value !== chosen) {
+      code.value = chosen;
+      code.dispatchEvent(new Event("input", { bubbles: true }));
+      code.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    return true;
+  }
+
+  // Capture phase: the picker's typing must not reach the form's own input triggers (htmx).
+  document.addEventListener("input", function (event) {
+    var search = event.target.closest && event.target.closest("[data-picker-search]");
+    if (!search) return;
+    event.stopPropagation();
+    if (pickerChosen(search)) return;
+    clearTimeout(pickerTimer);
+    pickerTimer = setTimeout(function () {
+      var url = search.closest("[data-picker]").dataset.picker;
+      url += (url.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(search.value);
+      fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : ""; })
+        .then(function (html) { search.list.innerHTML = html; });
+    }, 250);
+  }, true);
+
+  document.addEventListener("change", function (event) {
+    var search = event.target.closest && event.target.closest("[data-picker-search]");
+    if (search) {
+      event.stopPropagation();
+      pickerChosen(search);
+    }
+  }, true);
+
   document.addEventListener("submit", function (event) {
     var form = event.target.closest("form[data-confirm]");
     if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from campaign import generations
 from campaign.db import engine, is_sqlite
 
 
@@ -20,3 +21,5 @@ async def truncate_all() -> None:
         await engine().run_ddl(
             "TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " RESTART IDENTITY CASCADE"
         )
+    # every process's caches (the session user, the home cards) must not outlive the data
+    await generations.bump(generations.ACCOUNTS, generations.DATA)

@@ -149,6 +149,13 @@ async def test_case_days_and_boards_equal_the_oracle_after_any_writes(db, ops, a
         assert board_rows(board) == oracle(level, as_list, as_of, since)
         page = await queries.streak_board(level, as_of, offset=1, limit=2)
         assert board_rows(page) == board_rows(board)[1:3]
+        # ranks of some units on a day without a snapshot (the rank arrows a week back)
+        some = [r["code"] for r in board.rows[1:4]]
+        assert await queries.ranks_on(level, as_of, some) == (
+            {r["code"]: r["rank"] for r in board.rows[1:4]}
+            if since is not None and as_of >= since
+            else {}
+        )
         district = await queries.streak_board(level, as_of, district="330282", limit=3)
         assert (
             board_rows(district)
