@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count, Max, Min, Sum

@@ -9,9 +9,13 @@ import datetime as dt
 import re
 
 from campaign import jobs
+from campaign.accounts.tables import AuditEntry
+from campaign.cases import queries as cases
+from campaign.db import write_transaction
 from campaign.duties import queries, rules
 from campaign.duties.tables import Review
 from campaign.events.tables import Event
+from campaign.regions.tables import Region
 from campaign.system.queries import set_setting
 from campaign.timeutil import LOCAL, today
 from tests.helpers.duties import BAISHA, SHUGUANG, login, warning
@@ -163,3 +167,33 @@ async def test_an_imported_case_with_a_warned_victim_shows_the_warning_in_its_re
     assert "W-BEFORE" in page.text and "data-warning-list" in page.text
     assert "无法联系" in page.text  # how it was handled
     assert len(re.findall(r'href="/events/(\d+)"', page.text)) == 1
+
+
+async def test_the_sweep_opens_many_reviews_at_once_with_one_audit_entry(ningbo):
+    """An import writes thousands of cases above the threshold: the sweep opens each one review,
+    with the village's station, in one transaction and one audit entry (and then nothing)."""
+    await set_setting("duties.review_loss_yuan", "1000")
+    for n in range(40):
+        values = {
+            "case_no": f"SWEEP{n:03}",
+            "occurred_on": DAY,
+            "village_code": SHUGUANG if n % 2 else None,
+            "town_code": BAISHA,
+            "district_code": "330282",
+            "station_code": None,
+            "fraud_type": "投资理财",
+            "loss_fen": (200_000 if n % 4 else 50_000),  # a quarter below the threshold
+        }
+        async with write_transaction():
+            await cases.insert_case(values)
+    before = await AuditEntry.count().where(AuditEntry.action == "review.open")
+    assert await queries.open_reviews_for_new_cases() == 30
+    reviews = await Review.select().order_by(Review.case_no)
+    assert len(reviews) == 30 and len({r["case_id"] for r in reviews}) == 30
+    station = (await Region.select(Region.station_code).where(Region.code == SHUGUANG).first())[
+        "station_code"
+    ]
+    village = [r for r in reviews if r["village_code"] == SHUGUANG]
+    assert len(village) == 20 and {r["village_station_code"] for r in village} == {station}
+    assert await AuditEntry.count().where(AuditEntry.action == "review.open") == before + 1
+    assert await queries.open_reviews_for_new_cases() == 0
