@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 from campaign.i18n import lazy_gettext as _l
+from campaign.outages import causes
 
 #: ENOSPC: the file system is full; EDQUOT: the user's quota; EFBIG: a size limit (RLIMIT_FSIZE).
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
@@ -22,13 +23,7 @@ DISK_FULL_MESSAGE = _l("服务器存储空间已满,文件未能保存。请联�
 
 def disk_full(error: BaseException | None) -> bool:
     """Is this (or what it wraps) a "no space left" error?"""
-    for _depth in range(5):
-        if error is None:
-            return False
-        if isinstance(error, OSError) and error.errno in NO_SPACE:
-            return True
-        error = error.__cause__ or error.__context__
-    return False
+    return any(isinstance(e, OSError) and e.errno in NO_SPACE for e in causes(error))
 
 
 def partial_name(target: Path) -> Path:

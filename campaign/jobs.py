@@ -31,7 +31,7 @@ from campaign.timeutil import LOCAL
 
 log = logging.getLogger("campaign.jobs")
 #: What a Redis that does not answer raises (refused, reset, timed out, loading its data).
-REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError)
 JobFunction = Callable[..., Awaitable[Any]]
 
 _pool: ArqRedis | None = None

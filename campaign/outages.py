@@ -5,6 +5,7 @@ as such in the metrics and the access log."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 
 import asyncpg
 import redis.exceptions
@@ -23,16 +24,19 @@ _DOWN = (
 )
 
 
+def causes(exc: BaseException | None) -> Iterator[BaseException]:
+    """The error and what it wraps (raise ... from, or raised while handling), innermost last."""
+    for _depth in range(5):
+        if exc is None:
+            return
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
 def service_unavailable(exc: BaseException) -> bool:
     """Is this error (or what it wraps) a database or Redis that does not answer? The next
     request reconnects by itself: asyncpg's pool and redis-py replace closed connections."""
-    seen: BaseException | None = exc
-    for _depth in range(5):
-        if seen is None:
-            return False
-        if isinstance(seen, _DOWN) or (
-            isinstance(seen, sqlite3.OperationalError) and "locked" in str(seen)
-        ):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return any(
+        isinstance(e, _DOWN) or (isinstance(e, sqlite3.OperationalError) and "locked" in str(e))
+        for e in causes(exc)
+    )
