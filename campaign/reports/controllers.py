@@ -152,11 +152,15 @@ def bulletin_body(request: Request, view: queries.BulletinView) -> tuple[str, Ma
         drawn = (view.figures["label"], Markup(template.render(**bulletin_context(view))))
         if not view.published:
             return drawn
-        _bodies[key] = drawn
-        while len(_bodies) > BODY_CACHE_SIZE:
-            _bodies.popitem(last=False)
+        _remember(key, drawn)
     _bodies.move_to_end(key)
     return _bodies[key]
+
+
+def _remember(key: tuple, drawn: tuple[str, Markup]) -> None:
+    _bodies[key] = drawn
+    while len(_bodies) > BODY_CACHE_SIZE:
+        _bodies.popitem(last=False)
 
 
 async def page_view(request: Request, week: Week) -> dict[str, Any]:
@@ -549,15 +553,27 @@ class PublicBulletinController(Controller):
     middleware = [PUBLIC_RATE.middleware]
 
     @get("/", cache=public.CACHE_SECONDS, cache_key_builder=public_cache_key)
-    async def latest(self, request: Request) -> Template:
-        """Cached for a minute: scanned from posters by thousands of phones, it changes weekly."""
-        view = await queries.latest_public()
-        context = bulletin_context(view) if view else {}
-        if view:  # no trend chart on phones: 12 weeks of every area would only weigh the page
-            context["charts"] = {**context["charts"], "trend": [], "weeks": []}
-        return Template(
-            template_name="reports/public.html",
-            context={"public_url": public_url(request), **context},
+    async def latest(self, request: Request) -> Response:
+        """Cached for a minute: scanned from posters by thousands of phones, it changes weekly.
+        When the cache lapses, the revision drawn already is served without its figures read,
+        so a burst of phones at that moment costs one small query each."""
+        head = await queries.latest_public(figures=False)
+        key = (
+            "public",
+            public_url(request),
+            i18n.current_locale.get(),
+            *(_body_key(head) if head else ()),
+        )
+        if key not in _bodies:
+            view = await queries.latest_public() if head else None
+            context = bulletin_context(view) if view else {}
+            if view:  # no trend chart on phones: 12 weeks of every area would only weigh it
+                context["charts"] = {**context["charts"], "trend": [], "weeks": []}
+            template = request.app.template_engine.get_template("reports/public.html")
+            html = template.render(request=request, public_url=public_url(request), **context)
+            _remember(key, ("", Markup(html)))
+        return Response(
+            _bodies[key][1],
             media_type=MediaType.HTML,
             headers={"Cache-Control": "public, max-age=300"},
         )

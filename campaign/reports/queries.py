@@ -530,7 +530,7 @@ async def archive(include_drafts: bool, year: str | None = None) -> list[Archive
     ]
 
 
-async def latest_public() -> BulletinView | None:
+async def latest_public(figures: bool = True) -> BulletinView | None:
     """The most recent published week's latest revision (the public page and its QR code)."""
     row = (
         await Bulletin.select(Bulletin.week_key)
@@ -538,7 +538,7 @@ async def latest_public() -> BulletinView | None:
         .order_by(Bulletin.week_key, ascending=False)
         .first()
     )
-    return await latest_published(row["week_key"]) if row else None
+    return await latest_published(row["week_key"], figures) if row else None
 
 
 async def published_week_keys(limit: int) -> list[str]:
