@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 from piccolo.apps.user.tables import BaseUser
@@ -16,7 +17,7 @@ from campaign.accounts.audit import audited as audited
 from campaign.accounts.audit import record_audit as record_audit
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.accounts.tables import ApiToken, AuditEntry, LoginFailure, Profile
-from campaign.db import contains, write_transaction
+from campaign.db import contains, read_transaction, write_transaction
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.settings import get_settings
@@ -84,19 +85,45 @@ def stamp_for(password_hash: str) -> str:
     return rules.session_stamp(password_hash, get_settings().secret_key)
 
 
+#: A token's user as CurrentUser, keyed by the user's row as just read (the row is the stamp: a
+#: changed role, unit or active flag is a new key), kept TOKEN_USER_SECONDS for unit renames.
+_token_users: dict[tuple, tuple[float, CurrentUser]] = {}
+TOKEN_USER_SECONDS = 60.0
+#: last_used_at is written at most this often per token and process: a platform pushing hundreds
+#: of requests a second would otherwise update (and lock) the same row on every request.
+LAST_USED_SECONDS = 60.0
+_last_used_written: dict[int, float] = {}
+
+
 async def user_for_token(token: str) -> CurrentUser | None:
-    token_row = (
-        await ApiToken.select(ApiToken.id, ApiToken.user)
-        .where((ApiToken.token_hash == rules.token_digest(token)) & ApiToken.revoked_at.is_null())
-        .first()
-    )
-    if not token_row:
+    """The active user of a live token. Two indexed reads on one connection, no write (see
+    LAST_USED_SECONDS); revoking the token or deactivating the user takes effect at once in
+    every process, as both are read on every request."""
+    async with read_transaction():
+        token_row = (
+            await ApiToken.select(ApiToken.id, ApiToken.user)
+            .where(
+                (ApiToken.token_hash == rules.token_digest(token)) & ApiToken.revoked_at.is_null()
+            )
+            .first()
+        )
+        row = token_row and await _user_row(Profile.user.id == token_row["user"])
+    if not token_row or not row or not row["active"]:
         return None
-    row = await _user_row(Profile.user.id == token_row["user"])
-    if not row or not row["active"]:
-        return None
-    await ApiToken.update({ApiToken.last_used_at: now()}).where(ApiToken.id == token_row["id"])
-    return await _current_user(row, via_token=True)
+    clock = time.monotonic()
+    if clock - _last_used_written.get(token_row["id"], -LAST_USED_SECONDS) >= LAST_USED_SECONDS:
+        _last_used_written[token_row["id"]] = clock
+        await ApiToken.update({ApiToken.last_used_at: now()}).where(ApiToken.id == token_row["id"])
+    key = tuple(sorted((k, v) for k, v in row.items() if k != "password"))
+    cached = _token_users.get(key)
+    if cached is None or cached[0] < clock:
+        if len(_token_users) > 1000:
+            _token_users.clear()
+        cached = _token_users[key] = (
+            clock + TOKEN_USER_SECONDS,
+            await _current_user(row, via_token=True),
+        )
+    return cached[1]
 
 
 # -- Passwords and login -----------------------------------------------------------------------
