@@ -98,9 +98,8 @@ async def import_file(
         rows=len(rows),
     )
     if not dry_run:
-        summary.ids = await queries.store_warnings(
-            plan, actor, "import", ip, label=f"file:{filename}"
-        )
+        stored = await queries.store_warnings(plan, actor, "import", ip, label=f"file:{filename}")
+        summary.ids = list(stored.values())
     return summary
 
 
@@ -133,8 +132,14 @@ async def receive(
     rows = api_rows(body)
     async with read_transaction():  # on SQLite: one connection for the checks, not one a query
         plan = await check(rows, actor, live_push=True)
-    await queries.store_warnings(plan, actor, "api", ip, label="api")
+    new = await queries.store_warnings(plan, actor, "api", ip, label="api")
+    answer = {
+        r.warning_no: queries.WarningRow.just_stored(new[r.warning_no], r)
+        for r in plan.added
+        if r.warning_no in new
+    }
     numbers = [str(cells["warning_id"]).strip() for _number, cells in rows]
-    async with read_transaction():
-        stored = {row.warning_no: row for row in await queries.warnings_by_no(numbers)}
-    return [stored[no] for no in numbers if no in stored], len(plan.added)
+    if missing := [no for no in numbers if no not in answer]:  # replays, and races lost
+        async with read_transaction():
+            answer.update({row.warning_no: row for row in await queries.warnings_by_no(missing)})
+    return [answer[no] for no in numbers if no in answer], len(new)

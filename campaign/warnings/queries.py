@@ -116,6 +116,33 @@ class WarningRow:
     def overdue(self) -> bool:
         return self.ack_overdue or self.contact_overdue
 
+    @classmethod
+    def just_stored(cls, warning_id: int, record: rules.WarningRecord) -> WarningRow:
+        """A warning as store_warnings has just inserted it (no response yet), without reading
+        it back: a push answers hundreds of these a second."""
+        return cls(
+            id=warning_id,
+            **{name: getattr(record, name) for name in _RECORD_FIELDS},
+            issued_at=_aware(record.issued_at),
+            status=rules.NEW,
+            acknowledged_at=None,
+            acknowledged_by="",
+            first_contact_at=None,
+            closed_at=None,
+            closed_by="",
+            officer_name="",
+            auxiliary_name="",
+            grid_worker_name="",
+            contact_method="",
+            outcome=None,
+            amount_stopped_fen=0,
+            notes="",
+            failed_case_no=None,
+            ack_overdue=False,
+            contact_overdue=False,
+            is_demo=False,
+        )
+
     def as_mapping(self) -> dict:
         return {
             "station_code": self.station_code,
@@ -147,6 +174,21 @@ class WarningRow:
 
 
 _ROW_FIELDS = [name for name in WarningRow.__slots__ if name not in ("place_name", "station_name")]
+#: The row's fields a WarningRecord sets (issued_at is normalised separately).
+_RECORD_FIELDS = (
+    "warning_no",
+    "risk_level",
+    "phone_masked",
+    "region_code",
+    "village_code",
+    "town_code",
+    "district_code",
+    "address",
+    "station_code",
+    "fraud_type",
+    "amount_fen",
+    "channel",
+)
 _ROW_COLUMNS = [getattr(Warning, name) for name in _ROW_FIELDS]
 
 
@@ -274,14 +316,15 @@ async def store_warnings(
     ip: str | None = None,
     label: str = "",
     is_demo: bool = False,
-) -> list[int]:
+) -> dict[str, int]:
     """Insert the plan's new warnings with their board events and one audit entry; the boards
-    are told after the commit. Returns the new ids. The caller has refused conflicts already."""
+    are told after the commit. Returns {warning_no: new id} of what this call inserted (a
+    warning stored meanwhile by a concurrent request is not in it). The caller has refused
+    conflicts already."""
     if not plan.added:
-        return []
+        return {}
     stamp = now()
     async with audited(actor, ip) as audit:
-        ids: list[int] = []
         inserted: list[tuple[int, rules.WarningRecord]] = []
         for i in range(0, len(plan.added), WRITE_CHUNK):
             chunk = plan.added[i : i + WRITE_CHUNK]
@@ -303,7 +346,6 @@ async def store_warnings(
                 .on_conflict(target=Warning.warning_no, action="DO NOTHING")
                 .returning(Warning.id, Warning.warning_no)
             )
-            ids += [row["id"] for row in result]
             stored = {row["warning_no"]: row["id"] for row in result}
             inserted += [(stored[r.warning_no], r) for r in chunk if r.warning_no in stored]
         events = await _insert_events(
@@ -318,14 +360,14 @@ async def store_warnings(
             label[:120] or source,
             _(
                 "接收预警 %(n)s 条(其中待分派 %(u)s 条),来源 %(s)s",
-                n=len(ids),
+                n=len(inserted),
                 u=unassigned,
                 s=source,
             ),
             {"warning_ids": [r.warning_no for _w, r in inserted[:200]], "unassigned": unassigned},
         )
     await live.publish_many(events)
-    return ids
+    return {r.warning_no: wid for wid, r in inserted}
 
 
 async def _insert_events(items: list[tuple]) -> list[dict]:
