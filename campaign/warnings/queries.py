@@ -222,6 +222,15 @@ async def warnings_by_no(numbers: Sequence[str]) -> list[WarningRow]:
     return await _rows(data)
 
 
+async def warnings_by_ids(ids: Collection[int]) -> dict[int, WarningRow]:
+    """The warnings of a batch of board events (a process's feed), by id."""
+    async with read_transaction():
+        data = await select_in(
+            lambda *where: Warning.select(*_ROW_COLUMNS).where(*where), Warning.id, ids
+        )
+        return {row.id: row for row in await _rows(data)}
+
+
 async def attempts_of(warning_id: int) -> list[dict]:
     return (
         await ContactAttempt.select()
@@ -435,6 +444,13 @@ async def events_after(
             mine = mine | (BoardEvent.previous_station_code == scope.code)
         where.append(mine)
     return await BoardEvent.select().where(*where).order_by(BoardEvent.id).limit(limit)
+
+
+async def events_above(floor: int, limit: int = 5000) -> list[dict]:
+    """Every board event after `floor`, oldest first (a process's feed, any jurisdiction)."""
+    return (
+        await BoardEvent.select().where(BoardEvent.id > floor).order_by(BoardEvent.id).limit(limit)
+    )
 
 
 async def last_event_id() -> int:
