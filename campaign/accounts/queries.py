@@ -85,45 +85,48 @@ def stamp_for(password_hash: str) -> str:
     return rules.session_stamp(password_hash, get_settings().secret_key)
 
 
-#: A token's user as CurrentUser, keyed by the user's row as just read (the row is the stamp: a
-#: changed role, unit or active flag is a new key), kept TOKEN_USER_SECONDS for unit renames.
-_token_users: dict[tuple, tuple[float, CurrentUser]] = {}
-TOKEN_USER_SECONDS = 60.0
-#: last_used_at is written at most this often per token and process: a platform pushing hundreds
-#: of requests a second would otherwise update (and lock) the same row on every request.
+#: token digest → (valid until, its user): an integration pushing hundreds of requests a second
+#: is not looked up on each. Revoking a token or changing its user clears this process's copies
+#: at once; other processes drop theirs within TOKEN_SECONDS.
+_token_users: dict[str, tuple[float, CurrentUser]] = {}
+TOKEN_SECONDS = 5.0
+#: last_used_at is written at most this often per token and process (not on every request: a
+#: write, and a lock on one row that every concurrent request of the token wants).
 LAST_USED_SECONDS = 60.0
-_last_used_written: dict[int, float] = {}
+_last_used_written: dict[str, float] = {}
 
 
 async def user_for_token(token: str) -> CurrentUser | None:
-    """The active user of a live token. Two indexed reads on one connection, no write (see
-    LAST_USED_SECONDS); revoking the token or deactivating the user takes effect at once in
-    every process, as both are read on every request."""
+    """The active user of a live token (see _token_users)."""
+    digest = rules.token_digest(token)
+    clock = time.monotonic()
+    cached = _token_users.get(digest)
+    if cached is not None and cached[0] > clock:
+        return cached[1]
     async with read_transaction():
         token_row = (
             await ApiToken.select(ApiToken.id, ApiToken.user)
-            .where(
-                (ApiToken.token_hash == rules.token_digest(token)) & ApiToken.revoked_at.is_null()
-            )
+            .where((ApiToken.token_hash == digest) & ApiToken.revoked_at.is_null())
             .first()
         )
         row = token_row and await _user_row(Profile.user.id == token_row["user"])
     if not token_row or not row or not row["active"]:
         return None
-    clock = time.monotonic()
-    if clock - _last_used_written.get(token_row["id"], -LAST_USED_SECONDS) >= LAST_USED_SECONDS:
-        _last_used_written[token_row["id"]] = clock
+    if clock - _last_used_written.get(digest, -LAST_USED_SECONDS) >= LAST_USED_SECONDS:
+        if len(_last_used_written) > 1000:
+            _last_used_written.clear()
+        _last_used_written[digest] = clock
         await ApiToken.update({ApiToken.last_used_at: now()}).where(ApiToken.id == token_row["id"])
-    key = tuple(sorted((k, v) for k, v in row.items() if k != "password"))
-    cached = _token_users.get(key)
-    if cached is None or cached[0] < clock:
-        if len(_token_users) > 1000:
-            _token_users.clear()
-        cached = _token_users[key] = (
-            clock + TOKEN_USER_SECONDS,
-            await _current_user(row, via_token=True),
-        )
-    return cached[1]
+    if len(_token_users) > 1000:
+        _token_users.clear()
+    user = await _current_user(row, via_token=True)
+    _token_users[digest] = (clock + TOKEN_SECONDS, user)
+    return user
+
+
+def forget_tokens() -> None:
+    """A token was revoked or a user changed: this process looks every token up again."""
+    _token_users.clear()
 
 
 # -- Passwords and login -----------------------------------------------------------------------
@@ -514,6 +517,7 @@ async def _insert_user(
 
 
 async def update_profile(user_id: int, **values) -> None:
+    forget_tokens()
     await Profile.update({getattr(Profile, key): value for key, value in values.items()}).where(
         Profile.user == user_id
     )
@@ -524,6 +528,7 @@ async def update_profile(user_id: int, **values) -> None:
 
 
 async def set_active(user_id: int, active: bool) -> None:
+    forget_tokens()
     await BaseUser.update({BaseUser.active: active}).where(BaseUser.id == user_id)
     if not active:
         await ApiToken.update({ApiToken.revoked_at: now()}).where(
@@ -580,6 +585,7 @@ async def revoke_token(user_id: int, token_id: int) -> bool:
     if not token:
         return False
     await ApiToken.update({ApiToken.revoked_at: now()}).where(ApiToken.id == token_id)
+    forget_tokens()
     return True
 
 

@@ -15,7 +15,7 @@ from typing import overload
 
 from piccolo.query.functions.aggregate import Count
 
-from campaign.accounts.audit import audited
+from campaign.accounts.audit import Audit, audited
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import queries as cases
 from campaign.cases.rules import Reference
@@ -332,51 +332,60 @@ async def store_warnings(
     conflicts already."""
     if not plan.added:
         return {}
-    stamp = now()
     async with audited(actor, ip) as audit:
-        inserted: list[tuple[int, rules.WarningRecord]] = []
-        for i in range(0, len(plan.added), WRITE_CHUNK):
-            chunk = plan.added[i : i + WRITE_CHUNK]
-            # A concurrent request may have stored the same id since the plan was made: that
-            # one wins and this row is skipped, never duplicated.
-            result = (
-                await Warning.insert(
-                    *(
-                        Warning(
-                            **r.values(),
-                            source=source,
-                            is_demo=is_demo,
-                            created_at=stamp,
-                            updated_at=stamp,
-                        )
-                        for r in chunk
-                    )
-                )
-                .on_conflict(target=Warning.warning_no, action="DO NOTHING")
-                .returning(Warning.id, Warning.warning_no)
-            )
-            stored = {row["warning_no"]: row["id"] for row in result}
-            inserted += [(stored[r.warning_no], r) for r in chunk if r.warning_no in stored]
-        events = await _insert_events(
-            [
-                (wid, "new", r.station_code, None, r.town_code, r.district_code)
-                for wid, r in inserted
-            ]
-        )
-        unassigned = sum(1 for _wid, r in inserted if r.station_code is None)
-        await audit.record(
-            "warnings.intake",
-            label[:120] or source,
-            _(
-                "接收预警 %(n)s 条(其中待分派 %(u)s 条),来源 %(s)s",
-                n=len(inserted),
-                u=unassigned,
-                s=source,
-            ),
-            {"warning_ids": [r.warning_no for _w, r in inserted[:200]], "unassigned": unassigned},
-        )
+        stored, events = await insert_warnings(plan, audit, source, label, is_demo)
     await live.publish_many(events)
-    return {r.warning_no: wid for wid, r in inserted}
+    return stored
+
+
+async def insert_warnings(
+    plan: IntakePlan, audit: Audit, source: str, label: str = "", is_demo: bool = False
+) -> tuple[dict[str, int], list[dict]]:
+    """store_warnings() inside the caller's audited transaction: returns what was inserted and
+    the board events, which the caller publishes (live.publish_many) once it has committed."""
+    stamp = now()
+    inserted: list[tuple[int, rules.WarningRecord]] = []
+    for i in range(0, len(plan.added), WRITE_CHUNK):
+        chunk = plan.added[i : i + WRITE_CHUNK]
+        # A concurrent request may have stored the same id since the plan was made: that
+        # one wins and this row is skipped, never duplicated.
+        result = (
+            await Warning.insert(
+                *(
+                    Warning(
+                        **r.values(),
+                        source=source,
+                        is_demo=is_demo,
+                        created_at=stamp,
+                        updated_at=stamp,
+                    )
+                    for r in chunk
+                )
+            )
+            .on_conflict(target=Warning.warning_no, action="DO NOTHING")
+            .returning(Warning.id, Warning.warning_no)
+        )
+        stored = {row["warning_no"]: row["id"] for row in result}
+        inserted += [(stored[r.warning_no], r) for r in chunk if r.warning_no in stored]
+    if not inserted:
+        audit.nothing_changed()
+        return {}, []
+    events = await _insert_events(
+        [(wid, "new", r.station_code, None, r.town_code, r.district_code) for wid, r in inserted]
+    )
+    unassigned = sum(1 for _wid, r in inserted if r.station_code is None)
+    await audit.record(
+        "warnings.intake",
+        label[:120] or source,
+        _(
+            "接收预警 %(n)s 条(其中待分派 %(u)s 条),来源 %(s)s",
+            n=len(inserted),
+            u=unassigned,
+            s=source,
+        ),
+        {"warning_ids": [r.warning_no for _w, r in inserted[:200]], "unassigned": unassigned},
+    )
+    return {r.warning_no: wid for wid, r in inserted}, events
 
 
 async def _insert_events(items: list[tuple]) -> list[dict]:
