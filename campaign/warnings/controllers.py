@@ -187,7 +187,12 @@ class WarningController(Controller):
         filters = _filters(request)
         if wants_xlsx(request):
             return _export(await queries.board(user.scope, filters, limit=EXPORT_MAX))
-        p = pager(request, await queries.board_count(user.scope, filters))
+        counts = await queries.open_counts(user.scope)
+        only_open = filters.get("status") == "open" and not any(
+            value for key, value in filters.items() if key != "status"
+        )  # the default view: its count is in the header's already
+        total = counts["open"] if only_open else await queries.board_count(user.scope, filters)
+        p = pager(request, total)
         return render(
             request,
             "warnings/board.html",
@@ -195,7 +200,7 @@ class WarningController(Controller):
             warnings=await queries.board(user.scope, filters, p.offset, p.per_page),
             pager=p,
             filters=filters,
-            counts=await queries.open_counts(user.scope),
+            counts=counts,
             last_event=await queries.last_event_id(),
             stations=await regions.stations(user.scope, {}, 0, None),
             active_nav="warnings",
