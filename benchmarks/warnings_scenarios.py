@@ -1,7 +1,7 @@
 """Warnings: push rate through POST /api/v1/warnings and push → station board latency over SSE.
 
     python benchmarks/warnings_scenarios.py [--rate 500] [--seconds 60] [--batch 50]
-        [--streams 1000] [--workers 2] [--stored 0]
+        [--streams 1000] [--watchers 1000] [--workers 2] [--stored 0] [--port 0]
 
 Builds its own database in a temporary CAMPAIGN_VAR (SQLite, or DATABASE_URL when set — use a
 scratch database, it is emptied first by `--reset`): Ningbo's regions through the normal import
@@ -10,13 +10,17 @@ coordinator of 附海派出所. Optionally `--stored N` warnings are bulk-loaded
 is then timed with that many rows). Then a real `campaign serve` process (REDIS_URL is passed
 through, so `--workers 2` fans out over Redis pub/sub) gets:
 
-- `--streams` open board streams (GET /warnings/stream) of the coordinator;
+- `--streams` open board streams (GET /warnings/stream, raw sockets: a cheap client), of which
+  `--watchers` are 附海派出所's coordinator's and the rest other stations' coordinators' (boards
+  that hear nothing of these pushes but are held open all the same);
 - `--rate` warnings a second for `--seconds` seconds, half as singles and half in batches of
-  `--batch`, all for 附海镇 so every one must reach every open board.
+  `--batch`, all for 附海镇 so every one must reach every watching board.
 
-It checks that every warning was stored exactly once and routed to PS330282108, and prints the
-achieved push rate, the p50/p95/p99 from the push request being sent to the warning arriving on
-a board, and the board page's p50/p95. Writes benchmarks/out/warnings.json.
+It checks that every warning was stored exactly once (one row, one "new" board event) and routed
+to PS330282108, and prints the achieved push rate, the p50/p95/p99 from the push request being
+sent to the warning arriving on a watching board, the server's CPU time per warning (all its
+processes, from /proc), and the board page's p50/p95. `--stored N` first COPYs N warnings
+spread over every station and the past year. Writes benchmarks/out/warnings.json.
 """
 
 from __future__ import annotations
@@ -49,9 +53,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def prepare(stored: int) -> tuple[str, int]:
-    """Migrate, load Ningbo and its stations, users; returns the admin's API token and the last
-    board event id (the streams start after it)."""
+async def prepare(stored: int, others: int) -> tuple[str, int, list[str]]:
+    """Migrate, load Ningbo and its stations, users; returns the admin's API token, the last
+    board event id (the streams start after it) and the other stations' coordinators."""
     from campaign.accounts import queries as accounts
     from campaign.bootstrap import migrate
     from campaign.cases.queries import seed_reference_lists
@@ -64,23 +68,127 @@ async def prepare(stored: int) -> tuple[str, int]:
         await import_file("regions", NINGBO.name, NINGBO.read_bytes(), dry_run=False, actor=None)
         await generate_stations()
         await seed_reference_lists()
-    for name, role, unit in (
-        ("bench-admin", "admin", None),
-        ("bench-fuhai", "coordinator", STATION),
-    ):
+    from campaign.regions.tables import Station
+
+    codes = [r["code"] for r in await Station.select(Station.code).order_by(Station.code)]
+    other_codes = [c for c in codes if c != STATION][:others]
+    users = [("bench-admin", "admin", None), ("bench-fuhai", "coordinator", STATION)]
+    users += [(f"bench-{code}", "coordinator", code) for code in other_codes]
+    for name, role, unit in users:
         if await accounts.user_id_by_name(name) is None:
             kind = "station" if unit else None
             await accounts.create_user(name, PASSWORD, name, role, kind, unit, None)
     if stored:
-        from campaign.warnings import demo
-
-        await demo.generate_warnings(
-            since=dt.date.today() - dt.timedelta(days=max(1, stored // 140))
-        )
+        await preload(stored)
     from campaign.warnings.queries import last_event_id
 
     token = await accounts.create_token(await accounts.user_id_by_name("bench-admin"), "bench")
-    return token, await last_event_id()
+    return token, await last_event_id(), [f"bench-{code}" for code in other_codes]
+
+
+async def preload(n: int) -> None:
+    """n warnings over the past year, spread evenly over every station's towns (附海 gets its
+    share), mostly closed, the last two days' partly open; COPY on PostgreSQL."""
+    from campaign.db import insert_many, write_transaction
+    from campaign.regions.tables import Region, StationTown
+    from campaign.warnings.tables import Warning
+
+    districts = {
+        r["code"]: r["district_code"]
+        for r in await Region.select(Region.code, Region.district_code).where(
+            Region.level == "town"
+        )
+    }
+    places = [
+        (r["station_code"], r["town_code"], districts.get(r["town_code"]))
+        for r in await StationTown.select(StationTown.station_code, StationTown.town_code)
+    ]
+    rng = random.Random(9)
+    now = dt.datetime.now(dt.UTC)
+    columns = (
+        "warning_no",
+        "issued_at",
+        "issued_on",
+        "risk_level",
+        "phone_hash",
+        "phone_masked",
+        "region_code",
+        "village_code",
+        "town_code",
+        "district_code",
+        "address",
+        "given_station_code",
+        "station_code",
+        "fraud_type",
+        "amount_fen",
+        "channel",
+        "content_digest",
+        "source",
+        "status",
+        "acknowledged_by",
+        "closed_at",
+        "closed_by",
+        "officer_name",
+        "auxiliary_name",
+        "grid_worker_name",
+        "contact_method",
+        "outcome",
+        "amount_stopped_fen",
+        "notes",
+        "ack_overdue",
+        "contact_overdue",
+        "is_demo",
+        "created_at",
+        "updated_at",
+    )
+    for start in range(0, n, 50_000):
+        rows = []
+        for i in range(start, min(n, start + 50_000)):
+            station, town, district = places[i % len(places)]
+            issued = now - dt.timedelta(seconds=rng.randrange(365 * 86400))
+            fresh = now - issued < dt.timedelta(days=2)
+            status = rng.choice(("new", "acknowledged", "closed")) if fresh else "closed"
+            closed = status == "closed"
+            rows.append(
+                (
+                    f"PRE{i:08d}",
+                    issued,
+                    issued.astimezone(dt.timezone(dt.timedelta(hours=8))).date(),
+                    rng.choice(("high", "medium", "low")),
+                    f"{i:064x}",
+                    "138****0000",
+                    town,
+                    None,
+                    town,
+                    district,
+                    "",
+                    None,
+                    station,
+                    "刷单",
+                    500000,
+                    "涉诈电话",
+                    f"{i:064x}",
+                    "api",
+                    status,
+                    "",
+                    issued + dt.timedelta(hours=2) if closed else None,
+                    "bench" if closed else "",
+                    "",
+                    "",
+                    "",
+                    "phone" if closed else "",
+                    "dissuaded" if closed else None,
+                    0,
+                    "",
+                    False,
+                    False,
+                    False,
+                    now,
+                    now,
+                )
+            )
+        async with write_transaction():
+            await insert_many(Warning, columns, rows)
 
 
 def item(number: str) -> dict:
@@ -96,30 +204,52 @@ def item(number: str) -> dict:
     }
 
 
-async def login(client: httpx.AsyncClient) -> None:
+async def login(client: httpx.AsyncClient, username: str = "bench-fuhai") -> str:
+    """Logs the client in; returns its Cookie header for raw-socket streams."""
     await client.get("/login")
     token = client.cookies.get("campaign_csrf")
     response = await client.post(
-        "/login", data={"username": "bench-fuhai", "password": PASSWORD, "_csrf_token": token}
+        "/login", data={"username": username, "password": PASSWORD, "_csrf_token": token}
     )
     assert response.status_code == 302, response.status_code
+    return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
 
 
-async def board_stream(base: str, cookies, after: int, sent: dict, seen: dict, ready, stop):
-    async with (
-        httpx.AsyncClient(base_url=base, cookies=cookies, timeout=None) as client,
-        client.stream(
-            "GET", f"/warnings/stream?after={after}", headers={"Accept": "text/event-stream"}
-        ) as response,
-    ):
-        ready.set()
-        async for line in response.aiter_lines():
-            if stop.is_set():
-                return
-            if 'data-warning="' in line:
-                number = line.split('data-warning="', 1)[1].split('"', 1)[0]
-                if number in sent and number not in seen:
-                    seen[number] = time.perf_counter() - sent[number]
+async def board_stream(port: int, cookie: str, after: int, sent: dict, seen: dict | None, ready):
+    """One board's stream over a raw socket (an httpx client per stream would cost the measuring
+    process more than the server). `seen` None: hold the stream open and discard what comes;
+    else seen[number] = (latency to the latest watching board so far, boards that got it)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        f"GET /warnings/stream?after={after} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Accept: text/event-stream\r\nCookie: {cookie}\r\n\r\n".encode()
+    )
+    await writer.drain()
+    status = await reader.readline()
+    assert b" 200 " in status, status
+    ready.set()
+    marker, tail = b'data-warning="', b""
+    try:
+        while chunk := await reader.read(65536):
+            if seen is None:
+                continue
+            now = time.perf_counter()
+            data, tail = tail + chunk, b""
+            start = data.find(marker)
+            while start >= 0:
+                end = data.find(b'"', start + len(marker))
+                if end < 0:
+                    tail = data[start:]
+                    break
+                number = data[start + len(marker) : end].decode()
+                if number in sent:  # the latest board to get it, and how many did
+                    latest, count = seen.get(number, (0.0, 0))
+                    seen[number] = (max(latest, now - sent[number]), count + 1)
+                start = data.find(marker, end)
+            else:
+                tail = data[-len(marker) :]
+    finally:
+        writer.close()
 
 
 async def pusher(base: str, token: str, args, sent: dict, statuses: list) -> float:
@@ -161,8 +291,21 @@ def pct(values: list[float], p: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def start_server(workers: int, log) -> tuple[subprocess.Popen, str]:
-    port = free_port()
+def server_cpu_seconds(pid: int) -> float:
+    """utime + stime of the server and its --workers children (one process group)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pid:  # process group
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def start_server(workers: int, log, port: int) -> tuple[subprocess.Popen, str]:
+    port = port or free_port()
     command = [str(Path(sys.executable).parent / "campaign"), "serve", "--port", str(port)]
     if workers > 1:
         command += ["--workers", str(workers)]
@@ -187,60 +330,91 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait()
 
 
-async def measure(args, base: str, token: str, after: int) -> dict:
+async def measure(args, base: str, token: str, after: int, others: list[str], pid: int) -> dict:
     async with httpx.AsyncClient(base_url=base) as client:
-        await login(client)
-        cookies = client.cookies
+        cookie = await login(client)
         board_times = []
+        page_cpu = server_cpu_seconds(pid)
         for _ in range(args.requests):
             t = time.perf_counter()
             response = await client.get("/warnings")
             board_times.append((time.perf_counter() - t) * 1000)
             assert response.status_code == 200
+        page_cpu = server_cpu_seconds(pid) - page_cpu
+    other_cookies = []
+    for name in others:
+        async with httpx.AsyncClient(base_url=base) as client:
+            other_cookies.append(await login(client, name))
+    port = int(base.rsplit(":", 1)[1])
     sent: dict[str, float] = {}
-    seen: dict[str, float] = {}
-    stop = asyncio.Event()
+    seen: dict[str, tuple[float, int]] = {}
     readies = [asyncio.Event() for _ in range(args.streams)]
-    streams = [
-        asyncio.create_task(board_stream(base, cookies, after, sent, seen, ready, stop))
-        for ready in readies
-    ]
-    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 120)
+    streams = []
+    for i, ready in enumerate(readies):
+        watching = i < args.watchers or not other_cookies
+        own = cookie if watching else other_cookies[i % len(other_cookies)]
+        streams.append(
+            asyncio.create_task(
+                board_stream(port, own, after, sent, seen if watching else None, ready)
+            )
+        )
+        if i % 50 == 49:
+            await asyncio.sleep(0.05)  # do not open a thousand connections in one burst
+    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 300)
     statuses: list = []
+    cpu = server_cpu_seconds(pid)
     elapsed = await pusher(base, token, args, sent, statuses)
     deadline = time.perf_counter() + 15
-    while len(seen) < len(sent) and time.perf_counter() < deadline:  # noqa: ASYNC110
+    watchers = min(args.watchers, args.streams)
+
+    def complete() -> int:
+        return sum(1 for _latest, count in seen.values() if count >= watchers)
+
+    while complete() < len(sent) and time.perf_counter() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.2)
-    stop.set()
+    cpu = server_cpu_seconds(pid) - cpu
     for task in streams:
         task.cancel()
     await asyncio.gather(*streams, return_exceptions=True)
-    latencies = [v * 1000 for v in seen.values()]
+    latencies = [latest * 1000 for latest, _count in seen.values()]
     return {
         "sent": list(sent),
         "pushed": len(sent),
         "achieved_rate": round(len(sent) / elapsed, 1),
         "http_statuses": {str(s): statuses.count(s) for s in set(statuses)},
-        "arrived_on_board": len(seen),
-        "push_to_board_ms": {p: pct(latencies, p) for p in (50, 95, 99)},
+        "arrived_on_a_board": len(seen),
+        "arrived_on_every_watching_board": complete(),
+        "deliveries": sum(count for _latest, count in seen.values()),
+        "push_to_last_watching_board_ms": {p: pct(latencies, p) for p in (50, 95, 99)},
+        "server_cpu_ms_per_warning": round(cpu * 1000 / max(1, len(sent)), 2),
         "board_page_ms": {"p50": statistics.median(board_times), "p95": pct(board_times, 95)},
+        "board_page_server_cpu_ms": round(page_cpu * 1000 / max(1, args.requests), 1),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
     }
 
 
 async def verify(numbers: list[str]) -> dict:
     """Every pushed warning stored exactly once (the key is unique) and routed to the station."""
-    from campaign.warnings.tables import Warning
+    from campaign.warnings.tables import BoardEvent, Warning
 
-    stored = routed = 0
+    stored = routed = events = 0
     for i in range(0, len(numbers), 500):
         chunk = numbers[i : i + 500]
         stored += await Warning.count().where(Warning.warning_no.is_in(chunk))
         routed += await Warning.count().where(
             Warning.warning_no.is_in(chunk), Warning.station_code == STATION
         )
+        ids = [
+            r["id"] for r in await Warning.select(Warning.id).where(Warning.warning_no.is_in(chunk))
+        ]
+        if ids:
+            events += await BoardEvent.count().where(
+                BoardEvent.warning_id.is_in(ids), BoardEvent.kind == "new"
+            )
     return {
         "stored_once": stored,
         "routed_to_station": routed,
+        "new_events": events,
         "warnings_in_db": await Warning.count(),
     }
 
@@ -251,6 +425,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--streams", type=int, default=1000)
+    parser.add_argument("--watchers", type=int, default=1000, help="streams of 附海派出所")
+    parser.add_argument("--others", type=int, default=50, help="other stations' coordinators")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="load (niced, before taking the bench lock)"
+    )
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--stored", type=int, default=0)
     parser.add_argument("--requests", type=int, default=50, help="board page requests timed")
@@ -261,11 +441,15 @@ def main() -> None:
     os.environ["CAMPAIGN_VAR"] = str(var)
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{var / 'bench.sqlite3'}")
     os.environ.setdefault("SECRET_KEY", "bench-secret")
-    token, after = asyncio.run(prepare(args.stored))
+    token, after, others = asyncio.run(prepare(args.stored, args.others))
+    if args.prepare_only:
+        return
+    if args.watchers >= args.streams:
+        others = []
     with (var / "server.log").open("wb") as log:
-        server, base = start_server(args.workers, log)
+        server, base = start_server(args.workers, log, args.port)
         try:
-            measured = asyncio.run(measure(args, base, token, after))
+            measured = asyncio.run(measure(args, base, token, after, others, server.pid))
         finally:
             stop_server(server)
     result = {
@@ -274,6 +458,8 @@ def main() -> None:
         "redis": bool(os.environ.get("REDIS_URL")),
         "workers": args.workers,
         "streams": args.streams,
+        "watchers": min(args.watchers, args.streams),
+        "stored_before": args.stored,
         "target_rate": args.rate,
         **{k: v for k, v in measured.items() if k != "sent"},
         **asyncio.run(verify(measured["sent"])),

@@ -18,7 +18,7 @@ from campaign.accounts.audit import audited as audited
 from campaign.accounts.audit import record_audit as record_audit
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.accounts.tables import ApiToken, AuditEntry, LoginFailure, Profile
-from campaign.db import contains, write_transaction
+from campaign.db import contains, read_transaction, write_transaction
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.rows import Row
@@ -119,19 +119,48 @@ def stamp_for(password_hash: str) -> str:
     return rules.session_stamp(password_hash, get_settings().secret_key)
 
 
+#: token digest → (valid until, its user): an integration pushing hundreds of requests a second
+#: is not looked up on each. Revoking a token or changing its user clears this process's copies
+#: at once; other processes drop theirs within TOKEN_SECONDS.
+_token_users: dict[str, tuple[float, CurrentUser]] = {}
+TOKEN_SECONDS = 5.0
+#: last_used_at is written at most this often per token and process (not on every request: a
+#: write, and a lock on one row that every concurrent request of the token wants).
+LAST_USED_SECONDS = 60.0
+_last_used_written: dict[str, float] = {}
+
+
 async def user_for_token(token: str) -> CurrentUser | None:
-    token_row = (
-        await ApiToken.select(ApiToken.id, ApiToken.user)
-        .where((ApiToken.token_hash == rules.token_digest(token)) & ApiToken.revoked_at.is_null())
-        .first()
-    )
-    if not token_row:
+    """The active user of a live token (see _token_users)."""
+    digest = rules.token_digest(token)
+    clock = time.monotonic()
+    cached = _token_users.get(digest)
+    if cached is not None and cached[0] > clock:
+        return cached[1]
+    async with read_transaction():
+        token_row = (
+            await ApiToken.select(ApiToken.id, ApiToken.user)
+            .where((ApiToken.token_hash == digest) & ApiToken.revoked_at.is_null())
+            .first()
+        )
+        row = token_row and await _user_row(Profile.user.id == token_row["user"])
+    if not token_row or not row or not row["active"]:
         return None
-    row = await _user_row(Profile.user.id == token_row["user"])
-    if not row or not row["active"]:
-        return None
-    await ApiToken.update({ApiToken.last_used_at: now()}).where(ApiToken.id == token_row["id"])
-    return await _current_user(row, via_token=True)
+    if clock - _last_used_written.get(digest, -LAST_USED_SECONDS) >= LAST_USED_SECONDS:
+        if len(_last_used_written) > 1000:
+            _last_used_written.clear()
+        _last_used_written[digest] = clock
+        await ApiToken.update({ApiToken.last_used_at: now()}).where(ApiToken.id == token_row["id"])
+    if len(_token_users) > 1000:
+        _token_users.clear()
+    user = await _current_user(row, via_token=True)
+    _token_users[digest] = (clock + TOKEN_SECONDS, user)
+    return user
+
+
+def forget_tokens() -> None:
+    """A token was revoked or a user changed: this process looks every token up again."""
+    _token_users.clear()
 
 
 # -- Passwords and login -----------------------------------------------------------------------
@@ -554,6 +583,7 @@ async def _insert_user(
 
 
 async def update_profile(user_id: int, **values) -> None:
+    forget_tokens()
     await Profile.update({getattr(Profile, key): value for key, value in values.items()}).where(
         Profile.user == user_id
     )
@@ -564,6 +594,7 @@ async def update_profile(user_id: int, **values) -> None:
 
 
 async def set_active(user_id: int, active: bool) -> None:
+    forget_tokens()
     await BaseUser.update({BaseUser.active: active}).where(BaseUser.id == user_id)
     if not active:
         await ApiToken.update({ApiToken.revoked_at: now()}).where(
@@ -633,6 +664,7 @@ async def revoke_token(user_id: int, token_id: int) -> bool:
     if not token:
         return False
     await ApiToken.update({ApiToken.revoked_at: now()}).where(ApiToken.id == token_id)
+    forget_tokens()
     return True
 
 

@@ -3,7 +3,6 @@ figures page, the upload page, and POST /api/v1/warnings."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import time
@@ -15,7 +14,7 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
-from litestar.response import Redirect, ServerSentEvent, Template
+from litestar.response import Redirect, Stream, Template
 from litestar.response.sse import ServerSentEventMessage
 
 from campaign import i18n
@@ -31,7 +30,7 @@ from campaign.importing import (
 )
 from campaign.regions import queries as regions
 from campaign.timeutil import local, today
-from campaign.warnings import forms, imports, live, queries, rules
+from campaign.warnings import feed, forms, imports, queries, rules
 from campaign.warnings.queries import WarningRow
 from campaign.web import (
     client_ip,
@@ -51,13 +50,10 @@ EXPORT_MAX = 100_000
 #: A board's stream ends after this long and the browser reconnects (with Last-Event-ID), so
 #: a stream never outlives a deploy or a changed permission by much.
 STREAM_SECONDS = 300.0
-#: Between two events a board gets a keep-alive and re-reads missed events from the database
-#: (another process without Redis, or a lost pub/sub message).
+#: After this long without events a board gets a keep-alive comment.
 HEARTBEAT_SECONDS = 10.0
-#: How far back a board re-reads events (out-of-order commits; a reconnect's gap), and how
-#: many sent event ids it remembers so nothing is sent twice on one stream.
+#: How far back a connecting board re-reads events (commits out of id order before a reconnect).
 LOOKBACK = dt.timedelta(seconds=30)
-SENT_IDS = 5000
 
 
 def _filters(request: Request) -> dict[str, str]:
@@ -109,88 +105,78 @@ def _can_act(user: CurrentUser, row: WarningRow) -> bool:
 
 async def _board_events(
     request: Request, user: CurrentUser, last: int, stay: bool = True
-) -> AsyncIterator:
-    """Missed events first (from the database), then live ones until STREAM_SECONDS. The
-    database is read again after a quiet HEARTBEAT_SECONDS or when this board fell behind, which
-    also covers several processes without Redis (a board then lags by at most a heartbeat), and
-    each time it looks LOOKBACK back for events committed out of id order."""
+) -> AsyncIterator[bytes]:
+    """Missed events first (from the database, looking LOOKBACK back for events committed out of
+    id order), then this process's feed (campaign.warnings.feed) until STREAM_SECONDS, in
+    batches; a keep-alive after a quiet HEARTBEAT_SECONDS."""
     ends = time.monotonic() + (STREAM_SECONDS if stay else 0)
-    sent: OrderedDict[int, None] = OrderedDict()
-
-    async def once(event: dict) -> ServerSentEventMessage | None:
-        if event["id"] in sent:
-            return None
-        sent[event["id"]] = None
-        while len(sent) > SENT_IDS:
-            sent.popitem(last=False)
-        return await _message(request, user, event)
-
-    yield ServerSentEventMessage(comment="board", retry=2000)
-    async with live.subscribe() as subscriber:
-        catch_up = True
-        while True:
-            if catch_up or subscriber.lagging:
-                subscriber.lagging = catch_up = False
-                since = dt.datetime.now(dt.UTC) - LOOKBACK
-                for event in await queries.events_after(user.scope, last, since):
-                    last = max(last, event["id"])
-                    if message := await once(event):
-                        yield message
-            remaining = ends - time.monotonic()
-            if remaining <= 0:
-                return
-            try:
-                payload: dict | None = await asyncio.wait_for(
-                    subscriber.queue.get(), min(HEARTBEAT_SECONDS, remaining)
-                )
-            except TimeoutError:
-                yield ServerSentEventMessage(comment="keep-alive")
-                catch_up = True
+    yield ServerSentEventMessage(comment="board", retry=2000).encode()
+    since = dt.datetime.now(dt.UTC) - LOOKBACK
+    if not stay:
+        events = await queries.events_after(user.scope, last, since)
+        yield b"".join([_encoded(request, user, e) async for e in _entries(events)])
+        return
+    async with feed.attached() as hub:
+        cursor = hub.position()
+        events = await queries.events_after(user.scope, last, since)
+        replayed = {event["id"] for event in events}  # the feed may bring these again
+        yield b"".join([_encoded(request, user, e) async for e in _entries(events)])
+        last = max([last, *replayed])
+        kind = (user.role, user.scope, i18n.current_locale.get())
+        while (remaining := ends - time.monotonic()) > 0:
+            entries = await hub.wait(cursor, min(HEARTBEAT_SECONDS, remaining))
+            if entries is None:  # this board fell out of the feed's ring: read what it missed
+                cursor = hub.position()
+                events = await queries.events_after(user.scope, last)
+                yield b"".join([_encoded(request, user, e) async for e in _entries(events)])
+                last = max([last, *(event["id"] for event in events)])
                 continue
-            while payload is not None:
-                last = max(last, payload["id"])
-                if message := await once(payload):
-                    yield message
-                payload = None if subscriber.queue.empty() else subscriber.queue.get_nowait()
+            if not entries:
+                yield ServerSentEventMessage(comment="keep-alive").encode()
+                continue
+            cursor = entries[-1].seq + 1
+            last = max(last, max(entry.event["id"] for entry in entries))
+            if replayed and not replayed.isdisjoint(e.event["id"] for e in entries):
+                entries = [e for e in entries if e.event["id"] not in replayed]
+                data = b"".join(_encoded(request, user, entry) for entry in entries)
+            else:
+                data = hub.chunk(kind, entries, lambda e: _encoded(request, user, e))
+            if data:
+                yield data
 
 
-#: The rows of the latest events, shared by every board of this process: a thousand boards of
-#: one station read a new warning from the database once, not a thousand times.
-_recent_rows: OrderedDict[tuple[int, int], WarningRow | None] = OrderedDict()
-#: ... and render it once per (event, may act, language): the row's only per-person parts.
+async def _entries(events: list[dict]) -> AsyncIterator[feed.Entry]:
+    """Board events read from the database, with their warnings (one query)."""
+    rows = await queries.warnings_by_ids({event["warning_id"] for event in events})
+    for event in events:
+        yield feed.Entry(-1, event, rows.get(event["warning_id"]))
+
+
+#: A row rendered once per (event, may act, language): the row's only per-person parts.
 _recent_html: OrderedDict[tuple, str] = OrderedDict()
-RECENT_ROWS = 256
+RECENT_ROWS = 1024
 
 
-async def _row_of_event(event: dict) -> WarningRow | None:
-    key = (event["id"], event["warning_id"])
-    if key in _recent_rows:
-        return _recent_rows[key]
-    row = await queries.warning(event["warning_id"])
-    _recent_rows[key] = row
-    while len(_recent_rows) > RECENT_ROWS:
-        _recent_rows.popitem(last=False)
-    return row
-
-
-async def _message(
-    request: Request, user: CurrentUser, event: dict
-) -> ServerSentEventMessage | None:
+def _encoded(request: Request, user: CurrentUser, entry: feed.Entry) -> bytes:
     """The row to show for an event, a removal for the station a warning was re-routed away
     from, or nothing for events outside this board's jurisdiction."""
+    event, row = entry.event, entry.row
     if user.is_admin or rules.in_scope(user.scope, event):
-        row = await _row_of_event(event)
-        if row is not None:
-            key = (event["id"], row.id, _can_act(user, row), i18n.current_locale.get())
-            html = _recent_html.get(key)
-            if html is None:
-                html = _recent_html[key] = _row_html(request, row)
-                while len(_recent_html) > RECENT_ROWS:
-                    _recent_html.popitem(last=False)
-            return ServerSentEventMessage(data=html, event=event["kind"], id=event["id"])
+        if row is None:
+            return b""
+        key = (event["id"], row.id, _can_act(user, row), i18n.current_locale.get())
+        html = _recent_html.get(key)
+        if html is None:
+            html = _recent_html[key] = _row_html(request, row)
+            while len(_recent_html) > RECENT_ROWS:
+                _recent_html.popitem(last=False)
+        return ServerSentEventMessage(data=html, event=event["kind"], id=event["id"]).encode()
     if user.scope.kind == "station" and event.get("previous_station_code") == user.scope.code:
-        return ServerSentEventMessage(data=str(event["warning_id"]), event="remove", id=event["id"])
-    return None
+        message = ServerSentEventMessage(
+            data=str(event["warning_id"]), event="remove", id=event["id"]
+        )
+        return message.encode()
+    return b""
 
 
 class WarningController(Controller):
@@ -204,7 +190,12 @@ class WarningController(Controller):
         filters = _filters(request)
         if wants_xlsx(request):
             return _export(await queries.board(user.scope, filters, limit=EXPORT_MAX))
-        p = pager(request, await queries.board_count(user.scope, filters))
+        counts = await queries.open_counts(user.scope)
+        only_open = filters.get("status") == "open" and not any(
+            value for key, value in filters.items() if key != "status"
+        )  # the default view: its count is in the header's already
+        total = counts["open"] if only_open else await queries.board_count(user.scope, filters)
+        p = pager(request, total)
         return render(
             request,
             "warnings/board.html",
@@ -212,7 +203,7 @@ class WarningController(Controller):
             warnings=await queries.board(user.scope, filters, p.offset, p.per_page),
             pager=p,
             filters=filters,
-            counts=await queries.open_counts(user.scope),
+            counts=counts,
             last_event=await queries.last_event_id(),
             station_choice=await regions.chosen("station", filters.get("station")),
             active_nav="warnings",
@@ -220,7 +211,7 @@ class WarningController(Controller):
         )
 
     @get("/stream")
-    async def stream(self, request: Request, after: FromQuery[int] = 0) -> ServerSentEvent:
+    async def stream(self, request: Request, after: FromQuery[int] = 0) -> Stream:
         """The board's live feed; a reconnecting browser resumes from its Last-Event-ID."""
         user = current_user(request)
         header = request.headers.get("last-event-id", "")
@@ -228,7 +219,11 @@ class WarningController(Controller):
         # A browser's EventSource asks for text/event-stream and stays; anything else (a script,
         # a crawler, a test) gets what it missed and the stream ends.
         stay = "text/event-stream" in request.headers.get("accept", "")
-        return ServerSentEvent(_board_events(request, user, last, stay))
+        return Stream(
+            _board_events(request, user, last, stay),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     @get("/{warning_id:int}")
     async def detail(self, request: Request, warning_id: FromPath[int]) -> Template:

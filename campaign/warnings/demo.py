@@ -274,4 +274,4 @@ async def one_live_warning(rng: random.Random) -> int | None:
     record = _record(rng, f"LIVE{now:%Y%m%d%H%M%S}{rng.randrange(1000):03d}", now, place)
     plan = queries.IntakePlan(added=[record])
     ids = await queries.store_warnings(plan, None, "demo", label="demo-feed", is_demo=True)
-    return ids[0] if ids else None
+    return ids.get(record.warning_no)

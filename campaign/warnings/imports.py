@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
 from campaign.db import read_transaction
 from campaign.i18n import _
 from campaign.importing import ImportRejected, ImportSummary, RowError, read_table
-from campaign.warnings import queries, rules
+from campaign.warnings import live, queries, rules
 
 #: At most this many warnings in one API request.
 MAX_BATCH = 1000
@@ -98,9 +99,8 @@ async def import_file(
         rows=len(rows),
     )
     if not dry_run:
-        summary.ids = await queries.store_warnings(
-            plan, actor, "import", ip, label=f"file:{filename}"
-        )
+        stored = await queries.store_warnings(plan, actor, "import", ip, label=f"file:{filename}")
+        summary.ids = list(stored.values())
     return summary
 
 
@@ -131,10 +131,19 @@ async def receive(
     """Store what the API was sent; returns every warning of the request as now stored (new and
     replayed, in request order) and how many were new."""
     rows = api_rows(body)
-    async with read_transaction():  # on SQLite: one connection for the checks, not one a query
+    # One transaction (one connection on SQLite) for the checks and the insert; a refused push
+    # rolls back having written nothing. The boards are told once it has committed.
+    async with audited(actor, ip) as audit:
         plan = await check(rows, actor, live_push=True)
-    await queries.store_warnings(plan, actor, "api", ip, label="api")
+        new, events = await queries.insert_warnings(plan, audit, "api", label="api")
+    await live.publish_many(events)
+    answer = {
+        r.warning_no: queries.WarningRow.just_stored(new[r.warning_no], r)
+        for r in plan.added
+        if r.warning_no in new
+    }
     numbers = [str(cells["warning_id"]).strip() for _number, cells in rows]
-    async with read_transaction():
-        stored = {row.warning_no: row for row in await queries.warnings_by_no(numbers)}
-    return [stored[no] for no in numbers if no in stored], len(plan.added)
+    if missing := [no for no in numbers if no not in answer]:  # replays, and races lost
+        async with read_transaction():
+            answer.update({row.warning_no: row for row in await queries.warnings_by_no(missing)})
+    return [answer[no] for no in numbers if no in answer], len(new)

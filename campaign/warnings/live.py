@@ -33,8 +33,8 @@ def channel() -> str:
 
 
 class Subscriber:
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[dict] = asyncio.Queue(maxsize=QUEUE_SIZE)
+    def __init__(self, queue_size: int) -> None:
+        self.queue: asyncio.Queue[dict] = asyncio.Queue(maxsize=queue_size)
         #: set when the queue overflowed: the board must re-read from the database
         self.lagging = False
 
@@ -48,6 +48,13 @@ class Subscriber:
 _subscribers: set[Subscriber] = set()
 _listener: asyncio.Task | None = None
 _redis = None
+#: Tasks of this process that live off the boards' events (the feed), ended by close().
+_tasks: set[asyncio.Task] = set()
+
+
+def run_in_background(task: asyncio.Task) -> None:
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
 
 
 def _fan_out(payload: dict) -> None:
@@ -104,9 +111,9 @@ async def _listen(url: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def subscribe() -> AsyncIterator[Subscriber]:
+async def subscribe(queue_size: int | None = None) -> AsyncIterator[Subscriber]:
     global _listener
-    subscriber = Subscriber()
+    subscriber = Subscriber(queue_size or QUEUE_SIZE)
     _subscribers.add(subscriber)
     SSE_CLIENTS.inc()
     url = get_settings().redis_url
@@ -125,6 +132,10 @@ def open_boards() -> int:
 
 async def close() -> None:
     global _listener, _redis
+    for task in list(_tasks):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
     if _listener is not None:
         _listener.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

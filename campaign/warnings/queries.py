@@ -17,7 +17,7 @@ from piccolo.columns import Column
 from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count
 
-from campaign.accounts.audit import audited
+from campaign.accounts.audit import Audit, audited
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import queries as cases
 from campaign.cases.rules import Reference
@@ -118,6 +118,33 @@ class WarningRow:
     def overdue(self) -> bool:
         return self.ack_overdue or self.contact_overdue
 
+    @classmethod
+    def just_stored(cls, warning_id: int, record: rules.WarningRecord) -> WarningRow:
+        """A warning as store_warnings has just inserted it (no response yet), without reading
+        it back: a push answers hundreds of these a second."""
+        return cls(
+            id=warning_id,
+            **{name: getattr(record, name) for name in _RECORD_FIELDS},
+            issued_at=_aware(record.issued_at),
+            status=rules.NEW,
+            acknowledged_at=None,
+            acknowledged_by="",
+            first_contact_at=None,
+            closed_at=None,
+            closed_by="",
+            officer_name="",
+            auxiliary_name="",
+            grid_worker_name="",
+            contact_method="",
+            outcome=None,
+            amount_stopped_fen=0,
+            notes="",
+            failed_case_no=None,
+            ack_overdue=False,
+            contact_overdue=False,
+            is_demo=False,
+        )
+
     def as_mapping(self) -> dict:
         return {
             "station_code": self.station_code,
@@ -149,6 +176,21 @@ class WarningRow:
 
 
 _ROW_FIELDS = [name for name in WarningRow.__slots__ if name not in ("place_name", "station_name")]
+#: The row's fields a WarningRecord sets (issued_at is normalised separately).
+_RECORD_FIELDS = (
+    "warning_no",
+    "risk_level",
+    "phone_masked",
+    "region_code",
+    "village_code",
+    "town_code",
+    "district_code",
+    "address",
+    "station_code",
+    "fraud_type",
+    "amount_fen",
+    "channel",
+)
 _ROW_COLUMNS = [getattr(Warning, name) for name in _ROW_FIELDS]
 
 
@@ -180,6 +222,15 @@ async def warnings_by_no(numbers: Sequence[str]) -> list[WarningRow]:
     for chunk in chunks(numbers, IN_CHUNK):
         data += await Warning.select(*_ROW_COLUMNS).where(Warning.warning_no.is_in(chunk))
     return await _rows(data)
+
+
+async def warnings_by_ids(ids: Collection[int]) -> dict[int, WarningRow]:
+    """The warnings of a batch of board events (a process's feed), by id."""
+    async with read_transaction():
+        data = await select_in(
+            lambda *where: Warning.select(*_ROW_COLUMNS).where(*where), Warning.id, ids
+        )
+        return {row.id: row for row in await _rows(data)}
 
 
 async def attempts_of(warning_id: int) -> list[dict]:
@@ -276,58 +327,67 @@ async def store_warnings(
     ip: str | None = None,
     label: str = "",
     is_demo: bool = False,
-) -> list[int]:
+) -> dict[str, int]:
     """Insert the plan's new warnings with their board events and one audit entry; the boards
-    are told after the commit. Returns the new ids. The caller has refused conflicts already."""
+    are told after the commit. Returns {warning_no: new id} of what this call inserted (a
+    warning stored meanwhile by a concurrent request is not in it). The caller has refused
+    conflicts already."""
     if not plan.added:
-        return []
-    stamp = now()
+        return {}
     async with audited(actor, ip) as audit:
-        ids: list[int] = []
-        inserted: list[tuple[int, rules.WarningRecord]] = []
-        for i in range(0, len(plan.added), WRITE_CHUNK):
-            chunk = plan.added[i : i + WRITE_CHUNK]
-            # A concurrent request may have stored the same id since the plan was made: that
-            # one wins and this row is skipped, never duplicated.
-            result = (
-                await Warning.insert(
-                    *(
-                        Warning(
-                            **r.values(),
-                            source=source,
-                            is_demo=is_demo,
-                            created_at=stamp,
-                            updated_at=stamp,
-                        )
-                        for r in chunk
-                    )
-                )
-                .on_conflict(target=Warning.warning_no, action="DO NOTHING")
-                .returning(Warning.id, Warning.warning_no)
-            )
-            ids += [row["id"] for row in result]
-            stored = {row["warning_no"]: row["id"] for row in result}
-            inserted += [(stored[r.warning_no], r) for r in chunk if r.warning_no in stored]
-        events = await _insert_events(
-            [
-                (wid, "new", r.station_code, None, r.town_code, r.district_code)
-                for wid, r in inserted
-            ]
-        )
-        unassigned = sum(1 for _wid, r in inserted if r.station_code is None)
-        await audit.record(
-            "warnings.intake",
-            label[:120] or source,
-            _(
-                "接收预警 %(n)s 条(其中待分派 %(u)s 条),来源 %(s)s",
-                n=len(ids),
-                u=unassigned,
-                s=source,
-            ),
-            {"warning_ids": [r.warning_no for _w, r in inserted[:200]], "unassigned": unassigned},
-        )
+        stored, events = await insert_warnings(plan, audit, source, label, is_demo)
     await live.publish_many(events)
-    return ids
+    return stored
+
+
+async def insert_warnings(
+    plan: IntakePlan, audit: Audit, source: str, label: str = "", is_demo: bool = False
+) -> tuple[dict[str, int], list[dict]]:
+    """store_warnings() inside the caller's audited transaction: returns what was inserted and
+    the board events, which the caller publishes (live.publish_many) once it has committed."""
+    stamp = now()
+    inserted: list[tuple[int, rules.WarningRecord]] = []
+    for i in range(0, len(plan.added), WRITE_CHUNK):
+        chunk = plan.added[i : i + WRITE_CHUNK]
+        # A concurrent request may have stored the same id since the plan was made: that
+        # one wins and this row is skipped, never duplicated.
+        result = (
+            await Warning.insert(
+                *(
+                    Warning(
+                        **r.values(),
+                        source=source,
+                        is_demo=is_demo,
+                        created_at=stamp,
+                        updated_at=stamp,
+                    )
+                    for r in chunk
+                )
+            )
+            .on_conflict(target=Warning.warning_no, action="DO NOTHING")
+            .returning(Warning.id, Warning.warning_no)
+        )
+        stored = {row["warning_no"]: row["id"] for row in result}
+        inserted += [(stored[r.warning_no], r) for r in chunk if r.warning_no in stored]
+    if not inserted:
+        audit.nothing_changed()
+        return {}, []
+    events = await _insert_events(
+        [(wid, "new", r.station_code, None, r.town_code, r.district_code) for wid, r in inserted]
+    )
+    unassigned = sum(1 for _wid, r in inserted if r.station_code is None)
+    await audit.record(
+        "warnings.intake",
+        label[:120] or source,
+        _(
+            "接收预警 %(n)s 条(其中待分派 %(u)s 条),来源 %(s)s",
+            n=len(inserted),
+            u=unassigned,
+            s=source,
+        ),
+        {"warning_ids": [r.warning_no for _w, r in inserted[:200]], "unassigned": unassigned},
+    )
+    return {r.warning_no: wid for wid, r in inserted}, events
 
 
 async def _insert_events(items: list[tuple]) -> list[dict]:
@@ -395,6 +455,13 @@ async def events_after(
             mine = mine | (BoardEvent.previous_station_code == scope.code)
         where.append(mine)
     return await BoardEvent.select().where(*where).order_by(BoardEvent.id).limit(limit)
+
+
+async def events_above(floor: int, limit: int = 5000) -> list[dict]:
+    """Every board event after `floor`, oldest first (a process's feed, any jurisdiction)."""
+    return (
+        await BoardEvent.select().where(BoardEvent.id > floor).order_by(BoardEvent.id).limit(limit)
+    )
 
 
 async def last_event_id() -> int:
@@ -560,20 +627,24 @@ async def board(
 
 
 async def open_counts(scope: Scope) -> dict[str, int]:
-    """Counts for the board's header: open, waiting to be acknowledged, overdue, 待分派."""
+    """Counts for the board's header: open, waiting to be acknowledged, overdue, 待分派 (two
+    queries: the open ones grouped by status and lateness, and the unassigned)."""
     where = scope_where(scope)
-    opened = Warning.status.is_in(list(rules.OPEN_STATUSES))
     async with read_transaction():
-        return {
-            "open": await Warning.count().where(*where, opened),
-            "new": await Warning.count().where(*where, Warning.status == rules.NEW),
-            "overdue": await Warning.count().where(
-                *where,
-                opened,
-                (Warning.ack_overdue == True) | (Warning.contact_overdue == True),  # noqa: E712
-            ),
-            "unassigned": await Warning.count().where(*where, Warning.station_code.is_null()),
-        }
+        groups = (
+            await Warning.select(
+                Warning.status, Warning.ack_overdue, Warning.contact_overdue, Count()
+            )
+            .where(*where, Warning.status.is_in(list(rules.OPEN_STATUSES)))
+            .group_by(Warning.status, Warning.ack_overdue, Warning.contact_overdue)
+        )
+        unassigned = await Warning.count().where(*where, Warning.station_code.is_null())
+    return {
+        "open": sum(g["count"] for g in groups),
+        "new": sum(g["count"] for g in groups if g["status"] == rules.NEW),
+        "overdue": sum(g["count"] for g in groups if g["ack_overdue"] or g["contact_overdue"]),
+        "unassigned": unassigned,
+    }
 
 
 # -- The response clock --------------------------------------------------------------------------

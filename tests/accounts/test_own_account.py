@@ -81,3 +81,16 @@ async def test_someone_elses_token_cannot_be_revoked(client, make_user):
     response = await post_form(client, f"/account/tokens/{token_id}/revoke")
     assert response.status_code == 404
     assert (await ApiToken.select().first())["revoked_at"] is None
+
+
+async def test_a_token_in_use_is_marked_used_without_a_write_per_request(client, make_user):
+    from campaign.accounts import queries
+
+    token = await queries.create_token(await make_user("platform", "admin"), "push")
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/api/v1/me", headers=bearer)).status_code == 200
+    first = (await ApiToken.select(ApiToken.last_used_at).first())["last_used_at"]
+    assert first is not None
+    for _ in range(3):
+        assert (await client.get("/api/v1/me", headers=bearer)).status_code == 200
+    assert (await ApiToken.select(ApiToken.last_used_at).first())["last_used_at"] == first

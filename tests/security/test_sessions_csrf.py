@@ -124,3 +124,25 @@ async def test_forged_upload_is_refused_before_its_body_is_read(client, make_use
     )
     assert answer.status_code == 403
     assert chunks_read <= 1
+
+
+def _session_stamps() -> dict[str, int]:
+    folder = get_settings().var_dir / "sessions"
+    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} if folder.exists() else {}
+
+
+async def test_a_bearer_token_request_neither_loads_nor_writes_a_session(client, make_user):
+    from campaign.accounts import queries
+
+    await make_user("boss", "admin")
+    token = await queries.create_token(await make_user("platform", "admin"), "push")
+    await login(client, "boss")
+    assert (await client.get("/api/v1/me")).json()["username"] == "boss"
+    before = _session_stamps()
+    bearer = {"Authorization": f"Bearer {token}"}
+    for _ in range(3):
+        answer = await client.get("/api/v1/me", headers=bearer)  # the session cookie goes along
+        assert answer.json()["username"] == "platform"
+        assert "set-cookie" not in answer.headers
+    assert _session_stamps() == before  # nothing renewed, rewritten or deleted
+    assert (await client.get("/api/v1/me")).json()["username"] == "boss"  # the session lives

@@ -20,14 +20,15 @@ async def ningbo(db):
 
 
 @pytest.fixture(autouse=True)
-def fresh_reference():
+async def fresh_reference():
     """API pushes use a per-process copy of the places (a minute old at most); every test here
     builds its own database, so none may see the previous test's copy."""
-    from campaign.warnings import controllers
+    from campaign.warnings import controllers, feed, live
     from campaign.warnings.queries import forget_reference
 
     forget_reference()
-    controllers._recent_rows.clear()  # event ids start again in every test's database
-    controllers._recent_html.clear()
+    controllers._recent_html.clear()  # event ids start again in every test's database
+    feed._feed = None  # and the feed belongs to the previous test's event loop
     yield
     forget_reference()
+    await live.close()

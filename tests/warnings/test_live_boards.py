@@ -9,7 +9,8 @@ import json
 import pytest
 
 from campaign import settings as settings_module
-from campaign.warnings import live
+from campaign.db import write_transaction
+from campaign.warnings import feed, live, queries
 from tests.helpers.services import REDIS_URL, need
 from tests.helpers.warnings import item, push
 
@@ -27,6 +28,53 @@ async def test_a_board_that_falls_behind_is_told_to_reread(ningbo, monkeypatch):
     async with live.subscribe() as board:
         await push(item(warning_id="Q1"), item(warning_id="Q2"), item(warning_id="Q3"))
     assert board.lagging
+
+
+async def test_the_feed_brings_a_new_warning_with_its_row_to_every_board(ningbo):
+    async with feed.attached() as one, feed.attached() as other:
+        assert one is other  # one feed per process, whatever the number of boards
+        cursor = one.position()
+        await push(item(warning_id="F1"), item(warning_id="F2"))
+        entries = await one.wait(cursor, 5)
+        while entries is not None and len(entries) < 2:
+            entries = await one.wait(cursor, 5)
+    assert entries is not None
+    assert [e.row.warning_no for e in entries if e.row] == ["F1", "F2"]
+    assert {e.event["kind"] for e in entries} == {"new"}
+    built = []
+    for _ in range(3):  # three boards of one kind: the batch's bytes are built once
+        one.chunk(("k",), entries, lambda e: built.append(e.seq) or b"x")
+    assert built == [e.seq for e in entries]
+
+
+async def test_the_feed_reads_events_no_message_announced(ningbo, monkeypatch):
+    """Another process without Redis, or a lost message: the feed finds the row by polling."""
+    monkeypatch.setattr(feed, "POLL_SECONDS", 0.2)
+    (row,) = await push(item(warning_id="P1"))
+    async with feed.attached() as hub:
+        cursor = hub.position()
+        async with write_transaction():  # an event written but never published
+            (event,) = await queries._insert_events(
+                [(row.id, "updated", row.station_code, None, row.town_code, row.district_code)]
+            )
+        entries = await hub.wait(cursor, 5)
+        while entries == []:
+            entries = await hub.wait(cursor, 5)
+    assert entries is not None and entries[0].event["id"] == event["id"]
+    assert entries[0].row is not None and entries[0].row.warning_no == "P1"
+
+
+async def test_a_board_that_fell_out_of_the_ring_is_told_to_reread(ningbo, monkeypatch):
+    monkeypatch.setattr(feed, "RING", 2)
+    async with feed.attached() as hub:
+        hub.log = type(hub.log)(maxlen=2)
+        cursor = hub.position()
+        await push(item(warning_id="O1"), item(warning_id="O2"), item(warning_id="O3"))
+        for _ in range(50):
+            if hub.position() >= cursor + 3:
+                break
+            await hub.wait(hub.position(), 0.2)
+        assert await hub.wait(cursor, 0) is None
 
 
 @pytest.fixture

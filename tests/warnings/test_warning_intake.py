@@ -147,6 +147,23 @@ async def test_a_replayed_push_answers_with_what_is_stored_and_never_duplicates(
     assert await Warning.count() == 2
 
 
+async def test_a_push_answers_new_warnings_exactly_as_they_are_stored(client, ningbo, make_user):
+    """New warnings are answered from what was inserted, not read back: same as a later read."""
+    headers = await token_for(make_user, "platform")
+    batch = [
+        item(warning_id="N1", amount_yuan="1234.5"),
+        item(warning_id="N2", region_code="330299999999", address="某地", amount_yuan=""),
+        item(warning_id="N3", risk_level="低", channel="短信"),
+    ]
+    await client.post("/api/v1/warnings", json=batch[2], headers=headers)  # N3 is a replay
+    answer = (await client.post("/api/v1/warnings", json=batch, headers=headers)).json()
+    assert (answer["created"], answer["replayed"]) == (2, 1)
+    for pushed in answer["items"]:
+        stored = (await client.get(f"/api/v1/warnings/{pushed['id']}", headers=headers)).json()
+        assert pushed == {key: stored[key] for key in pushed}
+    assert [i["queue"] for i in answer["items"]] == ["station", "unassigned", "station"]
+
+
 async def test_a_conflicting_push_is_refused_and_reported(client, ningbo, make_user):
     headers = await token_for(make_user, "platform")
     await client.post("/api/v1/warnings", json=item(warning_id="C1"), headers=headers)

@@ -1,0 +1,169 @@
+"""This process's feed of board events, shared by every open warning board.
+
+One task per process (while boards are open) takes the events `live` delivers, and every
+POLL_SECONDS also reads the BoardEvent rows no message announced (another process without Redis,
+a lost pub/sub message, a commit out of id order). It reads the warnings of a batch of events in
+one query and appends them to a ring of recent entries. Boards keep a cursor into the ring and are
+woken at most every WAKE_SECONDS, so a board's cost is per batch, not per event, and the bytes of
+a batch are built once per kind of board (role, jurisdiction, language) however many are open:
+a thousand boards of one station cost one render, not a thousand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from campaign.warnings import live, queries
+from campaign.warnings.queries import WarningRow
+
+#: Entries kept; a board further behind re-reads from the database.
+RING = 20_000
+#: Events are handed to boards in batches gathered for at most this long.
+WAKE_SECONDS = 0.1
+#: The database is read this often for events that no message announced.
+POLL_SECONDS = 1.0
+#: An id missing below later ones (a transaction still committing) is waited for this long.
+GAP_SECONDS = 5.0
+#: The feed stops this long after its last board closed.
+IDLE_SECONDS = 30.0
+#: Events one subscriber may be behind before the feed re-reads the database.
+QUEUE_SIZE = 50_000
+CHUNKS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    seq: int
+    event: dict
+    row: WarningRow | None
+
+
+class Feed:
+    def __init__(self) -> None:
+        self.log: deque[Entry] = deque(maxlen=RING)
+        self.seq = 0  # the seq the next entry gets
+        self.boards = 0
+        self.ready = asyncio.Event()
+        self._tick = asyncio.Event()
+        self._known: OrderedDict[int, None] = OrderedDict()  # event ids in the ring
+        self._floor = 0  # every event id up to here was seen (or waited for long enough)
+        self._above: set[int] = set()  # ids seen above the floor
+        self._stuck_since = time.monotonic()
+        self._chunks: OrderedDict[tuple, bytes] = OrderedDict()
+        self._task: asyncio.Task | None = None
+
+    # -- boards -----------------------------------------------------------------------------
+
+    def position(self) -> int:
+        return self.seq
+
+    async def wait(self, cursor: int, seconds: float) -> list[Entry] | None:
+        """Entries from `cursor` on, waiting up to `seconds` for some; None when the cursor fell
+        out of the ring (the board must re-read from the database)."""
+        if cursor >= self.seq:
+            tick = self._tick
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(tick.wait(), seconds)
+        first = self.seq - len(self.log)
+        if cursor < first:
+            return None
+        return list(itertools.islice(self.log, cursor - first, None))
+
+    def chunk(self, key: tuple, entries: list[Entry], encode: Callable[[Entry], bytes]) -> bytes:
+        """The bytes of these entries for one kind of board, built once per kind and batch."""
+        cache_key = (key, entries[0].seq, entries[-1].seq)
+        data = self._chunks.get(cache_key)
+        if data is None:
+            data = self._chunks[cache_key] = b"".join(encode(entry) for entry in entries)
+            while len(self._chunks) > CHUNKS:
+                self._chunks.popitem(last=False)
+        return data
+
+    # -- filling the ring --------------------------------------------------------------------
+
+    def _start(self) -> None:
+        if self._task is None or self._task.done():
+            self.ready = asyncio.Event()
+            self._task = asyncio.create_task(self._run())
+            live.run_in_background(self._task)
+
+    async def _run(self) -> None:
+        async with live.subscribe(QUEUE_SIZE) as subscriber:
+            self._floor = await queries.last_event_id()
+            self._above.clear()
+            self.ready.set()
+            idle_since = time.monotonic()
+            next_poll = time.monotonic() + POLL_SECONDS
+            while self.boards or time.monotonic() - idle_since < IDLE_SECONDS:
+                if self.boards:
+                    idle_since = time.monotonic()
+                payloads: list[dict] = []
+                try:
+                    wait = max(0.0, next_poll - time.monotonic())
+                    payloads.append(await asyncio.wait_for(subscriber.queue.get(), wait))
+                    await asyncio.sleep(WAKE_SECONDS)  # gather a batch
+                except TimeoutError:
+                    pass
+                while not subscriber.queue.empty():
+                    payloads.append(subscriber.queue.get_nowait())
+                if subscriber.lagging or time.monotonic() >= next_poll:
+                    subscriber.lagging = False
+                    next_poll = time.monotonic() + POLL_SECONDS
+                    payloads += await queries.events_above(self._floor)
+                await self._add(payloads)
+
+    async def _add(self, payloads: list[dict]) -> None:
+        fresh: dict[int, dict] = {}
+        for payload in payloads:
+            if payload["id"] not in self._known and payload["id"] not in fresh:
+                fresh[payload["id"]] = payload
+        self._advance_floor(fresh)
+        if not fresh:
+            return
+        rows = await queries.warnings_by_ids({p["warning_id"] for p in fresh.values()})
+        for event_id, payload in fresh.items():
+            self.log.append(Entry(self.seq, payload, rows.get(payload["warning_id"])))
+            self.seq += 1
+            self._known[event_id] = None
+        while len(self._known) > RING:
+            self._known.popitem(last=False)
+        self._tick.set()
+        self._tick = asyncio.Event()
+
+    def _advance_floor(self, fresh: dict[int, dict]) -> None:
+        self._above.update(i for i in fresh if i > self._floor)
+        moved = False
+        while self._floor + 1 in self._above:
+            self._floor += 1
+            self._above.discard(self._floor)
+            moved = True
+        if moved or not self._above:
+            self._stuck_since = time.monotonic()
+        elif time.monotonic() - self._stuck_since > GAP_SECONDS:  # give the gap up
+            self._floor = min(self._above) - 1
+            self._advance_floor({})
+
+
+_feed: Feed | None = None
+
+
+@contextlib.asynccontextmanager
+async def attached() -> AsyncIterator[Feed]:
+    """This process's feed, running while boards are attached."""
+    global _feed
+    if _feed is None:
+        _feed = Feed()
+    feed = _feed
+    feed.boards += 1
+    try:
+        feed._start()
+        await feed.ready.wait()
+        yield feed
+    finally:
+        feed.boards -= 1
