@@ -555,10 +555,10 @@ async def units_hit_after(
     level: str, as_of: dt.date, min_gap: int | None
 ) -> list[tuple[str, dt.date | None]]:
     """(code, last case day on or before `as_of`, None: none) of units with a case after
-    `as_of`: every unit whose first case came after it, and those whose case-free gap around
-    `as_of` is at least `min_gap` days (None: all). A unit whose last case day as of then lies
-    `n` days back has such a gap of at least n, so a board page as of a past day needs only the
-    long gaps: read on the (level, gap, day) index, the rows read shrink with `min_gap`."""
+    `as_of`: every unit whose first case came after it, and those whose last case day then lies
+    at least `min_gap` days back (None: all). Such a unit has a case-free gap of at least
+    `min_gap` days around `as_of`, so a board page as of a past day reads only the long gaps:
+    on the (level, gap, day) index, the rows read shrink with `min_gap`."""
     _level_column(level)
     name = CaseDay._meta.tablename
     hint = " INDEXED BY case_day_gap" if is_sqlite() else ""
@@ -572,7 +572,7 @@ async def units_hit_after(
         "AND previous_day <= {} AND day > {}",
         level,
         min_gap or 0,
-        as_of,
+        as_of - dt.timedelta(days=min_gap or 0),
         as_of,
     )
     return [(row["code"], None) for row in first] + [
@@ -599,9 +599,15 @@ async def last_case_days_of(
 
 
 async def any_case_day_before(level: str, day: dt.date) -> bool:
-    """Whether some unit of the level had a case before `day` (on the (level, day) index)."""
+    """Whether some unit of the level had a case before `day`: a probe on the (level, day)
+    index, written with literals (a known level, a date) so that PostgreSQL's generic plan for
+    a prepared statement cannot turn it into a scan (see streaks.queries._any_last_case)."""
     _level_column(level)
-    return await CaseDay.exists().where(CaseDay.level == level, CaseDay.day < day)
+    rows = await CaseDay.raw(
+        f"SELECT 1 AS hit FROM \"{CaseDay._meta.tablename}\" WHERE level = '{level}' "
+        f"AND day < '{day.isoformat()}' LIMIT 1"
+    )
+    return bool(rows)
 
 
 @dataclass(frozen=True, slots=True)
