@@ -240,7 +240,7 @@ def _board_key(row: dict) -> tuple:
 
 
 #: The case-free gap, in days, a past day's board reads first when fewer units than the page
-#: went without a case since that day; divided by four until the page is complete.
+#: went without a case since that day; halved until the page is complete.
 FIRST_GAP = 64
 
 
@@ -275,7 +275,7 @@ async def _past_day_rows(
         last = kept[-1]["last_case_on"]
         gaps = [NO_GAP if last is None else (as_of - last).days]
     else:
-        gaps = [FIRST_GAP // 4**i for i in range(4)] + [0] if need is not None else [0]
+        gaps = [FIRST_GAP >> i for i in range(7)] + [0] if need is not None else [0]
     filtered = len(where) > len(_level_where(level))
     for gap in gaps:
         hit = await cases.units_hit_after(level, as_of, gap)
