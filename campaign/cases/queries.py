@@ -561,12 +561,17 @@ async def units_hit_after(
     on the (level, gap, day) index, the rows read shrink with `min_gap`."""
     _level_column(level)
     name = CaseDay._meta.tablename
-    hint = " INDEXED BY case_day_gap" if is_sqlite() else ""
+    sqlite = is_sqlite()
+    hint = " INDEXED BY case_day_gap" if sqlite else ""
     first = await CaseDay.raw(
         f'SELECT code FROM "{name}"{hint} WHERE level = {{}} AND gap IS NULL AND day > {{}}',
         level,
         as_of,
     )
+    # Short gaps asked for a recent day: the days since are fewer rows than the gaps (SQLite,
+    # without statistics, is told; PostgreSQL's planner chooses).
+    if sqlite and (min_gap or 0) <= (today() - as_of).days:
+        hint = " INDEXED BY case_day_level_day"
     spanning = await CaseDay.raw(
         f'SELECT code, previous_day FROM "{name}"{hint} WHERE level = {{}} AND gap >= {{}} '
         "AND previous_day <= {} AND day > {}",
