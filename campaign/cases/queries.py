@@ -557,24 +557,29 @@ async def units_hit_after(
     level: str, as_of: dt.date, min_gap: int | None
 ) -> list[tuple[str, dt.date | None]]:
     """(code, last case day on or before `as_of`, None: none) of units with a case after
-    `as_of`: every unit whose first case came after it, and those whose case-free gap around
-    `as_of` is at least `min_gap` days (None: all). A unit whose last case day as of then lies
-    `n` days back has such a gap of at least n, so a board page as of a past day needs only the
-    long gaps: read on the (level, gap, day) index, the rows read shrink with `min_gap`."""
+    `as_of`: every unit whose first case came after it, and those whose last case day then lies
+    at least `min_gap` days back (None: all). Such a unit has a case-free gap of at least
+    `min_gap` days around `as_of`, so a board page as of a past day reads only the long gaps:
+    on the (level, gap, day) index, the rows read shrink with `min_gap`."""
     _level_column(level)
     name = CaseDay._meta.tablename
-    hint = " INDEXED BY case_day_gap" if is_sqlite() else ""
+    sqlite = is_sqlite()
+    hint = " INDEXED BY case_day_gap" if sqlite else ""
     first = await CaseDay.raw(
         f'SELECT code FROM "{name}"{hint} WHERE level = {{}} AND gap IS NULL AND day > {{}}',
         level,
         as_of,
     )
+    # Short gaps asked for a recent day: the days since are fewer rows than the gaps (SQLite,
+    # without statistics, is told; PostgreSQL's planner chooses).
+    if sqlite and (min_gap or 0) <= (today() - as_of).days:
+        hint = " INDEXED BY case_day_level_day"
     spanning = await CaseDay.raw(
         f'SELECT code, previous_day FROM "{name}"{hint} WHERE level = {{}} AND gap >= {{}} '
         "AND previous_day <= {} AND day > {}",
         level,
         min_gap or 0,
-        as_of,
+        as_of - dt.timedelta(days=min_gap or 0),
         as_of,
     )
     return [(row["code"], None) for row in first] + [
@@ -601,9 +606,15 @@ async def last_case_days_of(
 
 
 async def any_case_day_before(level: str, day: dt.date) -> bool:
-    """Whether some unit of the level had a case before `day` (on the (level, day) index)."""
+    """Whether some unit of the level had a case before `day`: a probe on the (level, day)
+    index, written with literals (a known level, a date) so that PostgreSQL's generic plan for
+    a prepared statement cannot turn it into a scan (see streaks.queries._any_last_case)."""
     _level_column(level)
-    return await CaseDay.exists().where(CaseDay.level == level, CaseDay.day < day)
+    rows = await CaseDay.raw(
+        f"SELECT 1 AS hit FROM \"{CaseDay._meta.tablename}\" WHERE level = '{level}' "
+        f"AND day < '{day.isoformat()}' LIMIT 1"
+    )
+    return bool(rows)
 
 
 @dataclass(frozen=True, slots=True)

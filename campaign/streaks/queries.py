@@ -241,7 +241,7 @@ def _board_key(row: dict) -> tuple:
 
 
 #: The case-free gap, in days, a past day's board reads first when fewer units than the page
-#: went without a case since that day; divided by four until the page is complete.
+#: went without a case since that day; halved until the page is complete.
 FIRST_GAP = 64
 
 
@@ -276,10 +276,19 @@ async def _past_day_rows(
         last = kept[-1]["last_case_on"]
         gaps = [NO_GAP if last is None else (as_of - last).days]
     else:
-        gaps = [FIRST_GAP // 4**i for i in range(4)] + [0] if need is not None else [0]
+        gaps = [FIRST_GAP >> i for i in range(7)] + [0] if need is not None else [0]
+    filtered = len(where) > len(_level_where(level))
     for gap in gaps:
         hit = await cases.units_hit_after(level, as_of, gap)
-        moved = await _rows_as_of(level, where, hit)
+        allowed = await _matching(level, where, [code for code, _day in hit]) if filtered else None
+        moved = sorted(
+            (
+                {"code": code, "last_case_on": day}
+                for code, day in hit
+                if allowed is None or code in allowed
+            ),
+            key=_board_key,
+        )
         rows = list(heapq.merge(kept, moved, key=_board_key))
         complete = as_of - dt.timedelta(days=gap) if gap < NO_GAP else None
         sure = sum(
@@ -289,7 +298,7 @@ async def _past_day_rows(
         )
         if gap in (0, NO_GAP) or need is None or sure >= need:
             break
-    rows = rows[offset:need]
+    rows = await _with_columns(level, rows[offset:need])
     rank = await _ranker(level, {r["last_case_on"] for r in rows if r["last_case_on"]}, hit)
     for row in rows:
         row["rank"] = rank(row["last_case_on"])
@@ -317,20 +326,34 @@ async def _ranker(
 
 
 #: A gap no unit reaches: only the units whose first case came after the day are read.
-NO_GAP = 10**6
+NO_GAP = 100_000
 
 
-async def _rows_as_of(level: str, where: list, hit: list[tuple[str, dt.date | None]]) -> list[dict]:
-    """The units of `hit` that match the board's filters, with their last case day as of the
-    day, in board order."""
+async def _matching(level: str, where: list, codes: list[str]) -> set[str]:
+    """The codes among `codes` of units that match a board's filters."""
     table = _table(level)
-    days = dict(hit)
-    found: list[dict] = []
-    for chunk in chunks(sorted(days)):
-        found += await table.select(*_columns(level)).where(*where, table.code.is_in(chunk))
-    for row in found:
-        row["last_case_on"] = days[row["code"]]
-    return sorted(found, key=_board_key)
+    found: set[str] = set()
+    for chunk in chunks(sorted(codes)):
+        found |= {
+            r["code"] for r in await table.select(table.code).where(*where, table.code.is_in(chunk))
+        }
+    return found
+
+
+async def _with_columns(level: str, rows: list[dict]) -> list[dict]:
+    """Board rows with the unit's columns, for the rows of units with a case since the day
+    (known so far by code and last case day then only)."""
+    table = _table(level)
+    bare = [r["code"] for r in rows if "name" not in r]
+    columns = {
+        r["code"]: r
+        for chunk in chunks(bare)
+        for r in await table.select(*_columns(level)).where(table.code.is_in(chunk))
+    }
+    return [
+        r if "name" in r else {**columns[r["code"]], "last_case_on": r["last_case_on"]}
+        for r in rows
+    ]
 
 
 @dataclass
