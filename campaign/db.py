@@ -104,7 +104,7 @@ def chunks(values: Sequence, size: int = IN_CHUNK) -> list[list]:
 
 
 async def select_in(
-    query: Callable[..., Awaitable[list[dict]]], column: Any, codes: Collection[str] | None
+    query: Callable[..., Awaitable[list[dict]]], column: Any, codes: Collection[Any] | None
 ) -> list[dict]:
     """`query(*extra_where)` for every code (None: no code filter), one IN list per chunk."""
     if codes is None:

@@ -50,7 +50,7 @@ async def current(*names: str) -> tuple:
     if get_settings().redis_url:
         client = await _redis()
         return tuple(await client.mget([_key(name) for name in names]))
-    found = []
+    found: list[bytes | None] = []
     for name in names:
         try:
             found.append(_file(name).read_bytes())

@@ -14,7 +14,7 @@ import re
 import secrets
 import time
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any, BinaryIO
@@ -162,6 +162,7 @@ def open_table(
         raise ImportRejected(
             [RowError(0, "", _("文件超过 %(n)s MB", n=MAX_IMPORT_BYTES // 1024 // 1024))]
         )
+    body: Iterable[tuple[int, list[Any]]]
     if head[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
         whole = data if isinstance(data, bytes) else data.read_bytes()
         header, body = _xlsx_rows(whole)

@@ -201,6 +201,15 @@ NAV: tuple[NavItem, ...] = (
 )
 
 
+def jinja_template(request: Request, name: str) -> Any:
+    """A template of the app's engine, for HTML drawn outside a Template response (board rows
+    streamed over SSE, published pages kept rendered)."""
+    engine = request.app.template_engine
+    if engine is None:
+        raise RuntimeError("the app is built with its templates (campaign.app)")
+    return engine.get_template(name)
+
+
 def nav_for(user: CurrentUser | None) -> list[NavItem]:
     if user is None:
         return []

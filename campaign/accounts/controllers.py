@@ -74,7 +74,8 @@ class AccountController(Controller):
 
     @post("/logout")
     async def logout(self, request: Request) -> Redirect:
-        queries.forget_session_user(request.session.get("uid"), request.session.get("stamp"))
+        if (uid := request.session.get("uid")) is not None:
+            queries.forget_session_user(uid, request.session.get("stamp"))
         request.clear_session()
         return Redirect(path="/login")
 

@@ -34,8 +34,9 @@ def _sql(statement: str) -> str:
     return _MARK.sub(lambda _match: f"${next(numbers)}", statement)
 
 
-def _day(value: Any) -> dt.date | None:
-    """Dates read raw from SQLite (through a UNION, without their declared type) are text."""
+def _day(value: Any) -> Any:
+    """Dates read raw from SQLite (through a UNION, without their declared type) are text; a
+    NULL stays None (typed Any: the columns say which may be NULL)."""
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
@@ -77,7 +78,8 @@ def _rounds(changes: Iterable[Change]) -> list[list[Change]]:
         ]
         while pending:
             seen: set[tuple[str, str]] = set()
-            round_, later = [], []
+            round_: list[Change] = []
+            later: list[Change] = []
             for change in pending:
                 (later if change[:2] in seen else round_).append(change)
                 seen.add(change[:2])
@@ -125,9 +127,9 @@ async def _shift(connection, changes: list[Change]) -> dict[tuple[str, str], rul
         here = found[0] if found and found[0].day == day else None
         after = next((row for row in found if row.day > day), None)
         shift = rules.shift_day(summaries.get((level, code)), here, after, day, delta)
-        for row in (shift.here, shift.after):
-            if row is not None:
-                upserts.append(_day_row(level, code, row))
+        for kept in (shift.here, shift.after):
+            if kept is not None:
+                upserts.append(_day_row(level, code, kept))
         if shift.here is None:
             deletes.append((level, code, _param(day)))
         if shift.best_lost:

@@ -27,7 +27,7 @@ from campaign.cases.bulk import (  # noqa: F401  (the domain's public bulk write
     write_spill,
 )
 from campaign.cases.tables import Case, CaseDay, CaseUnit, FraudType, ImportJob, OccupationGroup
-from campaign.db import chunks, contains, is_sqlite, select_in
+from campaign.db import chunks, contains, existing_row, is_sqlite, select_in
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
@@ -125,11 +125,11 @@ async def insert_case(values: dict) -> int:
 async def update_case(case_id: int, values: dict) -> None:
     """Correct a case (its day or place may change): the old units lose a case on the old day,
     the new ones gain one on the new day. Call inside write_transaction()."""
-    old = await Case.select().where(Case.id == case_id).first()
+    old = await existing_row(Case.select().where(Case.id == case_id).first())
     await Case.update(
         {getattr(Case, k): v for k, v in {**values, "updated_at": dt.datetime.now(dt.UTC)}.items()}
     ).where(Case.id == case_id)
-    new = await Case.select().where(Case.id == case_id).first()
+    new = await existing_row(Case.select().where(Case.id == case_id).first())
     await _moved(old, new)
 
 

@@ -485,6 +485,7 @@ async def pick(kind: str, scope: Scope, text: str, parent: str | None = None) ->
     "name code", so the text's last word is what is searched for."""
     words = search_text(text).split()
     text = words[-1] if words else ""
+    table: type[Region] | type[Station]
     if kind == "station":
         table, where = Station, station_scope_where(scope)
         if text:

@@ -30,6 +30,7 @@ from campaign.timeutil import today
 from campaign.web import (
     client_ip,
     current_user,
+    jinja_template,
     list_filters,
     pager,
     render,
@@ -148,7 +149,7 @@ def bulletin_body(request: Request, view: queries.BulletinView) -> tuple[str, Ma
     is drawn once per language and process."""
     key = _body_key(view)
     if not view.published or key not in _bodies:
-        template = request.app.template_engine.get_template("reports/_bulletin_body.html")
+        template = jinja_template(request, "reports/_bulletin_body.html")
         drawn = (view.figures["label"], Markup(template.render(**bulletin_context(view))))
         if not view.published:
             return drawn
@@ -569,7 +570,7 @@ class PublicBulletinController(Controller):
             context = bulletin_context(view) if view else {}
             if view:  # no trend chart on phones: 12 weeks of every area would only weigh it
                 context["charts"] = {**context["charts"], "trend": [], "weeks": []}
-            template = request.app.template_engine.get_template("reports/public.html")
+            template = jinja_template(request, "reports/public.html")
             html = template.render(request=request, public_url=public_url(request), **context)
             _remember(key, ("", Markup(html)))
         return Response(

@@ -473,8 +473,8 @@ async def ranks_on(level: str, day: dt.date, codes: Collection[str]) -> dict[str
     since = await tracked_since()
     if since is None or day < since:
         return {}
-    if (found := await _ranks_from_index(level, day, since, codes)) is not None:
-        return found
+    if (from_index := await _ranks_from_index(level, day, since, codes)) is not None:
+        return from_index
     ranked = await standings(level, day, since)
     return {code: ranked[code].rank for code in codes if code in ranked}
 

@@ -36,6 +36,7 @@ from campaign.web import (
     client_ip,
     current_user,
     deny,
+    jinja_template,
     list_filters,
     pager,
     render,
@@ -91,10 +92,7 @@ def _labels() -> dict:
 
 
 def _row_html(request: Request, row: WarningRow) -> str:
-    engine = request.app.template_engine
-    if engine is None:
-        raise RuntimeError("the app is built with its templates (campaign.app)")
-    template = engine.get_template("warnings/_row.html")
+    template = jinja_template(request, "warnings/_row.html")
     user = current_user(request)
     return template.render(w=row, user=user, can_act=_can_act(user, row), **_labels())
 
