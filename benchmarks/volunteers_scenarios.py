@@ -266,8 +266,8 @@ async def scenarios(requests: int, run: str) -> tuple[list[dict], dict]:
 async def concurrent_sign_ups(app, token: str, villages: list[str], run: str) -> dict:
     """200 sign-ups at once: 150 from their own addresses, 50 from one address (the throttle lets
     20 per 10 minutes through), 10 of them a phone sent twice. Every answer must be 302 (joined),
-    429 (throttled) or 400 (phone already joined), and the volunteers added must be exactly the
-    302s."""
+    429 (throttled), 503 (SQLite's write queue longer than its lock timeout: try again) or 400
+    (phone already joined), and the volunteers added must be exactly the 302s."""
     from campaign.accounts.rules import phone_digest
     from campaign.volunteers import queries
     from campaign.volunteers.tables import Volunteer
@@ -283,7 +283,7 @@ async def concurrent_sign_ups(app, token: str, villages: list[str], run: str) ->
     phones = sorted({phone_digest(job[1], queries.secret()) for job in jobs})
     stored = await Volunteer.count().where(Volunteer.phone_hash.is_in(phones))
     tally = {str(code): codes.count(code) for code in sorted(set(codes))}
-    assert set(tally) <= {"302", "400", "429"}, tally
+    assert set(tally) <= {"302", "400", "429", "503"}, tally
     assert stored == tally.get("302", 0), (stored, tally)
     return {
         "concurrent_signups": tally,

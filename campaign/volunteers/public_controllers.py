@@ -6,6 +6,7 @@ of their own, separate from staff sessions."""
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import time
 from urllib.parse import quote
 
@@ -86,6 +87,19 @@ def _page(request: Request, template: str, status: int = 200, **context) -> Temp
     )
 
 
+def _busy(request: Request, error: sqlite3.OperationalError) -> Template:
+    """SQLite's writers queued longer than its lock timeout (a burst of sign-ups on the embedded
+    engine): BEGIN IMMEDIATE failed, nothing was written, so "try again" is the whole answer."""
+    if "locked" not in str(error):
+        raise error
+    return _page(
+        request,
+        "volunteers/public/refused.html",
+        503,
+        message=_("现在加入的人很多,请稍后再试"),
+    )
+
+
 async def _recruiter(token: str):
     """The approved propagandist behind a genuine, current code, or (None, problem)."""
     claim = rules.read_recruit_token(token, queries.secret())
@@ -152,7 +166,10 @@ class VolunteerPublicController(Controller):
         form = await request.form()
         values = {k: str(form.get(k, "")).strip() for k in ("nickname", "phone", "village", "team")}
         at = queries.now()
-        attempts = await queries.note_signup_attempt(f"ip:{client_ip(request)}", at)
+        try:
+            attempts = await queries.note_signup_attempt(f"ip:{client_ip(request)}", at)
+        except sqlite3.OperationalError as error:
+            return _busy(request, error)
         if not rules.signup_allowed(attempts - 1):
             return _page(
                 request,
@@ -168,6 +185,8 @@ class VolunteerPublicController(Controller):
             return await self._join_form(request, token, recruiter, values, errors, 400, groups)
         try:
             vid = await queries.sign_up(recruiter, checked, client_ip(request), at)
+        except sqlite3.OperationalError as error:
+            return _busy(request, error)
         except queries.SignupRefused as refused:
             message = refused.message or _("这个手机号已加入,请直接用手机号登录")
             return await self._join_form(
