@@ -553,6 +553,10 @@ async def last_case_days_changed_since(level: str, as_of: dt.date) -> dict[str, 
     return {row["code"]: row["previous_day"] for row in rows}
 
 
+#: Below this many days, units_hit_after reads the days since rather than the gaps (SQLite).
+SHORT_GAP = 4
+
+
 async def units_hit_after(
     level: str, as_of: dt.date, min_gap: int | None
 ) -> list[tuple[str, dt.date | None]]:
@@ -570,9 +574,9 @@ async def units_hit_after(
         level,
         as_of,
     )
-    # Short gaps asked for a recent day: the days since are fewer rows than the gaps (SQLite,
-    # without statistics, is told; PostgreSQL's planner chooses).
-    if sqlite and (min_gap or 0) <= (today() - as_of).days:
+    # Gaps of a few days are most rows: then the days since as_of are fewer (SQLite, without
+    # statistics, is told; PostgreSQL's planner chooses).
+    if sqlite and (min_gap or 0) < SHORT_GAP:
         hint = " INDEXED BY case_day_level_day"
     spanning = await CaseDay.raw(
         f'SELECT code, previous_day FROM "{name}"{hint} WHERE level = {{}} AND gap >= {{}} '
