@@ -21,6 +21,8 @@ from piccolo.conf.apps import AppConfig, Finder
 
 from campaign.piccolo_conf import APP_REGISTRY
 
+#: Columns a later migration drops on purpose (never read): table → columns.
+DROPPED_ON_PURPOSE = {"team": {"points"}}  # volunteers 2026-11-30: its board rows carry them
 PROJECT_APPS = [path for path in APP_REGISTRY.apps if path.startswith("campaign.")]
 
 
@@ -335,15 +337,17 @@ def test_every_migration_runs_forward_over_data_stored_in_the_first_schema(
         return sorted(map(repr, query(url, f'SELECT {names} FROM "{table}"')))
 
     tables = [t for t in old_tables if t != "migration"]
-    before = {t: rows(t, sorted(old_tables[t])) for t in tables}
+    kept = {t: sorted(set(old_tables[t]) - DROPPED_ON_PURPOSE.get(t, set())) for t in tables}
+    before = {t: rows(t, kept[t]) for t in tables}
 
     run_migrate(url, tmp_path)
 
     new_tables = columns_of(url)
     assert expected_tables() <= set(new_tables)
     for table in tables:
-        assert set(old_tables[table]) <= set(new_tables[table]), f"a column of {table} dropped"
-        lost = Counter(before[table]) - Counter(rows(table, sorted(old_tables[table])))
+        dropped = set(old_tables[table]) - set(new_tables[table])
+        assert dropped <= DROPPED_ON_PURPOSE.get(table, set()), f"{table}: {dropped} dropped"
+        lost = Counter(before[table]) - Counter(rows(table, kept[table]))
         assert not lost, f"{table}: rows lost or changed (seeding may add rows): {lost}"
     days = query(
         url,

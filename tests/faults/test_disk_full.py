@@ -53,10 +53,11 @@ async def test_an_event_photo_on_a_full_disk(client, make_user, media):
     await log_in_as(client, "coord_town")
     photo = [("photos", ("现场.png", noisy_png(), "image/png"))]  # ≈120 KB
     filler = fill(media, leave=40 * 1024)
+    before = files_under(media)  # the filler, and what logging in wrote (session, generations)
 
     refused = await submit(client, await form(), files=photo)
     assert refused.status_code == 400 and FULL in refused.text
-    assert files_under(media) == {filler.name}  # no half-written photo
+    assert files_under(media) == before  # no half-written photo
     assert await EventPhoto.count() == 0 and await Event.count() == 0
 
     filler.unlink()
@@ -71,10 +72,11 @@ async def test_a_material_upload_on_a_full_disk(client, make_user, media):
     await make_user("boss", "admin")
     await login(client, "boss")
     filler = fill(media, leave=40 * 1024)
+    before = files_under(media)  # the filler, and what logging in wrote (session, generations)
 
     refused = await upload(client, "poster", "海报.png", noisy_png())
     assert refused.status_code == 507 and FULL in refused.text
-    assert files_under(media) == {filler.name}  # the spooled part is gone too
+    assert files_under(media) == before  # the spooled part is gone too
     assert await Material.count() == 0
 
     filler.unlink()
