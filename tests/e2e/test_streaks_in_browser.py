@@ -1,5 +1,6 @@
-"""The streak boards in a real browser: htmx filters swap the rows and offer the district's towns;
-a coordinator's unit page reads on a phone without sideways scrolling."""
+"""The streak boards in a real browser: the searchable district picker and htmx filters swap the
+rows and offer the district's towns; a coordinator's unit page reads on a phone without sideways
+scrolling."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ def test_leader_filters_the_village_board_by_district_and_town(page):
     log_in(page, "leader")
     page.goto("/streaks?level=village")
     page.wait_for_selector("[data-board=village] tr[data-code]")
-    page.select_option("#district", "330282")
+    # the district picker: type, let the server offer matches, choose 慈溪市
+    page.fill("#district-search", "慈溪")
+    option = page.wait_for_selector(
+        "#district-options option[data-code='330282']", state="attached"
+    )
+    page.fill("#district-search", option.get_attribute("value"))
     page.wait_for_selector("#town option[value='330282005']", state="attached")
     codes = page.locator("[data-board=village] tr[data-code]").evaluate_all(
         "rows => rows.map(r => r.dataset.code)"
