@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 from pathlib import Path
+from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
@@ -72,3 +74,38 @@ async def bump(*names: str) -> None:
         temporary = path.with_name(f".{name}.{token}")
         temporary.write_text(token)
         os.replace(temporary, path)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Kept(Generic[K, V]):
+    """Values a process keeps until the generation `name` moves (in any process) or `seconds`
+    pass, at most `size` of them (then it starts afresh): the per-session user, the home cards."""
+
+    def __init__(self, name: str, seconds: float, size: int) -> None:
+        self.name, self.seconds, self.size = name, seconds, size
+        self.entries: dict[K, V] = {}
+        self._valid: tuple[tuple, float] = ((), 0.0)
+
+    async def check(self) -> None:
+        """Drop everything if the generation moved or the time ran out. Call it BEFORE reading
+        what will be kept, so that a change committed meanwhile is not kept as current."""
+        generation = await current(self.name)
+        known, expires = self._valid
+        if generation != known or time.monotonic() >= expires:
+            self.entries.clear()
+            self._valid = (generation, time.monotonic() + self.seconds)
+
+    def get(self, key: K) -> V | None:
+        return self.entries.get(key)
+
+    def put(self, key: K, value: V) -> V:
+        if len(self.entries) >= self.size:
+            self.entries.clear()
+        self.entries[key] = value
+        return value
+
+    def forget(self, key: K) -> None:
+        self.entries.pop(key, None)

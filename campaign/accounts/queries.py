@@ -74,36 +74,26 @@ async def _user_row(where) -> dict | None:
 
 #: (user id, session stamp) → the user, kept per process until the accounts generation moves
 #: (an audited change of a user's role, unit, password or active flag, of a token or a region,
-#: in any process) or USER_CACHE_SECONDS pass (a region or station import renaming a unit).
-_session_users: dict[tuple[int, str], CurrentUser] = {}
-_session_users_valid: tuple[tuple, float] = ((), 0.0)
-USER_CACHE_SECONDS = 60
-USER_CACHE_SIZE = 10_000
+#: in any process) or 60 s pass (a region or station import renaming a unit).
+_session_users: generations.Kept[tuple[int, str], CurrentUser] = generations.Kept(
+    generations.ACCOUNTS, seconds=60, size=10_000
+)
 
 
 async def user_for_session(user_id: int, stamp: str | None) -> CurrentUser | None:
     """The active user of a session (cached, see _session_users), or None when the user is gone,
     deactivated, or has changed password since the session began."""
-    global _session_users_valid
-    generation = await generations.current(generations.ACCOUNTS)  # before reading the user
-    known, expires = _session_users_valid
-    if generation != known or time.monotonic() >= expires:
-        _session_users.clear()
-        _session_users_valid = (generation, time.monotonic() + USER_CACHE_SECONDS)
+    await _session_users.check()
     key = (user_id, stamp or "")
     if (cached := _session_users.get(key)) is not None:
         return cached
     user = await _user_for_session(user_id, stamp)
-    if user is not None:
-        if len(_session_users) >= USER_CACHE_SIZE:
-            _session_users.clear()
-        _session_users[key] = user
-    return user
+    return _session_users.put(key, user) if user is not None else None
 
 
 def forget_session_user(user_id: int, stamp: str | None) -> None:
     """Logging out: this process no longer vouches for the session's user."""
-    _session_users.pop((user_id, stamp or ""), None)
+    _session_users.forget((user_id, stamp or ""))
 
 
 async def _user_for_session(user_id: int, stamp: str | None) -> CurrentUser | None:

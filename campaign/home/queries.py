@@ -8,7 +8,6 @@ docs/adding-a-domain.md.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -82,28 +81,20 @@ class Dashboard:
     settings: dict[str, str]
 
 
-#: (user id, role, scope, day) → dashboard, kept per process until the data generation moves
-#: (any audited write, or a case import's announcement, in any process) or DASHBOARD_SECONDS
-#: pass (figures that jobs write, and deadlines that come due).
-_dashboards: dict[tuple, Dashboard] = {}
-_dashboards_valid: tuple[tuple, float] = ((), 0.0)
-DASHBOARD_SECONDS = 60
-DASHBOARD_CACHE_SIZE = 5_000
+#: (user id, role, scope, team, day) → dashboard, kept per process until the data generation
+#: moves (any audited write, or a case import's announcement, in any process) or 60 s pass
+#: (figures that jobs write, and deadlines that come due).
+_dashboards: generations.Kept[tuple, Dashboard] = generations.Kept(
+    generations.DATA, seconds=60, size=5_000
+)
 
 
 async def dashboard_for(user: CurrentUser) -> Dashboard:
     """What this person should look at today (cached, see _dashboards)."""
-    global _dashboards_valid
-    generation = await generations.current(generations.DATA)  # before reading the cards
-    known, expires = _dashboards_valid
-    if generation != known or time.monotonic() >= expires:
-        _dashboards.clear()
-        _dashboards_valid = (generation, time.monotonic() + DASHBOARD_SECONDS)
+    await _dashboards.check()  # before reading the cards
     key = (user.id, user.role, user.scope, user.team, today())
     if (cached := _dashboards.get(key)) is None:
-        if len(_dashboards) >= DASHBOARD_CACHE_SIZE:
-            _dashboards.clear()
-        cached = _dashboards[key] = await _dashboard(user)
+        cached = _dashboards.put(key, await _dashboard(user))
     return cached
 
 

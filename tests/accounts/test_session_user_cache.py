@@ -75,10 +75,10 @@ async def test_logging_out_drops_the_session_user(client, make_user):
     user_id = await _coordinator(client, make_user)
     row = await BaseUser.select(BaseUser.password).where(BaseUser.id == user_id).first()
     key = (user_id, queries.stamp_for(row["password"]))
-    assert key in queries._session_users
+    assert key in queries._session_users.entries
     response = await post_form(client, "/logout")
     assert response.status_code == 302
-    assert key not in queries._session_users
+    assert key not in queries._session_users.entries
     assert (await client.get("/api/v1/me")).status_code == 401
 
 
