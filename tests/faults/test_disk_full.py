@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from campaign import jobs
 from campaign.events.tables import Event, EventPhoto
 from campaign.files import disk_full
 from campaign.importing import keep_upload, uploads_folder
@@ -63,6 +64,7 @@ async def test_an_event_photo_on_a_full_disk(client, make_user, media):
     filler.unlink()
     saved = await submit(client, await form(), files=photo)
     assert saved.status_code == 302 and await Event.count() == 1
+    await jobs.drain()  # the thumbnail job, which writes its own files
     stored = [name for name in files_under(media) if name.endswith(".png")]
     assert len(stored) == 1 and (media / stored[0]).read_bytes() == photo[0][1][1]
     assert not [name for name in files_under(media) if name.endswith(".part")]
