@@ -181,6 +181,8 @@ class NavItem:
     href: str
     roles: tuple[str, ...]
     ready: bool = True
+    #: Only for people whose unit is of this kind (a station's duty desk works on warnings).
+    scope_kind: str | None = None
 
 
 ALL = (ADMIN, LEADER, COORDINATOR, TEAM)
@@ -220,6 +222,7 @@ def nav_for(user: CurrentUser | None) -> list[NavItem]:
 # as large tabs, and 更多 opening the full list above, so the bar never grows with NAV.
 PHONE_TABS: tuple[NavItem, ...] = (
     NavItem("home", _l("工作台"), "/", ALL),
+    NavItem("warnings", _l("预警"), "/warnings", (COORDINATOR,), scope_kind="station"),
     NavItem("log-event", _l("登记活动"), "/events/new", (COORDINATOR,)),
     NavItem("leaders", _l("领导视图"), "/leaders", (LEADER,)),
     NavItem("cases", _l("案件"), "/cases", (ADMIN, COORDINATOR)),
@@ -236,7 +239,12 @@ PHONE_TAB_LIMIT = 4
 def phone_tabs_for(user: CurrentUser | None) -> list[NavItem]:
     if user is None:
         return []
-    return [item for item in PHONE_TABS if user.role in item.roles][:PHONE_TAB_LIMIT]
+    mine = [
+        item
+        for item in PHONE_TABS
+        if user.role in item.roles and item.scope_kind in (None, user.scope.kind)
+    ]
+    return mine[:PHONE_TAB_LIMIT]
 
 
 # -- Paging ------------------------------------------------------------------------------------

@@ -23,7 +23,11 @@ ROLES = {
         ["home", "log-event", "cases", "streaks"],
         ["/events/new", "/cases/new", "/streaks", "/contests", "/events"],
     ),
-    "coord_fuhai": ("coordinator", ["home", "log-event", "cases", "streaks"], ["/streaks"]),
+    "coord_fuhai": (
+        "coordinator",
+        ["home", "warnings", "log-event", "cases"],
+        ["/warnings", "/streaks"],
+    ),
     "team_dashu": (
         "team",
         ["home", "materials", "upload-material", "material-orders"],
