@@ -215,7 +215,7 @@ def names(text: str) -> set[str]:
 #: `campaign.rows.Row`) and delete the name here. `home_card` everywhere and home's `cards_for`
 #: stay dicts on purpose: a card is the context of its own template. The lists of cases, streaks,
 #: volunteers, warnings, reports and duties belong to work running in parallel (issues 9–13);
-#: events, materials and regions still hand their older list rows to templates as dicts.
+#: events still hands its older list rows to templates as dicts.
 DICT_ROWS_ALLOWED: dict[str, set[str]] = {
     "campaign.cases.queries": names(
         "case_by_id case_by_no cases cases_written_since delete_case fraud_type fraud_types "
@@ -234,15 +234,6 @@ DICT_ROWS_ALLOWED: dict[str, set[str]] = {
         "uncovered_villages verified_sums with_names"
     ),
     "campaign.home.queries": names("cards_for"),
-    "campaign.materials.queries": names(
-        "cached_collections case_themes_of_week collection collection_materials collections "
-        "downloads_by_team downloads_by_users expired hot_this_week order orders "
-        "orders_by_users recommendations shop_listing shop_page suggestions_for usage"
-    ),
-    "campaign.regions.queries": names(
-        "children regions regions_by_code station_choices station_detail station_villages "
-        "stations stations_covering tree_roots with_paths with_stations"
-    ),
     "campaign.reports.queries": names("compute_figures reminder reminders"),
     "campaign.streaks.queries": names("feed honours recent_case_days unit unit_streak"),
     "campaign.volunteers.queries": names(

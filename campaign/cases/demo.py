@@ -80,8 +80,8 @@ def _hour(rng: random.Random) -> int:
 
 def build(
     reference: rules.Reference,
-    towns: Sequence[dict],
-    villages: Sequence[dict],
+    towns: Sequence[regions.RegionRow],
+    villages: Sequence[regions.RegionRow],
     end: dt.date,
     seed: int = 2026,
 ) -> list[rules.CaseRecord]:

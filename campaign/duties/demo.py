@@ -83,7 +83,7 @@ async def _measures() -> None:
     )
 
 
-async def _organisations(rng: random.Random, villages: list[dict]) -> list[dict]:
+async def _organisations(rng: random.Random, villages: list[regions.RegionRow]) -> list[dict]:
     rows = []
     number = 0
     for sector, count, patterns in SECTOR_PLAN:
@@ -127,7 +127,9 @@ async def _organisations(rng: random.Random, villages: list[dict]) -> list[dict]
     )
 
 
-async def _tasks(rng, day: dt.date, towns: list[dict], orgs: list[dict], reviewer_id: int) -> None:
+async def _tasks(
+    rng, day: dt.date, towns: list[regions.RegionRow], orgs: list[dict], reviewer_id: int
+) -> None:
     measures = {m["number"]: m["id"] for m in await Measure.select(Measure.id, Measure.number)}
     stations = await regions.stations(Scope("district", CIXI), {}, limit=None)
     units = [("town", t["code"], t["name"], t["code"], None) for t in towns]

@@ -422,9 +422,9 @@ async def units_by_key(keys: Iterable[str]) -> dict[str, Unit]:
         if kind in rules.UNIT_KINDS and code:
             wanted[kind].add(code)
     found: dict[str, Unit] = {}
-    for row in await regions.regions_by_code(sorted(wanted["town"])):
-        if row["level"] == "town":
-            unit = Unit("town", row["code"], row["name"], row["district_code"], row["code"])
+    for town in await regions.regions_by_code(sorted(wanted["town"])):
+        if town.level == "town":
+            unit = Unit("town", town.code, town.name, town.district_code, town.code)
             found[unit.key] = unit
     for code in sorted(wanted["station"]):
         station = await regions.station(code)
@@ -980,8 +980,8 @@ async def unit_facts(
 async def _district_codes(level: str) -> dict[str, str]:
     rows = await contests.units_of(level, None)
     if level == "station":
-        found = {s["code"]: s for s in await regions.stations(Scope(), {}, limit=None)}
-        return {r["code"]: found.get(r["code"], {}).get("district_code", "") for r in rows}
+        found = {s.code: s.district_code for s in await regions.stations(Scope(), {}, limit=None)}
+        return {r["code"]: found.get(r["code"], "") for r in rows}
     return {
         r["code"]: r["district_code"]
         for r in await regions.regions(Scope(), {"level": level}, limit=None)

@@ -229,7 +229,7 @@ async def place_choices(scope: Scope, text: str, limit: int = 12) -> list[dict]:
         .order_by(Region.code)
         .limit(limit)
     )
-    return await regions.with_paths(rows)
+    return [row.as_dict() for row in await regions.with_paths(rows)]
 
 
 async def resolve_place(code: str) -> dict | None:
@@ -1043,11 +1043,11 @@ async def rising_without_outreach(scope: Scope, today: dt.date) -> dict[str, lis
             )
         }
         rows = []
-        for row in await regions.regions_by_code([c for c in rising if c not in reached]):
-            if row["level"] != level or not covers(scope, regions.place_from_row(row)):
+        for region in await regions.regions_by_code([c for c in rising if c not in reached]):
+            if region.level != level or not covers(scope, regions.place_from_row(region)):
                 continue
-            this, prev = now[row["code"]], before.get(row["code"], 0)
-            rows.append({**row, "this": this, "previous": prev, "z": poisson_z(this, prev)})
+            this, prev = now[region.code], before.get(region.code, 0)
+            rows.append({**region, "this": this, "previous": prev, "z": poisson_z(this, prev)})
         result[level] = sorted(rows, key=lambda r: (-(r["this"] - r["previous"]), r["code"]))
     names = await names_of(r["town_code"] for r in result["village"])
     for row in result["village"]:

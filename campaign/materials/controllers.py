@@ -553,7 +553,7 @@ class MaterialController(Controller):
         flash(request, _("点单已提交,内容团队答复后会在工作台提醒你"), "success")
         return Redirect(path=f"/materials/orders/{order_id}")
 
-    async def _order(self, order_id: int, user: CurrentUser) -> dict:
+    async def _order(self, order_id: int, user: CurrentUser) -> queries.AnsweredOrder:
         order = await queries.order(order_id)
         if order is None or not (queries.answers_orders(user) or order["requester_id"] == user.id):
             raise NotFoundException(_("点单不存在"))

@@ -172,8 +172,8 @@ async def next_version_number(material_id: int) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class MaterialRow(Row):
-    """One material with its current file (the columns of Material)."""
+class CardRow(Row):
+    """A material as a card, a list or the API shows it (CARD_COLUMNS)."""
 
     id: int
     kind: str
@@ -184,27 +184,44 @@ class MaterialRow(Row):
     audiences: str
     series: str
     team: str
-    author_id: int | None
-    author_name: str
     body: str
-    licence: str
+    status: str
+    version: int
+    preview_key: str | None
+    duration: float | None
+    size: int
+    downloads: int
     valid_from: dt.date | None
     valid_until: dt.date | None
-    status: str
+    created_at: dt.datetime
+    is_demo: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HotCard(CardRow):
+    """A card of the week's most downloaded, with its downloads of the last seven days."""
+
+    week_downloads: int
+
+
+@dataclass(frozen=True, slots=True)
+class MaterialRow(CardRow):
+    """One material with its current file (all the columns of Material)."""
+
+    author_id: int | None
+    author_name: str
+    licence: str
     review_note: str
     reviewed_by: str | None
     reviewed_at: dt.datetime | None
-    version: int
     file_key: str | None
     file_name: str | None
     content_type: str | None
-    size: int
-    preview_key: str | None
-    duration: float | None
-    downloads: int
-    created_at: dt.datetime
     updated_at: dt.datetime
-    is_demo: bool
+
+
+def _cards(rows: list[dict]) -> list[CardRow]:
+    return [CardRow(**row) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,7 +406,7 @@ async def shop_count(filters: dict[str, str], user: CurrentUser | None, today: d
 
 async def shop_listing(
     filters: dict[str, str], user: CurrentUser, today: dt.date, page: int, per_page: int
-) -> tuple[int, list[dict]]:
+) -> tuple[int, list[CardRow]]:
     """The total and one page (clamped like web.pager) of the shop, read in one transaction so
     SQLite opens one connection for both."""
     async with engine().transaction():
@@ -405,14 +422,14 @@ async def shop_page(
     today: dt.date,
     offset: int = 0,
     limit: int | None = 24,
-) -> list[dict]:
+) -> list[CardRow]:
     query = Material.select(*CARD_COLUMNS).where(shop_where(filters, user, today))
     if filters.get("sort") == "popular":
         query = query.order_by(Material.downloads, ascending=False)
     query = query.order_by(Material.id, ascending=False)
     if limit is not None:
         query = query.offset(offset).limit(limit)
-    return await query
+    return _cards(await query)
 
 
 _cache: dict[str, tuple[float, Any]] = {}
@@ -433,7 +450,7 @@ def forget_cached() -> None:
     _cache.clear()
 
 
-async def cached_collections() -> list[dict]:
+async def cached_collections() -> list[CollectionCard]:
     return await _cached("collections", collections)
 
 
@@ -441,10 +458,10 @@ async def cached_fraud_type_names() -> list[str]:
     return await _cached("fraud_types", fraud_type_names)
 
 
-async def hot_this_week(today: dt.date, limit: int = 6) -> list[dict]:
+async def hot_this_week(today: dt.date, limit: int = 6) -> list[HotCard]:
     """The live materials downloaded most in the last seven days."""
 
-    async def compute() -> list[dict]:
+    async def compute() -> list[HotCard]:
         since = dt.datetime.combine(today - dt.timedelta(days=6), dt.time(), dt.UTC)
         counts = await (
             Download.select(Download.material_id, Count(Download.id).as_alias("n"))
@@ -458,51 +475,66 @@ async def hot_this_week(today: dt.date, limit: int = 6) -> list[dict]:
     return await _cached(f"hot:{today}", compute)
 
 
-async def _live_in_order(weights: dict[int, int], today: dt.date, limit: int) -> list[dict]:
+async def _live_in_order(weights: dict[int, int], today: dt.date, limit: int) -> list[HotCard]:
     if not weights:
         return []
     rows = await Material.select(*CARD_COLUMNS).where(
         Material.id.is_in(list(weights)) & live_where(today)
     )
     rows.sort(key=lambda r: (-weights[r["id"]], -r["id"]))
-    for row in rows:
-        row["week_downloads"] = weights[row["id"]]
-    return rows[:limit]
+    return [HotCard(**row, week_downloads=weights[row["id"]]) for row in rows[:limit]]
 
 
-async def case_themes_of_week(monday: dt.date, sunday: dt.date, top: int = 3) -> dict:
+@dataclass(frozen=True, slots=True)
+class WeekThemes(Row):
+    """A week's leading fraud types and victim occupation groups, as (name, cases)."""
+
+    monday: dt.date
+    sunday: dt.date
+    fraud_types: list[tuple[str, int]]
+    groups: list[tuple[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendations(WeekThemes):
+    """The live materials a week's themes call for, best match first."""
+
+    materials: list[CardRow]
+
+
+async def case_themes_of_week(monday: dt.date, sunday: dt.date, top: int = 3) -> WeekThemes:
     """The leading fraud types and victim occupation groups among the week's cases."""
     summary = await cases.weekly_summary(monday, sunday)
     groups = [g for g in summary.by_occupation_group if g.name != case_rules.OTHER]
-    return {
-        "monday": monday,
-        "sunday": sunday,
-        "fraud_types": [(t.name, t.cases) for t in summary.by_fraud_type[:top]],
-        "groups": [(g.name, g.cases) for g in groups[:top]],
-    }
+    return WeekThemes(
+        monday=monday,
+        sunday=sunday,
+        fraud_types=[(t.name, t.cases) for t in summary.by_fraud_type[:top]],
+        groups=[(g.name, g.cases) for g in groups[:top]],
+    )
 
 
-async def recommendations(today: dt.date, limit: int = 6) -> dict:
+async def recommendations(today: dt.date, limit: int = 6) -> Recommendations:
     """What last week's cases call for: live materials on its leading fraud types or for its
     leading victim groups, best match first (rules.rank_recommendations), then most downloaded."""
 
-    async def compute() -> dict:
+    async def compute() -> Recommendations:
         themes = await case_themes_of_week(*rules.latest_full_week(today))
         where: Combinable | None = None
-        for name, _n in themes["fraud_types"]:
+        for name, _n in themes.fraud_types:
             clause = Material.fraud_types.like(f"%;{name};%")
             where = clause if where is None else where | clause
-        for name, _n in themes["groups"]:
+        for name, _n in themes.groups:
             if name in rules.AUDIENCES:
                 clause = Material.audiences.like(f"%;{name};%")
                 where = clause if where is None else where | clause
-        items = []
+        items: list[CardRow] = []
         if where is not None:
             matching = await Material.select(*CARD_COLUMNS).where(live_where(today) & where)
             items = rules.rank_recommendations(
-                matching, themes["fraud_types"], themes["groups"], limit
+                _cards(matching), themes.fraud_types, themes.groups, limit
             )
-        return {**themes, "items": items}
+        return Recommendations(**themes, materials=items)
 
     return await _cached(f"recommend:{today}", compute)
 
@@ -585,13 +617,22 @@ async def titles_of(ids: set[int]) -> dict[int, str]:
     return {r["id"]: r["title"] for r in rows}
 
 
-async def downloads_by_team(filters: dict[str, str]) -> list[dict]:
-    return await (
+@dataclass(frozen=True, slots=True)
+class TeamDownloads(Row):
+    """How many downloads one unit made (Download.team)."""
+
+    team: str
+    n: int
+
+
+async def downloads_by_team(filters: dict[str, str]) -> list[TeamDownloads]:
+    rows = await (
         Download.select(Download.team, Count(Download.id).as_alias("n"))
         .where(_download_where(filters))
         .group_by(Download.team)
         .order_by(Count(Download.id), ascending=False)
     )
+    return [TeamDownloads(**row) for row in rows]
 
 
 async def downloads_by_week(weeks: int, today: dt.date) -> list[tuple[dt.date, int]]:
@@ -606,10 +647,10 @@ async def downloads_by_week(weeks: int, today: dt.date) -> list[tuple[dt.date, i
     return sorted(counts.items())
 
 
-async def usage(today: dt.date, most: bool, limit: int = 10) -> list[dict]:
+async def usage(today: dt.date, most: bool, limit: int = 10) -> list[CardRow]:
     """The most or least downloaded live materials."""
-    return await (
-        Material.select(*CARD_COLUMNS)
+    return _cards(
+        await Material.select(*CARD_COLUMNS)
         .where(live_where(today))
         .order_by(Material.downloads, ascending=not most)
         .order_by(Material.id, ascending=most)
@@ -617,9 +658,9 @@ async def usage(today: dt.date, most: bool, limit: int = 10) -> list[dict]:
     )
 
 
-async def expired(today: dt.date, limit: int = 50) -> list[dict]:
-    return await (
-        Material.select(*CARD_COLUMNS)
+async def expired(today: dt.date, limit: int = 50) -> list[CardRow]:
+    return _cards(
+        await Material.select(*CARD_COLUMNS)
         .where(Material.valid_until < today)
         .order_by(Material.valid_until, ascending=False)
         .limit(limit)
@@ -640,22 +681,41 @@ async def status_counts() -> dict[str, int]:
 # -- Collections ---------------------------------------------------------------------------------
 
 
-async def collections() -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class CollectionRow(Row):
+    """A collection (专题) of materials (the columns of Collection)."""
+
+    id: int
+    name: str
+    description: str
+    created_at: dt.datetime
+    is_demo: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionCard(CollectionRow):
+    """A collection with how many materials it holds."""
+
+    count: int
+
+
+async def collections() -> list[CollectionCard]:
     rows = await Collection.select().order_by(Collection.id)
     counts = await CollectionItem.select(
         CollectionItem.collection_id, Count(CollectionItem.id).as_alias("n")
     ).group_by(CollectionItem.collection_id)
     sizes = {c["collection_id"]: c["n"] for c in counts}
-    for row in rows:
-        row["count"] = sizes.get(row["id"], 0)
-    return rows
+    return [CollectionCard(**row, count=sizes.get(row["id"], 0)) for row in rows]
 
 
-async def collection(collection_id: int) -> dict | None:
-    return await Collection.select().where(Collection.id == collection_id).first()
+async def collection(collection_id: int) -> CollectionRow | None:
+    row = await Collection.select().where(Collection.id == collection_id).first()
+    return CollectionRow(**row) if row else None
 
 
-async def collection_materials(collection_id: int, today: dt.date, live_only: bool) -> list[dict]:
+async def collection_materials(
+    collection_id: int, today: dt.date, live_only: bool
+) -> list[MaterialRow]:
     items = await (
         CollectionItem.select(CollectionItem.material_id)
         .where(CollectionItem.collection_id == collection_id)
@@ -669,7 +729,7 @@ async def collection_materials(collection_id: int, today: dt.date, live_only: bo
         where &= live_where(today)
     rows = await Material.select().where(where)
     order = {mid: i for i, mid in enumerate(ids)}
-    return sorted(rows, key=lambda r: order[r["id"]])
+    return [MaterialRow(**row) for row in sorted(rows, key=lambda r: order[r["id"]])]
 
 
 async def create_collection(name: str, description: str, material_ids: list[int]) -> int:
@@ -724,9 +784,37 @@ async def order_count(filters: dict[str, str], user: CurrentUser) -> int:
     return await MaterialOrder.count().where(_order_where(filters, user))
 
 
+@dataclass(frozen=True, slots=True)
+class OrderRow(Row):
+    """A material order (点单) and its answer (the columns of MaterialOrder)."""
+
+    id: int
+    requester_id: int
+    requester_name: str
+    team: str
+    topic: str
+    audience: str
+    fraud_type: str
+    note: str
+    status: str
+    answer: str
+    answered_by: str | None
+    answered_at: dt.datetime | None
+    seen: bool
+    created_at: dt.datetime
+    is_demo: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnsweredOrder(OrderRow):
+    """An order with the materials its answer links."""
+
+    materials: list[CardRow]
+
+
 async def orders(
     filters: dict[str, str], user: CurrentUser, offset: int = 0, limit: int | None = 50
-) -> list[dict]:
+) -> list[OrderRow]:
     query = (
         MaterialOrder.select()
         .where(_order_where(filters, user))
@@ -734,20 +822,21 @@ async def orders(
     )
     if limit is not None:
         query = query.offset(offset).limit(limit)
-    return await query
+    return [OrderRow(**row) for row in await query]
 
 
-async def order(order_id: int) -> dict | None:
+async def order(order_id: int) -> AnsweredOrder | None:
     row = await MaterialOrder.select().where(MaterialOrder.id == order_id).first()
-    if row:
-        links = await OrderMaterial.select(OrderMaterial.material_id).where(
-            OrderMaterial.order_id == order_id
-        )
-        ids = [link["material_id"] for link in links]
-        row["materials"] = (
-            await Material.select(*CARD_COLUMNS).where(Material.id.is_in(ids)) if ids else []
-        )
-    return row
+    if row is None:
+        return None
+    links = await OrderMaterial.select(OrderMaterial.material_id).where(
+        OrderMaterial.order_id == order_id
+    )
+    ids = [link["material_id"] for link in links]
+    materials = (
+        _cards(await Material.select(*CARD_COLUMNS).where(Material.id.is_in(ids))) if ids else []
+    )
+    return AnsweredOrder(**row, materials=materials)
 
 
 async def create_order(values: dict, user: CurrentUser, is_demo: bool = False) -> int:
@@ -791,18 +880,18 @@ async def mark_seen(order_id: int) -> None:
     await generations.bump(generations.DATA)
 
 
-async def suggestions_for(order: dict, today: dt.date, limit: int = 12) -> list[dict]:
+async def suggestions_for(order: OrderRow, today: dt.date, limit: int = 12) -> list[CardRow]:
     """Live materials that fit an order: its fraud type or audience, else its topic words."""
     where: Combinable | None = None
-    if order["fraud_type"]:
-        where = Material.fraud_types.like(f"%;{order['fraud_type']};%")
-    if order["audience"]:
-        clause = Material.audiences.like(f"%;{order['audience']};%")
+    if order.fraud_type:
+        where = Material.fraud_types.like(f"%;{order.fraud_type};%")
+    if order.audience:
+        clause = Material.audiences.like(f"%;{order.audience};%")
         where = clause if where is None else where | clause
     if where is None:
-        where = contains(Material.title, order["topic"][:20])
-    return await (
-        Material.select(*CARD_COLUMNS)
+        where = contains(Material.title, order.topic[:20])
+    return _cards(
+        await Material.select(*CARD_COLUMNS)
         .where(live_where(today) & where)
         .order_by(Material.downloads, ascending=False)
         .limit(limit)
@@ -836,7 +925,9 @@ async def home_card(user: CurrentUser, today: dt.date) -> dict:
 # -- API -----------------------------------------------------------------------------------------
 
 
-async def api_items(filters: dict[str, str], today: dt.date, offset: int, limit: int) -> list:
+async def api_items(
+    filters: dict[str, str], today: dt.date, offset: int, limit: int
+) -> list[CardRow]:
     return await shop_page(filters, None, today, offset, limit)
 
 
@@ -934,7 +1025,7 @@ async def review_material(
 
 
 async def collect_material(
-    collection: dict, material: MaterialRow, user: CurrentUser, ip: str | None
+    collection: CollectionRow, material: MaterialRow, user: CurrentUser, ip: str | None
 ) -> None:
     async with audited(user, ip) as audit:
         await add_to_collection(collection["id"], [material["id"]])
@@ -970,7 +1061,7 @@ async def place_order(values: dict, user: CurrentUser, ip: str | None) -> int:
 
 
 async def reply_to_order(
-    order: dict, material_ids: list[int], answer: str, user: CurrentUser, ip: str | None
+    order: OrderRow, material_ids: list[int], answer: str, user: CurrentUser, ip: str | None
 ) -> None:
     async with audited(user, ip) as audit:
         await answer_order(order["id"], material_ids, answer, user)
@@ -987,9 +1078,20 @@ def _moment(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), dt.UTC) - dt.timedelta(hours=8)
 
 
+@dataclass(frozen=True, slots=True)
+class UserDownload(Row):
+    """One download by a person, with the material's title ("—" once it is gone)."""
+
+    at: dt.datetime
+    username: str
+    material_id: int
+    version: int
+    title: str
+
+
 async def downloads_by_users(
     user_ids: list[int], start: dt.date, end: dt.date, limit: int = 50
-) -> list[dict]:
+) -> list[UserDownload]:
     """Downloads by these people in [start, end] (local days), newest first, with titles: the
     materials a unit took for its area (accountability reviews)."""
     if not user_ids:
@@ -1007,25 +1109,17 @@ async def downloads_by_users(
         .limit(limit)
     )
     titles = await titles_of({r["material_id"] for r in rows})
-    for row in rows:
-        row["title"] = titles.get(row["material_id"], "—")
-    return rows
+    return [UserDownload(**row, title=titles.get(row["material_id"], "—")) for row in rows]
 
 
 async def orders_by_users(
     user_ids: list[int], start: dt.date, end: dt.date, limit: int = 50
-) -> list[dict]:
+) -> list[OrderRow]:
     """Material orders (点单) these people placed in [start, end] (local days), newest first."""
     if not user_ids:
         return []
-    return (
-        await MaterialOrder.select(
-            MaterialOrder.id,
-            MaterialOrder.topic,
-            MaterialOrder.status,
-            MaterialOrder.requester_name,
-            MaterialOrder.created_at,
-        )
+    rows = await (
+        MaterialOrder.select()
         .where(
             MaterialOrder.requester_id.is_in(user_ids),
             MaterialOrder.created_at >= _moment(start),
@@ -1034,3 +1128,4 @@ async def orders_by_users(
         .order_by(MaterialOrder.id, ascending=False)
         .limit(limit)
     )
+    return [OrderRow(**row) for row in rows]

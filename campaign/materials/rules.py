@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
@@ -500,12 +500,15 @@ def match_score(
     )
 
 
+M = TypeVar("M", bound=Mapping[str, Any])
+
+
 def rank_recommendations(
-    materials: Iterable[dict],
+    materials: Iterable[M],
     fraud_types: Sequence[tuple[str, int]],
     groups: Sequence[tuple[str, int]],
     limit: int,
-) -> list[dict]:
+) -> list[M]:
     """Matching materials by how well they match (match_score), then most downloaded, then
     newest; materials matching nothing are left out."""
     scored = [(match_score(m, fraud_types, groups), m) for m in materials]

@@ -26,34 +26,33 @@ from campaign.web import (
 API_LIMIT, API_MAX_LIMIT = 100, 1000
 
 
-async def _readable_region(user: CurrentUser, code: str) -> dict:
+async def _readable_region(user: CurrentUser, code: str) -> queries.RegionRow:
     """The region, or 404 when unknown and 403 when outside the person's scope."""
     row = await queries.region(code)
     if row is None:
         raise NotFoundException(_("区划代码 %(code)s 不存在", code=code))
     if not user.can_read(queries.place_from_row(row)):
         raise deny()
-    return dict(row)  # the detail page adds its path and stations
+    return row
 
 
-async def _readable_station(user: CurrentUser, code: str) -> dict:
+async def _readable_station(user: CurrentUser, code: str) -> queries.StationView:
     row = await queries.station_detail(code)
     if row is None:
         raise NotFoundException(_("派出所 %(code)s 不存在", code=code))
     if not (
-        user.is_admin
-        or rules.station_in_scope(user.scope, row["code"], row["district_code"], row["towns"])
+        user.is_admin or rules.station_in_scope(user.scope, row.code, row.district_code, row.towns)
     ):
         raise deny()
     return row
 
 
-def _path_text(row: dict) -> str:
-    return " › ".join(step["name"] for step in row["path"])
+def _path_text(row: queries.RegionView) -> str:
+    return " › ".join(step.name for step in row.path)
 
 
-def _station_text(row: dict) -> str:
-    return "、".join(s["name"] for s in row.get("stations", []))
+def _station_text(row: queries.RegionView) -> str:
+    return "、".join(s.name for s in row.stations)
 
 
 PICK_KINDS = ("district", "town", "village", "station")
@@ -89,7 +88,7 @@ class RegionController(Controller):
         user = current_user(request)
         filters = list_filters(request, "q")
         if wants_xlsx(request):
-            rows = await queries.with_stations(
+            found = await queries.with_stations(
                 await queries.with_paths(await queries.regions(user.scope, filters, limit=None))
             )
             return xlsx_response(
@@ -97,14 +96,14 @@ class RegionController(Controller):
                 [_("区划代码"), _("名称"), _("级别"), _("所属"), _("常住人口"), _("派出所")],
                 (
                     [
-                        r["code"],
-                        r["name"],
-                        str(rules.LEVEL_LABELS[r["level"]]),
+                        r.code,
+                        r.name,
+                        str(rules.LEVEL_LABELS[r.level]),
                         _path_text(r),
-                        r["population"],
+                        r.population,
                         _station_text(r),
                     ]
-                    for r in rows
+                    for r in found
                 ),
             )
         context: dict = {"filters": filters, "levels": rules.LEVEL_LABELS, "active_nav": "regions"}
@@ -119,11 +118,13 @@ class RegionController(Controller):
             context.update(roots=roots, root_children=await self._root_children(user, roots))
         return render(request, "regions/tree.html", "regions/_search_rows.html", **context)
 
-    async def _root_children(self, user: CurrentUser, roots: list[dict]) -> list[dict]:
+    async def _root_children(
+        self, user: CurrentUser, roots: list[queries.RegionView]
+    ) -> list[queries.RegionView]:
         """A person with a single unit sees it opened at once."""
         if len(roots) != 1:
             return []
-        return await queries.with_stations(await queries.children(roots[0]["code"], user.scope))
+        return await queries.with_stations(await queries.children(roots[0].code, user.scope))
 
     @get("/regions/{code:str}/children")
     async def children(self, request: Request, code: FromPath[str]) -> Template:
@@ -136,23 +137,27 @@ class RegionController(Controller):
         )
 
     async def _detail(
-        self, request: Request, row: dict, values: dict | None = None, errors: dict | None = None
+        self,
+        request: Request,
+        row: queries.RegionRow,
+        values: dict | None = None,
+        errors: dict | None = None,
     ) -> Template:
         user = current_user(request)
         place = queries.place_from_row(row)
-        await queries.with_stations(await queries.with_paths([row]))
-        ancestors = await queries.regions_by_code([step["code"] for step in row["path"][:-1]])
-        kids = await queries.with_stations(await queries.children(row["code"], user.scope))
+        [region] = await queries.with_stations(await queries.with_paths([row]))
+        ancestors = await queries.regions_by_code([step.code for step in region.path[:-1]])
+        kids = await queries.with_stations(await queries.children(row.code, user.scope))
         can_edit = user.can_write(place)
         choices = (
-            await queries.station_choices(row["town_code"])
-            if can_edit and row["level"] == "village"
+            await queries.station_choices(row.town_code)
+            if can_edit and row.level == "village" and row.town_code
             else []
         )
         return Template(
             template_name="regions/detail.html",
             context={
-                "region": row,
+                "region": region,
                 "ancestors": [
                     {**a, "readable": user.can_read(queries.place_from_row(a))} for a in ancestors
                 ],
@@ -162,7 +167,7 @@ class RegionController(Controller):
                 "can_edit": can_edit,
                 "station_choices": choices,
                 "values": values
-                or {"population": row["population"], "station_code": row["station_code"] or ""},
+                or {"population": row.population, "station_code": row.station_code or ""},
                 "errors": errors or {},
                 "active_nav": "regions",
             },
@@ -180,14 +185,14 @@ class RegionController(Controller):
         if not user.can_write(queries.place_from_row(row)):
             raise deny(_("你的角色或辖区无权修改该区划"))
         stations = (
-            {s["code"] for s in await queries.station_choices(row["town_code"])}
-            if row["level"] == "village"
+            {s.code for s in await queries.station_choices(row.town_code)}
+            if row.level == "village" and row.town_code
             else set()
         )
-        values, errors, after = forms.region_form(await request.form(), row["level"], stations)
+        values, errors, after = forms.region_form(await request.form(), row.level, stations)
         if errors:
             return await self._detail(request, row, values, errors)
-        changes = {key: value for key, value in after.items() if row[key] != value}
+        changes = {key: value for key, value in after.items() if getattr(row, key) != value}
         if not changes:
             flash(request, _("没有需要保存的修改"), "info")
             return Redirect(path=f"/regions/{code}")
@@ -213,12 +218,12 @@ class RegionController(Controller):
                 ],
                 (
                     [
-                        r["code"],
-                        r["name"],
-                        r["district_name"],
-                        r["town_count"],
-                        r["village_count"],
-                        _("是") if r["is_demo"] else "",
+                        r.code,
+                        r.name,
+                        r.district_name,
+                        r.town_count,
+                        r.village_count,
+                        _("是") if r.is_demo else "",
                     ]
                     for r in rows
                 ),
@@ -238,8 +243,8 @@ class RegionController(Controller):
     @get("/stations/{code:str}")
     async def station(self, request: Request, code: FromPath[str]) -> Template:
         row = await _readable_station(current_user(request), code)
-        towns = await queries.regions_by_code(row["towns"])
-        villages = await queries.with_paths(await queries.station_villages(code, row["towns"]))
+        towns = await queries.regions_by_code(row.towns)
+        villages = await queries.with_paths(await queries.station_villages(code, row.towns))
         return Template(
             template_name="regions/station.html",
             context={
@@ -251,16 +256,16 @@ class RegionController(Controller):
         )
 
 
-def _region_item(row: dict) -> dict:
+def _region_item(row: queries.RegionRow) -> dict:
     return {
-        "code": row["code"],
-        "name": row["name"],
-        "level": row["level"],
-        "parent_code": row["parent_code"],
-        "district_code": row["district_code"],
-        "town_code": row["town_code"],
-        "population": row["population"],
-        "station_code": row["station_code"],
+        "code": row.code,
+        "name": row.name,
+        "level": row.level,
+        "parent_code": row.parent_code,
+        "district_code": row.district_code,
+        "town_code": row.town_code,
+        "population": row.population,
+        "station_code": row.station_code,
     }
 
 
@@ -318,11 +323,11 @@ class RegionApiController(Controller):
         return {
             "items": [
                 {
-                    "code": r["code"],
-                    "name": r["name"],
-                    "district_code": r["district_code"],
-                    "is_demo": r["is_demo"],
-                    "towns": r["towns"],
+                    "code": r.code,
+                    "name": r.name,
+                    "district_code": r.district_code,
+                    "is_demo": r.is_demo,
+                    "towns": r.towns,
                 }
                 for r in rows
             ]

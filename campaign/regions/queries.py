@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from piccolo.custom_types import Combinable
@@ -39,6 +39,26 @@ class RegionRow(Row):
 
 
 @dataclass(frozen=True, slots=True)
+class Unit(Row):
+    """A region or station as other domains and filter lists see it: its code and name."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegionView(RegionRow):
+    """A region as the tree, search and detail pages show it: with its child count in scope
+    (tree_roots, children), its path from the district down (with_paths) and the stations over
+    it (with_stations; `station_inherited` when a village takes its town's)."""
+
+    child_count: int | None = None
+    path: tuple[Unit, ...] = ()
+    stations: tuple[Unit, ...] = ()
+    station_inherited: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class StationRow(Row):
     """A police station as other domains see it (the columns of Station)."""
 
@@ -58,6 +78,10 @@ def place_from_row(row: Mapping[str, Any]) -> Place:
         town_code=row["town_code"],
         station_code=row["station_code"],
     )
+
+
+def _views(rows: Iterable[Mapping[str, Any]]) -> list[RegionView]:
+    return [row if isinstance(row, RegionView) else RegionView(**row) for row in rows]
 
 
 async def region(code: str) -> RegionRow | None:
@@ -217,15 +241,15 @@ async def region_count(scope: Scope, filters: dict[str, str]) -> int:
 
 async def regions(
     scope: Scope, filters: dict[str, str], offset: int = 0, limit: int | None = 50
-) -> list[dict]:
+) -> list[RegionRow]:
     """Regions in scope matching q (name or code prefix), level and parent, in tree order."""
     query = Region.select().where(*_region_where(scope, filters)).order_by(Region.code)
     if limit is not None:
         query = query.offset(offset).limit(limit)
-    return await query
+    return [RegionRow(**row) for row in await query]
 
 
-async def tree_roots(scope: Scope) -> list[dict]:
+async def tree_roots(scope: Scope) -> list[RegionView]:
     """The top of a person's tree: the districts for the city, else their own unit's regions."""
     if scope.is_city:
         where = Region.level == "district"
@@ -238,7 +262,7 @@ async def tree_roots(scope: Scope) -> list[dict]:
     return await _with_child_counts(await Region.select().where(where).order_by(Region.code), scope)
 
 
-async def children(code: str, scope: Scope) -> list[dict]:
+async def children(code: str, scope: Scope) -> list[RegionView]:
     """The regions one level below that the scope covers, each with its own child count."""
     rows = (
         await Region.select()
@@ -248,7 +272,7 @@ async def children(code: str, scope: Scope) -> list[dict]:
     return await _with_child_counts(rows, scope)
 
 
-async def _with_child_counts(rows: list[dict], scope: Scope) -> list[dict]:
+async def _with_child_counts(rows: list[dict], scope: Scope) -> list[RegionView]:
     codes = [row["code"] for row in rows if row["level"] != "village"]
     counts = {}
     if codes:
@@ -258,14 +282,13 @@ async def _with_child_counts(rows: list[dict], scope: Scope) -> list[dict]:
             .where(Region.parent_code.is_in(codes), *scope_where(scope))
             .group_by(Region.parent_code)
         }
-    for row in rows:
-        row["child_count"] = counts.get(row["code"], 0)
-    return rows
+    return [RegionView(**row, child_count=counts.get(row["code"], 0)) for row in rows]
 
 
-async def with_paths(rows: list[dict]) -> list[dict]:
-    """Adds `path`: [{code, name}] from the district down to the region itself."""
-    codes = {c for row in rows for c in (row["district_code"], row["town_code"]) if c}
+async def with_paths(rows: Iterable[Mapping[str, Any]]) -> list[RegionView]:
+    """The regions with their `path`: (code, name) from the district down to the region itself."""
+    views = _views(rows)
+    codes = {c for row in views for c in (row.district_code, row.town_code) if c}
     names = {}
     if codes:
         names = {
@@ -274,29 +297,38 @@ async def with_paths(rows: list[dict]) -> list[dict]:
                 Region.code.is_in(list(codes))
             )
         }
-    for row in rows:
-        above = [row["district_code"], row["town_code"]]
-        row["path"] = [
-            {"code": c, "name": names.get(c, c)} for c in above if c and c != row["code"]
-        ] + [{"code": row["code"], "name": row["name"]}]
-    return rows
+    return [
+        replace(
+            row,
+            path=(
+                *(
+                    Unit(c, names.get(c, c))
+                    for c in (row.district_code, row.town_code)
+                    if c and c != row.code
+                ),
+                Unit(row.code, row.name),
+            ),
+        )
+        for row in views
+    ]
 
 
-async def with_stations(rows: list[dict]) -> list[dict]:
-    """Adds to towns and villages `stations` ([{code, name}]) and `station_inherited`: a town's
-    stations are those covering it; a village's is its own, else its town's (inherited)."""
+async def with_stations(rows: Iterable[Mapping[str, Any]]) -> list[RegionView]:
+    """The regions with, for towns and villages, their `stations` and `station_inherited`: a
+    town's stations are those covering it; a village's is its own, else its town's (inherited)."""
+    views = _views(rows)
 
-    def town_of(row: dict) -> str | None:
-        if row["level"] == "town":
-            return row["code"]
-        return row["town_code"] if row["level"] == "village" and not row["station_code"] else None
+    def town_of(row: RegionView) -> str | None:
+        if row.level == "town":
+            return row.code
+        return row.town_code if row.level == "village" and not row.station_code else None
 
-    towns = list({town for row in rows if (town := town_of(row))})
+    towns = list({town for row in views if (town := town_of(row))})
     by_town: dict[str, list[str]] = {}
     if towns:
         for link in await StationTown.select().where(StationTown.town_code.is_in(towns)):
             by_town.setdefault(link["town_code"], []).append(link["station_code"])
-    codes = {row["station_code"] for row in rows if row["station_code"]}
+    codes = {row.station_code for row in views if row.station_code}
     codes |= {code for linked in by_town.values() for code in linked}
     names = {}
     if codes:
@@ -306,19 +338,23 @@ async def with_stations(rows: list[dict]) -> list[dict]:
                 Station.code.is_in(list(codes))
             )
         }
-    for row in rows:
-        if row["level"] == "district":
-            continue
+
+    def with_own(row: RegionView) -> RegionView:
         town = town_of(row)
-        row["station_inherited"] = row["level"] == "village" and town is not None
-        row["stations"] = [
-            {"code": code, "name": names.get(code, code)}
-            for code in (sorted(by_town.get(town, [])) if town else [row["station_code"]])
-        ]
-    return rows
+        return replace(
+            row,
+            station_inherited=row.level == "village" and town is not None,
+            stations=tuple(
+                Unit(code, names.get(code, code))
+                for code in (sorted(by_town.get(town, [])) if town else [row.station_code])
+                if code is not None
+            ),
+        )
+
+    return [row if row.level == "district" else with_own(row) for row in views]
 
 
-async def stations_covering(row: dict) -> list[dict]:
+async def stations_covering(row: RegionRow) -> list[StationRow]:
     """Stations whose jurisdiction includes the region: a district's stations, a town's, and for
     a village its own station or else its town's."""
     if row["level"] == "district":
@@ -330,12 +366,12 @@ async def stations_covering(row: dict) -> list[dict]:
         where = Station.code.is_in(
             StationTown.select(StationTown.station_code).where(StationTown.town_code == town)
         )
-    return await Station.select().where(where).order_by(Station.code)
+    return [StationRow(**row) for row in await Station.select().where(where).order_by(Station.code)]
 
 
-async def station_choices(town_code: str) -> list[dict]:
+async def station_choices(town_code: str) -> list[Unit]:
     """The stations a village of this town may be assigned to: those covering the town."""
-    return (
+    rows = (
         await Station.select(Station.code, Station.name)
         .where(
             Station.code.is_in(
@@ -346,6 +382,7 @@ async def station_choices(town_code: str) -> list[dict]:
         )
         .order_by(Station.code)
     )
+    return [Unit(row["code"], row["name"]) for row in rows]
 
 
 async def update_region(code: str, changes: dict) -> None:
@@ -355,7 +392,7 @@ async def update_region(code: str, changes: dict) -> None:
     )
 
 
-async def change_region(row: dict, changes: dict, actor: CurrentUser, ip: str | None) -> None:
+async def change_region(row: RegionRow, changes: dict, actor: CurrentUser, ip: str | None) -> None:
     """Change a region's details (population, a village's station) with its audit entry."""
     async with audited(actor, ip) as audit:
         await update_region(row["code"], changes)
@@ -383,9 +420,20 @@ async def station_count(scope: Scope, filters: dict[str, str]) -> int:
     return await Station.count().where(*_station_where(scope, filters))
 
 
+@dataclass(frozen=True, slots=True)
+class StationView(StationRow):
+    """A station as the station pages and the API show it: the towns of its jurisdiction, how
+    many towns and villages that makes, and its district's name."""
+
+    towns: list[str]
+    town_count: int
+    village_count: int
+    district_name: str
+
+
 async def stations(
     scope: Scope, filters: dict[str, str], offset: int = 0, limit: int | None = 50
-) -> list[dict]:
+) -> list[StationView]:
     """Stations in scope with their towns, town and village counts and district name."""
     query = Station.select().where(*_station_where(scope, filters)).order_by(Station.code)
     if limit is not None:
@@ -393,9 +441,9 @@ async def stations(
     return await _with_jurisdiction(await query)
 
 
-async def _with_jurisdiction(rows: list[dict]) -> list[dict]:
+async def _with_jurisdiction(rows: list[dict]) -> list[StationView]:
     if not rows:
-        return rows
+        return []
     codes = [row["code"] for row in rows]
     towns: dict[str, list[str]] = {code: [] for code in codes}
     for link in await StationTown.select().where(StationTown.station_code.is_in(codes)):
@@ -425,22 +473,25 @@ async def _with_jurisdiction(rows: list[dict]) -> list[dict]:
             Region.code.is_in(list({row["district_code"] for row in rows}))
         )
     }
-    for row in rows:
-        row["towns"] = sorted(towns[row["code"]])
-        row["town_count"] = len(row["towns"])
-        row["village_count"] = own.get(row["code"], 0) + sum(
-            inherited.get(t, 0) for t in row["towns"]
+    return [
+        StationView(
+            **row,
+            towns=sorted(towns[row["code"]]),
+            town_count=len(towns[row["code"]]),
+            village_count=own.get(row["code"], 0)
+            + sum(inherited.get(t, 0) for t in towns[row["code"]]),
+            district_name=districts.get(row["district_code"], row["district_code"]),
         )
-        row["district_name"] = districts.get(row["district_code"], row["district_code"])
-    return rows
+        for row in rows
+    ]
 
 
-async def station_detail(code: str) -> dict | None:
+async def station_detail(code: str) -> StationView | None:
     row = await Station.select().where(Station.code == code).first()
     return (await _with_jurisdiction([row]))[0] if row else None
 
 
-async def station_villages(code: str, towns: list[str]) -> list[dict]:
+async def station_villages(code: str, towns: list[str]) -> list[RegionRow]:
     """Villages in a station's jurisdiction: assigned to it, or unassigned in one of its towns."""
     where: Combinable = (Region.level == "village") & (Region.station_code == code)
     if towns:
@@ -449,21 +500,14 @@ async def station_villages(code: str, towns: list[str]) -> list[dict]:
             & Region.station_code.is_null()
             & Region.town_code.is_in(towns)
         )
-    return await Region.select().where(where).order_by(Region.code)
+    return [RegionRow(**row) for row in await Region.select().where(where).order_by(Region.code)]
 
 
-async def regions_by_code(codes: list[str]) -> list[dict]:
+async def regions_by_code(codes: list[str]) -> list[RegionRow]:
     if not codes:
         return []
-    return await Region.select().where(Region.code.is_in(codes)).order_by(Region.code)
-
-
-@dataclass(frozen=True, slots=True)
-class Unit(Row):
-    """A region or station as other domains and filter lists see it: its code and name."""
-
-    code: str
-    name: str
+    rows = await Region.select().where(Region.code.is_in(codes)).order_by(Region.code)
+    return [RegionRow(**row) for row in rows]
 
 
 async def districts_in(scope: Scope) -> list[Unit]:

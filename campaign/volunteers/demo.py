@@ -79,8 +79,8 @@ async def generate_demo(
     towns = await regions.regions(Scope(), {"level": "town"}, limit=None)
     villages = await regions.regions(Scope(), {"level": "village"}, limit=None)
     by_town: dict[str, list[str]] = defaultdict(list)
-    for v in villages:
-        by_town[v["town_code"]].append(v["code"])
+    for place in villages:
+        by_town[place["town_code"]].append(place["code"])
     towns = [t for t in towns if by_town[t["code"]]]
     if not towns:
         return {}

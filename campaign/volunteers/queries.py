@@ -1448,10 +1448,10 @@ async def materials_for(interests: Iterable[str], day: dt.date, limit: int = 6) 
     for interest in interests:
         key = "audience" if interest in AUDIENCES else "fraud_type"
         for m in await materials.shop_page({key: interest}, None, day, 0, limit):
-            found.setdefault(m["id"], m)
+            found.setdefault(m.id, m.as_dict())
     if not found:
         for m in await materials.shop_page({}, None, day, 0, limit):
-            found.setdefault(m["id"], m)
+            found.setdefault(m.id, m.as_dict())
     return sorted(found.values(), key=lambda m: -m["downloads"])[:limit]
 
 

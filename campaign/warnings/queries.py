@@ -1225,8 +1225,8 @@ async def units_in(scope: Scope, level: str) -> list[dict]:
         return [{"code": r["code"], "name": r["name"]} for r in rows]
     if level == "district":
         return [{"code": r["code"], "name": r["name"]} for r in await regions.districts_in(scope)]
-    rows = await regions.regions(scope, {"level": "town"}, 0, None)
-    return [{"code": r["code"], "name": r["name"]} for r in rows]
+    towns = await regions.regions(scope, {"level": "town"}, 0, None)
+    return [{"code": r.code, "name": r.name} for r in towns]
 
 
 async def home_card(user: CurrentUser) -> dict:
