@@ -47,7 +47,7 @@ def _list_filters(filters: dict[str, str]) -> dict:
     return {**filters, "from": _date(filters["from"]), "to": _date(filters["to"])}
 
 
-async def _readable_case(user: CurrentUser, case_id: int) -> dict:
+async def _readable_case(user: CurrentUser, case_id: int) -> queries.CaseRow:
     row = await queries.case_by_id(case_id)
     if row is None:
         raise NotFoundException(_("案件不存在或已删除"))
@@ -56,7 +56,7 @@ async def _readable_case(user: CurrentUser, case_id: int) -> dict:
     return row
 
 
-def _form_values(case: dict) -> dict[str, str]:
+def _form_values(case: queries.CaseRow) -> dict[str, str]:
     """A stored case as the form shows it."""
     moment = local(case["occurred_at"]) if case["occurred_at"] else None
     return {
@@ -172,7 +172,7 @@ class CaseController(Controller):
         request: Request,
         values: dict,
         errors: dict | None = None,
-        case: dict | None = None,
+        case: queries.CaseRow | None = None,
         status: int = 200,
     ) -> Template:
         user = current_user(request)
@@ -200,7 +200,7 @@ class CaseController(Controller):
         return await self._form(request, _form_values(case), case=case)
 
     async def _checked(
-        self, request: Request, case: dict | None
+        self, request: Request, case: queries.CaseRow | None
     ) -> tuple[dict, rules.CaseRecord | None, dict]:
         """The form's values, the validated record (None on errors) and the errors by field."""
         form = await request.form()

@@ -52,11 +52,11 @@ GROUPS = ListKind(
 )
 
 
-async def _rows(kind: ListKind) -> list[dict]:
+async def _rows(kind: ListKind) -> list[queries.ListEntry]:
     return await (queries.fraud_types() if kind.is_types else queries.occupation_groups())
 
 
-async def _entry(kind: ListKind, entry_id: int) -> dict:
+async def _entry(kind: ListKind, entry_id: int) -> queries.ListEntry:
     row = await (
         queries.fraud_type(entry_id) if kind.is_types else queries.occupation_group(entry_id)
     )
@@ -76,7 +76,7 @@ class ReferenceListController(Controller):
         kind: ListKind,
         values: dict | None = None,
         errors: dict | None = None,
-        editing: dict | None = None,
+        editing: queries.ListEntry | None = None,
     ) -> object:
         rows = await _rows(kind)
         if wants_xlsx(request):
@@ -108,7 +108,7 @@ class ReferenceListController(Controller):
         )
 
     async def _save(
-        self, request: Request, kind: ListKind, old: dict | None
+        self, request: Request, kind: ListKind, old: queries.ListEntry | None
     ) -> Template | Redirect | object:
         user = current_user(request)
         form = await request.form()

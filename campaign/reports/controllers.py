@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -484,7 +485,7 @@ class ReminderController(Controller):
 
     async def _page(
         self,
-        values: dict | None = None,
+        values: Mapping[str, Any] | None = None,
         errors: dict | None = None,
         status: int = 200,
         edit: int | None = None,
