@@ -526,8 +526,7 @@ class ReminderController(Controller):
     async def save(self, request: Request) -> Any:
         form = await request.form()
         values, errors = forms.reminder_form(form)
-        raw_id = str(form.get("id", ""))
-        reminder_id = int(raw_id) if raw_id.isdigit() else None
+        reminder_id = forms.reminder_id(form)
         if reminder_id is not None and await queries.reminder(reminder_id) is None:
             raise NotFoundException(_("提醒不存在"))
         if errors:
