@@ -1084,14 +1084,19 @@ def _coverage_scope_sql(scope: Scope) -> tuple[str, list]:
     return "1 = 1", []
 
 
+async def refresh_every_town(today: dt.date) -> None:
+    """Every town's coverage as of a day, in a write transaction of its own (the cron job)."""
+    async with write_transaction():
+        await refresh_town_coverage(today)
+
+
 async def fresh_coverage(today: dt.date) -> None:
     """TownCoverage as of today: recomputed for every town when a new day has begun (the cron
     job usually has done it). Call before a read-only snapshot: it may write."""
     if not await TownCoverage.exists() or await TownCoverage.exists().where(
         TownCoverage.as_of != today
     ):
-        async with write_transaction():
-            await refresh_town_coverage(today)
+        await refresh_every_town(today)
 
 
 async def _live_towns(scope: Scope, today: dt.date) -> list[dict]:
