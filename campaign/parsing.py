@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 #: Largest id or offset the databases store (signed 64-bit).
 MAX_ID = 2**63 - 1
@@ -94,6 +95,21 @@ def parse_month(raw: object) -> tuple[int, int] | None:
     if not 1 <= month <= 12 or not DATE_MIN.year <= year <= DATE_MAX.year:
         return None
     return year, month
+
+
+def form_text(form: Mapping[str, Any], key: str) -> str:
+    """A field of a submitted form as trimmed text ("" when missing)."""
+    return str(form.get(key) or "").strip()
+
+
+def form_values(form: Mapping[str, Any], keys: Iterable[str]) -> dict[str, str]:
+    """The named fields of a submitted form as trimmed text."""
+    return {key: form_text(form, key) for key in keys}
+
+
+def form_flag(form: Mapping[str, Any], key: str) -> bool:
+    """A checkbox or switch of a submitted form, which sends "1" when on."""
+    return form.get(key) == "1"
 
 
 def search_text(raw: object, max_length: int = MAX_SEARCH) -> str:

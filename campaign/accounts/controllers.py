@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from campaign.accounts import forms, queries
 from campaign.accounts.rules import ADMIN, ROLES, UNIT_KIND_LABELS
 from campaign.i18n import _
+from campaign.parsing import form_flag
 from campaign.regions import queries as regions
 from campaign.web import (
     client_ip,
@@ -55,9 +56,8 @@ class AccountController(Controller):
 
     @post("/login", opt={"public": True})
     async def login(self, request: Request) -> Template | Redirect:
-        form = await request.form()
-        username, password = form.get("username", "").strip(), form.get("password", "")
-        result = await queries.attempt_login(username, password, client_ip(request))
+        login = forms.login_form(await request.form())
+        result = await queries.attempt_login(login.username, login.password, client_ip(request))
         if result.user_id is None:
             error = (
                 _("尝试次数过多,请 %(s)s 秒后再试", s=result.wait_seconds)
@@ -66,11 +66,11 @@ class AccountController(Controller):
             )
             return Template(
                 template_name="accounts/login.html",
-                context={"next": form.get("next", "/"), "error": error, "username": username},
+                context={"next": login.next, "error": error, "username": login.username},
                 status_code=429 if result.wait_seconds else 400,
             )
         start_session(request, {"uid": result.user_id, "stamp": result.stamp})
-        return Redirect(path=_safe_next(form.get("next")))
+        return Redirect(path=_safe_next(login.next))
 
     @post("/logout")
     async def logout(self, request: Request) -> Redirect:
@@ -97,14 +97,12 @@ class AccountController(Controller):
     @post("/account/password")
     async def change_password(self, request: Request) -> Template | Redirect:
         user = current_user(request)
-        form = await request.form()
+        old, new, problem = forms.password_change(await request.form())
         errors = {}
-        if problem := forms.password_error(form.get("new", ""), form.get("new2", "")):
+        if problem:
             errors["new"] = problem
         else:
-            stamp = await queries.change_own_password(
-                user, form.get("old", ""), form.get("new", ""), client_ip(request)
-            )
+            stamp = await queries.change_own_password(user, old, new, client_ip(request))
             if stamp is None:
                 errors["old"] = _("原密码不正确")
         if errors:
@@ -118,7 +116,7 @@ class AccountController(Controller):
     @post("/account/tokens")
     async def create_token(self, request: Request) -> Template:
         user = current_user(request)
-        name = forms.token_name(str((await request.form()).get("name", "")))
+        name = forms.token_name(await request.form())
         token = await queries.create_own_token(user, name, client_ip(request))
         return await self._account_page(request, new_token=token)
 
@@ -257,7 +255,7 @@ class AdminController(Controller):
     async def toggle_active(self, request: Request, user_id: FromPath[int]) -> Redirect:
         row = await self._existing(user_id)
         actor = current_user(request)
-        activate = (await request.form()).get("active") == "1"
+        activate = form_flag(await request.form(), "active")
         if actor.id == user_id and not activate:
             flash(request, _("不能停用自己的账户"), "error")
             return Redirect(path=f"/admin/users/{user_id}")
@@ -270,15 +268,13 @@ class AdminController(Controller):
     @post("/users/{user_id:int}/password")
     async def reset_password(self, request: Request, user_id: FromPath[int]) -> Template | Redirect:
         row = await self._existing(user_id)
-        form = await request.form()
-        if problem := forms.password_error(form.get("password", ""), form.get("password2", "")):
+        password, problem = forms.password_reset(await request.form())
+        if problem:
             unit = f"{row['unit_kind']}:{row['unit_code']}" if row["unit_kind"] else ""
             return await self._user_form(
                 request, {**row, "unit": unit}, {"password": problem}, user_id, status=400
             )
-        await queries.reset_password(
-            row, form["password"], current_user(request), client_ip(request)
-        )
+        await queries.reset_password(row, password, current_user(request), client_ip(request))
         flash(request, _("密码已重置,该用户需用新密码重新登录"), "success")
         return Redirect(path=f"/admin/users/{user_id}")
 

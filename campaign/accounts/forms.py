@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from campaign.accounts import queries
 from campaign.accounts.rules import ROLES
@@ -22,9 +25,38 @@ def password_error(password: str, confirm: str | None = None) -> str | None:
     return None
 
 
-def token_name(raw: str) -> str:
+@dataclass(frozen=True, slots=True)
+class Login:
+    username: str
+    password: str
+    #: where to go afterwards (checked by the controller: local paths only)
+    next: str
+
+
+def login_form(form: Mapping[str, Any]) -> Login:
+    return Login(
+        str(form.get("username", "")).strip(),
+        str(form.get("password", "")),
+        str(form.get("next", "/")),
+    )
+
+
+def password_change(form: Mapping[str, Any]) -> tuple[str, str, str | None]:
+    """The own-password form: the old password, the new one and what is wrong with the new one
+    (None when it is acceptable and typed twice alike)."""
+    new = str(form.get("new", ""))
+    return str(form.get("old", "")), new, password_error(new, str(form.get("new2", "")))
+
+
+def password_reset(form: Mapping[str, Any]) -> tuple[str, str | None]:
+    """An administrator's password reset: the new password and what is wrong with it."""
+    password = str(form.get("password", ""))
+    return password, password_error(password, str(form.get("password2", "")))
+
+
+def token_name(form: Mapping[str, Any]) -> str:
     """The label a person gives a new API token (at most 60 characters; "API" when blank)."""
-    return raw.strip()[:60] or "API"
+    return str(form.get("name", "")).strip()[:60] or "API"
 
 
 def split_unit(value: str) -> tuple[str | None, str | None]:

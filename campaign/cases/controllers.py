@@ -13,7 +13,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
-from campaign.cases import queries, rules
+from campaign.cases import forms, queries, rules
 from campaign.i18n import _
 from campaign.parsing import is_ascii_digits, parse_date
 from campaign.regions import queries as regions
@@ -32,7 +32,6 @@ from campaign.web import (
 READERS = (ADMIN, LEADER, COORDINATOR)
 WRITERS = (ADMIN, COORDINATOR)
 FILTER_KEYS = ("q", "district", "town", "fraud_type", "group", "from", "to")
-FORM_KEYS = tuple(column.key for column in rules.CASE_COLUMNS)
 EXPORT_MAX = 100_000
 API_LIMIT, API_MAX_LIMIT = 100, 1000
 PLACE_MATCHES = 20
@@ -47,7 +46,7 @@ def _list_filters(filters: dict[str, str]) -> dict:
     return {**filters, "from": _date(filters["from"]), "to": _date(filters["to"])}
 
 
-async def _readable_case(user: CurrentUser, case_id: int) -> dict:
+async def _readable_case(user: CurrentUser, case_id: int) -> queries.CaseRow:
     row = await queries.case_by_id(case_id)
     if row is None:
         raise NotFoundException(_("案件不存在或已删除"))
@@ -56,7 +55,7 @@ async def _readable_case(user: CurrentUser, case_id: int) -> dict:
     return row
 
 
-def _form_values(case: dict) -> dict[str, str]:
+def _form_values(case: queries.CaseRow) -> dict[str, str]:
     """A stored case as the form shows it."""
     moment = local(case["occurred_at"]) if case["occurred_at"] else None
     return {
@@ -172,7 +171,7 @@ class CaseController(Controller):
         request: Request,
         values: dict,
         errors: dict | None = None,
-        case: dict | None = None,
+        case: queries.CaseRow | None = None,
         status: int = 200,
     ) -> Template:
         user = current_user(request)
@@ -192,7 +191,7 @@ class CaseController(Controller):
 
     @get("/new", opt={"roles": WRITERS})
     async def new(self, request: Request) -> Template:
-        return await self._form(request, {key: "" for key in FORM_KEYS})
+        return await self._form(request, {key: "" for key in forms.FORM_KEYS})
 
     @get("/{case_id:int}")
     async def detail(self, request: Request, case_id: FromPath[int]) -> Template:
@@ -200,11 +199,10 @@ class CaseController(Controller):
         return await self._form(request, _form_values(case), case=case)
 
     async def _checked(
-        self, request: Request, case: dict | None
+        self, request: Request, case: queries.CaseRow | None
     ) -> tuple[dict, rules.CaseRecord | None, dict]:
         """The form's values, the validated record (None on errors) and the errors by field."""
-        form = await request.form()
-        values = {key: str(form.get(key, "")).strip() for key in FORM_KEYS}
+        values = forms.case_form(await request.form())
         place_problem = None
         if values["region_code"] and not is_ascii_digits(values["region_code"], 12):
             values["region_code"], place_problem = await self._place_named(
@@ -278,8 +276,7 @@ class CaseController(Controller):
     async def delete(self, request: Request, case_id: FromPath[int]) -> Template | Redirect:
         user = current_user(request)
         case = await _readable_case(user, case_id)
-        form = await request.form()
-        if form.get("confirm") != case["case_no"]:
+        if not forms.confirms_delete(await request.form(), case["case_no"]):
             return await self._form(
                 request,
                 _form_values(case),

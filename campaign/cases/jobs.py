@@ -64,7 +64,7 @@ async def run_case_import(ctx: dict, job_id: int) -> str:
     return outcome
 
 
-async def _run(job_id: int, job: dict, data: bytes) -> str:
+async def _run(job_id: int, job: queries.ImportJobRow, data: bytes) -> str:
 
     async def progress(stage: str, done: int, total: int) -> None:
         await queries.update_import_job(job_id, stage=stage, done=done, total=total)

@@ -12,7 +12,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from campaign.accounts.rules import ADMIN
-from campaign.cases import queries, rules
+from campaign.cases import forms, queries, rules
 from campaign.cases.tables import FraudType, OccupationGroup
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
@@ -52,11 +52,11 @@ GROUPS = ListKind(
 )
 
 
-async def _rows(kind: ListKind) -> list[dict]:
+async def _rows(kind: ListKind) -> list[queries.ListEntry]:
     return await (queries.fraud_types() if kind.is_types else queries.occupation_groups())
 
 
-async def _entry(kind: ListKind, entry_id: int) -> dict:
+async def _entry(kind: ListKind, entry_id: int) -> queries.ListEntry:
     row = await (
         queries.fraud_type(entry_id) if kind.is_types else queries.occupation_group(entry_id)
     )
@@ -76,7 +76,7 @@ class ReferenceListController(Controller):
         kind: ListKind,
         values: dict | None = None,
         errors: dict | None = None,
-        editing: dict | None = None,
+        editing: queries.ListEntry | None = None,
     ) -> object:
         rows = await _rows(kind)
         if wants_xlsx(request):
@@ -108,16 +108,10 @@ class ReferenceListController(Controller):
         )
 
     async def _save(
-        self, request: Request, kind: ListKind, old: dict | None
+        self, request: Request, kind: ListKind, old: queries.ListEntry | None
     ) -> Template | Redirect | object:
         user = current_user(request)
-        form = await request.form()
-        values: dict[str, Any] = {
-            "name": str(form.get("name", "")).strip(),
-            "aliases": rules.clean_aliases(str(form.get("aliases", ""))),
-        }
-        if kind.is_types:
-            values["active"] = form.get("active") == "1" if old else True
+        values = forms.list_entry_form(await request.form(), kind.is_types, old is not None)
         others = [
             (r["name"], r["aliases"]) for r in await _rows(kind) if not old or r["id"] != old["id"]
         ]

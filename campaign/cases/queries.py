@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count, Max, Min, Sum
@@ -41,6 +42,77 @@ LEVEL_COLUMNS = {"village": Case.village_code, "town": Case.town_code, "station"
 CASES_CHANGED = "cases.changed"
 #: Past this many touched units the follow-ups cover every unit.
 ANNOUNCE_ALL_ABOVE = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow(Row):
+    """A stored case; the names of its places where the query adds them (with_names)."""
+
+    id: int
+    case_no: str
+    occurred_on: dt.date
+    occurred_at: dt.datetime | None
+    village_code: str | None
+    town_code: str
+    district_code: str
+    station_code: str | None
+    fraud_type: str
+    loss_fen: int
+    victim_occupation: str | None
+    occupation_group: str
+    victim_age: int | None
+    victim_phone_hash: str | None
+    victim_phone_masked: str | None
+    is_demo: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    district_name: str | None = None
+    town_name: str | None = None
+    village_name: str | None = None
+    station_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry(Row):
+    """A fraud type or an occupation group, with how many cases use it where listed."""
+
+    id: int
+    name: str
+    aliases: str
+    sort_order: int
+    active: bool = True
+    cases: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ImportJobRow(Row):
+    id: int
+    kind: str
+    filename: str
+    dry_run: bool
+    status: str
+    stage: str
+    total: int
+    done: int
+    summary: dict
+    errors: list
+    upload_token: str | None
+    created_by: int | None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedImport(Row):
+    id: int
+    upload_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VictimPhone(Row):
+    case_no: str
+    occurred_on: dt.date
+    victim_phone_hash: str
 
 
 async def announce_changed_units(units: set[tuple[str, str]]) -> None:
@@ -88,7 +160,7 @@ async def tracked_since() -> dt.date | None:
 # -- Single writes -------------------------------------------------------------------------------
 
 
-def units_of(case: dict) -> set[tuple[str, str]]:
+def units_of(case: Mapping[str, Any]) -> set[tuple[str, str]]:
     units = {("town", case["town_code"])}
     if case.get("village_code"):
         units.add(("village", case["village_code"]))
@@ -97,11 +169,11 @@ def units_of(case: dict) -> set[tuple[str, str]]:
     return units
 
 
-def _day_changes(case: dict, delta: int) -> list[day_index.Change]:
+def _day_changes(case: Mapping[str, Any], delta: int) -> list[day_index.Change]:
     return [(level, code, case["occurred_on"], delta) for level, code in units_of(case)]
 
 
-async def _moved(old: dict, new: dict | None) -> None:
+async def _moved(old: Mapping[str, Any], new: Mapping[str, Any] | None) -> None:
     """A stored case changed or went: its units' case days and last case days follow."""
     changes = _day_changes(old, -1) + (_day_changes(new, 1) if new else [])
     for (level, code), last in (await day_index.shift_days(changes)).items():
@@ -133,13 +205,13 @@ async def update_case(case_id: int, values: dict) -> None:
     await _moved(old, new)
 
 
-async def delete_case(case_id: int) -> dict | None:
+async def delete_case(case_id: int) -> CaseRow | None:
     """Remove a case; its units lose a case on its day. Call inside write_transaction()."""
     old = await Case.select().where(Case.id == case_id).first()
     if old:
         await Case.delete().where(Case.id == case_id)
         await _moved(old, None)
-    return old
+    return CaseRow(**old) if old else None
 
 
 # -- Write use cases: one transaction with its audit entry, then the follow-ups ------------------
@@ -163,7 +235,7 @@ async def create_case(values: dict, actor: CurrentUser, ip: str | None) -> int:
     return case_id
 
 
-async def correct_case(case: dict, changes: dict, actor: CurrentUser, ip: str | None) -> None:
+async def correct_case(case: CaseRow, changes: dict, actor: CurrentUser, ip: str | None) -> None:
     """Change the fields `changes` of the stored `case`."""
     case_no = changes.get("case_no", case["case_no"])
     async with audited(actor, ip) as audit:
@@ -180,7 +252,7 @@ async def correct_case(case: dict, changes: dict, actor: CurrentUser, ip: str | 
     await announce_changed_units(units_of(case) | units_of({**case, **changes}))
 
 
-async def remove_case(case: dict, actor: CurrentUser, ip: str | None) -> None:
+async def remove_case(case: CaseRow, actor: CurrentUser, ip: str | None) -> None:
     """Delete the stored `case`."""
     async with audited(actor, ip) as audit:
         await delete_case(case["id"])
@@ -197,7 +269,7 @@ async def save_list_entry(
     is_types: bool,
     audit_key: str,
     title: str,
-    old: dict | None,
+    old: ListEntry | None,
     values: dict,
     actor: CurrentUser,
     ip: str | None,
@@ -216,7 +288,7 @@ async def save_list_entry(
 
 
 async def delete_list_entry(
-    is_types: bool, audit_key: str, title: str, old: dict, actor: CurrentUser, ip: str | None
+    is_types: bool, audit_key: str, title: str, old: ListEntry, actor: CurrentUser, ip: str | None
 ) -> None:
     """Remove a fraud type or an occupation group (then regroup the cases)."""
     table = FraudType if is_types else OccupationGroup
@@ -264,12 +336,13 @@ async def reference(region_codes: Collection[str] | None = None) -> rules.Refere
     )
 
 
-async def victim_phones_since(day: dt.date) -> list[dict]:
+async def victim_phones_since(day: dt.date) -> list[VictimPhone]:
     """Cases on or after `day` that carry a victim phone: case_no, occurred_on and the phone's
     keyed hash (for the warnings domain's 劝阻失败 matching; never the number itself)."""
-    return await Case.select(Case.case_no, Case.occurred_on, Case.victim_phone_hash).where(
+    rows = await Case.select(Case.case_no, Case.occurred_on, Case.victim_phone_hash).where(
         Case.occurred_on >= day, Case.victim_phone_hash.is_not_null()
     )
+    return [VictimPhone(**row) for row in rows]
 
 
 async def refresh_case_days(level: str, codes: Collection[str] | None = None) -> None:
@@ -335,7 +408,9 @@ async def case_count(scope: Scope, filters: dict) -> int:
     return await Case.count().where(*_case_where(scope, filters))
 
 
-async def cases(scope: Scope, filters: dict, offset: int = 0, limit: int | None = 50) -> list[dict]:
+async def cases(
+    scope: Scope, filters: dict, offset: int = 0, limit: int | None = 50
+) -> list[CaseRow]:
     """Cases in scope matching the filters, newest first, with the names of their places."""
     query = (
         Case.select()
@@ -348,19 +423,28 @@ async def cases(scope: Scope, filters: dict, offset: int = 0, limit: int | None 
     return await with_names(await query)
 
 
-async def with_names(rows: list[dict]) -> list[dict]:
-    """Adds district_name, town_name, village_name and station_name."""
+async def with_names(rows: list[dict]) -> list[CaseRow]:
+    """The stored cases with district_name, town_name, village_name and station_name."""
     names = await regions.names_of(
         {r[k] for r in rows for k in ("district_code", "town_code", "village_code", "station_code")}
     )
-    for row in rows:
-        for key in ("district", "town", "village", "station"):
-            code = row[f"{key}_code"]
-            row[f"{key}_name"] = names.get(code, code) if code else None
-    return rows
+
+    def name(code: str | None) -> str | None:
+        return names.get(code, code) if code else None
+
+    return [
+        CaseRow(
+            **row,
+            district_name=name(row["district_code"]),
+            town_name=name(row["town_code"]),
+            village_name=name(row["village_code"]),
+            station_name=name(row["station_code"]),
+        )
+        for row in rows
+    ]
 
 
-async def case_by_id(case_id: int) -> dict | None:
+async def case_by_id(case_id: int) -> CaseRow | None:
     row = await Case.select().where(Case.id == case_id).first()
     return (await with_names([row]))[0] if row else None
 
@@ -372,10 +456,10 @@ async def case_no_taken(case_no: str, except_id: int | None = None) -> bool:
     return await Case.exists().where(where)
 
 
-async def towns_in(scope: Scope, district: str | None = None) -> list[dict]:
+async def towns_in(scope: Scope, district: str | None = None) -> list[regions.Unit]:
     """Towns to offer in a filter: those the scope covers, optionally of one district."""
     rows = await regions.regions(scope, {"level": "town", "parent": district or ""}, limit=None)
-    return [{"code": r["code"], "name": r["name"]} for r in rows]
+    return [regions.Unit(r["code"], r["name"]) for r in rows]
 
 
 async def fraud_type_names(active_only: bool = False) -> list[str]:
@@ -391,7 +475,7 @@ async def occupation_group_names() -> list[str]:
     return names if rules.OTHER in names else [*names, rules.OTHER]
 
 
-async def recent_cases(scope: Scope, since: dt.date, limit: int = 6) -> tuple[int, list[dict]]:
+async def recent_cases(scope: Scope, since: dt.date, limit: int = 6) -> tuple[int, list[CaseRow]]:
     """How many cases in scope since a day, and the latest few of them."""
     filters = {"from": since}
     return await case_count(scope, filters), await cases(scope, filters, 0, limit)
@@ -400,23 +484,22 @@ async def recent_cases(scope: Scope, since: dt.date, limit: int = 6) -> tuple[in
 # -- Reference lists -----------------------------------------------------------------------------
 
 
-async def fraud_types() -> list[dict]:
+async def fraud_types() -> list[ListEntry]:
     """Every fraud type with how many cases use it."""
     used = {
         r["fraud_type"]: r["n"]
         for r in await Case.select(Case.fraud_type, Count(alias="n")).group_by(Case.fraud_type)
     }
     rows = await FraudType.select().order_by(FraudType.sort_order).order_by(FraudType.id)
-    for row in rows:
-        row["cases"] = used.get(row["name"], 0)
-    return rows
+    return [ListEntry(**row, cases=used.get(row["name"], 0)) for row in rows]
 
 
-async def fraud_type(type_id: int) -> dict | None:
-    return await FraudType.select().where(FraudType.id == type_id).first()
+async def fraud_type(type_id: int) -> ListEntry | None:
+    row = await FraudType.select().where(FraudType.id == type_id).first()
+    return ListEntry(**row) if row else None
 
 
-async def occupation_groups() -> list[dict]:
+async def occupation_groups() -> list[ListEntry]:
     used = {
         r["occupation_group"]: r["n"]
         for r in await Case.select(Case.occupation_group, Count(alias="n")).group_by(
@@ -428,13 +511,12 @@ async def occupation_groups() -> list[dict]:
         .order_by(OccupationGroup.sort_order)
         .order_by(OccupationGroup.id)
     )
-    for row in rows:
-        row["cases"] = used.get(row["name"], 0)
-    return rows
+    return [ListEntry(**row, cases=used.get(row["name"], 0)) for row in rows]
 
 
-async def occupation_group(group_id: int) -> dict | None:
-    return await OccupationGroup.select().where(OccupationGroup.id == group_id).first()
+async def occupation_group(group_id: int) -> ListEntry | None:
+    row = await OccupationGroup.select().where(OccupationGroup.id == group_id).first()
+    return ListEntry(**row) if row else None
 
 
 async def save_fraud_type(type_id: int | None, values: dict) -> int:
@@ -477,14 +559,16 @@ async def create_import_job(values: dict) -> int:
     return (await ImportJob.insert(ImportJob(**values)))[0]["id"]
 
 
-async def import_job(job_id: int) -> dict | None:
-    return await ImportJob.select().where(ImportJob.id == job_id).output(load_json=True).first()
+async def import_job(job_id: int) -> ImportJobRow | None:
+    row = await ImportJob.select().where(ImportJob.id == job_id).output(load_json=True).first()
+    return ImportJobRow(**row) if row else None
 
 
-async def import_jobs_with_status(statuses: tuple[str, ...]) -> list[dict]:
-    return await ImportJob.select(ImportJob.id, ImportJob.upload_token).where(
+async def import_jobs_with_status(statuses: tuple[str, ...]) -> list[QueuedImport]:
+    rows = await ImportJob.select(ImportJob.id, ImportJob.upload_token).where(
         ImportJob.status.is_in(list(statuses))
     )
+    return [QueuedImport(**row) for row in rows]
 
 
 async def update_import_job(job_id: int, **values) -> None:
@@ -926,14 +1010,15 @@ async def largest_losses(
     return {row["code"]: int(row["fen"] or 0) for row in rows}
 
 
-async def cases_written_since(since: dt.datetime | None, min_loss_fen: int) -> list[dict]:
+async def cases_written_since(since: dt.datetime | None, min_loss_fen: int) -> list[CaseRow]:
     """Cases created or changed since the moment (all when None) with a loss of at least
     min_loss_fen: what the accountability reviews sweep picks up after every case write."""
     where = [Case.loss_fen >= max(min_loss_fen, 1)]
     if since is not None:
         where.append(Case.updated_at >= since)
-    return await Case.select().where(*where).order_by(Case.id)
+    return [CaseRow(**row) for row in await Case.select().where(*where).order_by(Case.id)]
 
 
-async def case_by_no(case_no: str) -> dict | None:
-    return await Case.select().where(Case.case_no == case_no).first()
+async def case_by_no(case_no: str) -> CaseRow | None:
+    row = await Case.select().where(Case.case_no == case_no).first()
+    return CaseRow(**row) if row else None

@@ -563,7 +563,7 @@ async def streak_boards(scope: Scope, limit: int = 10) -> list[StreakTop]:
     return boards
 
 
-async def milestone_feed(scope: Scope, limit: int = 10) -> list[dict]:
+async def milestone_feed(scope: Scope, limit: int = 10) -> list[streaks.FeedEntry]:
     """The latest milestones reached and streaks broken within a jurisdiction."""
     _, rows = await streaks.feed(scope=scope, limit=limit)
     return rows

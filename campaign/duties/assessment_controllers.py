@@ -145,10 +145,7 @@ class AssessmentController(Controller):
 
     @post("/compute", opt={"roles": (ADMIN,)})
     async def compute(self, request: Request) -> Redirect:
-        form = await request.form()
-        level = str(form.get("level", ""))
-        level = level if level in rules.LEVELS else "town"
-        year, quarter = rules.parse_quarter(str(form.get("quarter", "")), today())
+        level, year, quarter = forms.compute_form(await request.form(), today())
         run_id = await queries.compute_assessment(level, year, quarter, current_user(request))
         run = await existing_row(queries.run(run_id))
         flash(
@@ -181,8 +178,7 @@ class AssessmentController(Controller):
 
     @post("/scheme", opt={"roles": (ADMIN,)})
     async def save_scheme(self, request: Request) -> Template | Redirect:
-        form = await request.form()
-        values = {k: str(v).strip() for k, v in form.items() if k != "_csrf_token"}
+        values = forms.scheme_values(await request.form())
         parsed, errors = forms.check_scheme(values)
         if errors:
             return self._scheme_page(values, errors, status=400)

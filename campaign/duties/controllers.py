@@ -23,6 +23,7 @@ from campaign.importing import (
     take_upload,
     upload_filename,
 )
+from campaign.parsing import form_values
 from campaign.web import (
     client_ip,
     current_user,
@@ -173,9 +174,7 @@ class OrganisationController(Controller):
         self, request: Request, org: queries.OrganisationRow | None
     ) -> Template | Redirect:
         user = current_user(request)
-        form = await request.form()
-        values = forms.values_of(form, forms.ORGANISATION_FIELDS)
-        values["alliance_member"] = "是" if form.get("alliance_member") else "否"
+        values = forms.organisation_form(await request.form())
         places = await queries.known_places([values["region_code"]])
         record, errors = rules.check_organisation(values, places)
         place = places.get(values["region_code"])
@@ -335,8 +334,7 @@ class MeasureController(Controller):
         return self._form(values, {}, measure_id)
 
     async def _save(self, request: Request, measure_id: int | None):
-        form = await request.form()
-        values = forms.values_of(form, forms.MEASURE_FIELDS)
+        values = form_values(await request.form(), forms.MEASURE_FIELDS)
         record, errors = forms.check_measure(values)
         if not errors and await queries.measure_number_taken(record["number"], measure_id):
             errors["number"] = _("第 %(n)s 条已存在", n=record["number"])

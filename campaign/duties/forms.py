@@ -4,10 +4,12 @@ Chinese, by field. Pure functions; the controllers add what needs the database."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from campaign.duties import rules
 from campaign.i18n import _
+from campaign.parsing import form_text, form_values
 
 ORGANISATION_FIELDS = (
     "code",
@@ -34,8 +36,40 @@ MAX_TITLE = 150
 MAX_DETAIL = 2000
 
 
-def values_of(form: Mapping, fields: tuple[str, ...]) -> dict[str, str]:
-    return {key: str(form.get(key, "") or "").strip() for key in fields}
+def organisation_form(form: Mapping[str, Any]) -> dict[str, str]:
+    """The organisation form as text; the alliance checkbox as the 是/否 an import has."""
+    values = form_values(form, ORGANISATION_FIELDS)
+    values["alliance_member"] = "是" if form.get("alliance_member") else "否"
+    return values
+
+
+def task_form(form: Mapping[str, Any], units: Iterable[object]) -> tuple[dict[str, str], list[str]]:
+    """The new-task form as text, and the keys of the units chosen (the form's repeated `units`
+    field; check_task checks both)."""
+    return form_values(form, TASK_FIELDS), [str(k) for k in units if str(k).strip()]
+
+
+def task_decision(form: Mapping[str, Any]) -> tuple[bool, str]:
+    """A reviewer's decision on submitted evidence: accepted, and the reason for returning."""
+    return form.get("decision") == "accept", form_text(form, "reason")
+
+
+def closing_form(form: Mapping[str, Any], findings: str) -> tuple[str, str]:
+    """Closing a review: its findings (those saved earlier unless the form sends new ones) and
+    the closing note."""
+    return str(form.get("findings", "") or findings).strip(), form_text(form, "closing_note")
+
+
+def compute_form(form: Mapping[str, Any], day: dt.date) -> tuple[str, int, int]:
+    """Which assessment to compute: level (town unless station), year and quarter."""
+    level = str(form.get("level", ""))
+    year, quarter = rules.parse_quarter(str(form.get("quarter", "")), day)
+    return (level if level in rules.LEVELS else "town"), year, quarter
+
+
+def scheme_values(form: Mapping[str, Any]) -> dict[str, str]:
+    """Every field of the scheme form (weights, baselines, red lines) as text."""
+    return {k: str(v).strip() for k, v in form.items() if k != "_csrf_token"}
 
 
 def check_measure(values: Mapping[str, str]) -> tuple[dict, dict[str, str]]:

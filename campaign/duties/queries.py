@@ -8,8 +8,8 @@ import datetime as dt
 import json
 import time
 from collections import defaultdict
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from piccolo.columns import Column
@@ -48,6 +48,7 @@ from campaign.events import queries as events
 from campaign.i18n import _
 from campaign.materials import queries as materials
 from campaign.regions import queries as regions
+from campaign.rows import Row
 from campaign.system import queries as system
 from campaign.system.rules import REVIEW_LOSS_KEY
 from campaign.timeutil import today
@@ -220,11 +221,31 @@ async def organisation_by_code(code: str) -> OrganisationRow | None:
     return await organisation(row["id"]) if row else None
 
 
-async def organisations_by_code(codes: Collection[str]) -> dict[str, dict]:
+@dataclass(frozen=True, slots=True)
+class StoredOrganisation(Row):
+    """An organisation's stored columns, as an import compares them (the phone's hash too)."""
+
+    id: int
+    code: str
+    name: str
+    sector: str
+    village_code: str | None
+    town_code: str
+    district_code: str
+    village_station_code: str | None
+    address: str
+    responsible_person: str
+    contact_phone_hash: str | None
+    alliance_member: bool
+    alliance_joined_on: dt.date | None
+
+
+async def organisations_by_code(codes: Collection[str]) -> dict[str, StoredOrganisation]:
+    columns = [getattr(Organisation, f.name) for f in fields(StoredOrganisation)]
     rows = await select_in(
-        lambda *where: Organisation.select().where(*where), Organisation.code, codes
+        lambda *where: Organisation.select(*columns).where(*where), Organisation.code, codes
     )
-    return {row["code"]: row for row in rows}
+    return {row["code"]: StoredOrganisation(**row) for row in rows}
 
 
 async def organisation_choices(scope: Scope, text: str, limit: int = 12) -> list[OrganisationRow]:
@@ -332,29 +353,39 @@ async def link_event(event_id: int, organisation_id: int | None) -> None:
 
 async def outreach_at(
     organisation_id: int, start: dt.date | None = None, end: dt.date | None = None
-) -> list[dict]:
+) -> list[events.EventRow]:
     """The events held at an organisation (newest first), optionally within [start, end]."""
     links = await EventOrganisation.select(EventOrganisation.event_id).where(
         EventOrganisation.organisation_id == organisation_id
     )
     rows = await events.events_with_ids([link["event_id"] for link in links])
-    return [
-        r for r in rows if (start is None or r["day"] >= start) and (end is None or r["day"] <= end)
-    ]
+    return [r for r in rows if (start is None or r.day >= start) and (end is None or r.day <= end)]
 
 
 # -- Measures ----------------------------------------------------------------------------------
 
 
-async def measures(active_only: bool = False) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class MeasureRow(Row):
+    id: int
+    number: int
+    title: str
+    body: str
+    red_line: bool
+    active: bool
+    created_at: dt.datetime
+
+
+async def measures(active_only: bool = False) -> list[MeasureRow]:
     query = Measure.select().order_by(Measure.number)
     if active_only:
         query = query.where(Measure.active == True)  # noqa: E712
-    return await query
+    return [MeasureRow(**row) for row in await query]
 
 
-async def measure(measure_id: int) -> dict | None:
-    return await Measure.select().where(Measure.id == measure_id).first()
+async def measure(measure_id: int) -> MeasureRow | None:
+    row = await Measure.select().where(Measure.id == measure_id).first()
+    return MeasureRow(**row) if row else None
 
 
 async def measure_number_taken(number: int, except_id: int | None) -> bool:
@@ -433,15 +464,15 @@ async def units_by_key(keys: Iterable[str]) -> dict[str, Unit]:
                 "station", code, station["name"], station["district_code"], station_code=code
             )
             found[unit.key] = unit
-    for code, row in (await organisations_by_code(wanted["organisation"])).items():
+    for code, org in (await organisations_by_code(wanted["organisation"])).items():
         unit = Unit(
             "organisation",
             code,
-            row["name"],
-            row["district_code"],
-            row["town_code"],
-            row["village_code"],
-            row["village_station_code"],
+            org.name,
+            org.district_code,
+            org.town_code,
+            org.village_code,
+            org.village_station_code,
         )
         found[unit.key] = unit
     return found
@@ -621,7 +652,7 @@ async def task(task_id: int) -> TaskRow | None:
 
 
 async def assign_tasks(
-    measure_row: dict,
+    measure_row: MeasureRow,
     units: list[Unit],
     values: dict,
     reviewer: tuple[int, str],
@@ -670,12 +701,30 @@ async def assign_tasks(
     return ids
 
 
-async def evidence_of(task_id: int) -> list[dict]:
-    return await Evidence.select().where(Evidence.task_id == task_id).order_by(Evidence.id)
+@dataclass(frozen=True, slots=True)
+class EvidenceRow(Row):
+    id: int
+    task_id: int
+    kind: str
+    storage_key: str | None
+    original_name: str
+    content_type: str
+    size: int
+    figure: int | None
+    note: str
+    submitted_by: int | None
+    submitted_by_name: str
+    submitted_at: dt.datetime
 
 
-async def evidence_item(evidence_id: int) -> dict | None:
-    return await Evidence.select().where(Evidence.id == evidence_id).first()
+async def evidence_of(task_id: int) -> list[EvidenceRow]:
+    rows = await Evidence.select().where(Evidence.task_id == task_id).order_by(Evidence.id)
+    return [EvidenceRow(**row) for row in rows]
+
+
+async def evidence_item(evidence_id: int) -> EvidenceRow | None:
+    row = await Evidence.select().where(Evidence.id == evidence_id).first()
+    return EvidenceRow(**row) if row else None
 
 
 async def submit_evidence(
@@ -1078,8 +1127,24 @@ async def compute_assessment(level: str, year: int, quarter: int, actor: Current
     return run_id
 
 
-async def latest_run(level: str, year: int, quarter: int) -> dict | None:
-    return (
+@dataclass(frozen=True, slots=True)
+class RunRow(Row):
+    """A stored assessment run; `scheme` is the weights and thresholds it used (JSON)."""
+
+    id: int
+    level: str
+    year: int
+    quarter: int
+    as_of: dt.date
+    scheme: dict
+    units: int
+    computed_at: dt.datetime
+    computed_by: str
+    seconds: float
+
+
+async def latest_run(level: str, year: int, quarter: int) -> RunRow | None:
+    row = (
         await AssessmentRun.select()
         .where(
             AssessmentRun.level == level,
@@ -1090,15 +1155,17 @@ async def latest_run(level: str, year: int, quarter: int) -> dict | None:
         .output(load_json=True)
         .first()
     )
+    return RunRow(**row) if row else None
 
 
-async def run(run_id: int) -> dict | None:
-    return (
+async def run(run_id: int) -> RunRow | None:
+    row = (
         await AssessmentRun.select()
         .where(AssessmentRun.id == run_id)
         .output(load_json=True)
         .first()
     )
+    return RunRow(**row) if row else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1182,7 +1249,9 @@ async def review_threshold_fen() -> int:
     return rules.review_threshold_fen(await system.get_setting(REVIEW_SETTING))
 
 
-def review_values(case: dict, trigger: str, note: str, organisation_id: int | None) -> dict:
+def review_values(
+    case: Mapping[str, Any], trigger: str, note: str, organisation_id: int | None
+) -> dict:
     return {
         "case_id": case["id"],
         "case_no": case["case_no"],
@@ -1203,12 +1272,19 @@ def review_values(case: dict, trigger: str, note: str, organisation_id: int | No
     }
 
 
-async def review_of_case(case_id: int) -> dict | None:
-    return await Review.select(Review.id, Review.status).where(Review.case_id == case_id).first()
+@dataclass(frozen=True, slots=True)
+class ReviewRef(Row):
+    id: int
+    status: str
+
+
+async def review_of_case(case_id: int) -> ReviewRef | None:
+    row = await Review.select(Review.id, Review.status).where(Review.case_id == case_id).first()
+    return ReviewRef(**row) if row else None
 
 
 async def open_review(
-    case: dict,
+    case: Mapping[str, Any],
     trigger: str,
     note: str,
     organisation_id: int | None,
@@ -1396,12 +1472,24 @@ async def review(review_id: int) -> ReviewRow | None:
     return (await _review_rows([row]))[0] if row else None
 
 
-async def actions_of(review_id: int) -> list[dict]:
-    return (
+@dataclass(frozen=True, slots=True)
+class ActionRow(Row):
+    id: int
+    review_id: int
+    action: str
+    owner: str
+    due_on: dt.date
+    done_on: dt.date | None
+    created_at: dt.datetime
+
+
+async def actions_of(review_id: int) -> list[ActionRow]:
+    rows = (
         await CorrectiveAction.select()
         .where(CorrectiveAction.review_id == review_id)
         .order_by(CorrectiveAction.due_on)
     )
+    return [ActionRow(**row) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -1445,7 +1533,7 @@ async def gather(review_row: ReviewRow) -> Gathered:
     org = await organisation(review_row.organisation_id) if review_row.organisation_id else None
     org_events = await outreach_at(org.id, start, end) if org else []
     case = await cases.case_by_id(review_row.case_id)
-    phone_hash = (case or {}).get("victim_phone_hash")
+    phone_hash = case.victim_phone_hash if case else None
     warnings = await warning_history(phone_hash, start, end)
     users = await accounts.user_ids_in_units(
         [("town", review_row.town_code)]

@@ -13,9 +13,10 @@ from litestar.response import Redirect, Template
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER, CurrentUser
 from campaign.cases import queries as cases
 from campaign.cases.rules import case_in_scope
-from campaign.duties import queries, rules
+from campaign.duties import forms, queries, rules
 from campaign.duties.controllers import EXPORT_LIMIT, READERS
 from campaign.i18n import _
+from campaign.parsing import form_text, form_values
 from campaign.timeutil import today
 from campaign.warnings import rules as warning_rules
 from campaign.web import (
@@ -112,8 +113,7 @@ class ReviewController(Controller):
     async def open(self, request: Request) -> Template | Redirect:
         """A leader marks a case serious: its review opens whatever its loss."""
         user = current_user(request)
-        form = await request.form()
-        values = {k: str(form.get(k, "")).strip() for k in ("case_no", "note", "organisation")}
+        values = form_values(await request.form(), ("case_no", "note", "organisation"))
         errors: dict[str, str] = {}
         case = await cases.case_by_no(values["case_no"]) if values["case_no"] else None
         if case is None:
@@ -194,8 +194,7 @@ class ReviewController(Controller):
     @post("/{review_id:int}/findings", opt={"roles": WORKERS})
     async def findings(self, request: Request, review_id: FromPath[int]) -> Template | Redirect:
         row = await self._open_review(request, review_id)
-        form = await request.form()
-        text = str(form.get("findings", "")).strip()
+        text = form_text(await request.form(), "findings")
         if len(text) > rules.MAX_FINDINGS:
             request.state.review_values = {"findings": text}
             errors = {"findings": _("不超过 %(n)s 字", n=rules.MAX_FINDINGS)}
@@ -207,8 +206,7 @@ class ReviewController(Controller):
     @post("/{review_id:int}/organisation", opt={"roles": WORKERS})
     async def organisation(self, request: Request, review_id: FromPath[int]) -> Template | Redirect:
         row = await self._open_review(request, review_id)
-        form = await request.form()
-        code = str(form.get("organisation", "")).strip()
+        code = form_text(await request.form(), "organisation")
         org = await queries.organisation_by_code(code) if code else None
         if code and org is None:
             request.state.review_values = {"organisation": code}
@@ -223,8 +221,7 @@ class ReviewController(Controller):
     @post("/{review_id:int}/actions", opt={"roles": WORKERS})
     async def add_action(self, request: Request, review_id: FromPath[int]) -> Template | Redirect:
         row = await self._open_review(request, review_id)
-        form = await request.form()
-        values = {k: str(form.get(k, "")).strip() for k in ("action", "owner", "due_on")}
+        values = form_values(await request.form(), ("action", "owner", "due_on"))
         record, errors = rules.check_action(values, today())
         if errors:
             request.state.review_values = values
@@ -236,9 +233,7 @@ class ReviewController(Controller):
     @post("/{review_id:int}/close", opt={"roles": LEADERS})
     async def close(self, request: Request, review_id: FromPath[int]) -> Template | Redirect:
         row = await self._open_review(request, review_id)
-        form = await request.form()
-        findings = str(form.get("findings", "") or row.findings).strip()
-        note = str(form.get("closing_note", "")).strip()
+        findings, note = forms.closing_form(await request.form(), row.findings)
         errors = rules.closing_errors(findings)
         if errors:
             request.state.review_values = {"closing_note": note}

@@ -19,6 +19,7 @@ from campaign.duties.controllers import EXPORT_LIMIT, READERS
 from campaign.i18n import _
 from campaign.materials.serving import send_file
 from campaign.materials.storage import get_storage
+from campaign.parsing import form_text
 from campaign.timeutil import today
 from campaign.web import (
     client_ip,
@@ -151,8 +152,7 @@ class TaskController(Controller):
     async def create(self, request: Request) -> Template | Redirect:
         user = current_user(request)
         form = await request.form()
-        values = forms.values_of(form, forms.TASK_FIELDS)
-        chosen = [str(k) for k in form.getall("units", []) if str(k).strip()]
+        values, chosen = forms.task_form(form, form.getall("units", []))
         record, errors = forms.check_task(values, chosen, today())
         measure = await queries.measure(record["measure_id"]) if record["measure_id"] else None
         if "measure_id" not in errors and measure is None:
@@ -256,7 +256,7 @@ class TaskController(Controller):
                 request, task_row, {"file": _("此任务当前不能提交材料(已提交待审核或已通过)")}, 409
             )
         form = await request.form()
-        note = str(form.get("note", "")).strip()
+        note = form_text(form, "note")
         values: dict = {"kind": task_row.evidence_kind, "note": note[: rules.MAX_NOTE]}
         errors: dict[str, str] = {}
         if task_row.evidence_kind == rules.FIGURE:
@@ -296,9 +296,7 @@ class TaskController(Controller):
         task_row = await readable_task(user, task_id)
         if not (user.is_admin or user.id == task_row.reviewer_id):
             raise deny(_("只有指定的审核人可以审核此任务"))
-        form = await request.form()
-        accept = form.get("decision") == "accept"
-        reason = str(form.get("reason", "")).strip()
+        accept, reason = forms.task_decision(await request.form())
         if not accept and not reason:
             return await self._detail(request, task_row, {"reason": _("退回时请写明原因")}, 400)
         try:

@@ -38,7 +38,7 @@ VERIFIERS = (ADMIN, LEADER, COORDINATOR)  # who verifies what: rules.may_verify
 API_LIMIT, API_MAX_LIMIT = 100, 1000
 
 
-async def _readable_event(user: CurrentUser, event_id: int) -> dict:
+async def _readable_event(user: CurrentUser, event_id: int) -> queries.EventRow:
     row = await queries.event(event_id)
     if row is None:
         raise NotFoundException(_("活动不存在"))
@@ -47,7 +47,7 @@ async def _readable_event(user: CurrentUser, event_id: int) -> dict:
     return row
 
 
-def _may_edit(user: CurrentUser, row: dict) -> bool:
+def _may_edit(user: CurrentUser, row: queries.EventRow) -> bool:
     return rules.may_edit(
         user.role,
         user.id,
@@ -62,7 +62,7 @@ def _queue(user: CurrentUser) -> list:
     return queries.queue_where(user.id, queries.verifiable_clause(user.role, user.scope.kind))
 
 
-def _may_verify(user: CurrentUser, row: dict) -> bool:
+def _may_verify(user: CurrentUser, row: queries.EventRow) -> bool:
     return rules.may_verify(
         user.role,
         user.scope,
@@ -73,10 +73,10 @@ def _may_verify(user: CurrentUser, row: dict) -> bool:
     )
 
 
-def _stored(checked: rules.EventInput, place: dict) -> dict:
+def _stored(checked: rules.EventInput, place: queries.ResolvedPlace) -> dict:
     """What a checked form stores (a new or resubmitted event waits for verification)."""
     return {
-        **{k: v for k, v in place.items() if k not in ("place", "place_name")},
+        **place.stored(),
         "type_id": checked.type_id,
         "team": checked.team or None,
         "place_text": checked.place_text or None,
@@ -97,7 +97,7 @@ async def _process_photos(event_id: int) -> None:
             await job_queue.enqueue(jobs.process_photo, photo["id"], job_id=f"photo-{photo['id']}")
 
 
-def _export(rows: list[dict]):
+def _export(rows: list[queries.EventRow]):
     return xlsx_response(
         _("宣传活动"),
         [
@@ -228,7 +228,7 @@ class EventController(Controller):
         errors: dict,
         status: int = 200,
         duplicates: list | None = None,
-        event_row: dict | None = None,
+        event_row: queries.EventRow | None = None,
     ) -> Template:
         async with queries.snapshot():
             user = current_user(request)
@@ -364,7 +364,7 @@ class EventController(Controller):
 
     # -- Editing a returned event --------------------------------------------------------------
 
-    async def _editable(self, user: CurrentUser, event_id: int) -> dict:
+    async def _editable(self, user: CurrentUser, event_id: int) -> queries.EventRow:
         row = await _readable_event(user, event_id)
         if not _may_edit(user, row):
             raise deny(_("只有登记人可以修改未核实的活动"))
@@ -372,7 +372,9 @@ class EventController(Controller):
 
     @get("/events/{event_id:int}/edit", opt={"roles": WRITERS})
     async def edit(self, request: Request, event_id: FromPath[int]) -> Template:
-        row = (await queries.with_names([await self._editable(current_user(request), event_id)]))[0]
+        row = (await queries.named_events([await self._editable(current_user(request), event_id)]))[
+            0
+        ]
         values = {
             **{k: str(row[k]) for k in rules.FIGURES},
             "type_id": str(row["type_id"]),
@@ -422,7 +424,7 @@ class EventController(Controller):
     async def detail(self, request: Request, event_id: FromPath[int]) -> Template:
         async with queries.snapshot():
             user = current_user(request)
-            row = (await queries.with_names([await _readable_event(user, event_id)]))[0]
+            row = (await queries.named_events([await _readable_event(user, event_id)]))[0]
             specs = await queries.type_specs()
             spec = specs.get(row["type_id"])
             can_verify = row["status"] == rules.SUBMITTED and _may_verify(user, row)

@@ -112,7 +112,7 @@ def _differs(stored, new) -> bool:
 async def _codes(record: dict) -> dict:
     place = await queries.resolve_place(record["place_code"])
     assert place is not None
-    return {k: v for k, v in place.items() if k not in ("place", "place_name")}
+    return place.stored()
 
 
 async def _full(record: dict, actor, who: str, now: dt.datetime) -> dict:

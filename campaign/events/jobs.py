@@ -7,7 +7,6 @@ import datetime as dt
 
 from arq import cron
 
-from campaign.db import write_transaction
 from campaign.events import photos, queries
 from campaign.timeutil import today
 
@@ -36,8 +35,7 @@ async def purge_abandoned_photos(ctx: dict) -> int:
 
 async def refresh_coverage(ctx: dict) -> None:
     """Each town's 7/30/90-day coverage as of the new day, before anyone asks for it."""
-    async with write_transaction():
-        await queries.refresh_town_coverage(today())
+    await queries.refresh_every_town(today())
 
 
 FUNCTIONS = [process_photo, purge_abandoned_photos, refresh_coverage]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from piccolo.query.functions.aggregate import Count, Sum
@@ -108,6 +108,199 @@ class PhotoRow(Row):
     is_demo: bool
 
 
+@dataclass(frozen=True, slots=True)
+class EventRow(Row):
+    """A stored event; the names of its type, place, town and unit, and its audiences as a list,
+    where the query adds them (events, events_with_ids)."""
+
+    id: int
+    type_id: int
+    unit_kind: str | None
+    unit_code: str | None
+    team: str | None
+    place_code: str
+    place_level: str
+    place_text: str | None
+    village_code: str | None
+    town_code: str
+    district_code: str
+    village_station_code: str | None
+    station_code: str | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    day: dt.date
+    attendees: int
+    households: int
+    installs: int
+    materials: int
+    gifts: int
+    volunteers: int
+    checkins: int
+    audiences: str
+    notes: str
+    status: str
+    return_reason: str | None
+    reviewed_by: str | None
+    reviewed_at: dt.datetime | None
+    created_by: int | None
+    created_by_name: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    token: str | None
+    external_id: str | None
+    is_demo: bool
+    type_name: str = ""
+    place_name: str = ""
+    town_name: str = ""
+    unit_name: str = ""
+    audience_list: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedPlace(Row):
+    """The codes an event at a place is filed under (the first eight are stored on the event),
+    and the place for jurisdiction checks."""
+
+    place_code: str
+    place_level: str
+    place_name: str
+    village_code: str | None
+    town_code: str
+    district_code: str
+    village_station_code: str | None
+    station_code: str | None
+    place: Place
+
+    def stored(self) -> dict[str, Any]:
+        """The columns of an event that say where it was held."""
+        return {k: v for k, v in self.items() if k not in ("place", "place_name")}
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceChoice(Row):
+    code: str
+    name: str
+    level: str
+    #: [{code, name}] from the district down to the place itself
+    path: list[dict[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class EventRef(Row):
+    id: int
+    created_by: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate(Row):
+    id: int
+    created_by_name: str
+    starts_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedSum(Row):
+    """Verified events of one event type at one unit, and their figures summed."""
+
+    code: str
+    type_id: int
+    events: int
+    attendees: int | None
+    households: int | None
+    installs: int | None
+    materials: int | None
+    gifts: int | None
+    volunteers: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitTotals(Row):
+    """A unit's counters in the totals report (verified events only)."""
+
+    code: str
+    name: str
+    events: int
+    lectures: int
+    attendees: int
+    households: int
+    installs: int
+    materials: int
+    gifts: int
+    volunteers: int
+
+
+@dataclass(frozen=True, slots=True)
+class TownCoverageRow(Row):
+    """A town's villages and how many had verified outreach (c7/c30/c90) or not (gap…) in the
+    last 7, 30 and 90 days (rules.WINDOWS)."""
+
+    code: str
+    name: str
+    district_code: str
+    district_name: str
+    villages: int
+    c7: int
+    c30: int
+    c90: int
+    gap7: int
+    gap30: int
+    gap90: int
+
+
+@dataclass(frozen=True, slots=True)
+class DistrictCoverageRow(Row):
+    """A district's towns and villages, covered, uncovered and the covered share per window."""
+
+    code: str
+    name: str
+    towns: int
+    villages: int
+    c7: int
+    c30: int
+    c90: int
+    gap7: int
+    gap30: int
+    gap90: int
+    share7: float
+    share30: float
+    share90: float
+
+
+@dataclass(frozen=True, slots=True)
+class UncoveredVillage(Row):
+    code: str
+    name: str
+    level: str
+    district_code: str
+    town_code: str | None
+    station_code: str | None
+    last_on: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class RisingPlace(Row):
+    """A town or village whose cases rise this month with no verified outreach yet."""
+
+    code: str
+    name: str
+    level: str
+    district_code: str
+    town_code: str | None
+    this: int
+    previous: int
+    z: float
+    town_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HomeFigures(Row):
+    this_week: int
+    returned: int
+    waiting: int | None
+    villages: int
+    unvisited30: int
+
+
 async def event_types(active_only: bool = False) -> list[EventTypeRow]:
     query = EventType.select().order_by(EventType.sort_order).order_by(EventType.id)
     if active_only:
@@ -176,13 +369,13 @@ async def add_audience(name: str) -> None:
     )
 
 
-async def set_audience_active(group_id: int, active: bool) -> dict | None:
+async def set_audience_active(group_id: int, active: bool) -> AudienceRow | None:
     row = await AudienceGroup.select().where(AudienceGroup.id == group_id).first()
     if row:
         await AudienceGroup.update({AudienceGroup.active: active}).where(
             AudienceGroup.id == group_id
         )
-    return row
+    return AudienceRow(**row) if row else None
 
 
 # -- Scope -------------------------------------------------------------------------------------
@@ -202,7 +395,7 @@ def scope_where(scope: Scope) -> list:
     return [own | (Event.village_station_code.is_null() & Event.town_code.is_in(list(scope.towns)))]
 
 
-def place_of_event(row: dict) -> Place:
+def place_of_event(row: Mapping[str, Any]) -> Place:
     return Place(
         level=row["place_level"],
         code=row["place_code"],
@@ -212,7 +405,7 @@ def place_of_event(row: dict) -> Place:
     )
 
 
-async def place_choices(scope: Scope, text: str, limit: int = 12) -> list[dict]:
+async def place_choices(scope: Scope, text: str, limit: int = 12) -> list[PlaceChoice]:
     """Villages and towns in scope whose name contains the text (or whose code starts with it),
     villages first, each with its path for telling namesakes apart."""
     text = text.strip()
@@ -229,39 +422,43 @@ async def place_choices(scope: Scope, text: str, limit: int = 12) -> list[dict]:
         .order_by(Region.code)
         .limit(limit)
     )
-    return [row.as_dict() for row in await regions.with_paths(rows)]
+    return [
+        PlaceChoice(r["code"], r["name"], r["level"], r["path"])
+        for r in await regions.with_paths(rows)
+    ]
 
 
-async def resolve_place(code: str) -> dict | None:
+async def resolve_place(code: str) -> ResolvedPlace | None:
     """The codes an event at this place is filed under, or None for an unknown or district code."""
     row = await regions.region(code)
     if row is None or row["level"] not in ("village", "town"):
         return None
     village = row["code"] if row["level"] == "village" else None
     town = row["town_code"] if village else row["code"]
-    return {
-        "place_code": row["code"],
-        "place_level": row["level"],
-        "place_name": row["name"],
-        "village_code": village,
-        "town_code": town,
-        "district_code": row["district_code"],
-        "village_station_code": row["station_code"] if village else None,
-        "station_code": await regions.derive_station(village, town),
-        "place": regions.place_from_row(row),
-    }
+    return ResolvedPlace(
+        place_code=row["code"],
+        place_level=row["level"],
+        place_name=row["name"],
+        village_code=village,
+        town_code=town,
+        district_code=row["district_code"],
+        village_station_code=row["station_code"] if village else None,
+        station_code=await regions.derive_station(village, town),
+        place=regions.place_from_row(row),
+    )
 
 
 # -- Writing events ----------------------------------------------------------------------------
 
 
-async def event_by_token(token: str) -> dict | None:
-    return await Event.select(Event.id, Event.created_by).where(Event.token == token).first()
+async def event_by_token(token: str) -> EventRef | None:
+    row = await Event.select(Event.id, Event.created_by).where(Event.token == token).first()
+    return EventRef(**row) if row else None
 
 
 async def likely_duplicates(
     unit_code: str | None, type_id: int, place_code: str, day: dt.date
-) -> list[dict]:
+) -> list[Duplicate]:
     """Events not sent back with the same unit, type, place and day (rules.duplicate_key)."""
     where = [
         Event.type_id == type_id,
@@ -270,10 +467,11 @@ async def likely_duplicates(
         Event.status != rules.RETURNED,
     ]
     where.append(Event.unit_code.is_null() if unit_code is None else Event.unit_code == unit_code)
-    return await Event.select(Event.id, Event.created_by_name, Event.starts_at).where(*where)
+    rows = await Event.select(Event.id, Event.created_by_name, Event.starts_at).where(*where)
+    return [Duplicate(**row) for row in rows]
 
 
-async def duplicates_of(row: dict) -> list[dict]:
+async def duplicates_of(row: EventRow) -> list[Duplicate]:
     """Other events that look like the same one (same unit, type, place and day), for the
     person verifying it: the logger may have confirmed a likely duplicate."""
     found = await likely_duplicates(row["unit_code"], row["type_id"], row["place_code"], row["day"])
@@ -304,7 +502,7 @@ async def update_event(event_id: int, changes: dict) -> None:
     )
 
 
-async def review(event_id: int, status: str, reviewer: str, reason: str | None, at) -> dict:
+async def review(event_id: int, status: str, reviewer: str, reason: str | None, at) -> EventRow:
     """Mark verified or returned; a verification moves the place's last outreach day forward.
     Call inside the write transaction that records the audit entry."""
     await update_event(
@@ -380,7 +578,7 @@ async def log_event(
 
 
 async def resubmit_event(
-    row: dict,
+    row: EventRow,
     changes: dict,
     token: str,
     actor: CurrentUser,
@@ -477,7 +675,7 @@ async def switch_audience(group_id: int, active: bool, actor: CurrentUser, ip: s
     return True
 
 
-async def advance_outreach(codes: dict, day: dt.date) -> None:
+async def advance_outreach(codes: Mapping[str, Any], day: dt.date) -> None:
     """The village's and the town's latest verified outreach day, moved forward (never back),
     and the town's coverage counts with them."""
     await _advance_last_days(codes, day)
@@ -485,7 +683,7 @@ async def advance_outreach(codes: dict, day: dt.date) -> None:
         await refresh_town_coverage(local_today(), [codes["town_code"]])
 
 
-async def _advance_last_days(codes: dict, day: dt.date) -> None:
+async def _advance_last_days(codes: Mapping[str, Any], day: dt.date) -> None:
     units = [("town", codes["town_code"], None)]
     if codes.get("village_code"):
         units.append(("village", codes["village_code"], codes["town_code"]))
@@ -654,7 +852,7 @@ async def events(
     offset: int = 0,
     limit: int | None = 50,
     extra: Sequence = (),
-) -> list[dict]:
+) -> list[EventRow]:
     query = (
         Event.select()
         .where(*event_where(scope, filters, extra))
@@ -663,11 +861,12 @@ async def events(
     )
     if limit is not None:
         query = query.offset(offset).limit(limit)
-    return await with_names(await query)
+    return await named_events(await query)
 
 
-async def event(event_id: int) -> dict | None:
-    return await Event.select().where(Event.id == event_id).first()
+async def event(event_id: int) -> EventRow | None:
+    row = await Event.select().where(Event.id == event_id).first()
+    return EventRow(**row) if row else None
 
 
 async def add_checkins(event_id: int, n: int) -> None:
@@ -696,19 +895,29 @@ async def names_of(codes: Iterable[str | None]) -> dict[str, str]:
     return names
 
 
-async def with_names(rows: list[dict]) -> list[dict]:
-    """Adds type_name, place_name, town_name, unit_name and audience_list."""
+async def with_names(rows: Sequence[Mapping[str, Any]]) -> list[dict]:
+    """The rows (whole events, or the calendar's columns) with type_name, place_name,
+    town_name, unit_name and audience_list added."""
     types = {t["id"]: t["name"] for t in await EventType.select(EventType.id, EventType.name)}
     names = await names_of(
         c for row in rows for c in (row["place_code"], row["town_code"], row["unit_code"])
     )
-    for row in rows:
-        row["type_name"] = types.get(row["type_id"], "?")
-        row["place_name"] = names.get(row["place_code"], row["place_code"])
-        row["town_name"] = names.get(row["town_code"], row["town_code"])
-        row["unit_name"] = names.get(row["unit_code"] or "", "") or _("全市")
-        row["audience_list"] = rules.audiences_list(row["audiences"])
-    return rows
+    return [
+        {
+            **row,
+            "type_name": types.get(row["type_id"], "?"),
+            "place_name": names.get(row["place_code"], row["place_code"]),
+            "town_name": names.get(row["town_code"], row["town_code"]),
+            "unit_name": names.get(row["unit_code"] or "", "") or _("全市"),
+            "audience_list": rules.audiences_list(row["audiences"]),
+        }
+        for row in rows
+    ]
+
+
+async def named_events(rows: Sequence[Mapping[str, Any]]) -> list[EventRow]:
+    """Whole events with their names (with_names)."""
+    return [EventRow(**row) for row in await with_names(rows)]
 
 
 async def month_events(scope: Scope, filters: dict[str, str], first: dt.date, last: dt.date):
@@ -744,7 +953,7 @@ FIGURE_SUMS = [Sum(getattr(Event, key)).as_alias(key) for key in rules.FIGURES]
 
 async def verified_sums(
     level: str, start: dt.date, end: dt.date, scope: Scope | None = None, codes=None
-) -> list[dict]:
+) -> list[VerifiedSum]:
     """Per unit code at the level and per event type: verified events and figure sums."""
     column = LEVEL_COLUMNS[level]
     where = [
@@ -757,16 +966,17 @@ async def verified_sums(
         where += scope_where(scope)
     if codes is not None:
         where.append(column.is_in(list(codes) or [""]))
-    return (
+    rows = (
         await Event.select(
             column.as_alias("code"), Event.type_id, Count(alias="events"), *FIGURE_SUMS
         )
         .where(*where)
         .group_by(column, Event.type_id)
     )
+    return [VerifiedSum(**row) for row in rows]
 
 
-async def totals(level: str, start: dt.date, end: dt.date, scope: Scope) -> list[dict]:
+async def totals(level: str, start: dt.date, end: dt.date, scope: Scope) -> list[UnitTotals]:
     """The source report's counters per unit: lectures held, events, people reached, households,
     app installs guided, materials and gifts distributed, volunteers — verified events only."""
     specs = await type_specs()
@@ -784,9 +994,7 @@ async def totals(level: str, start: dt.date, end: dt.date, scope: Scope) -> list
             unit[key] += row[key] or 0
     names = await names_of(per_unit)
     rows = sorted(per_unit.values(), key=lambda r: (-r["events"], r["code"]))
-    for row in rows:
-        row["name"] = names.get(row["code"], row["code"])
-    return rows
+    return [UnitTotals(**row, name=names.get(row["code"], row["code"])) for row in rows]
 
 
 async def outreach_points(
@@ -876,14 +1084,19 @@ def _coverage_scope_sql(scope: Scope) -> tuple[str, list]:
     return "1 = 1", []
 
 
+async def refresh_every_town(today: dt.date) -> None:
+    """Every town's coverage as of a day, in a write transaction of its own (the cron job)."""
+    async with write_transaction():
+        await refresh_town_coverage(today)
+
+
 async def fresh_coverage(today: dt.date) -> None:
     """TownCoverage as of today: recomputed for every town when a new day has begun (the cron
     job usually has done it). Call before a read-only snapshot: it may write."""
     if not await TownCoverage.exists() or await TownCoverage.exists().where(
         TownCoverage.as_of != today
     ):
-        async with write_transaction():
-            await refresh_town_coverage(today)
+        await refresh_every_town(today)
 
 
 async def _live_towns(scope: Scope, today: dt.date) -> list[dict]:
@@ -916,7 +1129,7 @@ async def coverage_towns(
     window: int = 30,
     offset: int = 0,
     limit: int | None = None,
-) -> list[dict]:
+) -> list[TownCoverageRow]:
     """Per town in scope, the largest gap in the window first: villages, how many had verified
     outreach in the last 7, 30 and 90 days (rules.covered_since, as c7/c30/c90) and how many did
     not (gap7/gap30/gap90). Read from TownCoverage, kept per verification and per day."""
@@ -926,13 +1139,15 @@ async def coverage_towns(
         rows = sorted(
             await _live_towns(scope, today), key=lambda r: (-r[f"gap{window}"], r["code"])
         )
-        return rows[offset : None if limit is None else offset + limit]
+        return [
+            TownCoverageRow(**r) for r in rows[offset : None if limit is None else offset + limit]
+        ]
     await fresh_coverage(today)
     condition, args = _coverage_scope_sql(scope)
     counts = ", ".join(f"tc.c{n} AS c{n}, tc.villages - tc.c{n} AS gap{n}" for n in rules.WINDOWS)
     page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
     # Page first, then look up the names of that page only.
-    return await TownCoverage.raw(
+    rows = await TownCoverage.raw(
         "SELECT p.*, COALESCE(t.name, p.code) AS name, "
         "COALESCE(d.name, p.district_code) AS district_name FROM ("
         "SELECT tc.town_code AS code, tc.district_code AS district_code, "
@@ -943,14 +1158,15 @@ async def coverage_towns(
         f"ORDER BY p.gap{window} DESC, p.code",
         *args,
     )
+    return [TownCoverageRow(**row) for row in rows]
 
 
-async def coverage_by_town(scope: Scope, today: dt.date) -> list[dict]:
+async def coverage_by_town(scope: Scope, today: dt.date) -> list[TownCoverageRow]:
     """Every town in scope in code order (exports, tests)."""
     return sorted(await coverage_towns(scope, today), key=lambda r: r["code"])
 
 
-async def coverage_districts(scope: Scope, today: dt.date) -> list[dict]:
+async def coverage_districts(scope: Scope, today: dt.date) -> list[DistrictCoverageRow]:
     """Per district in scope: towns, villages, covered and uncovered villages per window and
     the covered share."""
     if scope.kind == "station":
@@ -972,10 +1188,10 @@ async def coverage_districts(scope: Scope, today: dt.date) -> list[dict]:
             row[f"c{n}"] = int(row[f"c{n}"] or 0)
             row[f"gap{n}"] = row["villages"] - row[f"c{n}"]
             row[f"share{n}"] = rules.share(row[f"c{n}"], row["villages"])
-    return rows
+    return [DistrictCoverageRow(**row) for row in rows]
 
 
-def roll_up_districts(towns: list[dict]) -> list[dict]:
+def roll_up_districts(towns: Sequence[Mapping[str, Any]]) -> list[DistrictCoverageRow]:
     """Town rows summed per district (for a station's live aggregate)."""
     districts: dict[str, dict] = {}
     for town in towns:
@@ -997,10 +1213,10 @@ def roll_up_districts(towns: list[dict]) -> list[dict]:
         for n in rules.WINDOWS:
             d[f"gap{n}"] = d["villages"] - d[f"c{n}"]
             d[f"share{n}"] = rules.share(d[f"c{n}"], d["villages"])
-    return sorted(districts.values(), key=lambda d: d["code"])
+    return [DistrictCoverageRow(**d) for d in sorted(districts.values(), key=lambda d: d["code"])]
 
 
-async def uncovered_villages(scope: Scope, town: str, since: dt.date) -> list[dict]:
+async def uncovered_villages(scope: Scope, town: str, since: dt.date) -> list[UncoveredVillage]:
     """Villages of a town (within scope) without verified outreach on or after `since`."""
     villages = await Region.select(
         Region.code,
@@ -1020,15 +1236,15 @@ async def uncovered_villages(scope: Scope, town: str, since: dt.date) -> list[di
     for village in villages:
         day = last.get(village["code"])
         if day is None or _as_date(day) < since:
-            rows.append({**village, "last_on": _as_date(day) if day else None})
-    return sorted(rows, key=lambda r: (r["last_on"] or dt.date.min, r["code"]))
+            rows.append(UncoveredVillage(**village, last_on=_as_date(day) if day else None))
+    return sorted(rows, key=lambda r: (r.last_on or dt.date.min, r.code))
 
 
-async def rising_without_outreach(scope: Scope, today: dt.date) -> dict[str, list[dict]]:
+async def rising_without_outreach(scope: Scope, today: dt.date) -> dict[str, list[RisingPlace]]:
     """The leaders' sharpest list: villages and towns whose cases this month so far exceed those
     of the same days last month, and that have had no verified outreach this month."""
     (this_start, this_end), (prev_start, prev_end) = rules.month_to_date_pair(today)
-    result: dict[str, list[dict]] = {}
+    result: dict[str, list[RisingPlace]] = {}
     for level in ("town", "village"):
         now = await cases.case_counts(level, this_start, this_end)
         before = await cases.case_counts(level, prev_start, prev_end)
@@ -1042,40 +1258,55 @@ async def rising_without_outreach(scope: Scope, today: dt.date) -> dict[str, lis
                 Outreach.code.is_in(rising), Outreach.last_on >= this_start
             )
         }
-        rows = []
-        for region in await regions.regions_by_code([c for c in rising if c not in reached]):
-            if region.level != level or not covers(scope, regions.place_from_row(region)):
-                continue
-            this, prev = now[region.code], before.get(region.code, 0)
-            rows.append({**region, "this": this, "previous": prev, "z": poisson_z(this, prev)})
-        result[level] = sorted(rows, key=lambda r: (-(r["this"] - r["previous"]), r["code"]))
-    names = await names_of(r["town_code"] for r in result["village"])
-    for row in result["village"]:
-        row["town_name"] = names.get(row["town_code"], "")
+        found = [
+            row
+            for row in await regions.regions_by_code([c for c in rising if c not in reached])
+            if row["level"] == level and covers(scope, regions.place_from_row(row))
+        ]
+        names = await names_of(r["town_code"] for r in found) if level == "village" else {}
+        rows = [
+            RisingPlace(
+                code=row["code"],
+                name=row["name"],
+                level=row["level"],
+                district_code=row["district_code"],
+                town_code=row["town_code"],
+                this=(this := now[row["code"]]),
+                previous=(prev := before.get(row["code"], 0)),
+                z=poisson_z(this, prev),
+                town_name=names.get(row["town_code"], ""),
+            )
+            for row in found
+        ]
+        result[level] = sorted(rows, key=lambda r: (-(r.this - r.previous), r.code))
     return result
 
 
 # -- Home cards --------------------------------------------------------------------------------
 
 
-async def home_figures(user_id: int, scope: Scope, today: dt.date, verifies: list | None) -> dict:
+async def home_figures(
+    user_id: int, scope: Scope, today: dt.date, verifies: list | None
+) -> HomeFigures:
     """A coordinator's outreach at a glance; `verifies` (see verifiable_clause) also counts the
     events waiting for this person's verification."""
     week_start = today - dt.timedelta(days=today.weekday())
     mine = scope_where(scope)
-    figures = {
-        "this_week": await Event.count().where(*mine, Event.day >= week_start),
-        "returned": await Event.count().where(
-            Event.created_by == user_id, Event.status == rules.RETURNED
-        ),
-        "waiting": None,
-    }
+    this_week = await Event.count().where(*mine, Event.day >= week_start)
+    returned = await Event.count().where(
+        Event.created_by == user_id, Event.status == rules.RETURNED
+    )
+    waiting = None
     if verifies is not None:
-        figures["waiting"] = await Event.count().where(*mine, *queue_where(user_id, verifies))
+        waiting = await Event.count().where(*mine, *queue_where(user_id, verifies))
     districts = await coverage_districts(scope, today)
-    figures["villages"] = sum(d["villages"] for d in districts)
-    figures["unvisited30"] = sum(d["gap30"] for d in districts)
-    return figures
+    return HomeFigures(
+        this_week=this_week,
+        returned=returned,
+        waiting=waiting,
+        villages=sum(d.villages for d in districts),
+        unvisited30=sum(d.gap30 for d in districts),
+    )
 
 
 def verifiable_clause(role: str, kind: str | None) -> list | None:
@@ -1129,7 +1360,7 @@ def snapshot():
     return engine().transaction()
 
 
-async def events_with_ids(ids: Iterable[int]) -> list[dict]:
+async def events_with_ids(ids: Iterable[int]) -> list[EventRow]:
     """The events with these ids, newest first, with names (for modules that link events)."""
     wanted = sorted(set(ids))
     if not wanted:
@@ -1140,4 +1371,4 @@ async def events_with_ids(ids: Iterable[int]) -> list[dict]:
         .order_by(Event.day, ascending=False)
         .order_by(Event.id, ascending=False)
     )
-    return await with_names(rows)
+    return await named_events(rows)

@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from campaign.accounts.rules import ADMIN
 from campaign.events import forms, queries, rules
 from campaign.i18n import _
+from campaign.parsing import form_flag
 from campaign.web import client_ip, current_user
 
 
@@ -92,7 +93,7 @@ class EventTypeController(Controller):
     @post("/events/audiences/{group_id:int}")
     async def toggle_audience(self, request: Request, group_id: FromPath[int]) -> Redirect:
         user = current_user(request)
-        active = (await request.form()).get("active") == "1"
+        active = form_flag(await request.form(), "active")
         if not await queries.switch_audience(group_id, active, user, client_ip(request)):
             raise NotFoundException(_("受众群体不存在"))
         return Redirect(path="/events/types#audiences")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -484,7 +485,7 @@ class ReminderController(Controller):
 
     async def _page(
         self,
-        values: dict | None = None,
+        values: Mapping[str, Any] | None = None,
         errors: dict | None = None,
         status: int = 200,
         edit: int | None = None,
@@ -525,8 +526,7 @@ class ReminderController(Controller):
     async def save(self, request: Request) -> Any:
         form = await request.form()
         values, errors = forms.reminder_form(form)
-        raw_id = str(form.get("id", ""))
-        reminder_id = int(raw_id) if raw_id.isdigit() else None
+        reminder_id = forms.reminder_id(form)
         if reminder_id is not None and await queries.reminder(reminder_id) is None:
             raise NotFoundException(_("提醒不存在"))
         if errors:

@@ -7,6 +7,7 @@ from typing import Any
 
 from campaign.i18n import _
 from campaign.importing import Column, Row, RowError
+from campaign.parsing import MAX_ID, parse_int
 from campaign.reports import rules
 
 AREA_COLUMNS = (
@@ -42,6 +43,12 @@ def area_rows(rows: Sequence[Row]) -> tuple[list[tuple[str, str]], list[RowError
         else:
             pairs.append((area, code))
     return pairs, errors
+
+
+def reminder_id(form: Mapping[str, Any]) -> int | None:
+    """The reminder the form edits; None for a new one."""
+    raw = str(form.get("id", ""))
+    return parse_int(raw, 0, MAX_ID) if raw.isascii() and raw.isdigit() else None
 
 
 def reminder_form(form: Mapping[str, str]) -> tuple[dict, dict[str, str]]:

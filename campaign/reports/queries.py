@@ -20,6 +20,7 @@ from campaign.regions import queries as regions
 from campaign.reports import public, rules
 from campaign.reports.rules import Week
 from campaign.reports.tables import AreaTown, Bulletin, Reminder, ReportingArea
+from campaign.rows import Row
 from campaign.warnings import queries as warnings
 
 DRAFT = 0
@@ -611,12 +612,27 @@ async def seed_reminders() -> None:
         )
 
 
-async def reminders() -> list[dict]:
-    return await Reminder.select().order_by(Reminder.sort_order, Reminder.id)
+@dataclass(frozen=True, slots=True)
+class ReminderRow(Row):
+    """A stored reminder as the admin page shows it (months as typed)."""
+
+    id: int
+    text: str
+    fraud_type: str
+    occupation_group: str
+    months: str
+    sort_order: int
+    active: bool
 
 
-async def reminder(reminder_id: int) -> dict | None:
-    return await Reminder.select().where(Reminder.id == reminder_id).first()
+async def reminders() -> list[ReminderRow]:
+    rows = await Reminder.select().order_by(Reminder.sort_order, Reminder.id)
+    return [ReminderRow(**row) for row in rows]
+
+
+async def reminder(reminder_id: int) -> ReminderRow | None:
+    row = await Reminder.select().where(Reminder.id == reminder_id).first()
+    return ReminderRow(**row) if row else None
 
 
 async def save_reminder(

@@ -326,7 +326,7 @@ class StreakController(Controller):
             )
 
 
-def _can_see_unit(user: CurrentUser, level: str, row: dict) -> bool:
+def _can_see_unit(user: CurrentUser, level: str, row: queries.UnitPlace) -> bool:
     if user.is_admin or user.scope.is_city:
         return True
     if level == "station":

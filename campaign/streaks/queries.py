@@ -16,8 +16,9 @@ import bisect
 import datetime as dt
 import heapq
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from piccolo.custom_types import Combinable
 from piccolo.query import OrderByRaw
@@ -30,6 +31,7 @@ from campaign.cases.tables import Case
 from campaign.db import chunks, contains, insert_many, write_transaction
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
+from campaign.rows import Row
 from campaign.streaks import rules
 from campaign.streaks.tables import StreakBest, StreakEvent, StreakSnapshot
 from campaign.system import queries as system
@@ -518,30 +520,69 @@ async def with_rank_change(board: Board) -> Board:
 # -- One unit ------------------------------------------------------------------------------------
 
 
-async def unit(level: str, code: str) -> dict | None:
+@dataclass(frozen=True, slots=True)
+class UnitPlace(Row):
+    """A unit of a level with its place in the tree. A station has no town and no level column
+    (level is "station"); `towns` are the towns it covers."""
+
+    code: str
+    name: str
+    level: str
+    district_code: str
+    town_code: str | None
+    station_code: str | None
+    last_case_on: dt.date | None
+    district_name: str
+    town_name: str
+    towns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UnitStreak(Row):
+    code: str
+    last_case_on: dt.date | None
+    rank: int
+    current_days: int
+    longest_days: int
+    longest_from: dt.date | None
+    longest_to: dt.date | None
+    tracked_since: dt.date | None
+    milestones: tuple[int, ...]
+    milestone: int | None
+    next_milestone: int | None
+    week_rank: int | None
+    total: int
+
+
+async def unit(level: str, code: str) -> UnitPlace | None:
     """A unit of a level with its place in the tree (for scope checks and headings)."""
     table = _table(level)
-    row = await table.select().where(table.code == code, *_level_where(level)).first()
+    extra = [] if level == "station" else [Region.station_code]
+    row = (
+        await table.select(*_columns(level), *extra)
+        .where(table.code == code, *_level_where(level))
+        .first()
+    )
     if row is None:
         return None
+    towns: tuple[str, ...] = ()
     if level == "station":
-        row["towns"] = await regions.station_towns(code)
-        row["town_code"] = None
+        towns = tuple(await regions.station_towns(code))
+        row.update(town_code=None, station_code=None)
     await _with_places([row])
-    return row
+    return UnitPlace(**row, level=level, towns=towns)
 
 
-async def unit_streak(level: str, row: dict, as_of: dt.date) -> dict:
+async def unit_streak(level: str, row: Mapping[str, Any], as_of: dt.date) -> UnitStreak:
     """Current streak, rank now and a week ago, personal best and milestone progress of a unit."""
     since = await tracked_since()
-    [ranked] = rows = [
-        {"code": row["code"], "last_case_on": row["last_case_on"], "district_code": None}
-    ]
+    [ranked] = rows = [{"code": row["code"], "last_case_on": row["last_case_on"]}]
     await _rank_rows(level, as_of, since, rows, await _on_fast_path(level, as_of, since))
     await _with_longest(level, rows, as_of, since)
     marks = await milestones(level)
     week = await ranks_on(level, as_of - dt.timedelta(days=7), [row["code"]])
-    ranked.update(
+    return UnitStreak(
+        **ranked,
         tracked_since=since,
         milestones=marks,
         milestone=rules.milestone(ranked["current_days"], marks),
@@ -549,7 +590,6 @@ async def unit_streak(level: str, row: dict, as_of: dt.date) -> dict:
         week_rank=week.get(row["code"]),
         total=await _table(level).count().where(*_level_where(level)),
     )
-    return ranked
 
 
 async def daily_case_counts(
@@ -566,7 +606,14 @@ async def daily_case_counts(
     return [(r["day"], r["n"]) for r in rows]
 
 
-async def recent_case_days(level: str, code: str, limit: int = 15) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class CaseDayCount(Row):
+    day: dt.date
+    n: int
+    fraud_types: list[str]
+
+
+async def recent_case_days(level: str, code: str, limit: int = 15) -> list[CaseDayCount]:
     """The unit's latest case days, newest first: day, number of cases and their fraud types
     (nothing about victims)."""
     column = cases.LEVEL_COLUMNS[level]
@@ -578,15 +625,13 @@ async def recent_case_days(level: str, code: str, limit: int = 15) -> list[dict]
         .limit(limit)
     )
     if not days:
-        return days
+        return []
     types: dict[dt.date, set[str]] = {}
     for row in await Case.select(Case.occurred_on, Case.fraud_type).where(
         column == code, Case.occurred_on >= days[-1]["day"]
     ):
         types.setdefault(row["occurred_on"], set()).add(row["fraud_type"])
-    for row in days:
-        row["fraud_types"] = sorted(types.get(row["day"], ()))
-    return days
+    return [CaseDayCount(row["day"], row["n"], sorted(types.get(row["day"], ()))) for row in days]
 
 
 async def home_card(user) -> dict:
@@ -622,6 +667,25 @@ def _streak_between(level: str, as_of: dt.date, since: dt.date, low: int, high: 
     return dated
 
 
+@dataclass(frozen=True, slots=True)
+class HonourRow(Row):
+    code: str
+    name: str
+    district_code: str
+    last_case_on: dt.date | None
+    current_days: int
+    district_name: str
+    town_name: str
+    town_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HonourGroup(Row):
+    milestone: int
+    total: int
+    rows: list[HonourRow]
+
+
 async def honours(
     level: str,
     as_of: dt.date,
@@ -629,9 +693,8 @@ async def honours(
     *,
     scope: Scope | None = None,
     per_group: int | None = 60,
-) -> list[dict]:
-    """Units at or past a milestone, grouped by the highest one reached, highest first:
-    [{"milestone", "total", "rows": [{code, name, current_days, district_name, town_name}]}]."""
+) -> list[HonourGroup]:
+    """Units at or past a milestone, grouped by the highest one reached, highest first."""
     since = await tracked_since()
     if since is None:
         return []
@@ -649,7 +712,7 @@ async def honours(
         for row in rows:
             row["current_days"] = rules.current_streak(as_of, since, row["last_case_on"])
         await _with_places(rows)
-        groups.append({"milestone": mark, "total": total, "rows": rows})
+        groups.append(HonourGroup(mark, total, [HonourRow(**row) for row in rows]))
     return groups
 
 
@@ -678,6 +741,24 @@ async def feed_total(
     return await StreakEvent.count().where(*_event_where(level, district, scope))
 
 
+@dataclass(frozen=True, slots=True)
+class FeedEntry(Row):
+    """A line of the feed (the columns of StreakEvent) with the unit's and its places' names."""
+
+    id: int
+    day: dt.date
+    level: str
+    code: str
+    district_code: str
+    kind: str
+    days: int
+    milestone: int | None
+    created_at: dt.datetime
+    name: str
+    district_name: str
+    town_name: str
+
+
 async def feed(
     level: str | None = None,
     district: str | None = None,
@@ -685,7 +766,7 @@ async def feed(
     scope: Scope | None = None,
     offset: int = 0,
     limit: int | None = 50,
-) -> tuple[int, list[dict]]:
+) -> tuple[int, list[FeedEntry]]:
     """Milestones reached and streaks broken, newest first, with unit and district names."""
     where = _event_where(level, district, scope)
     total = await feed_total(level, district, scope=scope)
@@ -711,7 +792,7 @@ async def feed(
         kind = "station" if row["level"] == "station" else "region"
         row["name"] = names.get((kind, row["code"]), row["code"])
     await _with_places(rows)
-    return total, rows
+    return total, [FeedEntry(**row) for row in rows]
 
 
 # -- Jobs: maintained longest runs, snapshots, events --------------------------------------------

@@ -16,7 +16,7 @@ from campaign.accounts.rules import ADMIN
 from campaign.i18n import _
 from campaign.observability import QUEUE_DEPTH, REGISTRY
 from campaign.settings import ROOT, get_settings
-from campaign.system import queries, rules
+from campaign.system import forms, queries, rules
 from campaign.web import client_ip, current_user, render
 
 FAVICON = ROOT / "static" / "favicon.svg"
@@ -117,8 +117,7 @@ class SystemController(Controller):
 
     @post("/admin/settings", opt={"roles": (ADMIN,)}, include_in_schema=False)
     async def save_setting(self, request: Request) -> Template | Redirect:
-        form = await request.form()
-        key, value = form.get("key", ""), form.get("value", "")
+        key, value = forms.setting_form(await request.form())
         try:
             await queries.change_setting(key, value, current_user(request), client_ip(request))
         except ValueError as problem:
