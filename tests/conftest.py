@@ -23,6 +23,7 @@ os.environ.pop("REDIS_URL", None)  # the app under test runs jobs in-process unl
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
 
 import httpx  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
 from piccolo.apps.user.tables import BaseUser  # noqa: E402
 
 from campaign.bootstrap import migrate  # noqa: E402
@@ -31,6 +32,10 @@ from campaign.worker import FUNCTIONS as _JOBS  # noqa: E402,F401  (wires follow
 from tests.helpers.database import truncate_all  # noqa: E402
 from tests.helpers.passwords import FAST_PBKDF2_ROUNDS  # noqa: E402
 from tests.helpers.web import PASSWORD  # noqa: E402
+
+# Hypothesis's per-example deadline is a timing assertion: on a loaded machine it fails right code.
+hypothesis_settings.register_profile("campaign", deadline=None)
+hypothesis_settings.load_profile("campaign")
 
 # Real PBKDF2, fewer rounds: tests create many users. test_password_kdf checks the real setting.
 BaseUser._pbkdf2_iteration_count = FAST_PBKDF2_ROUNDS
