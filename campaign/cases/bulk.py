@@ -136,6 +136,8 @@ class ImportSpill:
         return found
 
     def keep(self, plan: ImportPlan) -> None:
+        if len(self._text) > rules.MEMO_LIMIT:  # times of day: memory flat in the file's size
+            self._text.clear()
         text, now, demo = self._value, self.now, self.is_demo
         if self.sqlite:  # the hot loop of a 10^6-row import: the day's text looked up inline
             known = self._text
