@@ -25,6 +25,8 @@ from campaign.regions.tables import Region, Station
 PHONE_FIELDS = ("victim_phone_hash", "victim_phone_masked")
 INSERT_COLUMNS = (*rules.CASE_FIELDS, *PHONE_FIELDS, "is_demo", "created_at", "updated_at")
 SQLITE_IMPORT_CACHE_KIB = 256 * 1024
+SORT_THREADS = 2
+PG_SORT_MEMORY = "256MB"
 #: An import adding more rows than this (and than the table holds) rebuilds the indexes after.
 REBUILD_INDEXES_ABOVE = 50_000
 #: An import writing more rows than this refreshes PostgreSQL's planner statistics.
@@ -214,8 +216,13 @@ async def write_spill(spill: ImportSpill, connection=None) -> set[tuple[str, str
         connection = transaction.connection
     table = Case._meta.tablename
     sqlite = is_sqlite()
-    if sqlite:  # the indexes of 10^6 rows do not fit SQLite's default 2 MB page cache
+    if sqlite:  # the indexes of 10^6 rows do not fit SQLite's default 2 MB page cache; index
+        # builds and the case-day grouping sort in helper threads
         await connection.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+        await connection.execute(f"PRAGMA threads = {SORT_THREADS}")
+    else:  # sorts for index builds and the case-day grouping in memory, not in temporary files
+        await connection.execute(f"SET LOCAL maintenance_work_mem = '{PG_SORT_MEMORY}'")
+        await connection.execute(f"SET LOCAL work_mem = '{PG_SORT_MEMORY}'")
     rebuilt = []
     if spill.added > max(REBUILD_INDEXES_ABOVE, await Case.count()):
         # Loading more rows than the table holds: building each index once afterwards is
@@ -243,17 +250,20 @@ async def write_spill(spill: ImportSpill, connection=None) -> set[tuple[str, str
     written = spill.added + spill.changed
     if not sqlite and (rebuilt or written > ANALYZE_ABOVE):
         await connection.execute(f'ANALYZE "{table}"')
-    # a level rebuilt whole writes ~10^6 case days: their (level, day) index is built once after
-    whole = any(len(codes) > day_index.REBUILD_LEVEL_ABOVE for codes in spill.units.values())
+    # a load larger than the table rebuilds every level whole (one grouping of the cases beats
+    # chunks of IN lists), and writes ~10^6 case days: their secondary indexes are built after
+    whole = bool(rebuilt) or any(
+        len(codes) > day_index.REBUILD_LEVEL_ABOVE for codes in spill.units.values()
+    )
     days_indexes = await _drop_secondary_indexes(connection, sqlite, CaseDay) if whole else []
     for level, codes in spill.units.items():
         if codes:
-            await day_index.rebuild_units(level, codes)
+            await day_index.rebuild_units(level, None if rebuilt else codes)
     for definition in days_indexes:
         await connection.execute(definition)
     for level, codes in spill.units.items():
         if codes:
-            await refresh_last_cases(level, codes)
+            await refresh_last_cases(level, None if rebuilt else codes)
     if not sqlite and written > ANALYZE_ABOVE:
         # planner statistics right after a bulk load, not at autovacuum's leisure: a board
         # planned on an empty table's statistics scans instead of using its index
