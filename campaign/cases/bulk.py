@@ -181,12 +181,13 @@ class ImportSpill:
         self.chunks += 1
         self.added += len(added)
         self.changed += len(changed)
-        records = [*plan.added, *(r for r, _old, _d in plan.changed)]
-        olds = [old for _r, old, _d in plan.changed]
         for level in LEVELS:
+            column = f"{level}_code"
+            at = INSERT_COLUMNS.index(column)
             codes = self.units[level]
-            codes.update(getattr(r, f"{level}_code") for r in records)
-            codes.update(old[f"{level}_code"] for old in olds)
+            codes.update({row[at] for row in added})  # the hot part: read from the tuples
+            for record, old, _d in plan.changed:
+                codes.update((getattr(record, column), old[column]))
             codes.discard(None)  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[tuple[list, list, list]]:
