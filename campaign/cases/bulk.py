@@ -25,7 +25,6 @@ from campaign.regions.tables import Region, Station
 PHONE_FIELDS = ("victim_phone_hash", "victim_phone_masked")
 INSERT_COLUMNS = (*rules.CASE_FIELDS, *PHONE_FIELDS, "is_demo", "created_at", "updated_at")
 SQLITE_IMPORT_CACHE_KIB = 256 * 1024
-SORT_THREADS = 2
 PG_SORT_MEMORY = "256MB"
 #: An import adding more rows than this (and than the table holds) rebuilds the indexes after.
 REBUILD_INDEXES_ABOVE = 50_000
@@ -217,10 +216,8 @@ async def write_spill(spill: ImportSpill, connection=None) -> set[tuple[str, str
         connection = transaction.connection
     table = Case._meta.tablename
     sqlite = is_sqlite()
-    if sqlite:  # the indexes of 10^6 rows do not fit SQLite's default 2 MB page cache; index
-        # builds and the case-day grouping sort in helper threads
+    if sqlite:  # the indexes of 10^6 rows do not fit SQLite's default 2 MB page cache
         await connection.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
-        await connection.execute(f"PRAGMA threads = {SORT_THREADS}")
     else:  # sorts for index builds and the case-day grouping in memory, not in temporary files
         await connection.execute(f"SET LOCAL maintenance_work_mem = '{PG_SORT_MEMORY}'")
         await connection.execute(f"SET LOCAL work_mem = '{PG_SORT_MEMORY}'")
