@@ -145,7 +145,7 @@ class ImportSpill:
             days = [known.get(r.occurred_on) or text(r.occurred_on) for r in plan.added]
         else:
             days = [r.occurred_on for r in plan.added]
-        added = [
+        added: list[tuple] = [
             (
                 r.case_no,
                 day,
