@@ -10,6 +10,7 @@ of the application loses nothing; a power cut may lose the last commits, never t
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, TypeVar
@@ -49,7 +50,10 @@ def _enable_wal(path: str) -> None:
         connection.execute("PRAGMA journal_mode=WAL")
 
 
+@functools.cache
 def engine() -> Engine:
+    """The process's engine, looked up once: Piccolo's finder imports the conf module again on
+    every call (tens of µs), and one case write asks for the engine some thirty times."""
     found = engine_finder()
     assert found is not None, "campaign.piccolo_conf defines DB"
     return found

@@ -84,13 +84,13 @@ class ImportSummary:
     changed: list[str] = field(default_factory=list)
     unchanged: int = 0
 
+    def counts(self) -> tuple[int, int, int]:
+        """How many rows were (or would be) added, changed and left unchanged."""
+        return len(self.added), len(self.changed), self.unchanged
+
     def describe(self, dry_run: bool = False) -> str:
-        text = _(
-            "新增 %(a)s 条,更新 %(c)s 条,未变 %(u)s 条",
-            a=len(self.added),
-            c=len(self.changed),
-            u=self.unchanged,
-        )
+        added, changed, unchanged = self.counts()
+        text = _("新增 %(a)s 条,更新 %(c)s 条,未变 %(u)s 条", a=added, c=changed, u=unchanged)
         return (_("【试运行,未写入】") + text) if dry_run else text
 
 

@@ -25,6 +25,7 @@ from campaign.regions.tables import Region, Station
 PHONE_FIELDS = ("victim_phone_hash", "victim_phone_masked")
 INSERT_COLUMNS = (*rules.CASE_FIELDS, *PHONE_FIELDS, "is_demo", "created_at", "updated_at")
 SQLITE_IMPORT_CACHE_KIB = 256 * 1024
+PG_SORT_MEMORY = "256MB"
 #: An import adding more rows than this (and than the table holds) rebuilds the indexes after.
 REBUILD_INDEXES_ABOVE = 50_000
 #: An import writing more rows than this refreshes PostgreSQL's planner statistics.
@@ -136,13 +137,15 @@ class ImportSpill:
         return found
 
     def keep(self, plan: ImportPlan) -> None:
+        if len(self._text) > rules.MEMO_LIMIT:  # times of day: memory flat in the file's size
+            self._text.clear()
         text, now, demo = self._value, self.now, self.is_demo
         if self.sqlite:  # the hot loop of a 10^6-row import: the day's text looked up inline
             known = self._text
             days = [known.get(r.occurred_on) or text(r.occurred_on) for r in plan.added]
         else:
             days = [r.occurred_on for r in plan.added]
-        added = [
+        added: list[tuple] = [
             (
                 r.case_no,
                 day,
@@ -177,12 +180,13 @@ class ImportSpill:
         self.chunks += 1
         self.added += len(added)
         self.changed += len(changed)
-        records = [*plan.added, *(r for r, _old, _d in plan.changed)]
-        olds = [old for _r, old, _d in plan.changed]
         for level in LEVELS:
+            column = f"{level}_code"
+            at = INSERT_COLUMNS.index(column)
             codes = self.units[level]
-            codes.update(getattr(r, f"{level}_code") for r in records)
-            codes.update(old[f"{level}_code"] for old in olds)
+            codes.update({row[at] for row in added})  # the hot part: read from the tuples
+            for record, old, _d in plan.changed:
+                codes.update((getattr(record, column), old[column]))
             codes.discard(None)  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[tuple[list, list, list]]:
@@ -214,6 +218,9 @@ async def write_spill(spill: ImportSpill, connection=None) -> set[tuple[str, str
     sqlite = is_sqlite()
     if sqlite:  # the indexes of 10^6 rows do not fit SQLite's default 2 MB page cache
         await connection.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+    else:  # sorts for index builds and the case-day grouping in memory, not in temporary files
+        await connection.execute(f"SET LOCAL maintenance_work_mem = '{PG_SORT_MEMORY}'")
+        await connection.execute(f"SET LOCAL work_mem = '{PG_SORT_MEMORY}'")
     rebuilt = []
     if spill.added > max(REBUILD_INDEXES_ABOVE, await Case.count()):
         # Loading more rows than the table holds: building each index once afterwards is
@@ -241,17 +248,20 @@ async def write_spill(spill: ImportSpill, connection=None) -> set[tuple[str, str
     written = spill.added + spill.changed
     if not sqlite and (rebuilt or written > ANALYZE_ABOVE):
         await connection.execute(f'ANALYZE "{table}"')
-    # a level rebuilt whole writes ~10^6 case days: their (level, day) index is built once after
-    whole = any(len(codes) > day_index.REBUILD_LEVEL_ABOVE for codes in spill.units.values())
+    # a load larger than the table rebuilds every level whole (one grouping of the cases beats
+    # chunks of IN lists), and writes ~10^6 case days: their secondary indexes are built after
+    whole = bool(rebuilt) or any(
+        len(codes) > day_index.REBUILD_LEVEL_ABOVE for codes in spill.units.values()
+    )
     days_indexes = await _drop_secondary_indexes(connection, sqlite, CaseDay) if whole else []
     for level, codes in spill.units.items():
         if codes:
-            await day_index.rebuild_units(level, codes)
+            await day_index.rebuild_units(level, None if rebuilt else codes)
     for definition in days_indexes:
         await connection.execute(definition)
     for level, codes in spill.units.items():
         if codes:
-            await refresh_last_cases(level, codes)
+            await refresh_last_cases(level, None if rebuilt else codes)
     if not sqlite and written > ANALYZE_ABOVE:
         # planner statistics right after a bulk load, not at autovacuum's leisure: a board
         # planned on an empty table's statistics scans instead of using its index

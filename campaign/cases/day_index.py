@@ -2,10 +2,11 @@
 cases, inside the write transaction that changed them.
 
 A single write moves one case: each of its units gets one case more or less on one day, which
-touches at most two CaseDay rows and the unit's CaseUnit row (rules.shift_day). Those are read
-for all the units at once and written back with one statement per kind, on the transaction's raw
-driver connection (the ORM's per-query cost would be most of the budget of a case write). Bulk
-writes rebuild the touched units set-based instead (rebuild_units)."""
+touches at most two CaseDay rows and the unit's CaseUnit row (rules.shift_day), and the unit's
+last case day (Region / Station `last_case_on`). Those are read for all the units at once and
+written back with one statement per kind, on the transaction's raw driver connection: an ORM
+query costs four driver calls on SQLite (each a hop to its thread) and most of the budget of a
+case write in CPU. Bulk writes rebuild the touched units set-based instead (rebuild_units)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
+from piccolo.table import Table
+
 from campaign.cases import rules
 from campaign.cases.tables import Case, CaseDay, CaseUnit
 from campaign.db import engine, is_sqlite
+from campaign.regions.tables import Region, Station
 
 #: (level, code, day, +1 | -1): one case more or less for a unit on a day.
 Change = tuple[str, str, dt.date, int]
@@ -52,9 +56,20 @@ def _connection():
 
 async def _fetch(connection, statement: str, params: Sequence) -> list:
     if is_sqlite():
-        cursor = await connection.execute(statement, params)
-        return list(await cursor.fetchall())
+        return list(await connection.execute_fetchall(statement, params))
     return list(await connection.fetch(_sql(statement), *params))
+
+
+async def insert_row(row: Table) -> int:
+    """A new row (an ORM object: the columns' defaults filled as the ORM fills them) inserted
+    with one raw statement in the current write transaction; returns its id."""
+    table = type(row)
+    columns = [c for c in table._meta.columns if not c._meta.primary_key]
+    names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    values = [getattr(row, c._meta.name) for c in columns]
+    statement = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks}) RETURNING id'
+    return (await _fetch(_connection(), statement, values))[0]["id"]
 
 
 async def _executemany(connection, statement: str, rows: list[tuple]) -> None:
@@ -88,15 +103,23 @@ def _rounds(changes: Iterable[Change]) -> list[list[Change]]:
     return rounds
 
 
-async def shift_days(changes: Iterable[Change]) -> dict[tuple[str, str], dt.date | None]:
-    """Apply single-case changes to the index in the current write transaction; returns each
-    touched unit's last case day afterwards (None: it has none left)."""
+async def shift_days(changes: Iterable[Change]) -> None:
+    """Apply single-case changes to the index and to the touched units' last case days (None
+    when a unit has none left) in the current write transaction."""
     connection = _connection()
     last: dict[tuple[str, str], dt.date | None] = {}
     for round_ in _rounds(changes):
         for unit, summary in (await _shift(connection, round_)).items():
             last[unit] = summary.last_day if summary else None
-    return last
+    for table, units in (
+        (Region, [(_param(d), code) for (level, code), d in last.items() if level != "station"]),
+        (Station, [(_param(d), code) for (level, code), d in last.items() if level == "station"]),
+    ):
+        await _executemany(
+            connection,
+            f'UPDATE "{table._meta.tablename}" SET last_case_on = ? WHERE code = ?',
+            units,
+        )
 
 
 async def _shift(connection, changes: list[Change]) -> dict[tuple[str, str], rules.UnitDays | None]:
@@ -216,34 +239,44 @@ async def rebuild_units(level: str, codes: Collection[str] | None = None) -> Non
         await _rebuild(level, ordered[start : start + 1_000])
 
 
+#: A longest gap and the case day ending it packed into one number (gap * PACK + the day's number
+#: since 1970), so one MAX per unit finds both — the latest among equally long gaps — in a plain
+#: GROUP BY over the unit's rows in index order (a window ranking sorted every row of the level).
+PACK = 100_000
+
+
 async def _rebuild(level: str, chunk: Sequence[str]) -> None:
     column = LEVEL_COLUMN[level]
-    gap = (
-        "CAST(julianday(day) - julianday(previous_day) AS INTEGER) - 1"
-        if is_sqlite()
-        else "day - previous_day - 1"
-    )
+    if is_sqlite():
+        gap = "CAST(julianday(day) - julianday(previous_day) AS INTEGER) - 1"
+        number = "CAST(julianday(day) - 2440587.5 AS INTEGER)"
+        unpack = "date(2440587.5 + {} % " + str(PACK) + ")"
+    else:
+        gap = "day - previous_day - 1"
+        number = "(day - DATE '1970-01-01')"
+        unpack = "DATE '1970-01-01' + CAST({} % " + str(PACK) + " AS INTEGER)"
     marks = ", ".join("{}" for _ in chunk)
     only = f" AND code IN ({marks})" if chunk else ""
     for table in (DAYS, UNITS):
         await CaseDay.raw(f"DELETE FROM \"{table}\" WHERE level = '{level}'{only}", *chunk)
+    # the window in the grouping query itself: both read the (unit, day) index in its order, so
+    # neither engine sorts the rows again for LAG
     await CaseDay.raw(
         f'INSERT INTO "{DAYS}" (level, code, day, cases, previous_day, gap) '
         f"SELECT '{level}', code, day, n, previous_day, {gap} FROM ("
-        "SELECT code, day, n, LAG(day) OVER (PARTITION BY code ORDER BY day) AS previous_day "
-        f"FROM (SELECT {column} AS code, occurred_on AS day, COUNT(*) AS n "
+        f"SELECT {column} AS code, occurred_on AS day, COUNT(*) AS n, "
+        f"LAG(occurred_on) OVER (PARTITION BY {column} ORDER BY occurred_on) AS previous_day "
         f'FROM "{Case._meta.tablename}" WHERE {column} '
         + (f"IN ({marks})" if chunk else "IS NOT NULL")
-        + f" GROUP BY {column}, occurred_on) AS g) AS w",
+        + f" GROUP BY {column}, occurred_on) AS w",
         *chunk,
     )
+    best = f"MAX(CASE WHEN gap > 0 THEN CAST(gap AS BIGINT) * {PACK} + {number} END)"
     await CaseDay.raw(
         f'INSERT INTO "{UNITS}" (level, code, first_day, last_day, days, best_gap, best_gap_end) '
-        f"SELECT '{level}', code, MIN(day), MAX(day), COUNT(*), "
-        "COALESCE(MAX(CASE WHEN r = 1 AND gap > 0 THEN gap END), 0), "
-        "MAX(CASE WHEN r = 1 AND gap > 0 THEN day END) FROM ("
-        "SELECT code, day, gap, ROW_NUMBER() OVER "
-        "(PARTITION BY code ORDER BY COALESCE(gap, -1) DESC, day DESC) AS r "
-        f"FROM \"{DAYS}\" WHERE level = '{level}'{only}) AS w GROUP BY code",
+        f"SELECT '{level}', code, first_day, last_day, days, COALESCE(best / {PACK}, 0), "
+        + unpack.format("best")
+        + f" FROM (SELECT code, MIN(day) AS first_day, MAX(day) AS last_day, COUNT(*) AS days, "
+        f"{best} AS best FROM \"{DAYS}\" WHERE level = '{level}'{only} GROUP BY code) AS g",
         *chunk,
     )

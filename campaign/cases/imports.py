@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gc
+import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from campaign.accounts.audit import audited
@@ -30,13 +32,23 @@ Progress = Callable[[str, int, int], Awaitable[None]]
 DESCRIBED_CHANGES = 200
 #: Rows checked between two progress reports.
 CHECK_CHUNK = 50_000
+#: Case numbers kept in `added` and `changed` (the counts are always complete).
+KEPT_NUMBERS = 1_000
 
 
 @dataclass
 class CaseImportSummary(ImportSummary):
+    """`added` and `changed` keep the first KEPT_NUMBERS case numbers only (memory flat in the
+    file's size); `added_count` and `changed_count` count them all."""
+
     #: case number → [(field, before, after)] for the first DESCRIBED_CHANGES changed cases
     changes: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     rows: int = 0
+    added_count: int = 0
+    changed_count: int = 0
+
+    def counts(self) -> tuple[int, int, int]:
+        return self.added_count, self.changed_count, self.unchanged
 
 
 def _shown(name: str, value) -> str:
@@ -67,8 +79,12 @@ def _without_gc(function, *args):
 
 def _describe(summary: CaseImportSummary, plan: queries.ImportPlan) -> None:
     """Add a chunk's plan to the summary (the first DESCRIBED_CHANGES changes field by field)."""
-    summary.added += [r.case_no for r in plan.added]
-    summary.changed += [r.case_no for r, _old, _differ in plan.changed]
+    summary.added += [r.case_no for r in plan.added[: KEPT_NUMBERS - len(summary.added)]]
+    summary.changed += [
+        r.case_no for r, _old, _differ in plan.changed[: KEPT_NUMBERS - len(summary.changed)]
+    ]
+    summary.added_count += len(plan.added)
+    summary.changed_count += len(plan.changed)
     summary.unchanged += plan.unchanged
     room = DESCRIBED_CHANGES - len(summary.changes)
     for record, old, differ in plan.changed[: max(room, 0)]:
@@ -79,14 +95,55 @@ def _describe(summary: CaseImportSummary, plan: queries.ImportPlan) -> None:
         ]
 
 
+class EarlierNumbers:
+    """The case numbers of a file's chunks checked so far, in a private temporary SQLite
+    database (on disk, behind a small page cache): duplicates across a 10^6-row file are found
+    without holding its numbers in memory. Used from one thread at a time; close() drops it."""
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("", check_same_thread=False)
+        self.db.execute("CREATE TABLE seen (case_no TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
+
+    def duplicates(self, numbers: dict[str, int]) -> list[RowError]:
+        """Remember a chunk's {case number: row}; the rows whose number an earlier chunk had."""
+        before = self.db.total_changes
+        self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", numbers.items())
+        if self.db.total_changes - before == len(numbers):
+            return []  # the common case: nothing repeated, nothing looked up
+        label = rules.CASE_COLUMNS[0].label
+        found: list[RowError] = []
+        items = list(numbers.items())
+        for start in range(0, len(items), 500):
+            part = dict(items[start : start + 500])
+            marks = ", ".join("?" for _ in part)
+            query = f"SELECT case_no, row FROM seen WHERE case_no IN ({marks})"
+            for case_no, first in self.db.execute(query, list(part)):
+                if first != part[case_no]:
+                    reason = rules.duplicate_case_no(case_no, first, part[case_no])
+                    found.append(RowError(part[case_no], label, reason))
+        return found
+
+    def close(self) -> None:
+        self.db.close()
+
+
 def _check(
-    chunks: Iterator[list[TupleRow]], keys: tuple[str, ...], reference, memo: rules.CaseMemo
+    chunks: Iterator[list[TupleRow]],
+    keys: tuple[str, ...],
+    reference,
+    memo: rules.CaseMemo,
+    earlier: EarlierNumbers,
 ) -> tuple[int, list[rules.CaseRecord], list[RowError]] | None:
-    """The next chunk of the file read and validated (None after the last)."""
+    """The next chunk of the file read and validated (None after the last); its problems in
+    row order."""
     chunk = next(chunks, None)
     if chunk is None:
         return None
-    return len(chunk), *rules.validate_cases(chunk, keys, reference, memo)
+    records, problems = rules.validate_cases(chunk, keys, reference, memo)
+    repeated = earlier.duplicates(memo.seen)
+    if repeated:
+        problems = sorted([*problems, *repeated], key=lambda error: error.row)
+    return len(chunk), records, problems
 
 
 async def import_file(
@@ -118,12 +175,13 @@ async def import_file(
     errors: list[RowError] = []
     memo = rules.CaseMemo()
     chunks = iter(table)
-    with queries.ImportSpill() as spill:
+    earlier = EarlierNumbers()
+    with queries.ImportSpill() as spill, closing(earlier):
         while True:
             if progress:
                 await progress("checking", summary.rows, max(expected, summary.rows))
             checked = await asyncio.to_thread(
-                _without_gc, _check, chunks, table.keys, reference, memo
+                _without_gc, _check, chunks, table.keys, reference, memo, earlier
             )
             if checked is None:
                 break
@@ -138,7 +196,7 @@ async def import_file(
                 await asyncio.to_thread(_without_gc, spill.keep, plan)
         if errors:
             raise ImportRejected(errors)
-        if dry_run or not (summary.added or summary.changed):
+        if dry_run or not (summary.added_count or summary.changed_count):
             return summary
         if progress:
             await progress("writing", summary.rows, summary.rows)
@@ -149,8 +207,8 @@ async def import_file(
                 f"file:{filename}"[:120],
                 _("导入案件 %(file)s:%(s)s", file=filename, s=summary.describe()),
                 {
-                    "added": len(summary.added),
-                    "changed": len(summary.changed),
+                    "added": summary.added_count,
+                    "changed": summary.changed_count,
                     "unchanged": summary.unchanged,
                     "changes": {
                         no: [{"field": f, "before": b, "after": a} for f, b, a in changes]
@@ -170,8 +228,8 @@ def result_of_summary(summary: CaseImportSummary) -> dict:
     """What the upload page shows of a check or an import, as JSON-ready data (a job stores it)."""
     return {
         "rows": summary.rows,
-        "added": len(summary.added),
-        "changed": len(summary.changed),
+        "added": summary.added_count,
+        "changed": summary.changed_count,
         "unchanged": summary.unchanged,
         "added_sample": summary.added[:SHOWN_CASES],
         "changes": [

@@ -175,23 +175,15 @@ def _day_changes(case: Mapping[str, Any], delta: int) -> list[day_index.Change]:
 
 async def _moved(old: Mapping[str, Any], new: Mapping[str, Any] | None) -> None:
     """A stored case changed or went: its units' case days and last case days follow."""
-    changes = _day_changes(old, -1) + (_day_changes(new, 1) if new else [])
-    for (level, code), last in (await day_index.shift_days(changes)).items():
-        await regions.set_last_case(level, code, last)
+    await day_index.shift_days(_day_changes(old, -1) + (_day_changes(new, 1) if new else []))
 
 
 async def insert_case(values: dict) -> int:
-    """Store a new case and advance its units' last case days and case days (the case-day index
-    and the units' longest gaps in place). Call inside write_transaction()."""
-    inserted = await Case.insert(Case(**values))
-    await regions.advance_last_case(
-        values.get("village_code"),
-        values["town_code"],
-        values.get("station_code"),
-        values["occurred_on"],
-    )
+    """Store a new case and move its units' case days, longest gaps and last case days in place,
+    all with raw statements (day_index). Call inside write_transaction()."""
+    case_id = await day_index.insert_row(Case(**values))
     await day_index.shift_days(_day_changes(values, 1))
-    return inserted[0]["id"]
+    return case_id
 
 
 async def update_case(case_id: int, values: dict) -> None:

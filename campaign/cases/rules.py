@@ -359,12 +359,18 @@ def _fen_fast(raw: object) -> int:
     return loss_to_fen(raw)
 
 
+#: A memo's lookup table is emptied when it grows past this (times of day alone can take ~500,000
+#: values), so validating a file needs memory flat in its size.
+MEMO_LIMIT = 50_000
+
+
 @dataclass
 class CaseMemo:
-    """What validating one file remembers across its chunks: the case numbers seen ({case
-    number: row}, for duplicates) and the lookups that repeat across rows (places, types,
-    occupations, date text, ages): a platform export of 10^6 rows has a few thousand distinct
-    values in those columns."""
+    """What validating one file remembers across its chunks: the lookups that repeat across rows
+    (places, types, occupations, date text, ages; a platform export of 10^6 rows has a few
+    thousand distinct values in those columns), and the case numbers of the chunk validated last
+    ({case number: first row}, duplicates inside it already reported): the caller checks them
+    against the earlier chunks, which are not kept here."""
 
     seen: dict[str, int] = field(default_factory=dict)
     places: dict[tuple[str, str], tuple | list] = field(default_factory=dict)
@@ -372,6 +378,16 @@ class CaseMemo:
     groups: dict[str | None, str] = field(default_factory=dict)
     days: dict[str, tuple[dt.date, dt.datetime | None] | None] = field(default_factory=dict)
     ages: dict[str, int | None] = field(default_factory=dict)
+
+    def next_chunk(self) -> None:
+        self.seen = {}
+        for lookups in (self.places, self.types, self.groups, self.days, self.ages):
+            if len(lookups) > MEMO_LIMIT:
+                lookups.clear()
+
+
+def duplicate_case_no(case_no: str, first: int, row: int) -> str:
+    return _("案件编号 %(no)s 重复:第 %(a)s 行和第 %(b)s 行", no=case_no, a=first, b=row)
 
 
 def _age(raw: str) -> int | None:
@@ -396,7 +412,8 @@ def validate_cases(
     """Every row checked against the stored regions, stations and fraud types: every problem is
     reported with its row and column, so a file is taken whole or not at all.
 
-    `memo` carries duplicate detection and repeated lookups across the chunks of one file. Each
+    `memo` carries repeated lookups across the chunks of one file and hands the chunk's case
+    numbers to the caller, who checks them against the earlier chunks. Each
     row's cells are a tuple in the order of `keys` (importing.Table); a column absent from the
     file reads as blank."""
     col = {c.key: c.label for c in CASE_COLUMNS}
@@ -417,6 +434,7 @@ def validate_cases(
     )
     town_stations = ref.town_stations
     memo = memo or CaseMemo()
+    memo.next_chunk()
     first_row, places, types = memo.seen, memo.places, memo.types
     groups, days, ages = memo.groups, memo.days, memo.ages
     records: list[CaseRecord] = []
@@ -431,17 +449,7 @@ def validate_cases(
         elif len(case_no) > MAX_CASE_NO:
             problems.append(("case_no", _("案件编号不能超过 %(n)s 个字符", n=MAX_CASE_NO)))
         elif case_no in first_row:
-            problems.append(
-                (
-                    "case_no",
-                    _(
-                        "案件编号 %(no)s 重复:第 %(a)s 行和第 %(b)s 行",
-                        no=case_no,
-                        a=first_row[case_no],
-                        b=number,
-                    ),
-                )
-            )
+            problems.append(("case_no", duplicate_case_no(case_no, first_row[case_no], number)))
         else:
             first_row[case_no] = number
 

@@ -563,27 +563,6 @@ async def chosen(kind: str, code: str | None) -> Unit | None:
 # -- Last case days, kept by the cases domain ---------------------------------------------------
 
 
-async def advance_last_case(village: str | None, town: str, station: str | None, day) -> None:
-    """A new case on `day`: move each unit's last case day forward (never back)."""
-    await Region.update({Region.last_case_on: day}).where(
-        Region.code.is_in([code for code in (village, town) if code])
-        & (Region.last_case_on.is_null() | (Region.last_case_on < day))
-    )
-    if station:
-        await Station.update({Station.last_case_on: day}).where(
-            (Station.code == station)
-            & (Station.last_case_on.is_null() | (Station.last_case_on < day))
-        )
-
-
-async def set_last_case(level: str, code: str, day) -> None:
-    """After a correction or deletion: the unit's last case day as recomputed by the caller."""
-    if level == "station":
-        await Station.update({Station.last_case_on: day}).where(Station.code == code)
-    else:
-        await Region.update({Region.last_case_on: day}).where(Region.code == code)
-
-
 async def names_of(codes: Collection[str]) -> dict[str, str]:
     """{code: name} for any mix of region and station codes (unknown codes are left out)."""
     wanted = sorted({c for c in codes if c})

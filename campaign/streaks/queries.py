@@ -818,13 +818,17 @@ async def _units(level: str, codes: Collection[str] | None) -> list[dict]:
 async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int:
     """Recompute the stored closed best of some units (all when codes is None) and add a
     "broken" event for each run of at least the first milestone that a newly seen case ended.
-    Returns the number of events added."""
+    Returns the number of events added.
+
+    The closed bests come from the maintained unit summaries (cases.unit_bests, one row per
+    unit); case days are read only for the units that need them — a stored best whose last case
+    moved (its "broken" entries) and units with feed entries to re-check — so refreshing every
+    unit after a 10^6-case import no longer loads every case day into memory."""
     since = await tracked_since()
     if since is None:
         return 0
     every_unit = codes is None
     units = await _units(level, codes)
-    days = await cases.case_days_by_unit(level, since, today(), codes)
     codes = [u["code"] for u in units]
     old: dict[str, dict] = {}
     for chunk in chunks(codes):
@@ -832,21 +836,40 @@ async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int
             StreakBest.level == level, StreakBest.code.is_in(chunk)
         ):
             old[row["code"]] = row
+    entries = await _events_of(level, None if every_unit else codes)
+    moved = {
+        u["code"]
+        for u in units
+        if (known := old.get(u["code"]))
+        and known["tracked_since"] == since
+        and known["last_case_on"] != u["last_case_on"]
+    }
+    needed = moved | {e["code"] for e in entries}
+    days = await cases.case_days_by_unit(level, since, today(), needed) if needed else {}
+    gaps = await cases.unit_bests(level, since, today(), codes)
     first_mark = (await milestones(level))[0]
     bests, events = [], []
     for u in units:
-        unit_days = days.get(u["code"], [])
         last = u["last_case_on"]
-        run = rules.closed_best(unit_days, since, last)
+        found = gaps.get(u["code"])
+        run = (
+            rules.closed_best_of(since, found.first_day, found.gap, found.gap_end)
+            if found and last is not None and last >= since
+            else rules.EMPTY_RUN
+        )
         bests.append((level, u["code"], run.days, run.first, run.last, since, last))
-        known = old.get(u["code"])
-        if known and known["tracked_since"] == since:
-            for day, length in rules.broken_runs(unit_days, since, known["last_case_on"]):
+        if u["code"] in moved:
+            unit_days = days.get(u["code"], [])
+            for day, length in rules.broken_runs(unit_days, since, old[u["code"]]["last_case_on"]):
                 if length >= first_mark:
                     events.append(
                         (day, level, u["code"], u["district_code"], "broken", length, None)
                     )
-    untrue = await _untrue_events(level, None if every_unit else codes, days)
+    untrue = [
+        e["id"]
+        for e in entries
+        if not rules.feed_entry_still_true(e["kind"], e["day"], e["days"], days.get(e["code"], []))
+    ]
     async with write_transaction():
         for chunk in chunks(untrue):
             await StreakEvent.delete().where(StreakEvent.id.is_in(chunk))
@@ -862,23 +885,17 @@ async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int
         return await _add_events(events)
 
 
-async def _untrue_events(
-    level: str, codes: Collection[str] | None, days: dict[str, list[dt.date]]
-) -> list[int]:
-    """Ids of the feed entries of some units that their case days now contradict (a case
-    recorded after the milestone was announced, a deleted case that had broken a streak)."""
-    where = [StreakEvent.level == level]
+async def _events_of(level: str, codes: Collection[str] | None) -> list[dict]:
+    """The feed entries of some units (all when codes is None), to check against their case
+    days (a case recorded after a milestone was announced, a deleted case that had broken a
+    streak)."""
     found = []
     for chunk in [None] if codes is None else chunks(sorted(codes)):
         extra = [] if chunk is None else [StreakEvent.code.is_in(chunk)]
         found += await StreakEvent.select(
             StreakEvent.id, StreakEvent.code, StreakEvent.kind, StreakEvent.day, StreakEvent.days
-        ).where(*where, *extra)
-    return [
-        e["id"]
-        for e in found
-        if not rules.feed_entry_still_true(e["kind"], e["day"], e["days"], days.get(e["code"], []))
-    ]
+        ).where(StreakEvent.level == level, *extra)
+    return found
 
 
 async def _add_events(events: list[tuple]) -> int:

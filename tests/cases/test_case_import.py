@@ -138,6 +138,20 @@ async def test_duplicate_case_numbers_name_both_rows(ningbo):
     assert len(errors) == 1 and errors[0].row == 4 and "第 2 行和第 4 行" in errors[0].reason
 
 
+async def test_duplicates_across_chunks_are_named_and_counts_stay_whole(ningbo, monkeypatch):
+    from campaign.cases import imports
+
+    monkeypatch.setattr(imports, "CHECK_CHUNK", 2)
+    monkeypatch.setattr(imports, "KEPT_NUMBERS", 2)
+    rows = "".join(f"K{i},{YESTERDAY},330282005002,,投资理财,1,,\n" for i in range(5))
+    errors = await rejected(rows + f"K1,{YESTERDAY},330282005002,,投资理财,1,,\n")
+    assert [(e.row, e.column) for e in errors] == [(7, "案件编号")]
+    assert "第 3 行和第 7 行" in errors[0].reason
+    summary = await run(rows)
+    assert summary.added == ["K0", "K1"] and summary.counts() == (5, 0, 0)
+    assert "新增 5 条" in summary.describe() and await Case.count() == 5
+
+
 async def test_ages_outside_0_to_120_are_refused(ningbo):
     errors = await rejected(
         f"A1,{YESTERDAY},330282005002,,投资理财,1,,121\nA2,{YESTERDAY},330282005002,,投资理财,1,,-1\n"
