@@ -81,14 +81,20 @@ async def _actionable(user: CurrentUser, warning_id: int) -> WarningRow:
 
 
 def _labels() -> dict:
+    """The vocabulary in the request's language, translated once here rather than per table cell
+    (a lazy label is looked up again every time a template shows it)."""
     return {
-        "risks": rules.RISK_LEVELS,
-        "statuses": rules.STATUSES,
-        "outcomes": rules.OUTCOMES,
-        "methods": rules.CONTACT_METHODS,
-        "attempt_methods": rules.ATTEMPT_METHODS,
+        "risks": _translated(rules.RISK_LEVELS),
+        "statuses": _translated(rules.STATUSES),
+        "outcomes": _translated(rules.OUTCOMES),
+        "methods": _translated(rules.CONTACT_METHODS),
+        "attempt_methods": _translated(rules.ATTEMPT_METHODS),
         "fmt_minutes": rules.fmt_minutes,
     }
+
+
+def _translated(labels: dict) -> dict[str, str]:
+    return {key: str(label) for key, label in labels.items()}
 
 
 def _row_html(request: Request, row: WarningRow) -> str:
