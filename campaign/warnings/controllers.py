@@ -389,7 +389,7 @@ class WarningController(Controller):
             level = "station"
         start, end = _period(request)
         units = await queries.units_in(user.scope, level)
-        codes = [u["code"] for u in units]
+        codes = [u.code for u in units]
         figures = await queries.warning_figures(level, start, end, codes)
         overdue = (
             await queries.overdue_by_station(user.scope, start, end) if level == "station" else {}
@@ -398,10 +398,9 @@ class WarningController(Controller):
             "total", rules.WarningFigures()
         )
         rows = [
-            (u, figures.get(u["code"], rules.WarningFigures()), overdue.get(u["code"], 0))
-            for u in units
+            (u, figures.get(u.code, rules.WarningFigures()), overdue.get(u.code, 0)) for u in units
         ]
-        rows.sort(key=lambda r: (-r[1].warnings, r[0]["code"]))
+        rows.sort(key=lambda r: (-r[1].warnings, r[0].code))
         if wants_xlsx(request):
             return _figures_export(rows, total, start, end)
         trend = await queries.daily_trend(user.scope, start, end)
@@ -415,8 +414,7 @@ class WarningController(Controller):
                 "rows": rows,
                 "total": total,
                 "trend": [
-                    [d["day"].isoformat(), d["warnings"], d["dissuaded"], d["stopped_fen"] / 100]
-                    for d in trend
+                    [d.day.isoformat(), d.warnings, d.dissuaded, d.stopped_fen / 100] for d in trend
                 ],
                 "active_nav": "warnings",
                 **_labels(),
@@ -524,7 +522,7 @@ def _figures_export(rows: list, total: rules.WarningFigures, start: dt.date, end
             _("超时"),
         ],
         [
-            *(line(u["name"], u["code"], f, o) for u, f, o in rows),
+            *(line(u.name, u.code, f, o) for u, f, o in rows),
             line(_("合计"), "", total, ""),
         ],
     )

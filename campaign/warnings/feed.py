@@ -68,8 +68,11 @@ class Feed:
         out of the ring (the board must re-read from the database)."""
         if cursor >= self.seq:
             tick = self._tick
+            # asyncio.timeout, not wait_for: a thousand boards wake ten times a second, and
+            # wait_for makes a task for every wait
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(tick.wait(), seconds)
+                async with asyncio.timeout(seconds):
+                    await tick.wait()
         first = self.seq - len(self.log)
         if cursor < first:
             return None

@@ -31,6 +31,7 @@ from campaign.db import (
 )
 from campaign.i18n import _
 from campaign.regions import queries as regions
+from campaign.rows import Row
 from campaign.system import queries as system
 from campaign.timeutil import local, today
 from campaign.warnings import live, rules
@@ -240,12 +241,30 @@ async def warnings_by_ids(ids: Collection[int]) -> dict[int, WarningRow]:
         return {row.id: row for row in await _rows(data)}
 
 
-async def attempts_of(warning_id: int) -> list[dict]:
-    return (
-        await ContactAttempt.select()
+@dataclass(frozen=True, slots=True)
+class AttemptRow(Row):
+    """One call, SMS or visit made to reach the person."""
+
+    at: dt.datetime
+    method: str
+    by_name: str
+    reached: bool
+    result: str
+
+
+async def attempts_of(warning_id: int) -> list[AttemptRow]:
+    rows = (
+        await ContactAttempt.select(
+            ContactAttempt.at,
+            ContactAttempt.method,
+            ContactAttempt.by_name,
+            ContactAttempt.reached,
+            ContactAttempt.result,
+        )
         .where(ContactAttempt.warning_id == warning_id)
         .order_by(ContactAttempt.at)
     )
+    return [AttemptRow(**{**r, "at": _aware(r["at"])}) for r in rows]
 
 
 # -- Jurisdiction as SQL (rules.in_scope) --------------------------------------------------------
@@ -550,7 +569,18 @@ async def insert_demo_warnings(records: list[tuple[rules.WarningRecord, dict]]) 
     await _bulk(Warning, columns, rows)
 
 
-async def contacted_since(since: dt.datetime) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class ContactedRow(Row):
+    """A warning whose person was reached, and by whom (the demo's contact attempts)."""
+
+    id: int
+    issued_at: dt.datetime
+    first_contact_at: dt.datetime
+    officer_name: str
+    acknowledged_by: str
+
+
+async def contacted_since(since: dt.datetime) -> list[ContactedRow]:
     rows = await Warning.select(
         Warning.id,
         Warning.issued_at,
@@ -559,11 +589,13 @@ async def contacted_since(since: dt.datetime) -> list[dict]:
         Warning.acknowledged_by,
     ).where(Warning.issued_at >= since, Warning.first_contact_at.is_not_null())
     return [
-        {
-            **r,
-            "issued_at": _aware(r["issued_at"]),
-            "first_contact_at": _aware(r["first_contact_at"]),
-        }
+        ContactedRow(
+            **{
+                **r,
+                "issued_at": _aware(r["issued_at"]),
+                "first_contact_at": _aware(r["first_contact_at"]),
+            }
+        )
         for r in rows
     ]
 
@@ -1179,26 +1211,33 @@ async def warning_figures(
     return rules.figures_of(await warning_facts(level, start, end, codes))
 
 
-async def daily_trend(scope: Scope, start: dt.date, end: dt.date) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class DayFigures(Row):
+    """One day of the figures page's chart."""
+
+    day: dt.date
+    warnings: int
+    dissuaded: int
+    stopped_fen: int
+
+
+async def daily_trend(scope: Scope, start: dt.date, end: dt.date) -> list[DayFigures]:
     """Per day: warnings, people dissuaded, funds stopped (fen) — the figures page's chart."""
     rows = await Warning.select(
         Warning.issued_on, Warning.outcome, Warning.amount_stopped_fen, Warning.failed_case_no
     ).where(*scope_where(scope), Warning.issued_on >= start, Warning.issued_on <= end)
-    by_day: dict[dt.date, dict] = {}
-    day = start
-    while day <= end:
-        by_day[day] = {"day": day, "warnings": 0, "dissuaded": 0, "stopped_fen": 0}
-        day += dt.timedelta(days=1)
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    counts = {day: [0, 0, 0] for day in days}  # warnings, dissuaded, stopped_fen
     for r in rows:
-        slot = by_day.get(r["issued_on"])
+        slot = counts.get(r["issued_on"])
         if slot is None:
             continue
-        slot["warnings"] += 1
+        slot[0] += 1
         if r["outcome"] in rules.SUCCESSFUL and r["failed_case_no"] is None:
-            slot["dissuaded"] += 1
+            slot[1] += 1
         if r["outcome"] == rules.STOPPED:
-            slot["stopped_fen"] += r["amount_stopped_fen"] or 0
-    return list(by_day.values())
+            slot[2] += r["amount_stopped_fen"] or 0
+    return [DayFigures(day, *counts[day]) for day in days]
 
 
 async def scope_facts(scope: Scope, start: dt.date, end: dt.date) -> list[WarningFacts]:
@@ -1224,15 +1263,15 @@ async def scope_facts(scope: Scope, start: dt.date, end: dt.date) -> list[Warnin
     ]
 
 
-async def units_in(scope: Scope, level: str) -> list[dict]:
+async def units_in(scope: Scope, level: str) -> list[regions.Unit]:
     """The units of a level a scope sees (code, name), for the figures table."""
     if level == "station":
         rows = await regions.stations(scope, {}, 0, None)
-        return [{"code": r["code"], "name": r["name"]} for r in rows]
-    if level == "district":
-        return [{"code": r["code"], "name": r["name"]} for r in await regions.districts_in(scope)]
-    rows = await regions.regions(scope, {"level": "town"}, 0, None)
-    return [{"code": r["code"], "name": r["name"]} for r in rows]
+    elif level == "district":
+        return await regions.districts_in(scope)
+    else:
+        rows = await regions.regions(scope, {"level": "town"}, 0, None)
+    return [regions.Unit(r["code"], r["name"]) for r in rows]
 
 
 async def home_card(user: CurrentUser) -> dict:
