@@ -139,7 +139,7 @@ async def _board_events(
                 yield ServerSentEventMessage(comment="keep-alive").encode()
                 continue
             cursor = entries[-1].seq + 1
-            last = max(last, max(entry.event["id"] for entry in entries))
+            last = max(last, hub.top(entries))
             if replayed and not replayed.isdisjoint(e.event["id"] for e in entries):
                 entries = [e for e in entries if e.event["id"] not in replayed]
                 data = b"".join(_encoded(request, user, entry) for entry in entries)

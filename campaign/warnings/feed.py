@@ -56,6 +56,7 @@ class Feed:
         self._above: set[int] = set()  # ids seen above the floor
         self._stuck_since = time.monotonic()
         self._chunks: OrderedDict[tuple, bytes] = OrderedDict()
+        self._top: tuple[tuple[int, int], int] = ((-1, -1), 0)
         self._task: asyncio.Task | None = None
 
     # -- boards -----------------------------------------------------------------------------
@@ -73,10 +74,20 @@ class Feed:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(seconds):
                     await tick.wait()
-        first = self.seq - len(self.log)
-        if cursor < first:
+        if cursor < self.seq - len(self.log):
             return None
-        return list(itertools.islice(self.log, cursor - first, None))
+        # from the right: the ring holds 20,000 entries and a board wants the last few
+        entries = list(itertools.islice(reversed(self.log), self.seq - cursor))
+        entries.reverse()
+        return entries
+
+    def top(self, entries: list[Entry]) -> int:
+        """The highest event id among these entries, worked out once for all the boards woken
+        with the same batch."""
+        key = (entries[0].seq, entries[-1].seq)
+        if self._top[0] != key:
+            self._top = (key, max(entry.event["id"] for entry in entries))
+        return self._top[1]
 
     def chunk(self, key: tuple, entries: list[Entry], encode: Callable[[Entry], bytes]) -> bytes:
         """The bytes of these entries for one kind of board, built once per kind and batch."""
