@@ -127,15 +127,17 @@ async def _board_events(
         yield b"".join([_encoded(request, user, e) async for e in _entries(events)])
         last = max([last, *replayed])
         kind = (user.role, user.scope, i18n.current_locale.get())
+        audience = feed.audience_of(user.scope, user.is_admin)
         while (remaining := ends - time.monotonic()) > 0:
-            entries = await hub.wait(cursor, min(HEARTBEAT_SECONDS, remaining))
+            entries = await hub.wait(cursor, min(HEARTBEAT_SECONDS, remaining), audience)
             if entries is None:  # this board fell out of the feed's ring: read what it missed
                 cursor = hub.position()
                 events = await queries.events_after(user.scope, last)
                 yield b"".join([_encoded(request, user, e) async for e in _entries(events)])
                 last = max([last, *(event["id"] for event in events)])
                 continue
-            if not entries:
+            if not entries:  # nothing for this board since its cursor
+                cursor = hub.position()
                 yield ServerSentEventMessage(comment="keep-alive").encode()
                 continue
             cursor = entries[-1].seq + 1
