@@ -20,7 +20,8 @@ It checks that every warning was stored exactly once (one row, one "new" board e
 to PS330282108, and prints the achieved push rate, the p50/p95/p99 from the push request being
 sent to the warning arriving on a watching board, the server's CPU time per warning (all its
 processes, from /proc), and the board page's p50/p95. `--stored N` first COPYs N warnings
-spread over every station and the past year. Writes benchmarks/out/warnings.json.
+spread over every station and the past year. Writes benchmarks/out/warnings.json. The pushed
+warnings are deleted at the end (they would pile up as one station's open backlog run after run).
 """
 
 from __future__ import annotations
@@ -419,6 +420,25 @@ async def verify(numbers: list[str]) -> dict:
     }
 
 
+async def forget(numbers: list[str]) -> None:
+    """Delete the pushed warnings and their board events, so the next run against the same
+    database measures the same stored warnings: they all stay open at one station, a backlog
+    that grows by `--rate` x `--seconds` a run and that no real station has."""
+    from campaign.db import write_transaction
+    from campaign.warnings.tables import BoardEvent, Warning
+
+    for i in range(0, len(numbers), 500):
+        chunk = numbers[i : i + 500]
+        async with write_transaction():
+            ids = [
+                r["id"]
+                for r in await Warning.select(Warning.id).where(Warning.warning_no.is_in(chunk))
+            ]
+            if ids:
+                await BoardEvent.delete().where(BoardEvent.warning_id.is_in(ids))
+                await Warning.delete().where(Warning.id.is_in(ids))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=int, default=500)
@@ -464,6 +484,7 @@ def main() -> None:
         **{k: v for k, v in measured.items() if k != "sent"},
         **asyncio.run(verify(measured["sent"])),
     }
+    asyncio.run(forget(measured["sent"]))
     OUT.mkdir(exist_ok=True)
     (OUT / "warnings.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
     print(json.dumps(result, ensure_ascii=False, indent=2))

@@ -231,9 +231,7 @@ DICT_ROWS_ALLOWED: dict[str, set[str]] = {
         "redemptions_of reports reward rewards_list shared_link teams totals week_trends"
     ),
     # board events travel as JSON between processes (warnings.live / feed), so they stay dicts
-    "campaign.warnings.queries": names(
-        "attempts_of contacted_since daily_trend events_above events_after insert_warnings units_in"
-    ),
+    "campaign.warnings.queries": names("events_above events_after"),
 }
 
 

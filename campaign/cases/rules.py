@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import cast
 
 from campaign.accounts.rules import Scope
@@ -209,7 +210,7 @@ class Reference:
     tracked_since: dt.date | None
     today: dt.date
 
-    @property
+    @cached_property  # worked out once per Reference: a warning push dispatches with it per row
     def town_stations(self) -> dict[str, list[str]]:
         by_town: dict[str, list[str]] = {}
         for station, towns in self.stations.items():

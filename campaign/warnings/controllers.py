@@ -81,14 +81,20 @@ async def _actionable(user: CurrentUser, warning_id: int) -> WarningRow:
 
 
 def _labels() -> dict:
+    """The vocabulary in the request's language, translated once here rather than per table cell
+    (a lazy label is looked up again every time a template shows it)."""
     return {
-        "risks": rules.RISK_LEVELS,
-        "statuses": rules.STATUSES,
-        "outcomes": rules.OUTCOMES,
-        "methods": rules.CONTACT_METHODS,
-        "attempt_methods": rules.ATTEMPT_METHODS,
+        "risks": _translated(rules.RISK_LEVELS),
+        "statuses": _translated(rules.STATUSES),
+        "outcomes": _translated(rules.OUTCOMES),
+        "methods": _translated(rules.CONTACT_METHODS),
+        "attempt_methods": _translated(rules.ATTEMPT_METHODS),
         "fmt_minutes": rules.fmt_minutes,
     }
+
+
+def _translated(labels: dict) -> dict[str, str]:
+    return {key: str(label) for key, label in labels.items()}
 
 
 def _row_html(request: Request, row: WarningRow) -> str:
@@ -121,19 +127,21 @@ async def _board_events(
         yield b"".join([_encoded(request, user, e) async for e in _entries(events)])
         last = max([last, *replayed])
         kind = (user.role, user.scope, i18n.current_locale.get())
+        audience = feed.audience_of(user.scope, user.is_admin)
         while (remaining := ends - time.monotonic()) > 0:
-            entries = await hub.wait(cursor, min(HEARTBEAT_SECONDS, remaining))
+            entries = await hub.wait(cursor, min(HEARTBEAT_SECONDS, remaining), audience)
             if entries is None:  # this board fell out of the feed's ring: read what it missed
                 cursor = hub.position()
                 events = await queries.events_after(user.scope, last)
                 yield b"".join([_encoded(request, user, e) async for e in _entries(events)])
                 last = max([last, *(event["id"] for event in events)])
                 continue
-            if not entries:
+            if not entries:  # nothing for this board since its cursor
+                cursor = hub.position()
                 yield ServerSentEventMessage(comment="keep-alive").encode()
                 continue
             cursor = entries[-1].seq + 1
-            last = max(last, max(entry.event["id"] for entry in entries))
+            last = max(last, hub.top(entries))
             if replayed and not replayed.isdisjoint(e.event["id"] for e in entries):
                 entries = [e for e in entries if e.event["id"] not in replayed]
                 data = b"".join(_encoded(request, user, entry) for entry in entries)
@@ -383,7 +391,7 @@ class WarningController(Controller):
             level = "station"
         start, end = _period(request)
         units = await queries.units_in(user.scope, level)
-        codes = [u["code"] for u in units]
+        codes = [u.code for u in units]
         figures = await queries.warning_figures(level, start, end, codes)
         overdue = (
             await queries.overdue_by_station(user.scope, start, end) if level == "station" else {}
@@ -392,10 +400,9 @@ class WarningController(Controller):
             "total", rules.WarningFigures()
         )
         rows = [
-            (u, figures.get(u["code"], rules.WarningFigures()), overdue.get(u["code"], 0))
-            for u in units
+            (u, figures.get(u.code, rules.WarningFigures()), overdue.get(u.code, 0)) for u in units
         ]
-        rows.sort(key=lambda r: (-r[1].warnings, r[0]["code"]))
+        rows.sort(key=lambda r: (-r[1].warnings, r[0].code))
         if wants_xlsx(request):
             return _figures_export(rows, total, start, end)
         trend = await queries.daily_trend(user.scope, start, end)
@@ -409,8 +416,7 @@ class WarningController(Controller):
                 "rows": rows,
                 "total": total,
                 "trend": [
-                    [d["day"].isoformat(), d["warnings"], d["dissuaded"], d["stopped_fen"] / 100]
-                    for d in trend
+                    [d.day.isoformat(), d.warnings, d.dissuaded, d.stopped_fen / 100] for d in trend
                 ],
                 "active_nav": "warnings",
                 **_labels(),
@@ -518,7 +524,7 @@ def _figures_export(rows: list, total: rules.WarningFigures, start: dt.date, end
             _("超时"),
         ],
         [
-            *(line(u["name"], u["code"], f, o) for u, f, o in rows),
+            *(line(u.name, u.code, f, o) for u, f, o in rows),
             line(_("合计"), "", total, ""),
         ],
     )

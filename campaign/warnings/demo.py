@@ -203,14 +203,14 @@ async def _attempts(rng: random.Random, since: dt.datetime) -> None:
         tries = 1 + min(int(rng.expovariate(0.9)), 6)
         if rng.random() < 0.002:
             tries = 24
-        who = row["officer_name"] or row["acknowledged_by"] or _name(rng, "警官")
-        step = (row["first_contact_at"] - row["issued_at"]) / (tries + 1)
+        who = row.officer_name or row.acknowledged_by or _name(rng, "警官")
+        step = (row.first_contact_at - row.issued_at) / (tries + 1)
         for i in range(1, tries + 1):
             last = i == tries
             attempts.append(
                 {
-                    "warning_id": row["id"],
-                    "at": row["first_contact_at"] if last else row["issued_at"] + step * i,
+                    "warning_id": row.id,
+                    "at": row.first_contact_at if last else row.issued_at + step * i,
                     "method": "visit"
                     if last and rng.random() < 0.3
                     else rng.choice(("call", "call", "sms")),

@@ -19,6 +19,7 @@ from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+from campaign.accounts.rules import Scope
 from campaign.warnings import live, queries
 from campaign.warnings.queries import WarningRow
 
@@ -56,6 +57,11 @@ class Feed:
         self._above: set[int] = set()  # ids seen above the floor
         self._stuck_since = time.monotonic()
         self._chunks: OrderedDict[tuple, bytes] = OrderedDict()
+        self._top: tuple[tuple[int, int], int] = ((-1, -1), 0)
+        #: per audience (audience_of): the seq of the last entry that concerns it, and the
+        #: event its boards wait on
+        self._last: dict[tuple, int] = {}
+        self._ticks: dict[tuple, asyncio.Event] = {}
         self._task: asyncio.Task | None = None
 
     # -- boards -----------------------------------------------------------------------------
@@ -63,17 +69,47 @@ class Feed:
     def position(self) -> int:
         return self.seq
 
-    async def wait(self, cursor: int, seconds: float) -> list[Entry] | None:
-        """Entries from `cursor` on, waiting up to `seconds` for some; None when the cursor fell
-        out of the ring (the board must re-read from the database)."""
+    def _pending(self, cursor: int, audience: tuple | None) -> bool:
+        """Is there an entry from `cursor` on that a board of this audience must look at?"""
         if cursor >= self.seq:
-            tick = self._tick
+            return False
+        return audience is None or self._last.get(audience, -1) >= cursor
+
+    async def wait(
+        self, cursor: int, seconds: float, audience: tuple | None = None
+    ) -> list[Entry] | None:
+        """Entries from `cursor` on, waiting up to `seconds` for some that concern `audience`
+        (a board's `audience_of`; None: every entry); [] when none came, and then none since
+        `cursor` concerns it (the board moves its cursor to position()); None when the cursor
+        fell out of the ring (the board must re-read from the database). A board is woken only
+        by the batches that concern it: most of a thousand open boards hear nothing of most
+        warnings."""
+        if not self._pending(cursor, audience):
+            tick = (
+                self._tick
+                if audience is None
+                else self._ticks.setdefault(audience, asyncio.Event())
+            )
+            # asyncio.timeout, not wait_for: wait_for makes a task for every wait
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(tick.wait(), seconds)
-        first = self.seq - len(self.log)
-        if cursor < first:
+                async with asyncio.timeout(seconds):
+                    await tick.wait()
+            if not self._pending(cursor, audience):
+                return []
+        if cursor < self.seq - len(self.log):
             return None
-        return list(itertools.islice(self.log, cursor - first, None))
+        # from the right: the ring holds 20,000 entries and a board wants the last few
+        entries = list(itertools.islice(reversed(self.log), self.seq - cursor))
+        entries.reverse()
+        return entries
+
+    def top(self, entries: list[Entry]) -> int:
+        """The highest event id among these entries, worked out once for all the boards woken
+        with the same batch."""
+        key = (entries[0].seq, entries[-1].seq)
+        if self._top[0] != key:
+            self._top = (key, max(entry.event["id"] for entry in entries))
+        return self._top[1]
 
     def chunk(self, key: tuple, entries: list[Entry], encode: Callable[[Entry], bytes]) -> bytes:
         """The bytes of these entries for one kind of board, built once per kind and batch."""
@@ -127,12 +163,19 @@ class Feed:
         if not fresh:
             return
         rows = await queries.warnings_by_ids({p["warning_id"] for p in fresh.values()})
+        touched: set[tuple] = set()
         for event_id, payload in fresh.items():
             self.log.append(Entry(self.seq, payload, rows.get(payload["warning_id"])))
+            for audience in audiences(payload):
+                self._last[audience] = self.seq
+                touched.add(audience)
             self.seq += 1
             self._known[event_id] = None
         while len(self._known) > RING:
             self._known.popitem(last=False)
+        for audience in touched:
+            if tick := self._ticks.pop(audience, None):
+                tick.set()
         self._tick.set()
         self._tick = asyncio.Event()
 
@@ -149,6 +192,24 @@ class Feed:
             self._floor = min(self._above) - 1
             self._advance_floor({})
 
+
+def audience_of(scope: Scope, is_admin: bool) -> tuple | None:
+    """What a board waits for: None (every event) for the centre and the city, else its unit."""
+    return None if is_admin or scope.is_city else (scope.kind, scope.code)
+
+
+def audiences(event: dict) -> list[tuple]:
+    """The units whose boards an event concerns (rules.in_scope; a station also hears of a
+    warning re-routed away from it)."""
+    return [(kind, event[key]) for kind, key in AUDIENCE_KEYS if event.get(key)]
+
+
+AUDIENCE_KEYS = (
+    ("station", "station_code"),
+    ("station", "previous_station_code"),
+    ("town", "town_code"),
+    ("district", "district_code"),
+)
 
 _feed: Feed | None = None
 

@@ -35,13 +35,12 @@ class OutsideJurisdiction(ImportRejected):
     """A coordinator's token pushed warnings for places outside its unit."""
 
 
-async def check(
+async def checked(
     rows: list, actor: CurrentUser | None, live_push: bool = False
-) -> queries.IntakePlan:
-    """Validate rows and compare with what is stored. Raises ImportRejected listing every bad
-    row, then OutsideJurisdiction (a coordinator's places outside its unit), then Conflicting.
-    A live push is checked against the places as of at most a minute ago (recent_reference);
-    a file against the database as it is now."""
+) -> list[rules.WarningRecord]:
+    """Validated rows. Raises ImportRejected listing every bad row, then OutsideJurisdiction (a
+    coordinator's places outside its unit). A live push is checked against the places as of at
+    most a minute ago (recent_reference); a file against the database as it is now."""
     ref = await (queries.recent_reference() if live_push else queries.reference())
     records, errors = rules.validate_warnings(rows, ref)
     if errors:
@@ -63,7 +62,10 @@ async def check(
         ]
         if outside:
             raise OutsideJurisdiction(outside)
-    plan = await queries.plan_intake(records)
+    return records
+
+
+def refuse_conflicts(plan: queries.IntakePlan) -> None:
     if plan.conflicts:
         raise Conflicting(
             [
@@ -75,6 +77,13 @@ async def check(
                 for record in plan.conflicts
             ]
         )
+
+
+async def check(rows: list, actor: CurrentUser | None) -> queries.IntakePlan:
+    """checked(), then compared with what is stored: Conflicting when an id is stored with
+    other content."""
+    plan = await queries.plan_intake(await checked(rows, actor))
+    refuse_conflicts(plan)
     return plan
 
 
@@ -132,14 +141,21 @@ async def receive(
     replayed, in request order) and how many were new."""
     rows = api_rows(body)
     # One transaction (one connection on SQLite) for the checks and the insert; a refused push
-    # rolls back having written nothing. The boards are told once it has committed.
+    # rolls back having written nothing. The insert comes first and skips ids stored already:
+    # only those (replays, conflicts, races lost) are then compared with what is stored, so a
+    # push of new warnings costs no read. The boards are told once it has committed.
     async with audited(actor, ip) as audit:
-        plan = await check(rows, actor, live_push=True)
-        new, events = await queries.insert_warnings(plan, audit, "api", label="api")
-    await live.publish_many(events)
+        records = await checked(rows, actor, live_push=True)
+        intake = await queries.insert_warnings(records, audit, "api", label="api")
+        new = intake.stored
+        if len(new) < len(records):
+            refuse_conflicts(
+                await queries.plan_intake([r for r in records if r.warning_no not in new])
+            )
+    await live.publish_many(intake.events)
     answer = {
         r.warning_no: queries.WarningRow.just_stored(new[r.warning_no], r)
-        for r in plan.added
+        for r in records
         if r.warning_no in new
     }
     numbers = [str(cells["warning_id"]).strip() for _number, cells in rows]

@@ -21,9 +21,17 @@ from campaign.accounts.audit import Audit, audited
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import queries as cases
 from campaign.cases.rules import Reference
-from campaign.db import chunks, insert_many, read_transaction, select_in, write_transaction
+from campaign.db import (
+    chunks,
+    insert_many,
+    insert_returning,
+    read_transaction,
+    select_in,
+    write_transaction,
+)
 from campaign.i18n import _
 from campaign.regions import queries as regions
+from campaign.rows import Row
 from campaign.system import queries as system
 from campaign.timeutil import local, today
 from campaign.warnings import live, rules
@@ -233,12 +241,30 @@ async def warnings_by_ids(ids: Collection[int]) -> dict[int, WarningRow]:
         return {row.id: row for row in await _rows(data)}
 
 
-async def attempts_of(warning_id: int) -> list[dict]:
-    return (
-        await ContactAttempt.select()
+@dataclass(frozen=True, slots=True)
+class AttemptRow(Row):
+    """One call, SMS or visit made to reach the person."""
+
+    at: dt.datetime
+    method: str
+    by_name: str
+    reached: bool
+    result: str
+
+
+async def attempts_of(warning_id: int) -> list[AttemptRow]:
+    rows = (
+        await ContactAttempt.select(
+            ContactAttempt.at,
+            ContactAttempt.method,
+            ContactAttempt.by_name,
+            ContactAttempt.reached,
+            ContactAttempt.result,
+        )
         .where(ContactAttempt.warning_id == warning_id)
         .order_by(ContactAttempt.at)
     )
+    return [AttemptRow(**{**r, "at": _aware(r["at"])}) for r in rows]
 
 
 # -- Jurisdiction as SQL (rules.in_scope) --------------------------------------------------------
@@ -317,9 +343,6 @@ async def plan_intake(records: Sequence[rules.WarningRecord]) -> IntakePlan:
     return plan
 
 
-WRITE_CHUNK = 500
-
-
 async def store_warnings(
     plan: IntakePlan,
     actor: CurrentUser | None,
@@ -335,43 +358,48 @@ async def store_warnings(
     if not plan.added:
         return {}
     async with audited(actor, ip) as audit:
-        stored, events = await insert_warnings(plan, audit, source, label, is_demo)
-    await live.publish_many(events)
-    return stored
+        intake = await insert_warnings(plan.added, audit, source, label, is_demo)
+    await live.publish_many(intake.events)
+    return intake.stored
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """What insert_warnings wrote: {warning_no: new id}, and the board events to publish once
+    the transaction has committed (dicts: they travel as JSON to every process's boards)."""
+
+    stored: dict[str, int]
+    events: list[dict]
+
+
+#: The columns a new warning is written with (WarningRecord.row_values(), then these four).
+_INSERT_COLUMNS = (*rules.WarningRecord.STORED, "source", "is_demo", "created_at", "updated_at")
 
 
 async def insert_warnings(
-    plan: IntakePlan, audit: Audit, source: str, label: str = "", is_demo: bool = False
-) -> tuple[dict[str, int], list[dict]]:
-    """store_warnings() inside the caller's audited transaction: returns what was inserted and
-    the board events, which the caller publishes (live.publish_many) once it has committed."""
+    records: Sequence[rules.WarningRecord],
+    audit: Audit,
+    source: str,
+    label: str = "",
+    is_demo: bool = False,
+) -> Intake:
+    """The records inserted inside the caller's audited transaction, each with its `new` board
+    event, and the audit entry. A record whose id is stored already — a replay, a conflict, or
+    a concurrent request that won the race — is skipped, never duplicated: the caller compares
+    what is missing from the answer with what is stored (plan_intake)."""
     stamp = now()
-    inserted: list[tuple[int, rules.WarningRecord]] = []
-    for i in range(0, len(plan.added), WRITE_CHUNK):
-        chunk = plan.added[i : i + WRITE_CHUNK]
-        # A concurrent request may have stored the same id since the plan was made: that
-        # one wins and this row is skipped, never duplicated.
-        result = (
-            await Warning.insert(
-                *(
-                    Warning(
-                        **r.values(),
-                        source=source,
-                        is_demo=is_demo,
-                        created_at=stamp,
-                        updated_at=stamp,
-                    )
-                    for r in chunk
-                )
-            )
-            .on_conflict(target=Warning.warning_no, action="DO NOTHING")
-            .returning(Warning.id, Warning.warning_no)
-        )
-        stored = {row["warning_no"]: row["id"] for row in result}
-        inserted += [(stored[r.warning_no], r) for r in chunk if r.warning_no in stored]
+    written = await insert_returning(
+        Warning,
+        _INSERT_COLUMNS,
+        [(*r.row_values(), source, is_demo, stamp, stamp) for r in records],
+        ("id", "warning_no"),
+        unique="warning_no",
+    )
+    ids = {row["warning_no"]: row["id"] for row in written}
+    inserted = [(ids[r.warning_no], r) for r in records if r.warning_no in ids]
     if not inserted:
         audit.nothing_changed()
-        return {}, []
+        return Intake({}, [])
     events = await _insert_events(
         [(wid, "new", r.station_code, None, r.town_code, r.district_code) for wid, r in inserted]
     )
@@ -387,43 +415,41 @@ async def insert_warnings(
         ),
         {"warning_ids": [r.warning_no for _w, r in inserted[:200]], "unassigned": unassigned},
     )
-    return {r.warning_no: wid for wid, r in inserted}, events
+    return Intake({r.warning_no: wid for wid, r in inserted}, events)
+
+
+_EVENT_COLUMNS = (
+    "at",
+    "warning_id",
+    "kind",
+    "station_code",
+    "previous_station_code",
+    "town_code",
+    "district_code",
+)
 
 
 async def _insert_events(items: list[tuple]) -> list[dict]:
-    """Board events (warning id, kind, station, previous station, town, district) inside the
-    caller's transaction; returns them as the payloads the live boards receive."""
-    payloads: list[dict] = []
+    """Board events (warning id, kind, station, previous station, town, district), at most one
+    per warning, inside the caller's transaction; returns them as the payloads the live boards
+    receive, in the order given."""
     stamp = now()
-    for i in range(0, len(items), WRITE_CHUNK):
-        chunk = items[i : i + WRITE_CHUNK]
-        result = await BoardEvent.insert(
-            *(
-                BoardEvent(
-                    at=stamp,
-                    warning_id=wid,
-                    kind=kind,
-                    station_code=station,
-                    previous_station_code=previous,
-                    town_code=town,
-                    district_code=district,
-                )
-                for wid, kind, station, previous, town, district in chunk
-            )
-        ).returning(BoardEvent.id)
-        for row, (wid, kind, station, previous, town, district) in zip(result, chunk, strict=True):
-            payloads.append(
-                {
-                    "id": row["id"],
-                    "warning_id": wid,
-                    "kind": kind,
-                    "station_code": station,
-                    "previous_station_code": previous,
-                    "town_code": town,
-                    "district_code": district,
-                }
-            )
-    return payloads
+    written = await insert_returning(
+        BoardEvent, _EVENT_COLUMNS, [(stamp, *item) for item in items], ("id", "warning_id")
+    )
+    ids = {row["warning_id"]: row["id"] for row in written}
+    return [
+        {
+            "id": ids[wid],
+            "warning_id": wid,
+            "kind": kind,
+            "station_code": station,
+            "previous_station_code": previous,
+            "town_code": town,
+            "district_code": district,
+        }
+        for wid, kind, station, previous, town, district in items
+    ]
 
 
 async def _event_for(row: dict, kind: str, previous: str | None = None) -> list[dict]:
@@ -514,12 +540,11 @@ async def _bulk(table, columns: Sequence[str], rows: list[tuple]) -> None:
 
 async def insert_demo_warnings(records: list[tuple[rules.WarningRecord, dict]]) -> None:
     """Generated warnings with what the stations did (campaign.warnings.demo), marked is_demo."""
-    stamp = now()
-    first = next(iter(records), None)
-    if first is None:
+    if not records:
         return
+    stamp = now()
     columns = (
-        *first[0].values().keys(),
+        *rules.WarningRecord.STORED,
         *_ANSWER_COLUMNS,
         "source",
         "is_demo",
@@ -532,7 +557,7 @@ async def insert_demo_warnings(records: list[tuple[rules.WarningRecord, dict]]) 
         answered = {**_ANSWER_DEFAULTS, **answer}
         rows.append(
             (
-                *record.values().values(),
+                *record.row_values(),
                 *(answered.get(c) for c in _ANSWER_COLUMNS),
                 "demo",
                 True,
@@ -544,7 +569,18 @@ async def insert_demo_warnings(records: list[tuple[rules.WarningRecord, dict]]) 
     await _bulk(Warning, columns, rows)
 
 
-async def contacted_since(since: dt.datetime) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class ContactedRow(Row):
+    """A warning whose person was reached, and by whom (the demo's contact attempts)."""
+
+    id: int
+    issued_at: dt.datetime
+    first_contact_at: dt.datetime
+    officer_name: str
+    acknowledged_by: str
+
+
+async def contacted_since(since: dt.datetime) -> list[ContactedRow]:
     rows = await Warning.select(
         Warning.id,
         Warning.issued_at,
@@ -553,11 +589,13 @@ async def contacted_since(since: dt.datetime) -> list[dict]:
         Warning.acknowledged_by,
     ).where(Warning.issued_at >= since, Warning.first_contact_at.is_not_null())
     return [
-        {
-            **r,
-            "issued_at": _aware(r["issued_at"]),
-            "first_contact_at": _aware(r["first_contact_at"]),
-        }
+        ContactedRow(
+            **{
+                **r,
+                "issued_at": _aware(r["issued_at"]),
+                "first_contact_at": _aware(r["first_contact_at"]),
+            }
+        )
         for r in rows
     ]
 
@@ -1173,26 +1211,33 @@ async def warning_figures(
     return rules.figures_of(await warning_facts(level, start, end, codes))
 
 
-async def daily_trend(scope: Scope, start: dt.date, end: dt.date) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class DayFigures(Row):
+    """One day of the figures page's chart."""
+
+    day: dt.date
+    warnings: int
+    dissuaded: int
+    stopped_fen: int
+
+
+async def daily_trend(scope: Scope, start: dt.date, end: dt.date) -> list[DayFigures]:
     """Per day: warnings, people dissuaded, funds stopped (fen) — the figures page's chart."""
     rows = await Warning.select(
         Warning.issued_on, Warning.outcome, Warning.amount_stopped_fen, Warning.failed_case_no
     ).where(*scope_where(scope), Warning.issued_on >= start, Warning.issued_on <= end)
-    by_day: dict[dt.date, dict] = {}
-    day = start
-    while day <= end:
-        by_day[day] = {"day": day, "warnings": 0, "dissuaded": 0, "stopped_fen": 0}
-        day += dt.timedelta(days=1)
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    counts = {day: [0, 0, 0] for day in days}  # warnings, dissuaded, stopped_fen
     for r in rows:
-        slot = by_day.get(r["issued_on"])
+        slot = counts.get(r["issued_on"])
         if slot is None:
             continue
-        slot["warnings"] += 1
+        slot[0] += 1
         if r["outcome"] in rules.SUCCESSFUL and r["failed_case_no"] is None:
-            slot["dissuaded"] += 1
+            slot[1] += 1
         if r["outcome"] == rules.STOPPED:
-            slot["stopped_fen"] += r["amount_stopped_fen"] or 0
-    return list(by_day.values())
+            slot[2] += r["amount_stopped_fen"] or 0
+    return [DayFigures(day, *counts[day]) for day in days]
 
 
 async def scope_facts(scope: Scope, start: dt.date, end: dt.date) -> list[WarningFacts]:
@@ -1218,15 +1263,15 @@ async def scope_facts(scope: Scope, start: dt.date, end: dt.date) -> list[Warnin
     ]
 
 
-async def units_in(scope: Scope, level: str) -> list[dict]:
+async def units_in(scope: Scope, level: str) -> list[regions.Unit]:
     """The units of a level a scope sees (code, name), for the figures table."""
     if level == "station":
         rows = await regions.stations(scope, {}, 0, None)
-        return [{"code": r["code"], "name": r["name"]} for r in rows]
-    if level == "district":
-        return [{"code": r["code"], "name": r["name"]} for r in await regions.districts_in(scope)]
-    towns = await regions.regions(scope, {"level": "town"}, 0, None)
-    return [{"code": r.code, "name": r.name} for r in towns]
+    elif level == "district":
+        return await regions.districts_in(scope)
+    else:
+        rows = await regions.regions(scope, {"level": "town"}, 0, None)
+    return [regions.Unit(r["code"], r["name"]) for r in rows]
 
 
 async def home_card(user: CurrentUser) -> dict:

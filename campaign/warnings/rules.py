@@ -8,6 +8,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from campaign.accounts.rules import ADMIN, COORDINATOR, Scope
 from campaign.cases.rules import (
@@ -143,27 +144,48 @@ class WarningRecord:
     def digest(self) -> str:
         return content_digest(self)
 
-    def values(self) -> dict:
-        """The stored columns this record sets."""
-        return {
-            "warning_no": self.warning_no,
-            "issued_at": self.issued_at,
-            "issued_on": self.issued_on,
-            "risk_level": self.risk_level,
-            "phone_hash": self.phone_hash,
-            "phone_masked": self.phone_masked,
-            "region_code": self.region_code,
-            "village_code": self.village_code,
-            "town_code": self.town_code,
-            "district_code": self.district_code,
-            "address": self.address,
-            "given_station_code": self.given_station_code,
-            "station_code": self.station_code,
-            "fraud_type": self.fraud_type,
-            "amount_fen": self.amount_fen,
-            "channel": self.channel,
-            "content_digest": self.digest,
-        }
+    #: The stored columns this record sets, in the order of row_values().
+    STORED: ClassVar[tuple[str, ...]] = (
+        "warning_no",
+        "issued_at",
+        "issued_on",
+        "risk_level",
+        "phone_hash",
+        "phone_masked",
+        "region_code",
+        "village_code",
+        "town_code",
+        "district_code",
+        "address",
+        "given_station_code",
+        "station_code",
+        "fraud_type",
+        "amount_fen",
+        "channel",
+        "content_digest",
+    )
+
+    def row_values(self) -> tuple:
+        """The values of the STORED columns."""
+        return (
+            self.warning_no,
+            self.issued_at,
+            self.issued_on,
+            self.risk_level,
+            self.phone_hash,
+            self.phone_masked,
+            self.region_code,
+            self.village_code,
+            self.town_code,
+            self.district_code,
+            self.address,
+            self.given_station_code,
+            self.station_code,
+            self.fraud_type,
+            self.amount_fen,
+            self.channel,
+            self.digest,
+        )
 
 
 def content_digest(record: WarningRecord) -> str:
@@ -312,9 +334,7 @@ def validate_warnings(
                 address=address,
                 given_station_code=station or None,
                 station_code=dispatched,
-                fraud_type=(canonical(raw_type, dict(ref.fraud_types)) or OTHER)
-                if raw_type
-                else "",
+                fraud_type=(canonical(raw_type, ref.fraud_types) or OTHER) if raw_type else "",
                 amount_fen=amount,
                 channel=channel,
             )

@@ -47,6 +47,25 @@ async def test_the_feed_brings_a_new_warning_with_its_row_to_every_board(ningbo)
     assert built == [e.seq for e in entries]
 
 
+async def test_a_board_is_woken_only_by_warnings_that_concern_it(ningbo):
+    """A thousand open boards of other stations do not look at this station's warnings."""
+    from campaign.accounts.rules import Scope
+
+    mine = feed.audience_of(Scope("station", "PS330282005"), is_admin=False)
+    theirs = feed.audience_of(Scope("station", "PS330282108"), is_admin=False)
+    assert feed.audience_of(Scope("station", "PS330282108"), is_admin=True) is None
+    async with feed.attached() as hub:
+        cursor = hub.position()
+        waiting = asyncio.create_task(hub.wait(cursor, 0.5, theirs))
+        await push(item(warning_id="A1"))
+        entries = await hub.wait(cursor, 5, mine)
+        while entries == []:
+            entries = await hub.wait(cursor, 5, mine)
+        assert entries is not None and entries[0].row and entries[0].row.warning_no == "A1"
+        assert await waiting == []  # slept through it, and may skip to hub.position()
+        assert await hub.wait(cursor, 0, None) == entries  # the city's board sees everything
+
+
 async def test_the_feed_reads_events_no_message_announced(ningbo, monkeypatch):
     """Another process without Redis, or a lost message: the feed finds the row by polling."""
     monkeypatch.setattr(feed, "POLL_SECONDS", 0.2)
