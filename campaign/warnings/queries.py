@@ -1266,12 +1266,11 @@ async def scope_facts(scope: Scope, start: dt.date, end: dt.date) -> list[Warnin
 async def units_in(scope: Scope, level: str) -> list[regions.Unit]:
     """The units of a level a scope sees (code, name), for the figures table."""
     if level == "station":
-        rows = await regions.stations(scope, {}, 0, None)
-    elif level == "district":
+        return [regions.Unit(r.code, r.name) for r in await regions.stations(scope, {}, 0, None)]
+    if level == "district":
         return await regions.districts_in(scope)
-    else:
-        rows = await regions.regions(scope, {"level": "town"}, 0, None)
-    return [regions.Unit(r["code"], r["name"]) for r in rows]
+    towns = await regions.regions(scope, {"level": "town"}, 0, None)
+    return [regions.Unit(r.code, r.name) for r in towns]
 
 
 async def home_card(user: CurrentUser) -> dict:
