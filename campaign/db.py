@@ -63,6 +63,20 @@ def write_transaction():
     return db.transaction()
 
 
+async def relaxed_commit() -> None:
+    """Inside a write transaction on PostgreSQL: its commit does not wait for the WAL flush
+    (`SET LOCAL synchronous_commit = off`, this transaction only). A server crash may lose the
+    last fraction of a second of such commits, whole and in order, never corrupt them; the flush
+    is most of a small write's time. Only for writes whose loss is acceptable (point awards, see
+    docs/architecture.md), never for anything that moves stock or money-like balances down. SQLite
+    needs nothing: its connections already commit without an fsync (above)."""
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        transaction = db.current_transaction.get()
+        assert transaction is not None, "relaxed_commit runs inside write_transaction()"
+        await transaction.connection.execute("SET LOCAL synchronous_commit = off")
+
+
 def read_transaction():
     """Several reads on one connection: outside a transaction Piccolo's SQLite engine opens a new
     connection for every query, which costs more than a small indexed query itself."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -19,7 +20,7 @@ from piccolo.query.functions.aggregate import Count
 
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Place, Scope, mask_phone, phone_digest
-from campaign.db import read_transaction, write_transaction
+from campaign.db import read_transaction, relaxed_commit, write_transaction
 from campaign.events import queries as events
 from campaign.regions import queries as regions
 from campaign.settings import get_settings
@@ -747,9 +748,19 @@ async def _add_to_boards(person: Person, updates: list[tuple[str, str, int, int]
         )
 
 
+@asynccontextmanager
+async def _awarding() -> AsyncIterator[None]:
+    """The write transaction of a volunteer's point-earning action and its award: committed
+    without waiting for the WAL flush on PostgreSQL (db.relaxed_commit; the decision is in
+    docs/architecture.md). Redemptions, refunds and suspicious reports stay fully durable."""
+    async with write_transaction():
+        await relaxed_commit()
+        yield
+
+
 async def award(person: Person, kind: str, ref: str, reason: str, at: dt.datetime) -> int:
     """Award points in a transaction of its own (tests, benchmarks and jobs)."""
-    async with write_transaction():
+    async with _awarding():
         return await _award(person, kind, ref, reason, at)
 
 
@@ -829,7 +840,7 @@ async def check_in(v: VolunteerRow, event: dict, at: dt.datetime) -> Outcome:
     problem = rules.checkin_problem(event["starts_at"], event["ends_at"], event["status"], at)
     if problem:
         return Outcome(problem=problem)
-    async with write_transaction():
+    async with _awarding():
         new = await EventCheckin.raw(
             "INSERT INTO event_checkin (event_id, volunteer_id, at) VALUES ({}, {}, {}) "
             "ON CONFLICT DO NOTHING RETURNING id",
@@ -880,7 +891,7 @@ async def answer_quiz(
 ) -> Outcome:
     """Record today's answers once; a replay (any question already answered) changes nothing."""
     day = local(at).date()
-    async with write_transaction():
+    async with _awarding():
         correct = 0
         for q in questions:
             pick = chosen.get(q["id"], -1)
@@ -946,7 +957,7 @@ async def open_share(link: dict, visitor: str, at: dt.datetime) -> Outcome:
     owner = await volunteer(link["volunteer_id"])
     if owner is None:
         return Outcome()
-    async with write_transaction():
+    async with _awarding():
         new = await ShareOpen.raw(
             "INSERT INTO share_open (link_id, visitor, at) VALUES ({}, {}, {}) "
             "ON CONFLICT DO NOTHING RETURNING id",
