@@ -55,9 +55,13 @@ async def test_awards_commit_relaxed_and_redemptions_stay_durable_on_postgresql(
 
     outcome = await queries.check_in(v, event, queries.now())
     assert outcome.points > 0
-    await queries.award(queries.person_of_volunteer(v), rules.SHARE_OPEN, "s:1", "测试", queries.now())
+    await queries.award(
+        queries.person_of_volunteer(v), rules.SHARE_OPEN, "s:1", "测试", queries.now()
+    )
     async with write_transaction():
-        gift = await Reward.insert(Reward(name="小牛警贴纸", price=10, stock=3)).returning(Reward.id)
+        gift = await Reward.insert(Reward(name="小牛警贴纸", price=10, stock=3)).returning(
+            Reward.id
+        )
     rid, problem = await queries.redeem(await queries.volunteer(v.id), gift[0]["id"], queries.now())
     assert rid is not None and problem is None
 
