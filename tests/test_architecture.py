@@ -245,11 +245,6 @@ DICT_ROWS_ALLOWED: dict[str, set[str]] = {
     ),
     "campaign.reports.queries": names("compute_figures reminder reminders"),
     "campaign.streaks.queries": names("feed honours recent_case_days unit unit_streak"),
-    "campaign.volunteers.queries": names(
-        "area_choices area_villages checkin_event daily_active growth_by_district ledger "
-        "materials_for questions quiz_answers quiz_questions redemption redemptions "
-        "redemptions_of reports reward rewards_list shared_link teams totals week_trends"
-    ),
     # board events travel as JSON between processes (warnings.live / feed), so they stay dicts
     "campaign.warnings.queries": names(
         "attempts_of contacted_since daily_trend events_above events_after insert_warnings units_in"

@@ -17,6 +17,8 @@ from tests.helpers.volunteers import SHUGUANG, approved_propagandist, event_now,
 @pytest.fixture
 async def seen_settings(app):
     """Yields a function returning [(ledger kind, synchronous_commit)] in the order written."""
+    if is_sqlite():  # SQLite connections all commit without an fsync (db.py); nothing to switch
+        pytest.skip("synchronous_commit is a PostgreSQL setting")
     ddl = engine().run_ddl
     await ddl("CREATE TABLE sync_seen (id serial PRIMARY KEY, kind text, setting text)")
     await ddl(
@@ -45,8 +47,6 @@ async def seen_settings(app):
 async def test_awards_commit_relaxed_and_redemptions_stay_durable_on_postgresql(
     seen_settings, make_user
 ):
-    if is_sqlite():  # SQLite connections all commit without an fsync (db.py); nothing to switch
-        pytest.skip("synchronous_commit is a PostgreSQL setting")
     await setup(make_user)
     recruiter = await approved_propagandist(await staff(make_user, "police_wang"))
     checked = rules.SignupInput("李小红", "13500000001", SHUGUANG, None)
