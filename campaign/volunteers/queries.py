@@ -405,9 +405,11 @@ async def save_team(name: str, kind: str, user: CurrentUser, ip: str | None) -> 
 async def note_signup_attempt(key: str, at: dt.datetime) -> int:
     """Count a sign-up attempt from one address in the current window; returns the count so far
     (committed on its own, so attempts that fail still count). One upsert: a window older than
-    SIGNUP_WINDOW starts again at 1."""
+    SIGNUP_WINDOW starts again at 1. A relaxed commit (db.relaxed_commit): a database crash can
+    only restart a throttle window, and the sign-up behind it then waits for one flush, not two."""
     cutoff = at - rules.SIGNUP_WINDOW
     async with write_transaction():
+        await relaxed_commit()
         rows = await SignupAttempt.raw(
             "INSERT INTO signup_attempt (key, count, window_start) VALUES ({}, 1, {}) "
             "ON CONFLICT (key) DO UPDATE SET "
