@@ -118,7 +118,7 @@ class _SQLiteEngine(SQLiteEngine):
 
 
 class _SQLiteConnection(sqlite3.Connection):
-    """Piccolo opens a connection per query or transaction; each one gets the pragma here."""
+    """Every SQLite connection the engine opens gets the pragma here."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -149,9 +149,10 @@ async def relaxed_commit() -> None:
     """Inside a write transaction on PostgreSQL: its commit does not wait for the WAL flush
     (`SET LOCAL synchronous_commit = off`, this transaction only). A server crash may lose the
     last fraction of a second of such commits, whole and in order, never corrupt them; the flush
-    is most of a small write's time. Only for writes whose loss is acceptable (point awards, see
-    docs/architecture.md), never for anything that moves stock or money-like balances down. SQLite
-    needs nothing: its connections already commit without an fsync (above)."""
+    is most of a small write's time. Only for writes whose loss is acceptable (point awards and
+    the sign-up throttle's counter, docs/architecture.md "Durability"), never for anything that
+    spends points or moves stock. SQLite needs nothing: its connections already commit without
+    an fsync (above)."""
     db = engine()
     if isinstance(db, PostgresEngine):
         transaction = db.current_transaction.get()
@@ -160,8 +161,8 @@ async def relaxed_commit() -> None:
 
 
 def read_transaction():
-    """Several reads on one connection: outside a transaction Piccolo's SQLite engine opens a new
-    connection for every query, which costs more than a small indexed query itself."""
+    """Several reads on one connection and one snapshot: outside a transaction every query takes
+    a connection of its own (on SQLite a thread hand-off each, more than a small query itself)."""
     return engine().transaction()
 
 
