@@ -115,9 +115,7 @@ async def prepare() -> dict:
         )
         assert row is not None, "no approved propagandist in the demo data"
         recruiter = await queries.propagandist(row["id"])
-        villages = [
-            v["code"] for g in await queries.area_villages(recruiter.area) for v in g["villages"]
-        ]
+        villages = [v.code for g in await queries.area_villages(recruiter.area) for v in g.villages]
         return {
             "api_token": api_token,
             "recruit": rules.recruit_token(recruiter.id, recruiter.area, queries.secret()),

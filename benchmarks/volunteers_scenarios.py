@@ -167,9 +167,7 @@ async def scenarios(requests: int, run: str) -> tuple[list[dict], dict]:
     )
     token = rules.recruit_token(recruiter.id, recruiter.area, queries.secret())
     villages = [
-        g["code"]
-        for group in await queries.area_villages(recruiter.area)
-        for g in group["villages"]
+        g.code for group in await queries.area_villages(recruiter.area) for g in group.villages
     ]
     results.append(
         {

@@ -5,20 +5,24 @@ transaction is IMMEDIATE: a deferred read-then-write transaction under concurren
 "database is locked" instead of waiting, so writers take the lock up front. Every SQLite
 connection runs with `synchronous=NORMAL`: in WAL mode a commit then no longer waits for an fsync
 (the log is synced at checkpoints), which is most of a small write's time on a slow disk. A crash
-of the application loses nothing; a power cut may lose the last commits, never the file.
+of the application loses nothing; a power cut may lose the last commits, never the file. Between
+start_pool and close_pool, SQLite connections are reused (_SQLiteEngine) rather than opened for
+every query and transaction as Piccolo does.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, TypeVar
 
+import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 
 from campaign.parsing import search_text
 from campaign.settings import get_settings
@@ -32,12 +36,90 @@ def make_engine() -> Engine:
         path = settings.sqlite_path
         path.parent.mkdir(parents=True, exist_ok=True)
         _enable_wal(str(path))
-        return SQLiteEngine(path=str(path), timeout=30, factory=_SQLiteConnection)
+        return _SQLiteEngine(path=str(path), timeout=30, factory=_SQLiteConnection)
     return PostgresEngine(config={"dsn": settings.database_url})
 
 
+class _ReusedConnection(aiosqlite.Connection):
+    """An aiosqlite connection that its engine may take back on close() instead of closing."""
+
+    engine: _SQLiteEngine
+
+    async def close(self) -> None:
+        if not self.engine.take_back(self):
+            await super().close()
+
+
+class _SQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine opens a connection (and its thread) for every transaction and for
+    every query outside one. Each new connection parses the whole schema and prepares every
+    statement afresh, and the last one to close checkpoints the whole log with an fsync: most
+    of a small page's or write's time. Between start_pool and close_pool (in that process) a
+    closed connection outside a transaction is kept for the next one, up to IDLE of them."""
+
+    IDLE = 8
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.idle: list[_ReusedConnection] = []
+        self.pooling_pid: int | None = None
+
+    async def get_connection(self) -> aiosqlite.Connection:
+        if self.idle and self.pooling_pid == os.getpid():
+            return self.idle.pop()
+        options = dict(self.connection_kwargs)
+        database = options.pop("database")
+        connection = _ReusedConnection(lambda: sqlite3.connect(database, **options), 64)
+        connection.engine = self
+        connection._thread.daemon = True  # an idle connection never holds the process at exit
+        await connection
+        connection.row_factory = dict_factory  # type: ignore[assignment]  # as Piccolo does
+        await connection.execute("PRAGMA foreign_keys = 1")
+        return connection
+
+    def take_back(self, connection: _ReusedConnection) -> bool:
+        if (
+            self.pooling_pid != os.getpid()
+            or len(self.idle) >= self.IDLE
+            or connection.in_transaction
+        ):
+            return False
+        self.idle.append(connection)
+        return True
+
+    async def close_idle(self) -> None:
+        self.pooling_pid = None
+        while self.idle:
+            await self.idle.pop().close()
+
+    async def _run_in_existing_connection(
+        self,
+        connection: aiosqlite.Connection,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table=None,
+    ) -> Any:
+        """Piccolo's without the `PRAGMA foreign_keys = 1` it sends before every statement of a
+        transaction (a round trip to the connection's thread each): get_connection set it."""
+        async with connection.execute(query, args or []) as cursor:
+            return await cursor.fetchall()
+
+    async def _run_in_new_connection(
+        self, query: str, args: list[Any] | None = None, query_type: str = "generic", table=None
+    ) -> Any:
+        """Piccolo's, on a reused connection (RETURNING needs SQLite ≥ 3.35, as everywhere)."""
+        connection = await self.get_connection()
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                await connection.commit()
+                return await cursor.fetchall()
+        finally:
+            await connection.close()
+
+
 class _SQLiteConnection(sqlite3.Connection):
-    """Piccolo opens a connection per query or transaction; each one gets the pragma here."""
+    """Every SQLite connection the engine opens gets the pragma here."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -67,9 +149,24 @@ def write_transaction():
     return db.transaction()
 
 
+async def relaxed_commit() -> None:
+    """Inside a write transaction on PostgreSQL: its commit does not wait for the WAL flush
+    (`SET LOCAL synchronous_commit = off`, this transaction only). A server crash may lose the
+    last fraction of a second of such commits, whole and in order, never corrupt them; the flush
+    is most of a small write's time. Only for writes whose loss is acceptable (point awards and
+    the sign-up throttle's counter, docs/architecture.md "Durability"), never for anything that
+    spends points or moves stock. SQLite needs nothing: its connections already commit without
+    an fsync (above)."""
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        transaction = db.current_transaction.get()
+        assert transaction is not None, "relaxed_commit runs inside write_transaction()"
+        await transaction.connection.execute("SET LOCAL synchronous_commit = off")
+
+
 def read_transaction():
-    """Several reads on one connection: outside a transaction Piccolo's SQLite engine opens a new
-    connection for every query, which costs more than a small indexed query itself."""
+    """Several reads on one connection and one snapshot: outside a transaction every query takes
+    a connection of its own (on SQLite a thread hand-off each, more than a small query itself)."""
     return engine().transaction()
 
 
@@ -78,15 +175,20 @@ def is_sqlite() -> bool:
 
 
 async def start_pool() -> None:
+    """PostgreSQL: the connection pool. SQLite: reuse of connections (_SQLiteEngine)."""
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.start_connection_pool(max_size=10)
+    elif isinstance(db, _SQLiteEngine):
+        db.pooling_pid = os.getpid()
 
 
 async def close_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
+    elif isinstance(db, _SQLiteEngine):
+        await db.close_idle()
 
 
 def contains(column, text: str):

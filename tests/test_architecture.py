@@ -213,9 +213,8 @@ def names(text: str) -> set[str]:
 #: Public `queries.py` functions that still return bare dict rows (docs/architecture.md, "Typed
 #: rows"). Each entry is a debt, not a licence: convert the rows to a frozen dataclass (usually a
 #: `campaign.rows.Row`) and delete the name here. `home_card` everywhere and home's `cards_for`
-#: stay dicts on purpose: a card is the context of its own template. The lists of volunteers and
-#: warnings belong to work running in parallel; the dicts left in the other domains say why they
-#: are dicts.
+#: stay dicts on purpose: a card is the context of its own template; the other dicts left say why
+#: they are dicts.
 DICT_ROWS_ALLOWED: dict[str, set[str]] = {
     # column values for an insert (Table(**values)), not rows read back
     "campaign.duties.queries": names("review_values stored_organisation"),
@@ -225,11 +224,6 @@ DICT_ROWS_ALLOWED: dict[str, set[str]] = {
     "campaign.home.queries": names("cards_for"),
     # the figures are frozen into the bulletin as JSON when it is published
     "campaign.reports.queries": names("compute_figures"),
-    "campaign.volunteers.queries": names(
-        "area_choices area_villages checkin_event daily_active growth_by_district ledger "
-        "materials_for questions quiz_answers quiz_questions redemption redemptions "
-        "redemptions_of reports reward rewards_list shared_link teams totals week_trends"
-    ),
     # board events travel as JSON between processes (warnings.live / feed), so they stay dicts
     "campaign.warnings.queries": names("events_above events_after"),
 }

@@ -108,7 +108,7 @@ class VolunteerStaffController(Controller):
         kind = str(form.get("kind", ""))
         codes = [str(c) for c in form.getall("area", [])]
         choices = await queries.area_choices(user.scope)
-        area, errors = forms.check_application(kind, codes, [t["code"] for t in choices])
+        area, errors = forms.check_application(kind, codes, [t.code for t in choices])
         existing = await queries.propagandist_of_user(user.id)
         if existing and existing.status != rules.APPLIED:
             errors["area"] = _("已审批的宣传范围须由审批人调整")
@@ -325,14 +325,14 @@ class VolunteerStaffController(Controller):
                 ],
                 (
                     [
-                        r["id"],
-                        r["reward_name"],
-                        r["price"],
-                        r["who"],
-                        r["pickup_code"],
-                        r["status"],
-                        local(r["requested_at"]).strftime("%Y-%m-%d %H:%M"),
-                        r["handed_by"] or "",
+                        r.id,
+                        r.reward_name,
+                        r.price,
+                        r.who,
+                        r.pickup_code,
+                        r.status,
+                        local(r.requested_at).strftime("%Y-%m-%d %H:%M"),
+                        r.handed_by or "",
                     ]
                     for r in rows
                 ),
@@ -357,10 +357,10 @@ class VolunteerStaffController(Controller):
         if not user.is_admin and not user.can_write(
             queries.Place(
                 level="town",
-                code=row["town_code"],
-                district_code=row["district_code"],
-                town_code=row["town_code"],
-                station_code=row["station_code"],
+                code=row.town_code,
+                district_code=row.district_code,
+                town_code=row.town_code,
+                station_code=row.station_code,
             )
         ):
             raise deny()
@@ -521,7 +521,7 @@ class VolunteerStaffController(Controller):
             return xlsx_response(
                 _("志愿者增长"),
                 [_("区县"), _("志愿者"), _("近 30 天新增")],
-                ([g["name"], g["volunteers"], g["new"]] for g in growth),
+                ([g.name, g.volunteers, g.new] for g in growth),
             )
         return Template(
             template_name="volunteers/stats.html",
@@ -548,10 +548,10 @@ class VolunteerStaffController(Controller):
                 [_("时间"), _("类型"), _("内容"), _("说明")],
                 (
                     [
-                        local(r["at"]).strftime("%Y-%m-%d %H:%M"),
-                        str(forms.REPORT_KINDS.get(r["kind"], r["kind"])),
-                        forms.masked_content(r["kind"], r["content"]),
-                        r["note"],
+                        local(r.at).strftime("%Y-%m-%d %H:%M"),
+                        str(forms.REPORT_KINDS.get(r.kind, r.kind)),
+                        forms.masked_content(r.kind, r.content),
+                        r.note,
                     ]
                     for r in rows
                 ),
@@ -579,7 +579,7 @@ class VolunteerStaffController(Controller):
         event = await queries.checkin_event(event_id)
         if event is None:
             raise NotFoundException(_("活动不存在"))
-        if not user.can_read(queries.event_place(event)):
+        if not user.can_read(event.place):
             raise deny()
         return Response(
             content=cards.qr_svg(checkin_url(request, event_id), scale=6),
@@ -593,7 +593,7 @@ class VolunteerStaffController(Controller):
         event = await queries.checkin_event(event_id)
         if event is None:
             raise NotFoundException(_("活动不存在"))
-        if not user.can_read(queries.event_place(event)):
+        if not user.can_read(event.place):
             raise deny()
         return Template(
             template_name="volunteers/event_checkin.html",

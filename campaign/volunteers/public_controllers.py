@@ -160,7 +160,7 @@ class VolunteerPublicController(Controller):
             recruiter, problem = await _recruiter(token)
             if recruiter is not None:
                 groups = await queries.area_villages(recruiter.area)
-                teams = [t["id"] for t in await queries.teams()]
+                teams = [t.id for t in await queries.teams()]
         if recruiter is None:
             return _page(request, "volunteers/public/refused.html", 400, message=problem)
         form = await request.form()
@@ -177,7 +177,7 @@ class VolunteerPublicController(Controller):
                 429,
                 message=_("同一网络短时间内注册过多,请稍后再试"),
             )
-        villages = [v["code"] for g in groups for v in g["villages"]]
+        villages = [v.code for g in groups for v in g.villages]
         checked, errors = rules.check_signup(values, villages, teams, normalize_phone)
         if values.get("village") and "village" in errors and values["village"].isdigit():
             errors["village"] = _("该村社不在这位宣传员的宣传范围内,请从列表中选择")
@@ -339,7 +339,7 @@ class VolunteerPublicController(Controller):
         chosen = {}
         for q in questions:
             raw = str(form.get(f"q{q['id']}", ""))
-            chosen[q["id"]] = int(raw) if raw.isdigit() else -1
+            chosen[q.id] = int(raw) if raw.isdigit() else -1
         outcome = await queries.answer_quiz_once(me, questions, chosen, queries.now())
         request.state.volunteer = await queries.volunteer(me.id)
         return _page(
@@ -353,7 +353,7 @@ class VolunteerPublicController(Controller):
 
     # -- Event check-in --------------------------------------------------------------------------------
 
-    async def _event(self, event_id: int, s: str) -> dict:
+    async def _event(self, event_id: int, s: str) -> queries.CheckinEvent:
         if not rules.checkin_signature_ok(event_id, s, queries.secret()):
             raise NotFoundException(_("签到码无效,请扫描活动现场的二维码"))
         event = await queries.checkin_event(event_id)
@@ -548,10 +548,10 @@ class ShareController(Controller):
         link = await queries.shared_link(token)
         if link is None:
             raise NotFoundException(_("链接不存在"))
-        material = await queries.material_title(link["material_id"])
+        material = await queries.material_title(link.material_id)
         agent = request.headers.get("user-agent", "")
         key = hashlib.sha256(f"{client_ip(request)}|{agent}".encode()).hexdigest()[:40]
-        if _volunteer_id(request) != link["volunteer_id"]:
+        if _volunteer_id(request) != link.volunteer_id:
             await queries.open_share(link, key, queries.now())
         return Template(
             template_name="volunteers/public/shared.html",

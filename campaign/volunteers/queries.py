@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -19,9 +20,10 @@ from piccolo.query.functions.aggregate import Count
 
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Place, Scope, mask_phone, phone_digest
-from campaign.db import read_transaction, write_transaction
+from campaign.db import read_transaction, relaxed_commit, write_transaction
 from campaign.events import queries as events
 from campaign.regions import queries as regions
+from campaign.rows import Row
 from campaign.settings import get_settings
 from campaign.timeutil import local
 from campaign.volunteers import rules
@@ -234,22 +236,27 @@ async def propagandist_of_user(user_id: int) -> PropagandistRow | None:
     return _propagandist(row) if row else None
 
 
-async def area_choices(scope: Scope) -> list[dict]:
-    """Towns of a unit with their villages, for choosing a propaganda area:
-    [{"code", "name", "villages": [{"code", "name"}]}]."""
+@dataclass(frozen=True, slots=True)
+class TownVillages(Row):
+    """A town and the villages of it on offer (an area to choose, or an area's villages)."""
+
+    code: str
+    name: str
+    villages: tuple[regions.Unit, ...]
+
+
+async def area_choices(scope: Scope) -> list[TownVillages]:
+    """Towns of a unit with their villages, for choosing a propaganda area."""
     towns = await regions.regions(scope, {"level": "town"}, limit=None)
     villages = await regions.regions(scope, {"level": "village"}, limit=None)
-    by_town: dict[str, list[dict]] = {}
+    by_town: dict[str, list[regions.Unit]] = {}
     for v in villages:
-        by_town.setdefault(v["town_code"], []).append({"code": v["code"], "name": v["name"]})
-    return [
-        {"code": t["code"], "name": t["name"], "villages": by_town.get(t["code"], [])}
-        for t in towns
-    ]
+        by_town.setdefault(v["town_code"], []).append(regions.Unit(v["code"], v["name"]))
+    return [TownVillages(t["code"], t["name"], tuple(by_town.get(t["code"], []))) for t in towns]
 
 
-async def area_villages(area: Iterable[str]) -> list[dict]:
-    """The villages an area enrols into, grouped by town: [{"code", "name", "villages"}]."""
+async def area_villages(area: Iterable[str]) -> list[TownVillages]:
+    """The villages an area enrols into, grouped by town."""
     codes = list(area)
     towns = [c for c in codes if len(c) == 9]
     chosen = [c for c in codes if len(c) == 12]
@@ -257,15 +264,11 @@ async def area_villages(area: Iterable[str]) -> list[dict]:
     for town in sorted({*towns, *(c[:9] for c in chosen)}):
         rows += await regions.regions(Scope(), {"level": "village", "parent": town}, limit=None)
     names = await regions.names_of([r["town_code"] for r in rows])
-    groups: dict[str, dict] = {}
+    groups: dict[str, list[regions.Unit]] = {}
     for r in rows:
         if rules.in_area(codes, r["code"], r["town_code"]):
-            group = groups.setdefault(
-                r["town_code"],
-                {"code": r["town_code"], "name": names.get(r["town_code"], ""), "villages": []},
-            )
-            group["villages"].append({"code": r["code"], "name": r["name"]})
-    return list(groups.values())
+            groups.setdefault(r["town_code"], []).append(regions.Unit(r["code"], r["name"]))
+    return [TownVillages(code, names.get(code, ""), tuple(v)) for code, v in groups.items()]
 
 
 async def apply(user: CurrentUser, kind: str, area: list[str], ip: str | None) -> PropagandistRow:
@@ -375,11 +378,21 @@ async def volunteer_by_phone(phone: str) -> VolunteerRow | None:
     return _volunteer(row) if row else None
 
 
-async def teams(active_only: bool = True) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class TeamRow(Row):
+    id: int
+    name: str
+    kind: str
+    district_code: str
+    active: bool
+    members: int
+
+
+async def teams(active_only: bool = True) -> list[TeamRow]:
     query = Team.select().order_by(Team.kind).order_by(Team.name)
     if active_only:
         query = query.where(Team.active.eq(True))
-    return await query
+    return [TeamRow(**row) for row in await query]
 
 
 async def save_team(name: str, kind: str, user: CurrentUser, ip: str | None) -> None:
@@ -392,9 +405,11 @@ async def save_team(name: str, kind: str, user: CurrentUser, ip: str | None) -> 
 async def note_signup_attempt(key: str, at: dt.datetime) -> int:
     """Count a sign-up attempt from one address in the current window; returns the count so far
     (committed on its own, so attempts that fail still count). One upsert: a window older than
-    SIGNUP_WINDOW starts again at 1."""
+    SIGNUP_WINDOW starts again at 1. A relaxed commit (db.relaxed_commit): a database crash can
+    only restart a throttle window, and the sign-up behind it then waits for one flush, not two."""
     cutoff = at - rules.SIGNUP_WINDOW
     async with write_transaction():
+        await relaxed_commit()
         rows = await SignupAttempt.raw(
             "INSERT INTO signup_attempt (key, count, window_start) VALUES ({}, 1, {}) "
             "ON CONFLICT (key) DO UPDATE SET "
@@ -747,9 +762,19 @@ async def _add_to_boards(person: Person, updates: list[tuple[str, str, int, int]
         )
 
 
+@asynccontextmanager
+async def _awarding() -> AsyncIterator[None]:
+    """The write transaction of a volunteer's point-earning action and its award: committed
+    without waiting for the WAL flush on PostgreSQL (db.relaxed_commit; the decision is in
+    docs/architecture.md). Redemptions, refunds and suspicious reports stay fully durable."""
+    async with write_transaction():
+        await relaxed_commit()
+        yield
+
+
 async def award(person: Person, kind: str, ref: str, reason: str, at: dt.datetime) -> int:
     """Award points in a transaction of its own (tests, benchmarks and jobs)."""
-    async with write_transaction():
+    async with _awarding():
         return await _award(person, kind, ref, reason, at)
 
 
@@ -782,8 +807,17 @@ async def _first_activity(v: VolunteerRow, at: dt.datetime) -> None:
     )
 
 
-async def ledger(person_kind: str, person_id: int, limit: int = 50) -> list[dict]:
-    return await (
+@dataclass(frozen=True, slots=True)
+class LedgerEntry(Row):
+    kind: str
+    points: int
+    reason: str
+    day: dt.date
+    at: dt.datetime
+
+
+async def ledger(person_kind: str, person_id: int, limit: int = 50) -> list[LedgerEntry]:
+    rows = await (
         PointEntry.select(
             PointEntry.kind, PointEntry.points, PointEntry.reason, PointEntry.day, PointEntry.at
         )
@@ -791,6 +825,7 @@ async def ledger(person_kind: str, person_id: int, limit: int = 50) -> list[dict
         .order_by(PointEntry.id, ascending=False)
         .limit(limit)
     )
+    return [LedgerEntry(**row) for row in rows]
 
 
 async def entries_by_kind(person_kind: str, person_id: int) -> dict[str, int]:
@@ -813,45 +848,82 @@ class Outcome:
     problem: str | None = None
 
 
-async def checkin_event(event_id: int) -> dict | None:
+@dataclass(frozen=True, slots=True)
+class CheckinEvent(Row):
+    """The event a check-in code points at, as the check-in pages show it."""
+
+    id: int
+    day: dt.date
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    status: str
+    checkins: int
+    type_name: str
+    place_name: str
+    place: Place
+
+
+async def checkin_event(event_id: int) -> CheckinEvent | None:
     """The event a check-in code points at, with its names (through events.queries)."""
     row = await events.event(event_id)
     if row is None:
         return None
-    return (await events.with_names([row]))[0]
+    named = (await events.with_names([row]))[0]
+    return CheckinEvent(
+        id=named["id"],
+        day=named["day"],
+        starts_at=named["starts_at"],
+        ends_at=named["ends_at"],
+        status=named["status"],
+        checkins=named["checkins"],
+        type_name=named["type_name"],
+        place_name=named["place_name"],
+        place=events.place_of_event(named),
+    )
 
 
-def event_place(event: dict) -> Place:
-    return events.place_of_event(event)
-
-
-async def check_in(v: VolunteerRow, event: dict, at: dt.datetime) -> Outcome:
-    problem = rules.checkin_problem(event["starts_at"], event["ends_at"], event["status"], at)
+async def check_in(v: VolunteerRow, event: CheckinEvent, at: dt.datetime) -> Outcome:
+    problem = rules.checkin_problem(event.starts_at, event.ends_at, event.status, at)
     if problem:
         return Outcome(problem=problem)
-    async with write_transaction():
+    async with _awarding():
         new = await EventCheckin.raw(
             "INSERT INTO event_checkin (event_id, volunteer_id, at) VALUES ({}, {}, {}) "
             "ON CONFLICT DO NOTHING RETURNING id",
-            event["id"],
+            event.id,
             v.id,
             at,
         )
         if not new:
             return Outcome(problem="again")
-        await events.add_checkins(event["id"], 1)
+        await events.add_checkins(event.id, 1)
         await _first_activity(v, at)
         points = await _award(
             person_of_volunteer(v),
             rules.CHECKIN,
-            f"event:{event['id']}",
-            f"活动签到:{event.get('type_name', '')} {event.get('place_name', '')}".strip(),
+            f"event:{event.id}",
+            f"活动签到:{event.type_name} {event.place_name}".strip(),
             at,
         )
     return Outcome(points=points)
 
 
-async def quiz_questions(v: VolunteerRow, day: dt.date) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class QuestionRow(Row):
+    id: int
+    fraud_type: str
+    question: str
+    options: tuple[str, ...]
+    answer: int
+    explanation: str
+    active: bool
+
+
+def _question(row: dict) -> QuestionRow:
+    return QuestionRow(**{**row, "options": tuple(row["options"] or ())})
+
+
+async def quiz_questions(v: VolunteerRow, day: dt.date) -> list[QuestionRow]:
     """Today's questions for this volunteer, drawn from the active bank (their interests first)."""
     bank = await QuizQuestion.select(QuizQuestion.id, QuizQuestion.fraud_type).where(
         QuizQuestion.active.eq(True)
@@ -865,32 +937,43 @@ async def quiz_questions(v: VolunteerRow, day: dt.date) -> list[dict]:
         .where(QuizQuestion.id.is_in(chosen or [-1]))
         .output(load_json=True)
     }
-    return [rows[i] for i in chosen if i in rows]
+    return [_question(rows[i]) for i in chosen if i in rows]
 
 
-async def quiz_answers(vid: int, day: dt.date) -> dict[int, dict]:
+@dataclass(frozen=True, slots=True)
+class AnswerRow(Row):
+    id: int
+    volunteer_id: int
+    day: dt.date
+    question_id: int
+    chosen: int
+    correct: bool
+    at: dt.datetime
+
+
+async def quiz_answers(vid: int, day: dt.date) -> dict[int, AnswerRow]:
     rows = await QuizAnswer.select().where(
         (QuizAnswer.volunteer_id == vid) & (QuizAnswer.day == day)
     )
-    return {r["question_id"]: r for r in rows}
+    return {r["question_id"]: AnswerRow(**r) for r in rows}
 
 
 async def answer_quiz(
-    v: VolunteerRow, questions: list[dict], chosen: dict[int, int], at: dt.datetime
+    v: VolunteerRow, questions: list[QuestionRow], chosen: dict[int, int], at: dt.datetime
 ) -> Outcome:
     """Record today's answers once; a replay (any question already answered) changes nothing."""
     day = local(at).date()
-    async with write_transaction():
+    async with _awarding():
         correct = 0
         for q in questions:
-            pick = chosen.get(q["id"], -1)
-            right = pick == q["answer"]
+            pick = chosen.get(q.id, -1)
+            right = pick == q.answer
             new = await QuizAnswer.raw(
                 "INSERT INTO quiz_answer (volunteer_id, day, question_id, chosen, correct, at) "
                 "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING RETURNING id",
                 v.id,
                 day,
-                q["id"],
+                q.id,
                 pick,
                 right,
                 at,
@@ -912,7 +995,7 @@ class _Replay(Exception):
 
 
 async def answer_quiz_once(
-    v: VolunteerRow, questions: list[dict], chosen: dict[int, int], at: dt.datetime
+    v: VolunteerRow, questions: list[QuestionRow], chosen: dict[int, int], at: dt.datetime
 ) -> Outcome:
     try:
         return await answer_quiz(v, questions, chosen, at)
@@ -936,35 +1019,47 @@ async def share_link(v: VolunteerRow, material_id: int, title: str) -> str:
     return token
 
 
-async def shared_link(token: str) -> dict | None:
-    return await ShareLink.select().where(ShareLink.token == token).first()
+@dataclass(frozen=True, slots=True)
+class ShareLinkRow(Row):
+    id: int
+    token: str
+    volunteer_id: int
+    material_id: int
+    title: str
+    opens: int
+    created_at: dt.datetime
 
 
-async def open_share(link: dict, visitor: str, at: dt.datetime) -> Outcome:
+async def shared_link(token: str) -> ShareLinkRow | None:
+    row = await ShareLink.select().where(ShareLink.token == token).first()
+    return ShareLinkRow(**row) if row else None
+
+
+async def open_share(link: ShareLinkRow, visitor: str, at: dt.datetime) -> Outcome:
     """A visitor opened a share link: the first open per visitor counts and earns the sharer
     points (their own opens do not)."""
-    owner = await volunteer(link["volunteer_id"])
+    owner = await volunteer(link.volunteer_id)
     if owner is None:
         return Outcome()
-    async with write_transaction():
+    async with _awarding():
         new = await ShareOpen.raw(
             "INSERT INTO share_open (link_id, visitor, at) VALUES ({}, {}, {}) "
             "ON CONFLICT DO NOTHING RETURNING id",
-            link["id"],
+            link.id,
             visitor,
             at,
         )
         if not new:
             return Outcome(problem="again")
         await ShareLink.update({ShareLink.opens: ShareLink.opens + 1}).where(
-            ShareLink.id == link["id"]
+            ShareLink.id == link.id
         )
         await _first_activity(owner, at)
         points = await _award(
             person_of_volunteer(owner),
             rules.SHARE_OPEN,
-            f"open:{link['id']}:{visitor[:40]}",
-            f"分享被打开:{link['title'][:60]}",
+            f"open:{link.id}:{visitor[:40]}",
+            f"分享被打开:{link.title[:60]}",
             at,
         )
     return Outcome(points=points)
@@ -997,14 +1092,28 @@ async def report_suspicious(
     return Outcome(points=points)
 
 
+@dataclass(frozen=True, slots=True)
+class ReportRow(Row):
+    id: int
+    volunteer_id: int
+    kind: str
+    content: str
+    note: str
+    district_code: str
+    town_code: str
+    status: str
+    day: dt.date
+    at: dt.datetime
+
+
 async def reports(
     scope: Scope, kind: str = "", offset: int = 0, limit: int | None = 50
-) -> list[dict]:
+) -> list[ReportRow]:
     where = _report_where(scope, kind)
     query = SuspiciousReport.select().where(*where).order_by(SuspiciousReport.id, ascending=False)
     if limit is not None:
         query = query.offset(offset).limit(limit)
-    return await query
+    return [ReportRow(**row) for row in await query]
 
 
 def _report_where(scope: Scope, kind: str = "") -> list:
@@ -1206,15 +1315,27 @@ async def board_rows() -> dict[tuple[str, str, int], int]:
 # -- Rewards --------------------------------------------------------------------------------------
 
 
-async def rewards_list(active_only: bool = True) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class RewardRow(Row):
+    id: int
+    name: str
+    description: str
+    price: int
+    stock: int
+    active: bool
+    sort_order: int
+
+
+async def rewards_list(active_only: bool = True) -> list[RewardRow]:
     query = Reward.select().order_by(Reward.sort_order).order_by(Reward.price)
     if active_only:
         query = query.where(Reward.active.eq(True))
-    return await query
+    return [RewardRow(**row) for row in await query]
 
 
-async def reward(reward_id: int) -> dict | None:
-    return await Reward.select().where(Reward.id == reward_id).first()
+async def reward(reward_id: int) -> RewardRow | None:
+    row = await Reward.select().where(Reward.id == reward_id).first()
+    return RewardRow(**row) if row else None
 
 
 async def save_reward(
@@ -1292,12 +1413,31 @@ async def redeem(v: VolunteerRow, reward_id: int, at: dt.datetime) -> tuple[int 
     return rid, None
 
 
-async def redemptions_of(vid: int) -> list[dict]:
-    return (
+@dataclass(frozen=True, slots=True)
+class RedemptionRow(Row):
+    id: int
+    volunteer_id: int
+    reward_id: int
+    reward_name: str
+    price: int
+    station_code: str | None
+    district_code: str
+    town_code: str
+    pickup_code: str
+    status: str
+    requested_at: dt.datetime
+    handed_at: dt.datetime | None
+    handed_by: str | None
+    who: str = ""  # the volunteer's masked name, on the station's list
+
+
+async def redemptions_of(vid: int) -> list[RedemptionRow]:
+    rows = (
         await Redemption.select()
         .where(Redemption.volunteer_id == vid)
         .order_by(Redemption.id, ascending=False)
     )
+    return [RedemptionRow(**row) for row in rows]
 
 
 def _redemption_where(scope: Scope, filters: dict[str, str]) -> list:
@@ -1325,7 +1465,7 @@ async def redemption_count(scope: Scope, filters: dict[str, str]) -> int:
 
 async def redemptions(
     scope: Scope, filters: dict[str, str], offset: int = 0, limit: int | None = 50
-) -> list[dict]:
+) -> list[RedemptionRow]:
     query = (
         Redemption.select(
             *Redemption.all_columns(),
@@ -1336,11 +1476,12 @@ async def redemptions(
     )
     if limit is not None:
         query = query.offset(offset).limit(limit)
-    return await query
+    return [RedemptionRow(**row) for row in await query]
 
 
-async def redemption(rid: int) -> dict | None:
-    return await Redemption.select().where(Redemption.id == rid).first()
+async def redemption(rid: int) -> RedemptionRow | None:
+    row = await Redemption.select().where(Redemption.id == rid).first()
+    return RedemptionRow(**row) if row else None
 
 
 async def hand_out(rid: int, user: CurrentUser, ip: str | None, at: dt.datetime) -> bool:
@@ -1395,7 +1536,9 @@ async def cancel_redemption(rid: int, user: CurrentUser, ip: str | None, at: dt.
 # -- Quiz bank ------------------------------------------------------------------------------------
 
 
-async def questions(fraud_type: str = "", offset: int = 0, limit: int | None = 50) -> list[dict]:
+async def questions(
+    fraud_type: str = "", offset: int = 0, limit: int | None = 50
+) -> list[QuestionRow]:
     query = (
         QuizQuestion.select()
         .order_by(QuizQuestion.fraud_type)
@@ -1406,7 +1549,7 @@ async def questions(fraud_type: str = "", offset: int = 0, limit: int | None = 5
         query = query.where(QuizQuestion.fraud_type == fraud_type)
     if limit is not None:
         query = query.offset(offset).limit(limit)
-    return await query
+    return [_question(row) for row in await query]
 
 
 async def question_count(fraud_type: str = "") -> int:
@@ -1438,21 +1581,34 @@ async def fraud_type_names() -> list[str]:
     return await cases.fraud_type_names(active_only=True)
 
 
-async def materials_for(interests: Iterable[str], day: dt.date, limit: int = 6) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class MaterialPick(Row):
+    """A material of the supermarket offered on a volunteer's home page."""
+
+    id: int
+    title: str
+    description: str
+    downloads: int
+
+
+async def materials_for(
+    interests: Iterable[str], day: dt.date, limit: int = 6
+) -> list[MaterialPick]:
     """Live materials of the supermarket matching the volunteer's interests (fraud types or
     audiences), through materials.queries."""
     from campaign.materials import queries as materials
     from campaign.materials.rules import AUDIENCES
 
-    found: dict[int, dict] = {}
+    found: dict[int, materials.CardRow] = {}
     for interest in interests:
         key = "audience" if interest in AUDIENCES else "fraud_type"
         for m in await materials.shop_page({key: interest}, None, day, 0, limit):
-            found.setdefault(m.id, m.as_dict())
+            found.setdefault(m.id, m)
     if not found:
         for m in await materials.shop_page({}, None, day, 0, limit):
-            found.setdefault(m.id, m.as_dict())
-    return sorted(found.values(), key=lambda m: -m["downloads"])[:limit]
+            found.setdefault(m.id, m)
+    picked = sorted(found.values(), key=lambda m: -m.downloads)[:limit]
+    return [MaterialPick(m.id, m.title, m.description or "", m.downloads) for m in picked]
 
 
 async def material_title(material_id: int) -> Mapping[str, Any] | None:
@@ -1464,13 +1620,20 @@ async def material_title(material_id: int) -> Mapping[str, Any] | None:
     return row
 
 
-async def week_trends(day: dt.date) -> dict:
+@dataclass(frozen=True, slots=True)
+class WeekTrends(Row):
+    monday: dt.date
+    cases: int
+    types: tuple[Any, ...]  # cases.queries.CaseFigure, most cases first
+
+
+async def week_trends(day: dt.date) -> WeekTrends:
     """This week's cases by fraud type so far (through cases.queries)."""
     from campaign.cases import queries as cases
 
     monday = rules.week_start(day)
     summary = await cases.weekly_summary(monday, day)
-    return {"monday": monday, "cases": summary["cases"], "types": summary["by_fraud_type"][:5]}
+    return WeekTrends(monday, summary.cases, summary.by_fraud_type[:5])
 
 
 async def place_names(codes: Iterable[str]) -> dict[str, str]:
@@ -1484,7 +1647,15 @@ async def district_choices() -> list[regions.Unit]:
 # -- Admin figures --------------------------------------------------------------------------------
 
 
-async def growth_by_district(since: dt.date) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class DistrictGrowth(Row):
+    code: str
+    name: str
+    volunteers: int
+    new: int
+
+
+async def growth_by_district(since: dt.date) -> list[DistrictGrowth]:
     rows = await Volunteer.select(Volunteer.district_code, Count(alias="n")).group_by(
         Volunteer.district_code
     )
@@ -1496,20 +1667,27 @@ async def growth_by_district(since: dt.date) -> list[dict]:
     new = {r["district_code"]: r["n"] for r in recent}
     names = await regions.names_of([r["district_code"] for r in rows])
     items = [
-        {
-            "code": r["district_code"],
-            "name": names.get(r["district_code"], r["district_code"]),
-            "volunteers": r["n"],
-            "new": new.get(r["district_code"], 0),
-        }
+        DistrictGrowth(
+            code=r["district_code"],
+            name=names.get(r["district_code"], r["district_code"]),
+            volunteers=r["n"],
+            new=new.get(r["district_code"], 0),
+        )
         for r in rows
     ]
-    return sorted(items, key=lambda i: (-i["volunteers"], i["code"]))
+    return sorted(items, key=lambda i: (-i.volunteers, i.code))
 
 
-async def daily_active(since: dt.date) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class DayActivity(Row):
+    day: dt.date
+    users: int
+    signups: int
+
+
+async def daily_active(since: dt.date) -> list[DayActivity]:
     rows = await DailyActive.select().where(DailyActive.day >= since).order_by(DailyActive.day)
-    return [{"day": _day(r["day"]), "users": r["users"], "signups": r["signups"]} for r in rows]
+    return [DayActivity(_day(r["day"]), r["users"], r["signups"]) for r in rows]
 
 
 async def signup_bursts(since: dt.datetime) -> list[tuple[str, dt.datetime, int]]:
@@ -1525,18 +1703,28 @@ async def signup_bursts(since: dt.datetime) -> list[tuple[str, dt.datetime, int]
     return sorted([*by_ip, *by_recruiter], key=lambda item: (-item[2], item[0]))[:50]
 
 
-async def totals() -> dict:
+@dataclass(frozen=True, slots=True)
+class Totals(Row):
+    """The figures at the top of the staff page."""
+
+    propagandists: int
+    applied: int
+    volunteers: int
+    active: int
+    requested: int
+    reports: int
+
+
+async def totals() -> Totals:
     async with read_transaction():
-        return {
-            "propagandists": await Propagandist.count().where(
-                Propagandist.status == rules.APPROVED
-            ),
-            "applied": await Propagandist.count().where(Propagandist.status == rules.APPLIED),
-            "volunteers": await Volunteer.count(),
-            "active": await Volunteer.count().where(Volunteer.first_active_at.is_not_null()),
-            "requested": await Redemption.count().where(Redemption.status == "requested"),
-            "reports": await SuspiciousReport.count().where(SuspiciousReport.status == "new"),
-        }
+        return Totals(
+            propagandists=await Propagandist.count().where(Propagandist.status == rules.APPROVED),
+            applied=await Propagandist.count().where(Propagandist.status == rules.APPLIED),
+            volunteers=await Volunteer.count(),
+            active=await Volunteer.count().where(Volunteer.first_active_at.is_not_null()),
+            requested=await Redemption.count().where(Redemption.status == "requested"),
+            reports=await SuspiciousReport.count().where(SuspiciousReport.status == "new"),
+        )
 
 
 async def purge_stale(at: dt.datetime) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from campaign.db import engine, is_sqlite, write_transaction
+from campaign.db import close_pool, engine, is_sqlite, start_pool, write_transaction
 from campaign.system.tables import Setting
 
 
@@ -34,3 +34,26 @@ async def test_twenty_concurrent_read_then_write_transactions_all_succeed(db):
     if is_sqlite():  # IMMEDIATE serialises the writers; PostgreSQL would need SELECT … FOR UPDATE
         row = await Setting.select(Setting.value).where(Setting.key == "counter").first()
         assert row["value"] == "20"
+
+
+async def test_sqlite_reuses_its_connections_between_start_and_close_pool(db):
+    """A new SQLite connection per query parses the schema and, as the last to close, checkpoints
+    the log with an fsync (campaign/db.py): the engine keeps closed ones for the next query."""
+    if not is_sqlite():
+        pytest.skip("SQLite only")
+    db_engine = engine()
+    await start_pool()
+    try:
+        await Setting.count()
+        kept = list(db_engine.idle)
+        assert len(kept) == 1
+        async with write_transaction() as transaction:
+            assert transaction.connection is kept[0]
+            assert db_engine.idle == []
+            await Setting.count()  # inside the transaction: its connection, not another one
+        assert db_engine.idle == kept
+    finally:
+        await close_pool()
+    assert db_engine.idle == []
+    await Setting.count()  # outside start_pool … close_pool nothing is kept
+    assert db_engine.idle == []

@@ -53,7 +53,7 @@ async def test_two_redemptions_racing_for_the_last_gift_on_postgresql(app, make_
     winners = [rid for rid, problem in results if rid]
     assert len(winners) == 1
     assert sorted(problem or "" for _rid, problem in results) == ["", "stock"]
-    assert (await queries.reward(gift))["stock"] == 0
+    assert (await queries.reward(gift)).stock == 0
     balances = sorted([(await queries.volunteer(v.id)).balance for v in people])
     assert balances == [40, 100]
     assert await PointEntry.count().where(PointEntry.kind == rules.REDEEM) == 1
@@ -68,4 +68,4 @@ async def test_one_balance_racing_for_two_gifts_pays_once_on_postgresql(app, mak
     assert sum(1 for rid, _p in results if rid) == 1
     assert {p for rid, p in results if rid is None} == {"points"}
     assert (await queries.volunteer(v.id)).balance == 30
-    assert (await queries.reward(gift))["stock"] == 4
+    assert (await queries.reward(gift)).stock == 4

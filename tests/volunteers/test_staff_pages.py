@@ -124,11 +124,11 @@ async def test_admin_changes_a_rule_and_adds_a_question_gift_and_team(client, ma
         "/volunteers/settings/rewards",
         {"name": "钥匙扣", "price": "50", "stock": "10", "active": "1"},
     )
-    assert gift.status_code == 302 and (await queries.rewards_list())[0]["stock"] == 10
+    assert gift.status_code == 302 and (await queries.rewards_list())[0].stock == 10
     team = await post_form(
         client, "/volunteers/settings/teams", {"name": "警民小铺", "kind": "team"}
     )
-    assert team.status_code == 302 and (await queries.teams())[0]["name"] == "警民小铺"
+    assert team.status_code == 302 and (await queries.teams())[0].name == "警民小铺"
     client.cookies.clear()
     await login(client, "coord_baisha")
     assert (await client.get("/volunteers/settings")).status_code == 403

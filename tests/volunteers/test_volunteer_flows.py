@@ -242,10 +242,10 @@ async def test_quiz_pays_once_a_day_and_replayed_answers_change_nothing(client, 
     await join(client, recruiter)
     v = await only_volunteer()
     questions = await queries.quiz_questions(v, dt.date.today())
-    assert all(isinstance(q["options"], list) and len(q["options"]) >= 2 for q in questions)
+    assert all(isinstance(q.options, tuple) and len(q.options) >= 2 for q in questions)
     form = await client.get("/v/quiz")
-    assert form.text.count('type="radio"') == sum(len(q["options"]) for q in questions)
-    answers = {f"q{q['id']}": str(q["answer"]) for q in questions}
+    assert form.text.count('type="radio"') == sum(len(q.options) for q in questions)
+    answers = {f"q{q.id}": str(q.answer) for q in questions}
     first = await post_form(client, "/v/quiz", answers)
     assert first.status_code == 200 and 'data-quiz-result="passed"' in first.text
     assert "data-my-balance>10 " in first.text
@@ -259,7 +259,7 @@ async def test_a_failed_quiz_earns_nothing_but_counts_as_activity(client, recrui
     await join(client, recruiter)
     v = await only_volunteer()
     questions = await queries.quiz_questions(v, dt.date.today())
-    wrong = {f"q{q['id']}": str((q["answer"] + 1) % len(q["options"])) for q in questions}
+    wrong = {f"q{q.id}": str((q.answer + 1) % len(q.options)) for q in questions}
     response = await post_form(client, "/v/quiz", wrong)
     assert 'data-quiz-result="failed"' in response.text
     assert (await only_volunteer()).points == 0
@@ -337,7 +337,7 @@ async def test_redemption_takes_points_and_stock_together_and_refuses_cleanly(cl
     gift = rows[0]["id"]
     poor = await post_form(client, f"/v/rewards/{gift}", {})
     assert poor.status_code == 409 and "积分不足" in poor.text
-    assert (await queries.reward(gift))["stock"] == 1
+    assert (await queries.reward(gift)).stock == 1
     await give(v, 120)
     ok = await post_form(client, f"/v/rewards/{gift}", {})
     assert (
@@ -345,7 +345,7 @@ async def test_redemption_takes_points_and_stock_together_and_refuses_cleanly(cl
     )
     v = await only_volunteer()
     assert v.balance == 70 and v.points == 120, "spending lowers the balance, not the boards"
-    assert (await queries.reward(gift))["stock"] == 0
+    assert (await queries.reward(gift)).stock == 0
     gone = await post_form(client, f"/v/rewards/{gift}", {})
     assert gone.status_code == 409 and "已兑完" in gone.text
     assert (await only_volunteer()).balance == 70
@@ -376,10 +376,10 @@ async def test_station_hands_out_or_cancels_and_cancelling_gives_both_back(
     assert f'data-redemption="{first}"' in page.text
     await post_form(staff_client, f"/volunteers/redemptions/{first}", {"action": "hand"})
     await post_form(staff_client, f"/volunteers/redemptions/{second}", {"action": "cancel"})
-    assert (await queries.redemption(first))["status"] == "handed"
-    assert (await queries.redemption(second))["status"] == "cancelled"
+    assert (await queries.redemption(first)).status == "handed"
+    assert (await queries.redemption(second)).status == "cancelled"
     assert (await only_volunteer()).balance == 60
-    assert (await queries.reward(rows[0]["id"]))["stock"] == 4
+    assert (await queries.reward(rows[0]["id"])).stock == 4
 
 
 async def test_maintained_boards_equal_ledger_sums_after_random_awards(recruiter, make_user):
