@@ -169,18 +169,17 @@ class StreakController(Controller):
                     level, await queries.streak_board(level, as_of, limit=None, **args)
                 )
             asked = pager(request, 10**9, PER_PAGE)  # the page asked for, clamped below
-            board = await queries.streak_board(
-                level, as_of, offset=asked.offset, limit=PER_PAGE, **args
+            board = await queries.kept_board(
+                level, as_of, offset=asked.offset, limit=PER_PAGE, rank_change=True, **args
             )
             p = pager(request, board.total or 0, PER_PAGE)  # a page's board is counted
             if p.offset != asked.offset:
-                board = await queries.streak_board(
-                    level, as_of, offset=p.offset, limit=PER_PAGE, **args
+                board = await queries.kept_board(
+                    level, as_of, offset=p.offset, limit=PER_PAGE, rank_change=True, **args
                 )
-            board = await queries.with_rank_change(board)
             own = None  # None: every row is the person's own
-            if board_area != user.scope:
-                own = await queries.streak_board(level, as_of, limit=None, scope=user.scope)
+            if board_area != user.scope:  # a town's or station's units: a short board
+                own = await queries.kept_board(level, as_of, limit=None, scope=user.scope)
             return render(
                 request,
                 "streaks/board.html",
@@ -402,7 +401,7 @@ class StreakApiController(Controller):
             day = parse_as_of(as_of)
             count = parse_limit(limit)
             await check_area(user, district, None)
-            board = await queries.streak_board(
+            board = await queries.kept_board(
                 level_value,
                 day,
                 district=district or None,
