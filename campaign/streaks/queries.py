@@ -280,7 +280,8 @@ async def _past_day_rows(
         gaps = [FIRST_GAP >> i for i in range(7)] + [0] if need is not None else [0]
     filtered = len(where) > len(_level_where(level))
     for gap in gaps:
-        hit = await cases.units_hit_after(level, as_of, gap)
+        # a page needs the first `need` units hit, in board order, and ranks only theirs
+        hit = await cases.units_hit_after(level, as_of, gap, None if filtered else need)
         allowed = await _matching(level, where, [code for code, _day in hit]) if filtered else None
         moved = sorted(
             (
