@@ -28,7 +28,7 @@ from campaign import rules as shared_rules
 from campaign.accounts.rules import Scope
 from campaign.cases import queries as cases
 from campaign.cases.tables import Case
-from campaign.db import chunks, contains, insert_many, write_transaction
+from campaign.db import chunks, contains, insert_many, read_transaction, write_transaction
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
 from campaign.streaks import rules
@@ -450,10 +450,11 @@ async def kept_board(
     await _boards.check()  # before reading what is kept
     key = (level, as_of, district, town, q, offset, limit, scope, details, rank_change)
     if (board := _boards.get(key)) is None:
-        board = await streak_board(
-            level, as_of, district, town, q, offset, limit, scope=scope, details=details
-        )
-        board = _boards.put(key, await with_rank_change(board) if rank_change else board)
+        async with read_transaction():  # one connection, opened only when reading
+            board = await streak_board(
+                level, as_of, district, town, q, offset, limit, scope=scope, details=details
+            )
+            board = _boards.put(key, await with_rank_change(board) if rank_change else board)
     return board
 
 
