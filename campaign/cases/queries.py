@@ -572,7 +572,7 @@ async def units_hit_after(
         as_of,
     )
     gap = min_gap or 0
-    first_days = "" if limit is None else f" ORDER BY previous_day LIMIT {int(limit)}"
+    first_days = "" if limit is None else f" ORDER BY previous_day, code LIMIT {int(limit)}"
     if sqlite:
         # The row that spans as_of with a gap of v days ends within v + 1 - gap days after it:
         # one index range per gap length, so only the rows returned are read (SQLite's planner,
