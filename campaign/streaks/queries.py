@@ -425,10 +425,9 @@ async def streak_board(
 
 #: Board pages kept per process until the data generation moves — after every committed write
 #: (campaign.db.write_transaction), in any process — or ten minutes pass: a page as of a day is
-#: a function of the stored data, and most views repeat one of a few pages.
-_boards: generations.Kept[tuple, Board] = generations.Kept(
-    generations.DATA, seconds=600, size=2_000
-)
+#: a function of the stored data, and most views repeat one of a few pages. At most 500 pages
+#: (≈ 1 KB a row: 50 MB at worst), then it starts afresh.
+_boards: generations.Kept[tuple, Board] = generations.Kept(generations.DATA, seconds=600, size=500)
 
 
 async def kept_board(
