@@ -15,7 +15,9 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -24,6 +26,7 @@ from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 
+from campaign import generations
 from campaign.parsing import search_text
 from campaign.settings import get_settings
 
@@ -141,12 +144,39 @@ def engine() -> Engine:
     return found
 
 
+#: Set inside the outermost transaction opened by the two helpers below: [whether it wrote].
+_writing: ContextVar[list[bool] | None] = ContextVar("writing", default=None)
+
+
+@asynccontextmanager
+async def _announcing(transaction: Any, writes: bool) -> AsyncIterator[Any]:
+    """Run `transaction`; once the outermost one of ours has committed after a write inside
+    it, move the data generation, so that every process drops what it kept (the home cards,
+    the boards). After the commit, never before: a reader must not keep old data as new."""
+    outer = _writing.get()
+    if outer is not None:  # nested: the outermost one commits and announces
+        outer[0] = outer[0] or writes
+        async with transaction as inner:
+            yield inner
+        return
+    wrote = [writes]
+    token = _writing.set(wrote)
+    try:
+        async with transaction as inner:
+            yield inner
+    finally:
+        _writing.reset(token)
+    if wrote[0]:
+        await generations.bump(generations.DATA)
+
+
 def write_transaction():
-    """A transaction for writes: IMMEDIATE on SQLite, the default (READ COMMITTED) on PostgreSQL."""
+    """A transaction for writes: IMMEDIATE on SQLite, the default (READ COMMITTED) on PostgreSQL.
+    Every write commits through here; the data generation moves after the commit."""
     db = engine()
     if isinstance(db, SQLiteEngine):
-        return db.transaction(transaction_type=TransactionType.immediate)
-    return db.transaction()
+        return _announcing(db.transaction(transaction_type=TransactionType.immediate), True)
+    return _announcing(db.transaction(), True)
 
 
 async def relaxed_commit() -> None:
@@ -167,7 +197,7 @@ async def relaxed_commit() -> None:
 def read_transaction():
     """Several reads on one connection and one snapshot: outside a transaction every query takes
     a connection of its own (on SQLite a thread hand-off each, more than a small query itself)."""
-    return engine().transaction()
+    return _announcing(engine().transaction(), False)
 
 
 def is_sqlite() -> bool:

@@ -23,7 +23,7 @@ from campaign.settings import get_settings
 
 #: Users, their units and tokens: the per-session user cache (campaign.accounts.queries).
 ACCOUNTS = "accounts"
-#: Any audited write: what the home cards show (campaign.home.queries).
+#: Any committed write (campaign.db.write_transaction): the home cards, the kept boards.
 DATA = "data"
 
 _clients: dict[asyncio.AbstractEventLoop, Redis] = {}

@@ -46,6 +46,7 @@ EXEMPT = re.compile(r"^/(?:api/|public/|static/|healthz$|readyz$|metrics$|schema
 _ISSUED = "campaign.session_issued"  # the id the store knew this request by
 _ROTATE = "campaign.session_rotate"  # start_session() was called
 _NEW_ID = "campaign.session_new_id"
+_LOADED = "campaign.session_loaded"  # the stored bytes the request's session was read from
 _BIND_KEY = "csrf"  # session key holding the secret half of the token given to that session
 
 
@@ -76,6 +77,7 @@ class IssuedSessionBackend(ServerSideSessionBackend):
             data = await self.get(session_id, store=store)
             if data is not None:
                 connection.scope[_ISSUED] = session_id  # type: ignore[literal-required]
+                connection.scope[_LOADED] = data  # type: ignore[literal-required]
                 return self.deserialize_data(data)
         return {}
 
@@ -116,7 +118,10 @@ class IssuedSessionBackend(ServerSideSessionBackend):
         if issued and scope.get(_ROTATE):
             await self.delete(issued, store=store)
         session_id = self.get_session_id(connection)
-        await self.set(session_id, self.serialize_data(scope_session, scope), store=store)
+        data = self.serialize_data(scope_session, scope)
+        if not issued or scope.get(_ROTATE) or data != scope.get(_LOADED):
+            # unchanged data stays as stored: reading it renewed it (renew_on_access)
+            await self.set(session_id, data, store=store)
         cookie = Cookie(
             key=self.config.key, value=session_id, max_age=self.config.max_age, **params
         )

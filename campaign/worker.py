@@ -17,7 +17,6 @@ from campaign.cases import queries as cases_queries
 from campaign.contests import jobs as contests_jobs
 from campaign.duties import jobs as duties_jobs
 from campaign.events import jobs as events_jobs
-from campaign.home import queries as home_queries
 from campaign.materials import jobs as materials_jobs
 from campaign.reports import jobs as reports_jobs
 from campaign.streaks import jobs as streaks_jobs
@@ -29,14 +28,12 @@ from campaign.warnings import jobs as warnings_jobs
 jobs.subscribe(cases_queries.CASES_CHANGED, streaks_jobs.refresh_streaks_after_cases)
 jobs.subscribe(cases_queries.CASES_CHANGED, duties_jobs.open_reviews_after_cases)
 jobs.subscribe(cases_queries.CASES_CHANGED, reports_jobs.revise_after_cases)
-jobs.subscribe(cases_queries.CASES_CHANGED, home_queries.data_changed)
 
 FUNCTIONS = [
     *accounts_jobs.FUNCTIONS,
     *cases_jobs.FUNCTIONS,
     *contests_jobs.FUNCTIONS,
     *events_jobs.FUNCTIONS,
-    home_queries.data_changed,
     *materials_jobs.FUNCTIONS,
     *duties_jobs.FUNCTIONS,
     *reports_jobs.FUNCTIONS,

@@ -91,16 +91,11 @@ async def audited(actor: CurrentUser | None, ip: str | None = None) -> AsyncIter
         yield audit
         if not audit.entries and not audit.unchanged:
             raise UnauditedWrite("a write use case recorded no audit entry")
-    if audit.entries:  # committed: the caches of every process read anew
-        await generations.bump(*changed_generations(audit.entries))
+    # committed (write_transaction has moved the data generation): the session users of every
+    # process are read anew when an account, token or unit changed
+    if any(action.startswith(ACCOUNT_ACTIONS) for action in audit.entries):
+        await generations.bump(generations.ACCOUNTS)
 
 
 #: Audit actions that change what the per-session user cache holds (role, unit, unit name).
 ACCOUNT_ACTIONS = ("user.", "token.", "region.")
-
-
-def changed_generations(actions: list[str]) -> tuple[str, ...]:
-    """The generations (campaign.generations) that a write with these audit actions moves."""
-    if any(action.startswith(ACCOUNT_ACTIONS) for action in actions):
-        return (generations.DATA, generations.ACCOUNTS)
-    return (generations.DATA,)

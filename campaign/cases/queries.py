@@ -629,18 +629,15 @@ async def last_case_days_changed_since(level: str, as_of: dt.date) -> dict[str, 
     return {row["code"]: row["previous_day"] for row in rows}
 
 
-#: Below this many days, units_hit_after reads the days since rather than the gaps (SQLite).
-SHORT_GAP = 4
-
-
 async def units_hit_after(
-    level: str, as_of: dt.date, min_gap: int | None
+    level: str, as_of: dt.date, min_gap: int | None, limit: int | None = None
 ) -> list[tuple[str, dt.date | None]]:
     """(code, last case day on or before `as_of`, None: none) of units with a case after
     `as_of`: every unit whose first case came after it, and those whose last case day then lies
-    at least `min_gap` days back (None: all). Such a unit has a case-free gap of at least
-    `min_gap` days around `as_of`, so a board page as of a past day reads only the long gaps:
-    on the (level, gap, day) index, the rows read shrink with `min_gap`."""
+    at least `min_gap` days back (None: all) — of these only the `limit` with the earliest day
+    when given. Such a unit has a case-free gap of at least `min_gap` days around `as_of`, so a
+    board page as of a past day reads only the long gaps: on the (level, gap, day) index, the
+    rows read shrink with `min_gap`."""
     _level_column(level)
     name = CaseDay._meta.tablename
     sqlite = is_sqlite()
@@ -650,18 +647,35 @@ async def units_hit_after(
         level,
         as_of,
     )
-    # Gaps of a few days are most rows: then the days since as_of are fewer (SQLite, without
-    # statistics, is told; PostgreSQL's planner chooses).
-    if sqlite and (min_gap or 0) < SHORT_GAP:
-        hint = " INDEXED BY case_day_level_day"
-    spanning = await CaseDay.raw(
-        f'SELECT code, previous_day FROM "{name}"{hint} WHERE level = {{}} AND gap >= {{}} '
-        "AND previous_day <= {} AND day > {}",
-        level,
-        min_gap or 0,
-        as_of - dt.timedelta(days=min_gap or 0),
-        as_of,
-    )
+    gap = min_gap or 0
+    first_days = "" if limit is None else f" ORDER BY previous_day, code LIMIT {int(limit)}"
+    if sqlite:
+        # The row that spans as_of with a gap of v days ends within v + 1 - gap days after it:
+        # one index range per gap length, so only the rows returned are read (SQLite's planner,
+        # without statistics, would read every long gap ever, or every case day since as_of).
+        spanning = await CaseDay.raw(
+            "WITH RECURSIVE g(v) AS (SELECT {} UNION ALL SELECT v + 1 FROM g "
+            f'WHERE v < (SELECT MAX(gap) FROM "{name}" WHERE level = {{}})) '
+            f'SELECT c.code AS code, c.previous_day AS previous_day FROM g CROSS JOIN "{name}" c'
+            f"{hint} ON c.level = {{}} AND c.gap = g.v AND c.day > {{}} "
+            "AND c.day <= date({}, '+' || (g.v + 1 - {}) || ' days')"
+            f"{first_days}",
+            gap,
+            level,
+            level,
+            as_of,
+            as_of,
+            gap,
+        )
+    else:
+        spanning = await CaseDay.raw(
+            f'SELECT code, previous_day FROM "{name}" WHERE level = {{}} AND gap >= {{}} '
+            f"AND previous_day <= {{}} AND day > {{}}{first_days}",
+            level,
+            gap,
+            as_of - dt.timedelta(days=gap),
+            as_of,
+        )
     return [(row["code"], None) for row in first] + [
         (row["code"], _as_date(row["previous_day"])) for row in spanning
     ]
@@ -758,9 +772,10 @@ async def unit_bests(
     level: str, since: dt.date, as_of: dt.date, codes: Collection[str]
 ) -> dict[str, UnitGaps]:
     """unit_gaps read from the maintained CaseUnit rows (one indexed row per unit, no grouping):
-    exact for every unit whose case days all lie in [since, as_of] — on today's boards that is
-    every unit unless tracking start was moved past some units' first cases; the others are
-    answered by unit_gaps."""
+    exact for every unit whose case days all lie on or after `since` and whose longest gap
+    ended by `as_of` (then it is also the longest up to `as_of`, and the latest of equals) — on
+    today's boards every unit unless tracking start was moved past some units' first cases, on
+    a past day most; the others are answered by unit_gaps."""
     _level_column(level)
 
     def query(*extra):
@@ -775,8 +790,13 @@ async def unit_bests(
     result: dict[str, UnitGaps] = {}
     others = []
     for row in await select_in(query, CaseUnit.code, codes):
-        if row["first_day"] >= since and row["last_day"] <= as_of:
-            result[row["code"]] = UnitGaps(row["first_day"], row["best_gap"], row["best_gap_end"])
+        first, end = row["first_day"], row["best_gap_end"]
+        if first < since:
+            others.append(row["code"])
+        elif first > as_of:
+            continue  # no case day by as_of: absent, as from unit_gaps
+        elif row["last_day"] <= as_of or end is None or end <= as_of:
+            result[row["code"]] = UnitGaps(first, row["best_gap"], end)
         else:
             others.append(row["code"])
     if others:

@@ -82,7 +82,7 @@ class Dashboard:
 
 
 #: (user id, role, scope, team, day) → dashboard, kept per process until the data generation
-#: moves (any audited write, or a case import's announcement, in any process) or 60 s pass
+#: moves (any committed write, in any process: campaign.db.write_transaction) or 60 s pass
 #: (figures that jobs write, and deadlines that come due).
 _dashboards: generations.Kept[tuple, Dashboard] = generations.Kept(
     generations.DATA, seconds=60, size=5_000
@@ -96,12 +96,6 @@ async def dashboard_for(user: CurrentUser) -> Dashboard:
     if (cached := _dashboards.get(key)) is None:
         cached = _dashboards.put(key, await _dashboard(user))
     return cached
-
-
-async def data_changed(ctx: dict, *_args: object) -> None:
-    """A job subscribed to the domains' change announcements (campaign/worker.py): writes that
-    bypass `audited` (a case import) still refresh every process's home cards."""
-    await generations.bump(generations.DATA)
 
 
 async def _dashboard(user: CurrentUser) -> Dashboard:

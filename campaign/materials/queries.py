@@ -12,7 +12,6 @@ from typing import Any
 from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count
 
-from campaign import generations
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
 from campaign.cases import queries as cases
@@ -874,10 +873,9 @@ async def answer_order(order_id: int, material_ids: list[int], answer: str, user
 
 async def mark_seen(order_id: int) -> None:
     """The requester has read the answer (not audited: reading is not a change of record). The
-    home card's 新答复 goes at once: the cached dashboards are told (campaign.generations)."""
+    home card's 新答复 goes at once: write_transaction tells the cached dashboards."""
     async with write_transaction():
         await MaterialOrder.update({MaterialOrder.seen: True}).where(MaterialOrder.id == order_id)
-    await generations.bump(generations.DATA)
 
 
 async def suggestions_for(order: OrderRow, today: dt.date, limit: int = 12) -> list[CardRow]:

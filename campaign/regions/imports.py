@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
+from campaign.db import select_in
 from campaign.i18n import _
 from campaign.importing import ImportRejected, ImportSummary, read_table
 from campaign.regions import rules
@@ -69,14 +70,10 @@ Plan = tuple[ImportSummary, Callable[[], Awaitable[None]]]
 
 async def _plan_regions(records: list[rules.RegionRecord]) -> Plan:
     summary = ImportSummary(kind="regions")
-    stored = (
-        {
-            r["code"]: r
-            for r in await Region.select().where(Region.code.is_in([r.code for r in records]))
-        }
-        if records
-        else {}
+    found = await select_in(
+        lambda *where: Region.select().where(*where), Region.code, [r.code for r in records]
     )
+    stored = {r["code"]: r for r in found}
     inserts: list[Region] = []
     updates: list[tuple[str, dict]] = []
     for record in records:

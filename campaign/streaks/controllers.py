@@ -144,60 +144,60 @@ class StreakController(Controller):
 
     @get("/streaks")
     async def board(self, request: Request) -> object:
-        """The leaderboard of one level, filtered, paged, exportable."""
-        async with read_transaction():
-            user = current_user(request)
-            filters = list_filters(request, *FILTER_KEYS)
-            level = parse_level(filters["level"])
-            as_of = parse_as_of(filters["as_of"])
-            board_area = await board_scope(user)
-            await check_area(user, filters["district"], filters["town"], board_area)
-            if (
-                filters["town"]
-                and filters["district"]
-                and not filters["town"].startswith(filters["district"])
-            ):
-                filters["town"] = ""  # the district changed: its towns are offered anew
-            args: dict[str, Any] = dict(
-                district=filters["district"] or None,
-                town=filters["town"] or None,
-                q=filters["q"] or None,
-                scope=board_area,
-            )
-            if wants_xlsx(request):
+        """The leaderboard of one level, filtered, paged, exportable. No transaction around it: a
+        kept board needs no database, and one that is not kept reads in one (kept_board)."""
+        user = current_user(request)
+        filters = list_filters(request, *FILTER_KEYS)
+        level = parse_level(filters["level"])
+        as_of = parse_as_of(filters["as_of"])
+        board_area = await board_scope(user)
+        await check_area(user, filters["district"], filters["town"], board_area)
+        if (
+            filters["town"]
+            and filters["district"]
+            and not filters["town"].startswith(filters["district"])
+        ):
+            filters["town"] = ""  # the district changed: its towns are offered anew
+        args: dict[str, Any] = dict(
+            district=filters["district"] or None,
+            town=filters["town"] or None,
+            q=filters["q"] or None,
+            scope=board_area,
+        )
+        if wants_xlsx(request):
+            async with read_transaction():
                 return _board_xlsx(
                     level, await queries.streak_board(level, as_of, limit=None, **args)
                 )
-            asked = pager(request, 10**9, PER_PAGE)  # the page asked for, clamped below
-            board = await queries.streak_board(
-                level, as_of, offset=asked.offset, limit=PER_PAGE, **args
+        asked = pager(request, 10**9, PER_PAGE)  # the page asked for, clamped below
+        board = await queries.kept_board(
+            level, as_of, offset=asked.offset, limit=PER_PAGE, rank_change=True, **args
+        )
+        p = pager(request, board.total or 0, PER_PAGE)  # a page's board is counted
+        if p.offset != asked.offset:
+            board = await queries.kept_board(
+                level, as_of, offset=p.offset, limit=PER_PAGE, rank_change=True, **args
             )
-            p = pager(request, board.total or 0, PER_PAGE)  # a page's board is counted
-            if p.offset != asked.offset:
-                board = await queries.streak_board(
-                    level, as_of, offset=p.offset, limit=PER_PAGE, **args
-                )
-            board = await queries.with_rank_change(board)
-            own = None  # None: every row is the person's own
-            if board_area != user.scope:
-                own = await queries.streak_board(level, as_of, limit=None, scope=user.scope)
-            return render(
-                request,
-                "streaks/board.html",
-                "streaks/_board_rows.html",
-                board=board,
-                level=level,
-                filters={**filters, "level": level},
-                pager=p,
-                is_today=as_of == today(),
-                oob=bool(request.headers.get("hx-request")),
-                levels=LEVEL_LABELS,
-                milestone_title=rules.milestone_title,
-                mine=None if own is None else {r["code"] for r in own.rows},
-                pinned=[] if own is None or len(own.rows) > PINNED_MAX else own.rows,
-                active_nav="streaks",
-                **await _filter_options(user, filters["district"], board_area),
-            )
+        own = None  # None: every row is the person's own
+        if board_area != user.scope:  # a town's or station's units: a short board
+            own = await queries.kept_board(level, as_of, limit=None, scope=user.scope)
+        return render(
+            request,
+            "streaks/board.html",
+            "streaks/_board_rows.html",
+            board=board,
+            level=level,
+            filters={**filters, "level": level},
+            pager=p,
+            is_today=as_of == today(),
+            oob=bool(request.headers.get("hx-request")),
+            levels=LEVEL_LABELS,
+            milestone_title=rules.milestone_title,
+            mine=None if own is None else {r["code"] for r in own.rows},
+            pinned=[] if own is None or len(own.rows) > PINNED_MAX else own.rows,
+            active_nav="streaks",
+            **await _filter_options(user, filters["district"], board_area),
+        )
 
     @get("/streaks/honours")
     async def honours(self, request: Request) -> object:
@@ -396,36 +396,35 @@ class StreakApiController(Controller):
         competition ranking) and are ordered by code. Only units in the caller's jurisdiction are
         listed; a district outside it is 403. Bad level, date or limit: 400 with a Chinese
         message."""
-        async with read_transaction():
-            user = current_user(request)
-            level_value = parse_level(level)
-            day = parse_as_of(as_of)
-            count = parse_limit(limit)
-            await check_area(user, district, None)
-            board = await queries.streak_board(
-                level_value,
-                day,
-                district=district or None,
-                limit=count,
-                scope=user.scope,
-                details=False,
-            )
-            return StreakBoard(
-                level=level_value,
-                as_of=day,
-                tracked_since=board.tracked_since,
-                items=[
-                    StreakItem(
-                        rank=r["rank"],
-                        code=r["code"],
-                        name=r["name"],
-                        current_days=r["current_days"],
-                        longest_days=r["longest_days"],
-                        longest_from=r["longest_from"],
-                        longest_to=r["longest_to"],
-                        last_case_on=r["last_case_on"],
-                        milestone=r["milestone"],
-                    )
-                    for r in board.rows
-                ],
-            )
+        user = current_user(request)
+        level_value = parse_level(level)
+        day = parse_as_of(as_of)
+        count = parse_limit(limit)
+        await check_area(user, district, None)
+        board = await queries.kept_board(
+            level_value,
+            day,
+            district=district or None,
+            limit=count,
+            scope=user.scope,
+            details=False,
+        )
+        return StreakBoard(
+            level=level_value,
+            as_of=day,
+            tracked_since=board.tracked_since,
+            items=[
+                StreakItem(
+                    rank=r["rank"],
+                    code=r["code"],
+                    name=r["name"],
+                    current_days=r["current_days"],
+                    longest_days=r["longest_days"],
+                    longest_from=r["longest_from"],
+                    longest_to=r["longest_to"],
+                    last_case_on=r["last_case_on"],
+                    milestone=r["milestone"],
+                )
+                for r in board.rows
+            ],
+        )

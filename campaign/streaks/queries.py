@@ -24,11 +24,12 @@ from piccolo.custom_types import Combinable
 from piccolo.query import OrderByRaw
 from piccolo.query.functions.aggregate import Count
 
+from campaign import generations
 from campaign import rules as shared_rules
 from campaign.accounts.rules import Scope
 from campaign.cases import queries as cases
 from campaign.cases.tables import Case
-from campaign.db import chunks, contains, insert_many, write_transaction
+from campaign.db import chunks, contains, insert_many, read_transaction, write_transaction
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
 from campaign.rows import Row
@@ -281,7 +282,8 @@ async def _past_day_rows(
         gaps = [FIRST_GAP >> i for i in range(7)] + [0] if need is not None else [0]
     filtered = len(where) > len(_level_where(level))
     for gap in gaps:
-        hit = await cases.units_hit_after(level, as_of, gap)
+        # a page needs the first `need` units hit, in board order, and ranks only theirs
+        hit = await cases.units_hit_after(level, as_of, gap, None if filtered else need)
         allowed = await _matching(level, where, [code for code, _day in hit]) if filtered else None
         moved = sorted(
             (
@@ -421,6 +423,40 @@ async def streak_board(
     if details:
         await _with_places(rows)
     return Board(level, as_of, since, marks, total, rows)
+
+
+#: Board pages kept per process until the data generation moves — after every committed write
+#: (campaign.db.write_transaction), in any process — or ten minutes pass: a page as of a day is
+#: a function of the stored data, and most views repeat one of a few pages. At most 500 pages
+#: (≈ 1 KB a row: 50 MB at worst), then it starts afresh.
+_boards: generations.Kept[tuple, Board] = generations.Kept(generations.DATA, seconds=600, size=500)
+
+
+async def kept_board(
+    level: str,
+    as_of: dt.date,
+    district: str | None = None,
+    town: str | None = None,
+    q: str | None = None,
+    offset: int = 0,
+    limit: int | None = 100,
+    *,
+    scope: Scope | None = None,
+    details: bool = True,
+    rank_change: bool = False,
+) -> Board:
+    """streak_board (with_rank_change when asked), kept (see _boards); limit=None only for
+    short boards (a town's or station's own units). Callers must not change the board: the
+    next request gets the same object."""
+    await _boards.check()  # before reading what is kept
+    key = (level, as_of, district, town, q, offset, limit, scope, details, rank_change)
+    if (board := _boards.get(key)) is None:
+        async with read_transaction():  # one connection, opened only when reading
+            board = await streak_board(
+                level, as_of, district, town, q, offset, limit, scope=scope, details=details
+            )
+            board = _boards.put(key, await with_rank_change(board) if rank_change else board)
+    return board
 
 
 async def _with_longest(
