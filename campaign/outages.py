@@ -17,6 +17,9 @@ _DOWN = (
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.ObjectNotInPrerequisiteStateError,
     asyncpg.exceptions.TooManyConnectionsError,
+    # a query started on a pooled connection whose backend was just terminated: the protocol is
+    # still handling the termination notice ("cannot switch to state …; another operation …")
+    asyncpg.exceptions.InternalClientError,
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     ConnectionError,
