@@ -14,10 +14,12 @@ import re
 import secrets
 import time
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any, BinaryIO
+
+from litestar.datastructures import UploadFile
 
 from campaign.files import write_atomically
 from campaign.i18n import _
@@ -439,3 +441,23 @@ def take_upload(token: str) -> bytes | None:
 def upload_filename(raw: str) -> str:
     """Only the last part of what the browser sent: it names the format, never a path here."""
     return PurePath(raw.replace("\\", "/")).name[:120] or "upload.csv"
+
+
+def uploaded_table(form: Mapping[str, Any]) -> tuple[UploadFile | None, dict[str, str]]:
+    """The CSV or XLSX file of an import form, or the field error that sends the form back."""
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None, {"file": _("请选择要上传的文件")}
+    if not upload.filename.lower().endswith((".csv", ".xlsx")):
+        return None, {"file": _("只支持 .csv 或 .xlsx 文件")}
+    return upload, {}
+
+
+def confirmed_upload(form: Mapping[str, Any]) -> tuple[str, bytes | None, dict[str, str]]:
+    """The file name and kept bytes an import's confirmation names, or the field error when the
+    upload has expired or was already imported."""
+    data = take_upload(str(form.get("token", "")))
+    filename = upload_filename(str(form.get("filename", "")))
+    if data is None:
+        return filename, None, {"file": _("待确认的文件已过期(超过 1 小时)或已导入,请重新上传")}
+    return filename, data, {}

@@ -8,7 +8,6 @@ import io
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -22,12 +21,14 @@ from campaign.i18n import _
 from campaign.importing import (
     MAX_UPLOAD_BYTES,
     ImportRejected,
+    confirmed_upload,
     estimated_rows,
     keep_upload,
     purge_stale_uploads,
-    take_upload,
     upload_filename,
+    uploaded_table,
 )
+from campaign.parsing import form_flag
 from campaign.web import client_ip, current_user
 
 #: Files estimated above this many rows are checked and imported as a background job.
@@ -100,25 +101,20 @@ class CaseImportController(Controller):
     async def upload(self, request: Request) -> Template | Redirect:
         purge_stale_uploads()
         form = await request.form()
-        dry_run = form.get("dry_run") == "1"
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            return self._page(400, dry_run=dry_run, errors={"file": _("请选择要上传的文件")})
-        if not upload.filename.lower().endswith((".csv", ".xlsx")):
-            return self._page(400, dry_run=dry_run, errors={"file": _("只支持 .csv 或 .xlsx 文件")})
+        dry_run = form_flag(form, "dry_run")
+        upload, errors = uploaded_table(form)
+        if upload is None:
+            return self._page(400, dry_run=dry_run, errors=errors)
         return await self._run(
             request, upload_filename(upload.filename), await upload.read(), dry_run
         )
 
     @post("/confirm")
     async def confirm(self, request: Request) -> Template | Redirect:
-        form = await request.form()
-        data = take_upload(form.get("token", ""))
+        filename, data, errors = confirmed_upload(await request.form())
         if data is None:
-            return self._page(
-                400, errors={"file": _("待确认的文件已过期(超过 1 小时)或已导入,请重新上传")}
-            )
-        return await self._run(request, upload_filename(form.get("filename", "")), data, False)
+            return self._page(400, errors=errors)
+        return await self._run(request, filename, data, False)
 
     async def _run(
         self, request: Request, filename: str, data: bytes, dry_run: bool

@@ -4,7 +4,6 @@ organisation import. Tasks, the assessment and reviews have their own controller
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
@@ -18,10 +17,11 @@ from campaign.i18n import _
 from campaign.importing import (
     MAX_UPLOAD_BYTES,
     ImportRejected,
+    confirmed_upload,
     keep_upload,
     purge_stale_uploads,
-    take_upload,
     upload_filename,
+    uploaded_table,
 )
 from campaign.parsing import form_values
 from campaign.web import (
@@ -232,24 +232,17 @@ class OrganisationController(Controller):
 
     @post("/import", opt={"roles": (ADMIN,)}, request_max_body_size=MAX_UPLOAD_BYTES)
     async def upload(self, request: Request) -> Template:
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            return self._import_page(400, errors={"file": _("请选择要上传的文件")})
-        if not upload.filename.lower().endswith((".csv", ".xlsx")):
-            return self._import_page(400, errors={"file": _("只支持 .csv 或 .xlsx 文件")})
+        upload, errors = uploaded_table(await request.form())
+        if upload is None:
+            return self._import_page(400, errors=errors)
         data = await upload.read()
         return await self._import(request, upload_filename(upload.filename), data, True)
 
     @post("/import/confirm", opt={"roles": (ADMIN,)})
     async def confirm(self, request: Request) -> Template:
-        form = await request.form()
-        data = take_upload(str(form.get("token", "")))
+        filename, data, errors = confirmed_upload(await request.form())
         if data is None:
-            return self._import_page(
-                400, errors={"file": _("待确认的文件已过期(超过 1 小时)或已导入,请重新上传")}
-            )
-        filename = upload_filename(str(form.get("filename", "")))
+            return self._import_page(400, errors=errors)
         return await self._import(request, filename, data, False)
 
     async def _import(self, request: Request, filename: str, data: bytes, dry_run: bool):

@@ -4,8 +4,10 @@ Chinese, by field. Pure functions; the controllers add what needs the database."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
+
+from litestar.datastructures import FormMultiDict, UploadFile
 
 from campaign.duties import rules
 from campaign.i18n import _
@@ -43,10 +45,24 @@ def organisation_form(form: Mapping[str, Any]) -> dict[str, str]:
     return values
 
 
-def task_form(form: Mapping[str, Any], units: Iterable[object]) -> tuple[dict[str, str], list[str]]:
+def task_form(form: FormMultiDict) -> tuple[dict[str, str], list[str]]:
     """The new-task form as text, and the keys of the units chosen (the form's repeated `units`
     field; check_task checks both)."""
+    units = form.getall("units", [])
     return form_values(form, TASK_FIELDS), [str(k) for k in units if str(k).strip()]
+
+
+def evidence_form(
+    form: FormMultiDict, kind: str
+) -> tuple[dict[str, Any], UploadFile | None, dict[str, str]]:
+    """Evidence for a task of this kind: the note and either the figure typed (with its error)
+    or the uploaded file, which the controller reads and checks."""
+    values: dict[str, Any] = {"kind": kind, "note": form_text(form, "note")[: rules.MAX_NOTE]}
+    if kind == rules.FIGURE:
+        values["figure"], problem = rules.parse_figure(str(form.get("figure", "")))
+        return values, None, {"figure": problem} if problem else {}
+    upload = form.get("file")
+    return values, upload if isinstance(upload, UploadFile) else None, {}
 
 
 def task_decision(form: Mapping[str, Any]) -> tuple[bool, str]:

@@ -7,7 +7,6 @@ import datetime as dt
 import uuid
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
@@ -19,7 +18,6 @@ from campaign.duties.controllers import EXPORT_LIMIT, READERS
 from campaign.i18n import _
 from campaign.materials.serving import send_file
 from campaign.materials.storage import get_storage
-from campaign.parsing import form_text
 from campaign.timeutil import today
 from campaign.web import (
     client_ip,
@@ -151,8 +149,7 @@ class TaskController(Controller):
     @post("/tasks/new", opt={"roles": ASSIGNERS})
     async def create(self, request: Request) -> Template | Redirect:
         user = current_user(request)
-        form = await request.form()
-        values, chosen = forms.task_form(form, form.getall("units", []))
+        values, chosen = forms.task_form(await request.form())
         record, errors = forms.check_task(values, chosen, today())
         measure = await queries.measure(record["measure_id"]) if record["measure_id"] else None
         if "measure_id" not in errors and measure is None:
@@ -255,18 +252,10 @@ class TaskController(Controller):
             return await self._detail(
                 request, task_row, {"file": _("此任务当前不能提交材料(已提交待审核或已通过)")}, 409
             )
-        form = await request.form()
-        note = form_text(form, "note")
-        values: dict = {"kind": task_row.evidence_kind, "note": note[: rules.MAX_NOTE]}
-        errors: dict[str, str] = {}
-        if task_row.evidence_kind == rules.FIGURE:
-            values["figure"], problem = rules.parse_figure(str(form.get("figure", "")))
-            if problem:
-                errors["figure"] = problem
-        else:
-            upload = form.get("file")
-            data = await upload.read() if isinstance(upload, UploadFile) else b""
-            name = upload.filename if isinstance(upload, UploadFile) else ""
+        values, upload, errors = forms.evidence_form(await request.form(), task_row.evidence_kind)
+        if task_row.evidence_kind != rules.FIGURE:
+            data = await upload.read() if upload is not None else b""
+            name = upload.filename if upload is not None else ""
             content_type, problem = rules.check_evidence_file(
                 task_row.evidence_kind, name or "", data
             )

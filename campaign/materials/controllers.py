@@ -16,8 +16,8 @@ from litestar.response import Redirect, Stream, Template
 from campaign.accounts.rules import ADMIN, LEADER, TEAM, CurrentUser
 from campaign.i18n import _
 from campaign.jobs import enqueue
-from campaign.materials import jobs, media, queries, rules, serving, uploads
-from campaign.parsing import int_or, parse_id, parse_ids, parse_int
+from campaign.materials import forms, jobs, media, queries, rules, serving, uploads
+from campaign.parsing import int_or, parse_int
 from campaign.timeutil import today
 from campaign.web import (
     client_ip,
@@ -226,9 +226,7 @@ class MaterialController(Controller):
     async def update(self, request: Request, material_id: FromPath[int]) -> Template | Redirect:
         user = current_user(request)
         material = await _editable(material_id, user)
-        form = await request.form()
-        fields = {key: form.getall(key) for key in form}
-        fields["kind"] = [material["kind"]]
+        fields = forms.edit_fields(await request.form(), material["kind"])
         values, errors = rules.validate_material(
             fields, await queries.fraud_type_names(), creating=False
         )
@@ -276,11 +274,9 @@ class MaterialController(Controller):
     async def review(self, request: Request, material_id: FromPath[int]) -> Redirect:
         user = current_user(request)
         material = await _editable(material_id, user)
-        form = await request.form()
-        status = form.get("decision", "")
-        if status not in ("approved", "rejected"):
+        status, note = forms.review_form(await request.form())
+        if status is None:
             raise NotFoundException(_("未知的审核结果"))
-        note = form.get("note", "").strip()
         await queries.review_material(material, status, note, user, client_ip(request))
         flash(request, str(rules.STATUSES[status]), "success")
         return Redirect(path=f"/materials/{material_id}")
@@ -289,8 +285,7 @@ class MaterialController(Controller):
     async def collect(self, request: Request, material_id: FromPath[int]) -> Redirect:
         user = current_user(request)
         material = await _editable(material_id, user)
-        form = await request.form()
-        collection = await queries.collection(parse_id(form.get("collection")) or 0)
+        collection = await queries.collection(forms.collection_choice(await request.form()))
         if collection is None:
             raise NotFoundException(_("专题不存在"))
         await queries.collect_material(collection, material, user, client_ip(request))
@@ -400,13 +395,8 @@ class MaterialController(Controller):
     async def create_collection(self, request: Request) -> Template | Redirect:
         user = current_user(request)
         form = await request.form()
-        name, description = form.get("name", "").strip(), form.get("description", "").strip()
-        ids = parse_ids([form.get("materials", "")])
-        errors = {}
-        if not name or len(name) > 40:
-            errors["name"] = _("请填写专题名称(最多 40 字)")
-        elif name in {c["name"] for c in await queries.collections()}:
-            errors["name"] = _("已有同名专题")
+        taken = {c["name"] for c in await queries.collections()}
+        name, description, ids, errors = forms.collection_form(form, taken)
         if errors:
             return Template(
                 template_name="materials/collections.html",
@@ -419,7 +409,7 @@ class MaterialController(Controller):
                 status_code=400,
             )
         collection_id = await queries.new_collection(
-            name, description[:200], await queries.existing_ids(ids), user, client_ip(request)
+            name, description, await queries.existing_ids(ids), user, client_ip(request)
         )
         return Redirect(path=f"/materials/collections/{collection_id}")
 
@@ -518,20 +508,7 @@ class MaterialController(Controller):
     @post("/orders", opt={"roles": (ADMIN, TEAM)})
     async def create_order(self, request: Request) -> Template | Redirect:
         user = current_user(request)
-        form = await request.form()
-        values = {
-            "topic": form.get("topic", "").strip(),
-            "audience": form.get("audience", "").strip(),
-            "fraud_type": form.get("fraud_type", "").strip(),
-            "note": form.get("note", "").strip()[:2000],
-        }
-        errors = {}
-        if not values["topic"] or len(values["topic"]) > 100:
-            errors["topic"] = _("请写明需要什么素材(最多 100 字)")
-        if values["audience"] and values["audience"] not in rules.AUDIENCES:
-            errors["audience"] = _("请选择列表中的对象")
-        if values["fraud_type"] and values["fraud_type"] not in await queries.fraud_type_names():
-            errors["fraud_type"] = _("请选择列表中的诈骗类型")
+        values, errors = forms.order_form(await request.form(), await queries.fraud_type_names())
         if errors:
             filters = {"status": "", "q": ""}
             p = pager(request, await queries.order_count(filters, user))
@@ -583,10 +560,8 @@ class MaterialController(Controller):
         if not queries.answers_orders(user):
             raise deny(_("只有内容团队可以答复点单"))
         order = await self._order(order_id, user)
-        form = await request.form()
-        ids = parse_ids([*form.getall("material", []), form.get("extra", "")])
-        ids = await queries.existing_ids(list(dict.fromkeys(ids)))
-        answer = form.get("answer", "").strip()[:2000]
+        ids, answer = forms.answer_form(await request.form())
+        ids = await queries.existing_ids(ids)
         await queries.reply_to_order(order, ids, answer, user, client_ip(request))
         flash(request, _("已答复,对方会在工作台看到"), "success")
         return Redirect(path=f"/materials/orders/{order_id}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from campaign.db import write_transaction
 from campaign.i18n import _
 from campaign.materials import media, queries, rules
 from campaign.materials.storage import get_storage
@@ -25,8 +24,7 @@ async def make_preview(ctx: dict, version_id: int) -> str | None:
             image, duration = media.placeholder(_("素材"), _("预览生成失败")), None
     key = f"previews/{version['material_id']}/v{version['number']}.jpg"
     await storage.put_bytes(key, image)
-    async with write_transaction():
-        await queries.set_preview(version_id, key, duration)
+    await queries.set_preview(version_id, key, duration)
     return key
 
 

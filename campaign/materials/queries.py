@@ -320,16 +320,18 @@ async def version_for_preview(version_id: int) -> VersionRow | None:
 
 
 async def set_preview(version_id: int, preview_key: str, duration: float | None) -> None:
-    """Store a finished preview on its version, and on the material while that version is current."""
-    version = await MaterialVersion.select().where(MaterialVersion.id == version_id).first()
-    if version is None:
-        return
-    await MaterialVersion.update(
-        {MaterialVersion.preview_key: preview_key, MaterialVersion.duration: duration}
-    ).where(MaterialVersion.id == version_id)
-    await Material.update({Material.preview_key: preview_key, Material.duration: duration}).where(
-        (Material.id == version["material_id"]) & (Material.version == version["number"])
-    )
+    """Store a finished preview on its version, and on the material while that version is current;
+    in a write transaction of its own (the preview job)."""
+    async with write_transaction():
+        version = await MaterialVersion.select().where(MaterialVersion.id == version_id).first()
+        if version is None:
+            return
+        await MaterialVersion.update(
+            {MaterialVersion.preview_key: preview_key, MaterialVersion.duration: duration}
+        ).where(MaterialVersion.id == version_id)
+        await Material.update(
+            {Material.preview_key: preview_key, Material.duration: duration}
+        ).where((Material.id == version["material_id"]) & (Material.version == version["number"]))
 
 
 # -- Reading materials -----------------------------------------------------------------------------

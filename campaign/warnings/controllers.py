@@ -10,7 +10,6 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
@@ -23,11 +22,13 @@ from campaign.i18n import _
 from campaign.importing import (
     MAX_UPLOAD_BYTES,
     ImportRejected,
+    confirmed_upload,
     keep_upload,
     purge_stale_uploads,
-    take_upload,
     upload_filename,
+    uploaded_table,
 )
+from campaign.parsing import form_flag, form_values
 from campaign.regions import queries as regions
 from campaign.timeutil import local, today
 from campaign.warnings import feed, forms, imports, queries, rules
@@ -289,7 +290,7 @@ class WarningController(Controller):
     async def attempt(self, request: Request, warning_id: FromPath[int]) -> object:
         user = current_user(request)
         row = await _actionable(user, warning_id)
-        values = forms.values_of(await request.form(), forms.ATTEMPT_KEYS)
+        values = form_values(await request.form(), forms.ATTEMPT_KEYS)
         attempt, errors = forms.parse_attempt(values, dt.datetime.now(dt.UTC))
         if errors or attempt is None:
             return await self._detail(
@@ -314,7 +315,7 @@ class WarningController(Controller):
     async def team(self, request: Request, warning_id: FromPath[int]) -> object:
         user = current_user(request)
         row = await _actionable(user, warning_id)
-        values = forms.values_of(await request.form(), forms.TEAM_KEYS)
+        values = form_values(await request.form(), forms.TEAM_KEYS)
         team, errors = forms.parse_team(values)
         if errors or team is None:
             return await self._detail(
@@ -327,7 +328,7 @@ class WarningController(Controller):
     async def close(self, request: Request, warning_id: FromPath[int]) -> object:
         user = current_user(request)
         row = await _actionable(user, warning_id)
-        values = forms.values_of(await request.form(), forms.CLOSE_KEYS)
+        values = form_values(await request.form(), forms.CLOSE_KEYS)
         closing, errors = rules.check_closing(
             values["method"], values["outcome"], values["amount"], values["notes"]
         )
@@ -345,7 +346,7 @@ class WarningController(Controller):
     async def reopen(self, request: Request, warning_id: FromPath[int]) -> object:
         user = current_user(request)
         row = await _readable(user, warning_id)
-        values = forms.values_of(await request.form(), ("reason",))
+        values = form_values(await request.form(), ("reason",))
         reason, errors = forms.parse_reason(values)
         if errors or reason is None:
             return await self._detail(
@@ -361,7 +362,7 @@ class WarningController(Controller):
     async def reroute(self, request: Request, warning_id: FromPath[int]) -> object:
         user = current_user(request)
         row = await _readable(user, warning_id)
-        values = forms.values_of(await request.form(), ("station", "reason"))
+        values = form_values(await request.form(), ("station", "reason"))
         reason, errors = forms.parse_reason(values)
         if not values["station"]:
             errors["station"] = _("请选择派出所")
@@ -589,27 +590,19 @@ class WarningImportController(Controller):
     async def upload(self, request: Request) -> Template:
         purge_stale_uploads()
         form = await request.form()
-        values = {"dry_run": form.get("dry_run") == "1"}
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            return self._page(values, 400, errors={"file": _("请选择要上传的文件")})
-        if not upload.filename.lower().endswith((".csv", ".xlsx")):
-            return self._page(values, 400, errors={"file": _("只支持 .csv 或 .xlsx 文件")})
+        values = {"dry_run": form_flag(form, "dry_run")}
+        upload, errors = uploaded_table(form)
+        if upload is None:
+            return self._page(values, 400, errors=errors)
         return await self._import(
             request, values, upload_filename(upload.filename), await upload.read()
         )
 
     @post("/confirm")
     async def confirm(self, request: Request) -> Template:
-        form = await request.form()
-        data = take_upload(str(form.get("token", "")))
+        filename, data, errors = confirmed_upload(await request.form())
         if data is None:
-            return self._page(
-                {"dry_run": True},
-                400,
-                errors={"file": _("待确认的文件已过期(超过 1 小时)或已导入,请重新上传")},
-            )
-        filename = upload_filename(str(form.get("filename", "")))
+            return self._page({"dry_run": True}, 400, errors=errors)
         return await self._import(request, {"dry_run": False}, filename, data)
 
     async def _import(self, request: Request, values: dict, filename: str, data: bytes) -> Template:

@@ -14,10 +14,6 @@ from campaign.warnings import rules
 MAX_REASON = 300
 
 
-def values_of(form: Mapping, keys: tuple[str, ...]) -> dict[str, str]:
-    return {key: str(form.get(key) or "").strip() for key in keys}
-
-
 @dataclass(frozen=True)
 class Attempt:
     method: str
