@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER
 from campaign.i18n import _
+from campaign.parsing import form_flag
 from campaign.timeutil import local, today
 from campaign.volunteers import cards, forms, queries, rules
 from campaign.web import (
@@ -104,9 +105,7 @@ class VolunteerStaffController(Controller):
     @post("/apply")
     async def apply(self, request: Request) -> Template | Redirect:
         user = current_user(request)
-        form = await request.form()
-        kind = str(form.get("kind", ""))
-        codes = [str(c) for c in form.getall("area", [])]
+        kind, codes = forms.application_form(await request.form())
         choices = await queries.area_choices(user.scope)
         area, errors = forms.check_application(kind, codes, [t.code for t in choices])
         existing = await queries.propagandist_of_user(user.id)
@@ -211,9 +210,8 @@ class VolunteerStaffController(Controller):
             raise NotFoundException(_("宣传员不存在"))
         if not rules.may_decide(user.role, user.can_write(p.place)):
             raise deny(_("只有宣传员所在派出所的协调员或管理员可以审批"))
-        form = await request.form()
-        status = str(form.get("status", ""))
-        if status not in (rules.APPROVED, rules.SUSPENDED):
+        status = forms.status_form(await request.form())
+        if status is None:
             flash(request, _("请选择通过或暂停"), "error")
         else:
             await queries.set_status(pid, status, user, client_ip(request))
@@ -364,8 +362,7 @@ class VolunteerStaffController(Controller):
             )
         ):
             raise deny()
-        form = await request.form()
-        action = str(form.get("action", ""))
+        action = forms.redemption_action(await request.form())
         at = queries.now()
         if action == "hand":
             done = await queries.hand_out(rid, user, client_ip(request), at)
@@ -408,39 +405,29 @@ class VolunteerStaffController(Controller):
     async def save_rule(self, request: Request, kind: FromPath[str]) -> Template | Redirect:
         if kind not in rules.EARNING:
             raise NotFoundException(_("没有这条积分规则"))
-        form = await request.form()
-        values = {k: str(form.get(k, "")) for k in ("points", "daily_cap")}
+        values, active = forms.rule_form(await request.form())
         checked, errors = forms.check_rule(values)
         if checked is None:
             return await self._settings(request, {kind: errors}, 400)
-        await queries.save_rule(
-            kind, *checked, form.get("active") == "1", current_user(request), client_ip(request)
-        )
+        await queries.save_rule(kind, *checked, active, current_user(request), client_ip(request))
         flash(request, _("积分规则已保存"), "success")
         return Redirect(path="/volunteers/settings")
 
     @post("/settings/teams", opt={"roles": (ADMIN,)})
     async def add_team(self, request: Request) -> Template | Redirect:
-        form = await request.form()
-        name = str(form.get("name", "")).strip()
-        kind = "alliance" if form.get("kind") == "alliance" else "team"
-        if not name or len(name) > 50:
-            return await self._settings(request, {"team": _("请填写团队名称(最多 50 字)")}, 400)
-        await queries.save_team(name, kind, current_user(request), client_ip(request))
+        team, error = forms.team_form(await request.form())
+        if team is None:
+            return await self._settings(request, {"team": error}, 400)
+        await queries.save_team(*team, current_user(request), client_ip(request))
         flash(request, _("团队已保存"), "success")
         return Redirect(path="/volunteers/settings")
 
     @post("/settings/rewards", opt={"roles": (ADMIN,)})
     async def add_reward(self, request: Request) -> Template | Redirect:
-        form = await request.form()
-        values = {
-            k: str(form.get(k, ""))
-            for k in ("id", "name", "description", "price", "stock", "active")
-        }
+        rid, values = forms.reward_form(await request.form())
         checked, errors = forms.check_reward(values)
         if checked is None:
             return await self._settings(request, {"reward": errors}, 400)
-        rid = int(values["id"]) if values["id"].isdigit() else None
         await queries.save_reward(rid, checked, current_user(request), client_ip(request))
         flash(request, _("礼品已保存"), "success")
         return Redirect(path="/volunteers/settings")
@@ -469,8 +456,7 @@ class VolunteerStaffController(Controller):
 
     @post("/quiz", opt={"roles": (ADMIN,)})
     async def add_question(self, request: Request) -> Template | Redirect:
-        form = await request.form()
-        values = {k: str(v) for k, v in form.items()}
+        values = forms.question_values(await request.form())
         checked, errors = forms.check_question(values, await queries.fraud_type_names())
         if checked is None:
             return await self._quiz(request, values, errors, 400)
@@ -480,10 +466,8 @@ class VolunteerStaffController(Controller):
 
     @post("/quiz/{qid:int}", opt={"roles": (ADMIN,)})
     async def toggle_question(self, request: Request, qid: FromPath[int]) -> Redirect:
-        form = await request.form()
-        await queries.set_question_active(
-            qid, form.get("active") == "1", current_user(request), client_ip(request)
-        )
+        active = form_flag(await request.form(), "active")
+        await queries.set_question_active(qid, active, current_user(request), client_ip(request))
         return Redirect(path="/volunteers/quiz")
 
     # -- Figures ----------------------------------------------------------------------------------------------

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
+
+from litestar.datastructures import FormMultiDict
 
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
+from campaign.parsing import form_flag, form_values
 from campaign.volunteers import rules
 
 REPORT_KINDS = {"call": _l("可疑电话"), "sms": _l("可疑短信"), "site": _l("可疑网站/APP")}
@@ -17,6 +21,87 @@ def _int(raw: str, low: int, high: int) -> int | None:
         return None
     value = int(raw)
     return value if low <= value <= high else None
+
+
+def _fields(form: Mapping[str, Any], keys: Iterable[str]) -> dict[str, str]:
+    """The named fields as sent (untrimmed: the checks trim, and a failed form shows them back)."""
+    return {key: str(form.get(key, "")) for key in keys}
+
+
+def application_form(form: FormMultiDict) -> tuple[str, list[str]]:
+    """The identity chosen on the application and the codes ticked as its propaganda area."""
+    return str(form.get("kind", "")), [str(c) for c in form.getall("area", [])]
+
+
+def status_form(form: Mapping[str, Any]) -> str | None:
+    """The approval decision (approved or suspended), None for anything else."""
+    status = str(form.get("status", ""))
+    return status if status in (rules.APPROVED, rules.SUSPENDED) else None
+
+
+def redemption_action(form: Mapping[str, Any]) -> str:
+    """What the station does with a redemption: "hand", "cancel" (anything else does nothing)."""
+    return str(form.get("action", ""))
+
+
+def rule_form(form: Mapping[str, Any]) -> tuple[dict[str, str], bool]:
+    """A point rule's values for check_rule and whether it is switched on."""
+    return _fields(form, ("points", "daily_cap")), form_flag(form, "active")
+
+
+def team_form(form: Mapping[str, Any]) -> tuple[tuple[str, str] | None, str]:
+    """A new team's (name, kind: team or alliance), or None and the error."""
+    name = str(form.get("name", "")).strip()
+    kind = "alliance" if form.get("kind") == "alliance" else "team"
+    if not name or len(name) > 50:
+        return None, _("请填写团队名称(最多 50 字)")
+    return (name, kind), ""
+
+
+def reward_form(form: Mapping[str, Any]) -> tuple[int | None, dict[str, str]]:
+    """The id of the reward edited (None for a new one) and its values for check_reward."""
+    values = _fields(form, ("id", "name", "description", "price", "stock", "active"))
+    return (int(values["id"]) if values["id"].isdigit() else None), values
+
+
+def question_values(form: Mapping[str, Any]) -> dict[str, str]:
+    """Every field of the question form, for check_question and to show back on an error."""
+    return {key: str(value) for key, value in form.items()}
+
+
+def signup_values(form: Mapping[str, Any]) -> dict[str, str]:
+    """A volunteer's sign-up fields, trimmed, for rules.check_signup."""
+    return form_values(form, ("nickname", "phone", "village", "team"))
+
+
+def login_form(form: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(page to go to next, phone as typed, code); the code is "" when a new one is asked for."""
+    code = "" if form.get("resend") else str(form.get("code", "")).strip()
+    return str(form.get("next", "/v/me")), str(form.get("phone", "")).strip(), code
+
+
+def chosen_interests(form: FormMultiDict, allowed: Collection[str]) -> list[str]:
+    """The ticked interests that are offered (fraud types and audiences)."""
+    return [str(i) for i in form.getall("interests", []) if str(i) in allowed]
+
+
+def quiz_choices(form: Mapping[str, Any], question_ids: Iterable[int]) -> dict[int, int]:
+    """The option picked for each question, -1 when none was."""
+    chosen = {}
+    for qid in question_ids:
+        raw = str(form.get(f"q{qid}", ""))
+        chosen[qid] = int(raw) if raw.isdigit() else -1
+    return chosen
+
+
+def checkin_signature(form: Mapping[str, Any]) -> str:
+    """The signature of the event's check-in code, carried by the check-in form."""
+    return str(form.get("s", ""))
+
+
+def report_values(form: Mapping[str, Any]) -> dict[str, str]:
+    """A suspicious-contact report's fields for check_report and to show back on an error."""
+    return _fields(form, ("kind", "content", "note"))
 
 
 def check_application(

@@ -163,8 +163,7 @@ class VolunteerPublicController(Controller):
                 teams = [t.id for t in await queries.teams()]
         if recruiter is None:
             return _page(request, "volunteers/public/refused.html", 400, message=problem)
-        form = await request.form()
-        values = {k: str(form.get(k, "")).strip() for k in ("nickname", "phone", "village", "team")}
+        values = forms.signup_values(await request.form())
         at = queries.now()
         try:
             attempts = await queries.note_signup_attempt(f"ip:{client_ip(request)}", at)
@@ -204,10 +203,8 @@ class VolunteerPublicController(Controller):
 
     @post("/login")
     async def login_submit(self, request: Request) -> Response | Template:
-        form = await request.form()
-        target = _safe_next(str(form.get("next", "/v/me")))
-        phone_raw = str(form.get("phone", "")).strip()
-        code = "" if form.get("resend") else str(form.get("code", "")).strip()
+        next_raw, phone_raw, code = forms.login_form(await request.form())
+        target = _safe_next(next_raw)
         phone = normalize_phone(phone_raw)
         values = {"phone": phone_raw, "code": code}
         if phone is None:
@@ -310,9 +307,8 @@ class VolunteerPublicController(Controller):
     @post("/me/interests")
     async def interests(self, request: Request) -> Redirect:
         me = await _me(request)
-        form = await request.form()
         allowed = {*await queries.fraud_type_names(), *_audiences()}
-        chosen = [str(i) for i in form.getall("interests", []) if str(i) in allowed]
+        chosen = forms.chosen_interests(await request.form(), allowed)
         await queries.set_interests(me.id, chosen)
         return Redirect(path="/v/me#for-you")
 
@@ -335,11 +331,7 @@ class VolunteerPublicController(Controller):
         me = await _me(request)
         day = today()
         questions = await queries.quiz_questions(me, day)
-        form = await request.form()
-        chosen = {}
-        for q in questions:
-            raw = str(form.get(f"q{q['id']}", ""))
-            chosen[q.id] = int(raw) if raw.isdigit() else -1
+        chosen = forms.quiz_choices(await request.form(), [q.id for q in questions])
         outcome = await queries.answer_quiz_once(me, questions, chosen, queries.now())
         request.state.volunteer = await queries.volunteer(me.id)
         return _page(
@@ -380,8 +372,7 @@ class VolunteerPublicController(Controller):
     async def checkin_submit(
         self, request: Request, event_id: FromPath[int]
     ) -> Template | Redirect:
-        form = await request.form()
-        s = str(form.get("s", ""))
+        s = forms.checkin_signature(await request.form())
         event = await self._event(event_id, s)
         me = await _me(request)
         outcome = await queries.check_in(me, event, queries.now())
@@ -425,8 +416,7 @@ class VolunteerPublicController(Controller):
     @post("/report")
     async def report_submit(self, request: Request) -> Template | Redirect:
         me = await _me(request)
-        form = await request.form()
-        values = {k: str(form.get(k, "")) for k in ("kind", "content", "note")}
+        values = forms.report_values(await request.form())
         checked, errors = forms.check_report(values)
         if checked is None:
             return _page(
