@@ -9,18 +9,10 @@ from litestar.datastructures import FormMultiDict
 
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
-from campaign.parsing import form_flag, form_values
+from campaign.parsing import form_flag, form_values, parse_int
 from campaign.volunteers import rules
 
 REPORT_KINDS = {"call": _l("可疑电话"), "sms": _l("可疑短信"), "site": _l("可疑网站/APP")}
-
-
-def _int(raw: str, low: int, high: int) -> int | None:
-    raw = (raw or "").strip()
-    if not raw.lstrip("-").isdigit():
-        return None
-    value = int(raw)
-    return value if low <= value <= high else None
 
 
 def _fields(form: Mapping[str, Any], keys: Iterable[str]) -> dict[str, str]:
@@ -61,7 +53,7 @@ def team_form(form: Mapping[str, Any]) -> tuple[tuple[str, str] | None, str]:
 def reward_form(form: Mapping[str, Any]) -> tuple[int | None, dict[str, str]]:
     """The id of the reward edited (None for a new one) and its values for check_reward."""
     values = _fields(form, ("id", "name", "description", "price", "stock", "active"))
-    return (int(values["id"]) if values["id"].isdigit() else None), values
+    return parse_int(values["id"]), values
 
 
 def question_values(form: Mapping[str, Any]) -> dict[str, str]:
@@ -90,7 +82,8 @@ def quiz_choices(form: Mapping[str, Any], question_ids: Iterable[int]) -> dict[i
     chosen = {}
     for qid in question_ids:
         raw = str(form.get(f"q{qid}", ""))
-        chosen[qid] = int(raw) if raw.isdigit() else -1
+        picked = parse_int(raw)
+        chosen[qid] = -1 if picked is None else picked
     return chosen
 
 
@@ -120,8 +113,8 @@ def check_application(
 
 
 def check_rule(values: Mapping[str, str]) -> tuple[tuple[int, int] | None, dict[str, str]]:
-    points = _int(values.get("points", ""), 0, 10_000)
-    cap = _int(values.get("daily_cap", ""), 0, 100_000)
+    points = parse_int(values.get("points", ""), 0, 10_000)
+    cap = parse_int(values.get("daily_cap", ""), 0, 100_000)
     errors = {}
     if points is None:
         errors["points"] = _("分值应为 0–10000 的整数")
@@ -135,10 +128,10 @@ def check_reward(values: Mapping[str, str]) -> tuple[dict | None, dict[str, str]
     name = (values.get("name") or "").strip()
     if not name or len(name) > 50:
         errors["name"] = _("请填写礼品名称(最多 50 字)")
-    price = _int(values.get("price", ""), 1, 1_000_000)
+    price = parse_int(values.get("price", ""), 1, 1_000_000)
     if price is None:
         errors["price"] = _("所需积分应为正整数")
-    stock = _int(values.get("stock", ""), 0, 1_000_000)
+    stock = parse_int(values.get("stock", ""), 0, 1_000_000)
     if stock is None:
         errors["stock"] = _("库存应为 0 或正整数")
     if errors:
@@ -168,7 +161,7 @@ def check_question(
     options = [o for o in options if o]
     if len(options) < 2:
         errors["option0"] = _("至少填写两个选项")
-    answer = _int(values.get("answer", ""), 0, max(0, len(options) - 1))
+    answer = parse_int(values.get("answer", ""), 0, max(0, len(options) - 1))
     if answer is None:
         errors["answer"] = _("请选择正确答案(须是已填写的选项)")
     if errors:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from campaign.accounts.rules import mask_phone, normalize_phone, phone_digest
-from campaign.volunteers import rules
+from campaign.volunteers import forms, rules
 
 SECRET = "s3cret"
 DAY = dt.date(2026, 11, 25)
@@ -309,3 +309,10 @@ def test_check_signup_reports_each_field():
 def test_new_codes_are_six_digits():
     code = rules.new_otp(random.Random(1))
     assert len(code) == 6 and code.isdigit()
+
+
+def test_forms_take_only_ascii_numbers():
+    """A Unicode digit such as ² passes str.isdigit() but not int(): it used to answer 500."""
+    assert forms.quiz_choices({"q1": "²", "q2": "1"}, [1, 2]) == {1: -1, 2: 1}
+    assert forms.reward_form({"id": "²", "name": "杯子"})[0] is None
+    assert forms.reward_form({"id": "7"})[0] == 7
