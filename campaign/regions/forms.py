@@ -1,5 +1,5 @@
-"""The region forms read back into typed values and a Chinese reason per field. Pure: the
-controller reads an upload's bytes, campaign.importing keeps them for the confirmation."""
+"""The region forms read back into typed values and a Chinese reason per field. The controller
+reads an upload's bytes; a confirmation takes those campaign.importing kept since the dry run."""
 
 from __future__ import annotations
 
