@@ -23,7 +23,7 @@ from litestar.datastructures import UploadFile
 
 from campaign.files import write_atomically
 from campaign.i18n import _
-from campaign.parsing import MAX_COUNT, parse_int
+from campaign.parsing import MAX_COUNT, form_flag, parse_int
 from campaign.settings import get_settings
 
 MAX_IMPORT_BYTES = 200 * 1024 * 1024
@@ -453,11 +453,21 @@ def uploaded_table(form: Mapping[str, Any]) -> tuple[UploadFile | None, dict[str
     return upload, {}
 
 
+def import_upload(form: Mapping[str, Any]) -> tuple[bool, UploadFile | None, dict[str, str]]:
+    """An import form: whether it is only a dry run, its file, and the file's field error."""
+    return form_flag(form, "dry_run"), *uploaded_table(form)
+
+
+def expired_upload() -> dict[str, str]:
+    """The field error of a confirmation whose kept upload is gone."""
+    return {"file": _("待确认的文件已过期(超过 1 小时)或已导入,请重新上传")}
+
+
 def confirmed_upload(form: Mapping[str, Any]) -> tuple[str, bytes | None, dict[str, str]]:
     """The file name and kept bytes an import's confirmation names, or the field error when the
     upload has expired or was already imported."""
     data = take_upload(str(form.get("token", "")))
     filename = upload_filename(str(form.get("filename", "")))
     if data is None:
-        return filename, None, {"file": _("待确认的文件已过期(超过 1 小时)或已导入,请重新上传")}
+        return filename, None, expired_upload()
     return filename, data, {}

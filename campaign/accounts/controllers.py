@@ -205,13 +205,13 @@ class AdminController(Controller):
 
     @post("/users/new")
     async def create_user(self, request: Request) -> Template | Redirect:
-        form = dict((await request.form()).items())
+        form = await request.form()
         values, errors = await forms.validate_user(form, creating=True)
         if errors:
             return await self._user_form(request, values, errors, status=400)
         user_id = await queries.add_user(
             values,
-            form["password"],
+            forms.new_password(form),
             forms.split_unit(values["unit"]),
             current_user(request),
             client_ip(request),
@@ -234,8 +234,7 @@ class AdminController(Controller):
     @post("/users/{user_id:int}")
     async def update_user(self, request: Request, user_id: FromPath[int]) -> Template | Redirect:
         row = await self._existing(user_id)
-        form = dict((await request.form()).items())
-        values, errors = await forms.validate_user(form, creating=False)
+        values, errors = await forms.validate_user(await request.form(), creating=False)
         values["username"] = row["username"]
         if errors:
             return await self._user_form(request, {**row, **values}, errors, user_id, status=400)

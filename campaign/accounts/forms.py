@@ -67,7 +67,14 @@ def split_unit(value: str) -> tuple[str | None, str | None]:
     return kind or None, code or None
 
 
-async def validate_user(form: dict[str, str], creating: bool) -> tuple[dict, dict[str, str]]:
+def new_password(form: Mapping[str, Any]) -> str:
+    """The password typed for a new user (validate_user has checked it)."""
+    return dict(form.items())["password"]
+
+
+async def validate_user(form: Mapping[str, Any], creating: bool) -> tuple[dict, dict[str, str]]:
+    """The user form's values (the last of repeated fields) and errors by field."""
+    form = dict(form.items())
     values = {
         "username": form.get("username", "").strip(),
         "display_name": form.get("display_name", "").strip(),

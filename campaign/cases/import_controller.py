@@ -23,12 +23,11 @@ from campaign.importing import (
     ImportRejected,
     confirmed_upload,
     estimated_rows,
+    import_upload,
     keep_upload,
     purge_stale_uploads,
     upload_filename,
-    uploaded_table,
 )
-from campaign.parsing import form_flag
 from campaign.web import client_ip, current_user
 
 #: Files estimated above this many rows are checked and imported as a background job.
@@ -100,9 +99,7 @@ class CaseImportController(Controller):
     @post("/", request_max_body_size=MAX_UPLOAD_BYTES)
     async def upload(self, request: Request) -> Template | Redirect:
         purge_stale_uploads()
-        form = await request.form()
-        dry_run = form_flag(form, "dry_run")
-        upload, errors = uploaded_table(form)
+        dry_run, upload, errors = import_upload(await request.form())
         if upload is None:
             return self._page(400, dry_run=dry_run, errors=errors)
         return await self._run(

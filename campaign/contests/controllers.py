@@ -182,9 +182,8 @@ class ContestController(Controller):
 
     @post("/new", opt={"roles": (ADMIN,)})
     async def create(self, request: Request) -> Template | Redirect:
-        form = dict((await request.form()).items())
         typed, values, errors = forms.read(
-            form, await queries.districts(), queries.available_metrics()
+            await request.form(), await queries.districts(), queries.available_metrics()
         )
         if values is None:
             return await self._form(typed, errors, status=400)
@@ -204,9 +203,8 @@ class ContestController(Controller):
     async def update(self, request: Request, contest_id: FromPath[int]) -> Template | Redirect:
         if await queries.contest(contest_id) is None:
             raise NotFoundException(_("竞赛不存在"))
-        form = dict((await request.form()).items())
         typed, values, errors = forms.read(
-            form, await queries.districts(), queries.available_metrics()
+            await request.form(), await queries.districts(), queries.available_metrics()
         )
         if values is None:
             return await self._form(typed, errors, contest_id, status=400)

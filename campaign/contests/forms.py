@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 from campaign.contests import rules
 from campaign.i18n import _
@@ -78,9 +80,11 @@ def _number(value: float) -> str:
 
 
 def read(
-    form: dict, districts: dict[str, str], metrics: list[str]
+    form: Mapping[str, Any], districts: dict[str, str], metrics: list[str]
 ) -> tuple[dict, dict | None, dict[str, str]]:
-    """(what was typed, the contest's stored values or None, errors by field)."""
+    """(what was typed, the contest's stored values or None, errors by field); of repeated
+    fields the last counts."""
+    form = dict(form.items())
     typed = {
         "name": form.get("name", "").strip(),
         "level": form.get("level", ""),

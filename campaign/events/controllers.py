@@ -8,7 +8,6 @@ import mimetypes
 import uuid
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
@@ -271,14 +270,8 @@ class EventController(Controller):
     async def _read_form(self, request: Request) -> tuple[dict, list[tuple[str, bytes]]]:
         """The form's values and its new photos as (file name, bytes); reads, writes nothing."""
         form = await request.form()
-        values = forms.event_values(
-            form, form.getall("audiences", []), [e.field for e in hooks.EXTENSIONS]
-        )
-        files = [
-            (f.filename, await f.read())
-            for f in form.getall("photos", [])
-            if isinstance(f, UploadFile) and f.filename
-        ]
+        values = forms.event_values(form, [e.field for e in hooks.EXTENSIONS])
+        files = [(f.filename, await f.read()) for f in forms.new_photos(form)]
         return values, files
 
     async def _read_and_keep_photos(self, request: Request, user: CurrentUser):

@@ -8,6 +8,8 @@ import uuid
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
+from litestar.datastructures import FormMultiDict, UploadFile
+
 from campaign.events import rules
 
 FIELDS = (
@@ -25,19 +27,27 @@ FIELDS = (
 )
 
 
-def event_values(
-    form: Mapping[str, Any], audiences: Iterable[Any], extension_fields: Iterable[str]
-) -> dict[str, Any]:
+def event_values(form: FormMultiDict, extension_fields: Iterable[str]) -> dict[str, Any]:
     """The submitted values, stripped, with the ticked audiences as a list. The upload token keys
     the photos kept between attempts; a missing or malformed one is replaced by a fresh token."""
     values: dict[str, Any] = {key: str(form.get(key, "")).strip() for key in FIELDS}
-    values["audiences"] = [str(a) for a in audiences]
+    values["audiences"] = [str(a) for a in form.getall("audiences", [])]
     for field in extension_fields:
         values[field] = str(form.get(field, "")).strip()
     values["confirm_duplicate"] = bool(form.get("confirm_duplicate"))
     if len(values["token"]) != 32 or not values["token"].isalnum():
         values["token"] = uuid.uuid4().hex
     return values
+
+
+def new_photos(form: FormMultiDict) -> list[UploadFile]:
+    """The photos chosen in the event form (the controller reads their bytes)."""
+    return [f for f in form.getall("photos", []) if isinstance(f, UploadFile) and f.filename]
+
+
+def type_fields(form: Mapping[str, Any]) -> dict[str, str]:
+    """An event type's form as text, for rules.parse_type_form and to show again."""
+    return {k: str(v) for k, v in form.items()}
 
 
 def review_decision(form: Mapping[str, Any]) -> tuple[str | None, str]:

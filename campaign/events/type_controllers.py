@@ -66,8 +66,7 @@ class EventTypeController(Controller):
         before = await queries.event_type(type_id) if type_id else None
         if type_id and before is None:
             raise NotFoundException(_("活动类型不存在"))
-        form = await request.form()
-        raw = {k: str(v) for k, v in form.items()}
+        raw = forms.type_fields(await request.form())
         record, errors = rules.parse_type_form(raw)
         if not errors and await queries.type_name_taken(record["name"], type_id or None):
             errors["name"] = _("已有同名的活动类型")

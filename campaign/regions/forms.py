@@ -1,31 +1,40 @@
-"""The region forms read back into typed values and a Chinese reason per field. Pure: the
-controller reads an upload's bytes, campaign.importing keeps them for the confirmation."""
+"""The region forms read back into typed values and a Chinese reason per field. The controller
+reads an upload's bytes; a confirmation takes those campaign.importing kept since the dry run."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from litestar.datastructures import UploadFile
+
 from campaign.i18n import _
 from campaign.i18n import lazy_gettext as _l
+from campaign.importing import confirmed_upload, expired_upload, import_upload
 from campaign.regions import rules
 
 KINDS = {"regions": _l("区划"), "stations": _l("派出所")}
-EXTENSIONS = (".csv", ".xlsx")
 
 
-def import_form(kind: str, dry_run: str, filename: str | None) -> tuple[dict, dict[str, str]]:
-    """(values, errors) of an upload: what the file holds, whether it is only checked (dry
-    run), and the name of the chosen file (None: no file was chosen)."""
-    values = {"kind": kind, "dry_run": dry_run == "1"}
+def import_form(form: Mapping[str, Any]) -> tuple[dict, UploadFile | None, dict[str, str]]:
+    """(values, the chosen file, errors) of an upload: what the file holds and whether it is
+    only checked (dry run)."""
+    dry_run, upload, file_errors = import_upload(form)
+    kind = str(form.get("kind", ""))
     errors = {}
     if kind not in KINDS:
         errors["kind"] = _("请选择导入的是区划还是派出所")
-    if not filename:
-        errors["file"] = _("请选择要上传的文件")
-    elif not filename.lower().endswith(EXTENSIONS):
-        errors["file"] = _("只支持 .csv 或 .xlsx 文件")
-    return values, errors
+    return {"kind": kind, "dry_run": dry_run}, upload, {**errors, **file_errors}
+
+
+def confirm_form(form: Mapping[str, Any]) -> tuple[dict, str, bytes | None, dict[str, str]]:
+    """(values, file name, the kept bytes, errors) of a confirmation; an unknown kind sends it
+    back like an expired upload."""
+    filename, data, errors = confirmed_upload(form)
+    values = {"kind": form.get("kind", ""), "dry_run": False}
+    if values["kind"] not in KINDS:
+        return values, filename, None, expired_upload()
+    return values, filename, data, errors
 
 
 def region_form(

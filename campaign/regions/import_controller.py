@@ -9,7 +9,6 @@ import csv
 import io
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
@@ -21,7 +20,6 @@ from campaign.importing import (
     ImportRejected,
     keep_upload,
     purge_stale_uploads,
-    take_upload,
     upload_filename,
 )
 from campaign.regions import forms, rules
@@ -82,15 +80,7 @@ class RegionImportController(Controller):
     @post("/", request_max_body_size=MAX_UPLOAD_BYTES)
     async def upload(self, request: Request) -> Template:
         purge_stale_uploads()
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            upload = None
-        values, errors = forms.import_form(
-            str(form.get("kind", "")),
-            str(form.get("dry_run", "")),
-            upload.filename if upload else None,
-        )
+        values, upload, errors = forms.import_form(await request.form())
         if errors or upload is None:  # no file is an error
             return self._page(values, 400, errors=errors)
         data = await upload.read()
@@ -98,16 +88,10 @@ class RegionImportController(Controller):
 
     @post("/confirm")
     async def confirm(self, request: Request) -> Template:
-        form = await request.form()
-        values = {"kind": form.get("kind", ""), "dry_run": False}
-        data = take_upload(form.get("token", ""))
-        if values["kind"] not in KINDS or data is None:
-            return self._page(
-                {**values, "dry_run": True},
-                400,
-                errors={"file": _("待确认的文件已过期(超过 1 小时)或已导入,请重新上传")},
-            )
-        return await self._import(request, values, upload_filename(form.get("filename", "")), data)
+        values, filename, data, errors = forms.confirm_form(await request.form())
+        if data is None:
+            return self._page({**values, "dry_run": True}, 400, errors=errors)
+        return await self._import(request, values, filename, data)
 
     async def _import(self, request: Request, values: dict, filename: str, data: bytes) -> Template:
         try:

@@ -11,7 +11,6 @@ from typing import Any
 
 import segno
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath
@@ -23,7 +22,13 @@ from campaign import i18n
 from campaign.accounts.rules import ADMIN, LEADER, CurrentUser
 from campaign.cases import queries as cases
 from campaign.i18n import _
-from campaign.importing import MAX_UPLOAD_BYTES, ImportRejected, read_table, upload_filename
+from campaign.importing import (
+    MAX_UPLOAD_BYTES,
+    ImportRejected,
+    read_table,
+    upload_filename,
+    uploaded_table,
+)
 from campaign.reports import forms, images, public, queries, rules
 from campaign.reports.rules import Week, WeekError
 from campaign.settings import get_settings
@@ -444,17 +449,10 @@ class AreaController(Controller):
 
     @post("/import", request_max_body_size=MAX_UPLOAD_BYTES)
     async def import_file(self, request: Request) -> Any:
-        form = await request.form()
-        upload = form.get("file")
+        upload, errors = uploaded_table(await request.form())
         current = await queries.area_assignment()
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            return await self._page(
-                request, current, status=400, file_error=_("请选择要上传的文件")
-            )
-        if not upload.filename.lower().endswith((".csv", ".xlsx")):
-            return await self._page(
-                request, current, status=400, file_error=_("只支持 .csv 或 .xlsx 文件")
-            )
+        if upload is None:
+            return await self._page(request, current, status=400, file_error=errors["file"])
         data = await upload.read()
         try:
             rows = read_table(upload_filename(upload.filename), data, forms.AREA_COLUMNS)

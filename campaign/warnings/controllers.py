@@ -23,12 +23,12 @@ from campaign.importing import (
     MAX_UPLOAD_BYTES,
     ImportRejected,
     confirmed_upload,
+    import_upload,
     keep_upload,
     purge_stale_uploads,
     upload_filename,
-    uploaded_table,
 )
-from campaign.parsing import form_flag, form_values
+from campaign.parsing import form_values
 from campaign.regions import queries as regions
 from campaign.timeutil import local, today
 from campaign.warnings import feed, forms, imports, queries, rules
@@ -589,9 +589,8 @@ class WarningImportController(Controller):
     @post("/", request_max_body_size=MAX_UPLOAD_BYTES)
     async def upload(self, request: Request) -> Template:
         purge_stale_uploads()
-        form = await request.form()
-        values = {"dry_run": form_flag(form, "dry_run")}
-        upload, errors = uploaded_table(form)
+        dry_run, upload, errors = import_upload(await request.form())
+        values = {"dry_run": dry_run}
         if upload is None:
             return self._page(values, 400, errors=errors)
         return await self._import(
