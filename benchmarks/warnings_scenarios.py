@@ -92,6 +92,7 @@ async def preload(n: int) -> None:
     share), mostly closed, the last two days' partly open; COPY on PostgreSQL."""
     from campaign.db import insert_many, write_transaction
     from campaign.regions.tables import Region, StationTown
+    from campaign.warnings.rules import WarningRecord
     from campaign.warnings.tables import Warning
 
     districts = {
@@ -106,24 +107,7 @@ async def preload(n: int) -> None:
     ]
     rng = random.Random(9)
     now = dt.datetime.now(dt.UTC)
-    columns = (
-        "warning_no",
-        "issued_at",
-        "issued_on",
-        "risk_level",
-        "phone_hash",
-        "phone_masked",
-        "region_code",
-        "village_code",
-        "town_code",
-        "district_code",
-        "address",
-        "given_station_code",
-        "station_code",
-        "fraud_type",
-        "amount_fen",
-        "channel",
-        "content_digest",
+    columns = WarningRecord.STORED + (
         "source",
         "status",
         "acknowledged_by",
