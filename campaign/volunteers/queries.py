@@ -20,7 +20,13 @@ from piccolo.query.functions.aggregate import Count
 
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Place, Scope, mask_phone, phone_digest
-from campaign.db import read_transaction, relaxed_commit, write_transaction
+from campaign.db import (
+    engine,
+    is_sqlite,
+    read_transaction,
+    relaxed_commit,
+    write_transaction,
+)
 from campaign.events import queries as events
 from campaign.regions import queries as regions
 from campaign.rows import Row
@@ -651,7 +657,8 @@ async def save_rule(
 
 async def _rule_and_earned_today(person: Person, kind: str, day: dt.date) -> tuple[rules.Rule, int]:
     """The rule of `kind` (stored, else the default) and what the person already earned by it
-    today, in one statement: an award's first read."""
+    today, in one statement: an award's first read (SQLite; PostgreSQL reads it inside
+    _AWARD_PG)."""
     rows = await PointRule.raw(
         "SELECT r.points, r.daily_cap, r.active, (SELECT COALESCE(SUM(e.points), 0) "
         "FROM point_entry e WHERE e.person_kind = {} AND e.person_id = {} AND e.kind = {} "
@@ -671,12 +678,72 @@ async def _rule_and_earned_today(person: Person, kind: str, day: dt.date) -> tup
     )
 
 
+#: rules.capped_points in SQL, over columns points, daily_cap, active and earned (a Hypothesis
+#: test holds the two equal).
+CAPPED_SQL = (
+    "CASE WHEN NOT active OR points <= 0 THEN 0 WHEN daily_cap <= 0 THEN points "
+    "WHEN daily_cap - earned <= 0 THEN 0 WHEN points < daily_cap - earned THEN points "
+    "ELSE daily_cap - earned END"
+)
+
+#: A whole award on PostgreSQL in one statement, one round trip instead of five: the rule and
+#: today's earnings, the capped points ($4 when given), the ledger entry, the board rows
+#: (arrays $12-$17), the score counts moved as rules.score_moves moves them (each changed row
+#: leaves its old score and joins its new one in the city, its district and its town; teams'
+#: rows have no district or town) and the totals. Every part after the ledger entry reads the
+#: entry's RETURNING, so a replay (ON CONFLICT DO NOTHING) or 0 points change nothing.
+_AWARD_PG = f"""
+WITH rule AS (
+  SELECT COALESCE(r.points, $5) AS points, COALESCE(r.daily_cap, $6) AS daily_cap,
+         COALESCE(r.active, true) AS active,
+         (SELECT COALESCE(SUM(e.points), 0) FROM point_entry e WHERE e.person_kind = $1
+          AND e.person_id = $2 AND e.kind = $3 AND e.day = $9) AS earned
+  FROM (SELECT 1) AS o LEFT JOIN point_rule r ON r.kind = $3
+), entry AS (
+  INSERT INTO point_entry (person_kind, person_id, kind, points, reason, ref, day, at, is_demo)
+  SELECT $1, $2, $3, given, $7::text, $8::text, $9::date, $10::timestamptz, false
+  FROM (SELECT COALESCE($4::integer, {CAPPED_SQL}) AS given FROM rule) AS g WHERE given <> 0
+  ON CONFLICT DO NOTHING RETURNING points
+), board AS (
+  INSERT INTO board_row (board, bucket, person_id, name_masked, district_code, town_code, points)
+  SELECT k.board, k.bucket, k.person_id, k.name_masked, k.district_code, k.town_code, e.points
+  FROM entry e, unnest($12::text[], $13::text[], $14::integer[], $15::text[], $16::text[],
+                       $17::text[])
+       AS k(board, bucket, person_id, name_masked, district_code, town_code)
+  ON CONFLICT (board, bucket, person_id) DO UPDATE SET points = board_row.points + excluded.points
+  RETURNING board, bucket, district_code, town_code, points
+), moved AS (
+  SELECT b.board, b.bucket, a.area, s.points, SUM(s.step) AS n
+  FROM board b CROSS JOIN entry e
+  CROSS JOIN LATERAL (SELECT DISTINCT unnest(ARRAY['', b.district_code, b.town_code]) AS area) a
+  CROSS JOIN LATERAL (VALUES (b.points - e.points, -1), (b.points, 1)) AS s(points, step)
+  WHERE s.points > 0
+  GROUP BY b.board, b.bucket, a.area, s.points
+), score AS (
+  INSERT INTO board_score (board, bucket, area, points, n)
+  SELECT board, bucket, area, points, n FROM moved WHERE n <> 0
+  ON CONFLICT (board, bucket, area, points) DO UPDATE SET n = board_score.n + excluded.n
+), volunteer_totals AS (
+  UPDATE volunteer SET balance = balance + e.points,
+                       points = volunteer.points + CASE WHEN $11 THEN e.points ELSE 0 END
+  FROM entry e WHERE $1 = 'v' AND volunteer.id = $2
+), propagandist_totals AS (
+  UPDATE propagandist SET points = propagandist.points + CASE WHEN $11 THEN e.points ELSE 0 END
+  FROM entry e WHERE $1 = 'p' AND propagandist.id = $2
+)
+SELECT points FROM entry
+"""
+
+
 async def _award(
     person: Person, kind: str, ref: str, reason: str, at: dt.datetime, points: int | None = None
 ) -> int:
     """Append one ledger entry and move the person's totals and board rows with it. Call inside
     a write transaction. Returns the points given: 0 when capped, inactive or a replay."""
     day = local(at).date()
+    keys = rules.board_keys(person.kind, person.id, day, kind, person.team_id)
+    if not is_sqlite():
+        return await _award_pg(person, kind, ref, reason, at, points, day, keys)
     if points is None:
         points = rules.capped_points(*await _rule_and_earned_today(person, kind, day))
     if points == 0:
@@ -696,8 +763,7 @@ async def _award(
     )
     if not inserted:
         return 0
-    award = rules.Award(person.kind, person.id, points, day, kind, person.team_id)
-    await _add_to_boards(person, rules.board_updates(award))
+    await _add_to_boards(person, [(*key, points) for key in keys])
     earned = points if kind in rules.EARNING else 0
     if person.kind == rules.VOLUNTEERS:
         await Volunteer.update(
@@ -713,53 +779,43 @@ async def _award(
     return points
 
 
-async def _add_to_boards(person: Person, updates: list[tuple[str, str, int, int]]) -> None:
-    """The award's board rows (3-6) in one multi-row upsert, then the score counts of every
-    area the rows are in (city, district, town) moved from the old points to the new in one
-    more: two statements, however many boards an award touches."""
-    if not updates:
-        return
-    values, args = [], []
-    for board, bucket_key, pid, pts in updates:
-        team = board == rules.TEAMS
-        values.append("({}, {}, {}, {}, {}, {}, {})")
-        args += [
-            board,
-            bucket_key,
-            pid,
-            "" if team else person.name_masked,
-            "" if team else person.district_code,
-            "" if team else person.town_code,
-            pts,
-        ]
-    rows = await BoardRow.raw(
-        "INSERT INTO board_row (board, bucket, person_id, name_masked, district_code, "
-        f"town_code, points) VALUES {', '.join(values)} "
-        "ON CONFLICT (board, bucket, person_id) DO UPDATE SET "
-        "points = board_row.points + excluded.points "
-        "RETURNING board, bucket, person_id, district_code, town_code, points",
-        *args,
+async def _award_pg(
+    person: Person,
+    kind: str,
+    ref: str,
+    reason: str,
+    at: dt.datetime,
+    points: int | None,
+    day: dt.date,
+    keys: list[tuple[str, str, int]],
+) -> int:
+    """_award on PostgreSQL: _AWARD_PG on the transaction's connection (asyncpg directly: the
+    statement's arrays and numbered parameters, and none of the ORM's per-query work)."""
+    transaction = engine().current_transaction.get()
+    assert transaction is not None, "_award runs inside write_transaction()"
+    default = rules.default_rules().get(kind, rules.Rule(kind, 0, 0))
+    teams = [key[0] == rules.TEAMS for key in keys]
+    given = await transaction.connection.fetchval(
+        _AWARD_PG,
+        person.kind,
+        person.id,
+        kind,
+        points,
+        default.points,
+        default.daily_cap,
+        reason[:120],
+        ref[:120],
+        day,
+        at,
+        kind in rules.EARNING,
+        [board for board, _bucket, _pid in keys],
+        [bucket_key for _board, bucket_key, _pid in keys],
+        [pid for _board, _bucket, pid in keys],
+        ["" if team else person.name_masked for team in teams],
+        ["" if team else person.district_code for team in teams],
+        ["" if team else person.town_code for team in teams],
     )
-    added = {(board, bucket_key, pid): pts for board, bucket_key, pid, pts in updates}
-    moves = rules.score_moves(
-        (
-            r["board"],
-            r["bucket"],
-            r["district_code"],
-            r["town_code"],
-            r["points"] - added[(r["board"], r["bucket"], r["person_id"])],
-            r["points"],
-        )
-        for r in rows
-    )
-    if moves:
-        await BoardScore.raw(
-            "INSERT INTO board_score (board, bucket, area, points, n) VALUES "
-            + ", ".join("({}, {}, {}, {}, {})" for _ in moves)
-            + " ON CONFLICT (board, bucket, area, points) DO UPDATE SET "
-            "n = board_score.n + excluded.n",
-            *(value for key, n in moves.items() for value in (*key, n)),
-        )
+    return given or 0
 
 
 @asynccontextmanager

@@ -150,15 +150,26 @@ class Award:
     team_id: int | None = None
 
 
-def board_updates(award: Award) -> list[tuple[str, str, int, int]]:
-    """(board, bucket, id, points) rows an award adds to: the person's board in each bucket, and
-    for a volunteer in a team the team's. Spending (redeem/refund) moves no board."""
-    if award.kind not in EARNING or award.points == 0:
+def board_keys(
+    person_kind: str, person_id: int, day: dt.date, kind: str, team_id: int | None
+) -> list[tuple[str, str, int]]:
+    """(board, bucket, id) rows an award of `kind` on `day` adds to, whatever its points: the
+    person's board in each bucket, and for a volunteer in a team the team's. Spending
+    (redeem/refund) moves no board."""
+    if kind not in EARNING:
         return []
-    rows = [(award.person_kind, b, award.person_id, award.points) for b in buckets(award.day)]
-    if award.person_kind == VOLUNTEERS and award.team_id:
-        rows += [(TEAMS, b, award.team_id, award.points) for b in buckets(award.day)]
+    rows = [(person_kind, b, person_id) for b in buckets(day)]
+    if person_kind == VOLUNTEERS and team_id:
+        rows += [(TEAMS, b, team_id) for b in buckets(day)]
     return rows
+
+
+def board_updates(award: Award) -> list[tuple[str, str, int, int]]:
+    """(board, bucket, id, points) rows an award adds to (board_keys); none for 0 points."""
+    if award.points == 0:
+        return []
+    keys = board_keys(award.person_kind, award.person_id, award.day, award.kind, award.team_id)
+    return [(board, bucket_key, pid, award.points) for board, bucket_key, pid in keys]
 
 
 def apply_awards(awards: Iterable[Award]) -> dict[tuple[str, str, int], int]:

@@ -415,6 +415,31 @@ async def test_maintained_boards_equal_ledger_sums_after_random_awards(recruiter
     assert sum([(await queries.volunteer(v.id)).points for v in people]) == total
 
 
+async def test_capping_in_sql_equals_the_rule_on_every_boundary(db):
+    """queries.CAPPED_SQL (the PostgreSQL award's capping) against rules.capped_points, over
+    every combination of amounts and caps around their edges, evaluated by the engine."""
+    from campaign.db import engine
+
+    grid = [
+        (points, cap, active, earned)
+        for points in (-1, 0, 1, 5, 30)
+        for cap in (-1, 0, 1, 10, 60)
+        for active in (True, False)
+        for earned in (0, 1, 9, 10, 59, 60, 100)
+    ]
+    cases = " UNION ALL ".join(
+        f"SELECT {n} AS n, {p} AS points, {c} AS daily_cap, {str(a).upper()} AS active, "
+        f"{e} AS earned"
+        for n, (p, c, a, e) in enumerate(grid)
+    )
+    rows = await engine().run_ddl(
+        f"SELECT n, {queries.CAPPED_SQL} AS given FROM ({cases}) AS r ORDER BY n"
+    )
+    assert [r["given"] for r in rows] == [
+        rules.capped_points(rules.Rule("quiz", p, c, a), e) for p, c, a, e in grid
+    ]
+
+
 async def assert_counted_scores_and_positions_match_the_rows() -> None:
     """BoardScore equals counting board_row per score, and every person's rank, gap and total
     in every scope equal a brute-force ranking of the rows."""
