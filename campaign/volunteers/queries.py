@@ -818,6 +818,56 @@ async def _award_pg(
     return given or 0
 
 
+async def _add_to_boards(person: Person, updates: list[tuple[str, str, int, int]]) -> None:
+    """The award's board rows (3-6) in one multi-row upsert, then the score counts of every
+    area the rows are in (city, district, town) moved from the old points to the new in one
+    more: two statements, however many boards an award touches (SQLite, which has no INSERT
+    inside WITH; PostgreSQL does both inside _AWARD_PG)."""
+    if not updates:
+        return
+    values, args = [], []
+    for board, bucket_key, pid, pts in updates:
+        team = board == rules.TEAMS
+        values.append("({}, {}, {}, {}, {}, {}, {})")
+        args += [
+            board,
+            bucket_key,
+            pid,
+            "" if team else person.name_masked,
+            "" if team else person.district_code,
+            "" if team else person.town_code,
+            pts,
+        ]
+    rows = await BoardRow.raw(
+        "INSERT INTO board_row (board, bucket, person_id, name_masked, district_code, "
+        f"town_code, points) VALUES {', '.join(values)} "
+        "ON CONFLICT (board, bucket, person_id) DO UPDATE SET "
+        "points = board_row.points + excluded.points "
+        "RETURNING board, bucket, person_id, district_code, town_code, points",
+        *args,
+    )
+    added = {(board, bucket_key, pid): pts for board, bucket_key, pid, pts in updates}
+    moves = rules.score_moves(
+        (
+            r["board"],
+            r["bucket"],
+            r["district_code"],
+            r["town_code"],
+            r["points"] - added[(r["board"], r["bucket"], r["person_id"])],
+            r["points"],
+        )
+        for r in rows
+    )
+    if moves:
+        await BoardScore.raw(
+            "INSERT INTO board_score (board, bucket, area, points, n) VALUES "
+            + ", ".join("({}, {}, {}, {}, {})" for _ in moves)
+            + " ON CONFLICT (board, bucket, area, points) DO UPDATE SET "
+            "n = board_score.n + excluded.n",
+            *(value for key, n in moves.items() for value in (*key, n)),
+        )
+
+
 @asynccontextmanager
 async def _awarding() -> AsyncIterator[None]:
     """The write transaction of a volunteer's point-earning action and its award: committed
