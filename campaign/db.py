@@ -255,7 +255,12 @@ async def start_pool() -> None:
         await db.start_connection_pool(max_size=10)
     elif isinstance(db, _SQLiteEngine):
         db.pooling_pid = os.getpid()
-        if db.checkpointer is None:
+        running = db.checkpointer
+        if (
+            running is None
+            or running.done()
+            or running.get_loop() is not asyncio.get_running_loop()
+        ):
             db.checkpointer = asyncio.create_task(db.checkpoint_forever())
 
 
