@@ -655,29 +655,6 @@ async def save_rule(
         await audit.record("points.rule", f"rule:{kind}", f"{kind} = {points} / 日上限 {cap}")
 
 
-async def _rule_and_earned_today(person: Person, kind: str, day: dt.date) -> tuple[rules.Rule, int]:
-    """The rule of `kind` (stored, else the default) and what the person already earned by it
-    today, in one statement: an award's first read (SQLite; PostgreSQL reads it inside
-    _AWARD_PG)."""
-    rows = await PointRule.raw(
-        "SELECT r.points, r.daily_cap, r.active, (SELECT COALESCE(SUM(e.points), 0) "
-        "FROM point_entry e WHERE e.person_kind = {} AND e.person_id = {} AND e.kind = {} "
-        "AND e.day = {}) AS earned FROM (SELECT 1 AS one) AS o "
-        "LEFT JOIN point_rule r ON r.kind = {}",
-        person.kind,
-        person.id,
-        kind,
-        day,
-        kind,
-    )
-    row = rows[0]
-    if row["points"] is None:
-        return rules.default_rules()[kind], int(row["earned"])
-    return rules.Rule(kind, row["points"], row["daily_cap"], bool(row["active"])), int(
-        row["earned"]
-    )
-
-
 #: rules.capped_points in SQL, over columns points, daily_cap, active and earned (a Hypothesis
 #: test holds the two equal).
 CAPPED_SQL = (
@@ -686,6 +663,16 @@ CAPPED_SQL = (
     "ELSE daily_cap - earned END"
 )
 
+#: The rule of an award's kind (stored, else the default: parameters 5 and 6) and what the person
+#: already earned by it today (parameters 1-3 and 9), `p` the engine's parameter mark.
+_RULE_SQL = """
+  SELECT COALESCE(r.points, {p}5) AS points, COALESCE(r.daily_cap, {p}6) AS daily_cap,
+         COALESCE(r.active, true) AS active,
+         (SELECT COALESCE(SUM(e.points), 0) FROM point_entry e WHERE e.person_kind = {p}1
+          AND e.person_id = {p}2 AND e.kind = {p}3 AND e.day = {p}9) AS earned
+  FROM (SELECT 1) AS o LEFT JOIN point_rule r ON r.kind = {p}3
+"""
+
 #: A whole award on PostgreSQL in one statement, one round trip instead of five: the rule and
 #: today's earnings, the capped points ($4 when given), the ledger entry, the board rows
 #: (arrays $12-$17), the score counts moved as rules.score_moves moves them (each changed row
@@ -693,13 +680,7 @@ CAPPED_SQL = (
 #: rows have no district or town) and the totals. Every part after the ledger entry reads the
 #: entry's RETURNING, so a replay (ON CONFLICT DO NOTHING) or 0 points change nothing.
 _AWARD_PG = f"""
-WITH rule AS (
-  SELECT COALESCE(r.points, $5) AS points, COALESCE(r.daily_cap, $6) AS daily_cap,
-         COALESCE(r.active, true) AS active,
-         (SELECT COALESCE(SUM(e.points), 0) FROM point_entry e WHERE e.person_kind = $1
-          AND e.person_id = $2 AND e.kind = $3 AND e.day = $9) AS earned
-  FROM (SELECT 1) AS o LEFT JOIN point_rule r ON r.kind = $3
-), entry AS (
+WITH rule AS ({_RULE_SQL.format(p="$")}), entry AS (
   INSERT INTO point_entry (person_kind, person_id, kind, points, reason, ref, day, at, is_demo)
   SELECT $1, $2, $3, given, $7::text, $8::text, $9::date, $10::timestamptz, false
   FROM (SELECT COALESCE($4::integer, {CAPPED_SQL}) AS given FROM rule) AS g WHERE given <> 0
@@ -741,62 +722,8 @@ async def _award(
     """Append one ledger entry and move the person's totals and board rows with it. Call inside
     a write transaction. Returns the points given: 0 when capped, inactive or a replay."""
     day = local(at).date()
-    keys = rules.board_keys(person.kind, person.id, day, kind, person.team_id)
-    if not is_sqlite():
-        return await _award_pg(person, kind, ref, reason, at, points, day, keys)
-    if points is None:
-        points = rules.capped_points(*await _rule_and_earned_today(person, kind, day))
-    if points == 0:
-        return 0
-    inserted = await PointEntry.raw(
-        "INSERT INTO point_entry (person_kind, person_id, kind, points, reason, ref, day, at, "
-        "is_demo) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING RETURNING id",
-        person.kind,
-        person.id,
-        kind,
-        points,
-        reason[:120],
-        ref[:120],
-        day,
-        at,
-        False,
-    )
-    if not inserted:
-        return 0
-    await _add_to_boards(person, [(*key, points) for key in keys])
-    earned = points if kind in rules.EARNING else 0
-    if person.kind == rules.VOLUNTEERS:
-        await Volunteer.update(
-            {
-                Volunteer.balance: Volunteer.balance + points,
-                Volunteer.points: Volunteer.points + earned,
-            }
-        ).where(Volunteer.id == person.id)
-    else:
-        await Propagandist.update({Propagandist.points: Propagandist.points + earned}).where(
-            Propagandist.id == person.id
-        )
-    return points
-
-
-async def _award_pg(
-    person: Person,
-    kind: str,
-    ref: str,
-    reason: str,
-    at: dt.datetime,
-    points: int | None,
-    day: dt.date,
-    keys: list[tuple[str, str, int]],
-) -> int:
-    """_award on PostgreSQL: _AWARD_PG on the transaction's connection (asyncpg directly: the
-    statement's arrays and numbered parameters, and none of the ORM's per-query work)."""
-    transaction = engine().current_transaction.get()
-    assert transaction is not None, "_award runs inside write_transaction()"
     default = rules.default_rules().get(kind, rules.Rule(kind, 0, 0))
-    teams = [key[0] == rules.TEAMS for key in keys]
-    given = await transaction.connection.fetchval(
-        _AWARD_PG,
+    args = (  # parameters 1-11 of _AWARD_PG and _ENTRY_SQLITE
         person.kind,
         person.id,
         kind,
@@ -808,6 +735,57 @@ async def _award_pg(
         day,
         at,
         kind in rules.EARNING,
+    )
+    keys = rules.board_keys(person.kind, person.id, day, kind, person.team_id)
+    transaction = engine().current_transaction.get()
+    assert transaction is not None, "_award runs inside write_transaction()"
+    # Straight on the driver's connection (asyncpg or aiosqlite): the ORM's per-query work was
+    # most of an award's CPU.
+    run = _award_sqlite if is_sqlite() else _award_pg
+    return await run(transaction.connection, person, args, keys)
+
+
+#: An award's ledger entry on SQLite (no INSERT inside WITH there), with the rule, today's
+#: earnings and the capped points as in _AWARD_PG and the same parameters 1-10.
+_ENTRY_SQLITE = f"""
+INSERT INTO point_entry (person_kind, person_id, kind, points, reason, ref, day, at, is_demo)
+SELECT ?1, ?2, ?3, given, ?7, ?8, ?9, ?10, 0
+FROM (SELECT COALESCE(?4, {CAPPED_SQL}) AS given FROM ({_RULE_SQL.format(p="?")})) AS g
+WHERE given <> 0
+ON CONFLICT DO NOTHING RETURNING points
+"""
+
+
+async def _award_sqlite(
+    connection: Any, person: Person, args: tuple, keys: list[tuple[str, str, int]]
+) -> int:
+    """_award on SQLite: the entry, then the board rows and score counts, then the totals."""
+    entry = await connection.execute_fetchall(_ENTRY_SQLITE, args[:10])
+    if not entry:
+        return 0
+    given = entry[0]["points"]
+    await _add_to_boards(connection, person, [(*key, given) for key in keys])
+    earned = given if args[10] else 0
+    if person.kind == rules.VOLUNTEERS:
+        await connection.execute_fetchall(
+            "UPDATE volunteer SET balance = balance + ?, points = points + ? WHERE id = ?",
+            (given, earned, person.id),
+        )
+    else:
+        await connection.execute_fetchall(
+            "UPDATE propagandist SET points = points + ? WHERE id = ?", (earned, person.id)
+        )
+    return given
+
+
+async def _award_pg(
+    connection: Any, person: Person, args: tuple, keys: list[tuple[str, str, int]]
+) -> int:
+    """_award on PostgreSQL: _AWARD_PG, the board rows as arrays."""
+    teams = [key[0] == rules.TEAMS for key in keys]
+    given = await connection.fetchval(
+        _AWARD_PG,
+        *args,
         [board for board, _bucket, _pid in keys],
         [bucket_key for _board, bucket_key, _pid in keys],
         [pid for _board, _bucket, pid in keys],
@@ -818,7 +796,9 @@ async def _award_pg(
     return given or 0
 
 
-async def _add_to_boards(person: Person, updates: list[tuple[str, str, int, int]]) -> None:
+async def _add_to_boards(
+    connection: Any, person: Person, updates: list[tuple[str, str, int, int]]
+) -> None:
     """The award's board rows (3-6) in one multi-row upsert, then the score counts of every
     area the rows are in (city, district, town) moved from the old points to the new in one
     more: two statements, however many boards an award touches (SQLite, which has no INSERT
@@ -828,7 +808,7 @@ async def _add_to_boards(person: Person, updates: list[tuple[str, str, int, int]
     values, args = [], []
     for board, bucket_key, pid, pts in updates:
         team = board == rules.TEAMS
-        values.append("({}, {}, {}, {}, {}, {}, {})")
+        values.append("(?, ?, ?, ?, ?, ?, ?)")
         args += [
             board,
             bucket_key,
@@ -838,13 +818,13 @@ async def _add_to_boards(person: Person, updates: list[tuple[str, str, int, int]
             "" if team else person.town_code,
             pts,
         ]
-    rows = await BoardRow.raw(
+    rows = await connection.execute_fetchall(
         "INSERT INTO board_row (board, bucket, person_id, name_masked, district_code, "
         f"town_code, points) VALUES {', '.join(values)} "
         "ON CONFLICT (board, bucket, person_id) DO UPDATE SET "
         "points = board_row.points + excluded.points "
         "RETURNING board, bucket, person_id, district_code, town_code, points",
-        *args,
+        args,
     )
     added = {(board, bucket_key, pid): pts for board, bucket_key, pid, pts in updates}
     moves = rules.score_moves(
@@ -859,12 +839,12 @@ async def _add_to_boards(person: Person, updates: list[tuple[str, str, int, int]
         for r in rows
     )
     if moves:
-        await BoardScore.raw(
+        await connection.execute_fetchall(
             "INSERT INTO board_score (board, bucket, area, points, n) VALUES "
-            + ", ".join("({}, {}, {}, {}, {})" for _ in moves)
+            + ", ".join("(?, ?, ?, ?, ?)" for _ in moves)
             + " ON CONFLICT (board, bucket, area, points) DO UPDATE SET "
             "n = board_score.n + excluded.n",
-            *(value for key, n in moves.items() for value in (*key, n)),
+            [value for key, n in moves.items() for value in (*key, n)],
         )
 
 
