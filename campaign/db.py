@@ -83,6 +83,7 @@ class _SQLiteEngine(SQLiteEngine):
         self.idle: list[_ReusedConnection] = []
         self.pooling_pid: int | None = None
         self.checkpointer: asyncio.Task | None = None
+        self.stopping = asyncio.Event()
 
     def _connect(self, kind: type[C]) -> C:
         options = dict(self.connection_kwargs)
@@ -116,25 +117,29 @@ class _SQLiteEngine(SQLiteEngine):
     async def close_idle(self) -> None:
         self.pooling_pid = None
         if self.checkpointer is not None:
-            self.checkpointer.cancel()
-            await asyncio.gather(self.checkpointer, return_exceptions=True)
+            self.stopping.set()
+            if self.checkpointer.get_loop() is asyncio.get_running_loop():
+                await self.checkpointer
             self.checkpointer = None
         while self.idle:
             await self.idle.pop().close()
 
-    async def checkpoint_forever(self) -> None:
-        """Copy the log into the database every CHECKPOINT_EVERY seconds until cancelled. A
+    async def checkpoint_forever(self, stop: asyncio.Event) -> None:
+        """Copy the log into the database every CHECKPOINT_EVERY seconds until `stop` is set
+        (never cancelled: a cancelled call would leave its thread to answer a closed loop). A
         checkpoint with nothing new to copy writes and syncs nothing; one that fails (a full
         disk) is logged and tried again, and the connections' own safety net still holds."""
         connection = self._connect(aiosqlite.Connection)
         await connection
         try:
-            while True:
-                await asyncio.sleep(self.CHECKPOINT_EVERY)
+            while not stop.is_set():
                 try:
-                    await connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error as error:
-                    log.warning("background WAL checkpoint failed: %s", error)
+                    await asyncio.wait_for(stop.wait(), self.CHECKPOINT_EVERY)
+                except TimeoutError:
+                    try:
+                        await connection.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+                    except sqlite3.Error as error:
+                        log.warning("background WAL checkpoint failed: %s", error)
         finally:
             await connection.close()
 
@@ -261,7 +266,8 @@ async def start_pool() -> None:
             or running.done()
             or running.get_loop() is not asyncio.get_running_loop()
         ):
-            db.checkpointer = asyncio.create_task(db.checkpoint_forever())
+            db.stopping = asyncio.Event()
+            db.checkpointer = asyncio.create_task(db.checkpoint_forever(db.stopping))
 
 
 async def close_pool() -> None:
