@@ -85,6 +85,7 @@ async def prepare(stored: int, others: int) -> tuple[str, int, list[str]]:
             await accounts.create_user(name, PASSWORD, name, role, kind, unit, None)
     if stored:
         await preload(stored)
+        await analyze()
     from campaign.warnings.queries import last_event_id
 
     token = await accounts.create_token(await accounts.user_id_by_name("bench-admin"), "bench")
@@ -178,6 +179,19 @@ async def preload(n: int) -> None:
             )
         async with write_transaction():
             await insert_many(Warning, columns, rows)
+
+
+async def analyze() -> None:
+    """PostgreSQL: VACUUM (ANALYZE) the warnings and board events after the bulk load and after
+    a run's pushes are deleted, as autovacuum would. The shared bench server runs with
+    autovacuum off: without statistics, and with the deleted pushes' dead rows in the indexes,
+    the board page's header counts took 21 ms instead of 2."""
+    from campaign.db import is_sqlite
+    from campaign.warnings.tables import BoardEvent, Warning
+
+    if not is_sqlite():
+        tables = ", ".join(t._meta.tablename for t in (Warning, BoardEvent))
+        await Warning.raw(f"VACUUM (ANALYZE) {tables}")
 
 
 def item(number: str) -> dict:
@@ -471,6 +485,7 @@ async def forget(numbers: list[str]) -> None:
             if ids:
                 await BoardEvent.delete().where(BoardEvent.warning_id.is_in(ids))
                 await Warning.delete().where(Warning.id.is_in(ids))
+    await analyze()
 
 
 def main() -> None:
