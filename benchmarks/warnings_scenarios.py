@@ -16,10 +16,11 @@ through, so `--workers 2` fans out over Redis pub/sub) gets:
 - `--rate` warnings a second for `--seconds` seconds, half as singles and half in batches of
   `--batch`, all for 附海镇 so every one must reach every watching board.
 
-It checks that every warning was stored exactly once (one row, one "new" board event) and routed
-to PS330282108, and prints the achieved push rate, the p50/p95/p99 from the push request being
-sent to the warning arriving on a watching board, the server's CPU time per warning (all its
-processes, from /proc), and the board page's p50/p95. `--stored N` first COPYs N warnings
+It checks that every warning was stored exactly once (one row, one "new" board event), routed
+to PS330282108 and shown on every watching board exactly once (Deliveries), and prints the
+achieved push rate, the p50/p95/p99 from the push request being sent to the warning arriving on
+the last watching board, the server's CPU time per warning (all its processes, from /proc) and
+this client's, and the board page's p50/p95. `--stored N` first COPYs N warnings
 spread over every station and the past year. Writes benchmarks/out/warnings.json. The pushed
 warnings are deleted at the end (they would pile up as one station's open backlog run after run).
 """
