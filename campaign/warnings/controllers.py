@@ -8,6 +8,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.exceptions import NotFoundException
@@ -98,10 +99,22 @@ def _translated(labels: dict) -> dict[str, str]:
     return {key: str(label) for key, label in labels.items()}
 
 
+#: The row template made a module once per (template, language): its fixed texts and labels
+#: are worked out then, and a row is one macro call. Rendering the file per row made a template
+#: context and translated a dozen texts each time, and a live board draws hundreds of rows a
+#: second. The template object is in the key, so a reloaded template makes a new module.
+_row_modules: dict[tuple, Any] = {}
+
+
 def _row_html(request: Request, row: WarningRow) -> str:
     template = jinja_template(request, "warnings/_row.html")
-    user = current_user(request)
-    return template.render(w=row, user=user, can_act=_can_act(user, row), **_labels())
+    key = (template, i18n.current_locale.get())
+    module = _row_modules.get(key)
+    if module is None:
+        if len(_row_modules) > 16:
+            _row_modules.clear()
+        module = _row_modules[key] = template.make_module(_labels())
+    return str(module.warning_row(row, _can_act(current_user(request), row)))
 
 
 def _can_act(user: CurrentUser, row: WarningRow) -> bool:

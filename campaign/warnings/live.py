@@ -79,12 +79,8 @@ async def publish_many(payloads: list[dict]) -> None:
         for payload in payloads:
             _fan_out(payload)
         return
-    try:
-        redis = await _client()
-        async with redis.pipeline(transaction=False) as pipe:
-            for payload in payloads:
-                pipe.publish(channel(), json.dumps(payload))
-            await pipe.execute()
+    try:  # one message for the lot: a batch of 50 is one PUBLISH and one wake-up per process
+        await (await _client()).publish(channel(), json.dumps(payloads))
     except Exception:  # boards catch up from the database on their next reconnect
         log.exception("publishing %s board events failed", len(payloads))
 
@@ -100,7 +96,9 @@ async def _listen(url: str) -> None:
                 await pubsub.subscribe(channel())
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
-                        _fan_out(json.loads(message["data"]))
+                        data = json.loads(message["data"])  # a list; a dict from before 30 Nov
+                        for payload in data if isinstance(data, list) else [data]:
+                            _fan_out(payload)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -126,10 +126,11 @@ async def test_with_redis_a_warning_stored_by_another_process_reaches_this_board
             await asyncio.sleep(0.05)
         async with Redis.from_url(REDIS_URL) as other_process:
             await other_process.publish(
-                live.channel(), json.dumps({"id": 7, "warning_id": 1, "kind": "new"})
+                live.channel(),
+                json.dumps([{"id": 7, "warning_id": 1, "kind": "new"}, {"id": 8, "warning_id": 2}]),
             )
-        heard = await asyncio.wait_for(board.queue.get(), 3)
-        assert heard == {"id": 7, "warning_id": 1, "kind": "new"}
+        heard = [await asyncio.wait_for(board.queue.get(), 3) for _ in range(2)]
+        assert heard == [{"id": 7, "warning_id": 1, "kind": "new"}, {"id": 8, "warning_id": 2}]
         await push(item(warning_id="R1"))  # published through Redis, heard back here
         own = await asyncio.wait_for(board.queue.get(), 3)
     assert own["kind"] == "new" and own["station_code"] == "PS330282005"
