@@ -425,11 +425,12 @@ async def streak_board(
     return Board(level, as_of, since, marks, total, rows)
 
 
-#: Board pages kept per process until the data generation moves — after every committed write
-#: (campaign.db.write_transaction), in any process — or ten minutes pass: a page as of a day is
+#: Board pages kept per process until the cases generation moves — after every committed write
+#: that may change them (campaign.db.write_transaction: any write but those that name another
+#: domain only), in any process — or ten minutes pass: a page as of a day is
 #: a function of the stored data, and most views repeat one of a few pages. At most 500 pages
 #: (≈ 1 KB a row: 50 MB at worst), then it starts afresh.
-_boards: generations.Kept[tuple, Board] = generations.Kept(generations.DATA, seconds=600, size=500)
+_boards: generations.Kept[tuple, Board] = generations.Kept(generations.CASES, seconds=600, size=500)
 
 
 async def kept_board(
