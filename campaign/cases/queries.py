@@ -642,10 +642,10 @@ async def units_hit_after(
     name = CaseDay._meta.tablename
     sqlite = is_sqlite()
     hint = " INDEXED BY case_day_gap" if sqlite else ""
-    first = await CaseDay.raw(
-        f'SELECT code FROM "{name}"{hint} WHERE level = {{}} AND gap IS NULL AND day > {{}}',
-        level,
-        as_of,
+    # the units whose first case came after as_of (previous_day NULL), then the spanning rows
+    first = (
+        f'SELECT code, NULL AS previous_day FROM "{name}"{hint} '
+        "WHERE level = {} AND gap IS NULL AND day > {}"
     )
     gap = min_gap or 0
     first_days = "" if limit is None else f" ORDER BY previous_day, code LIMIT {int(limit)}"
@@ -653,32 +653,35 @@ async def units_hit_after(
         # The row that spans as_of with a gap of v days ends within v + 1 - gap days after it:
         # one index range per gap length, so only the rows returned are read (SQLite's planner,
         # without statistics, would read every long gap ever, or every case day since as_of).
-        spanning = await CaseDay.raw(
+        rows = await CaseDay.raw(
             "WITH RECURSIVE g(v) AS (SELECT {} UNION ALL SELECT v + 1 FROM g "
             f'WHERE v < (SELECT MAX(gap) FROM "{name}" WHERE level = {{}})) '
+            f"{first} UNION ALL SELECT * FROM ("
             f'SELECT c.code AS code, c.previous_day AS previous_day FROM g CROSS JOIN "{name}" c'
             f"{hint} ON c.level = {{}} AND c.gap = g.v AND c.day > {{}} "
             "AND c.day <= date({}, '+' || (g.v + 1 - {}) || ' days')"
-            f"{first_days}",
+            f"{first_days})",
             gap,
             level,
+            level,
+            as_of,
             level,
             as_of,
             as_of,
             gap,
         )
     else:
-        spanning = await CaseDay.raw(
-            f'SELECT code, previous_day FROM "{name}" WHERE level = {{}} AND gap >= {{}} '
-            f"AND previous_day <= {{}} AND day > {{}}{first_days}",
+        rows = await CaseDay.raw(
+            f'{first} UNION ALL (SELECT code, previous_day FROM "{name}" WHERE level = {{}} '
+            f"AND gap >= {{}} AND previous_day <= {{}} AND day > {{}}{first_days})",
+            level,
+            as_of,
             level,
             gap,
             as_of - dt.timedelta(days=gap),
             as_of,
         )
-    return [(row["code"], None) for row in first] + [
-        (row["code"], _as_date(row["previous_day"])) for row in spanning
-    ]
+    return [(row["code"], _as_date(row["previous_day"])) for row in rows]
 
 
 async def last_case_days_of(
@@ -702,7 +705,7 @@ async def last_case_days_of(
 async def any_case_day_before(level: str, day: dt.date) -> bool:
     """Whether some unit of the level had a case before `day`: a probe on the (level, day)
     index, written with literals (a known level, a date) so that PostgreSQL's generic plan for
-    a prepared statement cannot turn it into a scan (see streaks.queries._any_last_case)."""
+    a prepared statement cannot turn it into a scan (see streaks.queries._on_fast_path)."""
     _level_column(level)
     rows = await CaseDay.raw(
         f"SELECT 1 AS hit FROM \"{CaseDay._meta.tablename}\" WHERE level = '{level}' "

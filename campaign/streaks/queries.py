@@ -121,48 +121,49 @@ def _columns(level: str) -> list:
 # -- Ranking -------------------------------------------------------------------------------------
 
 
-async def _any_last_case(level: str, comparison: str, day: dt.date) -> bool:
-    """Whether some unit's last case day is before ('<') or after ('>') a day: a range probe on
-    the board index. Written with literals (a known level, a date) on purpose: as a prepared
-    statement PostgreSQL switches to a generic plan after five runs, guesses a third of all units
-    match and scans the table (80 ms at 600,000 villages) when in truth none does."""
-    assert level in LEVELS and comparison in ("<", ">")
-    table = _table(level)._meta.tablename
-    where = "" if level == "station" else f"level = '{level}' AND "
-    rows = await _table(level).raw(
-        f"SELECT 1 AS hit FROM {table} WHERE {where}last_case_on {comparison} "
-        f"'{day.isoformat()}' LIMIT 1"
-    )
-    return bool(rows)
-
-
 async def _on_fast_path(level: str, as_of: dt.date, since: dt.date | None) -> bool:
     """Whether the stored last case days are the last case days as of `as_of` and rank in index
     order: none after as_of, and none before tracking start (which would tie with the
-    never-a-case units)."""
-    if await _any_last_case(level, ">", as_of):
-        return False
-    return since is None or not await _any_last_case(level, "<", since)
+    never-a-case units). Two range probes on the board index in one statement, written with
+    literals (a known level, dates) on purpose: as a prepared statement PostgreSQL switches to a
+    generic plan after five runs, guesses a third of all units match and scans the table (80 ms
+    at 600,000 villages) when in truth none does."""
+    assert level in LEVELS
+    table = _table(level)._meta.tablename
+    where = "" if level == "station" else f"level = '{level}' AND "
+    probes = [f"{where}last_case_on > '{as_of.isoformat()}'"]
+    if since is not None:
+        probes.append(f"{where}last_case_on < '{since.isoformat()}'")
+    rows = await _table(level).raw(
+        " UNION ALL ".join(
+            f"SELECT 1 AS hit FROM (SELECT 1 FROM {table} WHERE {p} LIMIT 1) h" for p in probes
+        )
+    )
+    return not rows
 
 
 async def _better_counts(level: str, days: set[dt.date]) -> dict[dt.date | None, int]:
     """For each last case day, how many units of the level have a longer streak: the units that
-    never had a case plus those whose last case was earlier — a count on the board index."""
+    never had a case plus those whose last case was earlier — one grouped count on the board
+    index (the never-a-case units are its NULL group)."""
     counts: dict[dt.date | None, int] = {None: 0}
     if not days:
         return counts  # every row on the page shares the top rank
     table = _table(level)
-    never = await table.count().where(*_level_where(level), table.last_case_on.is_null())
     histogram = (
         await table.select(table.last_case_on.as_alias("day"), Count(alias="n"))
-        .where(*_level_where(level), table.last_case_on < max(days))
+        .where(
+            *_level_where(level),
+            table.last_case_on.is_null() | (table.last_case_on < max(days)),
+        )
         .group_by(table.last_case_on)
-        .order_by(table.last_case_on)
     )
+    never = sum(row["n"] for row in histogram if row["day"] is None)
+    dated = sorted((day, row["n"]) for row in histogram if (day := _day(row["day"])) is not None)
     earlier, position = never, 0
     for day in sorted(days):
-        while position < len(histogram) and histogram[position]["day"] < day:
-            earlier += histogram[position]["n"]
+        while position < len(dated) and dated[position][0] < day:
+            earlier += dated[position][1]
             position += 1
         counts[day] = earlier
     return counts
@@ -492,59 +493,69 @@ async def _with_places(rows: list[dict]) -> None:
         row["town_name"] = names.get(row.get("town_code") or "", "")
 
 
-async def ranks_on(level: str, day: dt.date, codes: Collection[str]) -> dict[str, int]:
+async def ranks_on(
+    level: str, day: dt.date, lasts: Mapping[str, dt.date | None], since: dt.date | None
+) -> dict[str, int]:
     """City-wide ranks of some units at the end of a day: from that day's snapshot, or
-    computed from the cases when the nightly job did not write one."""
-    if not codes:
+    computed when the nightly job did not write one. `lasts` holds each unit's last case day
+    on or before some day on or after `day` (what the caller's board or unit page has read
+    already), `since` the tracking start the caller has read."""
+    if not lasts:
         return {}
     found: dict[str, int] = {}
-    for chunk in chunks(sorted(codes)):
-        for row in await StreakSnapshot.select(StreakSnapshot.code, StreakSnapshot.rank).where(
-            StreakSnapshot.level == level,
-            StreakSnapshot.day == day,
-            StreakSnapshot.code.is_in(chunk),
+    snapshot = False
+    name = StreakSnapshot._meta.tablename
+    for chunk in chunks(sorted(lasts)):
+        # the units' ranks, and one row of NULLs when the day has a snapshot at all
+        for row in await StreakSnapshot.raw(
+            f'SELECT code, rank FROM "{name}" WHERE level = {{}} AND day = {{}} AND code IN ('
+            + ", ".join("{}" for _ in chunk)
+            + f') UNION ALL SELECT NULL, NULL WHERE EXISTS (SELECT 1 FROM "{name}" '
+            "WHERE level = {} AND day = {})",
+            level,
+            day,
+            *chunk,
+            level,
+            day,
         ):
-            found[row["code"]] = row["rank"]
-    if found or await StreakSnapshot.exists().where(
-        StreakSnapshot.level == level, StreakSnapshot.day == day
-    ):
+            snapshot = True
+            if row["code"] is not None:
+                found[row["code"]] = row["rank"]
+    if snapshot:
         return found
-    since = await tracked_since()
     if since is None or day < since:
         return {}
-    if (from_index := await _ranks_from_index(level, day, since, codes)) is not None:
+    if (from_index := await _ranks_from_index(level, day, since, lasts)) is not None:
         return from_index
     ranked = await standings(level, day, since)
-    return {code: ranked[code].rank for code in codes if code in ranked}
+    return {code: ranked[code].rank for code in lasts if code in ranked}
 
 
 async def _ranks_from_index(
-    level: str, day: dt.date, since: dt.date, codes: Collection[str]
+    level: str, day: dt.date, since: dt.date, lasts: Mapping[str, dt.date | None]
 ) -> dict[str, int] | None:
     """Ranks of some units at the end of a past day without ranking every unit (as
     _past_day_rows does for a page); None where case days before tracking start need the full
-    ranking."""
+    ranking. A unit whose last case day (see ranks_on) is after `day` has, as of `day`, the
+    previous day of its first case day after it."""
     if await cases.any_case_day_before(level, since):
         return None
-    table = _table(level)
-    lasts: dict[str, dt.date | None] = {}
-    for chunk in chunks(sorted(codes)):
-        for row in await table.select(table.code, table.last_case_on).where(
-            *_level_where(level), table.code.is_in(chunk)
-        ):
-            lasts[row["code"]] = row["last_case_on"]
-    later = [code for code, last in lasts.items() if last is not None and last > day]
-    lasts.update(await cases.last_case_days_of(level, day, later))
-    known = {last for last in lasts.values() if last is not None}
+    then = dict(lasts)
+    later = [code for code, last in then.items() if last is not None and last > day]
+    then.update(await cases.last_case_days_of(level, day, later))
+    known = {last for last in then.values() if last is not None}
     hit = await cases.units_hit_after(level, day, (day - max(known)).days if known else NO_GAP)
     rank = await _ranker(level, known, hit)
-    return {code: rank(last) for code, last in lasts.items()}
+    return {code: rank(last) for code, last in then.items()}
 
 
 async def with_rank_change(board: Board) -> Board:
     """Adds week_rank (rank seven days before as_of) and rank_change (places gained)."""
     before = await ranks_on(
-        board.level, board.as_of - dt.timedelta(days=7), [r["code"] for r in board.rows]
+        board.level,
+        board.as_of - dt.timedelta(days=7),
+        {r["code"]: r["last_case_on"] for r in board.rows},
+        board.tracked_since,
     )
     for row in board.rows:
         row["week_rank"] = before.get(row["code"])
@@ -617,7 +628,9 @@ async def unit_streak(level: str, row: Mapping[str, Any], as_of: dt.date) -> Uni
     await _rank_rows(level, as_of, since, rows, await _on_fast_path(level, as_of, since))
     await _with_longest(level, rows, as_of, since)
     marks = await milestones(level)
-    week = await ranks_on(level, as_of - dt.timedelta(days=7), [row["code"]])
+    week = await ranks_on(
+        level, as_of - dt.timedelta(days=7), {row["code"]: ranked["last_case_on"]}, since
+    )
     return UnitStreak(
         **ranked,
         tracked_since=since,

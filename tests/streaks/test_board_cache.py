@@ -130,15 +130,15 @@ async def test_points_awarded_and_a_warning_pushed_keep_the_boards_and_a_case_dr
     from tests.helpers.volunteers import approved_propagandist, staff
     from tests.helpers.warnings import item
 
+    recruiter = await approved_propagandist(await staff(make_user, "police_wang"))
+    admin_id = await accounts.user_id_by_name("admin")
+    token = await accounts.create_token(admin_id, "platform")
     await last_case(admin)
     kept = dict(queries._boards.entries)
     assert kept
 
-    recruiter = await approved_propagandist(await staff(make_user, "police_wang"))
     person = volunteers.person_of_propagandist(recruiter)
     await volunteers.award(person, rules.SHARE_OPEN, "s:1", "测试", volunteers.now())
-    admin_id = await accounts.user_id_by_name("admin")
-    token = await accounts.create_token(admin_id, "platform")
     pushed = await admin.post(
         "/api/v1/warnings", json=item(), headers={"Authorization": f"Bearer {token}"}
     )
