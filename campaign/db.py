@@ -213,9 +213,17 @@ async def start_pool() -> None:
     """PostgreSQL: the connection pool. SQLite: reuse of connections (_SQLiteEngine)."""
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(max_size=10)
+        await db.start_connection_pool(max_size=10, reset=_keep_session)
     elif isinstance(db, _SQLiteEngine):
         db.pooling_pid = os.getpid()
+
+
+async def _keep_session(connection: Any) -> None:
+    """asyncpg sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` each time a
+    connection goes back to the pool — a round trip per transaction, and per query outside one.
+    Nothing here leaves session state behind (no advisory locks, cursors outside transactions,
+    LISTEN or SET other than SET LOCAL), and asyncpg still rolls back a transaction left open,
+    so the pool skips it."""
 
 
 async def close_pool() -> None:
