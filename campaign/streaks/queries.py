@@ -15,7 +15,9 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import heapq
+import itertools
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -144,19 +146,21 @@ async def _on_fast_path(level: str, as_of: dt.date, since: dt.date | None) -> bo
 
 async def _better_counts(level: str, days: set[dt.date]) -> dict[dt.date | None, int]:
     """For each last case day, how many units of the level have a longer streak: the units that
-    never had a case plus those whose last case was earlier — one grouped count on the board
-    index (the never-a-case units are its NULL group)."""
+    never had a case plus those whose last case was earlier — one statement, two ranges of the
+    board index (an OR of both would make SQLite read the whole level)."""
     counts: dict[dt.date | None, int] = {None: 0}
     if not days:
         return counts  # every row on the page shares the top rank
-    table = _table(level)
-    histogram = (
-        await table.select(table.last_case_on.as_alias("day"), Count(alias="n"))
-        .where(
-            *_level_where(level),
-            table.last_case_on.is_null() | (table.last_case_on < max(days)),
-        )
-        .group_by(table.last_case_on)
+    table = _table(level)._meta.tablename
+    where = "" if level == "station" else "level = {} AND "
+    level_args = [] if level == "station" else [level]
+    histogram = await _table(level).raw(
+        f"SELECT NULL AS day, COUNT(*) AS n FROM {table} WHERE {where}last_case_on IS NULL "
+        f"UNION ALL SELECT last_case_on, COUNT(*) FROM {table} "
+        f"WHERE {where}last_case_on < {{}} GROUP BY last_case_on",
+        *level_args,
+        *level_args,
+        max(days),
     )
     never = sum(row["n"] for row in histogram if row["day"] is None)
     dated = sorted((day, row["n"]) for row in histogram if (day := _day(row["day"])) is not None)
@@ -304,7 +308,9 @@ async def _past_day_rows(
         if gap in (0, NO_GAP) or need is None or sure >= need:
             break
     rows = await _with_columns(level, rows[offset:need])
-    rank = await _ranker(level, {r["last_case_on"] for r in rows if r["last_case_on"]}, hit)
+    rank = await _ranker(
+        level, {r["last_case_on"] for r in rows if r["last_case_on"]}, Counter(d for _c, d in hit)
+    )
     for row in rows:
         row["rank"] = rank(row["last_case_on"])
         row["current_days"] = rules.current_streak(as_of, since, row["last_case_on"])
@@ -312,20 +318,23 @@ async def _past_day_rows(
 
 
 async def _ranker(
-    level: str, days: set[dt.date], hit: list[tuple[str, dt.date | None]]
+    level: str, days: set[dt.date], hit: Mapping[dt.date | None, int]
 ) -> Callable[[dt.date | None], int]:
     """Rank as of a past day by last case day then, for the given days: 1 + the units with a
     longer streak — never hit, or an earlier last case day — counted on the board index for
-    units without a case since, and among `hit` (which must hold every unit with a case since
-    whose last case day then is before the latest of `days`) for the others."""
+    units without a case since, and among `hit` ({last case day then: how many units}, which
+    must count every unit with a case since whose last case day then is before the latest of
+    `days`) for the others."""
     better = await _better_counts(level, days)
-    earlier_changed = sorted(day for _code, day in hit if day is not None)
-    never_changed = sum(1 for _code, day in hit if day is None)
+    changed = sorted((day, n) for day, n in hit.items() if day is not None)
+    changed_days = [day for day, _n in changed]
+    before = [0, *itertools.accumulate(n for _day, n in changed)]
+    never_changed = hit.get(None, 0)
 
     def rank(last: dt.date | None) -> int:
         if last is None:
             return 1
-        return 1 + better[last] + never_changed + bisect.bisect_left(earlier_changed, last)
+        return 1 + better[last] + never_changed + before[bisect.bisect_left(changed_days, last)]
 
     return rank
 
@@ -544,7 +553,7 @@ async def _ranks_from_index(
     later = [code for code, last in then.items() if last is not None and last > day]
     then.update(await cases.last_case_days_of(level, day, later))
     known = {last for last in then.values() if last is not None}
-    hit = await cases.units_hit_after(level, day, (day - max(known)).days if known else NO_GAP)
+    hit = await cases.hit_days_after(level, day, (day - max(known)).days if known else NO_GAP)
     rank = await _ranker(level, known, hit)
     return {code: rank(last) for code, last in then.items()}
 
