@@ -8,6 +8,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from litestar import Litestar, Router
+from litestar.logging.config import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -15,7 +16,6 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
-from litestar.stores.file import FileStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
@@ -73,6 +73,9 @@ def _jinja_environment() -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # a stat() of every template (and of each one it extends, includes or imports) on every
+        # render is for editing templates on a running server: only with CAMPAIGN_DEBUG=1
+        auto_reload=get_settings().debug,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(web.TEMPLATE_FILTERS)
@@ -129,7 +132,9 @@ def _stores() -> dict:
             **public_bulletin.redis_stores(),
         }
     return {
-        "sessions": FileStore(path=Path(settings.var_dir) / "sessions", create_directories=True)
+        "sessions": security.SessionFileStore(
+            path=Path(settings.var_dir) / "sessions", create_directories=True
+        )
     }
 
 
@@ -246,6 +251,9 @@ def create_app() -> Litestar:
         after_exception=[web.shell_for_unrouted_errors(_session_config())],
         lifespan=[_lifespan],
         debug=settings.debug,
+        # campaign.observability logs each request once, with its id (LOG_FORMAT=json): the
+        # root logger stays as `campaign serve` configured it (Litestar's default replaces it)
+        logging_config=LoggingConfig(configure_root_logger=False),
     )
     security.declare_api_errors(app)
     return app

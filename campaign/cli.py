@@ -70,6 +70,7 @@ def _serve(host: str, port: int, workers: int) -> None:
         proxy_headers=True,
         log_level="info",
         log_config=None,  # keep campaign's handlers: request ids, LOG_FORMAT=json
+        access_log=False,  # campaign.requests logs every request once, with its id
         # Open live boards (server-sent events) would hold a restart for minutes; they reconnect
         # by themselves and replay what they missed (Last-Event-ID).
         timeout_graceful_shutdown=5,

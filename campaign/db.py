@@ -192,39 +192,44 @@ def engine() -> Engine:
     return found
 
 
-#: Set inside the outermost transaction opened by the two helpers below: [whether it wrote].
-_writing: ContextVar[list[bool] | None] = ContextVar("writing", default=None)
+#: Set inside the outermost transaction opened by the two helpers below: the domains written.
+_writing: ContextVar[set[str] | None] = ContextVar("writing", default=None)
 
 
 @asynccontextmanager
-async def _announcing(transaction: Any, writes: bool) -> AsyncIterator[Any]:
+async def _announcing(transaction: Any, domains: Collection[str]) -> AsyncIterator[Any]:
     """Run `transaction`; once the outermost one of ours has committed after a write inside
-    it, move the data generation, so that every process drops what it kept (the home cards,
-    the boards). After the commit, never before: a reader must not keep old data as new."""
+    it, move the generations of the domains written and the data generation, so that every
+    process drops what it kept of them (the boards follow cases, the home cards every domain).
+    After the commit, never before: a reader must not keep old data as new."""
     outer = _writing.get()
     if outer is not None:  # nested: the outermost one commits and announces
-        outer[0] = outer[0] or writes
+        outer.update(domains)
         async with transaction as inner:
             yield inner
         return
-    wrote = [writes]
-    token = _writing.set(wrote)
+    written = set(domains)
+    token = _writing.set(written)
     try:
         async with transaction as inner:
             yield inner
     finally:
         _writing.reset(token)
-    if wrote[0]:
-        await generations.bump(generations.DATA)
+    if written:
+        await generations.bump(generations.DATA, *sorted(written))
 
 
-def write_transaction():
+def write_transaction(*domains: str):
     """A transaction for writes: IMMEDIATE on SQLite, the default (READ COMMITTED) on PostgreSQL.
-    Every write commits through here; the data generation moves after the commit."""
+    Every write commits through here. After the commit the generations of `domains`
+    (campaign.generations: CASES, VOLUNTEERS, …) and the data generation move; a writer that
+    names none moves every domain's, so that a writer not thought about never leaves a kept
+    board stale — name the domain only where the write cannot change what the others show."""
     db = engine()
+    written = domains or generations.DOMAINS
     if isinstance(db, SQLiteEngine):
-        return _announcing(db.transaction(transaction_type=TransactionType.immediate), True)
-    return _announcing(db.transaction(), True)
+        return _announcing(db.transaction(transaction_type=TransactionType.immediate), written)
+    return _announcing(db.transaction(), written)
 
 
 async def relaxed_commit() -> None:
@@ -245,7 +250,7 @@ async def relaxed_commit() -> None:
 def read_transaction():
     """Several reads on one connection and one snapshot: outside a transaction every query takes
     a connection of its own (on SQLite a thread hand-off each, more than a small query itself)."""
-    return _announcing(engine().transaction(), False)
+    return _announcing(engine().transaction(), ())
 
 
 def is_sqlite() -> bool:
@@ -274,6 +279,14 @@ async def _keep_session(connection: Any) -> None:
     """A connection going back to the pool: asyncpg has rolled back any open transaction; its
     default reset (UNLISTEN, RESET ALL, CLOSE ALL, advisory unlocks) would cost a round trip per
     transaction, and the app leaves none of that behind (settings are SET LOCAL only)."""
+
+
+async def _keep_session(connection: Any) -> None:
+    """asyncpg sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` each time a
+    connection goes back to the pool — a round trip per transaction, and per query outside one.
+    Nothing here leaves session state behind (no advisory locks, cursors outside transactions,
+    LISTEN or SET other than SET LOCAL), and asyncpg still rolls back a transaction left open,
+    so the pool skips it."""
 
 
 async def close_pool() -> None:

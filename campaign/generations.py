@@ -23,8 +23,19 @@ from campaign.settings import get_settings
 
 #: Users, their units and tokens: the per-session user cache (campaign.accounts.queries).
 ACCOUNTS = "accounts"
-#: Any committed write (campaign.db.write_transaction): the home cards, the kept boards.
+#: Any committed write (campaign.db.write_transaction): the home cards, which show every domain.
 DATA = "data"
+
+# The domains a write declares (campaign.db.write_transaction(*domains)); each also moves DATA.
+#: Cases and what the streak boards read with them (regions, stations, settings, snapshots):
+#: the kept boards follow it.
+CASES = "cases"
+VOLUNTEERS = "volunteers"
+WARNINGS = "warnings"
+EVENTS = "events"
+MATERIALS = "materials"
+#: What a write that names no domain moves: every one, so that no kept view outlives it.
+DOMAINS = (CASES, VOLUNTEERS, WARNINGS, EVENTS, MATERIALS)
 
 _clients: dict[asyncio.AbstractEventLoop, Redis] = {}
 

@@ -78,20 +78,23 @@ class UnauditedWrite(RuntimeError):
 
 
 @asynccontextmanager
-async def audited(actor: CurrentUser | None, ip: str | None = None) -> AsyncIterator[Audit]:
+async def audited(
+    actor: CurrentUser | None, ip: str | None = None, *domains: str
+) -> AsyncIterator[Audit]:
     """The one home for writes: a write transaction (IMMEDIATE on SQLite) that must record at
     least one audit entry before it commits. An exception inside rolls back change and entry.
+    `domains` are write_transaction's (none: every domain's kept views are dropped).
 
         async with audited(actor, ip) as audit:
             case_id = await insert_case(values)
             await audit.record("case.create", f"case:{case_id}", _("登记案件 …"), values)
     """
     audit = Audit(actor, ip)
-    async with write_transaction():
+    async with write_transaction(*domains):
         yield audit
         if not audit.entries and not audit.unchanged:
             raise UnauditedWrite("a write use case recorded no audit entry")
-    # committed (write_transaction has moved the data generation): the session users of every
+    # committed (write_transaction has moved the generations): the session users of every
     # process are read anew when an account, token or unit changed
     if any(action.startswith(ACCOUNT_ACTIONS) for action in audit.entries):
         await generations.bump(generations.ACCOUNTS)

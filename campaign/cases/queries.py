@@ -638,14 +638,40 @@ async def units_hit_after(
     when given. Such a unit has a case-free gap of at least `min_gap` days around `as_of`, so a
     board page as of a past day reads only the long gaps: on the (level, gap, day) index, the
     rows read shrink with `min_gap`."""
+    sql, args = _hits_after(level, as_of, min_gap, limit, counting=False)
+    return [(row["code"], _as_date(row["previous_day"])) for row in await CaseDay.raw(sql, *args)]
+
+
+async def hit_days_after(
+    level: str, as_of: dt.date, min_gap: int | None
+) -> dict[dt.date | None, int]:
+    """How many of units_hit_after's units have each last case day as of `as_of`: what a rank
+    needs, counted by the database (a town board's rank arrows would otherwise read every town
+    hit since the day)."""
+    sql, args = _hits_after(level, as_of, min_gap, None, counting=True)
+    rows = await CaseDay.raw(
+        f"SELECT previous_day, COUNT(*) AS n FROM ({sql}) hit GROUP BY previous_day", *args
+    )
+    return {_as_date(row["previous_day"]): row["n"] for row in rows}
+
+
+def _hits_after(
+    level: str, as_of: dt.date, min_gap: int | None, limit: int | None, counting: bool
+) -> tuple[str, list]:
+    """units_hit_after's statement: the units whose first case came after as_of (previous_day
+    NULL), then the rows that span as_of with a long enough gap. `counting`: without the code,
+    and on SQLite the previous day from the index (day - gap - 1), so that no row is read."""
     _level_column(level)
     name = CaseDay._meta.tablename
     sqlite = is_sqlite()
     hint = " INDEXED BY case_day_gap" if sqlite else ""
-    first = await CaseDay.raw(
-        f'SELECT code FROM "{name}"{hint} WHERE level = {{}} AND gap IS NULL AND day > {{}}',
-        level,
-        as_of,
+    code, span_code = ("", "") if counting else ("code, ", "c.code AS code, ")
+    previous = (
+        "date(c.day, '-' || (c.gap + 1) || ' days')" if counting and sqlite else "c.previous_day"
+    )
+    first = (
+        f'SELECT {code}NULL AS previous_day FROM "{name}"{hint} '
+        "WHERE level = {} AND gap IS NULL AND day > {}"
     )
     gap = min_gap or 0
     first_days = "" if limit is None else f" ORDER BY previous_day, code LIMIT {int(limit)}"
@@ -653,32 +679,22 @@ async def units_hit_after(
         # The row that spans as_of with a gap of v days ends within v + 1 - gap days after it:
         # one index range per gap length, so only the rows returned are read (SQLite's planner,
         # without statistics, would read every long gap ever, or every case day since as_of).
-        spanning = await CaseDay.raw(
+        return (
             "WITH RECURSIVE g(v) AS (SELECT {} UNION ALL SELECT v + 1 FROM g "
             f'WHERE v < (SELECT MAX(gap) FROM "{name}" WHERE level = {{}})) '
-            f'SELECT c.code AS code, c.previous_day AS previous_day FROM g CROSS JOIN "{name}" c'
+            f"{first} UNION ALL SELECT * FROM ("
+            f"SELECT {span_code}{previous} AS previous_day "
+            f'FROM g CROSS JOIN "{name}" c'
             f"{hint} ON c.level = {{}} AND c.gap = g.v AND c.day > {{}} "
             "AND c.day <= date({}, '+' || (g.v + 1 - {}) || ' days')"
-            f"{first_days}",
-            gap,
-            level,
-            level,
-            as_of,
-            as_of,
-            gap,
+            f"{first_days})",
+            [gap, level, level, as_of, level, as_of, as_of, gap],
         )
-    else:
-        spanning = await CaseDay.raw(
-            f'SELECT code, previous_day FROM "{name}" WHERE level = {{}} AND gap >= {{}} '
-            f"AND previous_day <= {{}} AND day > {{}}{first_days}",
-            level,
-            gap,
-            as_of - dt.timedelta(days=gap),
-            as_of,
-        )
-    return [(row["code"], None) for row in first] + [
-        (row["code"], _as_date(row["previous_day"])) for row in spanning
-    ]
+    return (
+        f'{first} UNION ALL (SELECT {code}previous_day FROM "{name}" WHERE level = {{}} '
+        f"AND gap >= {{}} AND previous_day <= {{}} AND day > {{}}{first_days})",
+        [level, as_of, level, gap, as_of - dt.timedelta(days=gap), as_of],
+    )
 
 
 async def last_case_days_of(
@@ -702,7 +718,7 @@ async def last_case_days_of(
 async def any_case_day_before(level: str, day: dt.date) -> bool:
     """Whether some unit of the level had a case before `day`: a probe on the (level, day)
     index, written with literals (a known level, a date) so that PostgreSQL's generic plan for
-    a prepared statement cannot turn it into a scan (see streaks.queries._any_last_case)."""
+    a prepared statement cannot turn it into a scan (see streaks.queries._on_fast_path)."""
     _level_column(level)
     rows = await CaseDay.raw(
         f"SELECT 1 AS hit FROM \"{CaseDay._meta.tablename}\" WHERE level = '{level}' "

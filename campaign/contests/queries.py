@@ -555,10 +555,11 @@ class StreakTop:
 
 
 async def streak_boards(scope: Scope, limit: int = 10) -> list[StreakTop]:
-    """The top of the three zero-case streak boards within a jurisdiction (city-wide ranks)."""
+    """The top of the three zero-case streak boards within a jurisdiction (city-wide ranks):
+    the boards kept per process (streaks.kept_board), as the streak pages use them."""
     boards = []
     for level in STREAK_LEVELS:
-        board = await streaks.streak_board(level, today(), limit=limit, scope=scope)
+        board = await streaks.kept_board(level, today(), limit=limit, scope=scope)
         boards.append(StreakTop(level, board.rows))
     return boards
 

@@ -9,6 +9,7 @@ from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
 from campaign.events import queries, rules
 from campaign.events.tables import Event
+from campaign.generations import EVENTS
 from campaign.i18n import _
 from campaign.importing import ImportRejected, ImportSummary, read_table
 from campaign.regions.tables import Region, Station
@@ -85,7 +86,7 @@ async def import_file(
         return summary
     who = actor.display_name if actor else _("导入")
     now = dt.datetime.now(dt.UTC)
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, EVENTS) as audit:
         for record in new:
             await queries.insert_event(await _full(record, actor, who, now))
         for event_id, record in changed:

@@ -25,6 +25,7 @@ from campaign.events.tables import (
     TownCoverage,
 )
 from campaign.files import DISK_FULL_MESSAGE, disk_full
+from campaign.generations import EVENTS
 from campaign.i18n import _
 from campaign.parsing import is_ascii_digits, parse_date, parse_id
 from campaign.regions import queries as regions
@@ -566,7 +567,7 @@ async def log_event(
     """A coordinator logs an event; sending the same form twice (same token) stores it once.
     `also(event_id)` runs in the same transaction (the form's extension fields, events.hooks).
     Returns the event id."""
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, EVENTS) as audit:
         if existing := await event_by_token(record["token"]):
             audit.nothing_changed()
             return existing["id"]
@@ -587,7 +588,7 @@ async def resubmit_event(
 ) -> None:
     """The person who logged a returned event corrects it and submits it again; `also` as in
     log_event."""
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, EVENTS) as audit:
         await update_event(row["id"], changes)
         await attach_photos(token, row["id"])
         if also:
@@ -607,7 +608,7 @@ async def review_event(
     event_id: int, decision: str, status: str, reason: str, actor: CurrentUser, ip: str | None
 ) -> None:
     """The unit above verifies an event or returns it with a reason."""
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, EVENTS) as audit:
         await review(
             event_id,
             status,
@@ -639,7 +640,7 @@ async def keep_type(
     ip: str | None,
 ) -> int:
     """An administrator adds (type_id None) or changes an event type."""
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, EVENTS) as audit:
         saved = await save_type(type_id, record)
         await audit.record(
             "event_type.save",
@@ -651,14 +652,14 @@ async def keep_type(
 
 
 async def new_audience(name: str, actor: CurrentUser, ip: str | None) -> None:
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, EVENTS) as audit:
         await add_audience(name)
         await audit.record("audience.add", f"audience:{name}", _("新增受众群体 %(n)s", n=name))
 
 
 async def switch_audience(group_id: int, active: bool, actor: CurrentUser, ip: str | None) -> bool:
     """Enable or disable an audience group; False when there is none with that id."""
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, EVENTS) as audit:
         row = await set_audience_active(group_id, active)
         if row is None:
             audit.nothing_changed()
@@ -1086,7 +1087,7 @@ def _coverage_scope_sql(scope: Scope) -> tuple[str, list]:
 
 async def refresh_every_town(today: dt.date) -> None:
     """Every town's coverage as of a day, in a write transaction of its own (the cron job)."""
-    async with write_transaction():
+    async with write_transaction(EVENTS):
         await refresh_town_coverage(today)
 
 

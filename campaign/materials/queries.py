@@ -17,6 +17,7 @@ from campaign.accounts.rules import CurrentUser
 from campaign.cases import queries as cases
 from campaign.cases import rules as case_rules
 from campaign.db import contains, engine, existing_row, write_transaction
+from campaign.generations import MATERIALS
 from campaign.i18n import _
 from campaign.materials import rules
 from campaign.materials.storage import get_storage
@@ -322,7 +323,7 @@ async def version_for_preview(version_id: int) -> VersionRow | None:
 async def set_preview(version_id: int, preview_key: str, duration: float | None) -> None:
     """Store a finished preview on its version, and on the material while that version is current;
     in a write transaction of its own (the preview job)."""
-    async with write_transaction():
+    async with write_transaction(MATERIALS):
         version = await MaterialVersion.select().where(MaterialVersion.id == version_id).first()
         if version is None:
             return
@@ -546,7 +547,7 @@ async def recommendations(today: dt.date, limit: int = 6) -> Recommendations:
 async def log_downloads(taken: list[tuple[Mapping[str, Any], int]], user: CurrentUser) -> None:
     """Log (material, version) pairs a person downloads, in one transaction; the download log is
     its own record, so no audit entry."""
-    async with write_transaction():
+    async with write_transaction(MATERIALS):
         for material, version in taken:
             await record_download(material, version, user)
 
@@ -876,7 +877,7 @@ async def answer_order(order_id: int, material_ids: list[int], answer: str, user
 async def mark_seen(order_id: int) -> None:
     """The requester has read the answer (not audited: reading is not a change of record). The
     home card's 新答复 goes at once: write_transaction tells the cached dashboards."""
-    async with write_transaction():
+    async with write_transaction(MATERIALS):
         await MaterialOrder.update({MaterialOrder.seen: True}).where(MaterialOrder.id == order_id)
 
 
@@ -960,7 +961,7 @@ async def upload_material(
 ) -> tuple[int, int | None]:
     """A new material from a validated form, with its file when it has one: (material id,
     version id or None). The caller queues the preview of the version."""
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, MATERIALS) as audit:
         material_id = await create_material(values["kind"], rules.stored_values(values), user)
         version_id = None
         if received is not None and sniffed is not None:
@@ -977,7 +978,7 @@ async def upload_material(
 async def change_material(
     material: MaterialRow, changes: dict, user: CurrentUser, ip: str | None
 ) -> None:
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, MATERIALS) as audit:
         await update_material(material["id"], changes)
         await audit.record(
             "material.update",
@@ -995,7 +996,7 @@ async def replace_material_file(
     ip: str | None,
 ) -> int:
     """A new version of a material's file (the old ones are kept); returns the version id."""
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, MATERIALS) as audit:
         version_id = await _store_file(material["id"], received, sniffed, user)
         await audit.record(
             "material.file",
@@ -1009,7 +1010,7 @@ async def replace_material_file(
 async def review_material(
     material: MaterialRow, status: str, note: str, user: CurrentUser, ip: str | None
 ) -> None:
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, MATERIALS) as audit:
         await review(material["id"], status, note, user)
         await audit.record(
             f"material.{status}",
@@ -1027,7 +1028,7 @@ async def review_material(
 async def collect_material(
     collection: CollectionRow, material: MaterialRow, user: CurrentUser, ip: str | None
 ) -> None:
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, MATERIALS) as audit:
         await add_to_collection(collection["id"], [material["id"]])
         await audit.record(
             "collection.add",
@@ -1040,7 +1041,7 @@ async def collect_material(
 async def new_collection(
     name: str, description: str, material_ids: list[int], user: CurrentUser, ip: str | None
 ) -> int:
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, MATERIALS) as audit:
         collection_id = await create_collection(name, description, material_ids)
         await audit.record(
             "collection.create",
@@ -1052,7 +1053,7 @@ async def new_collection(
 
 
 async def place_order(values: dict, user: CurrentUser, ip: str | None) -> int:
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, MATERIALS) as audit:
         order_id = await create_order(values, user)
         await audit.record(
             "order.create", f"order:{order_id}", _("点单:%(topic)s", topic=values["topic"])
@@ -1063,7 +1064,7 @@ async def place_order(values: dict, user: CurrentUser, ip: str | None) -> int:
 async def reply_to_order(
     order: OrderRow, material_ids: list[int], answer: str, user: CurrentUser, ip: str | None
 ) -> None:
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, MATERIALS) as audit:
         await answer_order(order["id"], material_ids, answer, user)
         await audit.record(
             "order.answer",

@@ -15,7 +15,9 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import heapq
+import itertools
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,48 +123,51 @@ def _columns(level: str) -> list:
 # -- Ranking -------------------------------------------------------------------------------------
 
 
-async def _any_last_case(level: str, comparison: str, day: dt.date) -> bool:
-    """Whether some unit's last case day is before ('<') or after ('>') a day: a range probe on
-    the board index. Written with literals (a known level, a date) on purpose: as a prepared
-    statement PostgreSQL switches to a generic plan after five runs, guesses a third of all units
-    match and scans the table (80 ms at 600,000 villages) when in truth none does."""
-    assert level in LEVELS and comparison in ("<", ">")
-    table = _table(level)._meta.tablename
-    where = "" if level == "station" else f"level = '{level}' AND "
-    rows = await _table(level).raw(
-        f"SELECT 1 AS hit FROM {table} WHERE {where}last_case_on {comparison} "
-        f"'{day.isoformat()}' LIMIT 1"
-    )
-    return bool(rows)
-
-
 async def _on_fast_path(level: str, as_of: dt.date, since: dt.date | None) -> bool:
     """Whether the stored last case days are the last case days as of `as_of` and rank in index
     order: none after as_of, and none before tracking start (which would tie with the
-    never-a-case units)."""
-    if await _any_last_case(level, ">", as_of):
-        return False
-    return since is None or not await _any_last_case(level, "<", since)
+    never-a-case units). Two range probes on the board index in one statement, written with
+    literals (a known level, dates) on purpose: as a prepared statement PostgreSQL switches to a
+    generic plan after five runs, guesses a third of all units match and scans the table (80 ms
+    at 600,000 villages) when in truth none does."""
+    assert level in LEVELS
+    table = _table(level)._meta.tablename
+    where = "" if level == "station" else f"level = '{level}' AND "
+    probes = [f"{where}last_case_on > '{as_of.isoformat()}'"]
+    if since is not None:
+        probes.append(f"{where}last_case_on < '{since.isoformat()}'")
+    rows = await _table(level).raw(
+        " UNION ALL ".join(
+            f"SELECT 1 AS hit FROM (SELECT 1 FROM {table} WHERE {p} LIMIT 1) h" for p in probes
+        )
+    )
+    return not rows
 
 
 async def _better_counts(level: str, days: set[dt.date]) -> dict[dt.date | None, int]:
     """For each last case day, how many units of the level have a longer streak: the units that
-    never had a case plus those whose last case was earlier — a count on the board index."""
+    never had a case plus those whose last case was earlier — one statement, two ranges of the
+    board index (an OR of both would make SQLite read the whole level)."""
     counts: dict[dt.date | None, int] = {None: 0}
     if not days:
         return counts  # every row on the page shares the top rank
-    table = _table(level)
-    never = await table.count().where(*_level_where(level), table.last_case_on.is_null())
-    histogram = (
-        await table.select(table.last_case_on.as_alias("day"), Count(alias="n"))
-        .where(*_level_where(level), table.last_case_on < max(days))
-        .group_by(table.last_case_on)
-        .order_by(table.last_case_on)
+    table = _table(level)._meta.tablename
+    where = "" if level == "station" else "level = {} AND "
+    level_args = [] if level == "station" else [level]
+    histogram = await _table(level).raw(
+        f"SELECT NULL AS day, COUNT(*) AS n FROM {table} WHERE {where}last_case_on IS NULL "
+        f"UNION ALL SELECT last_case_on, COUNT(*) FROM {table} "
+        f"WHERE {where}last_case_on < {{}} GROUP BY last_case_on",
+        *level_args,
+        *level_args,
+        max(days),
     )
+    never = sum(row["n"] for row in histogram if row["day"] is None)
+    dated = sorted((day, row["n"]) for row in histogram if (day := _day(row["day"])) is not None)
     earlier, position = never, 0
     for day in sorted(days):
-        while position < len(histogram) and histogram[position]["day"] < day:
-            earlier += histogram[position]["n"]
+        while position < len(dated) and dated[position][0] < day:
+            earlier += dated[position][1]
             position += 1
         counts[day] = earlier
     return counts
@@ -303,7 +308,9 @@ async def _past_day_rows(
         if gap in (0, NO_GAP) or need is None or sure >= need:
             break
     rows = await _with_columns(level, rows[offset:need])
-    rank = await _ranker(level, {r["last_case_on"] for r in rows if r["last_case_on"]}, hit)
+    rank = await _ranker(
+        level, {r["last_case_on"] for r in rows if r["last_case_on"]}, Counter(d for _c, d in hit)
+    )
     for row in rows:
         row["rank"] = rank(row["last_case_on"])
         row["current_days"] = rules.current_streak(as_of, since, row["last_case_on"])
@@ -311,20 +318,23 @@ async def _past_day_rows(
 
 
 async def _ranker(
-    level: str, days: set[dt.date], hit: list[tuple[str, dt.date | None]]
+    level: str, days: set[dt.date], hit: Mapping[dt.date | None, int]
 ) -> Callable[[dt.date | None], int]:
     """Rank as of a past day by last case day then, for the given days: 1 + the units with a
     longer streak — never hit, or an earlier last case day — counted on the board index for
-    units without a case since, and among `hit` (which must hold every unit with a case since
-    whose last case day then is before the latest of `days`) for the others."""
+    units without a case since, and among `hit` ({last case day then: how many units}, which
+    must count every unit with a case since whose last case day then is before the latest of
+    `days`) for the others."""
     better = await _better_counts(level, days)
-    earlier_changed = sorted(day for _code, day in hit if day is not None)
-    never_changed = sum(1 for _code, day in hit if day is None)
+    changed = sorted((day, n) for day, n in hit.items() if day is not None)
+    changed_days = [day for day, _n in changed]
+    before = [0, *itertools.accumulate(n for _day, n in changed)]
+    never_changed = hit.get(None, 0)
 
     def rank(last: dt.date | None) -> int:
         if last is None:
             return 1
-        return 1 + better[last] + never_changed + bisect.bisect_left(earlier_changed, last)
+        return 1 + better[last] + never_changed + before[bisect.bisect_left(changed_days, last)]
 
     return rank
 
@@ -425,11 +435,12 @@ async def streak_board(
     return Board(level, as_of, since, marks, total, rows)
 
 
-#: Board pages kept per process until the data generation moves — after every committed write
-#: (campaign.db.write_transaction), in any process — or ten minutes pass: a page as of a day is
+#: Board pages kept per process until the cases generation moves — after every committed write
+#: that may change them (campaign.db.write_transaction: any write but those that name another
+#: domain only), in any process — or ten minutes pass: a page as of a day is
 #: a function of the stored data, and most views repeat one of a few pages. At most 500 pages
 #: (≈ 1 KB a row: 50 MB at worst), then it starts afresh.
-_boards: generations.Kept[tuple, Board] = generations.Kept(generations.DATA, seconds=600, size=500)
+_boards: generations.Kept[tuple, Board] = generations.Kept(generations.CASES, seconds=600, size=500)
 
 
 async def kept_board(
@@ -491,59 +502,69 @@ async def _with_places(rows: list[dict]) -> None:
         row["town_name"] = names.get(row.get("town_code") or "", "")
 
 
-async def ranks_on(level: str, day: dt.date, codes: Collection[str]) -> dict[str, int]:
+async def ranks_on(
+    level: str, day: dt.date, lasts: Mapping[str, dt.date | None], since: dt.date | None
+) -> dict[str, int]:
     """City-wide ranks of some units at the end of a day: from that day's snapshot, or
-    computed from the cases when the nightly job did not write one."""
-    if not codes:
+    computed when the nightly job did not write one. `lasts` holds each unit's last case day
+    on or before some day on or after `day` (what the caller's board or unit page has read
+    already), `since` the tracking start the caller has read."""
+    if not lasts:
         return {}
     found: dict[str, int] = {}
-    for chunk in chunks(sorted(codes)):
-        for row in await StreakSnapshot.select(StreakSnapshot.code, StreakSnapshot.rank).where(
-            StreakSnapshot.level == level,
-            StreakSnapshot.day == day,
-            StreakSnapshot.code.is_in(chunk),
+    snapshot = False
+    name = StreakSnapshot._meta.tablename
+    for chunk in chunks(sorted(lasts)):
+        # the units' ranks, and one row of NULLs when the day has a snapshot at all
+        for row in await StreakSnapshot.raw(
+            f'SELECT code, rank FROM "{name}" WHERE level = {{}} AND day = {{}} AND code IN ('
+            + ", ".join("{}" for _ in chunk)
+            + f') UNION ALL SELECT NULL, NULL WHERE EXISTS (SELECT 1 FROM "{name}" '
+            "WHERE level = {} AND day = {})",
+            level,
+            day,
+            *chunk,
+            level,
+            day,
         ):
-            found[row["code"]] = row["rank"]
-    if found or await StreakSnapshot.exists().where(
-        StreakSnapshot.level == level, StreakSnapshot.day == day
-    ):
+            snapshot = True
+            if row["code"] is not None:
+                found[row["code"]] = row["rank"]
+    if snapshot:
         return found
-    since = await tracked_since()
     if since is None or day < since:
         return {}
-    if (from_index := await _ranks_from_index(level, day, since, codes)) is not None:
+    if (from_index := await _ranks_from_index(level, day, since, lasts)) is not None:
         return from_index
     ranked = await standings(level, day, since)
-    return {code: ranked[code].rank for code in codes if code in ranked}
+    return {code: ranked[code].rank for code in lasts if code in ranked}
 
 
 async def _ranks_from_index(
-    level: str, day: dt.date, since: dt.date, codes: Collection[str]
+    level: str, day: dt.date, since: dt.date, lasts: Mapping[str, dt.date | None]
 ) -> dict[str, int] | None:
     """Ranks of some units at the end of a past day without ranking every unit (as
     _past_day_rows does for a page); None where case days before tracking start need the full
-    ranking."""
+    ranking. A unit whose last case day (see ranks_on) is after `day` has, as of `day`, the
+    previous day of its first case day after it."""
     if await cases.any_case_day_before(level, since):
         return None
-    table = _table(level)
-    lasts: dict[str, dt.date | None] = {}
-    for chunk in chunks(sorted(codes)):
-        for row in await table.select(table.code, table.last_case_on).where(
-            *_level_where(level), table.code.is_in(chunk)
-        ):
-            lasts[row["code"]] = row["last_case_on"]
-    later = [code for code, last in lasts.items() if last is not None and last > day]
-    lasts.update(await cases.last_case_days_of(level, day, later))
-    known = {last for last in lasts.values() if last is not None}
-    hit = await cases.units_hit_after(level, day, (day - max(known)).days if known else NO_GAP)
+    then = dict(lasts)
+    later = [code for code, last in then.items() if last is not None and last > day]
+    then.update(await cases.last_case_days_of(level, day, later))
+    known = {last for last in then.values() if last is not None}
+    hit = await cases.hit_days_after(level, day, (day - max(known)).days if known else NO_GAP)
     rank = await _ranker(level, known, hit)
-    return {code: rank(last) for code, last in lasts.items()}
+    return {code: rank(last) for code, last in then.items()}
 
 
 async def with_rank_change(board: Board) -> Board:
     """Adds week_rank (rank seven days before as_of) and rank_change (places gained)."""
     before = await ranks_on(
-        board.level, board.as_of - dt.timedelta(days=7), [r["code"] for r in board.rows]
+        board.level,
+        board.as_of - dt.timedelta(days=7),
+        {r["code"]: r["last_case_on"] for r in board.rows},
+        board.tracked_since,
     )
     for row in board.rows:
         row["week_rank"] = before.get(row["code"])
@@ -616,7 +637,9 @@ async def unit_streak(level: str, row: Mapping[str, Any], as_of: dt.date) -> Uni
     await _rank_rows(level, as_of, since, rows, await _on_fast_path(level, as_of, since))
     await _with_longest(level, rows, as_of, since)
     marks = await milestones(level)
-    week = await ranks_on(level, as_of - dt.timedelta(days=7), [row["code"]])
+    week = await ranks_on(
+        level, as_of - dt.timedelta(days=7), {row["code"]: ranked["last_case_on"]}, since
+    )
     return UnitStreak(
         **ranked,
         tracked_since=since,

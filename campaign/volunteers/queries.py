@@ -28,6 +28,7 @@ from campaign.db import (
     write_transaction,
 )
 from campaign.events import queries as events
+from campaign.generations import VOLUNTEERS
 from campaign.regions import queries as regions
 from campaign.rows import Row
 from campaign.settings import get_settings
@@ -87,7 +88,7 @@ async def seed_reference_lists() -> None:
     """Default point rules and a starter quiz bank on a fresh install; admins edit both."""
     from campaign.volunteers.quiz_bank import STARTER_QUESTIONS
 
-    async with write_transaction():
+    async with write_transaction(VOLUNTEERS):
         known = {r["kind"] for r in await PointRule.select(PointRule.kind)}
         missing = [
             PointRule(kind=kind, points=points, daily_cap=cap)
@@ -293,7 +294,7 @@ async def apply(user: CurrentUser, kind: str, area: list[str], ip: str | None) -
         Propagandist.town_code: town,
         Propagandist.area: rules.area_text(area_sorted),
     }
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, VOLUNTEERS) as audit:
         existing = await Propagandist.select(Propagandist.id).where(Propagandist.user_id == user.id)
         if existing:
             await Propagandist.update(values).where(Propagandist.user_id == user.id)
@@ -313,7 +314,7 @@ async def apply(user: CurrentUser, kind: str, area: list[str], ip: str | None) -
 
 
 async def set_status(pid: int, status: str, user: CurrentUser, ip: str | None) -> None:
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, VOLUNTEERS) as audit:
         await Propagandist.update(
             {
                 Propagandist.status: status,
@@ -402,7 +403,7 @@ async def teams(active_only: bool = True) -> list[TeamRow]:
 
 
 async def save_team(name: str, kind: str, user: CurrentUser, ip: str | None) -> None:
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, VOLUNTEERS) as audit:
         if not await Team.exists().where(Team.name == name):
             await Team.insert(Team(name=name, kind=kind))
         await audit.record("team.save", f"team:{name}", name)
@@ -414,7 +415,7 @@ async def note_signup_attempt(key: str, at: dt.datetime) -> int:
     SIGNUP_WINDOW starts again at 1. A relaxed commit (db.relaxed_commit): a database crash can
     only restart a throttle window, and the sign-up behind it then waits for one flush, not two."""
     cutoff = at - rules.SIGNUP_WINDOW
-    async with write_transaction():
+    async with write_transaction(VOLUNTEERS):
         await relaxed_commit()
         rows = await SignupAttempt.raw(
             "INSERT INTO signup_attempt (key, count, window_start) VALUES ({}, 1, {}) "
@@ -446,7 +447,7 @@ async def sign_up(
     enrolled. The recruiter's credit waits until the recruit first does something."""
     digest = phone_digest(checked.phone, secret())
     day = local(at).date()
-    async with write_transaction():
+    async with write_transaction(VOLUNTEERS):
         village = await regions.region(checked.village_code)
         if village is None:
             raise SignupRefused("village", "村社不存在")
@@ -510,12 +511,12 @@ async def _touch(vid: int, day: dt.date) -> None:
 
 
 async def touch(vid: int, at: dt.datetime) -> None:
-    async with write_transaction():
+    async with write_transaction(VOLUNTEERS):
         await _touch(vid, local(at).date())
 
 
 async def set_interests(vid: int, interests: list[str]) -> None:
-    async with write_transaction():
+    async with write_transaction(VOLUNTEERS):
         await Volunteer.update({Volunteer.interests: rules.interests_text(interests)}).where(
             Volunteer.id == vid
         )
@@ -567,7 +568,7 @@ async def create_otp(phone: str, at: dt.datetime) -> tuple[str | None, str | Non
     """A new sign-in code for an enrolled phone: (code, None), or (None, reason) where reason is
     "unknown" or "wait" (one code a minute)."""
     digest = phone_digest(phone, secret())
-    async with write_transaction():
+    async with write_transaction(VOLUNTEERS):
         if not await Volunteer.exists().where(Volunteer.phone_hash == digest):
             return None, "unknown"
         last = (
@@ -601,7 +602,7 @@ async def check_otp(phone: str, code: str, at: dt.datetime) -> tuple[int | None,
     """(volunteer id, "ok") for the right code, else (None, outcome): "none", "wrong", "locked",
     "expired", "used". A wrong try is counted even though the sign-in fails."""
     digest = phone_digest(phone, secret())
-    async with write_transaction():
+    async with write_transaction(VOLUNTEERS):
         row = (
             await OtpCode.select()
             .where(OtpCode.phone_hash == digest)
@@ -643,7 +644,7 @@ async def point_rules() -> dict[str, rules.Rule]:
 async def save_rule(
     kind: str, points: int, cap: int, active: bool, user: CurrentUser, ip: str | None
 ) -> None:
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, VOLUNTEERS) as audit:
         if await PointRule.exists().where(PointRule.kind == kind):
             await PointRule.update(
                 {PointRule.points: points, PointRule.daily_cap: cap, PointRule.active: active}
@@ -853,7 +854,7 @@ async def _awarding() -> AsyncIterator[None]:
     """The write transaction of a volunteer's point-earning action and its award: committed
     without waiting for the WAL flush on PostgreSQL (db.relaxed_commit; the decision is in
     docs/architecture.md). Redemptions, refunds and suspicious reports stay fully durable."""
-    async with write_transaction():
+    async with write_transaction(VOLUNTEERS):
         await relaxed_commit()
         yield
 
@@ -1098,7 +1099,7 @@ async def share_link(v: VolunteerRow, material_id: int, title: str) -> str:
     if existing:
         return existing["token"]
     token = secrets.token_urlsafe(9)
-    async with write_transaction():
+    async with write_transaction(VOLUNTEERS):
         await ShareLink.insert(
             ShareLink(token=token, volunteer_id=v.id, material_id=material_id, title=title[:200])
         )
@@ -1154,7 +1155,7 @@ async def open_share(link: ShareLinkRow, visitor: str, at: dt.datetime) -> Outco
 async def report_suspicious(
     v: VolunteerRow, kind: str, content: str, note: str, at: dt.datetime
 ) -> Outcome:
-    async with write_transaction():
+    async with write_transaction(VOLUNTEERS):
         inserted = await SuspiciousReport.insert(
             SuspiciousReport(
                 volunteer_id=v.id,
@@ -1352,7 +1353,7 @@ async def snapshot_ranks(day: dt.date) -> None:
     a nightly full scan with window functions, never done per request."""
     current = list(rules.buckets(day))
     marks = ", ".join("{}" for _ in current)
-    async with write_transaction():
+    async with write_transaction(VOLUNTEERS):
         await BoardRow.raw(
             "UPDATE board_row SET prev_city = s.rc, prev_district = s.rd, prev_town = s.rt FROM ("
             " SELECT id,"
@@ -1427,7 +1428,7 @@ async def reward(reward_id: int) -> RewardRow | None:
 async def save_reward(
     reward_id: int | None, values: dict, user: CurrentUser, ip: str | None
 ) -> int:
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, VOLUNTEERS) as audit:
         if reward_id:
             await Reward.update(values).where(Reward.id == reward_id)
         else:
@@ -1449,7 +1450,7 @@ async def redeem(v: VolunteerRow, reward_id: int, at: dt.datetime) -> tuple[int 
     / "points" / "gone")."""
     station = await regions.derive_station(v.village_code, v.town_code)
     try:
-        async with write_transaction():
+        async with write_transaction(VOLUNTEERS):
             gift = await Reward.select().where(Reward.id == reward_id).first()
             if gift is None or not gift["active"]:
                 raise _Refused("gone")
@@ -1572,7 +1573,7 @@ async def redemption(rid: int) -> RedemptionRow | None:
 
 async def hand_out(rid: int, user: CurrentUser, ip: str | None, at: dt.datetime) -> bool:
     """The station hands the gift over and confirms; only a requested gift can be handed out."""
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, VOLUNTEERS) as audit:
         done = await Redemption.raw(
             "UPDATE redemption SET status = 'handed', handed_at = {}, handed_by = {} "
             "WHERE id = {} AND status = 'requested' RETURNING id",
@@ -1589,7 +1590,7 @@ async def hand_out(rid: int, user: CurrentUser, ip: str | None, at: dt.datetime)
 
 async def cancel_redemption(rid: int, user: CurrentUser, ip: str | None, at: dt.datetime) -> bool:
     """Give the points and the unit of stock back (only for a gift not yet handed out)."""
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, VOLUNTEERS) as audit:
         done = await Redemption.raw(
             "UPDATE redemption SET status = 'cancelled' WHERE id = {} AND status = 'requested' "
             "RETURNING volunteer_id, reward_id, price",
@@ -1646,14 +1647,14 @@ async def question_count(fraud_type: str = "") -> int:
 
 
 async def save_question(values: dict, user: CurrentUser, ip: str | None) -> int:
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, VOLUNTEERS) as audit:
         rows = await QuizQuestion.insert(QuizQuestion(**values)).returning(QuizQuestion.id)
         await audit.record("quiz.add", f"question:{rows[0]['id']}", values["question"][:100])
     return rows[0]["id"]
 
 
 async def set_question_active(qid: int, active: bool, user: CurrentUser, ip: str | None) -> None:
-    async with audited(user, ip) as audit:
+    async with audited(user, ip, VOLUNTEERS) as audit:
         await QuizQuestion.update({QuizQuestion.active: active}).where(QuizQuestion.id == qid)
         await audit.record("quiz.active" if active else "quiz.inactive", f"question:{qid}", "")
 
@@ -1815,7 +1816,7 @@ async def totals() -> Totals:
 
 async def purge_stale(at: dt.datetime) -> None:
     """Old one-time codes and sign-up windows are of no further use."""
-    async with write_transaction():
+    async with write_transaction(VOLUNTEERS):
         await OtpCode.delete().where(OtpCode.expires_at < at - dt.timedelta(days=1))
         await SignupAttempt.delete().where(SignupAttempt.window_start < at - dt.timedelta(days=1))
 

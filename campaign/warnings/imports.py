@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
 from campaign.db import read_transaction
+from campaign.generations import WARNINGS
 from campaign.i18n import _
 from campaign.importing import ImportRejected, ImportSummary, RowError, read_table
 from campaign.warnings import live, queries, rules
@@ -144,7 +145,7 @@ async def receive(
     # rolls back having written nothing. The insert comes first and skips ids stored already:
     # only those (replays, conflicts, races lost) are then compared with what is stored, so a
     # push of new warnings costs no read. The boards are told once it has committed.
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, WARNINGS) as audit:
         records = await checked(rows, actor, live_push=True)
         intake = await queries.insert_warnings(records, audit, "api", label="api")
         new = intake.stored

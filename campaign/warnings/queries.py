@@ -29,6 +29,7 @@ from campaign.db import (
     select_in,
     write_transaction,
 )
+from campaign.generations import WARNINGS
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.rows import Row
@@ -357,7 +358,7 @@ async def store_warnings(
     conflicts already."""
     if not plan.added:
         return {}
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, WARNINGS) as audit:
         intake = await insert_warnings(plan.added, audit, source, label, is_demo)
     await live.publish_many(intake.events)
     return intake.stored
@@ -534,7 +535,7 @@ async def _bulk(table, columns: Sequence[str], rows: list[tuple]) -> None:
         tuple(v.astimezone(dt.UTC) if isinstance(v, dt.datetime) else v for v in row)
         for row in rows
     ]
-    async with write_transaction():
+    async with write_transaction(WARNINGS):
         await insert_many(table, columns, utc)
 
 
@@ -708,7 +709,7 @@ async def _finish(row: dict, kind: str, previous: str | None = None) -> None:
 
 async def acknowledge(warning_id: int, actor: CurrentUser, ip: str | None = None) -> None:
     """签收: who and when. Only a new warning can be acknowledged (a second click is a no-op)."""
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, WARNINGS) as audit:
         row = await _locked(warning_id, actor)
         if row["status"] != rules.NEW:
             audit.nothing_changed()
@@ -733,7 +734,7 @@ async def set_team(
     warning_id: int, team: dict[str, str], actor: CurrentUser, ip: str | None = None
 ) -> None:
     """The 1+1+1 team: 民警, 辅警 and 网格员 by name."""
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, WARNINGS) as audit:
         row = await _locked(warning_id, actor)
         values: dict[Column | str, Any] = {
             Warning.officer_name: team.get("officer", "")[: rules.MAX_NAME],
@@ -764,7 +765,7 @@ async def record_attempt(
 ) -> None:
     """Keep one contact attempt. The first attempt that reaches the person is 首次联系; an
     attempt also acknowledges a warning nobody had acknowledged yet."""
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, WARNINGS) as audit:
         row = await _locked(warning_id, actor)
         if row["status"] == rules.CLOSED:
             raise Refused(_("预警已办结,如需补充请联系反诈中心重新打开"))
@@ -807,7 +808,7 @@ async def close(
     warning_id: int, closing: rules.Closing, actor: CurrentUser, ip: str | None = None
 ) -> None:
     """办结 with the contact method, the outcome (止付 with its amount) and notes."""
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, WARNINGS) as audit:
         row = await _locked(warning_id, actor)
         if row["status"] == rules.CLOSED:
             raise Refused(_("预警已办结"))
@@ -847,7 +848,7 @@ async def reopen(warning_id: int, reason: str, actor: CurrentUser, ip: str | Non
     audit entry and cleared on the warning, which goes back to its last open step."""
     if not rules.is_centre(actor.role):
         raise Refused(_("只有反诈中心可以重新打开预警"))
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, WARNINGS) as audit:
         row = await _locked(warning_id, actor)
         if row["status"] != rules.CLOSED:
             raise Refused(_("只有已办结的预警可以重新打开"))
@@ -887,7 +888,7 @@ async def reroute(
     station = await regions.station(station_code)
     if station is None:
         raise Refused(_("派出所编码 %(c)s 不存在", c=station_code))
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, WARNINGS) as audit:
         row = await _locked(warning_id, actor)
         if row["station_code"] == station_code:
             audit.nothing_changed()
@@ -930,7 +931,7 @@ async def escalate_overdue(at: dt.datetime | None = None) -> int:
     at = at or now()
     limits = await targets()
     changed: list[dict] = []
-    async with audited(None) as audit:
+    async with audited(None, None, WARNINGS) as audit:
         for level, target in limits.items():
             ack_deadline = at - dt.timedelta(minutes=target.acknowledge)
             contact_deadline = at - dt.timedelta(minutes=target.contact)
@@ -1030,7 +1031,7 @@ async def match_cases(victims: Sequence[rules.Victim]) -> int:
     if not links:
         return 0
     marked = [c for c in candidates if c["id"] in links]
-    async with audited(None) as audit:
+    async with audited(None, None, WARNINGS) as audit:
         stamp = now()
         by_case: dict[str, list[int]] = {}
         for warning_id, case_no in links.items():

@@ -1,6 +1,7 @@
-"""The boards are kept per process (streaks.queries.kept_board) until the data generation moves.
+"""The boards are kept per process (streaks.queries.kept_board) until the cases generation moves.
 Every way a case is written — the form (new, correction, deletion), the import page, the import
-use case and the CLI — moves it after its commit, so the next board answer shows the change."""
+use case and the CLI — moves it after its commit, so the next board answer shows the change;
+writes of other domains (a volunteer's points, a pushed warning) leave the kept boards alone."""
 
 from __future__ import annotations
 
@@ -118,3 +119,35 @@ async def test_a_correction_and_a_deletion_by_form_show_on_the_next_board_answer
     deleted = await post_form(admin, f"/cases/{case_id}/delete", {"confirm": "K1"})
     assert deleted.status_code == 302
     assert await last_case(admin) is None
+
+
+async def test_points_awarded_and_a_warning_pushed_keep_the_boards_and_a_case_drops_them(
+    admin, make_user
+):
+    from campaign.accounts import queries as accounts
+    from campaign.volunteers import queries as volunteers
+    from campaign.volunteers import rules
+    from tests.helpers.volunteers import approved_propagandist, staff
+    from tests.helpers.warnings import item
+
+    recruiter = await approved_propagandist(await staff(make_user, "police_wang"))
+    admin_id = await accounts.user_id_by_name("admin")
+    token = await accounts.create_token(admin_id, "platform")
+    await last_case(admin)
+    kept = dict(queries._boards.entries)
+    assert kept
+
+    person = volunteers.person_of_propagandist(recruiter)
+    await volunteers.award(person, rules.SHARE_OPEN, "s:1", "测试", volunteers.now())
+    pushed = await admin.post(
+        "/api/v1/warnings", json=item(), headers={"Authorization": f"Bearer {token}"}
+    )
+    assert pushed.status_code == 201, pushed.text
+    await last_case(admin)
+    assert queries._boards.entries.keys() == kept.keys()
+    assert all(
+        queries._boards.entries[key] is board for key, board in kept.items()
+    )  # not recomputed
+
+    await by_form(admin)
+    assert await last_case(admin) == DAY.isoformat()

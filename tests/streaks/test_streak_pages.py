@@ -42,6 +42,20 @@ async def test_each_level_has_its_own_tab_and_board(client, make_user):
         assert f'data-tab="{level}" class="active"' in page.text
 
 
+async def test_names_on_the_board_are_escaped(client, make_user):
+    """The rows escape explicitly (autoescape is off around them, see _board_rows.html)."""
+    from campaign.regions.tables import Region
+
+    await setup_cases()
+    await Region.update({Region.name: '<i x="1">村&</i>'}).where(Region.code == "330282005206")
+    await Region.update({Region.name: "<b>镇</b>"}).where(Region.code == "330282005")
+    await make_user("boss", "leader")
+    await login(client, "boss")
+    page = (await client.get("/streaks?level=village")).text
+    assert "&lt;i x=&#34;1&#34;&gt;村&amp;&lt;/i&gt;" in page and "&lt;b&gt;镇&lt;/b&gt;" in page
+    assert "<i x=" not in page and "<b>镇" not in page
+
+
 async def test_htmx_filter_returns_only_the_rows_fragment(client, make_user):
     await setup_cases()
     await make_user("boss", "leader")
