@@ -20,6 +20,7 @@ from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import day_index, rules
 from campaign.cases.bulk import (  # noqa: F401  (the domain's public bulk writes)
+    BulkWrite,
     ImportPlan,
     ImportSpill,
     has_cases,
