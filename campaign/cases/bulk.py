@@ -25,6 +25,7 @@ from campaign.regions.tables import Region, Station
 PHONE_FIELDS = ("victim_phone_hash", "victim_phone_masked")
 INSERT_COLUMNS = (*rules.CASE_FIELDS, *PHONE_FIELDS, "is_demo", "created_at", "updated_at")
 SQLITE_IMPORT_CACHE_KIB = 256 * 1024
+SQLITE_SORT_THREADS = 2
 PG_SORT_MEMORY = "256MB"
 #: An import adding more rows than this (and than the table holds) rebuilds the indexes after.
 REBUILD_INDEXES_ABOVE = 50_000
@@ -254,8 +255,11 @@ class BulkWrite:
 
     async def start(self, adding: int) -> None:
         connection = self.connection
-        if self.sqlite:  # the indexes of 10^6 rows do not fit SQLite's default 2 MB page cache
+        if self.sqlite:
+            # the indexes of 10^6 rows do not fit SQLite's default 2 MB page cache; index builds
+            # sort with a helper thread on the other core
             await connection.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+            await connection.execute(f"PRAGMA threads = {SQLITE_SORT_THREADS}")
         else:  # sorts for index builds and the case-day grouping in memory, not in temporary files
             await connection.execute(f"SET LOCAL maintenance_work_mem = '{PG_SORT_MEMORY}'")
             await connection.execute(f"SET LOCAL work_mem = '{PG_SORT_MEMORY}'")
@@ -286,7 +290,10 @@ class BulkWrite:
         whole = bool(rebuilt) or any(
             len(codes) > day_index.REBUILD_LEVEL_ABOVE for codes in spill.units.values()
         )
-        days_indexes = await _drop_secondary_indexes(connection, sqlite, CaseDay) if whole else []
+        # (the unique one too: the grouping writes each unit-day once)
+        days_indexes = (
+            await _drop_secondary_indexes(connection, sqlite, CaseDay, unique=True) if whole else []
+        )
         for level, codes in spill.units.items():
             if codes:
                 await day_index.rebuild_units(level, None if rebuilt else codes)
@@ -300,6 +307,9 @@ class BulkWrite:
             # planned on an empty table's statistics scans instead of using its index
             for analyzed in (CaseDay, CaseUnit, Region, Station):
                 await connection.execute(f'ANALYZE "{analyzed._meta.tablename}"')
+        if sqlite:  # the connection goes back to the pool: its usual cache again
+            await connection.execute("PRAGMA cache_size = -2000")
+            await connection.execute("PRAGMA threads = 0")
 
 
 #: Past this many units a refresh covers the whole level: one statement beats long IN lists.
@@ -329,13 +339,17 @@ async def refresh_last_cases(level: str, codes: Sequence[str] | set[str] | None 
         await table.raw(f'{update}{joiner}"{name}".code IN ({marks})', *chunk)
 
 
-async def _drop_secondary_indexes(connection, sqlite: bool, owner) -> list[str]:
-    """Drop a table's non-unique indexes; returns the statements that recreate them."""
+async def _drop_secondary_indexes(
+    connection, sqlite: bool, owner, unique: bool = False
+) -> list[str]:
+    """Drop a table's non-unique indexes (with `unique`, its unique ones too, the primary key
+    excepted); returns the statements that recreate them."""
     table = owner._meta.tablename
+    kept = "" if unique else " AND {} NOT LIKE 'CREATE UNIQUE%'"
     if sqlite:
         cursor = await connection.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-            "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
+            "AND sql IS NOT NULL" + kept.format("sql"),
             (table,),
         )
         rows = [(r["name"], r["sql"]) for r in await cursor.fetchall()]
@@ -343,8 +357,9 @@ async def _drop_secondary_indexes(connection, sqlite: bool, owner) -> list[str]:
         rows = [
             (r["indexname"], r["indexdef"])
             for r in await connection.fetch(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 "
-                "AND schemaname = current_schema() AND indexdef NOT LIKE 'CREATE UNIQUE%'",
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = $1 "
+                "AND i.schemaname = current_schema() AND NOT EXISTS (SELECT 1 FROM "
+                "pg_constraint c WHERE c.conname = i.indexname)" + kept.format("i.indexdef"),
                 table,
             )
         ]
