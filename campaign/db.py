@@ -58,6 +58,11 @@ class _ReusedConnection(aiosqlite.Connection):
         if not self.engine.take_back(self):
             await super().close()
 
+    async def run_sync(self, function: Callable[..., R], *args: Any) -> R:
+        """`function(sqlite3_connection, *args)` on the connection's thread, in one hop: several
+        statements for the price of one hand-off (each aiosqlite call is a hop there and back)."""
+        return await self._execute(function, self._conn, *args)
+
 
 class _SQLiteEngine(SQLiteEngine):
     """Piccolo's SQLite engine opens a connection (and its thread) for every transaction and for

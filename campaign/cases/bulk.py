@@ -25,6 +25,7 @@ from campaign.regions.tables import Region, Station
 PHONE_FIELDS = ("victim_phone_hash", "victim_phone_masked")
 INSERT_COLUMNS = (*rules.CASE_FIELDS, *PHONE_FIELDS, "is_demo", "created_at", "updated_at")
 SQLITE_IMPORT_CACHE_KIB = 256 * 1024
+SQLITE_SORT_THREADS = 2
 PG_SORT_MEMORY = "256MB"
 #: An import adding more rows than this (and than the table holds) rebuilds the indexes after.
 REBUILD_INDEXES_ABOVE = 50_000
@@ -136,7 +137,9 @@ class ImportSpill:
             )
         return found
 
-    def keep(self, plan: ImportPlan) -> None:
+    def rows(self, plan: ImportPlan) -> tuple[list, list, list]:
+        """A plan's (added, changed, phones) rows as the driver writes them; counts them and
+        notes their units."""
         if len(self._text) > rules.MEMO_LIMIT:  # times of day: memory flat in the file's size
             self._text.clear()
         text, now, demo = self._value, self.now, self.is_demo
@@ -176,8 +179,6 @@ class ImportSpill:
             for r, _old, _d in plan.changed
             if r.victim_phone_hash
         ]
-        pickle.dump((added, changed, phones), self.file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.chunks += 1
         self.added += len(added)
         self.changed += len(changed)
         for level in LEVELS:
@@ -188,6 +189,12 @@ class ImportSpill:
             for record, old, _d in plan.changed:
                 codes.update((getattr(record, column), old[column]))
             codes.discard(None)  # type: ignore[arg-type]
+        return added, changed, phones
+
+    def keep(self, plan: ImportPlan) -> None:
+        """A plan's rows spilled to the file, for write_spill."""
+        pickle.dump(self.rows(plan), self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.chunks += 1
 
     def __iter__(self) -> Iterator[tuple[list, list, list]]:
         self.file.seek(0)
@@ -210,64 +217,99 @@ async def write_spill(spill: ImportSpill, connection=None) -> set[tuple[str, str
     """Write a spill inside the current write transaction: bulk inserts, bulk updates, then the
     touched units' case days, summaries and last case days rebuilt set-based. Returns the
     (level, code) units whose cases changed."""
-    if connection is None:
-        transaction = engine().current_transaction.get()
-        assert transaction is not None, "write_spill runs inside a write transaction"
-        connection = transaction.connection
-    table = Case._meta.tablename
-    sqlite = is_sqlite()
-    if sqlite:  # the indexes of 10^6 rows do not fit SQLite's default 2 MB page cache
-        await connection.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
-    else:  # sorts for index builds and the case-day grouping in memory, not in temporary files
-        await connection.execute(f"SET LOCAL maintenance_work_mem = '{PG_SORT_MEMORY}'")
-        await connection.execute(f"SET LOCAL work_mem = '{PG_SORT_MEMORY}'")
-    rebuilt = []
-    if spill.added > max(REBUILD_INDEXES_ABOVE, await Case.count()):
-        # Loading more rows than the table holds: building each index once afterwards is
-        # several times faster than maintaining it row by row (the unique key stays).
-        rebuilt = await _drop_secondary_indexes(connection, sqlite, Case)
-    fields = rules.CASE_FIELDS[1:]
-    if sqlite:
-        sets = ", ".join(f'"{f}" = ?' for f in (*fields, "updated_at"))
-        update = f'UPDATE "{table}" SET {sets} WHERE case_no = ?'
-        phone = 'UPDATE "{}" SET victim_phone_hash = ?, victim_phone_masked = ? WHERE case_no = ?'
-    else:
-        sets = ", ".join(f'"{f}" = ${i}' for i, f in enumerate((*fields, "updated_at"), 1))
-        update = f'UPDATE "{table}" SET {sets} WHERE case_no = ${len(fields) + 2}'
-        phone = (
-            'UPDATE "{}" SET victim_phone_hash = $1, victim_phone_masked = $2 WHERE case_no = $3'
-        )
-    for added, changed, phones in spill:
-        await insert_many(table, INSERT_COLUMNS, added, connection)
-        if changed:
-            await connection.executemany(update, changed)
-        if phones:
-            await connection.executemany(phone.format(table), phones)
-    for definition in rebuilt:
-        await connection.execute(definition)
-    written = spill.added + spill.changed
-    if not sqlite and (rebuilt or written > ANALYZE_ABOVE):
-        await connection.execute(f'ANALYZE "{table}"')
-    # a load larger than the table rebuilds every level whole (one grouping of the cases beats
-    # chunks of IN lists), and writes ~10^6 case days: their secondary indexes are built after
-    whole = bool(rebuilt) or any(
-        len(codes) > day_index.REBUILD_LEVEL_ABOVE for codes in spill.units.values()
-    )
-    days_indexes = await _drop_secondary_indexes(connection, sqlite, CaseDay) if whole else []
-    for level, codes in spill.units.items():
-        if codes:
-            await day_index.rebuild_units(level, None if rebuilt else codes)
-    for definition in days_indexes:
-        await connection.execute(definition)
-    for level, codes in spill.units.items():
-        if codes:
-            await refresh_last_cases(level, None if rebuilt else codes)
-    if not sqlite and written > ANALYZE_ABOVE:
-        # planner statistics right after a bulk load, not at autovacuum's leisure: a board
-        # planned on an empty table's statistics scans instead of using its index
-        for analyzed in (CaseDay, CaseUnit, Region, Station):
-            await connection.execute(f'ANALYZE "{analyzed._meta.tablename}"')
+    bulk = BulkWrite(connection)
+    await bulk.start(spill.added)
+    for rows in spill:
+        await bulk.write(*rows)
+    await bulk.finish(spill)
     return spill.touched()
+
+
+class BulkWrite:
+    """Many cases written inside the current write transaction, chunk by chunk: `start` with
+    about how many rows will be added, `write` each chunk's rows (ImportSpill.rows), then
+    `finish` with the spill that counted them. An import streams its chunks here while it
+    checks the next ones (PostgreSQL), or replays its spill (write_spill)."""
+
+    def __init__(self, connection=None) -> None:
+        if connection is None:
+            transaction = engine().current_transaction.get()
+            assert transaction is not None, "a bulk write runs inside a write transaction"
+            connection = transaction.connection
+        self.connection = connection
+        self.sqlite = is_sqlite()
+        self.rebuilt: list[str] = []
+        fields = rules.CASE_FIELDS[1:]
+        table = Case._meta.tablename
+        if self.sqlite:
+            sets = ", ".join(f'"{f}" = ?' for f in (*fields, "updated_at"))
+            self.update = f'UPDATE "{table}" SET {sets} WHERE case_no = ?'
+            self.phone = f'UPDATE "{table}" SET victim_phone_hash = ?, victim_phone_masked = ? WHERE case_no = ?'
+        else:
+            sets = ", ".join(f'"{f}" = ${i}' for i, f in enumerate((*fields, "updated_at"), 1))
+            self.update = f'UPDATE "{table}" SET {sets} WHERE case_no = ${len(fields) + 2}'
+            self.phone = (
+                f'UPDATE "{table}" SET victim_phone_hash = $1, victim_phone_masked = $2 '
+                "WHERE case_no = $3"
+            )
+
+    async def start(self, adding: int) -> None:
+        connection = self.connection
+        if self.sqlite:
+            # the indexes of 10^6 rows do not fit SQLite's default 2 MB page cache; index builds
+            # sort with a helper thread on the other core
+            await connection.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+            await connection.execute(f"PRAGMA threads = {SQLITE_SORT_THREADS}")
+        else:  # sorts for index builds and the case-day grouping in memory, not in temporary files
+            await connection.execute(f"SET LOCAL maintenance_work_mem = '{PG_SORT_MEMORY}'")
+            await connection.execute(f"SET LOCAL work_mem = '{PG_SORT_MEMORY}'")
+        if adding > max(REBUILD_INDEXES_ABOVE, await Case.count()):
+            # Loading more rows than the table holds: building each index once afterwards is
+            # several times faster than maintaining it row by row (the unique key stays).
+            self.rebuilt = await _drop_secondary_indexes(connection, self.sqlite, Case)
+
+    async def write(self, added: list, changed: list, phones: list) -> None:
+        await insert_many(Case._meta.tablename, INSERT_COLUMNS, added, self.connection)
+        if changed:
+            await self.connection.executemany(self.update, changed)
+        if phones:
+            await self.connection.executemany(self.phone, phones)
+
+    async def finish(self, spill: ImportSpill) -> None:
+        """The dropped indexes built, then the touched units' case days, summaries and last
+        case days rebuilt set-based (and PostgreSQL's planner statistics refreshed)."""
+        connection, sqlite, rebuilt = self.connection, self.sqlite, self.rebuilt
+        for definition in rebuilt:
+            await connection.execute(definition)
+        written = spill.added + spill.changed
+        if not sqlite and (rebuilt or written > ANALYZE_ABOVE):
+            await connection.execute(f'ANALYZE "{Case._meta.tablename}"')
+        # a load larger than the table rebuilds every level whole (one grouping of the cases
+        # beats chunks of IN lists), and writes ~10^6 case days: their secondary indexes are
+        # built after
+        whole = bool(rebuilt) or any(
+            len(codes) > day_index.REBUILD_LEVEL_ABOVE for codes in spill.units.values()
+        )
+        # (the unique one too: the grouping writes each unit-day once)
+        days_indexes = (
+            await _drop_secondary_indexes(connection, sqlite, CaseDay, unique=True) if whole else []
+        )
+        for level, codes in spill.units.items():
+            if codes:
+                await day_index.rebuild_units(level, None if rebuilt else codes)
+        for definition in days_indexes:
+            await connection.execute(definition)
+        for level, codes in spill.units.items():
+            if codes:
+                await refresh_last_cases(level, None if rebuilt else codes)
+        if not sqlite and written > ANALYZE_ABOVE:
+            # planner statistics right after a bulk load, not at autovacuum's leisure: a board
+            # planned on an empty table's statistics scans instead of using its index
+            for analyzed in (CaseDay, CaseUnit, Region, Station):
+                await connection.execute(f'ANALYZE "{analyzed._meta.tablename}"')
+        if sqlite:  # the connection goes back to the pool: its usual cache again
+            await connection.execute("PRAGMA cache_size = -2000")
+            await connection.execute("PRAGMA threads = 0")
 
 
 #: Past this many units a refresh covers the whole level: one statement beats long IN lists.
@@ -297,13 +339,17 @@ async def refresh_last_cases(level: str, codes: Sequence[str] | set[str] | None 
         await table.raw(f'{update}{joiner}"{name}".code IN ({marks})', *chunk)
 
 
-async def _drop_secondary_indexes(connection, sqlite: bool, owner) -> list[str]:
-    """Drop a table's non-unique indexes; returns the statements that recreate them."""
+async def _drop_secondary_indexes(
+    connection, sqlite: bool, owner, unique: bool = False
+) -> list[str]:
+    """Drop a table's non-unique indexes (with `unique`, its unique ones too, the primary key
+    excepted); returns the statements that recreate them."""
     table = owner._meta.tablename
+    kept = "" if unique else " AND {} NOT LIKE 'CREATE UNIQUE%'"
     if sqlite:
         cursor = await connection.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-            "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
+            "AND sql IS NOT NULL" + kept.format("sql"),
             (table,),
         )
         rows = [(r["name"], r["sql"]) for r in await cursor.fetchall()]
@@ -311,8 +357,9 @@ async def _drop_secondary_indexes(connection, sqlite: bool, owner) -> list[str]:
         rows = [
             (r["indexname"], r["indexdef"])
             for r in await connection.fetch(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 "
-                "AND schemaname = current_schema() AND indexdef NOT LIKE 'CREATE UNIQUE%'",
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = $1 "
+                "AND i.schemaname = current_schema() AND NOT EXISTS (SELECT 1 FROM "
+                "pg_constraint c WHERE c.conname = i.indexname)" + kept.format("i.indexdef"),
                 table,
             )
         ]

@@ -4,15 +4,16 @@ cases, inside the write transaction that changed them.
 A single write moves one case: each of its units gets one case more or less on one day, which
 touches at most two CaseDay rows and the unit's CaseUnit row (rules.shift_day), and the unit's
 last case day (Region / Station `last_case_on`). Those are read for all the units at once and
-written back with one statement per kind, on the transaction's raw driver connection: an ORM
-query costs four driver calls on SQLite (each a hop to its thread) and most of the budget of a
-case write in CPU. Bulk writes rebuild the touched units set-based instead (rebuild_units)."""
+written back with one statement per kind (Steps below): on PostgreSQL a round trip each, on
+SQLite all of them — the new case's insert too — in one call on the connection's thread. Bulk
+writes rebuild the touched units set-based instead (rebuild_units)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection, Iterable, Sequence
+import sqlite3
+from collections.abc import Collection, Generator, Iterable, Sequence
 from typing import Any
 
 from piccolo.table import Table
@@ -54,27 +55,61 @@ def _connection():
     return transaction.connection
 
 
-async def _fetch(connection, statement: str, params: Sequence) -> list:
+#: A single write's statements as a generator: it yields (statement, parameters, many) and is
+#: sent back the rows a query returned (None after an executemany). The same steps run on
+#: asyncpg (a round trip each) or, on SQLite, all in one call on the connection's thread
+#: (aiosqlite hands every call to that thread and back: a hop costs more than the statement).
+Steps = Generator[tuple[str, Sequence, bool], list | None, Any]
+
+
+async def _run(steps: Steps) -> Any:
+    connection = _connection()
     if is_sqlite():
-        return list(await connection.execute_fetchall(statement, params))
-    return list(await connection.fetch(_sql(statement), *params))
+        return await connection.run_sync(_run_sqlite, steps)
+    answer: list | None = None
+    try:
+        while True:
+            statement, params, many = steps.send(answer)
+            if many:
+                await connection.executemany(_sql(statement), params)
+                answer = None
+            else:
+                answer = list(await connection.fetch(_sql(statement), *params))
+    except StopIteration as done:
+        return done.value
 
 
-async def insert_row(row: Table) -> int:
+def _run_sqlite(connection: sqlite3.Connection, steps: Steps) -> Any:
+    answer: list | None = None
+    try:
+        while True:
+            statement, params, many = steps.send(answer)
+            if many:
+                connection.executemany(statement, params)
+                answer = None
+            else:
+                answer = connection.execute(statement, params).fetchall()
+    except StopIteration as done:
+        return done.value
+
+
+def _insert(row: Table) -> Steps:
     """A new row (an ORM object: the columns' defaults filled as the ORM fills them) inserted
-    with one raw statement in the current write transaction; returns its id."""
+    with one raw statement; returns its id."""
     table = type(row)
     columns = [c for c in table._meta.columns if not c._meta.primary_key]
     names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
     values = [getattr(row, c._meta.name) for c in columns]
     statement = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks}) RETURNING id'
-    return (await _fetch(_connection(), statement, values))[0]["id"]
+    found = yield statement, values, False
+    assert found is not None
+    return found[0]["id"]
 
 
-async def _executemany(connection, statement: str, rows: list[tuple]) -> None:
+def _many(statement: str, rows: list[tuple]) -> Steps:
     if rows:
-        await connection.executemany(_sql(statement), rows)
+        yield statement, rows, True
 
 
 def _rounds(changes: Iterable[Change]) -> list[list[Change]]:
@@ -103,26 +138,30 @@ def _rounds(changes: Iterable[Change]) -> list[list[Change]]:
     return rounds
 
 
-async def shift_days(changes: Iterable[Change]) -> None:
+async def shift_days(changes: Iterable[Change], insert: Table | None = None) -> int | None:
     """Apply single-case changes to the index and to the touched units' last case days (None
-    when a unit has none left) in the current write transaction."""
-    connection = _connection()
+    when a unit has none left) in the current write transaction. With `insert` (a new case as
+    an ORM object) the case is inserted first, in the same steps; returns its id."""
+    return await _run(_shift_days(list(changes), insert))
+
+
+def _shift_days(changes: list[Change], insert: Table | None) -> Steps:
+    inserted = (yield from _insert(insert)) if insert is not None else None
     last: dict[tuple[str, str], dt.date | None] = {}
     for round_ in _rounds(changes):
-        for unit, summary in (await _shift(connection, round_)).items():
+        for unit, summary in (yield from _shift(round_)).items():
             last[unit] = summary.last_day if summary else None
     for table, units in (
         (Region, [(_param(d), code) for (level, code), d in last.items() if level != "station"]),
         (Station, [(_param(d), code) for (level, code), d in last.items() if level == "station"]),
     ):
-        await _executemany(
-            connection,
-            f'UPDATE "{table._meta.tablename}" SET last_case_on = ? WHERE code = ?',
-            units,
+        yield from _many(
+            f'UPDATE "{table._meta.tablename}" SET last_case_on = ? WHERE code = ?', units
         )
+    return inserted
 
 
-async def _shift(connection, changes: list[Change]) -> dict[tuple[str, str], rules.UnitDays | None]:
+def _shift(changes: list[Change]) -> Steps:
     sides = " UNION ALL ".join(
         f'SELECT * FROM (SELECT level, code, day, cases, previous_day, gap FROM "{DAYS}" '
         f"WHERE level = ? AND code = ? AND day >= ? ORDER BY day LIMIT 2) AS u{i}"
@@ -130,25 +169,23 @@ async def _shift(connection, changes: list[Change]) -> dict[tuple[str, str], rul
     )
     params = [p for level, code, day, _ in changes for p in (level, code, _param(day))]
     rows: dict[tuple[str, str], list[rules.DayRow]] = {}
-    for r in await _fetch(connection, sides, params):
+    for r in (yield sides, params, False) or ():
         row = rules.DayRow(_day(r["day"]), r["cases"], _day(r["previous_day"]), r["gap"])
         rows.setdefault((r["level"], r["code"]), []).append(row)
     where = " OR ".join("(level = ? AND code = ?)" for _ in changes)
-    summaries = {
-        (r["level"], r["code"]): _unit_days(r)
-        for r in await _fetch(
-            connection,
-            f'SELECT level, code, first_day, last_day, days, best_gap, best_gap_end FROM "{UNITS}" '
-            f"WHERE {where}",
-            [p for level, code, _day_, _ in changes for p in (level, code)],
-        )
-    }
+    found = yield (
+        f'SELECT level, code, first_day, last_day, days, best_gap, best_gap_end FROM "{UNITS}" '
+        f"WHERE {where}",
+        [p for level, code, _day_, _ in changes for p in (level, code)],
+        False,
+    )
+    summaries = {(r["level"], r["code"]): _unit_days(r) for r in found or ()}
     upserts, deletes, lost = [], [], []
     result: dict[tuple[str, str], rules.UnitDays | None] = {}
     for level, code, day, delta in changes:
-        found = sorted(rows.get((level, code), []), key=lambda row: row.day)
-        here = found[0] if found and found[0].day == day else None
-        after = next((row for row in found if row.day > day), None)
+        days = sorted(rows.get((level, code), []), key=lambda row: row.day)
+        here = days[0] if days and days[0].day == day else None
+        after = next((row for row in days if row.day > day), None)
         shift = rules.shift_day(summaries.get((level, code)), here, after, day, delta)
         for kept in (shift.here, shift.after):
             if kept is not None:
@@ -158,11 +195,8 @@ async def _shift(connection, changes: list[Change]) -> dict[tuple[str, str], rul
         if shift.best_lost:
             lost.append((level, code))
         result[(level, code)] = shift.unit
-    await _executemany(
-        connection, f'DELETE FROM "{DAYS}" WHERE level = ? AND code = ? AND day = ?', deletes
-    )
-    await _executemany(
-        connection,
+    yield from _many(f'DELETE FROM "{DAYS}" WHERE level = ? AND code = ? AND day = ?', deletes)
+    yield from _many(
         f'INSERT INTO "{DAYS}" (level, code, day, cases, previous_day, gap) '
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (level, code, day) DO UPDATE SET "
         "cases = excluded.cases, previous_day = excluded.previous_day, gap = excluded.gap",
@@ -171,23 +205,21 @@ async def _shift(connection, changes: list[Change]) -> dict[tuple[str, str], rul
     for level, code in lost:
         summary = result[(level, code)]
         assert summary is not None
-        best = await _fetch(
-            connection,
+        best = yield (
             f'SELECT gap, day FROM "{DAYS}" WHERE level = ? AND code = ? AND gap > 0 '
             "ORDER BY gap DESC, day DESC LIMIT 1",
             [level, code],
+            False,
         )
         gap, end = (best[0]["gap"], _day(best[0]["day"])) if best else (0, None)
         result[(level, code)] = rules.UnitDays(
             summary.first_day, summary.last_day, summary.days, gap, end
         )
-    await _executemany(
-        connection,
+    yield from _many(
         f'DELETE FROM "{UNITS}" WHERE level = ? AND code = ?',
         [unit for unit, summary in result.items() if summary is None],
     )
-    await _executemany(
-        connection,
+    yield from _many(
         f'INSERT INTO "{UNITS}" (level, code, first_day, last_day, days, best_gap, best_gap_end) '
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (level, code) DO UPDATE SET "
         "first_day = excluded.first_day, last_day = excluded.last_day, days = excluded.days, "

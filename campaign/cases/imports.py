@@ -4,16 +4,19 @@ file in one transaction — or nothing. Idempotent on 案件编号."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import gc
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import closing
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import AsyncExitStack, closing
 from dataclasses import dataclass, field
+from typing import Any
 
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
 from campaign.cases import queries, rules
+from campaign.db import is_sqlite
 from campaign.i18n import _
 from campaign.importing import (
     ImportRejected,
@@ -27,7 +30,7 @@ from campaign.importing import (
 from campaign.timeutil import local
 
 #: progress(stage, done, total): stages reading, checking, comparing, writing.
-Progress = Callable[[str, int, int], Awaitable[None]]
+Progress = Callable[[str, int, int], Coroutine[Any, Any, None]]
 #: Changed cases described field by field in the preview and the audit entry.
 DESCRIBED_CHANGES = 200
 #: Rows checked between two progress reports.
@@ -159,14 +162,21 @@ async def import_file(
 
     The file is streamed (`data` is its bytes or its path): each chunk of CHECK_CHUNK rows is
     read and validated in a thread (the web server stays responsive), compared with the stored
-    cases, and what it would write is spilled to a temporary file — memory stays flat in the
-    file's size. Only a file without a problem is then written, from the spill, in one audited
-    transaction. `progress(stage, done, total)` hears of each chunk (never inside the write
-    transaction, whose changes nobody else could see yet)."""
+    cases, and written — memory stays flat in the file's size. Only a file without a problem is
+    written, in one audited transaction: on PostgreSQL each chunk goes in as soon as it is
+    checked (rolled back on the first problem); on SQLite it is spilled to a temporary file and
+    written after the check. `progress(stage, done, total)` hears of each chunk (never inside
+    the write transaction, whose changes nobody else could see yet)."""
     if kind != "cases":
         raise ValueError(kind)
-    if progress:
-        await progress("reading", 0, 0)
+    outside = contextvars.copy_context()
+
+    async def report(stage: str, done: int, total: int) -> None:
+        """Progress, heard outside any write transaction of ours (a job writes it in its own)."""
+        if progress:
+            await asyncio.create_task(progress(stage, done, total), context=outside.copy())
+
+    await report("reading", 0, 0)
     table = await asyncio.to_thread(open_table, filename, data, rules.CASE_COLUMNS, CHECK_CHUNK)
     expected = await asyncio.to_thread(estimated_rows, filename, data)
     reference = await queries.reference()
@@ -176,32 +186,56 @@ async def import_file(
     memo = rules.CaseMemo()
     chunks = iter(table)
     earlier = EarlierNumbers()
+    # PostgreSQL: each checked chunk is written at once, in the transaction opened here, while
+    # the server's work overlaps the check of the next chunk; a problem anywhere rolls it all
+    # back. SQLite writes the spill after the check (one writer: a transaction held open
+    # meanwhile would block every other write, the job's progress included).
+    streamed = not dry_run and not is_sqlite()
     with queries.ImportSpill() as spill, closing(earlier):
-        while True:
-            if progress:
-                await progress("checking", summary.rows, max(expected, summary.rows))
-            checked = await asyncio.to_thread(
-                _without_gc, _check, chunks, table.keys, reference, memo, earlier
-            )
-            if checked is None:
-                break
-            rows, records, problems = checked
-            summary.rows += rows
-            errors += problems
+        async with AsyncExitStack() as stack:
+            audit = await stack.enter_async_context(audited(actor, ip)) if streamed else None
+            bulk = queries.BulkWrite() if streamed else None
+            if bulk:
+                await bulk.start(expected)
+            writing: asyncio.Task | None = None  # the previous chunk's write, still running
+            while True:
+                await report("checking", summary.rows, max(expected, summary.rows))
+                try:
+                    checked = await asyncio.to_thread(
+                        _without_gc, _check, chunks, table.keys, reference, memo, earlier
+                    )
+                finally:  # also when the file turns out unreadable: the connection is free
+                    if writing:
+                        await writing
+                        writing = None
+                if checked is None:
+                    break
+                rows, records, problems = checked
+                summary.rows += rows
+                errors += problems
+                if errors:
+                    continue  # the file is refused: every problem is still reported
+                plan = await queries.plan_import(records, stored)
+                _describe(summary, plan)
+                if bulk:
+                    writing = asyncio.create_task(bulk.write(*spill.rows(plan)))
+                elif not dry_run:
+                    await asyncio.to_thread(_without_gc, spill.keep, plan)
             if errors:
-                continue  # the file is refused: every problem is still reported
-            plan = await queries.plan_import(records, stored)
-            _describe(summary, plan)
-            if not dry_run:
-                await asyncio.to_thread(_without_gc, spill.keep, plan)
-        if errors:
-            raise ImportRejected(errors)
-        if dry_run or not (summary.added_count or summary.changed_count):
-            return summary
-        if progress:
-            await progress("writing", summary.rows, summary.rows)
-        async with audited(actor, ip) as audit:
-            touched = await queries.write_spill(spill)
+                raise ImportRejected(errors)
+            if dry_run or not (summary.added_count or summary.changed_count):
+                if audit and bulk:
+                    await bulk.finish(spill)  # the indexes start() dropped
+                    audit.nothing_changed()
+                return summary
+            await report("writing", summary.rows, summary.rows)
+            if not (audit and bulk):
+                audit = await stack.enter_async_context(audited(actor, ip))
+                bulk = queries.BulkWrite()
+                await bulk.start(spill.added)
+                for chunk in spill:
+                    await bulk.write(*chunk)
+            await bulk.finish(spill)
             await audit.record(
                 "cases.import",
                 f"file:{filename}"[:120],
@@ -216,6 +250,7 @@ async def import_file(
                     },
                 },
             )
+        touched = spill.touched()
     await queries.announce_changed_units(touched)
     return summary
 

@@ -20,6 +20,7 @@ from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import day_index, rules
 from campaign.cases.bulk import (  # noqa: F401  (the domain's public bulk writes)
+    BulkWrite,
     ImportPlan,
     ImportSpill,
     has_cases,
@@ -181,8 +182,8 @@ async def _moved(old: Mapping[str, Any], new: Mapping[str, Any] | None) -> None:
 async def insert_case(values: dict) -> int:
     """Store a new case and move its units' case days, longest gaps and last case days in place,
     all with raw statements (day_index). Call inside write_transaction()."""
-    case_id = await day_index.insert_row(Case(**values))
-    await day_index.shift_days(_day_changes(values, 1))
+    case_id = await day_index.shift_days(_day_changes(values, 1), insert=Case(**values))
+    assert case_id is not None
     return case_id
 
 
