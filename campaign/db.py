@@ -281,12 +281,6 @@ async def start_pool() -> None:
 
 
 async def _keep_session(connection: Any) -> None:
-    """A connection going back to the pool: asyncpg has rolled back any open transaction; its
-    default reset (UNLISTEN, RESET ALL, CLOSE ALL, advisory unlocks) would cost a round trip per
-    transaction, and the app leaves none of that behind (settings are SET LOCAL only)."""
-
-
-async def _keep_session(connection: Any) -> None:
     """asyncpg sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` each time a
     connection goes back to the pool — a round trip per transaction, and per query outside one.
     Nothing here leaves session state behind (no advisory locks, cursors outside transactions,
