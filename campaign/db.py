@@ -73,7 +73,7 @@ class _SQLiteEngine(SQLiteEngine):
 
     In WAL mode the commit that takes the log past `wal_autocheckpoint` pages (1,000 by
     default) copies the whole log into the database and syncs it before it returns: a stall of
-    5-10 ms every few dozen small writes, the p95 of a point award. Between start_pool and
+    5-30 ms every few dozen small writes, the p95 of a point award. Between start_pool and
     close_pool the connections only do that at POOLED_AUTOCHECKPOINT pages (a safety net), and
     checkpoint_forever copies the log every CHECKPOINT_EVERY seconds on a connection and thread
     of its own, off every request's path (PASSIVE: it never waits for, nor blocks, a reader or

@@ -656,8 +656,8 @@ async def save_rule(
         await audit.record("points.rule", f"rule:{kind}", f"{kind} = {points} / 日上限 {cap}")
 
 
-#: rules.capped_points in SQL, over columns points, daily_cap, active and earned (a Hypothesis
-#: test holds the two equal).
+#: rules.capped_points in SQL, over columns points, daily_cap, active and earned (a test holds
+#: the two equal on every boundary, evaluated by the engine).
 CAPPED_SQL = (
     "CASE WHEN NOT active OR points <= 0 THEN 0 WHEN daily_cap <= 0 THEN points "
     "WHEN daily_cap - earned <= 0 THEN 0 WHEN points < daily_cap - earned THEN points "
