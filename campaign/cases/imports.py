@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
 from campaign.cases import queries, rules
+from campaign.generations import CASES
 from campaign.i18n import _
 from campaign.importing import (
     ImportRejected,
@@ -200,7 +201,7 @@ async def import_file(
             return summary
         if progress:
             await progress("writing", summary.rows, summary.rows)
-        async with audited(actor, ip) as audit:
+        async with audited(actor, ip, CASES) as audit:
             touched = await queries.write_spill(spill)
             await audit.record(
                 "cases.import",
