@@ -17,6 +17,7 @@ from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
 from campaign.cases import queries, rules
 from campaign.db import is_sqlite
+from campaign.generations import CASES
 from campaign.i18n import _
 from campaign.importing import (
     ImportRejected,
@@ -193,7 +194,7 @@ async def import_file(
     streamed = not dry_run and not is_sqlite()
     with queries.ImportSpill() as spill, closing(earlier):
         async with AsyncExitStack() as stack:
-            audit = await stack.enter_async_context(audited(actor, ip)) if streamed else None
+            audit = await stack.enter_async_context(audited(actor, ip, CASES)) if streamed else None
             bulk = queries.BulkWrite() if streamed else None
             if bulk:
                 await bulk.start(expected)
@@ -230,7 +231,7 @@ async def import_file(
                 return summary
             await report("writing", summary.rows, summary.rows)
             if not (audit and bulk):
-                audit = await stack.enter_async_context(audited(actor, ip))
+                audit = await stack.enter_async_context(audited(actor, ip, CASES))
                 bulk = queries.BulkWrite()
                 await bulk.start(spill.added)
                 for chunk in spill:

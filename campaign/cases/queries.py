@@ -30,6 +30,7 @@ from campaign.cases.bulk import (  # noqa: F401  (the domain's public bulk write
 )
 from campaign.cases.tables import Case, CaseDay, CaseUnit, FraudType, ImportJob, OccupationGroup
 from campaign.db import chunks, contains, existing_row, is_sqlite, select_in
+from campaign.generations import CASES
 from campaign.i18n import _
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
@@ -216,7 +217,7 @@ def _audit_value(value):
 
 async def create_case(values: dict, actor: CurrentUser, ip: str | None) -> int:
     """Record a new case (values as stored) for `actor`; returns its id."""
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, CASES) as audit:
         case_id = await insert_case(values)
         await audit.record(
             "case.create",
@@ -231,7 +232,7 @@ async def create_case(values: dict, actor: CurrentUser, ip: str | None) -> int:
 async def correct_case(case: CaseRow, changes: dict, actor: CurrentUser, ip: str | None) -> None:
     """Change the fields `changes` of the stored `case`."""
     case_no = changes.get("case_no", case["case_no"])
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, CASES) as audit:
         await update_case(case["id"], changes)
         await audit.record(
             "case.update",
@@ -247,7 +248,7 @@ async def correct_case(case: CaseRow, changes: dict, actor: CurrentUser, ip: str
 
 async def remove_case(case: CaseRow, actor: CurrentUser, ip: str | None) -> None:
     """Delete the stored `case`."""
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, CASES) as audit:
         await delete_case(case["id"])
         await audit.record(
             "case.delete",
@@ -268,7 +269,7 @@ async def save_list_entry(
     ip: str | None,
 ) -> int:
     """Add (old None) or change a fraud type (is_types) or an occupation group."""
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, CASES) as audit:
         save = save_fraud_type if is_types else save_occupation_group
         entry_id = await save(old["id"] if old else None, values)
         await audit.record(
@@ -285,7 +286,7 @@ async def delete_list_entry(
 ) -> None:
     """Remove a fraud type or an occupation group (then regroup the cases)."""
     table = FraudType if is_types else OccupationGroup
-    async with audited(actor, ip) as audit:
+    async with audited(actor, ip, CASES) as audit:
         await table.delete().where(table.id == old["id"])
         if not is_types:
             await refresh_occupation_groups()
