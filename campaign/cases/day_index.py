@@ -149,8 +149,7 @@ def _shift_days(changes: list[Change], insert: Table | None) -> Steps:
     inserted = (yield from _insert(insert)) if insert is not None else None
     last: dict[tuple[str, str], dt.date | None] = {}
     for round_ in _rounds(changes):
-        for unit, summary in (yield from _shift(round_)).items():
-            last[unit] = summary.last_day if summary else None
+        last.update((yield from _shift(round_)))
     for table, units in (
         (Region, [(_param(d), code) for (level, code), d in last.items() if level != "station"]),
         (Station, [(_param(d), code) for (level, code), d in last.items() if level == "station"]),
@@ -245,7 +244,17 @@ def _shift(changes: list[Change]) -> Steps:
             if s is not None
         ],
     )
-    return result
+    # the units whose last case day moved: the others' last_case_on stays as it is (a new case
+    # on a day that already had one, or before the last, writes no Region / Station row)
+    return {
+        unit: _last_day(summary)
+        for unit, summary in result.items()
+        if _last_day(summary) != _last_day(summaries.get(unit))
+    }
+
+
+def _last_day(summary: rules.UnitDays | None) -> dt.date | None:
+    return summary.last_day if summary else None
 
 
 def _day_row(level: str, code: str, row: rules.DayRow) -> tuple:
