@@ -253,7 +253,10 @@ class BulkWrite:
                 "WHERE case_no = $3"
             )
 
-    async def start(self, adding: int) -> None:
+    async def start(self, adding: int, upper_bound: bool = False) -> None:
+        """`adding`: how many rows will be added; with `upper_bound`, the file's rows, some of
+        which may be stored already (the stored rows are taken off first: re-importing a file
+        keeps the indexes)."""
         connection = self.connection
         if self.sqlite:
             # the indexes of 10^6 rows do not fit SQLite's default 2 MB page cache; index builds
@@ -263,7 +266,10 @@ class BulkWrite:
         else:  # sorts for index builds and the case-day grouping in memory, not in temporary files
             await connection.execute(f"SET LOCAL maintenance_work_mem = '{PG_SORT_MEMORY}'")
             await connection.execute(f"SET LOCAL work_mem = '{PG_SORT_MEMORY}'")
-        if adding > max(REBUILD_INDEXES_ABOVE, await Case.count()):
+        stored = await Case.count()
+        if upper_bound:
+            adding -= stored
+        if adding > max(REBUILD_INDEXES_ABOVE, stored):
             # Loading more rows than the table holds: building each index once afterwards is
             # several times faster than maintaining it row by row (the unique key stays).
             self.rebuilt = await _drop_secondary_indexes(connection, self.sqlite, Case)

@@ -149,8 +149,7 @@ def _shift_days(changes: list[Change], insert: Table | None) -> Steps:
     inserted = (yield from _insert(insert)) if insert is not None else None
     last: dict[tuple[str, str], dt.date | None] = {}
     for round_ in _rounds(changes):
-        for unit, summary in (yield from _shift(round_)).items():
-            last[unit] = summary.last_day if summary else None
+        last.update((yield from _shift(round_)))
     for table, units in (
         (Region, [(_param(d), code) for (level, code), d in last.items() if level != "station"]),
         (Station, [(_param(d), code) for (level, code), d in last.items() if level == "station"]),
@@ -162,24 +161,31 @@ def _shift_days(changes: list[Change], insert: Table | None) -> Steps:
 
 
 def _shift(changes: list[Change]) -> Steps:
+    # one query: each unit's case day on or after the change's day and the next one, then the
+    # units' summaries (the columns the other side lacks are typed NULLs)
+    null_date, null_int = "CAST(NULL AS DATE)", "CAST(NULL AS INTEGER)"
     sides = " UNION ALL ".join(
-        f'SELECT * FROM (SELECT level, code, day, cases, previous_day, gap FROM "{DAYS}" '
+        f"SELECT * FROM (SELECT 'd' AS kind, level, code, day, cases, previous_day, gap, "
+        f"{null_date} AS first_day, {null_date} AS last_day, {null_int} AS days, "
+        f'{null_int} AS best_gap, {null_date} AS best_gap_end FROM "{DAYS}" '
         f"WHERE level = ? AND code = ? AND day >= ? ORDER BY day LIMIT 2) AS u{i}"
         for i in range(len(changes))
     )
+    where = " OR ".join("(level = ? AND code = ?)" for _ in changes)
+    summary_side = (
+        f"SELECT 'u', level, code, {null_date}, {null_int}, {null_date}, {null_int}, "
+        f'first_day, last_day, days, best_gap, best_gap_end FROM "{UNITS}" WHERE {where}'
+    )
     params = [p for level, code, day, _ in changes for p in (level, code, _param(day))]
+    params += [p for level, code, _day_, _ in changes for p in (level, code)]
     rows: dict[tuple[str, str], list[rules.DayRow]] = {}
-    for r in (yield sides, params, False) or ():
+    summaries: dict[tuple[str, str], rules.UnitDays] = {}
+    for r in (yield f"{sides} UNION ALL {summary_side}", params, False) or ():
+        if r["kind"] == "u":
+            summaries[(r["level"], r["code"])] = _unit_days(r)
+            continue
         row = rules.DayRow(_day(r["day"]), r["cases"], _day(r["previous_day"]), r["gap"])
         rows.setdefault((r["level"], r["code"]), []).append(row)
-    where = " OR ".join("(level = ? AND code = ?)" for _ in changes)
-    found = yield (
-        f'SELECT level, code, first_day, last_day, days, best_gap, best_gap_end FROM "{UNITS}" '
-        f"WHERE {where}",
-        [p for level, code, _day_, _ in changes for p in (level, code)],
-        False,
-    )
-    summaries = {(r["level"], r["code"]): _unit_days(r) for r in found or ()}
     upserts, deletes, lost = [], [], []
     result: dict[tuple[str, str], rules.UnitDays | None] = {}
     for level, code, day, delta in changes:
@@ -238,7 +244,17 @@ def _shift(changes: list[Change]) -> Steps:
             if s is not None
         ],
     )
-    return result
+    # the units whose last case day moved: the others' last_case_on stays as it is (a new case
+    # on a day that already had one, or before the last, writes no Region / Station row)
+    return {
+        unit: _last_day(summary)
+        for unit, summary in result.items()
+        if _last_day(summary) != _last_day(summaries.get(unit))
+    }
+
+
+def _last_day(summary: rules.UnitDays | None) -> dt.date | None:
+    return summary.last_day if summary else None
 
 
 def _day_row(level: str, code: str, row: rules.DayRow) -> tuple:

@@ -197,7 +197,7 @@ async def import_file(
             audit = await stack.enter_async_context(audited(actor, ip, CASES)) if streamed else None
             bulk = queries.BulkWrite() if streamed else None
             if bulk:
-                await bulk.start(expected)
+                await bulk.start(expected, upper_bound=True)
             writing: asyncio.Task | None = None  # the previous chunk's write, still running
             while True:
                 await report("checking", summary.rows, max(expected, summary.rows))

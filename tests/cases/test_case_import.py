@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from campaign.accounts.tables import AuditEntry
 from campaign.cases.imports import import_file
-from campaign.cases.tables import Case
+from campaign.cases.tables import Case, CaseDay, CaseUnit
 from campaign.importing import ImportRejected
 from campaign.regions.tables import Region, Station
 from campaign.system import queries as system
@@ -150,6 +150,20 @@ async def test_duplicates_across_chunks_are_named_and_counts_stay_whole(ningbo, 
     summary = await run(rows)
     assert summary.added == ["K0", "K1"] and summary.counts() == (5, 0, 0)
     assert "新增 5 条" in summary.describe() and await Case.count() == 5
+
+
+async def test_a_problem_in_a_later_chunk_leaves_nothing_written(ningbo, monkeypatch):
+    """PostgreSQL writes each chunk as soon as it is checked: a later chunk's problem rolls back
+    the chunks already written, their case days and last case days with them."""
+    from campaign.cases import imports
+
+    monkeypatch.setattr(imports, "CHECK_CHUNK", 2)
+    rows = "".join(f"L{i},{YESTERDAY},330282005002,,投资理财,1,,\n" for i in range(5))
+    errors = await rejected(rows + f"L9,{YESTERDAY},330282005999,,投资理财,1,,\n")
+    assert [(e.row, e.column) for e in errors] == [(7, "区划代码")]
+    assert await CaseDay.count() == 0 and await CaseUnit.count() == 0
+    assert await last("330282005002") is None
+    assert not await AuditEntry.exists().where(AuditEntry.action == "cases.import")
 
 
 async def test_ages_outside_0_to_120_are_refused(ningbo):

@@ -13,6 +13,7 @@ from campaign.cases import queries as cases
 from campaign.cases.rules import CaseRecord
 from campaign.cases.tables import CaseDay, CaseUnit
 from campaign.db import engine, write_transaction
+from campaign.regions.tables import Region, Station
 from campaign.streaks import queries, rules
 from tests.helpers.database import truncate_all
 from tests.helpers.ningbo import load_slice
@@ -128,6 +129,14 @@ async def test_case_days_and_boards_equal_the_oracle_after_any_writes(db, ops, a
         units = await CaseUnit.select().where(CaseUnit.level == level)
         assert {r["code"]: unit_summary(r) for r in units} == {
             code: brute_summary(per_day) for code, per_day in expected.items()
+        }
+        # each unit's last case day, as every board's "today" reads it
+        owner = Station if level == "station" else Region
+        kept = await owner.select(owner.code, owner.last_case_on).where(
+            owner.code.is_in(list(UNITS[level]))
+        )
+        assert {r["code"]: r["last_case_on"] for r in kept} == {
+            code: max(expected[code]) if code in expected else None for code in UNITS[level]
         }
         if since is not None:
             codes = list(UNITS[level])
