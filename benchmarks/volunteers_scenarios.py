@@ -45,6 +45,16 @@ def prepare_environment(var: str | None) -> Path:
     return path
 
 
+def warm_file_cache(url: str) -> None:
+    """Read a SQLite database file once before timing, as a server that has been running holds
+    its pages in the OS file cache: otherwise the awards to volunteers no earlier run touched
+    time the disk (p95 5-33 ms cold against 2-3 ms warm on the 1.9 GB file)."""
+    if url.startswith("sqlite:///"):
+        with open(url.removeprefix("sqlite:///"), "rb") as file:
+            while file.read(1 << 24):
+                pass
+
+
 async def load(propagandists: int, volunteers: int, days: int, activity: float) -> dict:
     from campaign.accounts import queries as accounts
     from campaign.bootstrap import migrate
@@ -373,6 +383,7 @@ def main() -> None:
     print(json.dumps(counts, ensure_ascii=False), flush=True)
     if args.build_only:
         return
+    warm_file_cache(os.environ["DATABASE_URL"])
     counts["loadavg_before"] = Path("/proc/loadavg").read_text().split()[:3]
     results, extra = asyncio.run(scenarios(args.requests, run))
     report = {"counts": counts, "results": results, **extra}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -760,20 +761,28 @@ ON CONFLICT DO NOTHING RETURNING points
 async def _award_sqlite(
     connection: Any, person: Person, args: tuple, keys: list[tuple[str, str, int]]
 ) -> int:
-    """_award on SQLite: the entry, then the board rows and score counts, then the totals."""
-    entry = await connection.execute_fetchall(_ENTRY_SQLITE, args[:10])
+    """_award on SQLite: every statement in one call on the connection's thread (an aiosqlite
+    call is a hop there and back, which cost more than the statements)."""
+    return await connection.run_sync(_award_sqlite_now, person, args, keys)
+
+
+def _award_sqlite_now(
+    connection: sqlite3.Connection, person: Person, args: tuple, keys: list[tuple[str, str, int]]
+) -> int:
+    """The entry, then the board rows and score counts, then the totals."""
+    entry = connection.execute(_ENTRY_SQLITE, args[:10]).fetchall()
     if not entry:
         return 0
     given = entry[0]["points"]
-    await _add_to_boards(connection, person, [(*key, given) for key in keys])
+    _add_to_boards(connection, person, [(*key, given) for key in keys])
     earned = given if args[10] else 0
     if person.kind == rules.VOLUNTEERS:
-        await connection.execute_fetchall(
+        connection.execute(
             "UPDATE volunteer SET balance = balance + ?, points = points + ? WHERE id = ?",
             (given, earned, person.id),
         )
     else:
-        await connection.execute_fetchall(
+        connection.execute(
             "UPDATE propagandist SET points = points + ? WHERE id = ?", (earned, person.id)
         )
     return given
@@ -797,8 +806,8 @@ async def _award_pg(
     return given or 0
 
 
-async def _add_to_boards(
-    connection: Any, person: Person, updates: list[tuple[str, str, int, int]]
+def _add_to_boards(
+    connection: sqlite3.Connection, person: Person, updates: list[tuple[str, str, int, int]]
 ) -> None:
     """The award's board rows (3-6) in one multi-row upsert, then the score counts of every
     area the rows are in (city, district, town) moved from the old points to the new in one
@@ -819,14 +828,14 @@ async def _add_to_boards(
             "" if team else person.town_code,
             pts,
         ]
-    rows = await connection.execute_fetchall(
+    rows = connection.execute(
         "INSERT INTO board_row (board, bucket, person_id, name_masked, district_code, "
         f"town_code, points) VALUES {', '.join(values)} "
         "ON CONFLICT (board, bucket, person_id) DO UPDATE SET "
         "points = board_row.points + excluded.points "
         "RETURNING board, bucket, person_id, district_code, town_code, points",
         args,
-    )
+    ).fetchall()
     added = {(board, bucket_key, pid): pts for board, bucket_key, pid, pts in updates}
     moves = rules.score_moves(
         (
@@ -840,7 +849,7 @@ async def _add_to_boards(
         for r in rows
     )
     if moves:
-        await connection.execute_fetchall(
+        connection.execute(
             "INSERT INTO board_score (board, bucket, area, points, n) VALUES "
             + ", ".join("(?, ?, ?, ?, ?)" for _ in moves)
             + " ON CONFLICT (board, bucket, area, points) DO UPDATE SET "
