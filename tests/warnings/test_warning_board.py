@@ -8,8 +8,11 @@ import json
 
 from openpyxl import load_workbook
 
+from campaign.accounts.rules import Scope
 from campaign.accounts.tables import AuditEntry
+from campaign.db import engine, is_sqlite
 from campaign.warnings import controllers
+from campaign.warnings.queries import _board_where
 from campaign.warnings.tables import ContactAttempt, Warning
 from tests.helpers.warnings import item, push
 from tests.helpers.web import login, post_form
@@ -219,3 +222,23 @@ async def test_a_stream_not_asked_for_by_an_event_source_ends_after_the_replay(
     await login(client, "baisha")
     response = await client.get("/warnings/stream?after=0")  # no Accept: text/event-stream
     assert response.status_code == 200 and 'data-warning="A1"' in response.text
+
+
+async def test_the_default_board_reads_only_open_warnings_from_their_index(db):
+    """The partial indexes' predicate must stay the board query's own, or neither engine uses
+    them and the default view intersects a unit's warnings with every open one again."""
+    for kind, code in (FUHAI, ("town", "330282108"), ("district", "330282")):
+        query = (
+            Warning.select(Warning.id)
+            .where(*_board_where(Scope(kind, code), {"status": "open"}))
+            .order_by(Warning.issued_at, ascending=False)
+            .limit(50)
+        )
+        if is_sqlite():
+            plan = await Warning.raw(f"EXPLAIN QUERY PLAN {query}")
+        else:  # an empty table: make the planner say which index it would take
+            async with engine().transaction():
+                await Warning.raw("SET LOCAL enable_seqscan = off")
+                await Warning.raw("SET LOCAL enable_bitmapscan = off")
+                plan = await Warning.raw(f"EXPLAIN {query}")
+        assert f"warning_open_{kind}" in str(plan), plan
