@@ -528,13 +528,20 @@ def download_unit(team: str | None, unit_name: str | None) -> str:
 _UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f:*?"<>|]')
 
 
+def _trimmed(part: str) -> str:
+    """Without leading or trailing spaces and dots, however they alternate ("0 ." → "0")."""
+    while (trimmed := part.strip().strip(".")) != part:
+        part = trimmed
+    return part
+
+
 def zip_member_name(name: str, taken: set[str]) -> str:
     """A safe, unique member name for a ZIP built from titles: no absolute paths, no `..` or `.`
     parts, no backslashes, drive letters or control characters, each part at most 100 characters;
     a repeat gets " (2)", " (3)" … before its extension. Adds the result to `taken`."""
     parts = []
     for part in name.replace("\\", "/").split("/"):
-        part = _UNSAFE_IN_NAME.sub("_", unicodedata.normalize("NFC", part)).strip().strip(".")
+        part = _trimmed(_UNSAFE_IN_NAME.sub("_", unicodedata.normalize("NFC", part)))
         if part:
             parts.append(part[:100])
     safe = "/".join(parts) or "file"

@@ -42,6 +42,7 @@ def test_known_attacks():
     assert zip_member_name("C:\\x.txt", taken) == "C_/x.txt"
     assert zip_member_name("abs/海报.jpg", taken) == "abs/海报 (2).jpg"
     assert zip_member_name("..", taken) == "file"
+    assert zip_member_name("0 .", taken) == "0"  # found by Hypothesis: a space left before a dot
 
 
 async def test_zip_stream_writes_sanitised_names():
