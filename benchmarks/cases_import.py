@@ -204,6 +204,7 @@ async def time_inserts(villages: list[str], prefix: str, count: int = 300) -> di
     from campaign.accounts.audit import record_audit
     from campaign.cases import queries
     from campaign.db import write_transaction
+    from campaign.generations import CASES
     from campaign.timeutil import today
 
     rng = random.Random(11)
@@ -221,7 +222,7 @@ async def time_inserts(villages: list[str], prefix: str, count: int = 300) -> di
             loss_fen=100,
         )
         began = time.perf_counter()
-        async with write_transaction():
+        async with write_transaction(CASES):  # as create_case's audited(…, CASES)
             inside, inside_cpu = time.perf_counter(), time.process_time()
             await queries.insert_case(values)
             await record_audit(
