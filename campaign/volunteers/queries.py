@@ -743,8 +743,9 @@ async def _award(
     assert transaction is not None, "_award runs inside write_transaction()"
     # Straight on the driver's connection (asyncpg or aiosqlite): the ORM's per-query work was
     # most of an award's CPU.
-    run = _award_sqlite if is_sqlite() else _award_pg
-    return await run(transaction.connection, person, args, keys)
+    if is_sqlite():
+        return await transaction.connection.run_sync(_award_sqlite, person, args, keys)
+    return await _award_pg(transaction.connection, person, args, keys)
 
 
 #: An award's ledger entry on SQLite (no INSERT inside WITH there), with the rule, today's
@@ -758,18 +759,12 @@ ON CONFLICT DO NOTHING RETURNING points
 """
 
 
-async def _award_sqlite(
-    connection: Any, person: Person, args: tuple, keys: list[tuple[str, str, int]]
-) -> int:
-    """_award on SQLite: every statement in one call on the connection's thread (an aiosqlite
-    call is a hop there and back, which cost more than the statements)."""
-    return await connection.run_sync(_award_sqlite_now, person, args, keys)
-
-
-def _award_sqlite_now(
+def _award_sqlite(
     connection: sqlite3.Connection, person: Person, args: tuple, keys: list[tuple[str, str, int]]
 ) -> int:
-    """The entry, then the board rows and score counts, then the totals."""
+    """_award on SQLite: the entry, then the board rows and score counts, then the totals, run
+    on the connection's thread in one call (an aiosqlite call is a hop there and back, which
+    cost more than the statements)."""
     entry = connection.execute(_ENTRY_SQLITE, args[:10]).fetchall()
     if not entry:
         return 0

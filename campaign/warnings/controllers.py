@@ -4,6 +4,7 @@ figures page, the upload page, and POST /api/v1/warnings."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import time
 from collections import OrderedDict
@@ -99,21 +100,18 @@ def _translated(labels: dict) -> dict[str, str]:
     return {key: str(label) for key, label in labels.items()}
 
 
-#: The row template made a module once per (template, language): its fixed texts and labels
-#: are worked out then, and a row is one macro call. Rendering the file per row made a template
-#: context and translated a dozen texts each time, and a live board draws hundreds of rows a
-#: second. The template object is in the key, so a reloaded template makes a new module.
-_row_modules: dict[tuple, Any] = {}
+@functools.lru_cache(maxsize=16)
+def _row_module(template: Any, locale: str) -> Any:
+    """The row template made a module once per (template, language): its fixed texts and
+    labels are worked out then, and a row is one macro call. Rendering the file per row made a
+    template context and translated a dozen texts each time, and a live board draws hundreds of
+    rows a second. The template object is in the key, so a reloaded template makes a new module;
+    `locale` is the one `_labels()` translates into."""
+    return template.make_module(_labels())
 
 
 def _row_html(request: Request, row: WarningRow) -> str:
-    template = jinja_template(request, "warnings/_row.html")
-    key = (template, i18n.current_locale.get())
-    module = _row_modules.get(key)
-    if module is None:
-        if len(_row_modules) > 16:
-            _row_modules.clear()
-        module = _row_modules[key] = template.make_module(_labels())
+    module = _row_module(jinja_template(request, "warnings/_row.html"), i18n.current_locale.get())
     return str(module.warning_row(row, _can_act(current_user(request), row)))
 
 
