@@ -19,6 +19,7 @@ from campaign.accounts import queries as accounts
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import ADMIN, LEADER, CurrentUser, Scope
 from campaign.cases import queries as cases
+from campaign.cases.tables import Case
 from campaign.contests import queries as contests
 from campaign.db import (
     chunks,
@@ -48,6 +49,7 @@ from campaign.events import queries as events
 from campaign.i18n import _
 from campaign.materials import queries as materials
 from campaign.regions import queries as regions
+from campaign.regions.tables import Region
 from campaign.rows import Row
 from campaign.system import queries as system
 from campaign.system.rules import REVIEW_LOSS_KEY
@@ -1310,41 +1312,21 @@ async def open_review(
 
 async def open_reviews_for_new_cases() -> int:
     """The sweep behind every case write path (form, import, API, demo): cases written since the
-    last sweep with a loss at or above the threshold get a review. Idempotent. Set-based, so the
-    tens of thousands of reviews a 10^6-case import calls for cost one bulk insert, not a
-    transaction each; one audit entry records the sweep."""
+    last sweep with a loss at or above the threshold get a review. Idempotent. One INSERT …
+    SELECT (the village's station joined in), so the tens of thousands of reviews a 10^6-case
+    import calls for never pass through Python as rows; one audit entry records the sweep."""
     started = now()
     mark = await SweepMark.select().where(SweepMark.name == "reviews").first()
     # a case written in a transaction still open at the last sweep carries an earlier stamp
     since = mark["at"] - SWEEP_OVERLAP if mark else None
-    candidates = await cases.cases_written_since(since, await review_threshold_fen())
-    villages = sorted({c["village_code"] for c in candidates if c["village_code"]})
-    station_of = {
-        row["code"]: row["station_code"]
-        for chunk in chunks(villages)
-        for row in await regions.regions_by_code(chunk)
-    }
     async with audited(None) as audit:
-        reviewed: set[int] = set()
-        for chunk in chunks([c["id"] for c in candidates]):
-            rows = await Review.select(Review.case_id).where(Review.case_id.is_in(chunk))
-            reviewed.update(row["case_id"] for row in rows)
-        new = [
-            {
-                **review_values(case, "loss", "", None),
-                "village_station_code": station_of.get(case["village_code"]),
-            }
-            for case in candidates
-            if case["id"] not in reviewed
-        ]
-        if new:
-            columns = list(new[0])
-            await insert_many(Review, columns, [tuple(v[c] for c in columns) for v in new])
+        opened = await _open_loss_reviews(since, max(await review_threshold_fen(), 1), started)
+        if opened:
             await audit.record(
                 "review.open",
                 "reviews:sweep",
-                _("自动开启倒查 %(n)s 件", n=len(new)),
-                {"trigger": "loss", "cases": [v["case_no"] for v in new[:100]]},
+                _("自动开启倒查 %(n)s 件", n=len(opened)),
+                {"trigger": "loss", "cases": opened[:100]},
             )
         else:
             audit.nothing_changed()
@@ -1352,7 +1334,36 @@ async def open_reviews_for_new_cases() -> int:
             await SweepMark.update({SweepMark.at: started}).where(SweepMark.name == "reviews")
         else:
             await SweepMark.insert(SweepMark(name="reviews", at=started))
-    return len(new)
+    return len(opened)
+
+
+async def _open_loss_reviews(
+    since: dt.datetime | None, min_loss_fen: int, at: dt.datetime
+) -> list[str]:
+    """Reviews opened (trigger "loss", as review_values fills them) for the cases written since
+    `since` (all when None) with a loss of at least min_loss_fen and no review yet; returns their
+    case numbers in case order."""
+    review, case, region = Review._meta.tablename, Case._meta.tablename, Region._meta.tablename
+    written = "" if since is None else " AND c.updated_at >= {}"
+    rows = await Review.raw(
+        f'INSERT INTO "{review}" (case_id, case_no, occurred_on, loss_fen, fraud_type, '
+        "village_code, town_code, district_code, station_code, village_station_code, "
+        "organisation_id, trigger, trigger_note, status, opened_at, opened_on, findings, "
+        "closing_note, closed_at, closed_by_name, is_demo) "
+        "SELECT c.id, c.case_no, c.occurred_on, c.loss_fen, c.fraud_type, c.village_code, "
+        "c.town_code, c.district_code, c.station_code, v.station_code, NULL, 'loss', '', {}, "
+        "{}, {}, '', '', NULL, '', c.is_demo "
+        f'FROM "{case}" c LEFT JOIN "{region}" v ON v.code = c.village_code '
+        f"WHERE c.loss_fen >= {{}}{written} "
+        f'AND NOT EXISTS (SELECT 1 FROM "{review}" r WHERE r.case_id = c.id) '
+        "ORDER BY c.id RETURNING case_no",
+        rules.REVIEW_OPEN,
+        at,
+        today(),
+        min_loss_fen,
+        *([] if since is None else [since]),
+    )
+    return [row["case_no"] for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
