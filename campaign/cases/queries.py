@@ -787,7 +787,7 @@ async def unit_gaps(
 
 
 async def unit_bests(
-    level: str, since: dt.date, as_of: dt.date, codes: Collection[str]
+    level: str, since: dt.date, as_of: dt.date, codes: Collection[str] | None
 ) -> dict[str, UnitGaps]:
     """unit_gaps read from the maintained CaseUnit rows (one indexed row per unit, no grouping):
     exact for every unit whose case days all lie on or after `since` and whose longest gap

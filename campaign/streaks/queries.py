@@ -31,7 +31,14 @@ from campaign import rules as shared_rules
 from campaign.accounts.rules import Scope
 from campaign.cases import queries as cases
 from campaign.cases.tables import Case
-from campaign.db import chunks, contains, insert_many, read_transaction, write_transaction
+from campaign.db import (
+    chunks,
+    contains,
+    insert_many,
+    read_transaction,
+    select_in,
+    write_transaction,
+)
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region, Station, StationTown
 from campaign.rows import Row
@@ -874,6 +881,10 @@ async def _units(level: str, codes: Collection[str] | None) -> list[dict]:
     return found
 
 
+#: Past this many units a refresh reads the whole level (as cases.day_index rebuilds do).
+WHOLE_LEVEL_ABOVE = 5_000
+
+
 async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int:
     """Recompute the stored closed best of some units (all when codes is None) and add a
     "broken" event for each run of at least the first milestone that a newly seen case ended.
@@ -886,15 +897,18 @@ async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int
     since = await tracked_since()
     if since is None:
         return 0
-    every_unit = codes is None
-    units = await _units(level, codes)
+    # after a large import most units are touched: the whole level read without IN lists
+    every_unit = codes is None or len(codes) > WHOLE_LEVEL_ABOVE
+    units = await _units(level, None if every_unit else codes)
     codes = [u["code"] for u in units]
-    old: dict[str, dict] = {}
-    for chunk in chunks(codes):
-        for row in await StreakBest.select().where(
-            StreakBest.level == level, StreakBest.code.is_in(chunk)
-        ):
-            old[row["code"]] = row
+    old = {
+        row["code"]: row
+        for row in await select_in(
+            lambda *extra: StreakBest.select().where(StreakBest.level == level, *extra),
+            StreakBest.code,
+            None if every_unit else codes,
+        )
+    }
     entries = await _events_of(level, None if every_unit else codes)
     moved = {
         u["code"]
@@ -905,7 +919,7 @@ async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int
     }
     needed = moved | {e["code"] for e in entries}
     days = await cases.case_days_by_unit(level, since, today(), needed) if needed else {}
-    gaps = await cases.unit_bests(level, since, today(), codes)
+    gaps = await cases.unit_bests(level, since, today(), None if every_unit else codes)
     first_mark = (await milestones(level))[0]
     bests, events = [], []
     for u in units:
