@@ -54,7 +54,9 @@ class Case(Table):
     victim_phone_masked = Varchar(length=20, null=True, default=None)
     is_demo = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
-    updated_at = Timestamptz(default=TimestamptzNow())
+    #: Indexed: the accountability-review sweep after every case write reads the cases written
+    #: since its last run (a scan of 10^6 cases was ~0.3 s of every write's follow-up).
+    updated_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 
 class ImportJob(Table):
