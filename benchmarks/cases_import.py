@@ -186,13 +186,17 @@ async def inserts(env: dict) -> dict:
 
 
 def run(path: Path, follow_up_limit: float) -> dict:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import run as runner
+
+    machine = runner.machine_speed()
     env = fresh_copy()
     first = time_cli(env, path, follow_up_limit)
     print(json.dumps(first), file=sys.stderr)
     again = time_cli(env, path, follow_up_limit)
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "CAMPAIGN_VAR") if k in env})
     result = asyncio.run(inserts(env))
-    result |= {"import": first, "reimport_unchanged": again}
+    result |= {"import": first, "reimport_unchanged": again, "machine": machine}
     OUT.mkdir(exist_ok=True)
     (OUT / f"cases-{result['engine']}.json").write_text(json.dumps(result, indent=2))
     return result

@@ -70,6 +70,37 @@ def server_cpu_seconds(group: int) -> float | None:
     return total / ticks
 
 
+def machine_speed() -> dict[str, float]:
+    """The same fixed work timed on this box (best of three): a pure-Python loop and 200,000
+    SQLite inserts in memory. Absolute targets (seconds, milliseconds) depend on the machine; these
+    two figures say how fast it was on the day, so that runs from different days compare."""
+    import sqlite3
+
+    def loop() -> None:
+        total = 0
+        for number in range(10_000_000):
+            total += number
+
+    def inserts() -> None:
+        db = sqlite3.connect(":memory:")
+        db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT UNIQUE, day TEXT, n INT)")
+        db.executemany(
+            "INSERT INTO t (code, day, n) VALUES (?, ?, ?)",
+            ((f"C{i:08d}", "2026-11-30", i) for i in range(200_000)),
+        )
+        db.close()
+
+    def best(work) -> float:
+        times = []
+        for _ in range(3):
+            began = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - began)
+        return round(min(times), 3)
+
+    return {"python_loop_10m_s": best(loop), "sqlite_insert_200k_s": best(inserts)}
+
+
 def free_port() -> int:
     for port in PORTS:
         with socket.socket() as probe:

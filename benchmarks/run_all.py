@@ -474,7 +474,10 @@ def main() -> int:
     os.environ.update(environment)
     sys.path.insert(0, str(HERE))
 
+    import run as runner
+
     figures: dict[str, object] = {"scale": scale, "engine": engine, "cases": count}
+    figures["machine"] = runner.machine_speed()
     if reuse:
         load = json.loads(built.read_text())
     else:

@@ -79,12 +79,25 @@ async def bump(*names: str) -> None:
         client = await _redis()
         await client.mset({_key(name): token for name in names})
         return
+    data = token.encode()
     for name in names:
-        path = _file(name)
+        _overwrite(_file(name), data)
+
+
+def _overwrite(path: Path, data: bytes) -> None:
+    """Write a token over the previous one in place (every token has the same length). A rename
+    or a truncation would make ext4 write the file out at once (auto_da_alloc): ~0.4 ms a file,
+    on every write of the embedded set-up. A reader racing the write sees the old token, the new
+    one or a mix of both; a mix only ever compares unequal, i.e. costs one extra refresh."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{name}.{token}")
-        temporary.write_text(token)
-        os.replace(temporary, path)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        os.pwrite(descriptor, data, 0)
+    finally:
+        os.close(descriptor)
 
 
 K = TypeVar("K")
