@@ -78,8 +78,10 @@ async def _stored_cases(numbers: Sequence[str]) -> dict[str, dict]:
 async def plan_import(records: Sequence[rules.CaseRecord], stored: bool = True) -> ImportPlan:
     """Which records are new, which change a stored case (and how), which are already stored.
     `stored` False: the caller knows the table is empty, so nothing is looked up."""
+    if not stored:
+        return ImportPlan(added=list(records))
     plan = ImportPlan()
-    found = await _stored_cases([r.case_no for r in records]) if stored else {}
+    found = await _stored_cases([r.case_no for r in records])
     for record in records:
         old = found.get(record.case_no)
         if old is None:
