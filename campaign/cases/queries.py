@@ -182,10 +182,13 @@ async def _moved(old: Mapping[str, Any], new: Mapping[str, Any] | None) -> None:
 
 async def insert_case(values: dict) -> int:
     """Store a new case and move its units' case days, longest gaps and last case days in place,
-    all with raw statements (day_index). Call inside write_transaction()."""
-    case_id = await day_index.shift_days(_day_changes(values, 1), insert=Case(**values))
-    assert case_id is not None
-    return case_id
+    all with raw statements (day_index; on PostgreSQL the case's INSERT goes with the index's
+    writes). Call inside write_transaction()."""
+    found = await day_index.shift_days(
+        _day_changes(values, 1), also=day_index.insert_row(Case, values)
+    )
+    assert found
+    return found[0]["id"]
 
 
 async def update_case(case_id: int, values: dict) -> None:
