@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 import sqlite3
 from collections.abc import Collection, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from piccolo.table import Table
 
 from campaign.cases import rules
 from campaign.cases.tables import Case, CaseDay, CaseUnit
-from campaign.db import engine, is_sqlite
+from campaign.db import Query, engine, is_sqlite, numbered, take_riders
 from campaign.regions.tables import Region, Station
 
 #: (level, code, day, +1 | -1): one case more or less for a unit on a day.
@@ -33,7 +32,6 @@ Change = tuple[str, str, dt.date, int]
 
 DAYS = CaseDay._meta.tablename
 UNITS = CaseUnit._meta.tablename
-_MARK = re.compile(r"\?")
 
 
 def _day(value: Any) -> Any:
@@ -50,14 +48,6 @@ def _connection():
     transaction = engine().current_transaction.get()
     assert transaction is not None, "the case-day index is kept inside write_transaction()"
     return transaction.connection
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """A statement run once (`?` placeholders)."""
-
-    statement: str
-    params: Sequence
 
 
 class Many(NamedTuple):
@@ -93,6 +83,8 @@ async def _run(steps: Steps) -> Any:
     try:
         while True:
             batch = _sent(steps.send(answer))
+            if batch:  # the audit entries queued meanwhile ride along (campaign.db.ride)
+                batch = [*take_riders(), *batch]
             answer = list(await connection.fetch(*_statement(batch))) if batch else None
     except StopIteration as done:
         return done.value
@@ -118,14 +110,12 @@ def _statement(batch: list[Step]) -> list:
 
 @functools.lru_cache(maxsize=256)
 def _composed(texts: tuple[str, ...]) -> str:
-    """The last statement after the others as data-modifying CTEs, `?` numbered as asyncpg wants
-    ($1, $2 …). Built once per combination: a few recur on every write, and building one costs
-    a tenth of its round trip."""
+    """The last statement after the others as data-modifying CTEs, numbered. Built once per
+    combination: a few recur on every write, and building one costs a tenth of its round trip."""
     *ctes, last = texts
     if ctes:
         last = "WITH " + ", ".join(f"w{i} AS ({text})" for i, text in enumerate(ctes)) + " " + last
-    numbers = iter(range(1, 10_000))
-    return _MARK.sub(lambda _match: f"${next(numbers)}", last)
+    return numbered(last)
 
 
 def _run_sqlite(connection: sqlite3.Connection, steps: Steps) -> Any:
