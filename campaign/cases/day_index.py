@@ -6,8 +6,8 @@ touches at most two CaseDay rows and the unit's CaseUnit row (rules.shift_day), 
 last case day (Region / Station `last_case_on`). Those are read for all the units at once and
 written back with one statement per kind (Steps below). On PostgreSQL the writes go as one
 statement of data-modifying CTEs, the new case's INSERT with them: a new case is two round trips
-(the read, the writes). On SQLite all of them run in one call on the connection's thread. Bulk
-writes rebuild the touched units set-based instead (rebuild_units)."""
+(the read, the writes; its audit entry rides along). On SQLite all of them run in one call on the
+connection's thread. Bulk writes rebuild the touched units set-based instead (rebuild_units)."""
 
 from __future__ import annotations
 
@@ -60,6 +60,8 @@ class Many(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Write:
+    """A Many statement and the rows it writes."""
+
     statement: Many
     rows: list[tuple]
 
