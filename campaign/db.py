@@ -17,11 +17,12 @@ import asyncio
 import functools
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import aiosqlite
 from piccolo.engine.base import Engine
@@ -197,16 +198,57 @@ def engine() -> Engine:
     return found
 
 
+class Query(NamedTuple):
+    """A statement run once and its parameters (`?` placeholders: see numbered)."""
+
+    statement: str
+    params: Sequence
+
+
+_MARK = re.compile(r"\?")
+
+
+def numbered(statement: str) -> str:
+    """`?` placeholders numbered as asyncpg wants them ($1, $2 …)."""
+    numbers = iter(range(1, 100_000))
+    return _MARK.sub(lambda _match: f"${next(numbers)}", statement)
+
+
 #: Set inside the outermost transaction opened by the two helpers below: the domains written.
 _writing: ContextVar[set[str] | None] = ContextVar("writing", default=None)
+#: Inside the outermost write transaction on PostgreSQL: INSERTs that nothing in the transaction
+#: reads back (audit entries), waiting to ride along with its next batched statement (the
+#: case-day index's, as data-modifying CTEs: take_riders) or else sent just before the commit.
+_riders: ContextVar[list[Query] | None] = ContextVar("riders", default=None)
+
+
+def ride(query: Query) -> bool:
+    """Queue `query` to ride along (see _riders); False where nothing waits (SQLite, or outside
+    a write transaction): the caller then sends it itself."""
+    riders = _riders.get()
+    if riders is not None:
+        riders.append(query)
+    return riders is not None
+
+
+def take_riders() -> list[Query]:
+    """The queued riders, for a statement that takes them along."""
+    riders = _riders.get()
+    taken = list(riders or ())
+    if riders:
+        riders.clear()
+    return taken
 
 
 @asynccontextmanager
-async def _announcing(transaction: Any, domains: Collection[str]) -> AsyncIterator[Any]:
+async def _announcing(
+    transaction: Any, domains: Collection[str], riders: bool = False
+) -> AsyncIterator[Any]:
     """Run `transaction`; once the outermost one of ours has committed after a write inside
     it, move the generations of the domains written and the data generation, so that every
     process drops what it kept of them (the boards follow cases, the home cards every domain).
-    After the commit, never before: a reader must not keep old data as new."""
+    After the commit, never before: a reader must not keep old data as new. With `riders`
+    (PostgreSQL writes) the INSERTs still queued by `ride` are sent before the commit."""
     outer = _writing.get()
     if outer is not None:  # nested: the outermost one commits and announces
         outer.update(domains)
@@ -215,10 +257,14 @@ async def _announcing(transaction: Any, domains: Collection[str]) -> AsyncIterat
         return
     written = set(domains)
     token = _writing.set(written)
+    queue = _riders.set([] if riders else None)
     try:
         async with transaction as inner:
             yield inner
+            for query in take_riders():
+                await inner.connection.execute(numbered(query.statement), *query.params)
     finally:
+        _riders.reset(queue)
         _writing.reset(token)
     if written:
         await generations.bump(generations.DATA, *sorted(written))
@@ -234,7 +280,7 @@ def write_transaction(*domains: str):
     written = domains or generations.DOMAINS
     if isinstance(db, SQLiteEngine):
         return _announcing(db.transaction(transaction_type=TransactionType.immediate), written)
-    return _announcing(db.transaction(), written)
+    return _announcing(db.transaction(), written, riders=True)
 
 
 async def relaxed_commit() -> None:

@@ -4,23 +4,27 @@ cases, inside the write transaction that changed them.
 A single write moves one case: each of its units gets one case more or less on one day, which
 touches at most two CaseDay rows and the unit's CaseUnit row (rules.shift_day), and the unit's
 last case day (Region / Station `last_case_on`). Those are read for all the units at once and
-written back with one statement per kind (Steps below): on PostgreSQL a round trip each, on
-SQLite all of them — the new case's insert too — in one call on the connection's thread. Bulk
-writes rebuild the touched units set-based instead (rebuild_units)."""
+written back with one statement per kind (Steps below). On PostgreSQL the writes go as one
+statement of data-modifying CTEs, the new case's INSERT with them: a new case is two round trips
+(the read, the writes; its audit entry rides along). On SQLite all of them run in one call on the
+connection's thread. Bulk writes rebuild the touched units set-based instead (rebuild_units)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
+import functools
 import sqlite3
-from collections.abc import Collection, Generator, Iterable, Sequence
-from typing import Any
+from collections.abc import Collection, Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
+from piccolo.columns import Column
+from piccolo.columns.defaults.base import Default
 from piccolo.table import Table
 
 from campaign.cases import rules
 from campaign.cases.tables import Case, CaseDay, CaseUnit
-from campaign.db import engine, is_sqlite
+from campaign.db import Query, engine, is_sqlite, numbered, take_riders
 from campaign.regions.tables import Region, Station
 
 #: (level, code, day, +1 | -1): one case more or less for a unit on a day.
@@ -28,15 +32,6 @@ Change = tuple[str, str, dt.date, int]
 
 DAYS = CaseDay._meta.tablename
 UNITS = CaseUnit._meta.tablename
-_MARK = re.compile(r"\?")
-
-
-def _sql(statement: str) -> str:
-    """`?` placeholders as the engine's driver wants them ($1, $2 … for asyncpg)."""
-    if is_sqlite():
-        return statement
-    numbers = iter(range(1, 10_000))
-    return _MARK.sub(lambda _match: f"${next(numbers)}", statement)
 
 
 def _day(value: Any) -> Any:
@@ -55,11 +50,31 @@ def _connection():
     return transaction.connection
 
 
-#: A single write's statements as a generator: it yields (statement, parameters, many) and is
-#: sent back the rows a query returned (None after an executemany). The same steps run on
-#: asyncpg (a round trip each) or, on SQLite, all in one call on the connection's thread
-#: (aiosqlite hands every call to that thread and back: a hop costs more than the statement).
-Steps = Generator[tuple[str, Sequence, bool], list | None, Any]
+class Many(NamedTuple):
+    """One statement for many rows: on SQLite `sqlite` for each row (executemany); on PostgreSQL
+    `postgres` once, each column of the rows an array parameter (unnest)."""
+
+    sqlite: str
+    postgres: str
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """A Many statement and the rows it writes."""
+
+    statement: Many
+    rows: list[tuple]
+
+
+Step = Query | Write
+
+#: A single write's statements as a generator of batches: it yields a list of statements none of
+#: which reads what another of the list writes, and is sent back the rows the last one returned.
+#: On SQLite every batch runs statement by statement, all in one call on the connection's thread
+#: (aiosqlite hands every call to that thread and back: a hop costs more than the statement). On
+#: PostgreSQL a batch is one statement, the others data-modifying CTEs ahead of the last: a round
+#: trip per batch (all CTEs see one snapshot, and ON CONFLICT may touch a row once per statement).
+Steps = Generator[list[Step], list | None, Any]
 
 
 async def _run(steps: Steps) -> Any:
@@ -69,47 +84,147 @@ async def _run(steps: Steps) -> Any:
     answer: list | None = None
     try:
         while True:
-            statement, params, many = steps.send(answer)
-            if many:
-                await connection.executemany(_sql(statement), params)
-                answer = None
-            else:
-                answer = list(await connection.fetch(_sql(statement), *params))
+            batch = _sent(steps.send(answer))
+            if batch:  # the audit entries queued meanwhile ride along (campaign.db.ride)
+                batch = [*take_riders(), *batch]
+            answer = list(await connection.fetch(*_statement(batch))) if batch else None
     except StopIteration as done:
         return done.value
+
+
+def _sent(batch: list[Step]) -> list[Step]:
+    """The batch without its writes of no rows."""
+    return [step for step in batch if not isinstance(step, Write) or step.rows]
+
+
+def _statement(batch: list[Step]) -> list:
+    """A PostgreSQL batch as one statement and its parameters."""
+    texts, params = [], []
+    for step in batch:
+        if isinstance(step, Write):
+            texts.append(step.statement.postgres)
+            params += [list(column) for column in zip(*step.rows, strict=True)]
+        else:
+            texts.append(step.statement)
+            params += step.params
+    return [_composed(tuple(texts)), *params]
+
+
+@functools.lru_cache(maxsize=256)
+def _composed(texts: tuple[str, ...]) -> str:
+    """The last statement after the others as data-modifying CTEs, numbered. Built once per
+    combination: a few recur on every write, and building one costs a tenth of its round trip."""
+    *ctes, last = texts
+    if ctes:
+        last = "WITH " + ", ".join(f"w{i} AS ({text})" for i, text in enumerate(ctes)) + " " + last
+    return numbered(last)
 
 
 def _run_sqlite(connection: sqlite3.Connection, steps: Steps) -> Any:
     answer: list | None = None
     try:
         while True:
-            statement, params, many = steps.send(answer)
-            if many:
-                connection.executemany(statement, params)
-                answer = None
-            else:
-                answer = connection.execute(statement, params).fetchall()
+            batch = _sent(steps.send(answer))
+            answer = None
+            for step in batch:
+                if isinstance(step, Write):
+                    connection.executemany(step.statement.sqlite, step.rows)
+                    answer = None
+                else:
+                    answer = connection.execute(step.statement, step.params).fetchall()
     except StopIteration as done:
         return done.value
 
 
-def _insert(row: Table) -> Steps:
-    """A new row (an ORM object: the columns' defaults filled as the ORM fills them) inserted
-    with one raw statement; returns its id."""
-    table = type(row)
-    columns = [c for c in table._meta.columns if not c._meta.primary_key]
-    names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
+def insert_row(table: type[Table], values: Mapping[str, Any]) -> Query:
+    """A new row inserted with one raw statement that returns its id; the columns `values` lacks
+    get their defaults as Table(**values) gives them (building that object costs more CPU than
+    the statement's round trip)."""
+    statement, columns = _insert(table)
+    if unknown := values.keys() - columns.keys():
+        raise ValueError(f"unknown columns {sorted(unknown)}")
+    return Query(
+        statement,
+        [values[name] if name in values else _default(c) for name, c in columns.items()],
+    )
+
+
+@functools.cache
+def _insert(table: type[Table]) -> tuple[str, dict[str, Column]]:
+    columns = {c._meta.name: c for c in table._meta.columns if not c._meta.primary_key}
+    names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns.values())
     marks = ", ".join("?" for _ in columns)
-    values = [getattr(row, c._meta.name) for c in columns]
-    statement = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks}) RETURNING id'
-    found = yield statement, values, False
-    assert found is not None
-    return found[0]["id"]
+    return f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks}) RETURNING id', columns
 
 
-def _many(statement: str, rows: list[tuple]) -> Steps:
-    if rows:
-        yield statement, rows, True
+def _default(column: Column) -> Any:
+    value = column.get_default_value()
+    return value.python() if isinstance(value, Default) else value
+
+
+#: (column, PostgreSQL type) of the rows written, the key columns first.
+DAY_COLUMNS = (
+    ("level", "text"),
+    ("code", "text"),
+    ("day", "date"),
+    ("cases", "int"),
+    ("previous_day", "date"),
+    ("gap", "int"),
+)
+UNIT_COLUMNS = (
+    ("level", "text"),
+    ("code", "text"),
+    ("first_day", "date"),
+    ("last_day", "date"),
+    ("days", "int"),
+    ("best_gap", "int"),
+    ("best_gap_end", "date"),
+)
+
+
+def _unnest(columns: Sequence[tuple[str, str]]) -> str:
+    return "unnest(" + ", ".join(f"?::{kind}[]" for _name, kind in columns) + ")"
+
+
+def _names(columns: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(name for name, _kind in columns)
+
+
+def _delete(table: str, key: Sequence[tuple[str, str]]) -> Many:
+    where = " AND ".join(f"{name} = ?" for name, _kind in key)
+    return Many(
+        f'DELETE FROM "{table}" WHERE {where}',
+        f'DELETE FROM "{table}" WHERE ({_names(key)}) IN (SELECT * FROM {_unnest(key)})',
+    )
+
+
+def _upsert(table: str, columns: Sequence[tuple[str, str]], key: int) -> Many:
+    """Rows inserted, or written over the stored row with the same first `key` columns."""
+    names = _names(columns)
+    sets = ", ".join(f"{name} = excluded.{name}" for name, _kind in columns[key:])
+    tail = f" ON CONFLICT ({_names(columns[:key])}) DO UPDATE SET {sets}"
+    marks = ", ".join("?" for _ in columns)
+    return Many(
+        f'INSERT INTO "{table}" ({names}) VALUES ({marks}){tail}',
+        f'INSERT INTO "{table}" ({names}) SELECT * FROM {_unnest(columns)}{tail}',
+    )
+
+
+def _last_case_on(table: type[Table]) -> Many:
+    name = table._meta.tablename
+    return Many(
+        f'UPDATE "{name}" SET last_case_on = ? WHERE code = ?',
+        f'UPDATE "{name}" SET last_case_on = v.day FROM unnest(?::date[], ?::text[]) '
+        f'AS v(day, code) WHERE "{name}".code = v.code',
+    )
+
+
+DELETE_DAYS = _delete(DAYS, DAY_COLUMNS[:3])
+UPSERT_DAYS = _upsert(DAYS, DAY_COLUMNS, 3)
+DELETE_UNITS = _delete(UNITS, UNIT_COLUMNS[:2])
+UPSERT_UNITS = _upsert(UNITS, UNIT_COLUMNS, 2)
+REGION_LAST_CASE_ON = _last_case_on(Region)
+STATION_LAST_CASE_ON = _last_case_on(Station)
 
 
 def _rounds(changes: Iterable[Change]) -> list[list[Change]]:
@@ -138,49 +253,44 @@ def _rounds(changes: Iterable[Change]) -> list[list[Change]]:
     return rounds
 
 
-async def shift_days(changes: Iterable[Change], insert: Table | None = None) -> int | None:
+async def shift_days(changes: Iterable[Change], also: Query | None = None) -> list | None:
     """Apply single-case changes to the index and to the touched units' last case days (None
-    when a unit has none left) in the current write transaction. With `insert` (a new case as
-    an ORM object) the case is inserted first, in the same steps; returns its id."""
-    return await _run(_shift_days(list(changes), insert))
+    when a unit has none left) in the current write transaction. `also` (a statement of the
+    same write that none of these reads, the new case's INSERT) is sent with the last writes;
+    returns its rows."""
+    return await _run(_shift_days(list(changes), also))
 
 
-def _shift_days(changes: list[Change], insert: Table | None) -> Steps:
-    inserted = (yield from _insert(insert)) if insert is not None else None
+def _shift_days(changes: list[Change], also: Query | None) -> Steps:
     last: dict[tuple[str, str], dt.date | None] = {}
+    writes: list[Step] = []
     for round_ in _rounds(changes):
-        last.update((yield from _shift(round_)))
-    for table, units in (
-        (Region, [(_param(d), code) for (level, code), d in last.items() if level != "station"]),
-        (Station, [(_param(d), code) for (level, code), d in last.items() if level == "station"]),
-    ):
-        yield from _many(
-            f'UPDATE "{table._meta.tablename}" SET last_case_on = ? WHERE code = ?', units
-        )
-    return inserted
+        if writes:  # the previous round's, before this round reads
+            yield writes
+        writes, moved = yield from _shift(round_)
+        last.update(moved)
+    writes += [
+        Write(
+            REGION_LAST_CASE_ON,
+            [(_param(d), code) for (level, code), d in last.items() if level != "station"],
+        ),
+        Write(
+            STATION_LAST_CASE_ON,
+            [(_param(d), code) for (level, code), d in last.items() if level == "station"],
+        ),
+    ]
+    return (yield [*writes, also] if also is not None else writes)
 
 
 def _shift(changes: list[Change]) -> Steps:
-    # one query: each unit's case day on or after the change's day and the next one, then the
-    # units' summaries (the columns the other side lacks are typed NULLs)
-    null_date, null_int = "CAST(NULL AS DATE)", "CAST(NULL AS INTEGER)"
-    sides = " UNION ALL ".join(
-        f"SELECT * FROM (SELECT 'd' AS kind, level, code, day, cases, previous_day, gap, "
-        f"{null_date} AS first_day, {null_date} AS last_day, {null_int} AS days, "
-        f'{null_int} AS best_gap, {null_date} AS best_gap_end FROM "{DAYS}" '
-        f"WHERE level = ? AND code = ? AND day >= ? ORDER BY day LIMIT 2) AS u{i}"
-        for i in range(len(changes))
-    )
-    where = " OR ".join("(level = ? AND code = ?)" for _ in changes)
-    summary_side = (
-        f"SELECT 'u', level, code, {null_date}, {null_int}, {null_date}, {null_int}, "
-        f'first_day, last_day, days, best_gap, best_gap_end FROM "{UNITS}" WHERE {where}'
-    )
+    """One round: reads its units' rows and works out their new ones; returns the writes still
+    to send and the units whose last case day moved (the others' last_case_on stays as it is: a
+    new case on a day that already had one, or before the last, writes no Region / Station row)."""
     params = [p for level, code, day, _ in changes for p in (level, code, _param(day))]
     params += [p for level, code, _day_, _ in changes for p in (level, code)]
     rows: dict[tuple[str, str], list[rules.DayRow]] = {}
     summaries: dict[tuple[str, str], rules.UnitDays] = {}
-    for r in (yield f"{sides} UNION ALL {summary_side}", params, False) or ():
+    for r in (yield [Query(_read(len(changes)), params)]) or ():
         if r["kind"] == "u":
             summaries[(r["level"], r["code"])] = _unit_days(r)
             continue
@@ -201,56 +311,70 @@ def _shift(changes: list[Change]) -> Steps:
         if shift.best_lost:
             lost.append((level, code))
         result[(level, code)] = shift.unit
-    yield from _many(f'DELETE FROM "{DAYS}" WHERE level = ? AND code = ? AND day = ?', deletes)
-    yield from _many(
-        f'INSERT INTO "{DAYS}" (level, code, day, cases, previous_day, gap) '
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (level, code, day) DO UPDATE SET "
-        "cases = excluded.cases, previous_day = excluded.previous_day, gap = excluded.gap",
-        upserts,
-    )
+    writes: list[Step] = [Write(DELETE_DAYS, deletes), Write(UPSERT_DAYS, upserts)]
+    if lost:  # the longest gap is read again from the rows as they are now
+        yield writes
+        writes = []
     for level, code in lost:
         summary = result[(level, code)]
         assert summary is not None
-        best = yield (
-            f'SELECT gap, day FROM "{DAYS}" WHERE level = ? AND code = ? AND gap > 0 '
-            "ORDER BY gap DESC, day DESC LIMIT 1",
-            [level, code],
-            False,
-        )
+        best = yield [
+            Query(
+                f'SELECT gap, day FROM "{DAYS}" WHERE level = ? AND code = ? AND gap > 0 '
+                "ORDER BY gap DESC, day DESC LIMIT 1",
+                [level, code],
+            )
+        ]
         gap, end = (best[0]["gap"], _day(best[0]["day"])) if best else (0, None)
         result[(level, code)] = rules.UnitDays(
             summary.first_day, summary.last_day, summary.days, gap, end
         )
-    yield from _many(
-        f'DELETE FROM "{UNITS}" WHERE level = ? AND code = ?',
-        [unit for unit, summary in result.items() if summary is None],
-    )
-    yield from _many(
-        f'INSERT INTO "{UNITS}" (level, code, first_day, last_day, days, best_gap, best_gap_end) '
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (level, code) DO UPDATE SET "
-        "first_day = excluded.first_day, last_day = excluded.last_day, days = excluded.days, "
-        "best_gap = excluded.best_gap, best_gap_end = excluded.best_gap_end",
-        [
-            (
-                level,
-                code,
-                _param(s.first_day),
-                _param(s.last_day),
-                s.days,
-                s.best_gap,
-                _param(s.best_gap_end),
-            )
-            for (level, code), s in result.items()
-            if s is not None
-        ],
-    )
-    # the units whose last case day moved: the others' last_case_on stays as it is (a new case
-    # on a day that already had one, or before the last, writes no Region / Station row)
-    return {
+    writes += [
+        Write(DELETE_UNITS, [unit for unit, summary in result.items() if not summary]),
+        Write(
+            UPSERT_UNITS,
+            [
+                (
+                    level,
+                    code,
+                    _param(s.first_day),
+                    _param(s.last_day),
+                    s.days,
+                    s.best_gap,
+                    _param(s.best_gap_end),
+                )
+                for (level, code), s in result.items()
+                if s is not None
+            ],
+        ),
+    ]
+    moved = {
         unit: _last_day(summary)
         for unit, summary in result.items()
         if _last_day(summary) != _last_day(summaries.get(unit))
     }
+    return writes, moved
+
+
+@functools.lru_cache(maxsize=16)
+def _read(units: int) -> str:
+    """One query for a round of `units` changes: each unit's case day on or after the change's
+    day and the next one, then the units' summaries (the columns the other side lacks are typed
+    NULLs)."""
+    null_date, null_int = "CAST(NULL AS DATE)", "CAST(NULL AS INTEGER)"
+    sides = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT 'd' AS kind, level, code, day, cases, previous_day, gap, "
+        f"{null_date} AS first_day, {null_date} AS last_day, {null_int} AS days, "
+        f'{null_int} AS best_gap, {null_date} AS best_gap_end FROM "{DAYS}" '
+        f"WHERE level = ? AND code = ? AND day >= ? ORDER BY day LIMIT 2) AS u{i}"
+        for i in range(units)
+    )
+    where = " OR ".join("(level = ? AND code = ?)" for _ in range(units))
+    return (
+        f"{sides} UNION ALL SELECT 'u', level, code, {null_date}, {null_int}, {null_date}, "
+        f'{null_int}, first_day, last_day, days, best_gap, best_gap_end FROM "{UNITS}" '
+        f"WHERE {where}"
+    )
 
 
 def _last_day(summary: rules.UnitDays | None) -> dt.date | None:

@@ -182,10 +182,13 @@ async def _moved(old: Mapping[str, Any], new: Mapping[str, Any] | None) -> None:
 
 async def insert_case(values: dict) -> int:
     """Store a new case and move its units' case days, longest gaps and last case days in place,
-    all with raw statements (day_index). Call inside write_transaction()."""
-    case_id = await day_index.shift_days(_day_changes(values, 1), insert=Case(**values))
-    assert case_id is not None
-    return case_id
+    all with raw statements (day_index; on PostgreSQL the case's INSERT goes with the index's
+    writes). Call inside write_transaction()."""
+    found = await day_index.shift_days(
+        _day_changes(values, 1), also=day_index.insert_row(Case, values)
+    )
+    assert found
+    return found[0]["id"]
 
 
 async def update_case(case_id: int, values: dict) -> None:
@@ -216,15 +219,16 @@ def _audit_value(value):
 
 
 async def create_case(values: dict, actor: CurrentUser, ip: str | None) -> int:
-    """Record a new case (values as stored) for `actor`; returns its id."""
+    """Record a new case (values as stored) for `actor`; returns its id. The audit entry first:
+    on PostgreSQL it then rides along with the case's statements (campaign.db.ride)."""
     async with audited(actor, ip, CASES) as audit:
-        case_id = await insert_case(values)
         await audit.record(
             "case.create",
             f"case:{values['case_no']}",
             _("登记案件 %(no)s", no=values["case_no"]),
             {"after": {k: _audit_value(v) for k, v in values.items()}},
         )
+        case_id = await insert_case(values)
     await announce_changed_units(units_of(values))
     return case_id
 
@@ -233,7 +237,6 @@ async def correct_case(case: CaseRow, changes: dict, actor: CurrentUser, ip: str
     """Change the fields `changes` of the stored `case`."""
     case_no = changes.get("case_no", case["case_no"])
     async with audited(actor, ip, CASES) as audit:
-        await update_case(case["id"], changes)
         await audit.record(
             "case.update",
             f"case:{case_no}",
@@ -243,19 +246,20 @@ async def correct_case(case: CaseRow, changes: dict, actor: CurrentUser, ip: str
                 "after": {k: _audit_value(v) for k, v in changes.items()},
             },
         )
+        await update_case(case["id"], changes)
     await announce_changed_units(units_of(case) | units_of({**case, **changes}))
 
 
 async def remove_case(case: CaseRow, actor: CurrentUser, ip: str | None) -> None:
     """Delete the stored `case`."""
     async with audited(actor, ip, CASES) as audit:
-        await delete_case(case["id"])
         await audit.record(
             "case.delete",
             f"case:{case['case_no']}",
             _("删除案件 %(no)s", no=case["case_no"]),
             {"before": {k: _audit_value(case[k]) for k in rules.CASE_FIELDS}},
         )
+        await delete_case(case["id"])
     await announce_changed_units(units_of(case))
 
 
