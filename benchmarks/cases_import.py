@@ -21,7 +21,8 @@ copies that database (SQLite: the file, into CAMPAIGN_VAR + "-run"; PostgreSQL: 
      the statements alone and with the transaction's begin and commit (the commit's fsync is
      the disk's).
 
-Prints the figures as JSON (also written to benchmarks/out/cases-<engine>.json).
+Prints the figures as JSON (also written to benchmarks/out/cases-<engine>.json), with the
+machine's speed on the day (run.machine_speed) to compare runs from different days.
 """
 
 from __future__ import annotations
