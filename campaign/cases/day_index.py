@@ -5,15 +5,16 @@ A single write moves one case: each of its units gets one case more or less on o
 touches at most two CaseDay rows and the unit's CaseUnit row (rules.shift_day), and the unit's
 last case day (Region / Station `last_case_on`). Those are read for all the units at once and
 written back with one statement per kind (Steps below). On PostgreSQL the writes go as one
-statement of data-modifying CTEs, the new case's INSERT with them: a new case is two round trips
-(the read, the writes; its audit entry rides along). On SQLite all of them run in one call on the
-connection's thread. Bulk writes rebuild the touched units set-based instead (rebuild_units)."""
+statement of data-modifying CTEs, the new case's INSERT with them: a new case is three round
+trips (the units' locks with its audit entry riding along, the read, the writes). On SQLite all
+of them run in one call on the connection's thread. Bulk writes rebuild the touched units set-based instead (rebuild_units)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import sqlite3
+import zlib
 from collections.abc import Collection, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -261,7 +262,27 @@ async def shift_days(changes: Iterable[Change], also: Query | None = None) -> li
     return await _run(_shift_days(list(changes), also))
 
 
+#: PostgreSQL advisory locks (two-key form): a single write holds its units' locks and the
+#: shared bulk lock; a bulk rebuild holds the bulk lock exclusively. Without them two writes to
+#: one unit at once (READ COMMITTED) both read the same case-day rows and the later upsert wins:
+#: four cases on one new day left `cases = 1`. SQLite's writers are serialised (BEGIN IMMEDIATE).
+UNIT_LOCKS, BULK_LOCK = 0x63617365, 0x63617366
+LOCK_UNITS = (
+    "SELECT pg_advisory_xact_lock_shared(?, 0) AS bulk, "
+    "(SELECT COUNT(pg_advisory_xact_lock(?, k)) FROM unnest(?::int[]) AS k) AS units"
+)
+
+
+def unit_lock_keys(changes: Iterable[Change]) -> list[int]:
+    """The units' lock keys (signed 32-bit), sorted: writes that lock in one order never wait
+    for each other in a circle."""
+    keys = {zlib.crc32(f"{level}:{code}".encode()) for level, code, _day, _delta in changes}
+    return sorted(key - (1 << 32) if key >= 1 << 31 else key for key in keys)
+
+
 def _shift_days(changes: list[Change], also: Query | None) -> Steps:
+    if not is_sqlite():  # before the first read: what it reads is then what the others wrote
+        yield [Query(LOCK_UNITS, [BULK_LOCK, UNIT_LOCKS, unit_lock_keys(changes)])]
     last: dict[tuple[str, str], dt.date | None] = {}
     writes: list[Step] = []
     for round_ in _rounds(changes):
@@ -403,6 +424,8 @@ async def rebuild_units(level: str, codes: Collection[str] | None = None) -> Non
     is None or more than REBUILD_LEVEL_ABOVE) from the stored cases, set-based: per level and
     chunk of codes one DELETE and one INSERT … SELECT for each table, the previous case day from
     a window function, the longest gap (latest among equals) from another."""
+    if not is_sqlite():  # single writes wait meanwhile (UNIT_LOCKS)
+        await CaseDay.raw("SELECT pg_advisory_xact_lock({}, 0)", BULK_LOCK)
     if codes is None or len(codes) > REBUILD_LEVEL_ABOVE:
         await _rebuild(level, [])
         return

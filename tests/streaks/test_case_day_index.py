@@ -4,6 +4,7 @@ imports (Hypothesis)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -103,6 +104,34 @@ def brute_summary(per_day: dict[dt.date, int]) -> tuple:
     return (days[0], days[-1], len(days), gap, end)
 
 
+async def assert_index_exact(level: str, stored) -> dict[str, dict[dt.date, int]]:
+    """Case days (counts, previous day, gap), unit summaries and last case days of a level equal
+    the brute-force ones of the stored cases; returns those."""
+    expected = brute_days(level, stored)
+    rows = await CaseDay.select().where(CaseDay.level == level)
+    assert {(r["code"], r["day"]): r["cases"] for r in rows} == {
+        (code, day): n for code, per_day in expected.items() for day, n in per_day.items()
+    }
+    for r in rows:  # previous case day and the gap between
+        earlier = [d for d in expected[r["code"]] if d < r["day"]]
+        assert r["previous_day"] == (max(earlier) if earlier else None)
+        assert r["gap"] == ((r["day"] - max(earlier)).days - 1 if earlier else None)
+    # each unit's summary: first and last case day, how many, longest gap (latest of equals)
+    units = await CaseUnit.select().where(CaseUnit.level == level)
+    assert {r["code"]: unit_summary(r) for r in units} == {
+        code: brute_summary(per_day) for code, per_day in expected.items()
+    }
+    # each unit's last case day, as every board's "today" reads it
+    owner = Station if level == "station" else Region
+    kept = await owner.select(owner.code, owner.last_case_on).where(
+        owner.code.is_in(list(UNITS[level]))
+    )
+    assert {r["code"]: r["last_case_on"] for r in kept} == {
+        code: max(expected[code]) if code in expected else None for code in UNITS[level]
+    }
+    return expected
+
+
 @settings(
     max_examples=25,
     deadline=None,
@@ -116,28 +145,7 @@ async def test_case_days_and_boards_equal_the_oracle_after_any_writes(db, ops, a
     stored = await apply(ops)
     since = min((day for _, day in stored.values()), default=None)
     for level in queries.LEVELS:
-        expected = brute_days(level, stored)
-        rows = await CaseDay.select().where(CaseDay.level == level)
-        assert {(r["code"], r["day"]): r["cases"] for r in rows} == {
-            (code, day): n for code, per_day in expected.items() for day, n in per_day.items()
-        }
-        for r in rows:  # previous case day and the gap between
-            earlier = [d for d in expected[r["code"]] if d < r["day"]]
-            assert r["previous_day"] == (max(earlier) if earlier else None)
-            assert r["gap"] == ((r["day"] - max(earlier)).days - 1 if earlier else None)
-        # each unit's summary: first and last case day, how many, longest gap (latest of equals)
-        units = await CaseUnit.select().where(CaseUnit.level == level)
-        assert {r["code"]: unit_summary(r) for r in units} == {
-            code: brute_summary(per_day) for code, per_day in expected.items()
-        }
-        # each unit's last case day, as every board's "today" reads it
-        owner = Station if level == "station" else Region
-        kept = await owner.select(owner.code, owner.last_case_on).where(
-            owner.code.is_in(list(UNITS[level]))
-        )
-        assert {r["code"]: r["last_case_on"] for r in kept} == {
-            code: max(expected[code]) if code in expected else None for code in UNITS[level]
-        }
+        expected = await assert_index_exact(level, stored)
         if since is not None:
             codes = list(UNITS[level])
             assert await cases.unit_bests(level, since, as_of, codes) == await cases.unit_gaps(
@@ -193,3 +201,20 @@ def test_closed_best_from_the_gaps_equals_closed_best(case_days, since, as_of):
     last = inside[-1] if inside else None
     expected = rules.closed_best([d for d in case_days if d <= as_of], since, last)
     assert rules.closed_best_of(since, first, gap, end) == expected
+
+
+async def test_single_writes_at_once_to_one_unit_keep_the_index_exact(db):
+    """Eight cases written at the same moment into one village over three days: PostgreSQL runs
+    the transactions side by side (READ COMMITTED), and before the units were locked each read
+    the same case-day rows, so the last upsert won (four cases on one new day left cases = 1)."""
+    await truncate_all()
+    await load_slice()
+    stored = {f"P{n}": (0, START + dt.timedelta(days=n % 3)) for n in range(8)}
+
+    async def insert(no: str) -> None:
+        async with write_transaction():
+            await cases.insert_case(case_values(no, *stored[no]))
+
+    await asyncio.gather(*(insert(no) for no in stored))
+    for level in queries.LEVELS:
+        await assert_index_exact(level, stored)
