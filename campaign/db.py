@@ -329,9 +329,9 @@ async def start_pool() -> None:
 async def _keep_session(connection: Any) -> None:
     """asyncpg sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` each time a
     connection goes back to the pool — a round trip per transaction, and per query outside one.
-    Nothing here leaves session state behind (no advisory locks, cursors outside transactions,
-    LISTEN or SET other than SET LOCAL), and asyncpg still rolls back a transaction left open,
-    so the pool skips it."""
+    Nothing here leaves session state behind (advisory locks only per transaction, no cursors
+    outside transactions, LISTEN or SET other than SET LOCAL), and asyncpg still rolls back a
+    transaction left open, so the pool skips it."""
 
 
 async def close_pool() -> None:

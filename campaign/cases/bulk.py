@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from campaign.cases import day_index, rules
 from campaign.cases.tables import Case, CaseDay, CaseUnit
-from campaign.db import chunks, engine, insert_many, is_sqlite
+from campaign.db import chunks, engine, insert_many, is_sqlite, numbered
 from campaign.regions.tables import Region, Station
 
 #: Victim phones (keyed hash + mask) are written apart from CASE_FIELDS: a file without the
@@ -243,17 +243,12 @@ class BulkWrite:
         self.rebuilt: list[str] = []
         fields = rules.CASE_FIELDS[1:]
         table = Case._meta.tablename
-        if self.sqlite:
-            sets = ", ".join(f'"{f}" = ?' for f in (*fields, "updated_at"))
-            self.update = f'UPDATE "{table}" SET {sets} WHERE case_no = ?'
-            self.phone = f'UPDATE "{table}" SET victim_phone_hash = ?, victim_phone_masked = ? WHERE case_no = ?'
-        else:
-            sets = ", ".join(f'"{f}" = ${i}' for i, f in enumerate((*fields, "updated_at"), 1))
-            self.update = f'UPDATE "{table}" SET {sets} WHERE case_no = ${len(fields) + 2}'
-            self.phone = (
-                f'UPDATE "{table}" SET victim_phone_hash = $1, victim_phone_masked = $2 '
-                "WHERE case_no = $3"
-            )
+        sets = ", ".join(f'"{f}" = ?' for f in (*fields, "updated_at"))
+        update = f'UPDATE "{table}" SET {sets} WHERE case_no = ?'
+        phone = (
+            f'UPDATE "{table}" SET victim_phone_hash = ?, victim_phone_masked = ? WHERE case_no = ?'
+        )
+        self.update, self.phone = (update, phone) if self.sqlite else map(numbered, (update, phone))
 
     async def start(self, adding: int, upper_bound: bool = False) -> None:
         """`adding`: how many rows will be added; with `upper_bound`, the file's rows, some of

@@ -881,10 +881,6 @@ async def _units(level: str, codes: Collection[str] | None) -> list[dict]:
     return found
 
 
-#: Past this many units a refresh reads the whole level (as cases.day_index rebuilds do).
-WHOLE_LEVEL_ABOVE = 5_000
-
-
 async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int:
     """Recompute the stored closed best of some units (all when codes is None) and add a
     "broken" event for each run of at least the first milestone that a newly seen case ended.
@@ -897,8 +893,8 @@ async def refresh_bests(level: str, codes: Collection[str] | None = None) -> int
     since = await tracked_since()
     if since is None:
         return 0
-    # after a large import most units are touched: the whole level read without IN lists
-    every_unit = codes is None or len(codes) > WHOLE_LEVEL_ABOVE
+    # every unit (the nightly job, a large import): whole-level reads, no IN lists of all codes
+    every_unit = codes is None
     units = await _units(level, None if every_unit else codes)
     codes = [u["code"] for u in units]
     old = {
