@@ -227,15 +227,18 @@ def import_(kind: str, file: Path, dry_run: bool) -> None:
 
     importer = importlib.import_module(IMPORTERS[kind])
     extra = {}
-    if "progress" in inspect.signature(importer.import_file).parameters:
+    parameters = inspect.signature(importer.import_file).parameters
+    if "progress" in parameters:
         extra["progress"] = _progress_printer()
+    if "write_while_checking" in parameters:  # the progress is printed, not written
+        extra["write_while_checking"] = True
     data = file if kind in STREAMED else file.read_bytes()
 
     async def import_then_say():
         summary = await importer.import_file(
             kind, file.name, data, dry_run=dry_run, actor=None, **extra
         )
-        if extra:  # what follows is the other domains' follow-up jobs, which run() waits for
+        if "progress" in extra:  # next, the follow-up jobs, which run() waits for
             await extra["progress"]("follow-up", 0, 0)
         return summary
 

@@ -50,12 +50,31 @@ def make_engine() -> Engine:
     return PostgresEngine(config={"dsn": settings.database_url})
 
 
+async def pragmas_until_released(connection: aiosqlite.Connection, **values: int) -> None:
+    """SQLite settings for the rest of a connection's transaction, its commit included (a bulk
+    write's cache, sort threads, no checkpoint in the commit); the previous values come back
+    when the connection is released, before the pool takes it back."""
+    restore = []
+    for name, value in values.items():
+        cursor = await connection.execute(f"PRAGMA {name}")
+        row: Any = await cursor.fetchone()  # a dict (dict_factory) or a tuple
+        previous = next(iter(row.values() if isinstance(row, dict) else row))
+        restore.append(f"PRAGMA {name} = {int(previous)}")
+        await connection.execute(f"PRAGMA {name} = {int(value)}")
+    connection.on_release = (*restore, *getattr(connection, "on_release", ()))  # type: ignore[attr-defined]
+
+
 class _ReusedConnection(aiosqlite.Connection):
-    """An aiosqlite connection that its engine may take back on close() instead of closing."""
+    """An aiosqlite connection that its engine may take back on close() instead of closing;
+    `on_release` puts back what pragmas_until_released changed."""
 
     engine: _SQLiteEngine
+    on_release: tuple[str, ...] = ()
 
     async def close(self) -> None:
+        for statement in self.on_release:
+            await self.execute(statement)
+        self.on_release = ()
         if not self.engine.take_back(self):
             await super().close()
 

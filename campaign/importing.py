@@ -69,6 +69,9 @@ class ImportRejected(Exception):
         super().__init__(f"{len(errors)} problem(s)")
         self.errors = list(errors)
 
+    def __reduce__(self):  # sent from a child process whole (cases.import_check)
+        return (type(self), (self.errors,))
+
     def report(self) -> str:
         lines = [_("导入被拒绝,未写入任何数据。共 %(n)s 处问题:", n=len(self.errors))]
         lines += [f"  {error.describe()}" for error in self.errors[:MAX_REPORTED_ERRORS]]

@@ -7,15 +7,16 @@ import asyncio
 import contextvars
 import datetime as dt
 import gc
-import sqlite3
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import AsyncExitStack, closing, contextmanager
+from contextlib import AbstractContextManager, AsyncExitStack, closing, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
 from campaign.cases import queries, rules
+from campaign.cases.import_check import CheckProcess, checked_chunks
 from campaign.db import is_sqlite
 from campaign.generations import CASES
 from campaign.i18n import _
@@ -24,9 +25,7 @@ from campaign.importing import (
     ImportSummary,
     RowError,
     Source,
-    TupleRow,
     estimated_rows,
-    open_table,
 )
 from campaign.timeutil import local
 
@@ -38,6 +37,9 @@ DESCRIBED_CHANGES = 200
 CHECK_CHUNK = 50_000
 #: Case numbers kept in `added` and `changed` (the counts are always complete).
 KEPT_NUMBERS = 1_000
+#: A file of more rows (estimated) is checked in a child process (cases.import_check): starting
+#: one costs ~0.5 s, the check of 10^6 rows ~7 s of a single core.
+CHECK_IN_PROCESS_ABOVE = 200_000
 
 
 @dataclass
@@ -111,57 +113,6 @@ def _describe(summary: CaseImportSummary, plan: queries.ImportPlan) -> None:
         ]
 
 
-class EarlierNumbers:
-    """The case numbers of a file's chunks checked so far, in a private temporary SQLite
-    database (on disk, behind a small page cache): duplicates across a 10^6-row file are found
-    without holding its numbers in memory. Used from one thread at a time; close() drops it."""
-
-    def __init__(self) -> None:
-        self.db = sqlite3.connect("", check_same_thread=False)
-        self.db.execute("CREATE TABLE seen (case_no TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
-
-    def duplicates(self, numbers: dict[str, int]) -> list[RowError]:
-        """Remember a chunk's {case number: row}; the rows whose number an earlier chunk had."""
-        before = self.db.total_changes
-        self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", numbers.items())
-        if self.db.total_changes - before == len(numbers):
-            return []  # the common case: nothing repeated, nothing looked up
-        label = rules.CASE_COLUMNS[0].label
-        found: list[RowError] = []
-        items = list(numbers.items())
-        for start in range(0, len(items), 500):
-            part = dict(items[start : start + 500])
-            marks = ", ".join("?" for _ in part)
-            query = f"SELECT case_no, row FROM seen WHERE case_no IN ({marks})"
-            for case_no, first in self.db.execute(query, list(part)):
-                if first != part[case_no]:
-                    reason = rules.duplicate_case_no(case_no, first, part[case_no])
-                    found.append(RowError(part[case_no], label, reason))
-        return found
-
-    def close(self) -> None:
-        self.db.close()
-
-
-def _check(
-    chunks: Iterator[list[TupleRow]],
-    keys: tuple[str, ...],
-    reference,
-    memo: rules.CaseMemo,
-    earlier: EarlierNumbers,
-) -> tuple[int, list[rules.CaseRecord], list[RowError]] | None:
-    """The next chunk of the file read and validated (None after the last); its problems in
-    row order."""
-    chunk = next(chunks, None)
-    if chunk is None:
-        return None
-    records, problems = rules.validate_cases(chunk, keys, reference, memo)
-    repeated = earlier.duplicates(memo.seen)
-    if repeated:
-        problems = sorted([*problems, *repeated], key=lambda error: error.row)
-    return len(chunk), records, problems
-
-
 async def import_file(
     kind: str,
     filename: str,
@@ -170,6 +121,7 @@ async def import_file(
     actor: CurrentUser | None,
     ip: str | None = None,
     progress: Progress | None = None,
+    write_while_checking: bool = False,
 ) -> CaseImportSummary:
     """Raises ImportRejected listing every bad row; otherwise applies (unless dry_run) and reports.
 
@@ -178,8 +130,11 @@ async def import_file(
     cases, and written — memory stays flat in the file's size. Only a file without a problem is
     written, in one audited transaction: on PostgreSQL each chunk goes in as soon as it is
     checked (rolled back on the first problem); on SQLite it is spilled to a temporary file and
-    written after the check. `progress(stage, done, total)` hears of each chunk (never inside
-    the write transaction, whose changes nobody else could see yet)."""
+    written after the check, unless `write_while_checking` (the CLI): then as on PostgreSQL,
+    holding the database's single write lock from the first chunk, which a caller whose
+    progress is written to the database (a job) would wait for. `progress(stage, done, total)`
+    hears of each chunk (never inside the write transaction, whose changes nobody else could
+    see yet)."""
     if kind != "cases":
         raise ValueError(kind)
     outside = contextvars.copy_context()
@@ -190,21 +145,24 @@ async def import_file(
             await asyncio.create_task(progress(stage, done, total), context=outside.copy())
 
     await report("reading", 0, 0)
-    table = await asyncio.to_thread(open_table, filename, data, rules.CASE_COLUMNS, CHECK_CHUNK)
     expected = await asyncio.to_thread(estimated_rows, filename, data)
     reference = await queries.reference()
     stored = await queries.has_cases()
     summary = CaseImportSummary(kind="cases")
     errors: list[RowError] = []
-    memo = rules.CaseMemo()
-    chunks = iter(table)
-    earlier = EarlierNumbers()
-    # PostgreSQL: each checked chunk is written at once, in the transaction opened here, while
-    # the server's work overlaps the check of the next chunk; a problem anywhere rolls it all
-    # back. SQLite writes the spill after the check (one writer: a transaction held open
-    # meanwhile would block every other write, the job's progress included).
-    streamed = not dry_run and not is_sqlite()
-    with queries.ImportSpill() as spill, closing(earlier), _frozen_until_done():
+    checker: AbstractContextManager
+    if expected > CHECK_IN_PROCESS_ABOVE:
+        checker = CheckProcess(filename, data, reference, CHECK_CHUNK)
+        next_checked = checker.next
+    else:
+        chunks = checked_chunks(filename, data, reference, CHECK_CHUNK)
+        checker, next_checked = closing(chunks), partial(next, chunks, None)
+    # Each checked chunk is written at once, in the transaction opened here, while the
+    # engine's work (PostgreSQL's server, SQLite's thread) overlaps the check of the next
+    # chunk; a problem anywhere rolls it all back. SQLite otherwise writes the spill after the
+    # check (one writer: a transaction held open meanwhile would block every other write).
+    streamed = not dry_run and (write_while_checking or not is_sqlite())
+    with queries.ImportSpill() as spill, checker, _frozen_until_done():
         async with AsyncExitStack() as stack:
             audit = await stack.enter_async_context(audited(actor, ip, CASES)) if streamed else None
             bulk = queries.BulkWrite() if streamed else None
@@ -214,9 +172,7 @@ async def import_file(
             while True:
                 await report("checking", summary.rows, max(expected, summary.rows))
                 try:
-                    checked = await asyncio.to_thread(
-                        _without_gc, _check, chunks, table.keys, reference, memo, earlier
-                    )
+                    checked = await asyncio.to_thread(_without_gc, next_checked)
                 finally:  # also when the file turns out unreadable: the connection is free
                     if writing:
                         await writing

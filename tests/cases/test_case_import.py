@@ -18,10 +18,27 @@ from campaign.timeutil import today
 from tests.helpers.cases import GOOD, HEADER, YESTERDAY
 
 
-async def run(body: str, dry_run: bool = False, encoding: str = "utf-8", header: str = HEADER):
+async def run(
+    body: str, dry_run: bool = False, encoding: str = "utf-8", header: str = HEADER, **options
+):
     return await import_file(
-        "cases", "cases.csv", (header + body).encode(encoding), dry_run=dry_run, actor=None
+        "cases",
+        "cases.csv",
+        (header + body).encode(encoding),
+        dry_run=dry_run,
+        actor=None,
+        **options,
     )
+
+
+@pytest.fixture(params=["in a thread", "in a child process"])
+def checked(request, monkeypatch):
+    """The check of a file in a thread, or in a child process as for a large file."""
+    from campaign.cases import imports
+
+    if request.param == "in a child process":
+        monkeypatch.setattr(imports, "CHECK_IN_PROCESS_ABOVE", 0)
+    return request.param
 
 
 async def rejected(body: str, **kwargs) -> list:
@@ -138,7 +155,9 @@ async def test_duplicate_case_numbers_name_both_rows(ningbo):
     assert len(errors) == 1 and errors[0].row == 4 and "第 2 行和第 4 行" in errors[0].reason
 
 
-async def test_duplicates_across_chunks_are_named_and_counts_stay_whole(ningbo, monkeypatch):
+async def test_duplicates_across_chunks_are_named_and_counts_stay_whole(
+    ningbo, monkeypatch, checked
+):
     from campaign.cases import imports
 
     monkeypatch.setattr(imports, "CHECK_CHUNK", 2)
@@ -152,18 +171,95 @@ async def test_duplicates_across_chunks_are_named_and_counts_stay_whole(ningbo, 
     assert "新增 5 条" in summary.describe() and await Case.count() == 5
 
 
-async def test_a_problem_in_a_later_chunk_leaves_nothing_written(ningbo, monkeypatch):
-    """PostgreSQL writes each chunk as soon as it is checked: a later chunk's problem rolls back
-    the chunks already written, their case days and last case days with them."""
+@pytest.mark.parametrize("write_while_checking", [False, True])
+async def test_a_problem_in_a_later_chunk_leaves_nothing_written(
+    ningbo, monkeypatch, checked, write_while_checking
+):
+    """PostgreSQL (and SQLite for the CLI) writes each chunk as soon as it is checked: a later
+    chunk's problem rolls back the chunks already written, their case days and last case days
+    with them."""
     from campaign.cases import imports
 
     monkeypatch.setattr(imports, "CHECK_CHUNK", 2)
     rows = "".join(f"L{i},{YESTERDAY},330282005002,,投资理财,1,,\n" for i in range(5))
-    errors = await rejected(rows + f"L9,{YESTERDAY},330282005999,,投资理财,1,,\n")
+    errors = await rejected(
+        rows + f"L9,{YESTERDAY},330282005999,,投资理财,1,,\n",
+        write_while_checking=write_while_checking,
+    )
     assert [(e.row, e.column) for e in errors] == [(7, "区划代码")]
     assert await CaseDay.count() == 0 and await CaseUnit.count() == 0
     assert await last("330282005002") is None
     assert not await AuditEntry.exists().where(AuditEntry.action == "cases.import")
+
+
+@pytest.mark.parametrize("write_while_checking", [False, True])
+async def test_a_file_checked_in_a_child_process_is_written_as_in_a_thread(
+    ningbo, monkeypatch, write_while_checking
+):
+    from campaign.cases import imports
+
+    monkeypatch.setattr(imports, "CHECK_CHUNK", 2)
+    monkeypatch.setattr(imports, "CHECK_IN_PROCESS_ABOVE", 0)
+    summary = await run(GOOD, write_while_checking=write_while_checking)
+    assert summary.counts() == (3, 0, 0) and await Case.count() == 3
+    index = CaseDay.select(CaseDay.level, CaseDay.code, CaseDay.day, CaseDay.cases).order_by(
+        CaseDay.level, CaseDay.code, CaseDay.day
+    )
+    days = await index
+    assert len(days) == 8  # two villages (one case is town-coded), three towns and stations
+    again = await run(GOOD.replace("教师,45", "教师,46"), write_while_checking=write_while_checking)
+    assert again.counts() == (0, 1, 2)
+    assert await index == days
+
+
+async def test_an_unreadable_file_is_refused_alike_from_a_child_process(ningbo, monkeypatch):
+    from campaign.cases import imports
+
+    refusals = []
+    for threshold in (10**9, 0):
+        monkeypatch.setattr(imports, "CHECK_IN_PROCESS_ABOVE", threshold)
+        with pytest.raises(ImportRejected) as caught:
+            await import_file("cases", "cases.xlsx", b"PK\x03\x04 no workbook", False, None)
+        refusals.append([(e.row, e.column, e.reason) for e in caught.value.errors])
+    assert refusals[0] == refusals[1] and refusals[0]
+    assert await Case.count() == 0
+
+
+async def test_a_bulk_write_puts_the_connection_settings_back(ningbo, monkeypatch):
+    """SQLite: a bulk write raises the page cache and turns off the commit's checkpoint for
+    its transaction only; the pooled connection gets its settings back when released."""
+    from campaign.cases import bulk
+    from campaign.db import close_pool, engine, is_sqlite, start_pool
+
+    if not is_sqlite():
+        pytest.skip("SQLite connection settings")
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_ABOVE", 1)
+    await start_pool()
+    try:
+        before = await _settings(engine().idle)
+        await run(GOOD)
+        assert engine().idle and await _settings(engine().idle) == before
+        assert before["wal_autocheckpoint"] == engine().POOLED_AUTOCHECKPOINT
+    finally:
+        await close_pool()
+
+
+async def _settings(connections) -> dict:
+    """The settings of a pooled connection (a new one when none is idle); all idle ones agree."""
+    from campaign.db import engine
+
+    if not connections:
+        connection = await engine().get_connection()
+        await connection.close()
+    found = []
+    for connection in connections:
+        values = {}
+        for name in ("cache_size", "threads", "wal_autocheckpoint"):
+            row = (await connection.execute_fetchall(f"PRAGMA {name}"))[0]
+            values[name] = next(iter(row.values()))
+        found.append(values)
+    assert all(values == found[0] for values in found)
+    return found[0]
 
 
 async def test_ages_outside_0_to_120_are_refused(ningbo):

@@ -1,0 +1,142 @@
+"""A large case file checked in a process of its own: reading, validating and finding repeated
+case numbers are ~7 s of pure Python for 10^6 rows, which in a thread of the importing process
+would share its interpreter lock with the writes (SQLite's driver takes the lock back after
+every row it steps: a busy neighbour thread slowed its inserts threefold). In a child process
+the check runs on the other core while the parent compares and writes the chunks before.
+
+The child is started with `spawn` (the parent has database threads; a forked copy could
+inherit a lock one of them held) and sends each checked chunk through a bounded queue, so at
+most QUEUED chunks wait: memory stays flat in the file's size."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import operator
+import queue
+from collections.abc import Generator
+from typing import Any
+
+from campaign.cases import rules
+from campaign.importing import RowError, Source, open_table
+
+#: Checked chunks that may wait for the parent.
+QUEUED = 2
+#: Seconds between two looks at whether the child still lives while waiting for a chunk.
+POLL = 1.0
+
+#: A CaseRecord as a plain tuple (pickled ten times faster than the dataclass) and back.
+_as_tuple = operator.attrgetter(*rules.CaseRecord.__slots__)
+
+
+class EarlierNumbers:
+    """The case numbers of a file's chunks checked so far, in a private temporary SQLite
+    database (on disk, behind a small page cache): duplicates across a 10^6-row file are found
+    without holding its numbers in memory. Used from one thread at a time; close() drops it."""
+
+    def __init__(self) -> None:
+        import sqlite3
+
+        self.db = sqlite3.connect("", check_same_thread=False)
+        self.db.execute("CREATE TABLE seen (case_no TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
+
+    def duplicates(self, numbers: dict[str, int]) -> list[RowError]:
+        """Remember a chunk's {case number: row}; the rows whose number an earlier chunk had."""
+        before = self.db.total_changes
+        self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", numbers.items())
+        if self.db.total_changes - before == len(numbers):
+            return []  # the common case: nothing repeated, nothing looked up
+        label = rules.CASE_COLUMNS[0].label
+        found: list[RowError] = []
+        items = list(numbers.items())
+        for start in range(0, len(items), 500):
+            part = dict(items[start : start + 500])
+            marks = ", ".join("?" for _ in part)
+            query = f"SELECT case_no, row FROM seen WHERE case_no IN ({marks})"
+            for case_no, first in self.db.execute(query, list(part)):
+                if first != part[case_no]:
+                    reason = rules.duplicate_case_no(case_no, first, part[case_no])
+                    found.append(RowError(part[case_no], label, reason))
+        return found
+
+    def close(self) -> None:
+        self.db.close()
+
+
+Checked = tuple[int, list[rules.CaseRecord], list[RowError]]
+
+
+def checked_chunks(
+    filename: str, data: Source, reference: rules.Reference, chunk_rows: int
+) -> Generator[Checked, None, None]:
+    """(rows read, valid records, problems in row order) for each chunk of the file, in this
+    process."""
+    table = open_table(filename, data, rules.CASE_COLUMNS, chunk_rows)
+    memo = rules.CaseMemo()
+    earlier = EarlierNumbers()
+    try:
+        for chunk in table:
+            records, problems = rules.validate_cases(chunk, table.keys, reference, memo)
+            repeated = earlier.duplicates(memo.seen)
+            if repeated:
+                problems = sorted([*problems, *repeated], key=lambda error: error.row)
+            yield len(chunk), records, problems
+    finally:
+        earlier.close()
+
+
+def _child(filename: str, data: Source, reference, chunk_rows: int, out) -> None:
+    """The child's work: each chunk's records sent as plain tuples, then None; an exception
+    (an unreadable file: ImportRejected) is sent instead and ends it. Without the cyclic
+    collector: the rows make millions of small objects without cycles, which each collection
+    would walk again (it nearly doubled the check's time)."""
+    gc.disable()
+    try:
+        for rows, records, problems in checked_chunks(filename, data, reference, chunk_rows):
+            out.put((rows, list(map(_as_tuple, records)), problems))
+        out.put(None)
+    except BaseException as error:  # noqa: BLE001  (handed to the parent, which raises it)
+        out.put(error)
+
+
+class CheckProcess:
+    """The check of one file in a child process; `next()` (blocking: call it in a thread)
+    returns the next Checked or None after the last chunk. Use as a context manager: leaving
+    it early (a refused file, a cancelled job) stops the child."""
+
+    def __init__(
+        self, filename: str, data: Source, reference: rules.Reference, chunk_rows: int
+    ) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.results: Any = context.Queue(QUEUED)
+        self.process = context.Process(
+            target=_child,
+            args=(filename, data, reference, chunk_rows, self.results),
+            daemon=True,
+        )
+
+    def __enter__(self) -> CheckProcess:
+        self.process.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+        self.results.close()
+
+    def next(self) -> Checked | None:
+        while True:
+            try:
+                result = self.results.get(timeout=POLL)
+                break
+            except queue.Empty:
+                if not self.process.is_alive():
+                    stopped = f"the import check stopped ({self.process.exitcode})"
+                    raise RuntimeError(stopped) from None
+        if isinstance(result, BaseException):
+            raise result
+        if result is None:
+            return None
+        rows, values, problems = result
+        return rows, [rules.CaseRecord(*value) for value in values], problems
