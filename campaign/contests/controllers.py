@@ -17,6 +17,7 @@ from campaign.contests import forms, jobs, queries, rules
 from campaign.i18n import _
 from campaign.jobs import enqueue
 from campaign.parsing import int_or
+from campaign.regions import queries as regions
 from campaign.timeutil import local, today
 from campaign.web import (
     client_ip,
@@ -154,7 +155,7 @@ class ContestController(Controller):
             contests=await queries.contests(user.scope, filters, p.offset, p.per_page),
             pager=p,
             filters=filters,
-            districts=await queries.districts(),
+            districts=await queries.contest_districts(),
             forms=forms,
             active_nav="contests",
         )
@@ -168,7 +169,8 @@ class ContestController(Controller):
                 "values": values,
                 "errors": errors,
                 "contest_id": contest_id,
-                "districts": await queries.districts(),
+                # a picker (GET /pick/district): empty for a city-wide contest
+                "district_choice": await regions.chosen("district", values.get("district")),
                 "metrics": queries.available_metrics(),
                 "forms": forms,
                 "active_nav": "contests",
@@ -182,8 +184,11 @@ class ContestController(Controller):
 
     @post("/new", opt={"roles": (ADMIN,)})
     async def create(self, request: Request) -> Template | Redirect:
+        form = await request.form()
         typed, values, errors = forms.read(
-            await request.form(), await queries.districts(), queries.available_metrics()
+            form,
+            await queries.districts([(form.get("district") or "").strip()]),
+            queries.available_metrics(),
         )
         if values is None:
             return await self._form(typed, errors, status=400)
@@ -203,8 +208,11 @@ class ContestController(Controller):
     async def update(self, request: Request, contest_id: FromPath[int]) -> Template | Redirect:
         if await queries.contest(contest_id) is None:
             raise NotFoundException(_("竞赛不存在"))
+        form = await request.form()
         typed, values, errors = forms.read(
-            await request.form(), await queries.districts(), queries.available_metrics()
+            form,
+            await queries.districts([(form.get("district") or "").strip()]),
+            queries.available_metrics(),
         )
         if values is None:
             return await self._form(typed, errors, contest_id, status=400)
@@ -244,7 +252,7 @@ class ContestController(Controller):
             "contests/standings.html",
             "contests/_standing_rows.html",
             contest=contest,
-            about=_describe(contest, await queries.districts()),
+            about=_describe(contest, await queries.districts([contest["district_code"]])),
             standings=standings,
             rows=listed[p.offset : p.offset + p.per_page],
             red=red,

@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from campaign.accounts.rules import ADMIN, COORDINATOR, LEADER
 from campaign.i18n import _
 from campaign.parsing import form_flag
+from campaign.regions import queries as regions
 from campaign.timeutil import local, today
 from campaign.volunteers import cards, forms, queries, rules
 from campaign.web import (
@@ -188,7 +189,7 @@ class VolunteerStaffController(Controller):
         async with queries.snapshot():
             p = pager(request, await queries.propagandist_count(user.scope, filters), per_page=30)
             rows = await queries.propagandists(user.scope, filters, p.offset, p.per_page)
-            districts = await queries.district_choices()
+            district_choice = await regions.chosen("district", filters["district"])
         return render(
             request,
             "volunteers/propagandists.html",
@@ -197,7 +198,7 @@ class VolunteerStaffController(Controller):
             pager=p,
             filters=filters,
             statuses=rules.STATUSES,
-            districts=districts,
+            district_choice=district_choice,
             can_decide={r.id: rules.may_decide(user.role, user.can_write(r.place)) for r in rows},
             active_nav="volunteers",
         )
@@ -288,7 +289,7 @@ class VolunteerStaffController(Controller):
             names = await queries.place_names(
                 {c for r in rows for c in (r.village_code, r.town_code)}
             )
-            districts = await queries.district_choices()
+            district_choice = await regions.chosen("district", filters["district"])
         return render(
             request,
             "volunteers/people.html",
@@ -297,7 +298,7 @@ class VolunteerStaffController(Controller):
             names=names,
             pager=p,
             filters=filters,
-            districts=districts,
+            district_choice=district_choice,
             active_nav="volunteers",
         )
 

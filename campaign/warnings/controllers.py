@@ -251,6 +251,8 @@ class WarningController(Controller):
     async def _detail(
         self, request: Request, user: CurrentUser, row: WarningRow, status: int = 200, **extra
     ) -> Template:
+        rerouting = extra.get("values", {}) if extra.get("form") == "reroute" else {}
+        station = rerouting.get("station", row.station_code)
         return Template(
             media_type=MediaType.HTML,
             template_name="warnings/detail.html",
@@ -259,9 +261,10 @@ class WarningController(Controller):
                 "attempts": await queries.attempts_of(row.id),
                 "can_act": _can_act(user, row),
                 "is_centre": rules.is_centre(user.role),
-                "stations": await regions.stations(user.scope, {}, 0, None)
+                # a picker (GET /pick/station): a province has thousands of stations
+                "reroute_choice": await regions.chosen("station", station)
                 if rules.is_centre(user.role)
-                else [],
+                else None,
                 "targets": (await queries.targets())[row.risk_level],
                 "errors": extra.pop("errors", {}),
                 "values": extra.pop("values", {}),

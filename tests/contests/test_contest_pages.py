@@ -79,6 +79,7 @@ async def test_rejected_contest_form_keeps_input_and_explains_each_field_in_chin
     assert response.status_code == 400
     assert "结束日期不能早于开始日期" in response.text
     assert "未知的区县代码 999999" in response.text
+    assert 'class="field picker invalid" data-picker="/pick/district"' in response.text
     assert response.text.count("权重须为正数") == 2
     assert 'value="慈溪市镇街控案竞赛"' in response.text
     assert 'value="-3"' in response.text
@@ -218,6 +219,25 @@ async def test_contest_list_filters_pages_and_exports(client, make_user):
     assert "还没有符合条件的竞赛" in empty
     sheet = load_workbook(io.BytesIO((await client.get("/contests?format=xlsx")).content)).active
     assert len(list(sheet.values)) == 3
+
+
+async def test_the_scope_is_picked_by_search_and_the_filter_offers_districts_with_contests(
+    client, make_user
+):
+    """A province has ninety districts, the country 2,800: the form searches them (GET
+    /pick/district) and the list's 范围 filter offers only the districts that have contests."""
+    await slice_with_cases()
+    await make_contest(name="慈溪竞赛", district_code="330282")
+    await make_user("boss", "admin")
+    await login(client, "boss")
+    form = (await client.get("/contests/new")).text
+    assert 'data-picker="/pick/district"' in form and 'id="f-district"' not in form
+    listing = (await client.get("/contests")).text
+    assert '<option value="330282"' in listing and '<option value="330206"' not in listing
+    assert "慈溪竞赛" in (await client.get("/contests?district=330282")).text
+    contest_id = await make_contest(name="北仑竞赛", district_code="330206")
+    edit = (await client.get(f"/contests/{contest_id}/edit")).text
+    assert 'value="330206" data-picker-code' in edit and "北仑区 330206" in edit
 
 
 async def test_the_form_offers_metrics_of_installed_modules_only(client, make_user):

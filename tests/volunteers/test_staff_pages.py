@@ -153,6 +153,11 @@ async def test_figures_page_and_exports(client, make_user):
     assert len(rows) == 4 and rows[1][2].startswith("133****")
     empty = await client.get("/volunteers/people?q=nobody")
     assert "还没有志愿者" in empty.text
+    for page in ("/volunteers/people", "/volunteers/propagandists"):
+        chosen = (await client.get(f"{page}?district=330282")).text
+        assert (
+            'data-picker="/pick/district"' in chosen and 'value="330282" data-picker-code' in chosen
+        )
 
 
 async def test_event_detail_shows_its_check_in_code(client, make_user):

@@ -141,10 +141,13 @@ async def test_the_centre_reroutes_an_unassigned_warning_to_a_station(client, ni
     rows = await setup(make_user)
     wid = rows["U1"].id
     await login(client, "centre")
+    page = (await client.get(f"/warnings/{wid}")).text
+    assert 'data-picker="/pick/station"' in page and 'id="f-station"' not in page
     bad = await post_form(
         client, f"/warnings/{wid}/reroute", {"station": "PS-NOPE", "reason": "核实地址"}
     )
     assert bad.status_code == 400 and "不存在" in bad.text
+    assert 'class="field picker invalid"' in bad.text and "核实地址" in bad.text
     await post_form(
         client, f"/warnings/{wid}/reroute", {"station": "PS330282108", "reason": "核实地址在附海"}
     )
