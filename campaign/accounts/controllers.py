@@ -192,7 +192,8 @@ class AdminController(Controller):
                 "errors": errors,
                 "user_id": user_id,
                 "roles": ROLES,
-                "unit_groups": await regions.unit_choices(),
+                # a picker (GET /pick/unit): a province has ~2,700 districts, towns, stations
+                "unit_choice": await regions.chosen("unit", values.get("unit")),
                 "unit_kinds": UNIT_KIND_LABELS,
                 "active_nav": "admin",
             },

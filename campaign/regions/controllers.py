@@ -55,7 +55,7 @@ def _station_text(row: queries.RegionView) -> str:
     return "、".join(s.name for s in row.stations)
 
 
-PICK_KINDS = ("district", "town", "village", "station")
+PICK_KINDS = ("district", "town", "village", "station", "unit")
 
 
 class PickController(Controller):

@@ -118,38 +118,6 @@ async def unit_name(kind: str | None, code: str | None) -> str | None:
     return row.name if row else None
 
 
-async def unit_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """Units a person can be attached to, grouped by district, as (group, [(kind:code, label)])."""
-    districts = (
-        await Region.select(Region.code, Region.name)
-        .where(Region.level == "district")
-        .order_by(Region.code)
-    )
-    towns = (
-        await Region.select(Region.code, Region.name, Region.district_code)
-        .where(Region.level == "town")
-        .order_by(Region.code)
-    )
-    stations = await Station.select(Station.code, Station.name, Station.district_code).order_by(
-        Station.code
-    )
-    groups = []
-    for d in districts:
-        options = [(f"district:{d['code']}", _("%(name)s(区县)", name=d["name"]))]
-        options += [
-            (f"town:{t['code']}", _("%(name)s(镇街)", name=t["name"]))
-            for t in towns
-            if t["district_code"] == d["code"]
-        ]
-        options += [
-            (f"station:{s['code']}", _("%(name)s(派出所)", name=s["name"]))
-            for s in stations
-            if s["district_code"] == d["code"]
-        ]
-        groups.append((d["name"], options))
-    return groups
-
-
 async def counts_in(scope: Scope) -> dict[str, int]:
     """How many districts, towns, villages and stations lie in a person's scope."""
     where = scope_where(scope)
@@ -523,10 +491,31 @@ async def districts_in(scope: Scope) -> list[Unit]:
 PICK_LIMIT = 20
 
 
+#: The units a person can be attached to (accounts: "kind:code"; none is the whole city).
+PERSON_UNIT_KINDS = ("district", "town", "station")
+
+
+def _person_unit(kind: str, unit: Unit) -> Unit:
+    labels = {
+        "district": _("%(name)s(区县)", name=unit.name),
+        "town": _("%(name)s(镇街)", name=unit.name),
+        "station": _("%(name)s(派出所)", name=unit.name),
+    }
+    return Unit(f"{kind}:{unit.code}", labels[kind])
+
+
 async def pick(kind: str, scope: Scope, text: str, parent: str | None = None) -> list[Unit]:
     """Districts, towns, villages (kind = level) or stations in scope whose name contains the
-    typed text or whose code starts with it, for a searchable picker. A picked entry reads
+    typed text or whose code starts with it, for a searchable picker; kind "unit": districts,
+    towns and stations together, coded "kind:code" (a person's unit). A picked entry reads
     "name code", so the text's last word is what is searched for."""
+    if kind == "unit":
+        found = [
+            _person_unit(level, unit)
+            for level in PERSON_UNIT_KINDS
+            for unit in await pick(level, scope, text)
+        ]
+        return found[:PICK_LIMIT]
     words = search_text(text).split()
     text = words[-1] if words else ""
     table: type[Region] | type[Station]
@@ -554,6 +543,10 @@ async def pick(kind: str, scope: Scope, text: str, parent: str | None = None) ->
 
 async def chosen(kind: str, code: str | None) -> Unit | None:
     """The unit a picker shows as chosen (None when no or an unknown code)."""
+    if kind == "unit" and code and ":" in code:
+        level, code = code.split(":", 1)
+        found = await chosen(level, code) if level in PERSON_UNIT_KINDS else None
+        return _person_unit(level, found) if found else None
     if not code:
         return None
     row = await (station(code) if kind == "station" else region(code))

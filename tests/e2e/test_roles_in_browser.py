@@ -80,7 +80,13 @@ def test_admin_creates_a_coordinator_in_the_browser_and_finds_it_in_the_list(pag
     page.fill("#f-password2", "zhou2026pass")
     page.fill("#f-display_name", "周协调员")
     page.select_option("#f-role", "coordinator")
-    page.select_option("#f-unit", "town:330282005")
+    # the unit picker: type, let the server offer districts, towns and stations, choose one
+    page.fill("#unit-search", "白沙路")
+    option = page.wait_for_selector(
+        "#unit-options option[data-code='town:330282005']", state="attached"
+    )
+    page.fill("#unit-search", option.get_attribute("value"))
+    assert page.input_value("input[name=unit]") == "town:330282005"
     page.click("form.card button.primary[type=submit]")
     page.wait_for_url(re.compile(r"/admin/users/\d+$"))
     assert "已创建用户 e2e_zhou" in page.locator(".flash.success").inner_text()

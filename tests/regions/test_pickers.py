@@ -65,3 +65,22 @@ async def test_streak_pages_show_the_picker_with_the_chosen_district(client, mak
         assert 'name="district" value="330282"' in page, path
         assert 'value="慈溪市 330282"' in page, path
         assert '<option value="330206"' not in page, path  # no select of every district
+
+
+async def test_a_persons_unit_is_picked_among_districts_towns_and_stations(client, make_user):
+    """The user form's 所属单位: one picker over the three kinds a person can belong to, each
+    submitted as "kind:code" and shown as its name, kind and code."""
+    await load_slice()
+    await make_user("boss", "admin")
+    await make_user("coord", "coordinator", unit=("town", "330282108"))
+    await login(client, "boss")
+    found = (await client.get("/pick/unit?q=附海")).text
+    assert _codes(found) == ["town:330282108", "station:PS330282108"]
+    assert 'value="附海镇(镇街) 330282108"' in found
+    assert _codes((await client.get("/pick/unit?q=慈溪")).text)[0] == "district:330282"
+    form = (await client.get("/admin/users/new")).text
+    assert 'data-picker="/pick/unit"' in form and "<optgroup" not in form
+    users = (await client.get("/admin/users?q=coord")).text
+    user_id = re.search(r'href="/admin/users/(\d+)"', users).group(1)
+    edit = (await client.get(f"/admin/users/{user_id}")).text
+    assert 'name="unit" value="town:330282108"' in edit and 'value="附海镇(镇街) 330282108"' in edit
