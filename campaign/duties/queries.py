@@ -48,6 +48,7 @@ from campaign.duties.tables import (
 from campaign.events import queries as events
 from campaign.i18n import _
 from campaign.materials import queries as materials
+from campaign.parsing import search_text
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region
 from campaign.rows import Row
@@ -480,21 +481,28 @@ async def units_by_key(keys: Iterable[str]) -> dict[str, Unit]:
     return found
 
 
-async def assignable_units(scope: Scope) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Units an assigner may choose, grouped: towns, stations and organisations in scope."""
-    towns = await regions.regions(scope, {"level": "town"}, limit=None)
-    stations = await regions.stations(scope, {}, limit=None)
-    orgs = await organisations(scope, {}, limit=2_000)
+async def pick_assignable(scope: Scope, text: str) -> list[regions.Unit]:
+    """Towns, stations and organisations in scope matching the typed text, keyed "kind:code",
+    for the task form's picker of responsible units (a province has ~2,600 towns and stations,
+    too many for one select)."""
+    found = [
+        regions.Unit(f"{kind}:{unit.code}", f"{unit.name}({rules.UNIT_KINDS[kind]})")
+        for kind in ("town", "station")
+        for unit in await regions.pick(kind, scope, text)
+    ]
+    words = search_text(text).split()
+    orgs = await organisations(scope, {"q": words[-1] if words else ""}, limit=regions.PICK_LIMIT)
+    found += [regions.Unit(f"organisation:{o.code}", f"{o.name}({o.town_name})") for o in orgs]
+    return found[: regions.PICK_LIMIT]
+
+
+async def chosen_units(keys: list[str]) -> list[tuple[str, str]]:
+    """(key, label) of the units a form chose, in its order; an unknown key stays as it was
+    sent (the form says it is unknown)."""
+    found = await units_by_key(keys)
     return [
-        (str(rules.UNIT_KINDS["town"]), [(f"town:{r['code']}", r["name"]) for r in towns]),
-        (
-            str(rules.UNIT_KINDS["station"]),
-            [(f"station:{r['code']}", r["name"]) for r in stations],
-        ),
-        (
-            str(rules.UNIT_KINDS["organisation"]),
-            [(f"organisation:{o.code}", f"{o.name}({o.town_name})") for o in orgs],
-        ),
+        (key, f"{found[key].name}({rules.UNIT_KINDS[found[key].kind]})" if key in found else key)
+        for key in keys
     ]
 
 

@@ -8,7 +8,7 @@ import uuid
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
@@ -119,7 +119,6 @@ class TaskController(Controller):
     async def _form(
         self, request: Request, values: dict, chosen: list[str], errors: dict, status: int = 200
     ) -> Template:
-        user = current_user(request)
         return Template(
             template_name="duties/task_form.html",
             context={
@@ -127,13 +126,19 @@ class TaskController(Controller):
                 "chosen": chosen,
                 "errors": errors,
                 "measures": await queries.measures(active_only=True),
-                "units": await queries.assignable_units(user.scope),
+                "chosen_units": await queries.chosen_units(chosen),
                 "reviewers": await queries.reviewers(),
                 "evidence_kinds": rules.EVIDENCE_KINDS,
                 "active_nav": "duties",
             },
             status_code=status,
         )
+
+    @get("/tasks/pick-units", opt={"roles": ASSIGNERS})
+    async def pick_units(self, request: Request, q: FromQuery[str] = "") -> Template:
+        """The responsible units matching what was typed, as a picker's datalist options."""
+        units = await queries.pick_assignable(current_user(request).scope, q)
+        return Template(template_name="_pick_options.html", context={"units": units})
 
     @get("/tasks/new", opt={"roles": ASSIGNERS})
     async def new(self, request: Request) -> Template:

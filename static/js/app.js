@@ -8,6 +8,8 @@
 //   [data-picker="/pick/kind"]        a searchable picker (the `picker` macro): typing asks
 //                                     the server for matches; choosing one sets the hidden
 //                                     code field and announces it as the form's input
+//   [data-picker-multi="field"]       one that collects several (the `multi_picker` macro):
+//                                     each choice becomes a removable chip with its own field
 (function () {
   var pickerTimer = null;
 
@@ -23,12 +25,37 @@
       if (!option) return false;
       chosen = option.dataset.code;
     }
+    if (box.dataset.pickerMulti !== undefined) {
+      if (chosen) addChip(box, chosen, value);
+      search.value = "";
+      return true;
+    }
     if (code.value !== chosen) {
       code.value = chosen;
       code.dispatchEvent(new Event("input", { bubbles: true }));
       code.dispatchEvent(new Event("change", { bubbles: true }));
     }
     return true;
+  }
+
+  function addChip(box, code, label) {
+    var chips = box.querySelector("[data-picker-chips]");
+    var taken = Array.prototype.some.call(chips.querySelectorAll("input"), function (input) {
+      return input.value === code;
+    });
+    if (taken) return;
+    var item = document.createElement("li");
+    var field = document.createElement("input");
+    field.type = "hidden";
+    field.name = box.dataset.pickerMulti;
+    field.value = code;
+    var remove = document.createElement("button");
+    remove.type = "button";
+    remove.setAttribute("data-picker-remove", "");
+    remove.setAttribute("aria-label", box.dataset.removeLabel + " " + label);
+    remove.textContent = "×";
+    item.append(field, document.createTextNode(label + " "), remove);
+    chips.append(item);
   }
 
   // Capture phase: the picker's typing must not reach the form's own input triggers (htmx).
@@ -66,6 +93,8 @@
   });
 
   document.addEventListener("click", function (event) {
+    var chip = event.target.closest("[data-picker-remove]");
+    if (chip) chip.closest("li").remove();
     var remove = event.target.closest("[data-remove-row]");
     if (remove) {
       var row = remove.closest("tr");

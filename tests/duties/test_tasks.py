@@ -20,9 +20,24 @@ async def test_a_task_outside_the_assigners_jurisdiction_is_refused(client, ning
     page = await assign(client, [f"town:{XINQI}"], measure_id=measure_id)
     assert page.status_code == 400
     assert "新碶街道 不在你的辖区内" in page.text and "开展反诈宣讲进校园" in page.text
+    assert 'name="units" value="town:330206002"' in page.text  # the chosen chips are kept
     page = await assign(client, ["town:330282999"], measure_id=measure_id)
     assert page.status_code == 400 and "找不到责任单位" in page.text
+    assert 'name="units" value="town:330282999"' in page.text
     assert await Task.count() == 0
+
+
+async def test_responsible_units_are_picked_in_the_assigners_jurisdiction(client, ningbo):
+    """The task form searches towns, stations and organisations (a province has ~2,600 towns
+    and stations) instead of listing them all, and offers only the assigner's own."""
+    await login(client, "cixi_leader")
+    form = (await client.get("/duties/tasks/new")).text
+    assert 'data-picker-multi="units"' in form and "<optgroup" not in form
+    found = (await client.get("/duties/tasks/pick-units?q=附海")).text
+    assert 'data-code="town:330282108"' in found and 'data-code="station:PS330282108"' in found
+    assert "data-code" not in (await client.get("/duties/tasks/pick-units?q=新碶")).text
+    await login(client, "coord")
+    assert (await client.get("/duties/tasks/pick-units?q=附海")).status_code == 403
 
 
 async def test_coordinators_cannot_assign(client, ningbo):

@@ -28,7 +28,17 @@ def test_a_task_from_assignment_to_accepted_evidence(browser, server):
     leader.goto("/duties/measures")
     leader.click("[data-measure='6'] a:has-text('分解下达任务')")
     leader.fill("#f-title", "浏览器测试:开展反诈进校园宣讲")
-    leader.select_option("#f-units", f"town:{BAISHA}")
+    # the responsible units: type, choose among the server's matches; each choice is a chip
+    for typed, code in (("白沙路", f"town:{BAISHA}"), ("附海", "town:330282108")):
+        leader.fill("#units-search", typed)
+        option = leader.wait_for_selector(
+            f"#units-options option[data-code='{code}']", state="attached"
+        )
+        leader.fill("#units-search", option.get_attribute("value"))
+        leader.wait_for_selector(f"[data-picker-chips] input[value='{code}']", state="attached")
+    leader.click("[data-picker-chips] li:has(input[value='town:330282108']) [data-picker-remove]")
+    picked = leader.locator("[data-picker-chips] input").evaluate_all("l => l.map(i => i.value)")
+    assert picked == [f"town:{BAISHA}"]
     leader.select_option("#f-evidence_kind", "photo")
     leader.click("form[data-form=task] button[type=submit]")
     leader.wait_for_url("**/duties/tasks/*")
