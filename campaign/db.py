@@ -402,6 +402,15 @@ async def select_in(
     return rows
 
 
+async def count_upto(query: Any, cap: int) -> int:
+    """How many rows a Piccolo select would return, counted no further than cap + 1: a list's
+    pager needs the exact total of a narrow filter, not of 10^6 rows (counting those was most of
+    the case list's time, 60–75 ms)."""
+    limited = query.limit(cap + 1).querystrings[0]
+    rows = await query.table.raw("SELECT COUNT(*) AS n FROM ({}) AS limited", limited)
+    return int(rows[0]["n"])
+
+
 # -- Bulk writes ---------------------------------------------------------------------------------
 
 

@@ -255,6 +255,8 @@ class Pager:
     page: int
     per_page: int
     total: int
+    #: the list holds more than `total` rows (counted no further: db.count_upto)
+    capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -273,11 +275,19 @@ class Pager:
         return min(self.total, self.offset + self.per_page)
 
 
-def pager(request: Request, total: int, per_page: int = 50) -> Pager:
-    """Page number from ?page=, clamped to what exists, so a stale link never errors."""
+#: A list of possibly 10^6 rows counts them no further than this (db.count_upto): its pager then
+#: says "more than 10,000" and pages through the first ones; filters narrow it down.
+COUNT_CAP = 10_000
+
+
+def pager(request: Request, total: int, per_page: int = 50, cap: int | None = None) -> Pager:
+    """Page number from ?page=, clamped to what exists, so a stale link never errors. With `cap`
+    (the total came from db.count_upto(…, cap)) a total past it reads "more than cap"."""
+    capped = cap is not None and total > cap
+    total = cap if capped and cap is not None else total
     page = int_or(request.query_params.get("page"), 1, 1)
     last = max(1, math.ceil(total / per_page))
-    return Pager(page=min(max(page, 1), last), per_page=per_page, total=total)
+    return Pager(page=min(max(page, 1), last), per_page=per_page, total=total, capped=capped)
 
 
 def query_string(request: Request, **changes: Any) -> str:

@@ -19,6 +19,7 @@ from campaign.parsing import is_ascii_digits, parse_date
 from campaign.regions import queries as regions
 from campaign.timeutil import local
 from campaign.web import (
+    COUNT_CAP,
     client_ip,
     current_user,
     deny,
@@ -136,7 +137,8 @@ class CaseController(Controller):
         towns = await queries.towns_in(user.scope, filters["district"] or None)
         if filters["town"] not in {t["code"] for t in towns}:
             filters["town"] = typed["town"] = ""
-        p = pager(request, await queries.case_count(user.scope, typed))
+        total = await queries.case_count(user.scope, typed, cap=COUNT_CAP)
+        p = pager(request, total, cap=COUNT_CAP)
         return render(
             request,
             "cases/index.html",

@@ -29,7 +29,7 @@ from campaign.cases.bulk import (  # noqa: F401  (the domain's public bulk write
     write_spill,
 )
 from campaign.cases.tables import Case, CaseDay, CaseUnit, FraudType, ImportJob, OccupationGroup
-from campaign.db import chunks, contains, existing_row, is_sqlite, select_in
+from campaign.db import chunks, contains, count_upto, existing_row, is_sqlite, select_in
 from campaign.generations import CASES
 from campaign.i18n import _
 from campaign.regions import queries as regions
@@ -402,7 +402,10 @@ def _case_where(scope: Scope, filters: dict) -> list:
     return where
 
 
-async def case_count(scope: Scope, filters: dict) -> int:
+async def case_count(scope: Scope, filters: dict, cap: int | None = None) -> int:
+    """The cases in scope matching the filters; with `cap`, counted no further than cap + 1."""
+    if cap is not None:
+        return await count_upto(Case.select(Case.id).where(*_case_where(scope, filters)), cap)
     return await Case.count().where(*_case_where(scope, filters))
 
 

@@ -207,6 +207,27 @@ async def test_filters_and_excel_export(client, ningbo, make_user):
     assert sheet.max_row == 3 and sheet.cell(1, 1).value == "案件编号"
 
 
+async def test_a_long_list_is_counted_no_further_than_the_cap(
+    client, ningbo, make_user, monkeypatch
+):
+    """10^6 cases are not counted for a pager (60–75 ms): past the cap the list says "more than",
+    while a narrow filter still gets its exact total; the API keeps exact totals."""
+    from campaign.cases import controllers
+    from campaign.db import count_upto
+
+    monkeypatch.setattr(controllers, "COUNT_CAP", 2)
+    for n in range(3):
+        await stored(f"CAP{n}", "330282005002", "330282005", "PS330282005")
+    await make_user("admin")
+    await login(client, "admin")
+    page = (await client.get("/cases")).text
+    assert "超过 2 条" in page and 'data-case="CAP2"' in page
+    narrow = (await client.get("/cases", params={"q": "CAP1"})).text
+    assert "共 1 条" in narrow
+    everything = Case.select(Case.id)
+    assert [await count_upto(everything, cap) for cap in (1, 2, 3, 10)] == [2, 3, 3, 3]
+
+
 async def test_village_search_offers_only_places_in_the_jurisdiction(client, ningbo, make_user):
     await make_user("coord", "coordinator", unit=("town", "330282005"))
     await login(client, "coord")
