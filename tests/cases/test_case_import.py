@@ -398,7 +398,7 @@ async def test_upload_of_a_bad_file_lists_every_rejected_row(client, ningbo, mak
 
 
 async def test_a_large_file_runs_as_a_job_with_progress_until_done(
-    client, ningbo, make_user, monkeypatch
+    client, ningbo, make_user, monkeypatch, checked
 ):
     import asyncio
 
