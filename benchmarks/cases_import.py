@@ -19,7 +19,8 @@ copies that database (SQLite: the file, into CAMPAIGN_VAR + "-run"; PostgreSQL: 
   2. the same command again (nothing changes);
   3. recording one case as the form does — `insert_case` and its audit entry — p50/p95 of 300,
      the statements alone and with the transaction's begin and commit (the commit's fsync is
-     the disk's).
+     the disk's); then 300 through the whole use case (`create_case`: the same, then the
+     follow-up jobs announced — queued in Redis with REDIS_URL); the jobs run between cases.
 
 Prints the figures as JSON (also written to benchmarks/out/cases-<engine>.json), with the
 machine's speed on the day (run.machine_speed) to compare runs from different days.
@@ -205,7 +206,11 @@ def run(path: Path, follow_up_limit: float) -> dict:
 
 async def time_inserts(villages: list[str], prefix: str, count: int = 300) -> dict:
     """Single cases in random villages as create_case records them (the audit entry, then
-    insert_case), each in its own write transaction."""
+    insert_case), each in its own write transaction. The follow-up jobs a write starts (as the
+    app subscribes them: the review sweep, the streak refresh …) run after each case, timed
+    apart: without Redis they run in this process and would otherwise overlap the next case."""
+    import campaign.worker  # noqa: F401  (subscribes the follow-up jobs, as the app does)
+    from campaign import jobs
     from campaign.accounts.audit import record_audit
     from campaign.cases import queries
     from campaign.db import write_transaction
@@ -213,7 +218,7 @@ async def time_inserts(villages: list[str], prefix: str, count: int = 300) -> di
     from campaign.timeutil import today
 
     rng = random.Random(11)
-    timings, statements, cpu = [], [], []
+    timings, statements, cpu, follow_ups = [], [], [], []
     for i in range(count):
         village = rng.choice(villages)
         values = dict(
@@ -240,16 +245,41 @@ async def time_inserts(villages: list[str], prefix: str, count: int = 300) -> di
             statements.append((time.perf_counter() - inside) * 1000)
             cpu.append((time.process_time() - inside_cpu) * 1000)
         timings.append((time.perf_counter() - began) * 1000)
+        drained = time.perf_counter()
+        await jobs.drain()
+        follow_ups.append((time.perf_counter() - drained) * 1000)
+    # the whole use case the form calls: the same, then the follow-up jobs announced (queued in
+    # Redis with REDIS_URL, started in this process without)
+    use_case = []
+    for i in range(count):
+        village = rng.choice(villages)
+        values = dict(
+            case_no=f"{prefix}U{i:05d}",
+            occurred_on=today(),
+            village_code=village,
+            town_code=village[:9],
+            district_code=village[:6],
+            station_code=await _station(village[:9]),
+            fraud_type="贷款",
+            loss_fen=100,
+        )
+        began = time.perf_counter()
+        await queries.create_case(values, None, "127.0.0.1")  # type: ignore[arg-type]
+        use_case.append((time.perf_counter() - began) * 1000)
+        await jobs.drain()
 
     def p(values: list[float], q: float) -> float:
         return round(sorted(values)[int(len(values) * q)], 3)
 
     return {
+        "create_case_ms_p50": p(use_case, 0.5),
+        "create_case_ms_p95": p(use_case, 0.95),
         "insert_case_statements_ms_p50": p(statements, 0.5),
         "insert_case_statements_ms_p95": p(statements, 0.95),
         "insert_case_cpu_ms_this_process_p50": p(cpu, 0.5),
         "insert_case_with_commit_ms_p50": p(timings, 0.5),
         "insert_case_with_commit_ms_p95": p(timings, 0.95),
+        "follow_up_jobs_ms_p50": p(follow_ups, 0.5),
     }
 
 

@@ -10,8 +10,10 @@ timed end to end (the case import includes the follow-up jobs the command waits 
 measures in-process server CPU per request (p50/p95 over ASGI, the client's share included, so
 a little pessimistic but independent of what else the machine runs) for the streak boards, the
 API as of today and past days, the home page and the case list, once right after the import
-and again after recording one case. The same moments over HTTP against `campaign serve` (one
-worker, one request at a time: p50/p95 latency and the server's CPU per request from /proc), and
+and again after recording one case, and last the latency of recording a case (300 in a row,
+as cases_import.py times them: p50/p95 with and without BEGIN and COMMIT). The same moments
+over HTTP against `campaign serve` (one worker, one request at a time: p50/p95 latency and the
+server's CPU per request from /proc), and
 with `wrk` (when installed) the API's throughput as a share of `/healthz`'s in the same run
 (with the session cookie, with a Bearer token, and over 120 rotating queries).
 --build-only stops after loading (build niced, then measure under the bench lock with --reuse,
@@ -500,6 +502,10 @@ def main() -> int:
     figures["http after one case"] = asyncio.run(
         over_http(folder, arguments.port, arguments.requests)
     )
+    # last: it writes 300 more cases, which the figures "after one case" must not see
+    import cases_import
+
+    figures["one case, 300 in a row (ms)"] = asyncio.run(cases_import.inserts({}))
     if arguments.modules:
         figures["modules"] = modules(scale, environment, arguments.requests)
 
@@ -510,6 +516,13 @@ def main() -> int:
         "|---|---:|",
         *(f"| {name[:-4]} | {value:.1f} |" for name, value in load.items()),
         f"| record one case (use case, audit included), ms | {figures['record one case (ms)']:.1f} |",
+        "| one case, 300 in a row: statements p50 / p95, with BEGIN and COMMIT p50 / p95, the "
+        "whole use case (create_case, follow-ups announced) p50 / p95, ms | "
+        "{insert_case_statements_ms_p50:.2f} / {insert_case_statements_ms_p95:.2f}, "
+        "{insert_case_with_commit_ms_p50:.2f} / {insert_case_with_commit_ms_p95:.2f}, "
+        "{create_case_ms_p50:.2f} / {create_case_ms_p95:.2f} |".format(
+            **figures["one case, 300 in a row (ms)"]  # type: ignore[arg-type]
+        ),
         "",
         "| session user, CPU ms | first | cached p50 | cached p95 |",
         "|---|---:|---:|---:|",

@@ -108,8 +108,10 @@ def subscribers(topic: str) -> list[JobFunction]:
 
 
 async def announce(topic: str, *args: Any) -> list[str | None]:
-    """Enqueue every job subscribed to `topic` with `args`; returns their ids."""
-    return [await enqueue(function, *args) for function in subscribers(topic)]
+    """Enqueue every job subscribed to `topic` with `args`, all at once; returns their ids. With
+    Redis each enqueue is a transaction of three round trips, on a connection of its own: three
+    subscribers one after another were ~1 ms of every case write's request."""
+    return list(await asyncio.gather(*(enqueue(f, *args) for f in subscribers(topic))))
 
 
 async def _run_logged(function: JobFunction, ctx: dict, *args: Any, **kwargs: Any) -> Any:
