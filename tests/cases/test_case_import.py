@@ -228,6 +228,7 @@ async def test_an_unreadable_file_is_refused_alike_from_a_child_process(ningbo, 
 async def test_a_bulk_write_puts_the_connection_settings_back(ningbo, monkeypatch):
     """SQLite: a bulk write raises the page cache and turns off the commit's checkpoint for
     its transaction only; the pooled connection gets its settings back when released."""
+    from campaign import jobs
     from campaign.cases import bulk
     from campaign.db import close_pool, engine, is_sqlite, start_pool
 
@@ -238,6 +239,7 @@ async def test_a_bulk_write_puts_the_connection_settings_back(ningbo, monkeypatc
     try:
         before = await _settings(engine().idle)
         await run(GOOD)
+        await jobs.drain()  # the follow-up jobs hold pooled connections while they run
         assert engine().idle and await _settings(engine().idle) == before
         assert before["wal_autocheckpoint"] == engine().POOLED_AUTOCHECKPOINT
     finally:
