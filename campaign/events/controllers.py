@@ -158,7 +158,7 @@ class EventController(Controller):
                 rows = await queries.events(user.scope, filters, limit=EXPORT_LIMIT, extra=extra)
                 return _export(rows)
             found = await queries.count_events(user.scope, filters, extra=extra)
-            p = pager(request, min(found, queries.COUNT_CAP), per_page=30)
+            p = pager(request, found, per_page=30, cap=queries.COUNT_CAP)
             return render(
                 request,
                 "events/list.html",
@@ -166,7 +166,6 @@ class EventController(Controller):
                 events=await queries.events(user.scope, filters, p.offset, p.per_page, extra),
                 verifies=queries.verifiable_clause(user.role, user.scope.kind) is not None,
                 pager=p,
-                capped=found > queries.COUNT_CAP,
                 filters=filters,
                 types=await queries.event_types(),
                 audiences=await queries.audience_groups(),

@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from piccolo.query.functions.aggregate import Count, Sum
-from piccolo.querystring import QueryString
 
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Place, Scope, covers
 from campaign.cases import queries as cases
-from campaign.db import engine, write_transaction
+from campaign.db import count_upto, engine, write_transaction
 from campaign.events import photos, rules
 from campaign.events.tables import (
     AudienceGroup,
@@ -841,10 +840,7 @@ async def count_events(
     scope: Scope, filters: dict[str, str], cap: int = COUNT_CAP, extra: Sequence = ()
 ) -> int:
     """How many events match, counting at most cap + 1 rows."""
-    inner = Event.select(Event.id).where(*event_where(scope, filters, extra)).limit(cap + 1)
-    query = QueryString("SELECT COUNT(*) AS n FROM ({}) AS capped", inner.querystrings[0])
-    rows = await engine().run_querystring(query)
-    return rows[0]["n"]
+    return await count_upto(Event.select(Event.id).where(*event_where(scope, filters, extra)), cap)
 
 
 async def events(

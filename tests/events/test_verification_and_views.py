@@ -173,12 +173,17 @@ async def _scope(username: str):
     return await accounts.scope_for(profile["unit_kind"], profile["unit_code"])
 
 
-async def test_list_filters_export_and_scope(client, make_user):
+async def test_list_filters_export_and_scope(client, make_user, monkeypatch):
+    from campaign.events import queries
+
     await people(make_user)
     await logged_event(client)
     await logged_event(client, place_code=BAISHA, audiences=["学生"])
     listing = await client.get("/events", params={"audience": "学生"})
-    assert listing.text.count("data-event=") == 1
+    assert listing.text.count("data-event=") == 1 and "共 1 条" in listing.text
+    monkeypatch.setattr(queries, "COUNT_CAP", 1)  # counted no further: the pager says so
+    assert "超过 1 条" in (await client.get("/events")).text
+    monkeypatch.undo()
     await log_in_as(client, "coord_station")
     assert "data-event=" not in (await client.get("/events")).text
     await log_in_as(client, "leader")
