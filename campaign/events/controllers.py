@@ -150,6 +150,8 @@ class EventController(Controller):
 
     @get("/events")
     async def index(self, request: Request) -> object:
+        from campaign.regions import queries as regions
+
         async with queries.snapshot():
             user = current_user(request)
             filters = list_filters(request, *queries.FILTER_KEYS)
@@ -169,7 +171,8 @@ class EventController(Controller):
                 filters=filters,
                 types=await queries.event_types(),
                 audiences=await queries.audience_groups(),
-                units=await _unit_choices(user),
+                unit_kind=_unit_kind(user),
+                unit_choice=await regions.chosen(_unit_kind(user), filters["unit"]),
                 statuses=rules.STATUS_LABELS,
                 can_log=user.role in WRITERS,
                 active_nav="events",
@@ -643,14 +646,10 @@ def _period(request: Request) -> tuple[dt.date, dt.date]:
     return (start, end) if start <= end else (end, start)
 
 
-async def _unit_choices(user: CurrentUser) -> list[tuple[str, str]]:
-    """Units to filter by, one level below the person's: districts for the city, towns for a
-    district, the town itself or the station's towns below that."""
-    from campaign.regions import queries as regions
-
-    level = "district" if user.scope.is_city else "town"
-    rows = await regions.regions(user.scope, {"level": level}, limit=None)
-    return [(r["code"], r["name"]) for r in rows]
+def _unit_kind(user: CurrentUser) -> str:
+    """The level the list filters by, one below the person's: districts for the city (2,800 at
+    national scale: a searchable picker), towns for a district or a station."""
+    return "district" if user.scope.is_city else "town"
 
 
 class EventApiController(Controller):

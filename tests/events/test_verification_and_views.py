@@ -186,6 +186,11 @@ async def test_list_filters_export_and_scope(client, make_user, monkeypatch):
     monkeypatch.undo()
     await log_in_as(client, "coord_station")
     assert "data-event=" not in (await client.get("/events")).text
+    await log_in_as(client, "leader")  # the city: districts to filter by, searched
+    page = (await client.get("/events", params={"unit": CIXI})).text
+    assert 'data-picker="/pick/district"' in page and f'value="{CIXI}" data-picker-code' in page
+    await log_in_as(client, "coord_district")  # a district: its towns
+    assert 'data-picker="/pick/town"' in (await client.get("/events")).text
     await log_in_as(client, "leader")
     export = await client.get("/events", params={"format": "xlsx"})
     rows = list(load_workbook(io.BytesIO(export.content)).active.values)
