@@ -206,31 +206,21 @@ def run(path: Path, follow_up_limit: float) -> dict:
 
 async def time_inserts(villages: list[str], prefix: str, count: int = 300) -> dict:
     """Single cases in random villages as create_case records them (the audit entry, then
-    insert_case), each in its own write transaction. The follow-up jobs a write starts (as the
-    app subscribes them: the review sweep, the streak refresh …) run after each case, timed
-    apart: without Redis they run in this process and would otherwise overlap the next case."""
+    insert_case), each in its own write transaction; then through create_case itself, which
+    also announces the follow-up jobs (as the app subscribes them: the review sweep, the streak
+    refresh …). Those run after each case, untimed: without Redis they run in this process and
+    would otherwise overlap the next case."""
     import campaign.worker  # noqa: F401  (subscribes the follow-up jobs, as the app does)
     from campaign import jobs
     from campaign.accounts.audit import record_audit
     from campaign.cases import queries
     from campaign.db import write_transaction
     from campaign.generations import CASES
-    from campaign.timeutil import today
 
     rng = random.Random(11)
-    timings, statements, cpu, follow_ups = [], [], [], []
+    timings, statements, cpu = [], [], []
     for i in range(count):
-        village = rng.choice(villages)
-        values = dict(
-            case_no=f"{prefix}{i:05d}",
-            occurred_on=today(),
-            village_code=village,
-            town_code=village[:9],
-            district_code=village[:6],
-            station_code=await _station(village[:9]),
-            fraud_type="贷款",
-            loss_fen=100,
-        )
+        values = await _case(rng.choice(villages), f"{prefix}{i:05d}")
         began = time.perf_counter()
         async with write_transaction(CASES):  # as create_case's audited(…, CASES)
             inside, inside_cpu = time.perf_counter(), time.process_time()
@@ -245,24 +235,11 @@ async def time_inserts(villages: list[str], prefix: str, count: int = 300) -> di
             statements.append((time.perf_counter() - inside) * 1000)
             cpu.append((time.process_time() - inside_cpu) * 1000)
         timings.append((time.perf_counter() - began) * 1000)
-        drained = time.perf_counter()
-        await jobs.drain()
-        follow_ups.append((time.perf_counter() - drained) * 1000)
     # the whole use case the form calls: the same, then the follow-up jobs announced (queued in
     # Redis with REDIS_URL, started in this process without)
     use_case = []
     for i in range(count):
-        village = rng.choice(villages)
-        values = dict(
-            case_no=f"{prefix}U{i:05d}",
-            occurred_on=today(),
-            village_code=village,
-            town_code=village[:9],
-            district_code=village[:6],
-            station_code=await _station(village[:9]),
-            fraud_type="贷款",
-            loss_fen=100,
-        )
+        values = await _case(rng.choice(villages), f"{prefix}U{i:05d}")
         began = time.perf_counter()
         await queries.create_case(values, None, "127.0.0.1")  # type: ignore[arg-type]
         use_case.append((time.perf_counter() - began) * 1000)
@@ -279,8 +256,23 @@ async def time_inserts(villages: list[str], prefix: str, count: int = 300) -> di
         "insert_case_cpu_ms_this_process_p50": p(cpu, 0.5),
         "insert_case_with_commit_ms_p50": p(timings, 0.5),
         "insert_case_with_commit_ms_p95": p(timings, 0.95),
-        "follow_up_jobs_ms_p50": p(follow_ups, 0.5),
     }
+
+
+async def _case(village: str, case_no: str) -> dict:
+    """A new case of today in a village, as the form stores it."""
+    from campaign.timeutil import today
+
+    return dict(
+        case_no=case_no,
+        occurred_on=today(),
+        village_code=village,
+        town_code=village[:9],
+        district_code=village[:6],
+        station_code=await _station(village[:9]),
+        fraud_type="贷款",
+        loss_fen=100,
+    )
 
 
 async def _station(town: str) -> str | None:

@@ -284,7 +284,8 @@ def pager(request: Request, total: int, per_page: int = 50, cap: int | None = No
     """Page number from ?page=, clamped to what exists, so a stale link never errors. With `cap`
     (the total came from db.count_upto(…, cap)) a total past it reads "more than cap"."""
     capped = cap is not None and total > cap
-    total = cap if capped and cap is not None else total
+    if cap is not None:
+        total = min(total, cap)
     page = int_or(request.query_params.get("page"), 1, 1)
     last = max(1, math.ceil(total / per_page))
     return Pager(page=min(max(page, 1), last), per_page=per_page, total=total, capped=capped)

@@ -14,6 +14,7 @@ import gc
 import multiprocessing
 import operator
 import queue
+import sqlite3
 from collections.abc import Generator
 from typing import Any
 
@@ -35,8 +36,6 @@ class EarlierNumbers:
     without holding its numbers in memory. Used from one thread at a time; close() drops it."""
 
     def __init__(self) -> None:
-        import sqlite3
-
         self.db = sqlite3.connect("", check_same_thread=False)
         self.db.execute("CREATE TABLE seen (case_no TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
 

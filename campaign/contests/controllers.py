@@ -109,6 +109,15 @@ def _describe(contest: rules.ContestRow, districts: dict[str, str]) -> dict:
     }
 
 
+async def _read_form(request: Request) -> tuple[dict, dict | None, dict]:
+    """The contest form checked (forms.read), its district looked up alone: a picker sends one
+    code, where a province has ninety districts and the country 2,800."""
+    form = await request.form()
+    chosen = await regions.chosen("district", (form.get("district") or "").strip())
+    districts = {chosen.code: chosen.name} if chosen else {}
+    return forms.read(form, districts, queries.available_metrics())
+
+
 class ContestController(Controller):
     path = "/contests"
     include_in_schema = False
@@ -184,12 +193,7 @@ class ContestController(Controller):
 
     @post("/new", opt={"roles": (ADMIN,)})
     async def create(self, request: Request) -> Template | Redirect:
-        form = await request.form()
-        typed, values, errors = forms.read(
-            form,
-            await queries.districts([(form.get("district") or "").strip()]),
-            queries.available_metrics(),
-        )
+        typed, values, errors = await _read_form(request)
         if values is None:
             return await self._form(typed, errors, status=400)
         contest_id = await queries.create_contest(values, current_user(request), client_ip(request))
@@ -208,12 +212,7 @@ class ContestController(Controller):
     async def update(self, request: Request, contest_id: FromPath[int]) -> Template | Redirect:
         if await queries.contest(contest_id) is None:
             raise NotFoundException(_("竞赛不存在"))
-        form = await request.form()
-        typed, values, errors = forms.read(
-            form,
-            await queries.districts([(form.get("district") or "").strip()]),
-            queries.available_metrics(),
-        )
+        typed, values, errors = await _read_form(request)
         if values is None:
             return await self._form(typed, errors, contest_id, status=400)
         await queries.update_contest(contest_id, values, current_user(request), client_ip(request))
@@ -252,7 +251,7 @@ class ContestController(Controller):
             "contests/standings.html",
             "contests/_standing_rows.html",
             contest=contest,
-            about=_describe(contest, await queries.districts([contest["district_code"]])),
+            about=_describe(contest, await regions.names_of([contest["district_code"]])),
             standings=standings,
             rows=listed[p.offset : p.offset + p.per_page],
             red=red,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from campaign import rows
@@ -267,17 +267,6 @@ async def contest(contest_id: int) -> ContestRow | None:
     return ContestRow(**row) if row else None
 
 
-async def districts(codes: Collection[str | None]) -> dict[str, str]:
-    """{code: name} of those district codes that exist (a form's, a contest's)."""
-    wanted = sorted({code for code in codes if code})
-    if not wanted:
-        return {}
-    rows = await Region.select(Region.code, Region.name).where(
-        Region.level == "district", Region.code.is_in(wanted)
-    )
-    return {row["code"]: row["name"] for row in rows}
-
-
 async def contest_districts() -> dict[str, str]:
     """{code: name} of the districts that have contests, by code: the list's 范围 filter (a
     handful, where a province has ninety districts and the country 2,800)."""
@@ -335,7 +324,7 @@ async def contests(
         .output(load_json=True)
     )
     rows = await (query.offset(offset).limit(limit) if limit else query)
-    names = await districts([row["district_code"] for row in rows])
+    names = await regions.names_of([row["district_code"] for row in rows])
     day = today()
     return [
         ContestRow(

@@ -486,7 +486,7 @@ async def pick_assignable(scope: Scope, text: str) -> list[regions.Unit]:
     for the task form's picker of responsible units (a province has ~2,600 towns and stations,
     too many for one select)."""
     found = [
-        regions.Unit(f"{kind}:{unit.code}", f"{unit.name}({rules.UNIT_KINDS[kind]})")
+        regions.Unit(f"{kind}:{unit.code}", _unit_label(kind, unit.name))
         for kind in ("town", "station")
         for unit in await regions.pick(kind, scope, text)
     ]
@@ -501,9 +501,13 @@ async def chosen_units(keys: list[str]) -> list[tuple[str, str]]:
     sent (the form says it is unknown)."""
     found = await units_by_key(keys)
     return [
-        (key, f"{found[key].name}({rules.UNIT_KINDS[found[key].kind]})" if key in found else key)
+        (key, _unit_label(found[key].kind, found[key].name) if key in found else key)
         for key in keys
     ]
+
+
+def _unit_label(kind: str, name: str) -> str:
+    return f"{name}({rules.UNIT_KINDS[kind]})"
 
 
 async def reviewers() -> list[tuple[int, str]]:

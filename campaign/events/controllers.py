@@ -161,6 +161,7 @@ class EventController(Controller):
                 return _export(rows)
             found = await queries.count_events(user.scope, filters, extra=extra)
             p = pager(request, found, per_page=30, cap=queries.COUNT_CAP)
+            unit_kind = _unit_kind(user)
             return render(
                 request,
                 "events/list.html",
@@ -171,8 +172,8 @@ class EventController(Controller):
                 filters=filters,
                 types=await queries.event_types(),
                 audiences=await queries.audience_groups(),
-                unit_kind=_unit_kind(user),
-                unit_choice=await regions.chosen(_unit_kind(user), filters["unit"]),
+                unit_kind=unit_kind,
+                unit_choice=await regions.chosen(unit_kind, filters["unit"]),
                 statuses=rules.STATUS_LABELS,
                 can_log=user.role in WRITERS,
                 active_nav="events",
