@@ -19,7 +19,15 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Sequence,
+    Sized,
+)
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, NamedTuple, TypeVar
@@ -421,16 +429,17 @@ def _table_name(table: Any) -> str:
 async def insert_many(
     table: Any,
     columns: Sequence[str],
-    rows: Sequence[tuple],
+    rows: Iterable[tuple],
     connection: Any = None,
     rebuild_indexes: bool = False,
 ) -> None:
     """Many rows inside the current write transaction: COPY on PostgreSQL, executemany on SQLite
     (ORM inserts are about ten times slower at 10^5-10^6 rows). `table` is a Piccolo table or a
-    table name; `connection` the transaction's raw driver connection when the caller has it.
+    table name; `connection` the transaction's raw driver connection when the caller has it;
+    `rows` may be a generator (consumed as the rows go in: memory flat in their number).
     With `rebuild_indexes` SQLite drops the table's indexes before the load and builds them
     again after it (one sort per index instead of 10^5 B-tree inserts: several times faster)."""
-    if not rows:
+    if isinstance(rows, Sized) and not rows:
         return
     if connection is None:
         transaction = engine().current_transaction.get()
@@ -445,7 +454,7 @@ async def insert_many(
         for sql in indexes:
             await connection.execute(sql)
     else:
-        await connection.copy_records_to_table(name, records=list(rows), columns=list(columns))
+        await connection.copy_records_to_table(name, records=rows, columns=list(columns))
 
 
 #: Bind parameters per INSERT statement: under SQLite's 32,766 and asyncpg's 32,767.

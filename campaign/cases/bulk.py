@@ -5,14 +5,16 @@ Sized for 10^6 rows: rows are tuples of values already as the driver stores them
 text, so executemany runs no per-value adapter), inserted with executemany (SQLite) or COPY
 (PostgreSQL); the case table's secondary indexes are dropped for a load larger than the table
 and built once afterwards; the case-day index, the unit summaries and the last case days of the
-touched units are then rebuilt set-based (cases.day_index)."""
+touched units are then rebuilt (cases.day_index): a level with many touched units whole, from
+the cases per unit and day the spill counted as the chunks went by, a few units set-based from
+the stored cases."""
 
 from __future__ import annotations
 
 import datetime as dt
 import pickle
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from campaign.cases import day_index, rules
@@ -111,7 +113,8 @@ class ImportSpill:
         self.chunks = 0
         self.added = 0
         self.changed = 0
-        self.units: dict[str, set[str]] = {level: set() for level in LEVELS}
+        #: per level, the cases added (and taken away by the changes) per unit and day
+        self.days: dict[str, day_index.DayCounts] = {level: {} for level in LEVELS}
         self.is_demo = is_demo
         self.now: dt.datetime | str = dt.datetime.now(dt.UTC)
         self.sqlite = is_sqlite()
@@ -183,14 +186,15 @@ class ImportSpill:
         ]
         self.added += len(added)
         self.changed += len(changed)
+        dates = [r.occurred_on for r in plan.added]
         for level in LEVELS:
             column = f"{level}_code"
             at = INSERT_COLUMNS.index(column)
-            codes = self.units[level]
-            codes.update({row[at] for row in added})  # the hot part: read from the tuples
+            counts = self.days[level]
+            _count(counts, [row[at] for row in added], dates, 1)  # the hot part: from the tuples
             for record, old, _d in plan.changed:
-                codes.update((getattr(record, column), old[column]))
-            codes.discard(None)  # type: ignore[arg-type]
+                _count(counts, [old[column]], [_date(old["occurred_on"])], -1)
+                _count(counts, [getattr(record, column)], [record.occurred_on], 1)
         return added, changed, phones
 
     def keep(self, plan: ImportPlan) -> None:
@@ -204,7 +208,23 @@ class ImportSpill:
             yield pickle.load(self.file)
 
     def touched(self) -> set[tuple[str, str]]:
-        return {(level, code) for level, codes in self.units.items() for code in codes}
+        return {(level, code) for level, counts in self.days.items() for code in counts}
+
+
+def _count(counts: day_index.DayCounts, codes: list, days: list, step: int) -> None:
+    """Add `step` cases to each (code, day) pair's count; a case without a unit of the level
+    (no village, no station) counts for none."""
+    for code, day in zip(codes, days, strict=True):
+        if code is not None:
+            per_day = counts.get(code)
+            if per_day is None:
+                per_day = counts[code] = {}
+            per_day[day] = per_day.get(day, 0) + step
+
+
+def _date(value) -> dt.date:
+    """A stored day as read raw (SQLite's driver may give its text)."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> set[tuple[str, str]]:
@@ -293,24 +313,27 @@ class BulkWrite:
         written = spill.added + spill.changed
         if not sqlite and (rebuilt or written > ANALYZE_ABOVE):
             await connection.execute(f'ANALYZE "{Case._meta.tablename}"')
-        # a load larger than the table rebuilds every level whole (one grouping of the cases
-        # beats chunks of IN lists), and writes ~10^6 case days: their secondary indexes are
-        # built after
-        whole = bool(rebuilt) or any(
-            len(codes) > day_index.REBUILD_LEVEL_ABOVE for codes in spill.units.values()
-        )
-        # (the unique one too: the grouping writes each unit-day once)
+        # a load larger than the table rebuilds every level whole, from the counts the spill
+        # kept (cases.day_index.replace_level), and writes ~10^6 case days: their secondary
+        # indexes are built after (the unique one too: each unit-day is written once)
+        whole = {
+            level
+            for level, counts in spill.days.items()
+            if counts and (rebuilt or len(counts) > day_index.REBUILD_LEVEL_ABOVE)
+        }
         days_indexes = (
             await _drop_secondary_indexes(connection, sqlite, CaseDay, unique=True) if whole else []
         )
-        for level, codes in spill.units.items():
-            if codes:
-                await day_index.rebuild_units(level, None if rebuilt else codes)
+        for level, counts in spill.days.items():
+            if level in whole:
+                await day_index.replace_level(level, counts)
+            elif counts:
+                await day_index.rebuild_units(level, counts.keys())
         for definition in days_indexes:
             await connection.execute(definition)
-        for level, codes in spill.units.items():
-            if codes:
-                await refresh_last_cases(level, None if rebuilt else codes)
+        for level, counts in spill.days.items():
+            if counts:
+                await refresh_last_cases(level, None if level in whole else counts.keys())
         if not sqlite and written > ANALYZE_ABOVE:
             # planner statistics right after a bulk load, not at autovacuum's leisure: a board
             # planned on an empty table's statistics scans instead of using its index
@@ -322,7 +345,7 @@ class BulkWrite:
 REFRESH_LEVEL_ABOVE = day_index.REBUILD_LEVEL_ABOVE
 
 
-async def refresh_last_cases(level: str, codes: Sequence[str] | set[str] | None = None) -> None:
+async def refresh_last_cases(level: str, codes: Collection[str] | None = None) -> None:
     """Copy each unit's last case day from its CaseUnit row (NULL when it has none left), one
     UPDATE per level (per chunk of codes). Call after day_index.rebuild_units for those units.
     `codes` None, or more than REFRESH_LEVEL_ABOVE of them, refreshes every unit of the level."""

@@ -7,7 +7,8 @@ last case day (Region / Station `last_case_on`). Those are read for all the unit
 written back with one statement per kind (Steps below). On PostgreSQL the writes go as one
 statement of data-modifying CTEs, the new case's INSERT with them: a new case is three round
 trips (the units' locks with its audit entry riding along, the read, the writes). On SQLite all
-of them run in one call on the connection's thread. Bulk writes rebuild the touched units set-based instead (rebuild_units)."""
+of them run in one call on the connection's thread. Bulk writes rebuild the touched units
+set-based instead (rebuild_units), or a whole level from the cases they counted (replace_level)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import datetime as dt
 import functools
 import sqlite3
 import zlib
-from collections.abc import Collection, Generator, Iterable, Mapping, Sequence
+from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -25,7 +26,7 @@ from piccolo.table import Table
 
 from campaign.cases import rules
 from campaign.cases.tables import Case, CaseDay, CaseUnit
-from campaign.db import Query, engine, is_sqlite, numbered, take_riders
+from campaign.db import Query, engine, insert_many, is_sqlite, numbered, take_riders
 from campaign.regions.tables import Region, Station
 
 #: (level, code, day, +1 | -1): one case more or less for a unit on a day.
@@ -424,14 +425,67 @@ async def rebuild_units(level: str, codes: Collection[str] | None = None) -> Non
     is None or more than REBUILD_LEVEL_ABOVE) from the stored cases, set-based: per level and
     chunk of codes one DELETE and one INSERT … SELECT for each table, the previous case day from
     a window function, the longest gap (latest among equals) from another."""
-    if not is_sqlite():  # single writes wait meanwhile (UNIT_LOCKS)
-        await CaseDay.raw("SELECT pg_advisory_xact_lock({}, 0)", BULK_LOCK)
+    await _lock_bulk()
     if codes is None or len(codes) > REBUILD_LEVEL_ABOVE:
         await _rebuild(level, [])
         return
     ordered = sorted(codes)
     for start in range(0, len(ordered), 1_000):
         await _rebuild(level, ordered[start : start + 1_000])
+
+
+async def _lock_bulk() -> None:
+    if not is_sqlite():  # single writes wait meanwhile (UNIT_LOCKS)
+        await CaseDay.raw("SELECT pg_advisory_xact_lock({}, 0)", BULK_LOCK)
+
+
+#: Cases per unit and day: {code: {day: number}}, negative where cases were taken away.
+DayCounts = dict[str, dict[dt.date, int]]
+
+
+async def replace_level(level: str, counts: DayCounts) -> None:
+    """Write every CaseDay and CaseUnit row of a level anew from the stored ones and `counts`,
+    the cases the current transaction added to (or took from) each unit and day. A bulk write
+    counts them as it goes (cases.bulk.ImportSpill), so its level-wide rebuild needs no grouping
+    of the stored cases: ~1.7 M case days of a 10^6-case import are computed in Python while
+    SQLite's executemany or PostgreSQL's COPY takes them, a third of the grouping's time (whose
+    INSERT … SELECT PostgreSQL writes row by row). Rows go in unit and day order, the order of
+    the unique index built after."""
+    await _lock_bulk()
+    connection = _connection()
+    stored = await CaseDay.raw(f'SELECT code, day, cases FROM "{DAYS}" WHERE level = {{}}', level)
+    for row in stored:  # merged: the stored rows count the cases before this transaction
+        per_day = counts.setdefault(row["code"], {})
+        day = _day(row["day"])
+        per_day[day] = per_day.get(day, 0) + row["cases"]
+    for table in (DAYS, UNITS):
+        await CaseDay.raw(f'DELETE FROM "{table}" WHERE level = {{}}', level)
+    text: dict[dt.date | None, Any] = {None: None}
+    sqlite = is_sqlite()
+
+    def param(day: dt.date | None) -> Any:
+        """As the driver stores it (SQLite: ISO text, memoised: a level has a few hundred days)."""
+        if not sqlite:
+            return day
+        found = text.get(day)
+        return found if found is not None or day is None else text.setdefault(day, day.isoformat())
+
+    units: list[tuple] = []
+
+    def day_rows() -> Iterator[tuple]:
+        for code in sorted(counts):
+            rows, unit = rules.unit_rows(counts[code])
+            if unit is None:
+                continue
+            units.append(
+                (level, code, param(unit.first_day), param(unit.last_day), unit.days,
+                 unit.best_gap, param(unit.best_gap_end))
+            )  # fmt: skip
+            for day, cases, previous, gap in rows:
+                yield (level, code, param(day), cases, param(previous), gap)
+
+    await insert_many(DAYS, [name for name, _kind in DAY_COLUMNS], day_rows(), connection)
+    await insert_many(UNITS, [name for name, _kind in UNIT_COLUMNS], units, connection)
 
 
 #: A longest gap and the case day ending it packed into one number (gap * PACK + the day's number

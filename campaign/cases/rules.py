@@ -786,3 +786,24 @@ def shift_day(
         best[1],
     )
     return DayShift(None, moved, summary, lost)
+
+
+def unit_rows(per_day: Mapping[dt.date, int]) -> tuple[list[tuple], UnitDays | None]:
+    """A unit's case-day rows as (day, cases, previous case day, gap) in day order, and its
+    summary (None when no day has a case), from its number of cases per day — days counted 0 or
+    less are left out. What a bulk write stores for each unit of a level it rebuilds whole."""
+    rows: list[tuple] = []
+    previous: dt.date | None = None
+    best_gap, best_end = 0, None
+    for day in sorted(per_day):
+        cases = per_day[day]
+        if cases <= 0:
+            continue
+        gap = None if previous is None else (day - previous).days - 1
+        if gap and gap >= best_gap:  # the later of equally long gaps
+            best_gap, best_end = gap, day
+        rows.append((day, cases, previous, gap))
+        previous = day
+    if not rows:
+        return rows, None
+    return rows, UnitDays(rows[0][0], previous, len(rows), best_gap, best_end)  # type: ignore[arg-type]

@@ -63,3 +63,24 @@ def test_shifting_case_by_case_equals_grouping_the_cases(operations):
             day = cases.pop(n % len(cases))
             rows, unit = apply(rows, unit, day, -1)
         assert (rows, unit) == brute(cases)
+
+
+@given(
+    st.lists(st.integers(0, 60), max_size=40),
+    st.lists(st.integers(0, 60), max_size=10),
+)
+def test_a_unit_written_whole_from_its_counts_equals_grouping_the_cases(added, removed):
+    """What a bulk write stores: counts with removals netted, days left at 0 dropped."""
+    cases = [START + dt.timedelta(days=n) for n in added]
+    counts: dict[dt.date, int] = {}
+    for day in cases:
+        counts[day] = counts.get(day, 0) + 1
+    for n in removed:  # a removal takes back one of the day's cases, if it has one
+        day = START + dt.timedelta(days=n)
+        if day in cases:
+            cases.remove(day)
+            counts[day] -= 1
+    rows, unit = rules.unit_rows(counts)
+    expected_rows, expected_unit = brute(cases)
+    assert [rules.DayRow(*row) for row in rows] == list(expected_rows.values())
+    assert unit == expected_unit

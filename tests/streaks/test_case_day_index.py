@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from campaign.cases import day_index
 from campaign.cases import queries as cases
 from campaign.cases.rules import CaseRecord
 from campaign.cases.tables import CaseDay, CaseUnit
@@ -30,6 +32,7 @@ operations = st.lists(
         st.tuples(st.just("move"), st.integers(0, 30), places),
         st.tuples(st.just("delete"), st.integers(0, 30), st.just(None)),
         st.tuples(st.just("import"), places, days),
+        st.tuples(st.just("import whole"), places, days),
     ),
     max_size=14,
 )
@@ -57,13 +60,17 @@ async def apply(ops) -> dict[str, tuple[int, dt.date]]:
             async with write_transaction():
                 await cases.insert_case(case_values(f"C{n}", first, second))
             stored[f"C{n}"] = (first, second)
-        elif kind == "import":
+        elif kind.startswith("import"):
             records = [record(f"I{n}", first, second)]
             if numbers:  # an import also corrects a stored case: moved to the same place and day
                 records.append(record(numbers[n % len(numbers)], first, second))
             plan = await cases.plan_import(records)
-            async with engine().transaction() as transaction:
-                await cases.write_import(transaction.connection, plan)
+            # "whole": every touched level written anew from the counts the import kept, as a
+            # large import does (day_index.replace_level)
+            whole = 0 if kind == "import whole" else day_index.REBUILD_LEVEL_ABOVE
+            with patch.object(day_index, "REBUILD_LEVEL_ABOVE", whole):
+                async with engine().transaction() as transaction:
+                    await cases.write_import(transaction.connection, plan)
             for r in records:
                 stored[r.case_no] = (first, second)
         elif numbers:
