@@ -16,6 +16,7 @@ from campaign.i18n import _
 from campaign.parsing import form_flag
 from campaign.regions import queries as regions
 from campaign.web import (
+    COUNT_CAP,
     client_ip,
     current_user,
     list_filters,
@@ -298,7 +299,7 @@ class AdminController(Controller):
                     for r in rows
                 ),
             )
-        p = pager(request, await queries.audit_count(filters))
+        p = pager(request, await queries.audit_count(filters, COUNT_CAP), cap=COUNT_CAP)
         return render(
             request,
             "admin/audit.html",

@@ -36,6 +36,7 @@ from campaign.timeutil import local, today
 from campaign.warnings import feed, forms, imports, queries, rules
 from campaign.warnings.queries import WarningRow
 from campaign.web import (
+    COUNT_CAP,
     client_ip,
     current_user,
     deny,
@@ -212,8 +213,12 @@ class WarningController(Controller):
         only_open = filters.get("status") == "open" and not any(
             value for key, value in filters.items() if key != "status"
         )  # the default view: its count is in the header's already
-        total = counts["open"] if only_open else await queries.board_count(user.scope, filters)
-        p = pager(request, total)
+        total = (
+            counts["open"]
+            if only_open
+            else await queries.board_count(user.scope, filters, COUNT_CAP)
+        )
+        p = pager(request, total, cap=None if only_open else COUNT_CAP)
         return render(
             request,
             "warnings/board.html",

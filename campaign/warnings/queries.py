@@ -23,6 +23,7 @@ from campaign.cases import queries as cases
 from campaign.cases.rules import Reference
 from campaign.db import (
     chunks,
+    count_upto,
     insert_many,
     insert_returning,
     read_transaction,
@@ -645,8 +646,9 @@ def _board_where(scope: Scope, filters: dict[str, str]) -> list:
     return where
 
 
-async def board_count(scope: Scope, filters: dict[str, str]) -> int:
-    return await Warning.count().where(*_board_where(scope, filters))
+async def board_count(scope: Scope, filters: dict[str, str], cap: int) -> int:
+    """The board's warnings matching the filters, counted no further than cap + 1."""
+    return await count_upto(Warning.select(Warning.id).where(*_board_where(scope, filters)), cap)
 
 
 async def board(

@@ -168,3 +168,15 @@ async def test_audit_log_is_searchable(client, make_user):
     assert "创建用户 coord_fuhai2" in page.text
     empty = await client.get("/admin/audit", params={"q": "nothing-like-this"})
     assert "没有记录" in empty.text
+
+
+async def test_a_long_audit_log_is_counted_no_further_than_the_cap(client, make_user, monkeypatch):
+    """One entry per write, millions a year: past the cap the pager says "more than"."""
+    from campaign.accounts import controllers
+
+    await _admin(client, make_user)
+    for user in ("cap_one", "cap_two", "cap_three"):
+        await post_form(client, "/admin/users/new", {**NEW_USER, "username": user})
+    monkeypatch.setattr(controllers, "COUNT_CAP", 2)
+    assert "超过 2 条" in (await client.get("/admin/audit")).text
+    assert "共 1 条" in (await client.get("/admin/audit", params={"q": "cap_two"})).text

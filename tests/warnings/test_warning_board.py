@@ -245,3 +245,17 @@ async def test_the_default_board_reads_only_open_warnings_from_their_index(db):
                 await Warning.raw("SET LOCAL enable_bitmapscan = off")
                 plan = await Warning.raw(f"EXPLAIN {query}")
         assert f"warning_open_{kind}" in str(plan), plan
+
+
+async def test_a_long_filtered_board_is_counted_no_further_than_the_cap(
+    client, ningbo, make_user, monkeypatch
+):
+    """Years of warnings are not counted for a pager: past the cap the board says "more than",
+    a narrow filter keeps its exact total."""
+    await setup(make_user)
+    monkeypatch.setattr(controllers, "COUNT_CAP", 2)
+    await login(client, "centre")
+    page = (await client.get("/warnings", params={"status": ""})).text
+    assert "超过 2 条" in page and 'data-warning="U1"' in page
+    narrow = (await client.get("/warnings", params={"status": "", "q": "F1"})).text
+    assert "共 1 条" in narrow
