@@ -113,7 +113,8 @@ class ImportSpill:
         self.chunks = 0
         self.added = 0
         self.changed = 0
-        #: per level, the cases added (and taken away by the changes) per unit and day
+        #: per level, the cases added per unit and day; a changed case's old and new units
+        #: listed without a count (a write that changes cases rebuilds from the stored ones)
         self.days: dict[str, day_index.DayCounts] = {level: {} for level in LEVELS}
         self.is_demo = is_demo
         self.now: dt.datetime | str = dt.datetime.now(dt.UTC)
@@ -191,10 +192,11 @@ class ImportSpill:
             column = f"{level}_code"
             at = INSERT_COLUMNS.index(column)
             counts = self.days[level]
-            _count(counts, [row[at] for row in added], dates, 1)  # the hot part: from the tuples
+            _count(counts, [row[at] for row in added], dates)  # the hot part: from the tuples
             for record, old, _d in plan.changed:
-                _count(counts, [old[column]], [_date(old["occurred_on"])], -1)
-                _count(counts, [getattr(record, column)], [record.occurred_on], 1)
+                for code in (old[column], getattr(record, column)):
+                    if code is not None:
+                        counts.setdefault(code, {})
         return added, changed, phones
 
     def keep(self, plan: ImportPlan) -> None:
@@ -211,20 +213,15 @@ class ImportSpill:
         return {(level, code) for level, counts in self.days.items() for code in counts}
 
 
-def _count(counts: day_index.DayCounts, codes: list, days: list, step: int) -> None:
-    """Add `step` cases to each (code, day) pair's count; a case without a unit of the level
-    (no village, no station) counts for none."""
+def _count(counts: day_index.DayCounts, codes: list, days: list) -> None:
+    """One case more for each (code, day) pair; a case without a unit of the level (no
+    village, no station) counts for none."""
     for code, day in zip(codes, days, strict=True):
         if code is not None:
             per_day = counts.get(code)
             if per_day is None:
                 per_day = counts[code] = {}
-            per_day[day] = per_day.get(day, 0) + step
-
-
-def _date(value) -> dt.date:
-    """A stored day as read raw (SQLite's driver may give its text)."""
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+            per_day[day] = per_day.get(day, 0) + 1
 
 
 async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> set[tuple[str, str]]:
@@ -313,9 +310,12 @@ class BulkWrite:
         written = spill.added + spill.changed
         if not sqlite and (rebuilt or written > ANALYZE_ABOVE):
             await connection.execute(f'ANALYZE "{Case._meta.tablename}"')
-        # a load larger than the table rebuilds every level whole, from the counts the spill
-        # kept (cases.day_index.replace_level), and writes ~10^6 case days: their secondary
-        # indexes are built after (the unique one too: each unit-day is written once)
+        # a load larger than the table rebuilds every level whole, and writes ~10^6 case days:
+        # their secondary indexes are built after (the unique one too: each unit-day is written
+        # once). A write that only adds cases writes them from the counts the spill kept
+        # (cases.day_index.replace_level); one that changes cases groups the stored ones, since
+        # it compared with them before it held the write lock (another write may have moved
+        # one of those cases since).
         whole = {
             level
             for level, counts in spill.days.items()
@@ -325,10 +325,10 @@ class BulkWrite:
             await _drop_secondary_indexes(connection, sqlite, CaseDay, unique=True) if whole else []
         )
         for level, counts in spill.days.items():
-            if level in whole:
+            if level in whole and not spill.changed:
                 await day_index.replace_level(level, counts)
             elif counts:
-                await day_index.rebuild_units(level, counts.keys())
+                await day_index.rebuild_units(level, None if level in whole else counts.keys())
         for definition in days_indexes:
             await connection.execute(definition)
         for level, counts in spill.days.items():

@@ -439,13 +439,13 @@ async def _lock_bulk() -> None:
         await CaseDay.raw("SELECT pg_advisory_xact_lock({}, 0)", BULK_LOCK)
 
 
-#: Cases per unit and day: {code: {day: number}}, negative where cases were taken away.
+#: Cases per unit and day: {code: {day: number}}.
 DayCounts = dict[str, dict[dt.date, int]]
 
 
 async def replace_level(level: str, counts: DayCounts) -> None:
     """Write every CaseDay and CaseUnit row of a level anew from the stored ones and `counts`,
-    the cases the current transaction added to (or took from) each unit and day. A bulk write
+    the cases the current transaction added to each unit and day (and nothing else changed). A bulk write
     counts them as it goes (cases.bulk.ImportSpill), so its level-wide rebuild needs no grouping
     of the stored cases: ~1.7 M case days of a 10^6-case import are computed in Python while
     SQLite's executemany or PostgreSQL's COPY takes them, a third of the grouping's time (whose

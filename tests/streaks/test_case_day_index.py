@@ -61,14 +61,15 @@ async def apply(ops) -> dict[str, tuple[int, dt.date]]:
                 await cases.insert_case(case_values(f"C{n}", first, second))
             stored[f"C{n}"] = (first, second)
         elif kind.startswith("import"):
+            # "import whole": every touched level rebuilt, as a large import does — from the
+            # counts it kept when it only adds cases (day_index.replace_level), else grouped
+            whole = kind == "import whole"
             records = [record(f"I{n}", first, second)]
-            if numbers:  # an import also corrects a stored case: moved to the same place and day
+            if numbers and (not whole or n % 2):  # a stored case corrected to this place and day
                 records.append(record(numbers[n % len(numbers)], first, second))
             plan = await cases.plan_import(records)
-            # "whole": every touched level written anew from the counts the import kept, as a
-            # large import does (day_index.replace_level)
-            whole = 0 if kind == "import whole" else day_index.REBUILD_LEVEL_ABOVE
-            with patch.object(day_index, "REBUILD_LEVEL_ABOVE", whole):
+            above = 0 if whole else day_index.REBUILD_LEVEL_ABOVE
+            with patch.object(day_index, "REBUILD_LEVEL_ABOVE", above):
                 async with engine().transaction() as transaction:
                     await cases.write_import(transaction.connection, plan)
             for r in records:
