@@ -134,7 +134,18 @@ class CaseController(Controller):
                     for r in rows
                 ),
             )
-        towns = await queries.towns_in(user.scope, filters["district"] or None)
+        if filters["town"] and not filters["district"] and user.scope.is_city:
+            place = await regions.place_of(filters["town"])  # a town asked for alone (a link)
+            if place and place.level == "town":
+                filters["district"] = typed["district"] = place.district_code
+        district = filters["district"] or None
+        # the city's readers are offered towns once a district is chosen (1,400 at province
+        # scale were most of the page's time), the others their scope's own
+        towns = (
+            await queries.towns_in(user.scope, district)
+            if district or not user.scope.is_city
+            else []
+        )
         if filters["town"] not in {t["code"] for t in towns}:
             filters["town"] = typed["town"] = ""
         total = await queries.case_count(user.scope, typed, cap=COUNT_CAP)

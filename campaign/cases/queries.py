@@ -412,16 +412,22 @@ async def case_count(scope: Scope, filters: dict, cap: int | None = None) -> int
 async def cases(
     scope: Scope, filters: dict, offset: int = 0, limit: int | None = 50
 ) -> list[CaseRow]:
-    """Cases in scope matching the filters, newest first, with the names of their places."""
-    query = (
-        Case.select()
-        .where(*_case_where(scope, filters))
-        .order_by(Case.occurred_on, ascending=False)
-        .order_by(Case.id, ascending=False)
-    )
+    """Cases in scope matching the filters, newest first, with the names of their places.
+    A page's ids are found first and its rows read after: ordered by day, then id, the ids
+    come from an index alone (the bulletin's covers the unfiltered list and most filters),
+    where the rows themselves would be read for the whole of the newest day to sort it —
+    2,700 at 10^6 cases a year, 6.5 instead of 0.45 ms on SQLite."""
+
+    def newest_first(query):
+        return query.order_by(Case.occurred_on, ascending=False).order_by(Case.id, ascending=False)
+
+    query = Case.select()
     if limit is not None:
-        query = query.offset(offset).limit(limit)
-    return await with_names(await query)
+        page = newest_first(Case.select(Case.id).where(*_case_where(scope, filters)))
+        query = query.where(Case.id.is_in(page.offset(offset).limit(limit)))
+    else:
+        query = query.where(*_case_where(scope, filters))
+    return await with_names(await newest_first(query))
 
 
 async def with_names(rows: list[dict]) -> list[CaseRow]:

@@ -32,12 +32,12 @@ class Case(Table):
     #: Indexed by the bulletin's covering index, which starts with it (reports migrations).
     occurred_on = Date()
     occurred_at = Timestamptz(null=True, default=None)
-    #: village, town and station are indexed together with occurred_on (raw SQL in the cases
-    #: migrations): a unit's latest case and case days are index-only reads. Types and
-    #: occupation groups are not indexed: each holds a tenth or more of all cases.
+    #: village, town, district and station are indexed together with occurred_on (raw SQL in
+    #: the cases migrations): a unit's latest case and its case list are index reads. Types
+    #: and occupation groups are not indexed: each holds a tenth or more of all cases.
     village_code = Varchar(length=12, null=True)
     town_code = Varchar(length=12)
-    district_code = Varchar(length=12, index=True)
+    district_code = Varchar(length=12)
     station_code = Varchar(length=32, null=True)
     fraud_type = Varchar(length=30)
     loss_fen = BigInt(default=0)

@@ -373,3 +373,20 @@ async def test_a_late_case_from_the_form_corrects_the_streak_feed(client, ningbo
         StreakEvent.kind == "broken", StreakEvent.code == "PS330282005"
     )
     assert broken == [{"day": ago(15)}]
+
+
+async def test_the_city_is_offered_towns_once_it_chooses_a_district(client, ningbo, make_user):
+    """Every town of a province in one select was most of the list's time: the city's readers
+    choose a district first; a district's reader gets its own towns at once."""
+    await make_user("admin")
+    await make_user("cixi", "leader", unit=("district", "330282"))
+    await login(client, "admin")
+    assert 'id="town"' not in (await client.get("/cases")).text
+    page = (await client.get("/cases", params={"district": "330282"})).text
+    assert 'value="330282005"' in page and 'value="330282108"' in page
+    alone = (await client.get("/cases", params={"town": "330282108"})).text  # its district too
+    assert 'value="330282108" selected' in alone and 'name="district" value="330282"' in alone
+    client.cookies.clear()
+    await login(client, "cixi")
+    page = (await client.get("/cases")).text
+    assert 'id="town"' in page and 'value="330282108"' in page
