@@ -804,6 +804,6 @@ def unit_rows(per_day: Mapping[dt.date, int]) -> tuple[list[tuple], UnitDays | N
             best_gap, best_end = gap, day
         rows.append((day, cases, previous, gap))
         previous = day
-    if not rows:
+    if previous is None:
         return rows, None
-    return rows, UnitDays(rows[0][0], previous, len(rows), best_gap, best_end)  # type: ignore[arg-type]
+    return rows, UnitDays(rows[0][0], previous, len(rows), best_gap, best_end)
