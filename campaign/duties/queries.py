@@ -48,7 +48,6 @@ from campaign.duties.tables import (
 from campaign.events import queries as events
 from campaign.i18n import _
 from campaign.materials import queries as materials
-from campaign.parsing import search_text
 from campaign.regions import queries as regions
 from campaign.regions.tables import Region
 from campaign.rows import Row
@@ -490,8 +489,7 @@ async def pick_assignable(scope: Scope, text: str) -> list[regions.Unit]:
         for kind in ("town", "station")
         for unit in await regions.pick(kind, scope, text)
     ]
-    words = search_text(text).split()
-    orgs = await organisations(scope, {"q": words[-1] if words else ""}, limit=regions.PICK_LIMIT)
+    orgs = await organisations(scope, {"q": regions.picked_word(text)}, limit=regions.PICK_LIMIT)
     found += [regions.Unit(f"organisation:{o.code}", f"{o.name}({o.town_name})") for o in orgs]
     return found[: regions.PICK_LIMIT]
 

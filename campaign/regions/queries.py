@@ -504,11 +504,18 @@ def _person_unit(kind: str, unit: Unit) -> Unit:
     return Unit(f"{kind}:{unit.code}", labels[kind])
 
 
+def picked_word(text: str) -> str:
+    """What a picker's typed text searches for: its last word (a picked entry reads "name
+    code", so after a choice the code is searched, not the whole entry)."""
+    words = search_text(text).split()
+    return words[-1] if words else ""
+
+
 async def pick(kind: str, scope: Scope, text: str, parent: str | None = None) -> list[Unit]:
     """Districts, towns, villages (kind = level) or stations in scope whose name contains the
     typed text or whose code starts with it, for a searchable picker; kind "unit": districts,
-    towns and stations together, coded "kind:code" (a person's unit). A picked entry reads
-    "name code", so the text's last word is what is searched for."""
+    towns and stations together, coded "kind:code" (a person's unit). What is searched for is
+    the text's picked_word."""
     if kind == "unit":
         found = [
             _person_unit(level, unit)
@@ -516,8 +523,7 @@ async def pick(kind: str, scope: Scope, text: str, parent: str | None = None) ->
             for unit in await pick(level, scope, text)
         ]
         return found[:PICK_LIMIT]
-    words = search_text(text).split()
-    text = words[-1] if words else ""
+    text = picked_word(text)
     table: type[Region] | type[Station]
     if kind == "station":
         table, where = Station, station_scope_where(scope)
