@@ -151,6 +151,21 @@ def insert_row(table: type[Table], values: Mapping[str, Any]) -> Query:
     )
 
 
+def update_row(table: type[Table], row_id: int, values: Mapping[str, Any]) -> Query:
+    """One stored row's columns `values` changed, with one raw statement."""
+    columns = _insert(table)[1]
+    if unknown := values.keys() - columns.keys():
+        raise ValueError(f"unknown columns {sorted(unknown)}")
+    sets = ", ".join(f'"{columns[name]._meta.db_column_name}" = ?' for name in values)
+    return Query(
+        f'UPDATE "{table._meta.tablename}" SET {sets} WHERE id = ?', [*values.values(), row_id]
+    )
+
+
+def delete_row(table: type[Table], row_id: int) -> Query:
+    return Query(f'DELETE FROM "{table._meta.tablename}" WHERE id = ?', [row_id])
+
+
 @functools.cache
 def _insert(table: type[Table]) -> tuple[str, dict[str, Column]]:
     columns = {c._meta.name: c for c in table._meta.columns if not c._meta.primary_key}
@@ -258,8 +273,8 @@ def _rounds(changes: Iterable[Change]) -> list[list[Change]]:
 async def shift_days(changes: Iterable[Change], also: Query | None = None) -> list | None:
     """Apply single-case changes to the index and to the touched units' last case days (None
     when a unit has none left) in the current write transaction. `also` (a statement of the
-    same write that none of these reads, the new case's INSERT) is sent with the last writes;
-    returns its rows."""
+    same write that none of these reads: the case's INSERT, UPDATE or DELETE) is sent with the
+    last writes — alone when the changes cancel out; returns its rows."""
     return await _run(_shift_days(list(changes), also))
 
 
@@ -282,7 +297,7 @@ def unit_lock_keys(changes: Iterable[Change]) -> list[int]:
 
 
 def _shift_days(changes: list[Change], also: Query | None) -> Steps:
-    if not is_sqlite():  # before the first read: what it reads is then what the others wrote
+    if changes and not is_sqlite():  # before the first read: it then reads what others wrote
         yield [Query(LOCK_UNITS, [BULK_LOCK, UNIT_LOCKS, unit_lock_keys(changes)])]
     last: dict[tuple[str, str], dt.date | None] = {}
     writes: list[Step] = []
@@ -302,6 +317,16 @@ def _shift_days(changes: list[Change], also: Query | None) -> Steps:
         ),
     ]
     return (yield [*writes, also] if also is not None else writes)
+
+
+#: A unit's longest gap and the case day that ended it (the latest of equally long ones), read
+#: through the unit's (level, code, day) rows: ordered by an expression, so that SQLite's planner
+#: (which has no statistics here) does not walk the level's (level, gap, day) index instead —
+#: 90 ms for a village at 10^6 cases, against 0.1 ms.
+LONGEST_GAP = (
+    f'SELECT gap, day FROM "{DAYS}" WHERE level = ? AND code = ? '
+    "ORDER BY COALESCE(gap, 0) DESC, day DESC LIMIT 1"
+)
 
 
 def _shift(changes: list[Change]) -> Steps:
@@ -340,14 +365,8 @@ def _shift(changes: list[Change]) -> Steps:
     for level, code in lost:
         summary = result[(level, code)]
         assert summary is not None
-        best = yield [
-            Query(
-                f'SELECT gap, day FROM "{DAYS}" WHERE level = ? AND code = ? AND gap > 0 '
-                "ORDER BY gap DESC, day DESC LIMIT 1",
-                [level, code],
-            )
-        ]
-        gap, end = (best[0]["gap"], _day(best[0]["day"])) if best else (0, None)
+        best = yield [Query(LONGEST_GAP, [level, code])]
+        gap, end = (best[0]["gap"], _day(best[0]["day"])) if best and best[0]["gap"] else (0, None)
         result[(level, code)] = rules.UnitDays(
             summary.first_day, summary.last_day, summary.days, gap, end
         )

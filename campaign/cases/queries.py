@@ -175,11 +175,6 @@ def _day_changes(case: Mapping[str, Any], delta: int) -> list[day_index.Change]:
     return [(level, code, case["occurred_on"], delta) for level, code in units_of(case)]
 
 
-async def _moved(old: Mapping[str, Any], new: Mapping[str, Any] | None) -> None:
-    """A stored case changed or went: its units' case days and last case days follow."""
-    await day_index.shift_days(_day_changes(old, -1) + (_day_changes(new, 1) if new else []))
-
-
 async def insert_case(values: dict) -> int:
     """Store a new case and move its units' case days, longest gaps and last case days in place,
     all with raw statements (day_index; on PostgreSQL the case's INSERT goes with the index's
@@ -193,22 +188,30 @@ async def insert_case(values: dict) -> int:
 
 async def update_case(case_id: int, values: dict) -> None:
     """Correct a case (its day or place may change): the old units lose a case on the old day,
-    the new ones gain one on the new day. Call inside write_transaction()."""
-    old = await existing_row(Case.select().where(Case.id == case_id).first())
-    await Case.update(
-        {getattr(Case, k): v for k, v in {**values, "updated_at": dt.datetime.now(dt.UTC)}.items()}
-    ).where(Case.id == case_id)
-    new = await existing_row(Case.select().where(Case.id == case_id).first())
-    await _moved(old, new)
+    the new ones gain one on the new day; the UPDATE goes with the index's writes (alone when
+    neither day nor place changed). Call inside write_transaction()."""
+    old = await existing_row(_stored_for_write(case_id))
+    changed = {**values, "updated_at": dt.datetime.now(dt.UTC)}
+    await day_index.shift_days(
+        _day_changes(old, -1) + _day_changes({**old, **values}, 1),
+        also=day_index.update_row(Case, case_id, changed),
+    )
 
 
 async def delete_case(case_id: int) -> CaseRow | None:
     """Remove a case; its units lose a case on its day. Call inside write_transaction()."""
-    old = await Case.select().where(Case.id == case_id).first()
+    old = await _stored_for_write(case_id)
     if old:
-        await Case.delete().where(Case.id == case_id)
-        await _moved(old, None)
+        await day_index.shift_days(_day_changes(old, -1), also=day_index.delete_row(Case, case_id))
     return CaseRow(**old) if old else None
+
+
+async def _stored_for_write(case_id: int) -> dict | None:
+    """The stored case about to change, locked on PostgreSQL until the transaction ends (two
+    corrections of one case then move its case days one after the other, each from the row the
+    other left); SQLite's writers are serialised already."""
+    query = Case.select().where(Case.id == case_id)
+    return await (query if is_sqlite() else query.lock_rows()).first()
 
 
 # -- Write use cases: one transaction with its audit entry, then the follow-ups ------------------

@@ -10,10 +10,10 @@ from openpyxl import load_workbook
 
 from campaign.accounts.rules import Scope
 from campaign.accounts.tables import AuditEntry
-from campaign.db import engine, is_sqlite
 from campaign.warnings import controllers
 from campaign.warnings.queries import _board_where
 from campaign.warnings.tables import ContactAttempt, Warning
+from tests.helpers.database import query_plan
 from tests.helpers.warnings import item, push
 from tests.helpers.web import login, post_form
 
@@ -237,14 +237,8 @@ async def test_the_default_board_reads_only_open_warnings_from_their_index(db):
             .order_by(Warning.issued_at, ascending=False)
             .limit(50)
         )
-        if is_sqlite():
-            plan = await Warning.raw(f"EXPLAIN QUERY PLAN {query}")
-        else:  # an empty table: make the planner say which index it would take
-            async with engine().transaction():
-                await Warning.raw("SET LOCAL enable_seqscan = off")
-                await Warning.raw("SET LOCAL enable_bitmapscan = off")
-                plan = await Warning.raw(f"EXPLAIN {query}")
-        assert f"warning_open_{kind}" in str(plan), plan
+        plan = await query_plan(Warning, str(query))
+        assert f"warning_open_{kind}" in plan, plan
 
 
 async def test_a_long_filtered_board_is_counted_no_further_than_the_cap(
