@@ -204,7 +204,7 @@ def run(path: Path, follow_up_limit: float) -> dict:
     return result
 
 
-async def time_inserts(villages: list[str], prefix: str, count: int = 300) -> dict:
+async def time_inserts(villages: list[str], prefix: str, count: int = 300, seed: int = 11) -> dict:
     """Single cases in random villages as create_case records them (the audit entry, then
     insert_case), each in its own write transaction; then through create_case itself, which
     also announces the follow-up jobs (as the app subscribes them: the review sweep, the streak
@@ -217,7 +217,7 @@ async def time_inserts(villages: list[str], prefix: str, count: int = 300) -> di
     from campaign.db import write_transaction
     from campaign.generations import CASES
 
-    rng = random.Random(11)
+    rng = random.Random(seed)
     timings, statements, cpu = [], [], []
     for i in range(count):
         values = await _case(rng.choice(villages), f"{prefix}{i:05d}")
