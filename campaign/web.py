@@ -9,7 +9,7 @@ import io
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -260,7 +260,12 @@ class Pager:
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
+        """A capped list offers only full pages: its last one would otherwise show a few rows
+        of "more than N" as if the list ended there."""
+        whole = (
+            self.total // self.per_page if self.capped else math.ceil(self.total / self.per_page)
+        )
+        return max(1, whole)
 
     @property
     def offset(self) -> int:
@@ -287,8 +292,8 @@ def pager(request: Request, total: int, per_page: int = 50, cap: int | None = No
     if cap is not None:
         total = min(total, cap)
     page = int_or(request.query_params.get("page"), 1, 1)
-    last = max(1, math.ceil(total / per_page))
-    return Pager(page=min(max(page, 1), last), per_page=per_page, total=total, capped=capped)
+    shape = Pager(page=1, per_page=per_page, total=total, capped=capped)
+    return replace(shape, page=min(max(page, 1), shape.pages))
 
 
 def query_string(request: Request, **changes: Any) -> str:

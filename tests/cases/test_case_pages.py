@@ -390,3 +390,15 @@ async def test_the_city_is_offered_towns_once_it_chooses_a_district(client, ning
     await login(client, "cixi")
     page = (await client.get("/cases")).text
     assert 'id="town"' in page and 'value="330282108"' in page
+
+
+def test_a_capped_pager_offers_only_full_pages():
+    """ "More than 1,000" in pages of 30: a 34th page would show ten rows as if the list ended."""
+    from dataclasses import replace
+
+    from campaign.web import Pager
+
+    capped = Pager(page=1, per_page=30, total=1_000, capped=True)
+    assert capped.pages == 33 and replace(capped, page=33).last_item == 990
+    exact = Pager(page=1, per_page=30, total=1_000)
+    assert exact.pages == 34 and replace(exact, page=34).last_item == 1_000
