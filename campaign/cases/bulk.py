@@ -27,6 +27,10 @@ from campaign.regions.tables import Region, Station
 PHONE_FIELDS = ("victim_phone_hash", "victim_phone_masked")
 INSERT_COLUMNS = (*rules.CASE_FIELDS, *PHONE_FIELDS, "is_demo", "created_at", "updated_at")
 SQLITE_IMPORT_CACHE_KIB = 256 * 1024
+#: SQLite's page cache while a bulk write builds indexes: the sorter keeps what fits in the
+#: cache as one run, sorted at the end on the building thread; a small cache makes it sort runs
+#: on its helper threads while it still reads the table (an index of 10^6 cases 1.7 → 0.9 s).
+SQLITE_INDEX_BUILD_CACHE_KIB = 4 * 1024
 SQLITE_SORT_THREADS = 2
 PG_SORT_MEMORY = "256MB"
 #: An import adding more rows than this (and than the table holds) rebuilds the indexes after.
@@ -305,6 +309,8 @@ class BulkWrite:
         """The dropped indexes built, then the touched units' case days, summaries and last
         case days rebuilt set-based (and PostgreSQL's planner statistics refreshed)."""
         connection, sqlite, rebuilt = self.connection, self.sqlite, self.rebuilt
+        if sqlite and rebuilt:  # the rows are all written: the cache now only slows the sorts
+            await connection.execute(f"PRAGMA cache_size = -{SQLITE_INDEX_BUILD_CACHE_KIB}")
         for definition in rebuilt:
             await connection.execute(definition)
         written = spill.added + spill.changed
