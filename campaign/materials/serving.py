@@ -122,7 +122,7 @@ async def zip_stream(entries: list[tuple[str, str | None, bytes | None]]) -> Asy
     taken: set[str] = set()
     for name, key, data in entries:
         safe = rules.zip_member_name(name, taken)
-        info = zipfile.ZipInfo(safe, date_time=dt.datetime.now().timetuple()[:6])
+        info = zipfile.ZipInfo(safe, date_time=local(dt.datetime.now(dt.UTC)).timetuple()[:6])
         with archive.open(info, mode="w", force_zip64=True) as member:
             if data is not None:
                 member.write(data)

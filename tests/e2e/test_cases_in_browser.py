@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from campaign.timeutil import today
 from tests.helpers.browser import log_in
 
 pytestmark = pytest.mark.e2e
@@ -17,7 +18,7 @@ def test_coordinator_records_a_case_picking_the_village_by_name(page):
     log_in(page, "coord_baisha")
     page.goto("/cases/new")
     page.fill("#f-case_no", f"E2E{dt.datetime.now():%H%M%S%f}")
-    page.fill("#f-occurred_at", f"{dt.date.today().isoformat()}T09:30")
+    page.fill("#f-occurred_at", f"{today().isoformat()}T09:30")
     page.locator("#f-region_code").press_sequentially("白果树")
     page.wait_for_selector("#place-options option[data-place]", state="attached")
     code = page.locator("#place-options option[data-place]").first.get_attribute("value")

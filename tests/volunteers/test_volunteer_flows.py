@@ -10,6 +10,7 @@ import random
 import pytest
 from openpyxl import load_workbook
 
+from campaign.timeutil import today
 from campaign.volunteers import queries, rules
 from campaign.volunteers.tables import (
     PointEntry,
@@ -241,7 +242,7 @@ async def test_check_in_at_an_event_that_is_over_or_far_off_is_refused(client, r
 async def test_quiz_pays_once_a_day_and_replayed_answers_change_nothing(client, recruiter):
     await join(client, recruiter)
     v = await only_volunteer()
-    questions = await queries.quiz_questions(v, dt.date.today())
+    questions = await queries.quiz_questions(v, today())
     assert all(isinstance(q.options, tuple) and len(q.options) >= 2 for q in questions)
     form = await client.get("/v/quiz")
     assert form.text.count('type="radio"') == sum(len(q.options) for q in questions)
@@ -258,7 +259,7 @@ async def test_quiz_pays_once_a_day_and_replayed_answers_change_nothing(client, 
 async def test_a_failed_quiz_earns_nothing_but_counts_as_activity(client, recruiter):
     await join(client, recruiter)
     v = await only_volunteer()
-    questions = await queries.quiz_questions(v, dt.date.today())
+    questions = await queries.quiz_questions(v, today())
     wrong = {f"q{q.id}": str((q.answer + 1) % len(q.options)) for q in questions}
     response = await post_form(client, "/v/quiz", wrong)
     assert 'data-quiz-result="failed"' in response.text
