@@ -143,8 +143,7 @@ def insert_row(table: type[Table], values: Mapping[str, Any]) -> Query:
     get their defaults as Table(**values) gives them (building that object costs more CPU than
     the statement's round trip)."""
     statement, columns = _insert(table)
-    if unknown := values.keys() - columns.keys():
-        raise ValueError(f"unknown columns {sorted(unknown)}")
+    _check_known(columns, values)
     return Query(
         statement,
         [values[name] if name in values else _default(c) for name, c in columns.items()],
@@ -154,8 +153,7 @@ def insert_row(table: type[Table], values: Mapping[str, Any]) -> Query:
 def update_row(table: type[Table], row_id: int, values: Mapping[str, Any]) -> Query:
     """One stored row's columns `values` changed, with one raw statement."""
     columns = _insert(table)[1]
-    if unknown := values.keys() - columns.keys():
-        raise ValueError(f"unknown columns {sorted(unknown)}")
+    _check_known(columns, values)
     sets = ", ".join(f'"{columns[name]._meta.db_column_name}" = ?' for name in values)
     return Query(
         f'UPDATE "{table._meta.tablename}" SET {sets} WHERE id = ?', [*values.values(), row_id]
@@ -168,10 +166,16 @@ def delete_row(table: type[Table], row_id: int) -> Query:
 
 @functools.cache
 def _insert(table: type[Table]) -> tuple[str, dict[str, Column]]:
+    """A table's INSERT statement and its writable columns by name (all but the primary key)."""
     columns = {c._meta.name: c for c in table._meta.columns if not c._meta.primary_key}
     names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns.values())
     marks = ", ".join("?" for _ in columns)
     return f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks}) RETURNING id', columns
+
+
+def _check_known(columns: Mapping[str, Column], values: Mapping[str, Any]) -> None:
+    if unknown := values.keys() - columns.keys():
+        raise ValueError(f"unknown columns {sorted(unknown)}")
 
 
 def _default(column: Column) -> Any:
