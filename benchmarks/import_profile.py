@@ -74,7 +74,11 @@ def _time_postgres() -> None:
 def _time_python() -> None:
     from campaign.cases import bulk, import_check
 
-    for owner, name in ((import_check.CheckProcess, "next"), (bulk.ImportSpill, "rows")):
+    for owner, name in (
+        (import_check.CheckProcess, "next"),
+        (bulk.ImportSpill, "rows"),
+        (bulk.ImportSpill, "take"),
+    ):
         original = getattr(owner, name)
 
         def timed(original: Callable = original, name: str = name) -> Callable:

@@ -11,7 +11,9 @@ the stored cases."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import gc
 import pickle
 import tempfile
 from collections.abc import Collection, Iterator, Sequence
@@ -26,6 +28,7 @@ from campaign.regions.tables import Region, Station
 #: column leaves the stored phones as they are.
 PHONE_FIELDS = ("victim_phone_hash", "victim_phone_masked")
 INSERT_COLUMNS = (*rules.CASE_FIELDS, *PHONE_FIELDS, "is_demo", "created_at", "updated_at")
+DAY_AT = INSERT_COLUMNS.index("occurred_on")
 SQLITE_IMPORT_CACHE_KIB = 256 * 1024
 #: SQLite's page cache while a bulk write builds indexes: the sorter keeps what fits in the
 #: cache as one run, sorted at the end on the building thread; a small cache makes it sort runs
@@ -107,58 +110,40 @@ async def plan_import(records: Sequence[rules.CaseRecord], stored: bool = True) 
     return plan
 
 
-class ImportSpill:
-    """What an import will write, chunk by chunk in a temporary file (pickled tuples of values as
-    the engine's driver takes them), with the counts and the touched units kept in memory: a
-    10^6-row file never stays in memory as row objects. Use as a context manager."""
+@dataclass
+class AddedRows:
+    """New cases as the bulk INSERT takes them (INSERT_COLUMNS): dates and times as Piccolo's
+    SQLite adapter writes them (memoised: a file has a few hundred days), unchanged for
+    PostgreSQL's COPY. Picklable: a large first import's checking child builds them
+    (cases.import_check), so the parent, which writes, does not build each case twice."""
 
-    def __init__(self, is_demo: bool = False) -> None:
-        self.file = tempfile.TemporaryFile()  # noqa: SIM115  (closed by __exit__)
-        self.chunks = 0
-        self.added = 0
-        self.changed = 0
-        #: per level, the cases added per unit and day; a changed case's old and new units
-        #: listed without a count (a write that changes cases rebuilds from the stored ones)
-        self.days: dict[str, day_index.DayCounts] = {level: {} for level in LEVELS}
-        self.is_demo = is_demo
-        self.now: dt.datetime | str = dt.datetime.now(dt.UTC)
-        self.sqlite = is_sqlite()
-        if self.sqlite:
-            self.now = str(self.now)  # as Piccolo's SQLite adapter writes it
-        self._text: dict = {}
+    now: dt.datetime | str
+    sqlite: bool
+    is_demo: bool = False
+    text: dict = field(default_factory=dict)
 
-    def __enter__(self) -> ImportSpill:
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.file.close()
-
-    def _value(self, value):
-        """Dates and times as Piccolo's SQLite adapter writes them (memoised: a file has a few
-        hundred days); unchanged for PostgreSQL's COPY."""
+    def value(self, value):
         if not self.sqlite or value is None:
             return value
-        found = self._text.get(value)
+        found = self.text.get(value)
         if found is None:
-            found = self._text[value] = (
+            found = self.text[value] = (
                 str(value.astimezone(dt.UTC))
                 if isinstance(value, dt.datetime)
                 else value.isoformat()
             )
         return found
 
-    def rows(self, plan: ImportPlan) -> tuple[list, list, list]:
-        """A plan's (added, changed, phones) rows as the driver writes them; counts them and
-        notes their units."""
-        if len(self._text) > rules.MEMO_LIMIT:  # times of day: memory flat in the file's size
-            self._text.clear()
-        text, now, demo = self._value, self.now, self.is_demo
+    def __call__(self, records: Sequence[rules.CaseRecord]) -> list[tuple]:
+        if len(self.text) > rules.MEMO_LIMIT:  # times of day: memory flat in the file's size
+            self.text.clear()
+        text, now, demo = self.value, self.now, self.is_demo
         if self.sqlite:  # the hot loop of a 10^6-row import: the day's text looked up inline
-            known = self._text
-            days = [known.get(r.occurred_on) or text(r.occurred_on) for r in plan.added]
+            known = self.text
+            days = [known.get(r.occurred_on) or text(r.occurred_on) for r in records]
         else:
-            days = [r.occurred_on for r in plan.added]
-        added: list[tuple] = [
+            days = [r.occurred_on for r in records]
+        return [
             (
                 r.case_no,
                 day,
@@ -178,8 +163,43 @@ class ImportSpill:
                 now,
                 now,
             )
-            for r, day in zip(plan.added, days, strict=True)
+            for r, day in zip(records, days, strict=True)
         ]
+
+
+#: A plan's rows as the driver writes them: (added, changed, phones).
+Written = tuple[list, list, list]
+
+
+class ImportSpill:
+    """What an import will write, chunk by chunk in a temporary file (pickled tuples of values as
+    the engine's driver takes them), with the counts and the touched units kept in memory: a
+    10^6-row file never stays in memory as row objects. Use as a context manager."""
+
+    def __init__(self, is_demo: bool = False) -> None:
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115  (closed by __exit__)
+        self.chunks = 0
+        self.added = 0
+        self.changed = 0
+        #: per level, the cases added per unit and day; a changed case's old and new units
+        #: listed without a count (a write that changes cases rebuilds from the stored ones)
+        self.days: dict[str, day_index.DayCounts] = {level: {} for level in LEVELS}
+        sqlite = is_sqlite()
+        now = dt.datetime.now(dt.UTC)
+        #: builds the added rows; `now` as Piccolo's SQLite adapter writes it
+        self.build = AddedRows(str(now) if sqlite else now, sqlite, is_demo)
+        self._dates: dict[str, dt.date] = {}
+
+    def __enter__(self) -> ImportSpill:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.file.close()
+
+    def rows(self, plan: ImportPlan) -> Written:
+        """A plan's (added, changed, phones) rows as the driver writes them; counts them and
+        notes their units."""
+        text, now = self.build.value, self.build.now
         changed = [
             (text(r.occurred_on), text(r.occurred_at), *r.values()[3:], now, r.case_no)
             for r, _old, _d in plan.changed
@@ -189,26 +209,35 @@ class ImportSpill:
             for r, _old, _d in plan.changed
             if r.victim_phone_hash
         ]
-        self.added += len(added)
+        added = self.take(self.build(plan.added))[0]
         self.changed += len(changed)
-        dates = [r.occurred_on for r in plan.added]
         for level in LEVELS:
             column = f"{level}_code"
-            at = INSERT_COLUMNS.index(column)
             counts = self.days[level]
-            _count(counts, [row[at] for row in added], dates)  # the hot part: from the tuples
             for record, old, _d in plan.changed:
                 for code in (old[column], getattr(record, column)):
                     if code is not None:
                         counts.setdefault(code, {})
         return added, changed, phones
 
-    def keep(self, plan: ImportPlan) -> None:
-        """A plan's rows spilled to the file, for write_spill."""
-        pickle.dump(self.rows(plan), self.file, protocol=pickle.HIGHEST_PROTOCOL)
+    def take(self, added: list[tuple]) -> Written:
+        """Rows of new cases only (AddedRows), counted per unit and day."""
+        self.added += len(added)
+        dates = [row[DAY_AT] for row in added]
+        if self.build.sqlite:  # counted per date, not per ISO text (a few hundred days)
+            back = self._dates
+            dates = [back.get(d) or back.setdefault(d, dt.date.fromisoformat(d)) for d in dates]
+        for level in LEVELS:  # the hot part: from the tuples
+            at = INSERT_COLUMNS.index(f"{level}_code")
+            _count(self.days[level], [row[at] for row in added], dates)
+        return added, [], []
+
+    def keep(self, written: Written) -> None:
+        """Rows spilled to the file, for write_spill."""
+        pickle.dump(written, self.file, protocol=pickle.HIGHEST_PROTOCOL)
         self.chunks += 1
 
-    def __iter__(self) -> Iterator[tuple[list, list, list]]:
+    def __iter__(self) -> Iterator[Written]:
         self.file.seek(0)
         for _ in range(self.chunks):
             yield pickle.load(self.file)
@@ -232,7 +261,7 @@ async def write_import(connection, plan: ImportPlan, is_demo: bool = False) -> s
     """Apply a plan inside the caller's write transaction (`connection` is its raw driver
     connection). Returns the (level, code) units whose cases changed."""
     with ImportSpill(is_demo) as spill:
-        spill.keep(plan)
+        spill.keep(spill.rows(plan))
         return await write_spill(spill, connection)
 
 
@@ -309,6 +338,25 @@ class BulkWrite:
         """The dropped indexes built, then the touched units' case days, summaries and last
         case days rebuilt set-based (and PostgreSQL's planner statistics refreshed)."""
         connection, sqlite, rebuilt = self.connection, self.sqlite, self.rebuilt
+        # a load larger than the table rebuilds every level whole, and writes ~10^6 case days:
+        # their secondary indexes are built after (the unique one too: each unit-day is written
+        # once). A write that only adds cases writes them from the counts the spill kept
+        # (day_index.level_rows); one that changes cases groups the stored ones, since it
+        # compared with them before it held the write lock (another write may have moved one
+        # of those cases since).
+        whole = {
+            level
+            for level, counts in spill.days.items()
+            if counts and (rebuilt or len(counts) > day_index.REBUILD_LEVEL_ABOVE)
+        }
+        replaced = {} if spill.changed else {level: spill.days[level] for level in whole}
+        for level, counts in replaced.items():
+            await day_index.merge_stored(level, counts)
+        # SQLite: the case days computed in a thread while its own threads build the case table's
+        # indexes (~2 s less of a 10^6-case import). PostgreSQL's COPY takes them as they are
+        # computed: its server builds an index with parallel workers on both cores, and a
+        # client thread computing meanwhile slowed the builds by as much as it saved.
+        computing = asyncio.create_task(asyncio.to_thread(_listed, replaced)) if sqlite else None
         if sqlite and rebuilt:  # the rows are all written: the cache now only slows the sorts
             await connection.execute(f"PRAGMA cache_size = -{SQLITE_INDEX_BUILD_CACHE_KIB}")
         for definition in rebuilt:
@@ -316,23 +364,14 @@ class BulkWrite:
         written = spill.added + spill.changed
         if not sqlite and (rebuilt or written > ANALYZE_ABOVE):
             await connection.execute(f'ANALYZE "{Case._meta.tablename}"')
-        # a load larger than the table rebuilds every level whole, and writes ~10^6 case days:
-        # their secondary indexes are built after (the unique one too: each unit-day is written
-        # once). A write that only adds cases writes them from the counts the spill kept
-        # (cases.day_index.replace_level); one that changes cases groups the stored ones, since
-        # it compared with them before it held the write lock (another write may have moved
-        # one of those cases since).
-        whole = {
-            level
-            for level, counts in spill.days.items()
-            if counts and (rebuilt or len(counts) > day_index.REBUILD_LEVEL_ABOVE)
-        }
         days_indexes = (
             await _drop_secondary_indexes(connection, sqlite, CaseDay, unique=True) if whole else []
         )
+        computed = await computing if computing else {}
         for level, counts in spill.days.items():
-            if level in whole and not spill.changed:
-                await day_index.replace_level(level, counts)
+            if level in replaced:
+                rows = computed.get(level) or day_index.level_rows(level, counts, sqlite)
+                await day_index.write_level(level, rows)
             elif counts:
                 await day_index.rebuild_units(level, None if level in whole else counts.keys())
         for definition in days_indexes:
@@ -345,6 +384,22 @@ class BulkWrite:
             # planned on an empty table's statistics scans instead of using its index
             for analyzed in (CaseDay, CaseUnit, Region, Station):
                 await connection.execute(f'ANALYZE "{analyzed._meta.tablename}"')
+
+
+def _listed(counts: dict[str, day_index.DayCounts]) -> dict[str, day_index.LevelRows]:
+    """Each level's rows for SQLite, computed whole, with the cyclic collector paused: the ~10^6
+    tuples kept at once would otherwise start full collections that walk them all again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        computed: dict[str, day_index.LevelRows] = {}
+        for level, of_level in counts.items():
+            days, units = day_index.level_rows(level, of_level, sqlite=True)
+            computed[level] = (list(days), units)
+        return computed
+    finally:
+        if enabled:
+            gc.enable()
 
 
 #: Past this many units a refresh covers the whole level: one statement beats long IN lists.

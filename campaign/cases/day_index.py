@@ -8,7 +8,7 @@ written back with one statement per kind (Steps below). On PostgreSQL the writes
 statement of data-modifying CTEs, the new case's INSERT with them: a new case is three round
 trips (the units' locks with its audit entry riding along, the read, the writes). On SQLite all
 of them run in one call on the connection's thread. Bulk writes rebuild the touched units
-set-based instead (rebuild_units), or a whole level from the cases they counted (replace_level)."""
+set-based instead (rebuild_units), or a whole level from the cases they counted (merge_stored, level_rows, write_level)."""
 
 from __future__ import annotations
 
@@ -466,25 +466,32 @@ async def _lock_bulk() -> None:
 DayCounts = dict[str, dict[dt.date, int]]
 
 
-async def replace_level(level: str, counts: DayCounts) -> None:
-    """Write every CaseDay and CaseUnit row of a level anew from the stored ones and `counts`,
-    the cases the current transaction added to each unit and day (it changed no stored case). A
-    bulk write counts them as it goes (cases.bulk.ImportSpill), so its level-wide rebuild needs
-    no grouping of the stored cases: the ~1.7 M case days of a 10^6-case import are computed in
-    Python while SQLite's executemany or PostgreSQL's COPY takes them (3.0 s on SQLite, 2.8 s on
-    PostgreSQL, where the grouping's INSERT … SELECT took 4.6 and 10.2 s). Rows go in unit and
-    day order, the order of the unique index built after."""
+async def merge_stored(level: str, counts: DayCounts) -> None:
+    """Add a level's stored case days to `counts`, the cases the current transaction added to
+    each unit and day (it changed no stored case): the counts then describe the whole level, as
+    level_rows takes them. A bulk write counts its cases as it goes
+    (cases.bulk.ImportSpill), so its level-wide rebuild needs no grouping of the stored cases:
+    the ~1.7 M case days of a 10^6-case import are computed in Python (level_rows) and written
+    by SQLite's executemany or PostgreSQL's COPY (where the grouping's INSERT … SELECT took 4.6
+    and 10.2 s)."""
     await _lock_bulk()
-    connection = _connection()
     stored = await CaseDay.raw(f'SELECT code, day, cases FROM "{DAYS}" WHERE level = {{}}', level)
-    for row in stored:  # merged: the stored rows count the cases before this transaction
+    for row in stored:
         per_day = counts.setdefault(row["code"], {})
         day = _day(row["day"])
         per_day[day] = per_day.get(day, 0) + row["cases"]
-    for table in (DAYS, UNITS):
-        await CaseDay.raw(f'DELETE FROM "{table}" WHERE level = {{}}', level)
+
+
+#: A level's CaseDay rows and its CaseUnit rows as the driver writes them (the unit rows are
+#: complete once the day rows have all been taken).
+LevelRows = tuple[Iterable[tuple], list[tuple]]
+
+
+def level_rows(level: str, counts: DayCounts, sqlite: bool) -> LevelRows:
+    """Every CaseDay and CaseUnit row of a level from its cases per unit and day (merge_stored),
+    in unit and day order, the order of the unique index built after; the day rows as they are
+    taken (PostgreSQL's COPY takes them as they come: no list of ~10^6 rows is held)."""
     text: dict[dt.date | None, Any] = {None: None}
-    sqlite = is_sqlite()
 
     def param(day: dt.date | None) -> Any:
         """As the driver stores it (SQLite: ISO text, memoised: a level has a few hundred days)."""
@@ -507,8 +514,17 @@ async def replace_level(level: str, counts: DayCounts) -> None:
             for day, cases, previous, gap in rows:
                 yield (level, code, param(day), cases, param(previous), gap)
 
-    await insert_many(DAYS, [name for name, _kind in DAY_COLUMNS], day_rows(), connection)
-    await insert_many(UNITS, [name for name, _kind in UNIT_COLUMNS], units, connection)
+    return day_rows(), units
+
+
+async def write_level(level: str, rows: LevelRows) -> None:
+    """Replace a level's CaseDay and CaseUnit rows with `rows` (level_rows)."""
+    await _lock_bulk()
+    for table in (DAYS, UNITS):
+        await CaseDay.raw(f'DELETE FROM "{table}" WHERE level = {{}}', level)
+    connection = _connection()
+    await insert_many(DAYS, [name for name, _kind in DAY_COLUMNS], rows[0], connection)
+    await insert_many(UNITS, [name for name, _kind in UNIT_COLUMNS], rows[1], connection)
 
 
 #: A longest gap and the case day ending it packed into one number (gap * PACK + the day's number

@@ -15,7 +15,7 @@ import multiprocessing
 import operator
 import queue
 import sqlite3
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from campaign.cases import rules
@@ -62,14 +62,22 @@ class EarlierNumbers:
         self.db.close()
 
 
-Checked = tuple[int, list[rules.CaseRecord], list[RowError]]
+#: (rows read, valid records — or, with `build`, their rows as the INSERT takes them —, problems
+#: in row order) for a chunk of the file.
+Checked = tuple[int, list, list[RowError]]
+#: Builds the rows of new cases from records (cases.bulk.AddedRows): given when every valid
+#: record will be added (the case table was empty), so the parent only writes what it receives.
+Build = Callable[[list[rules.CaseRecord]], list[tuple]]
 
 
 def checked_chunks(
-    filename: str, data: Source, reference: rules.Reference, chunk_rows: int
+    filename: str,
+    data: Source,
+    reference: rules.Reference,
+    chunk_rows: int,
+    build: Build | None = None,
 ) -> Generator[Checked, None, None]:
-    """(rows read, valid records, problems in row order) for each chunk of the file, in this
-    process."""
+    """Each chunk of the file checked, in this process."""
     table = open_table(filename, data, rules.CASE_COLUMNS, chunk_rows)
     memo = rules.CaseMemo()
     earlier = EarlierNumbers()
@@ -79,20 +87,20 @@ def checked_chunks(
             repeated = earlier.duplicates(memo.seen)
             if repeated:
                 problems = sorted([*problems, *repeated], key=lambda error: error.row)
-            yield len(chunk), records, problems
+            yield len(chunk), build(records) if build else records, problems
     finally:
         earlier.close()
 
 
-def _child(filename: str, data: Source, reference, chunk_rows: int, out) -> None:
-    """The child's work: each chunk's records sent as plain tuples, then None; an exception
+def _child(filename: str, data: Source, reference, chunk_rows: int, build, out) -> None:
+    """The child's work: each chunk's records sent as plain tuples (or built), then None; an exception
     (an unreadable file: ImportRejected) is sent instead and ends it. Without the cyclic
     collector: the rows make millions of small objects without cycles, which each collection
     would walk again (it nearly doubled the check's time)."""
     gc.disable()
     try:
-        for rows, records, problems in checked_chunks(filename, data, reference, chunk_rows):
-            out.put((rows, list(map(_as_tuple, records)), problems))
+        for rows, found, problems in checked_chunks(filename, data, reference, chunk_rows, build):
+            out.put((rows, found if build else list(map(_as_tuple, found)), problems))
         out.put(None)
     except BaseException as error:  # noqa: BLE001  (handed to the parent, which raises it)
         out.put(error)
@@ -104,13 +112,19 @@ class CheckProcess:
     it early (a refused file, a cancelled job) stops the child."""
 
     def __init__(
-        self, filename: str, data: Source, reference: rules.Reference, chunk_rows: int
+        self,
+        filename: str,
+        data: Source,
+        reference: rules.Reference,
+        chunk_rows: int,
+        build: Build | None = None,
     ) -> None:
+        self.built = build is not None
         context = multiprocessing.get_context("spawn")
         self.results: Any = context.Queue(QUEUED)
         self.process = context.Process(
             target=_child,
-            args=(filename, data, reference, chunk_rows, self.results),
+            args=(filename, data, reference, chunk_rows, build, self.results),
             daemon=True,
         )
 
@@ -138,4 +152,6 @@ class CheckProcess:
         if result is None:
             return None
         rows, values, problems = result
+        if self.built:
+            return result
         return rows, [rules.CaseRecord(*value) for value in values], problems

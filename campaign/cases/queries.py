@@ -23,6 +23,7 @@ from campaign.cases.bulk import (  # noqa: F401  (the domain's public bulk write
     BulkWrite,
     ImportPlan,
     ImportSpill,
+    Written,
     has_cases,
     plan_import,
     write_import,

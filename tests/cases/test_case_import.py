@@ -9,8 +9,10 @@ import pytest
 from openpyxl import Workbook
 
 from campaign.accounts.tables import AuditEntry
+from campaign.cases import day_index
 from campaign.cases.imports import import_file
 from campaign.cases.tables import Case, CaseDay, CaseUnit
+from campaign.db import write_transaction
 from campaign.importing import ImportRejected
 from campaign.regions.tables import Region, Station
 from campaign.system import queries as system
@@ -210,6 +212,43 @@ async def test_a_file_checked_in_a_child_process_is_written_as_in_a_thread(
     again = await run(GOOD.replace("教师,45", "教师,46"), write_while_checking=write_while_checking)
     assert again.counts() == (0, 1, 2)
     assert await index == days
+
+
+async def test_a_first_import_stores_what_an_import_beside_stored_cases_does(
+    ningbo, monkeypatch, checked
+):
+    """Into an empty table the checker builds the rows itself (nothing to compare with): they
+    must be the rows the comparing path writes, and the case days counted from them (as for a
+    large load: REBUILD_INDEXES_ABOVE) those grouped from the stored cases."""
+    from campaign.cases import bulk, imports
+
+    monkeypatch.setattr(imports, "CHECK_CHUNK", 2)
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_ABOVE", 0)
+
+    def without_id(row: dict) -> dict:
+        return {k: v for k, v in row.items() if k != "id"}
+
+    kept = [c for c in Case._meta.columns if c._meta.name not in ("id", "created_at", "updated_at")]
+
+    async def stored() -> list[dict]:
+        return await Case.select(*kept).where(Case.case_no.like("C00%")).order_by(Case.case_no)
+
+    assert (await run(GOOD)).counts() == (3, 0, 0)
+    first = await stored()
+    index = [
+        await table.select().order_by(table.level, table.code) for table in (CaseDay, CaseUnit)
+    ]
+    async with write_transaction():  # the case days grouped from the stored cases instead
+        for level in ("village", "town", "station"):
+            await day_index.rebuild_units(level)
+    rebuilt = [await t.select().order_by(t.level, t.code) for t in (CaseDay, CaseUnit)]
+    assert [[without_id(r) for r in rows] for rows in rebuilt] == [
+        [without_id(r) for r in rows] for rows in index
+    ]
+    await Case.delete(force=True)
+    await run(f"Z1,{YESTERDAY},330282005206,,投资理财,1,,\n")
+    assert (await run(GOOD)).counts() == (3, 0, 0)
+    assert await stored() == first and len(first) == 3
 
 
 async def test_an_unreadable_file_is_refused_alike_from_a_child_process(ningbo, monkeypatch):

@@ -62,7 +62,7 @@ async def apply(ops) -> dict[str, tuple[int, dt.date]]:
             stored[f"C{n}"] = (first, second)
         elif kind.startswith("import"):
             # "import whole": every touched level rebuilt, as a large import does — from the
-            # counts it kept when it only adds cases (day_index.replace_level), else grouped
+            # counts it kept when it only adds cases (day_index.level_rows), else grouped
             whole = kind == "import whole"
             records = [record(f"I{n}", first, second)]
             if numbers and (not whole or n % 2):  # a stored case corrected to this place and day
