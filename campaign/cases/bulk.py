@@ -17,6 +17,7 @@ import gc
 import pickle
 import tempfile
 from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from campaign.cases import day_index, rules
@@ -41,6 +42,21 @@ REBUILD_INDEXES_ABOVE = 50_000
 #: An import writing more rows than this refreshes PostgreSQL's planner statistics.
 ANALYZE_ABOVE = 10_000
 LEVELS = ("village", "town", "station")
+#: Where each level's unit code sits in an added row (INSERT_COLUMNS).
+LEVEL_AT = {level: INSERT_COLUMNS.index(f"{level}_code") for level in LEVELS}
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused: an import keeps millions of small objects without
+    cycles alive at once, and each full collection would walk them all again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass
@@ -227,8 +243,7 @@ class ImportSpill:
         if self.build.sqlite:  # counted per date, not per ISO text (a few hundred days)
             back = self._dates
             dates = [back.get(d) or back.setdefault(d, dt.date.fromisoformat(d)) for d in dates]
-        for level in LEVELS:  # the hot part: from the tuples
-            at = INSERT_COLUMNS.index(f"{level}_code")
+        for level, at in LEVEL_AT.items():  # the hot part: from the tuples
             _count(self.days[level], [row[at] for row in added], dates)
         return added, [], []
 
@@ -367,10 +382,10 @@ class BulkWrite:
         days_indexes = (
             await _drop_secondary_indexes(connection, sqlite, CaseDay, unique=True) if whole else []
         )
-        computed = await computing if computing else {}
+        computed = await computing if computing else None
         for level, counts in spill.days.items():
             if level in replaced:
-                rows = computed.get(level) or day_index.level_rows(level, counts, sqlite)
+                rows = computed[level] if computed else day_index.level_rows(level, counts, sqlite)
                 await day_index.write_level(level, rows)
             elif counts:
                 await day_index.rebuild_units(level, None if level in whole else counts.keys())
@@ -387,19 +402,13 @@ class BulkWrite:
 
 
 def _listed(counts: dict[str, day_index.DayCounts]) -> dict[str, day_index.LevelRows]:
-    """Each level's rows for SQLite, computed whole, with the cyclic collector paused: the ~10^6
-    tuples kept at once would otherwise start full collections that walk them all again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        computed: dict[str, day_index.LevelRows] = {}
+    """Each level's rows for SQLite, computed whole (~10^6 tuples kept at once)."""
+    computed: dict[str, day_index.LevelRows] = {}
+    with paused_gc():
         for level, of_level in counts.items():
             days, units = day_index.level_rows(level, of_level, sqlite=True)
             computed[level] = (list(days), units)
-        return computed
-    finally:
-        if enabled:
-            gc.enable()
+    return computed
 
 
 #: Past this many units a refresh covers the whole level: one statement beats long IN lists.

@@ -518,8 +518,8 @@ def level_rows(level: str, counts: DayCounts, sqlite: bool) -> LevelRows:
 
 
 async def write_level(level: str, rows: LevelRows) -> None:
-    """Replace a level's CaseDay and CaseUnit rows with `rows` (level_rows)."""
-    await _lock_bulk()
+    """Replace a level's CaseDay and CaseUnit rows with `rows` (level_rows), in the transaction
+    whose merge_stored took the bulk lock."""
     for table in (DAYS, UNITS):
         await CaseDay.raw(f'DELETE FROM "{table}" WHERE level = {{}}', level)
     connection = _connection()

@@ -93,10 +93,10 @@ def checked_chunks(
 
 
 def _child(filename: str, data: Source, reference, chunk_rows: int, build, out) -> None:
-    """The child's work: each chunk's records sent as plain tuples (or built), then None; an exception
-    (an unreadable file: ImportRejected) is sent instead and ends it. Without the cyclic
-    collector: the rows make millions of small objects without cycles, which each collection
-    would walk again (it nearly doubled the check's time)."""
+    """The child's work: each chunk's records sent as plain tuples (or as built rows), then
+    None; an exception (an unreadable file: ImportRejected) is sent instead and ends it. Without
+    the cyclic collector: the rows make millions of small objects without cycles, which each
+    collection would walk again (it nearly doubled the check's time)."""
     gc.disable()
     try:
         for rows, found, problems in checked_chunks(filename, data, reference, chunk_rows, build):
@@ -151,7 +151,7 @@ class CheckProcess:
             raise result
         if result is None:
             return None
-        rows, values, problems = result
         if self.built:
             return result
+        rows, values, problems = result
         return rows, [rules.CaseRecord(*value) for value in values], problems

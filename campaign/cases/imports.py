@@ -17,6 +17,7 @@ from typing import Any
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
 from campaign.cases import queries, rules
+from campaign.cases.bulk import paused_gc
 from campaign.cases.import_check import Build, Checked, CheckProcess, checked_chunks
 from campaign.db import is_sqlite
 from campaign.generations import CASES
@@ -72,19 +73,16 @@ def _shown(name: str, value) -> str:
 
 
 def _without_gc(function, *args):
-    """Run with the cyclic garbage collector paused, then freeze what exists: a large file makes
-    millions of small objects that are all alive, and each full collection would walk them again
-    (this halves the time to read a 10^6-row file), also one started by the event loop between
-    two chunks (~1.5 s of a 10^6-row import). They hold no cycles, so nothing is left for it to
+    """Run with the cyclic garbage collector paused (bulk.paused_gc), then freeze what exists:
+    the rows of a large file are all alive, and a full collection started later — also by the
+    event loop between two chunks (~1.5 s of a 10^6-row import) — would walk them again (this
+    halves the time to read a 10^6-row file). They hold no cycles, so nothing is left for it to
     free; import_file unfreezes at its end, so later garbage is collected as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return function(*args)
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
+    with paused_gc():
+        try:
+            return function(*args)
+        finally:
+            gc.freeze()
 
 
 @contextmanager
