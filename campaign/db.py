@@ -14,6 +14,7 @@ rather than by whichever write crosses SQLite's 1,000 pages (_SQLiteEngine.check
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -288,7 +289,10 @@ async def _announcing(
     try:
         async with transaction as inner:
             yield inner
-            for query in take_riders():
+            left = take_riders()
+            if left and inner is None:
+                raise RuntimeError("a one-statement write left statements unsent")
+            for query in left:
                 await inner.connection.execute(numbered(query.statement), *query.params)
     finally:
         _riders.reset(queue)
@@ -297,17 +301,37 @@ async def _announcing(
         await generations.bump(generations.DATA, *sorted(written))
 
 
-def write_transaction(*domains: str):
+def write_transaction(*domains: str, one_statement: bool = False):
     """A transaction for writes: IMMEDIATE on SQLite, the default (READ COMMITTED) on PostgreSQL.
     Every write commits through here. After the commit the generations of `domains`
     (campaign.generations: CASES, VOLUNTEERS, …) and the data generation move; a writer that
     names none moves every domain's, so that a writer not thought about never leaves a kept
-    board stale — name the domain only where the write cannot change what the others show."""
+    board stale — name the domain only where the write cannot change what the others show.
+
+    `one_statement` (PostgreSQL, outside another write transaction): none is opened; the use
+    case sends all its changes, the queued riders with them, as one statement (fetch_alone),
+    which is its own transaction — the BEGIN and COMMIT round trips saved."""
     db = engine()
     written = domains or generations.DOMAINS
     if isinstance(db, SQLiteEngine):
         return _announcing(db.transaction(transaction_type=TransactionType.immediate), written)
+    if one_statement and db.current_transaction.get() is None:
+        return _announcing(contextlib.nullcontext(), written, riders=True)
     return _announcing(db.transaction(), written, riders=True)
+
+
+async def fetch_alone(statement: str, params: Sequence) -> list:
+    """PostgreSQL: one statement on a connection of the pool (of its own without one), in the
+    current transaction if there is one, else as its own (see write_transaction's
+    one_statement); returns its rows."""
+    db = engine()
+    assert isinstance(db, PostgresEngine)
+    if (transaction := db.current_transaction.get()) is not None:
+        return list(await transaction.connection.fetch(statement, *params))
+    if db.pool is None:
+        return list(await db._run_in_new_connection(statement, params))
+    async with db.pool.acquire() as connection:
+        return list(await connection.fetch(statement, *params))
 
 
 async def relaxed_commit() -> None:

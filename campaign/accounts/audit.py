@@ -82,18 +82,19 @@ class UnauditedWrite(RuntimeError):
 
 @asynccontextmanager
 async def audited(
-    actor: CurrentUser | None, ip: str | None = None, *domains: str
+    actor: CurrentUser | None, ip: str | None = None, *domains: str, one_statement: bool = False
 ) -> AsyncIterator[Audit]:
     """The one home for writes: a write transaction (IMMEDIATE on SQLite) that must record at
     least one audit entry before it commits. An exception inside rolls back change and entry.
-    `domains` are write_transaction's (none: every domain's kept views are dropped).
+    `domains` are write_transaction's (none: every domain's kept views are dropped), and so is
+    `one_statement` (PostgreSQL: the entry and the change sent as one statement, no BEGIN).
 
         async with audited(actor, ip) as audit:
             case_id = await insert_case(values)
             await audit.record("case.create", f"case:{case_id}", _("登记案件 …"), values)
     """
     audit = Audit(actor, ip)
-    async with write_transaction(*domains):
+    async with write_transaction(*domains, one_statement=one_statement):
         yield audit
         if not audit.entries and not audit.unchanged:
             raise UnauditedWrite("a write use case recorded no audit entry")

@@ -5,8 +5,9 @@ A single write moves one case: each of its units gets one case more or less on o
 touches at most two CaseDay rows and the unit's CaseUnit row (rules.shift_day), and the unit's
 last case day (Region / Station `last_case_on`). Those are read for all the units at once and
 written back with one statement per kind (Steps below). On PostgreSQL the writes go as one
-statement of data-modifying CTEs, the new case's INSERT with them: a new case is three round
-trips (the units' locks with its audit entry riding along, the read, the writes). On SQLite all
+statement of data-modifying CTEs, the case's UPDATE or DELETE with them: a correction or a
+deletion is three round trips (the units' locks with its audit entry riding along, the read, the
+writes). A new case is one: its units move on the server (add_case). On SQLite all
 of them run in one call on the connection's thread. Bulk writes rebuild the touched units
 set-based instead (rebuild_units), or a whole level from the cases they counted (merge_stored, level_rows, write_level)."""
 
@@ -26,7 +27,15 @@ from piccolo.table import Table
 
 from campaign.cases import rules
 from campaign.cases.tables import Case, CaseDay, CaseUnit
-from campaign.db import Query, engine, insert_many, is_sqlite, numbered, take_riders
+from campaign.db import (
+    Query,
+    engine,
+    fetch_alone,
+    insert_many,
+    is_sqlite,
+    numbered,
+    take_riders,
+)
 from campaign.regions.tables import Region, Station
 
 #: (level, code, day, +1 | -1): one case more or less for a unit on a day.
@@ -291,6 +300,37 @@ LOCK_UNITS = (
     "SELECT pg_advisory_xact_lock_shared(?, 0) AS bulk, "
     "(SELECT COUNT(pg_advisory_xact_lock(?, k)) FROM unnest(?::int[]) AS k) AS units"
 )
+
+
+#: PostgreSQL: a new case's units moved by the server (`case_days_added`, the PL/pgSQL twin of
+#: rules.shift_day for a case added, in the cases migration of 2026-11-30T23:00), called in the
+#: case's INSERT … RETURNING: one round trip where the locks, the read and the writes took three.
+ADDED_ON_SERVER = ", case_days_added(?::text[], ?::text[], ?::date, ?::int[], ?, ?) AS units"
+
+
+async def add_case(changes: list[Change], insert: Query) -> list:
+    """A new case stored (`insert`: one row, RETURNING its id) and its units gaining a case on
+    its day, in the current write transaction (on PostgreSQL also in a one-statement write:
+    db.write_transaction); returns the INSERT's rows. SQLite goes through shift_days; on
+    PostgreSQL the audit entries queued meanwhile ride along."""
+    if is_sqlite():
+        return await shift_days(changes, also=insert) or []
+    (day,) = {day for _level, _code, day, _delta in changes}
+    assert all(delta == 1 for *_unit, delta in changes), "a new case only adds"
+    call = Query(
+        insert.statement + ADDED_ON_SERVER,
+        [
+            *insert.params,
+            [level for level, *_rest in changes],
+            [code for _level, code, *_rest in changes],
+            day,
+            unit_lock_keys(changes),
+            BULK_LOCK,
+            UNIT_LOCKS,
+        ],
+    )
+    statement, *params = _statement([*take_riders(), call])
+    return await fetch_alone(statement, params)
 
 
 def unit_lock_keys(changes: Iterable[Change]) -> list[int]:

@@ -178,12 +178,8 @@ def _day_changes(case: Mapping[str, Any], delta: int) -> list[day_index.Change]:
 
 async def insert_case(values: dict) -> int:
     """Store a new case and move its units' case days, longest gaps and last case days in place,
-    all with raw statements (day_index; on PostgreSQL the case's INSERT goes with the index's
-    writes). Call inside write_transaction()."""
-    found = await day_index.shift_days(
-        _day_changes(values, 1), also=day_index.insert_row(Case, values)
-    )
-    assert found
+    all with raw statements (day_index.add_case; on PostgreSQL one statement). Call inside write_transaction()."""
+    found = await day_index.add_case(_day_changes(values, 1), day_index.insert_row(Case, values))
     return found[0]["id"]
 
 
@@ -224,8 +220,9 @@ def _audit_value(value):
 
 async def create_case(values: dict, actor: CurrentUser, ip: str | None) -> int:
     """Record a new case (values as stored) for `actor`; returns its id. The audit entry first:
-    on PostgreSQL it then rides along with the case's statements (campaign.db.ride)."""
-    async with audited(actor, ip, CASES) as audit:
+    on PostgreSQL it then rides along with the case's one statement (campaign.db.ride), sent
+    without a transaction around it (write_transaction's one_statement)."""
+    async with audited(actor, ip, CASES, one_statement=True) as audit:
         await audit.record(
             "case.create",
             f"case:{values['case_no']}",
