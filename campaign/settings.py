@@ -42,6 +42,9 @@ class Settings:
     #: Bulletin: the site's public address (https://fzdt.example.cn) for the QR code and share
     #: image on posters; unset, the address the request came in on.
     public_base_url: str | None = None
+    #: PostgreSQL bulk imports: parallel workers per index build besides the leading backend
+    #: (cores of the database server minus one; 2 workers on 2 cores made the builds slower).
+    pg_index_build_workers: int = 1
 
     @property
     def is_sqlite(self) -> bool:
@@ -88,4 +91,5 @@ def get_settings() -> Settings:
         sms_url=os.environ.get("SMS_URL") or None,
         sms_token=os.environ.get("SMS_TOKEN") or None,
         public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+        pg_index_build_workers=int(os.environ.get("PG_INDEX_BUILD_WORKERS", 1)),
     )
