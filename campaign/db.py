@@ -328,10 +328,8 @@ async def fetch_alone(statement: str, params: Sequence) -> list:
     assert isinstance(db, PostgresEngine)
     if (transaction := db.current_transaction.get()) is not None:
         return list(await transaction.connection.fetch(statement, *params))
-    if db.pool is None:
-        return list(await db._run_in_new_connection(statement, params))
-    async with db.pool.acquire() as connection:
-        return list(await connection.fetch(statement, *params))
+    run = db._run_in_pool if db.pool else db._run_in_new_connection
+    return list(await run(statement, params))
 
 
 async def relaxed_commit() -> None:

@@ -333,8 +333,8 @@ class BulkWrite:
                 wal_autocheckpoint=0,
             )
         else:  # sorts for index builds and the case-day grouping in memory, not in temporary
-            # files; an index build's processes no more than the server's cores (its leader
-            # works too: with two workers on two cores 10^6 cases took ~1 s longer)
+            # files; no more processes per index build than the server has cores (the leading
+            # backend sorts too: two workers on two cores made 10^6 cases ~1 s slower)
             workers = get_settings().pg_index_build_workers
             await connection.execute(f"SET LOCAL maintenance_work_mem = '{PG_SORT_MEMORY}'")
             await connection.execute(f"SET LOCAL work_mem = '{PG_SORT_MEMORY}'")

@@ -178,7 +178,8 @@ def _day_changes(case: Mapping[str, Any], delta: int) -> list[day_index.Change]:
 
 async def insert_case(values: dict) -> int:
     """Store a new case and move its units' case days, longest gaps and last case days in place,
-    all with raw statements (day_index.add_case; on PostgreSQL one statement). Call inside write_transaction()."""
+    all with raw statements (day_index.add_case; on PostgreSQL one statement). Call inside
+    write_transaction()."""
     found = await day_index.add_case(_day_changes(values, 1), day_index.insert_row(Case, values))
     return found[0]["id"]
 
