@@ -125,6 +125,8 @@ class Table:
     positions: tuple[int, ...]
     body: Iterator[tuple[int, list]]
     chunk_rows: int = CHUNK_ROWS
+    #: Every cell is text or None (a CSV file; a spreadsheet's cells are numbers and dates too).
+    text_only: bool = False
 
     def __iter__(self) -> Iterator[list[TupleRow]]:
         width = max(self.positions) + 1
@@ -168,13 +170,14 @@ def open_table(
             [RowError(0, "", _("文件超过 %(n)s MB", n=MAX_IMPORT_BYTES // 1024 // 1024))]
         )
     body: Iterable[tuple[int, list[Any]]]
-    if head[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
+    spreadsheet = head[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm"))
+    if spreadsheet:
         whole = data if isinstance(data, bytes) else data.read_bytes()
         header, body = _xlsx_rows(whole)
     else:
         header, body = _csv_rows(data)
     index = _map_header(header, columns)
-    return Table(tuple(index), tuple(index.values()), iter(body), chunk_rows)
+    return Table(tuple(index), tuple(index.values()), iter(body), chunk_rows, not spreadsheet)
 
 
 #: An .xlsx row takes roughly this many bytes zipped (used to estimate rows without opening it).

@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from campaign.cases import day_index, rules
 from campaign.cases.tables import Case, CaseDay, CaseUnit
@@ -182,6 +183,24 @@ class AddedRows:
             )
             for r, day in zip(records, days, strict=True)
         ]
+
+    def from_columns(self, columns: Sequence[Sequence]) -> list[tuple]:
+        """The same rows from a chunk's checked columns (cases.column_check), zipped in C."""
+        _rows, *fields = columns
+        fields[1], fields[2] = self._texts(fields[1]), self._texts(fields[2])
+        now = repeat(self.now)
+        return list(zip(*fields, repeat(self.is_demo), now, now, strict=False))
+
+    def _texts(self, values: Sequence) -> Sequence:
+        """Dates or times as the driver stores them, each distinct one converted once."""
+        if not self.sqlite:
+            return values
+        known = self.text
+        if len(known) > rules.MEMO_LIMIT:
+            known.clear()
+        for value in set(values).difference(known):
+            known[value] = self.value(value)
+        return list(map(known.__getitem__, values))
 
 
 #: A plan's rows as the driver writes them: (added, changed, phones).

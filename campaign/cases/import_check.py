@@ -15,10 +15,11 @@ import multiprocessing
 import operator
 import queue
 import sqlite3
-from collections.abc import Callable, Generator
-from typing import Any
+from collections.abc import Generator
+from typing import Any, Protocol
 
 from campaign.cases import rules
+from campaign.cases.column_check import Columns, checked_columns
 from campaign.importing import RowError, Source, open_table
 
 #: Checked chunks that may wait for the parent.
@@ -65,9 +66,16 @@ class EarlierNumbers:
 #: (rows read, valid records — or, with `build`, their rows as the INSERT takes them —, problems
 #: in row order) for a chunk of the file.
 Checked = tuple[int, list, list[RowError]]
-#: Builds the rows of new cases from records (cases.bulk.AddedRows): given when every valid
-#: record will be added (the case table was empty), so the parent only writes what it receives.
-Build = Callable[[list[rules.CaseRecord]], list[tuple]]
+
+
+class Build(Protocol):
+    """Builds the rows of new cases (cases.bulk.AddedRows) from records or from a chunk's checked
+    columns: given when every valid record will be added (the case table was empty), so the
+    parent only writes what it receives."""
+
+    def __call__(self, records: list[rules.CaseRecord]) -> list[tuple]: ...
+
+    def from_columns(self, columns: Columns) -> list[tuple]: ...
 
 
 def checked_chunks(
@@ -83,11 +91,23 @@ def checked_chunks(
     earlier = EarlierNumbers()
     try:
         for chunk in table:
-            records, problems = rules.validate_cases(chunk, table.keys, reference, memo)
+            columns = (
+                checked_columns(chunk, table.keys, reference, memo) if table.text_only else None
+            )
+            if columns is None:  # a problem somewhere: the rows one by one say which
+                records, problems = rules.validate_cases(chunk, table.keys, reference, memo)
+            else:
+                records, problems = [], []
             repeated = earlier.duplicates(memo.seen)
             if repeated:
                 problems = sorted([*problems, *repeated], key=lambda error: error.row)
-            yield len(chunk), build(records) if build else records, problems
+            if columns is None:
+                found = build(records) if build else records
+            elif build:
+                found = build.from_columns(columns)
+            else:
+                found = list(map(rules.CaseRecord, *columns))
+            yield len(chunk), found, problems
     finally:
         earlier.close()
 

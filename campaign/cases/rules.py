@@ -379,10 +379,13 @@ class CaseMemo:
     groups: dict[str | None, str] = field(default_factory=dict)
     days: dict[str, tuple[dt.date, dt.datetime | None] | None] = field(default_factory=dict)
     ages: dict[str, int | None] = field(default_factory=dict)
+    #: column_check's answers per column, keyed by the raw cell
+    columns: dict[str, dict] = field(default_factory=dict)
 
     def next_chunk(self) -> None:
         self.seen = {}
-        for lookups in (self.places, self.types, self.groups, self.days, self.ages):
+        memos: list[dict] = [self.places, self.types, self.groups, self.days, self.ages]
+        for lookups in (*memos, *self.columns.values()):
             if len(lookups) > MEMO_LIMIT:
                 lookups.clear()
 
