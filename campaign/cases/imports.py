@@ -188,7 +188,7 @@ async def import_file(
     ):
         async with AsyncExitStack() as stack:
             audit = await stack.enter_async_context(audited(actor, ip, CASES)) if streamed else None
-            bulk = queries.BulkWrite() if streamed else None
+            bulk = queries.BulkWrite(spill.build) if streamed else None
             if bulk:
                 await bulk.start(expected, upper_bound=True)
             writing: asyncio.Task | None = None  # the previous chunk's write, still running
@@ -228,7 +228,7 @@ async def import_file(
             await report("writing", summary.rows, summary.rows)
             if not (audit and bulk):
                 audit = await stack.enter_async_context(audited(actor, ip, CASES))
-                bulk = queries.BulkWrite()
+                bulk = queries.BulkWrite(spill.build)
                 await bulk.start(spill.added)
                 for chunk in spill:
                     await bulk.write(*chunk)

@@ -490,3 +490,25 @@ async def test_a_bulk_load_rebuilds_the_indexes_it_dropped(ningbo, monkeypatch):
     await run(GOOD)
     assert await index_names() == before and "streak_case_village_day" in before
     assert await last("330282005002") == today() - dt.timedelta(days=1)
+
+
+async def test_bulk_written_cases_carry_the_demo_flag_and_the_time_of_the_write(ningbo):
+    """The flag and the times are not in a bulk write's rows: constants of SQLite's INSERT, the
+    table's defaults for PostgreSQL's COPY (demo data adds the flag). Read back alike."""
+    from campaign.cases import queries, rules
+
+    began = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+    await run(GOOD)
+    imported = await Case.select().where(Case.case_no == "C001").first()
+    demo = rules.CaseRecord(2, "D001", *(imported[f] for f in rules.CASE_FIELDS[1:]), None, None)
+    async with write_transaction() as transaction:
+        await queries.write_import(
+            transaction.connection, queries.ImportPlan(added=[demo]), is_demo=True
+        )
+    stored = await Case.select().where(Case.case_no == "D001").first()
+    assert (imported["is_demo"], stored["is_demo"]) == (False, True)
+    for case in (imported, stored):
+        assert began <= case["created_at"] == case["updated_at"] <= dt.datetime.now(dt.UTC)
+    assert [stored[f] for f in rules.CASE_FIELDS[1:]] == [
+        imported[f] for f in rules.CASE_FIELDS[1:]
+    ]
