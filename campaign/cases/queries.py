@@ -635,15 +635,10 @@ async def case_days_by_unit(
 async def last_case_days_changed_since(level: str, as_of: dt.date) -> dict[str, dt.date | None]:
     """{unit code: its last case day on or before `as_of` (None: none)} for the units that had a
     case after `as_of` — every other unit's last case day as of then is its stored last_case_on.
-    Reads the one CaseDay row per unit that follows `as_of` (its previous_day), on the
-    (level, day) index: the cost grows with the case days since `as_of`, not with the cases."""
-    _level_column(level)
-    rows = await CaseDay.select(CaseDay.code, CaseDay.previous_day).where(
-        CaseDay.level == level,
-        CaseDay.day > as_of,
-        CaseDay.previous_day.is_null() | (CaseDay.previous_day <= as_of),
-    )
-    return {row["code"]: row["previous_day"] for row in rows}
+    Reads the one CaseDay row per unit that spans `as_of` (its previous_day) on the
+    (level, gap, day) index, one range per gap length: the rows read are the rows returned."""
+    sql, args = _hits_after(level, as_of, None, None, counting=False, per_gap=True)
+    return {row["code"]: _as_date(row["previous_day"]) for row in await CaseDay.raw(sql, *args)}
 
 
 async def units_hit_after(
@@ -673,11 +668,17 @@ async def hit_days_after(
 
 
 def _hits_after(
-    level: str, as_of: dt.date, min_gap: int | None, limit: int | None, counting: bool
+    level: str,
+    as_of: dt.date,
+    min_gap: int | None,
+    limit: int | None,
+    counting: bool,
+    per_gap: bool = False,
 ) -> tuple[str, list]:
     """units_hit_after's statement: the units whose first case came after as_of (previous_day
     NULL), then the rows that span as_of with a long enough gap. `counting`: without the code,
-    and on SQLite the previous day from the index (day - gap - 1), so that no row is read."""
+    and on SQLite the previous day from the index (day - gap - 1), so that no row is read.
+    SQLite, and PostgreSQL with `per_gap`, read one index range per gap length."""
     _level_column(level)
     name = CaseDay._meta.tablename
     sqlite = is_sqlite()
@@ -692,19 +693,24 @@ def _hits_after(
     )
     gap = min_gap or 0
     first_days = "" if limit is None else f" ORDER BY previous_day, code LIMIT {int(limit)}"
-    if sqlite:
+    if sqlite or per_gap:
         # The row that spans as_of with a gap of v days ends within v + 1 - gap days after it:
         # one index range per gap length, so only the rows returned are read (SQLite's planner,
         # without statistics, would read every long gap ever, or every case day since as_of).
+        until = (
+            "date({}, '+' || (g.v + 1 - {}) || ' days')"
+            if sqlite
+            else "CAST({} AS DATE) + (g.v + 1 - {})"
+        )
         return (
-            "WITH RECURSIVE g(v) AS (SELECT {} UNION ALL SELECT v + 1 FROM g "
+            "WITH RECURSIVE g(v) AS (SELECT CAST({} AS INTEGER) UNION ALL SELECT v + 1 FROM g "
             f'WHERE v < (SELECT MAX(gap) FROM "{name}" WHERE level = {{}})) '
             f"{first} UNION ALL SELECT * FROM ("
             f"SELECT {span_code}{previous} AS previous_day "
-            f'FROM g CROSS JOIN "{name}" c'
+            f'FROM g {"CROSS JOIN" if sqlite else "JOIN"} "{name}" c'
             f"{hint} ON c.level = {{}} AND c.gap = g.v AND c.day > {{}} "
-            "AND c.day <= date({}, '+' || (g.v + 1 - {}) || ' days')"
-            f"{first_days})",
+            f"AND c.day <= {until}"
+            f"{first_days}) spanning",
             [gap, level, level, as_of, level, as_of, as_of, gap],
         )
     return (
@@ -733,13 +739,14 @@ async def last_case_days_of(
 
 
 async def any_case_day_before(level: str, day: dt.date) -> bool:
-    """Whether some unit of the level had a case before `day`: a probe on the (level, day)
-    index, written with literals (a known level, a date) so that PostgreSQL's generic plan for
-    a prepared statement cannot turn it into a scan (see streaks.queries._on_fast_path)."""
+    """Whether some unit of the level had a case before `day`: a probe on the unit summaries'
+    (level, first_day) index, written with literals (a known level, a date) so that
+    PostgreSQL's generic plan for a prepared statement cannot turn it into a scan (see
+    streaks.queries._on_fast_path)."""
     _level_column(level)
-    rows = await CaseDay.raw(
-        f"SELECT 1 AS hit FROM \"{CaseDay._meta.tablename}\" WHERE level = '{level}' "
-        f"AND day < '{day.isoformat()}' LIMIT 1"
+    rows = await CaseUnit.raw(
+        f"SELECT 1 AS hit FROM \"{CaseUnit._meta.tablename}\" WHERE level = '{level}' "
+        f"AND first_day < '{day.isoformat()}' LIMIT 1"
     )
     return bool(rows)
 

@@ -83,8 +83,8 @@ class CaseDay(Table):
     """A day on which a unit had cases, per level (village, town, station; counted as in
     docs/definitions.md): far fewer rows than cases. Rebuilt for the touched units in the same
     transaction as every case write, so past days (`as_of`) and longest runs read this index
-    instead of the cases. Unique on (level, code, day); indexed on (level, day) and on
-    (level, gap, day) (past days read only the long gaps)."""
+    instead of the cases. Unique on (level, code, day); indexed on (level, gap, day) (past days
+    read only the long gaps, one gap length at a time)."""
 
     id: Serial
     level = Varchar(length=8)
@@ -101,7 +101,8 @@ class CaseUnit(Table):
     case write (cases.day_index): first and last case day, the number of case days, and the
     longest gap between two case days (0 when none) with the case day that ended it (the latest
     of equally long gaps). Today's boards read longest runs from it (streaks.rules.closed_best_of)
-    instead of grouping the case days per request. Unique on (level, code)."""
+    instead of grouping the case days per request. Unique on (level, code); indexed on
+    (level, first_day) (whether any unit had a case before a day)."""
 
     level = Varchar(length=8)
     code = Varchar(length=32)

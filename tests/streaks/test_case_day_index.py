@@ -168,6 +168,9 @@ async def test_case_days_and_boards_equal_the_oracle_after_any_writes(db, ops, a
                 assert changed[code] == (max(before) if before else None)
             else:
                 assert code not in changed
+        assert await cases.any_case_day_before(level, as_of) == any(
+            day < as_of for per_day in expected.values() for day in per_day
+        )
         # the board as of any day: ranks, streaks and longest runs as the definitions say
         as_list = list(stored.values())
         board = await queries.streak_board(level, as_of, limit=None)
