@@ -140,13 +140,12 @@ def checked_columns(
         return INVALID if found == -1 else found
 
     whens = _mapped(by_key.get("occurred_at", absent), column.setdefault("when", {}), when)
-    places = _mapped(
-        list(
-            zip(by_key.get("region_code", absent), by_key.get("station_code", absent), strict=True)
-        ),
-        column.setdefault("place", {}),
-        place,
-    )
+    regions, stations = by_key.get("region_code", absent), by_key.get("station_code", absent)
+    if any(stations):
+        pairs = list(zip(regions, stations, strict=True))
+        places = _mapped(pairs, column.setdefault("place", {}), place)
+    else:  # no station named: the region alone is the key (a tuple a row costs ~1 µs more)
+        places = _mapped(regions, column.setdefault("region", {}), lambda r: place((r, None)))
     types = _mapped(by_key.get("fraud_type", absent), column.setdefault("type", {}), fraud_type)
     losses = _losses(by_key.get("loss_yuan", absent), column.setdefault("loss", {}))
     jobs = _mapped(
