@@ -74,13 +74,13 @@ Checked = tuple[int, list, list[RowError]]
 
 
 class Build(Protocol):
-    """Builds the rows of new cases (cases.bulk.AddedRows) from records or from a chunk's checked
-    columns: given when every valid record will be added (the case table was empty), so the
+    """Builds the rows of new cases (cases.bulk.AddedRows) from records, or from a chunk's checked
+    columns as columns (cases.bulk.AddedColumns): given when every valid record will be added (the case table was empty), so the
     parent only writes what it receives."""
 
     def __call__(self, records: list[rules.CaseRecord]) -> list[tuple]: ...
 
-    def from_columns(self, columns: Columns) -> list[tuple]: ...
+    def from_columns(self, columns: Columns) -> Any: ...
 
 
 def checked_chunks(

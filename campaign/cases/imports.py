@@ -208,7 +208,7 @@ async def import_file(
                 if errors:
                     continue  # the file is refused: every problem is still reported
                 if first:  # found: the rows the checker built
-                    _describe_added(summary, (row[0] for row in found), len(found))
+                    _describe_added(summary, queries.case_numbers(found), len(found))
                     written = partial(spill.take, found)
                 else:
                     plan = await queries.plan_import(found, stored)

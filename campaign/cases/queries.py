@@ -24,6 +24,7 @@ from campaign.cases.bulk import (  # noqa: F401  (the domain's public bulk write
     ImportPlan,
     ImportSpill,
     Written,
+    case_numbers,
     has_cases,
     plan_import,
     write_import,
