@@ -19,7 +19,6 @@ import tempfile
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from operator import itemgetter
 
 from campaign.cases import day_index, rules
 from campaign.cases.tables import Case, CaseDay, CaseUnit
@@ -133,7 +132,7 @@ async def plan_import(records: Sequence[rules.CaseRecord], stored: bool = True) 
 
 @dataclass
 class AddedRows:
-    """New cases as the bulk INSERT takes them (`columns`): dates and times as Piccolo's
+    """New cases as the bulk INSERT takes them (`column_names`): dates and times as Piccolo's
     SQLite adapter writes them (memoised: a file has a few hundred days), unchanged for
     PostgreSQL's COPY. Picklable: a large first import's checking child builds them
     (cases.import_check), so the parent, which writes, does not build each case twice."""
@@ -149,7 +148,7 @@ class AddedRows:
         return self.is_demo and not self.sqlite
 
     @property
-    def columns(self) -> tuple[str, ...]:
+    def column_names(self) -> tuple[str, ...]:
         return (*INSERT_COLUMNS, "is_demo") if self.flagged else INSERT_COLUMNS
 
     def insert_statement(self) -> str:
@@ -216,12 +215,9 @@ class AddedRows:
         """Dates or times as the driver stores them, each distinct one converted once."""
         if not self.sqlite:
             return values
-        known = self.text
-        if len(known) > rules.MEMO_LIMIT:
-            known.clear()
-        for value in set(values).difference(known):
-            known[value] = self.value(value)
-        return list(map(known.__getitem__, values))
+        if len(self.text) > rules.MEMO_LIMIT:
+            self.text.clear()
+        return rules.mapped_once(values, self.text, self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,18 +294,19 @@ class ImportSpill:
 
     def take(self, added: list[tuple] | AddedColumns) -> Written:
         """Rows of new cases only (AddedRows), counted per unit and day."""
-        columns = None
+        columns: Sequence[Sequence]
         if isinstance(added, AddedColumns):
             columns, added = added.columns, added.rows()
+        else:
+            columns = tuple(zip(*added, strict=True))
         self.added += len(added)
-        dates = columns[DAY_AT] if columns else [row[DAY_AT] for row in added]
-        if self.build.sqlite and dates:  # counted per date, not per ISO text (a few hundred days)
-            back = self._dates
-            for day in set(dates).difference(back):
-                back[day] = dt.date.fromisoformat(day)
-            dates = [back[dates[0]]] if len(dates) == 1 else itemgetter(*dates)(back)
+        if not added:
+            return added, [], []
+        dates: Sequence = columns[DAY_AT]
+        if self.build.sqlite:  # counted per date, not per ISO text (a few hundred days)
+            dates = rules.mapped_once(dates, self._dates, dt.date.fromisoformat)
         for level, at in LEVEL_AT.items():  # the hot part
-            _count(self.days[level], columns[at] if columns else [row[at] for row in added], dates)
+            _count(self.days[level], columns[at], dates)
         return added, [], []
 
     def keep(self, written: Written) -> None:
@@ -326,7 +323,7 @@ class ImportSpill:
         return {(level, code) for level, counts in self.days.items() for code in counts}
 
 
-def _count(counts: day_index.DayCounts, codes: list, days: list) -> None:
+def _count(counts: day_index.DayCounts, codes: Sequence, days: Sequence) -> None:
     """One case more for each (code, day) pair; a case without a unit of the level (no
     village, no station) counts for none."""
     for code, day in zip(codes, days, strict=True):
@@ -418,7 +415,7 @@ class BulkWrite:
             await self.connection.executemany(self.insert, added)
         elif added:
             await self.connection.copy_records_to_table(
-                Case._meta.tablename, records=added, columns=list(self.build.columns)
+                Case._meta.tablename, records=added, columns=list(self.build.column_names)
             )
         if changed:
             await self.connection.executemany(self.update, changed)

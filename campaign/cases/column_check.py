@@ -12,9 +12,7 @@ what is wrong and where. Pure: no I/O."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from operator import itemgetter
-from typing import Any
+from collections.abc import Sequence
 
 from campaign.cases.rules import (
     MAX_CASE_NO,
@@ -27,13 +25,12 @@ from campaign.cases.rules import (
     _occurred,
     _place,
     canonical,
+    mapped_once,
     occupation_group,
 )
 from campaign.importing import TupleRow
 from campaign.phones import keep_phone
 
-#: A memo's answer for a cell that makes its row invalid.
-INVALID: Any = object()
 #: A column of losses in 元 made uniform ("12" → "12.00", "12.5" → "12.50"), then taken as fen
 #: by deleting the dots: what rules._fen_fast gives each of them.
 _WHOLE_YUAN = re.compile(r"^([0-9]{1,11})$", re.MULTILINE)
@@ -44,17 +41,12 @@ _TWO_DECIMALS = re.compile(r"(?:[0-9]{1,11}\.[0-9]{2}\n)*[0-9]{1,11}\.[0-9]{2}")
 Columns = tuple[Sequence, ...]
 
 
-def _mapped(cells: Sequence, memo: dict, work: Callable[[Any], Any]) -> Sequence | None:
-    """Each cell's answer, `work` called once per cell not in `memo` yet; None when one is INVALID."""
-    distinct = set(cells)
-    for cell in distinct.difference(memo):
-        memo[cell] = work(cell)
-    if any(memo[cell] is INVALID for cell in distinct):
-        return None
-    return itemgetter(*cells)(memo) if len(cells) > 1 else [memo[cells[0]]]
+class _Refused(Exception):
+    """A cell that makes its row invalid: validate_cases is to say which and why. Raised while a
+    memo is filled, so a memo only ever holds valid answers."""
 
 
-def _losses(cells: Sequence, memo: dict) -> Sequence | None:
+def _losses(cells: Sequence, memo: dict) -> Sequence:
     """The fen of each loss cell: in bulk when they are all plain amounts (a regular expression
     over the column), else cell by cell through the memo."""
     if None not in cells:
@@ -68,13 +60,13 @@ def _losses(cells: Sequence, memo: dict) -> Sequence | None:
         try:
             return _fen_fast(cell)
         except ValueError:
-            return INVALID
+            raise _Refused from None
 
-    return _mapped(cells, memo, fen)
+    return mapped_once(cells, memo, fen)
 
 
-def _phones(cells: Sequence) -> tuple[list, list] | None:
-    """(keyed hashes, masks) of the victims' phones; None when one is malformed."""
+def _phones(cells: Sequence) -> tuple[list, list]:
+    """(keyed hashes, masks) of the victims' phones."""
     if not any(cells):
         return [None] * len(cells), [None] * len(cells)
     hashes: list[str | None] = []
@@ -88,7 +80,7 @@ def _phones(cells: Sequence) -> tuple[list, list] | None:
         try:
             phone = keep_phone(raw)
         except ValueError:
-            return None
+            raise _Refused from None
         hashes.append(phone.hash)
         masks.append(phone.masked)
     return hashes, masks
@@ -101,6 +93,15 @@ def checked_columns(
     would return, with `memo.seen` set as it sets it); None otherwise. `rows` and `keys` as
     validate_cases takes them, every cell text or None."""
     memo.next_chunk()
+    try:
+        return _columns(rows, keys, ref, memo)
+    except _Refused:
+        return None
+
+
+def _columns(
+    rows: Sequence[TupleRow], keys: Sequence[str], ref: Reference, memo: CaseMemo
+) -> Columns:
     numbers, cells = zip(*rows, strict=True)
     absent = (None,) * len(rows)
     by_key = dict(zip(keys, zip(*cells, strict=True), strict=True))
@@ -108,69 +109,62 @@ def checked_columns(
 
     raw = by_key.get("case_no", absent)
     if None in raw:
-        return None
+        raise _Refused
     numbers_of = dict(zip(map(str.strip, raw), numbers, strict=True))
     if len(numbers_of) < len(rows) or "" in numbers_of or max(map(len, numbers_of)) > MAX_CASE_NO:
-        return None
+        raise _Refused
     memo.seen = numbers_of
 
     def when(cell):
         found = _occurred(cell, {})
         if found is None or found[0] > ref.today:
-            return INVALID
-        return INVALID if ref.tracked_since and found[0] < ref.tracked_since else found
+            raise _Refused
+        if ref.tracked_since and found[0] < ref.tracked_since:
+            raise _Refused
+        return found
 
     def place(cells):
         region, station = cells
         found = _place(_cell(region), _cell(station) or "", ref, ref.town_stations)
-        return INVALID if isinstance(found, list) else found
+        if isinstance(found, list):
+            raise _Refused
+        return found
 
     def fraud_type(cell):
         raw = _cell(cell)
-        return (canonical(raw, ref.fraud_types) if raw else None) or INVALID
+        found = canonical(raw, ref.fraud_types) if raw else None
+        if found is None:
+            raise _Refused
+        return found
 
     def occupation(cell):
         raw = _cell(cell) or None
         if raw and len(raw) > MAX_OCCUPATION:
-            return INVALID
+            raise _Refused
         return raw, occupation_group(raw, ref.occupations)
 
     def age(cell):
         found = _age(_cell(cell))
-        return INVALID if found == -1 else found
+        if found == -1:
+            raise _Refused
+        return found
 
-    whens = _mapped(by_key.get("occurred_at", absent), column.setdefault("when", {}), when)
+    whens = mapped_once(by_key.get("occurred_at", absent), column.setdefault("when", {}), when)
     regions, stations = by_key.get("region_code", absent), by_key.get("station_code", absent)
     if any(stations):
         pairs = list(zip(regions, stations, strict=True))
-        places = _mapped(pairs, column.setdefault("place", {}), place)
+        places = mapped_once(pairs, column.setdefault("place", {}), place)
     else:  # no station named: the region alone is the key (a tuple a row costs ~1 µs more)
-        places = _mapped(regions, column.setdefault("region", {}), lambda r: place((r, None)))
-    types = _mapped(by_key.get("fraud_type", absent), column.setdefault("type", {}), fraud_type)
-    losses = _losses(by_key.get("loss_yuan", absent), column.setdefault("loss", {}))
-    jobs = _mapped(
-        by_key.get("victim_occupation", absent), column.setdefault("job", {}), occupation
-    )
-    ages = _mapped(by_key.get("victim_age", absent), column.setdefault("age", {}), age)
-    phones = _phones(by_key.get("victim_phone", absent))
-    if (
-        whens is None
-        or places is None
-        or types is None
-        or losses is None
-        or jobs is None
-        or ages is None
-        or phones is None
-    ):
-        return None
+        places = mapped_once(regions, column.setdefault("region", {}), lambda r: place((r, None)))
+    jobs = by_key.get("victim_occupation", absent)
     return (
         numbers,
         list(numbers_of),
         *zip(*whens, strict=True),
         *zip(*places, strict=True),
-        types,
-        losses,
-        *zip(*jobs, strict=True),
-        ages,
-        *phones,
+        mapped_once(by_key.get("fraud_type", absent), column.setdefault("type", {}), fraud_type),
+        _losses(by_key.get("loss_yuan", absent), column.setdefault("loss", {})),
+        *zip(*mapped_once(jobs, column.setdefault("job", {}), occupation), strict=True),
+        mapped_once(by_key.get("victim_age", absent), column.setdefault("age", {}), age),
+        *_phones(by_key.get("victim_phone", absent)),
     )

@@ -74,9 +74,9 @@ Checked = tuple[int, list, list[RowError]]
 
 
 class Build(Protocol):
-    """Builds the rows of new cases (cases.bulk.AddedRows) from records, or from a chunk's checked
-    columns as columns (cases.bulk.AddedColumns): given when every valid record will be added (the case table was empty), so the
-    parent only writes what it receives."""
+    """Builds the rows of new cases (cases.bulk.AddedRows) from records, or from a chunk's
+    checked columns as columns (cases.bulk.AddedColumns): given when every valid record will be
+    added (the case table was empty), so the parent only writes what it receives."""
 
     def __call__(self, records: list[rules.CaseRecord]) -> list[tuple]: ...
 
@@ -101,17 +101,13 @@ def checked_chunks(
             )
             if columns is None:  # a problem somewhere: the rows one by one say which
                 records, problems = rules.validate_cases(chunk, table.keys, reference, memo)
+                found = build(records) if build else records
             else:
-                records, problems = [], []
+                problems = []
+                found = build.from_columns(columns) if build else [*map(rules.CaseRecord, *columns)]
             repeated = earlier.duplicates(memo.seen)
             if repeated:
                 problems = sorted([*problems, *repeated], key=lambda error: error.row)
-            if columns is None:
-                found = build(records) if build else records
-            elif build:
-                found = build.from_columns(columns)
-            else:
-                found = list(map(rules.CaseRecord, *columns))
             yield len(chunk), found, problems
     finally:
         earlier.close()

@@ -638,20 +638,23 @@ async def last_case_days_changed_since(level: str, as_of: dt.date) -> dict[str, 
     case after `as_of` — every other unit's last case day as of then is its stored last_case_on.
     Reads the one CaseDay row per unit that spans `as_of` (its previous_day) on the
     (level, gap, day) index, one range per gap length: the rows read are the rows returned."""
-    sql, args = _hits_after(level, as_of, None, None, counting=False, per_gap=True)
-    return {row["code"]: _as_date(row["previous_day"]) for row in await CaseDay.raw(sql, *args)}
+    return dict(await units_hit_after(level, as_of, None, per_gap=True))
 
 
 async def units_hit_after(
-    level: str, as_of: dt.date, min_gap: int | None, limit: int | None = None
+    level: str,
+    as_of: dt.date,
+    min_gap: int | None,
+    limit: int | None = None,
+    per_gap: bool = False,
 ) -> list[tuple[str, dt.date | None]]:
     """(code, last case day on or before `as_of`, None: none) of units with a case after
     `as_of`: every unit whose first case came after it, and those whose last case day then lies
     at least `min_gap` days back (None: all) — of these only the `limit` with the earliest day
     when given. Such a unit has a case-free gap of at least `min_gap` days around `as_of`, so a
     board page as of a past day reads only the long gaps: on the (level, gap, day) index, the
-    rows read shrink with `min_gap`."""
-    sql, args = _hits_after(level, as_of, min_gap, limit, counting=False)
+    rows read shrink with `min_gap`. `per_gap`: as _hits_after."""
+    sql, args = _hits_after(level, as_of, min_gap, limit, counting=False, per_gap=per_gap)
     return [(row["code"], _as_date(row["previous_day"])) for row in await CaseDay.raw(sql, *args)]
 
 
