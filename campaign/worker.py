@@ -30,6 +30,7 @@ jobs.subscribe(cases_queries.CASES_CHANGED, duties_jobs.open_reviews_after_cases
 jobs.subscribe(cases_queries.CASES_CHANGED, reports_jobs.revise_after_cases)
 
 FUNCTIONS = [
+    jobs.follow_ups,
     *accounts_jobs.FUNCTIONS,
     *cases_jobs.FUNCTIONS,
     *contests_jobs.FUNCTIONS,
