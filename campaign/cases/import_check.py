@@ -17,6 +17,7 @@ import operator
 import queue
 import sqlite3
 from collections.abc import Generator
+from functools import partial
 from typing import Any, Protocol
 
 from campaign.cases import rules
@@ -113,13 +114,15 @@ def checked_chunks(
         earlier.close()
 
 
-def _child(filename: str, data: Source, reference, chunk_rows: int, build, out) -> None:
-    """The child's work: each chunk's records sent as plain tuples (or as built rows), then
-    None; an exception (an unreadable file: ImportRejected) is sent instead and ends it. Without
-    the cyclic collector: the rows make millions of small objects without cycles, which each
+def _child(filename: str, data: Source, chunk_rows: int, build, inbox, out) -> None:
+    """The child's work, once the parent has sent the reference (it reads it while this process
+    starts): each chunk's records sent as plain tuples (or as built rows), then None; an
+    exception (an unreadable file: ImportRejected) is sent instead and ends it. Without the
+    cyclic collector: the rows make millions of small objects without cycles, which each
     collection would walk again (it nearly doubled the check's time)."""
     gc.disable()
     try:
+        reference = inbox.get()
         for rows, found, problems in checked_chunks(filename, data, reference, chunk_rows, build):
             out.put((rows, found if build else list(map(_as_tuple, found)), problems))
         out.put(None)
@@ -128,26 +131,24 @@ def _child(filename: str, data: Source, reference, chunk_rows: int, build, out) 
 
 
 class CheckProcess:
-    """The check of one file in a child process; `next()` (blocking: call it in a thread)
-    returns the next Checked or None after the last chunk. Use as a context manager: leaving
-    it early (a refused file, a cancelled job) stops the child."""
+    """The check of one file in a child process, started at once: `send` it the reference
+    (the child's start, ~0.4 s of imports, overlaps the parent's reading of it), then `next()`
+    (blocking: call it in a thread) returns the next Checked or None after the last chunk. Use
+    as a context manager: leaving it early (a refused file, a cancelled job) stops the child."""
 
-    def __init__(
-        self,
-        filename: str,
-        data: Source,
-        reference: rules.Reference,
-        chunk_rows: int,
-        build: Build | None = None,
-    ) -> None:
+    def __init__(self, filename: str, data: Source, chunk_rows: int, build: Build | None = None):
         self.built = build is not None
         context = multiprocessing.get_context("spawn")
+        self.inbox: Any = context.SimpleQueue()
         self.results: Any = context.Queue(QUEUED)
         self.process = context.Process(
             target=_child,
-            args=(filename, data, reference, chunk_rows, build, self.results),
+            args=(filename, data, chunk_rows, build, self.inbox, self.results),
             daemon=True,
         )
+
+    def send(self, reference: rules.Reference) -> None:
+        self.inbox.put(reference)
 
     def __enter__(self) -> CheckProcess:
         self.process.start()
@@ -158,6 +159,7 @@ class CheckProcess:
             self.process.terminate()
         self.process.join()
         self.results.close()
+        self.inbox.close()
 
     def next(self) -> Checked | None:
         while True:
@@ -176,3 +178,25 @@ class CheckProcess:
             return result
         rows, values, problems = result
         return rows, [rules.CaseRecord(*value) for value in values], problems
+
+
+class InProcessCheck:
+    """A small file's check in this process, as CheckProcess is used: `send`, then `next`."""
+
+    def __init__(self, filename: str, data: Source, chunk_rows: int, build: Build | None = None):
+        self.start = partial(checked_chunks, filename, data, chunk_rows=chunk_rows, build=build)
+        self.chunks: Generator[Checked, None, None] | None = None
+
+    def __enter__(self) -> InProcessCheck:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if self.chunks is not None:
+            self.chunks.close()
+
+    def send(self, reference: rules.Reference) -> None:
+        self.chunks = self.start(reference=reference)
+
+    def next(self) -> Checked | None:
+        assert self.chunks is not None, "send the reference first"
+        return next(self.chunks, None)

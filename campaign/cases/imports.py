@@ -8,7 +8,7 @@ import contextvars
 import datetime as dt
 import gc
 from collections.abc import Callable, Coroutine, Iterable, Iterator
-from contextlib import AsyncExitStack, closing, contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
@@ -18,7 +18,7 @@ from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser
 from campaign.cases import queries, rules
 from campaign.cases.bulk import paused_gc
-from campaign.cases.import_check import Build, Checked, CheckProcess, checked_chunks
+from campaign.cases.import_check import Build, CheckProcess, InProcessCheck
 from campaign.db import is_sqlite
 from campaign.generations import CASES
 from campaign.i18n import _
@@ -116,18 +116,14 @@ def _describe(summary: CaseImportSummary, plan: queries.ImportPlan) -> None:
         ]
 
 
-@contextmanager
 def _checking(
-    filename: str, data: Source, reference, expected: int, build: Build | None
-) -> Iterator[Callable[[], Checked | None]]:
-    """The file's next checked chunk (None after the last), checked in a child process when
-    the file is large."""
+    filename: str, data: Source, expected: int, build: Build | None
+) -> CheckProcess | InProcessCheck:
+    """The file's check, in a child process when the file is large: `send` it the reference,
+    then `next` gives each checked chunk (None after the last)."""
     if expected > CHECK_IN_PROCESS_ABOVE:
-        with CheckProcess(filename, data, reference, CHECK_CHUNK, build) as process:
-            yield process.next
-    else:
-        with closing(checked_chunks(filename, data, reference, CHECK_CHUNK, build)) as chunks:
-            yield partial(next, chunks, None)
+        return CheckProcess(filename, data, CHECK_CHUNK, build)
+    return InProcessCheck(filename, data, CHECK_CHUNK, build)
 
 
 def _keep(spill: queries.ImportSpill, written: Callable[[], queries.Written]) -> None:
@@ -167,7 +163,6 @@ async def import_file(
 
     await report("reading", 0, 0)
     expected = await asyncio.to_thread(estimated_rows, filename, data)
-    reference = await queries.reference()
     stored = await queries.has_cases()
     summary = CaseImportSummary(kind="cases")
     errors: list[RowError] = []
@@ -181,11 +176,10 @@ async def import_file(
     first = not stored and not dry_run
     with (
         queries.ImportSpill() as spill,
-        _checking(
-            filename, data, reference, expected, spill.build if first else None
-        ) as next_checked,
+        _checking(filename, data, expected, spill.build if first else None) as check,
         _frozen_until_done(),
     ):
+        check.send(await queries.reference())
         async with AsyncExitStack() as stack:
             audit = await stack.enter_async_context(audited(actor, ip, CASES)) if streamed else None
             bulk = queries.BulkWrite(spill.build) if streamed else None
@@ -195,7 +189,7 @@ async def import_file(
             while True:
                 await report("checking", summary.rows, max(expected, summary.rows))
                 try:
-                    checked = await asyncio.to_thread(_without_gc, next_checked)
+                    checked = await asyncio.to_thread(_without_gc, check.next)
                 finally:  # also when the file turns out unreadable: the connection is free
                     if writing:
                         await writing
