@@ -587,17 +587,21 @@ async def _rebuild(level: str, chunk: Sequence[str]) -> None:
     only = f" AND code IN ({marks})" if chunk else ""
     for table in (DAYS, UNITS):
         await CaseDay.raw(f"DELETE FROM \"{table}\" WHERE level = '{level}'{only}", *chunk)
-    # the window in the grouping query itself: both read the (unit, day) index in its order, so
-    # neither engine sorts the rows again for LAG
+    units, args = (f"{column} IN ({marks})", [*chunk]) if chunk else (f"{column} IS NOT NULL", [])
+    if chunk and level == "village":  # read on their towns' (town, day, village) index
+        units = f'town_code IN (SELECT town_code FROM "{Region._meta.tablename}" ' + (
+            f"WHERE code IN ({marks})) AND {units}"
+        )
+        args += chunk
+    # the window in the grouping query itself: the towns and stations read their (unit, day)
+    # index in its order, so that neither engine sorts their rows again for LAG
     await CaseDay.raw(
         f'INSERT INTO "{DAYS}" (level, code, day, cases, previous_day, gap) '
         f"SELECT '{level}', code, day, n, previous_day, {gap} FROM ("
         f"SELECT {column} AS code, occurred_on AS day, COUNT(*) AS n, "
         f"LAG(occurred_on) OVER (PARTITION BY {column} ORDER BY occurred_on) AS previous_day "
-        f'FROM "{Case._meta.tablename}" WHERE {column} '
-        + (f"IN ({marks})" if chunk else "IS NOT NULL")
-        + f" GROUP BY {column}, occurred_on) AS w",
-        *chunk,
+        f'FROM "{Case._meta.tablename}" WHERE {units} GROUP BY {column}, occurred_on) AS w',
+        *args,
     )
     best = f"MAX(CASE WHEN gap > 0 THEN CAST(gap AS BIGINT) * {PACK} + {number} END)"
     await CaseDay.raw(

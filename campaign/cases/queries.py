@@ -596,6 +596,16 @@ def _level_column(level: str):
     return LEVEL_COLUMNS[level]
 
 
+async def unit_case_where(level: str, code: str) -> list:
+    """The conditions that select a unit's cases on an index. Villages have none of their own:
+    their cases are read inside their town's (town_code, occurred_on, village_code) index."""
+    column = _level_column(level)
+    if level != "village":
+        return [column == code]
+    town = await Region.select(Region.town_code).where(Region.code == code).first()
+    return [Case.town_code == (town["town_code"] if town else code[:9]), column == code]
+
+
 async def _grouped(
     level: str, start: dt.date, end: dt.date, codes: Collection[str] | None, *selected, group=()
 ) -> list[dict]:

@@ -32,9 +32,10 @@ class Case(Table):
     #: Indexed by the bulletin's covering index, which starts with it (reports migrations).
     occurred_on = Date()
     occurred_at = Timestamptz(null=True, default=None)
-    #: village, town, district and station are indexed together with occurred_on (raw SQL in
-    #: the cases migrations): a unit's latest case and its case list are index reads. Types
-    #: and occupation groups are not indexed: each holds a tenth or more of all cases.
+    #: town, district and station are indexed together with occurred_on (raw SQL in the cases
+    #: and streaks migrations), the town's index with village_code last: a village's cases are
+    #: read inside its town's (cases.queries.unit_case_where). A unit's case list is an index
+    #: read. Types and occupation groups are not indexed: each holds a tenth or more of all cases.
     village_code = Varchar(length=12, null=True)
     town_code = Varchar(length=12)
     district_code = Varchar(length=12)

@@ -24,13 +24,12 @@ from typing import Any
 
 from piccolo.custom_types import Combinable
 from piccolo.query import OrderByRaw
-from piccolo.query.functions.aggregate import Count
 
 from campaign import generations
 from campaign import rules as shared_rules
 from campaign.accounts.rules import Scope
 from campaign.cases import queries as cases
-from campaign.cases.tables import Case
+from campaign.cases.tables import Case, CaseDay
 from campaign.db import (
     chunks,
     contains,
@@ -662,14 +661,14 @@ async def daily_case_counts(
     level: str, code: str, start: dt.date, end: dt.date
 ) -> list[tuple[dt.date, int]]:
     """(day, number of cases) for the days in [start, end] on which the unit had cases."""
-    column = cases.LEVEL_COLUMNS[level]
     rows = (
-        await Case.select(Case.occurred_on.as_alias("day"), Count(alias="n"))
-        .where(column == code, Case.occurred_on >= start, Case.occurred_on <= end)
-        .group_by(Case.occurred_on)
-        .order_by(Case.occurred_on)
+        await CaseDay.select(CaseDay.day, CaseDay.cases)
+        .where(
+            CaseDay.level == level, CaseDay.code == code, CaseDay.day >= start, CaseDay.day <= end
+        )
+        .order_by(CaseDay.day)
     )
-    return [(r["day"], r["n"]) for r in rows]
+    return [(r["day"], r["cases"]) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -682,22 +681,23 @@ class CaseDayCount(Row):
 async def recent_case_days(level: str, code: str, limit: int = 15) -> list[CaseDayCount]:
     """The unit's latest case days, newest first: day, number of cases and their fraud types
     (nothing about victims)."""
-    column = cases.LEVEL_COLUMNS[level]
     days = (
-        await Case.select(Case.occurred_on.as_alias("day"), Count(alias="n"))
-        .where(column == code)
-        .group_by(Case.occurred_on)
-        .order_by(Case.occurred_on, ascending=False)
+        await CaseDay.select(CaseDay.day, CaseDay.cases)
+        .where(CaseDay.level == level, CaseDay.code == code)
+        .order_by(CaseDay.day, ascending=False)
         .limit(limit)
     )
     if not days:
         return []
     types: dict[dt.date, set[str]] = {}
+    unit = await cases.unit_case_where(level, code)
     for row in await Case.select(Case.occurred_on, Case.fraud_type).where(
-        column == code, Case.occurred_on >= days[-1]["day"]
+        *unit, Case.occurred_on >= days[-1]["day"]
     ):
         types.setdefault(row["occurred_on"], set()).add(row["fraud_type"])
-    return [CaseDayCount(row["day"], row["n"], sorted(types.get(row["day"], ()))) for row in days]
+    return [
+        CaseDayCount(row["day"], row["cases"], sorted(types.get(row["day"], ()))) for row in days
+    ]
 
 
 async def home_card(user) -> dict:

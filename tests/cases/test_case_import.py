@@ -494,7 +494,7 @@ async def test_a_bulk_load_rebuilds_the_indexes_it_dropped(ningbo, monkeypatch):
     monkeypatch.setattr(day_index, "REBUILD_LEVEL_ABOVE", 0)
     await run(GOOD)
     assert {table: await index_names(table) for table in before} == before
-    assert "streak_case_village_day" in before["case"] and "case_day_gap" in before["case_day"]
+    assert "case_town_day" in before["case"] and "case_day_gap" in before["case_day"]
     assert is_sqlite() or "case_day_pkey" in before["case_day"]
     assert await last("330282005002") == today() - dt.timedelta(days=1)
 
