@@ -18,6 +18,7 @@ from campaign.regions.tables import Region, Station
 from campaign.system import queries as system
 from campaign.timeutil import today
 from tests.helpers.cases import GOOD, HEADER, YESTERDAY
+from tests.helpers.streaks import add_cases
 
 
 async def run(
@@ -497,6 +498,11 @@ async def test_a_bulk_load_rebuilds_the_indexes_it_dropped(ningbo, monkeypatch):
     assert "case_town_day" in before["case"] and "case_day_gap" in before["case_day"]
     assert is_sqlite() or "case_day_pkey" in before["case_day"]
     assert await last("330282005002") == today() - dt.timedelta(days=1)
+    # the ids the load gave its case days are not given again (PostgreSQL numbers them itself)
+    ids = [r["id"] for r in await CaseDay.select(CaseDay.id)]
+    await add_cases([(place, today() - dt.timedelta(days=3)) for place in range(3)], "LATER")
+    after = [r["id"] for r in await CaseDay.select(CaseDay.id)]
+    assert len(set(after)) == len(after) > len(ids)
 
 
 async def test_bulk_written_cases_carry_the_demo_flag_and_the_time_of_the_write(ningbo):
