@@ -596,14 +596,12 @@ def _level_column(level: str):
     return LEVEL_COLUMNS[level]
 
 
-async def unit_case_where(level: str, code: str) -> list:
+def unit_case_where(level: str, code: str, town_code: str | None) -> list:
     """The conditions that select a unit's cases on an index. Villages have none of their own:
-    their cases are read inside their town's (town_code, occurred_on, village_code) index."""
+    their cases are read inside their town's (`town_code`, the village's region's) (town_code,
+    occurred_on, village_code) index."""
     column = _level_column(level)
-    if level != "village":
-        return [column == code]
-    town = await Region.select(Region.town_code).where(Region.code == code).first()
-    return [Case.town_code == (town["town_code"] if town else code[:9]), column == code]
+    return [Case.town_code == town_code, column == code] if level == "village" else [column == code]
 
 
 async def _grouped(

@@ -318,7 +318,7 @@ class StreakController(Controller):
                 streak=streak,
                 months=rules.calendar_months(start, as_of, counts),
                 year_cases=sum(counts.values()),
-                case_days=await queries.recent_case_days(level, code),
+                case_days=await queries.recent_case_days(level, row),
                 levels=LEVEL_LABELS,
                 milestone_title=rules.milestone_title,
                 as_of=as_of,

@@ -657,15 +657,20 @@ async def unit_streak(level: str, row: Mapping[str, Any], as_of: dt.date) -> Uni
     )
 
 
+def _case_days(level: str, code: str):
+    """A unit's case days and their numbers of cases (the cases' case-day index)."""
+    return CaseDay.select(CaseDay.day, CaseDay.cases).where(
+        CaseDay.level == level, CaseDay.code == code
+    )
+
+
 async def daily_case_counts(
     level: str, code: str, start: dt.date, end: dt.date
 ) -> list[tuple[dt.date, int]]:
     """(day, number of cases) for the days in [start, end] on which the unit had cases."""
     rows = (
-        await CaseDay.select(CaseDay.day, CaseDay.cases)
-        .where(
-            CaseDay.level == level, CaseDay.code == code, CaseDay.day >= start, CaseDay.day <= end
-        )
+        await _case_days(level, code)
+        .where(CaseDay.day >= start, CaseDay.day <= end)
         .order_by(CaseDay.day)
     )
     return [(r["day"], r["cases"]) for r in rows]
@@ -678,21 +683,16 @@ class CaseDayCount(Row):
     fraud_types: list[str]
 
 
-async def recent_case_days(level: str, code: str, limit: int = 15) -> list[CaseDayCount]:
+async def recent_case_days(level: str, unit: UnitPlace, limit: int = 15) -> list[CaseDayCount]:
     """The unit's latest case days, newest first: day, number of cases and their fraud types
     (nothing about victims)."""
-    days = (
-        await CaseDay.select(CaseDay.day, CaseDay.cases)
-        .where(CaseDay.level == level, CaseDay.code == code)
-        .order_by(CaseDay.day, ascending=False)
-        .limit(limit)
-    )
+    days = await _case_days(level, unit.code).order_by(CaseDay.day, ascending=False).limit(limit)
     if not days:
         return []
     types: dict[dt.date, set[str]] = {}
-    unit = await cases.unit_case_where(level, code)
+    where = cases.unit_case_where(level, unit.code, unit.town_code)
     for row in await Case.select(Case.occurred_on, Case.fraud_type).where(
-        *unit, Case.occurred_on >= days[-1]["day"]
+        *where, Case.occurred_on >= days[-1]["day"]
     ):
         types.setdefault(row["occurred_on"], set()).add(row["fraud_type"])
     return [
