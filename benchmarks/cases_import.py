@@ -21,6 +21,7 @@ copies that database (SQLite: the file, into CAMPAIGN_VAR + "-run"; PostgreSQL: 
      the statements alone and with the transaction's begin and commit (the commit's fsync is
      the disk's); then 300 through the whole use case (`create_case`: the same, then the
      follow-up jobs announced — queued in Redis with REDIS_URL); the jobs run between cases.
+     These run on the event loop the server's requests run on (uvloop: on_server_loop).
 
 Prints the figures as JSON (also written to benchmarks/out/cases-<engine>.json), with the
 machine's speed on the day (run.machine_speed) to compare runs from different days.
@@ -40,9 +41,12 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 OUT = Path(__file__).resolve().parent / "out"
+T = TypeVar("T")
 TYPES = ("投资理财", "刷单返利", "冒充客服", "贷款", "冒充亲友", "网络婚恋", "冒充公检法")
 OCCUPATIONS = ("在校大学生", "公司职员", "护士", "退休", "个体户", "", "教师", "务工")
 
@@ -187,6 +191,17 @@ async def inserts(env: dict) -> dict:
     return result
 
 
+def on_server_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` on the event loop the app's requests run on: uvicorn takes uvloop where it
+    is installed (a write's hops to the database's thread and its round trips cost ~10 % less
+    there than on asyncio's own loop)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
 def run(path: Path, follow_up_limit: float) -> dict:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import run as runner
@@ -197,7 +212,7 @@ def run(path: Path, follow_up_limit: float) -> dict:
     print(json.dumps(first), file=sys.stderr)
     again = time_cli(env, path, follow_up_limit)
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "CAMPAIGN_VAR") if k in env})
-    result = asyncio.run(inserts(env))
+    result = on_server_loop(inserts(env))
     result |= {"import": first, "reimport_unchanged": again, "machine": machine}
     OUT.mkdir(exist_ok=True)
     (OUT / f"cases-{result['engine']}.json").write_text(json.dumps(result, indent=2))

@@ -244,15 +244,16 @@ def numbered(statement: str) -> str:
 
 #: Set inside the outermost transaction opened by the two helpers below: the domains written.
 _writing: ContextVar[set[str] | None] = ContextVar("writing", default=None)
-#: Inside the outermost write transaction on PostgreSQL: INSERTs that nothing in the transaction
-#: reads back (audit entries), waiting to ride along with its next batched statement (the
-#: case-day index's, as data-modifying CTEs: take_riders) or else sent just before the commit.
+#: Inside the outermost write transaction on PostgreSQL, or a one-statement write on SQLite:
+#: INSERTs that nothing in the transaction reads back (audit entries), waiting to ride along
+#: with its next batched statement (the case-day index's, as data-modifying CTEs on PostgreSQL,
+#: in the same hop on SQLite: take_riders) or else sent just before the commit.
 _riders: ContextVar[list[Query] | None] = ContextVar("riders", default=None)
 
 
 def ride(query: Query) -> bool:
-    """Queue `query` to ride along (see _riders); False where nothing waits (SQLite, or outside
-    a write transaction): the caller then sends it itself."""
+    """Queue `query` to ride along (see _riders); False where nothing waits (a SQLite
+    transaction, or outside a write): the caller then sends it itself."""
     riders = _riders.get()
     if riders is not None:
         riders.append(query)
@@ -308,15 +309,16 @@ def write_transaction(*domains: str, one_statement: bool = False):
     names none moves every domain's, so that a writer not thought about never leaves a kept
     board stale — name the domain only where the write cannot change what the others show.
 
-    `one_statement` (PostgreSQL, outside another write transaction): none is opened; the use
-    case sends all its changes, the queued riders with them, as one statement (fetch_alone),
-    which is its own transaction — the BEGIN and COMMIT round trips saved."""
+    `one_statement` (outside another write transaction): none is opened; the use case sends all
+    its changes, the queued riders with them, at once as their own transaction — on PostgreSQL
+    one statement (fetch_alone), on SQLite one hop to a connection's thread (run_alone): the
+    round trips of BEGIN, of the riders and of COMMIT saved."""
     db = engine()
     written = domains or generations.DOMAINS
-    if isinstance(db, SQLiteEngine):
-        return _announcing(db.transaction(transaction_type=TransactionType.immediate), written)
     if one_statement and db.current_transaction.get() is None:
         return _announcing(contextlib.nullcontext(), written, riders=True)
+    if isinstance(db, SQLiteEngine):
+        return _announcing(db.transaction(transaction_type=TransactionType.immediate), written)
     return _announcing(db.transaction(), written, riders=True)
 
 
@@ -330,6 +332,31 @@ async def fetch_alone(statement: str, params: Sequence) -> list:
         return list(await transaction.connection.fetch(statement, *params))
     run = db._run_in_pool if db.pool else db._run_in_new_connection
     return list(await run(statement, params))
+
+
+async def run_alone(function: Callable[..., R], *args: Any) -> R:
+    """SQLite: `function(sqlite3_connection, *args)` as a transaction of its own (BEGIN
+    IMMEDIATE … COMMIT, rolled back if it raises) on a pooled connection, in one hop to its
+    thread (see write_transaction's one_statement; each aiosqlite call is a hop there and back,
+    ~0.2 ms on a slow box, more than a small statement costs)."""
+    db = engine()
+    assert isinstance(db, _SQLiteEngine)
+    connection = await db.get_connection()
+    try:
+        return await connection.run_sync(_immediate, function, *args)  # type: ignore[attr-defined]
+    finally:
+        await connection.close()
+
+
+def _immediate(connection: sqlite3.Connection, function: Callable[..., R], *args: Any) -> R:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        result = function(connection, *args)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+    return result
 
 
 async def relaxed_commit() -> None:

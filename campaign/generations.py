@@ -3,8 +3,9 @@ logged-in user, the home cards) until the data behind it changes.
 
 A generation is an opaque token that moves whenever someone calls `bump` after committing a
 change. With REDIS_URL it is a Redis key (every web process, the worker and the CLI see it, also
-across machines); without it (the embedded set-up, one machine) a small file in CAMPAIGN_VAR.
-Reading costs one Redis GET or one small file read — far less than the database reads it saves.
+across machines); without it (the embedded set-up, one machine) a slot of one small file in
+CAMPAIGN_VAR. Reading costs one Redis MGET or one small file read — far less than the database
+reads it saves.
 """
 
 from __future__ import annotations
@@ -45,8 +46,16 @@ def _key(name: str) -> str:
     return f"campaign:{database}:generation:{name}"
 
 
-def _file(name: str) -> Path:
-    return get_settings().var_dir / "generations" / name
+#: Every generation, in the order of its slot in the embedded set-up's file.
+NAMES = (ACCOUNTS, DATA, *DOMAINS)
+#: The bytes of a token (uuid4().hex) and so of a slot.
+TOKEN = 32
+
+
+def _file() -> Path:
+    """One file holds every generation, each in its slot (NAMES): a write moves two or more
+    of them and every page reads one or two, each one open and close of one file."""
+    return get_settings().var_dir / "generations.tokens"
 
 
 async def _redis() -> Redis:
@@ -63,13 +72,12 @@ async def current(*names: str) -> tuple:
     if get_settings().redis_url:
         client = await _redis()
         return tuple(await client.mget([_key(name) for name in names]))
-    found: list[bytes | None] = []
-    for name in names:
-        try:
-            found.append(_file(name).read_bytes())
-        except FileNotFoundError:
-            found.append(None)
-    return tuple(found)
+    try:
+        data = _file().read_bytes()
+    except FileNotFoundError:
+        data = b""
+    slots = (NAMES.index(name) * TOKEN for name in names)
+    return tuple(data[at : at + TOKEN] or None for at in slots)
 
 
 async def bump(*names: str) -> None:
@@ -79,23 +87,24 @@ async def bump(*names: str) -> None:
         client = await _redis()
         await client.mset({_key(name): token for name in names})
         return
-    data = token.encode()
-    for name in names:
-        _overwrite(_file(name), data)
+    _overwrite(_file(), {NAMES.index(name) * TOKEN: token.encode() for name in names})
 
 
-def _overwrite(path: Path, data: bytes) -> None:
-    """Write a token over the previous one in place (every token has the same length). A rename
+def _overwrite(path: Path, slots: dict[int, bytes]) -> None:
+    """Write tokens over the previous ones in place (every token has the same length). A rename
     or a truncation would make ext4 write the file out at once (auto_da_alloc): ~0.4 ms a file,
     on every write of the embedded set-up. A reader racing the write sees the old token, the new
-    one or a mix of both; a mix only ever compares unequal, i.e. costs one extra refresh."""
+    one or a mix of both; a mix only ever compares unequal, i.e. costs one extra refresh. A slot
+    never written reads as nothing or as zeros (a hole before a later slot): a value that stays
+    equal until its first bump, like a token."""
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
     try:
-        os.pwrite(descriptor, data, 0)
+        for at, data in slots.items():
+            os.pwrite(descriptor, data, at)
     finally:
         os.close(descriptor)
 

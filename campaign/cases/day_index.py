@@ -34,6 +34,7 @@ from campaign.db import (
     insert_many,
     is_sqlite,
     numbered,
+    run_alone,
     take_riders,
 )
 from campaign.regions.tables import Region, Station
@@ -89,6 +90,8 @@ Steps = Generator[list[Step], list | None, Any]
 
 
 async def _run(steps: Steps) -> Any:
+    if is_sqlite() and engine().current_transaction.get() is None:  # a one-statement write
+        return await run_alone(_run_sqlite, steps, take_riders())
     connection = _connection()
     if is_sqlite():
         return await connection.run_sync(_run_sqlite, steps)
@@ -131,7 +134,9 @@ def _composed(texts: tuple[str, ...]) -> str:
     return numbered(last)
 
 
-def _run_sqlite(connection: sqlite3.Connection, steps: Steps) -> Any:
+def _run_sqlite(connection: sqlite3.Connection, steps: Steps, riders: Sequence[Query] = ()) -> Any:
+    for rider in riders:
+        connection.execute(rider.statement, rider.params)
     answer: list | None = None
     try:
         while True:
@@ -310,9 +315,9 @@ ADDED_ON_SERVER = ", case_days_added(?::text[], ?::text[], ?::date, ?::int[], ?,
 
 async def add_case(changes: list[Change], insert: Query) -> list:
     """A new case stored (`insert`: one row, RETURNING its id) and its units gaining a case on
-    its day, in the current write transaction (on PostgreSQL also in a one-statement write:
-    db.write_transaction); returns the INSERT's rows. SQLite goes through shift_days; on
-    PostgreSQL the audit entries queued meanwhile ride along."""
+    its day, in the current write transaction or as a one-statement write
+    (db.write_transaction); returns the INSERT's rows. SQLite goes through shift_days; in a
+    one-statement write the audit entries queued meanwhile ride along on both engines."""
     if is_sqlite():
         return await shift_days(changes, also=insert) or []
     (day,) = {day for _level, _code, day, _delta in changes}

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 from unittest.mock import patch
 
+import asyncpg
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from campaign.accounts.tables import AuditEntry
 from campaign.cases import day_index
 from campaign.cases import queries as cases
 from campaign.cases.rules import CaseRecord
@@ -56,8 +60,8 @@ async def apply(ops) -> dict[str, tuple[int, dt.date]]:
     stored: dict[str, tuple[int, dt.date]] = {}
     for n, (kind, first, second) in enumerate(ops):
         numbers = sorted(stored)
-        if kind == "insert":
-            async with write_transaction():
+        if kind == "insert":  # every other one as create_case writes: at once, no transaction
+            async with write_transaction(one_statement=n % 2 == 0):
                 await cases.insert_case(case_values(f"C{n}", first, second))
             stored[f"C{n}"] = (first, second)
         elif kind.startswith("import"):
@@ -222,13 +226,32 @@ async def test_single_writes_at_once_to_one_unit_keep_the_index_exact(db):
     await load_slice()
     stored = {f"P{n}": (0, START + dt.timedelta(days=n % 3)) for n in range(8)}
 
-    async def insert(no: str) -> None:
-        async with write_transaction():
+    async def insert(no: str) -> None:  # half of them as create_case writes (one statement)
+        async with write_transaction(one_statement=no in ("P1", "P3", "P5", "P7")):
             await cases.insert_case(case_values(no, *stored[no]))
 
     await asyncio.gather(*(insert(no) for no in stored))
     for level in queries.LEVELS:
         await assert_index_exact(level, stored)
+
+
+async def test_a_new_case_the_database_refuses_leaves_no_trace(db):
+    """create_case sends its audit entry, the case and its case days at once, as their own
+    transaction (one statement on PostgreSQL, one hop to the connection's thread on SQLite): a
+    case number stored already fails all of it — no audit entry, no case day moved."""
+    await truncate_all()
+    await load_slice()
+    await cases.create_case(case_values("D1", 0, START), None, None)  # type: ignore[arg-type]
+    entries = await AuditEntry.count()
+    with pytest.raises((sqlite3.IntegrityError, asyncpg.UniqueViolationError)):
+        await cases.create_case(case_values("D1", 1, START + dt.timedelta(days=2)), None, None)  # type: ignore[arg-type]
+    assert await AuditEntry.count() == entries
+    for level in queries.LEVELS:
+        await assert_index_exact(level, {"D1": (0, START)})
+    async with write_transaction():  # and the connection is left fit for the next write
+        await cases.insert_case(case_values("D2", 1, START))
+    for level in queries.LEVELS:
+        await assert_index_exact(level, {"D1": (0, START), "D2": (1, START)})
 
 
 async def test_corrections_and_deletes_at_once_keep_the_index_exact(db):

@@ -83,6 +83,12 @@ async def test_with_redis_the_arq_worker_runs_the_job(db, monkeypatch):
         monkeypatch.setattr(jobs, "_pool", pool)
         job_id = await jobs.enqueue(accounts_jobs.purge_login_failures, job_id="purge-test")
         assert job_id == "purge-test"
+        # a named job is queued once; one without a name (its id drawn at random, queued in one
+        # round trip without arq's check) each time
+        assert await jobs.enqueue(accounts_jobs.purge_login_failures, job_id="purge-test") is None
+        drawn = await jobs.enqueue(accounts_jobs.purge_login_failures)
+        assert drawn not in (None, "purge-test")
+        assert await pool.zcard(queue) == 2
         worker = Worker(
             functions=FUNCTIONS,
             redis_pool=pool,
@@ -93,6 +99,7 @@ async def test_with_redis_the_arq_worker_runs_the_job(db, monkeypatch):
         )
         await worker.main()
         await worker.close()
+        assert (worker.jobs_complete, worker.jobs_failed, await pool.zcard(queue)) == (2, 0, 0)
         assert {row["key"] for row in await LoginFailure.select(LoginFailure.key)} == {
             "ip:10.0.0.2"
         }
