@@ -34,6 +34,12 @@ PHONE_FIELDS = ("victim_phone_hash", "victim_phone_masked")
 #: defaults (demo data adds is_demo): a tenth less to bind, pickle and encode per row.
 INSERT_COLUMNS = (*rules.CASE_FIELDS, *PHONE_FIELDS)
 DAY_AT = INSERT_COLUMNS.index("occurred_on")
+PHONE_AT = INSERT_COLUMNS.index("victim_phone_hash")
+#: Partial indexes over the cases that carry a victim phone (cases migration 2026-11-30T08:50).
+#: A bulk load keeps them while the rows it writes carry none (a file without the phone column:
+#: nothing to add to them, where building one after reads every case, ~1.2 s at 10^6 on a slow
+#: box) and drops them, to build after, before the first row that does.
+PHONE_INDEXES = ("case_phone_day",)
 SQLITE_IMPORT_CACHE_KIB = 256 * 1024
 #: SQLite's page cache while a bulk write builds indexes: the sorter keeps what fits in the
 #: cache as one run, sorted at the end on the building thread; a small cache makes it sort runs
@@ -369,6 +375,8 @@ class BulkWrite:
         self.connection = connection
         self.sqlite = is_sqlite()
         self.rebuilt: list[str] = []
+        #: PHONE_INDEXES kept by start(), until a row with a phone comes
+        self.phone_indexes_kept = False
         fields = rules.CASE_FIELDS[1:]
         table = Case._meta.tablename
         sets = ", ".join(f'"{f}" = ?' for f in (*fields, "updated_at"))
@@ -408,9 +416,17 @@ class BulkWrite:
         if adding > max(REBUILD_INDEXES_ABOVE, stored):
             # Loading more rows than the table holds: building each index once afterwards is
             # several times faster than maintaining it row by row (the unique key stays).
-            self.rebuilt = await _drop_secondary_indexes(connection, self.sqlite, Case)
+            self.rebuilt = await _drop_secondary_indexes(
+                connection, self.sqlite, Case, keep=PHONE_INDEXES
+            )
+            self.phone_indexes_kept = True
 
     async def write(self, added: list, changed: list, phones: list) -> None:
+        if self.phone_indexes_kept and any(row[PHONE_AT] is not None for row in added):
+            self.rebuilt += await _drop_secondary_indexes(
+                self.connection, self.sqlite, Case, only=PHONE_INDEXES
+            )
+            self.phone_indexes_kept = False
         if added and self.sqlite:
             await self.connection.executemany(self.insert, added)
         elif added:
@@ -512,12 +528,18 @@ async def refresh_last_cases(level: str, codes: Collection[str] | None = None) -
 
 
 async def _drop_secondary_indexes(
-    connection, sqlite: bool, owner, unique: bool = False
+    connection,
+    sqlite: bool,
+    owner,
+    unique: bool = False,
+    keep: Collection[str] = (),
+    only: Collection[str] | None = None,
 ) -> list[str]:
     """Drop a table's non-unique indexes (with `unique`, its unique ones and, on PostgreSQL,
-    its primary key too); returns the statements that recreate them. A primary key kept while
-    COPY writes the ~1.7 M case days of a 10^6-case import cost ~0.9 s more than one built
-    after (SQLite's is the rowid itself)."""
+    its primary key too), but those named in `keep` (with `only`, just those named there);
+    returns the statements that recreate them. A primary key kept while COPY writes the ~1.7 M
+    case days of a 10^6-case import cost ~0.9 s more than one built after (SQLite's is the
+    rowid itself)."""
     table = owner._meta.tablename
     kept = "" if unique else " AND {} NOT LIKE 'CREATE UNIQUE%'"
     if sqlite:
@@ -537,10 +559,11 @@ async def _drop_secondary_indexes(
                 table,
             )
         ]
+    rows = [(n, d) for n, d in rows if n not in keep and (only is None or n in only)]
     for name, _definition in rows:
         await connection.execute(f'DROP INDEX "{name}"')
     recreate = [definition for _name, definition in rows]
-    if unique and not sqlite:
+    if unique and not sqlite and only is None:
         for key in await connection.fetch(
             "SELECT conname, pg_get_constraintdef(oid) AS definition FROM pg_constraint "
             "WHERE conrelid = $1::regclass AND contype = 'p'",

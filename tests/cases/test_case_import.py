@@ -525,3 +525,33 @@ async def test_bulk_written_cases_carry_the_demo_flag_and_the_time_of_the_write(
     assert [stored[f] for f in rules.CASE_FIELDS[1:]] == [
         imported[f] for f in rules.CASE_FIELDS[1:]
     ]
+
+
+@pytest.mark.parametrize("phones", [False, True], ids=["file without phones", "with phones"])
+async def test_a_bulk_load_keeps_the_phone_index_while_no_row_carries_a_phone(
+    ningbo, monkeypatch, phones
+):
+    """Only cases with a victim phone enter case_phone_day: a load whose rows carry none keeps
+    it (nothing to add, where building it after reads every case); one with phones drops it
+    before the first such row and builds it after, with them in it."""
+    from campaign.cases import bulk, imports, queries
+
+    dropped: list[str] = []
+    drop = bulk._drop_secondary_indexes
+
+    async def noted(*args, **kwargs) -> list[str]:
+        statements = await drop(*args, **kwargs)
+        dropped.extend(statements)
+        return statements
+
+    monkeypatch.setattr(bulk, "_drop_secondary_indexes", noted)
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_ABOVE", 1)
+    monkeypatch.setattr(imports, "CHECK_CHUNK", 1)  # a chunk a row: the first one without
+    body = GOOD.replace("\n", ",\n")
+    if phones:  # the second row of three carries one
+        body = body.replace("50000,,,", "50000,,,13800000009")
+    await run(body, header=HEADER.replace("\n", ",受害人电话\n"), write_while_checking=True)
+    assert any("case_town_day" in s for s in dropped)  # a bulk load: the indexes rebuilt
+    assert any("case_phone_day" in s for s in dropped) == phones
+    found = await queries.victim_phones_since(today() - dt.timedelta(days=3))
+    assert [p.case_no for p in found] == (["C002"] if phones else [])
