@@ -52,6 +52,11 @@ NAMES = (ACCOUNTS, DATA, *DOMAINS)
 TOKEN = 32
 
 
+def _slot(name: str) -> int:
+    """Where `name`'s token starts in the file."""
+    return NAMES.index(name) * TOKEN
+
+
 def _file() -> Path:
     """One file holds every generation, each in its slot (NAMES): a write moves two or more
     of them and every page reads one or two, each one open and close of one file."""
@@ -76,8 +81,7 @@ async def current(*names: str) -> tuple:
         data = _file().read_bytes()
     except FileNotFoundError:
         data = b""
-    slots = (NAMES.index(name) * TOKEN for name in names)
-    return tuple(data[at : at + TOKEN] or None for at in slots)
+    return tuple(data[at : at + TOKEN] or None for at in map(_slot, names))
 
 
 async def bump(*names: str) -> None:
@@ -87,7 +91,7 @@ async def bump(*names: str) -> None:
         client = await _redis()
         await client.mset({_key(name): token for name in names})
         return
-    _overwrite(_file(), {NAMES.index(name) * TOKEN: token.encode() for name in names})
+    _overwrite(_file(), {_slot(name): token.encode() for name in names})
 
 
 def _overwrite(path: Path, slots: dict[int, bytes]) -> None:

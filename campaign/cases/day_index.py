@@ -90,11 +90,11 @@ Steps = Generator[list[Step], list | None, Any]
 
 
 async def _run(steps: Steps) -> Any:
-    if is_sqlite() and engine().current_transaction.get() is None:  # a one-statement write
-        return await run_alone(_run_sqlite, steps, take_riders())
-    connection = _connection()
     if is_sqlite():
-        return await connection.run_sync(_run_sqlite, steps)
+        if engine().current_transaction.get() is None:  # a one-statement write
+            return await run_alone(_run_sqlite, steps, take_riders())
+        return await _connection().run_sync(_run_sqlite, steps)
+    connection = _connection()
     answer: list | None = None
     try:
         while True:
