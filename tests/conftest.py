@@ -26,6 +26,7 @@ import httpx  # noqa: E402
 from hypothesis import settings as hypothesis_settings  # noqa: E402
 from piccolo.apps.user.tables import BaseUser  # noqa: E402
 
+from campaign import jobs  # noqa: E402
 from campaign.bootstrap import migrate  # noqa: E402
 from campaign.db import close_pool, start_pool  # noqa: E402
 from campaign.worker import FUNCTIONS as _JOBS  # noqa: E402,F401  (wires follow-up jobs as the app does)
@@ -48,9 +49,11 @@ def migrated() -> None:
 
 @pytest.fixture
 async def db(migrated):
-    """An empty, migrated database for this test."""
+    """An empty, migrated database for this test. Jobs the test started in this process (a
+    write's follow-ups, run without Redis) finish before its event loop closes."""
     await truncate_all()
     yield
+    await jobs.drain()
 
 
 @pytest.fixture
@@ -60,6 +63,7 @@ async def app(db):
     # httpx's ASGITransport sends no lifespan events; start what the lifespan would.
     await start_pool()
     yield create_app()
+    await jobs.drain()
     await close_pool()
 
 

@@ -243,7 +243,7 @@ async def test_a_new_case_the_database_refuses_leaves_no_trace(db):
     await truncate_all()
     await load_slice()
     await cases.create_case(case_values("D1", 0, START), None, None)  # type: ignore[arg-type]
-    await jobs.drain()  # its follow-up jobs, run in this process, end with the test
+    await jobs.drain()  # its follow-up jobs, run in this process, finish before the next write
     entries = await AuditEntry.count()
     with pytest.raises((sqlite3.IntegrityError, asyncpg.UniqueViolationError)):
         await cases.create_case(case_values("D1", 1, START + dt.timedelta(days=2)), None, None)  # type: ignore[arg-type]
