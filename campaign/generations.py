@@ -11,9 +11,13 @@ reads it saves.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
@@ -85,13 +89,66 @@ async def current(*names: str) -> tuple:
 
 
 async def bump(*names: str) -> None:
-    """Say that the data behind `names` changed; call it after the change committed."""
+    """Say that the data behind `names` changed; call it after the change committed. Inside
+    `sent_with_next_job` (with Redis) the new tokens wait for that job's round trip."""
     token = uuid.uuid4().hex
     if get_settings().redis_url:
+        tokens = {_key(name): token for name in names}
+        waiting = _waiting.get()
+        if waiting is not None and waiting.open:
+            waiting.tokens.update(tokens)
+            return
         client = await _redis()
-        await client.mset({_key(name): token for name in names})
+        await client.mset(tokens)
         return
     _overwrite(_file(), {_slot(name): token.encode() for name in names})
+
+
+@dataclass(slots=True)
+class _Waiting:
+    """Redis keys and the tokens that wait to be set with the next job queued. Closed when its
+    block ends: a task started inside it (an in-process job) carries it in its context."""
+
+    tokens: dict[str, str] = field(default_factory=dict)
+    open: bool = True
+
+
+_waiting: ContextVar[_Waiting | None] = ContextVar("generations_waiting", default=None)
+
+
+@contextlib.asynccontextmanager
+async def sent_with_next_job() -> AsyncIterator[None]:
+    """A write use case that commits, then queues its follow-up job: with Redis the bumps of
+    its commit go in the job's own transaction (campaign.jobs), one round trip instead of two
+    (~0.3 ms of a case write). Whatever the job did not take (none was queued, Redis failed
+    it) is set when the block ends, exception or not. Between the commit and then, a reader
+    may keep what it read a moment longer, as it may between the commit and a bump."""
+    waiting = _Waiting()
+    token = _waiting.set(waiting)
+    try:
+        yield
+    finally:
+        waiting.open = False
+        _waiting.reset(token)
+        if waiting.tokens:
+            client = await _redis()
+            await client.mset(waiting.tokens)
+
+
+def take_waiting() -> dict[str, str]:
+    """The tokens waiting for the next job, taken: the caller sets them with it, or gives them
+    back (give_back) when it could not."""
+    waiting = _waiting.get()
+    if waiting is None or not waiting.open or not waiting.tokens:
+        return {}
+    taken, waiting.tokens = waiting.tokens, {}
+    return taken
+
+
+def give_back(tokens: dict[str, str]) -> None:
+    """Tokens a failed job took, set when the block ends (a later bump's token wins)."""
+    if tokens and (waiting := _waiting.get()) is not None:
+        waiting.tokens = {**tokens, **waiting.tokens}
 
 
 def _overwrite(path: Path, slots: dict[int, bytes]) -> None:

@@ -27,6 +27,7 @@ from arq.utils import timestamp_ms
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from campaign import generations
 from campaign.observability import JOB_FAILURES
 from campaign.settings import get_settings
 from campaign.timeutil import LOCAL
@@ -102,10 +103,17 @@ async def _enqueue_new(
     the job's key and its place in the queue in one transaction, one round trip."""
     now = timestamp_ms()
     job = serialize_job(function, args, kwargs, None, now, serializer=pool.job_serializer)
-    async with pool.pipeline(transaction=True) as pipe:
-        pipe.psetex(job_key_prefix + job_id, pool.expires_extra_ms, job)
-        pipe.zadd(pool.default_queue_name, {job_id: now})
-        await pipe.execute()
+    tokens = generations.take_waiting()
+    try:
+        async with pool.pipeline(transaction=True) as pipe:
+            if tokens:  # the commit's generation bumps (generations.sent_with_next_job)
+                pipe.mset(tokens)
+            pipe.psetex(job_key_prefix + job_id, pool.expires_extra_ms, job)
+            pipe.zadd(pool.default_queue_name, {job_id: now})
+            await pipe.execute()
+    except BaseException:
+        generations.give_back(tokens)
+        raise
     return job_id
 
 

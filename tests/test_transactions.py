@@ -4,7 +4,9 @@ boards (cases) and home cards (data) of every process (campaign.generations) rel
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import uuid
 
 import pytest
 
@@ -91,3 +93,63 @@ async def test_a_read_moves_no_domain(db):
     async with read_transaction():
         await system.setting_values(["tracked_since"])
     assert await domains() == before
+
+
+async def test_with_redis_a_write_s_bumps_go_with_its_follow_up_job(db, environment, monkeypatch):
+    """create_case's shape (generations.sent_with_next_job): the commit's new tokens wait for the
+    job's round trip, and are set at the end of the block when no job took them. A job run in
+    this process, started inside the block, sets its own at once."""
+    from arq.connections import ArqRedis, RedisSettings, create_pool
+    from arq.constants import job_key_prefix
+
+    from campaign import jobs
+    from tests.helpers.services import REDIS_URL, need
+    from tests.system.test_jobs import _redis_available
+
+    need(await _redis_available(), "Redis")
+    environment(REDIS_URL=REDIS_URL)
+    prefix = f"campaign-test-{uuid.uuid4().hex}"
+    monkeypatch.setattr(generations, "_key", lambda name: f"{prefix}:generation:{name}")
+    pool = await create_pool(RedisSettings.from_dsn(REDIS_URL), default_queue_name=prefix)
+    monkeypatch.setattr(jobs, "_pool", pool)
+    job_id = None
+    try:
+        before = await data()
+        async with generations.sent_with_next_job():
+            async with write_transaction():
+                await write_a_row()
+            assert await data() == before  # waiting for the job
+            job_id = await jobs.enqueue(_bumping_job)
+            queued = await data()
+            assert queued != before and await pool.zcard(prefix) == 1
+        assert await data() == queued
+
+        async with generations.sent_with_next_job():
+            async with write_transaction():
+                await write_a_row("test.other")
+            assert await data() == queued  # no job: set when the block ends
+        assert await data() != queued
+
+        # Redis refuses the job, which then runs here: the bumps it took are set when the
+        # block ends, and the task's own bump, after that, is not left waiting
+        refusing = ArqRedis(host="127.0.0.1", port=1)  # nothing listens there
+        monkeypatch.setattr(jobs, "_pool", refusing)
+        ended = await data()
+        async with generations.sent_with_next_job():
+            async with write_transaction():
+                await write_a_row("test.third")
+            await jobs.enqueue(_bumping_job)
+        committed = await data()
+        assert committed != ended
+        await jobs.drain()
+        assert await data() != committed
+        await refusing.aclose()
+    finally:
+        generation_keys = [f"{prefix}:generation:{n}" for n in generations.NAMES]
+        await pool.delete(prefix, f"{job_key_prefix}{job_id}", *generation_keys)
+        await pool.aclose()
+
+
+async def _bumping_job(ctx: dict) -> None:
+    await asyncio.sleep(0.01)  # after the block that started it has ended
+    await generations.bump(generations.DATA)

@@ -15,7 +15,7 @@ from typing import Any
 from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count, Max, Min, Sum
 
-from campaign import jobs
+from campaign import generations, jobs
 from campaign.accounts.audit import audited
 from campaign.accounts.rules import CurrentUser, Scope
 from campaign.cases import day_index, rules
@@ -223,16 +223,18 @@ def _audit_value(value):
 async def create_case(values: dict, actor: CurrentUser, ip: str | None) -> int:
     """Record a new case (values as stored) for `actor`; returns its id. The audit entry first:
     on PostgreSQL it then rides along with the case's one statement (campaign.db.ride), sent
-    without a transaction around it (write_transaction's one_statement)."""
-    async with audited(actor, ip, CASES, one_statement=True) as audit:
-        await audit.record(
-            "case.create",
-            f"case:{values['case_no']}",
-            _("登记案件 %(no)s", no=values["case_no"]),
-            {"after": {k: _audit_value(v) for k, v in values.items()}},
-        )
-        case_id = await insert_case(values)
-    await announce_changed_units(units_of(values))
+    without a transaction around it (write_transaction's one_statement). With Redis the commit's
+    generation bumps go with the follow-up job (generations.sent_with_next_job)."""
+    async with generations.sent_with_next_job():
+        async with audited(actor, ip, CASES, one_statement=True) as audit:
+            await audit.record(
+                "case.create",
+                f"case:{values['case_no']}",
+                _("登记案件 %(no)s", no=values["case_no"]),
+                {"after": {k: _audit_value(v) for k, v in values.items()}},
+            )
+            case_id = await insert_case(values)
+        await announce_changed_units(units_of(values))
     return case_id
 
 
