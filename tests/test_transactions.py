@@ -103,10 +103,9 @@ async def test_with_redis_a_write_s_bumps_go_with_its_follow_up_job(db, environm
     from arq.constants import job_key_prefix
 
     from campaign import jobs
-    from tests.helpers.services import REDIS_URL, need
-    from tests.system.test_jobs import _redis_available
+    from tests.helpers.services import REDIS_URL, need_redis
 
-    need(await _redis_available(), "Redis")
+    await need_redis()
     environment(REDIS_URL=REDIS_URL)
     prefix = f"campaign-test-{uuid.uuid4().hex}"
     monkeypatch.setattr(generations, "_key", lambda name: f"{prefix}:generation:{name}")

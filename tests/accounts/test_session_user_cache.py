@@ -11,7 +11,7 @@ from piccolo.apps.user.tables import BaseUser
 from campaign import generations
 from campaign.accounts import queries
 from tests.helpers.ningbo import load_slice
-from tests.helpers.services import REDIS_URL, need
+from tests.helpers.services import REDIS_URL, need_redis
 from tests.helpers.web import PASSWORD, login, post_form
 
 
@@ -85,13 +85,7 @@ async def test_logging_out_drops_the_session_user(client, make_user):
 @pytest.mark.parametrize("shared", ["file", "redis"])
 async def test_generations_move_for_every_reader(db, environment, shared):
     if shared == "redis":
-        from redis.asyncio import Redis
-
-        try:
-            async with Redis.from_url(REDIS_URL) as redis:
-                await redis.ping()
-        except Exception:
-            need(False, "Redis")
+        await need_redis()
         environment(REDIS_URL=REDIS_URL)
     before = await generations.current(generations.ACCOUNTS, generations.DATA)
     await generations.bump(generations.DATA)

@@ -17,3 +17,15 @@ def need(available: bool, what: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{what} is required in CI (REQUIRE_SERVICES=1) but not available")
     pytest.skip(f"{what} not available")
+
+
+async def need_redis() -> None:
+    """need() for the Redis at REDIS_URL: one that answers a PING."""
+    from redis.asyncio import Redis
+
+    try:
+        async with Redis.from_url(REDIS_URL) as redis:
+            answered = bool(await redis.ping())
+    except Exception:
+        answered = False
+    need(answered, "Redis")

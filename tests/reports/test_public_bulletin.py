@@ -13,19 +13,13 @@ from campaign.reports import public, queries
 from campaign.reports.controllers import qr_png
 from campaign.reports.rules import Week
 from campaign.reports.tables import Bulletin
-from tests.helpers.services import REDIS_URL, need
+from tests.helpers.services import REDIS_URL, need_redis
 
 W27 = Week(2023, 27)
 
 
 async def _redis_or_skip() -> None:
-    from redis.asyncio import Redis
-
-    try:
-        async with Redis.from_url(REDIS_URL) as redis:
-            await redis.ping()
-    except Exception:
-        need(False, "Redis")
+    await need_redis()
 
 
 def _client(app) -> httpx.AsyncClient:

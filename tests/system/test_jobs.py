@@ -13,7 +13,7 @@ from campaign.accounts import jobs as accounts_jobs
 from campaign.accounts.tables import LoginFailure
 from campaign.timeutil import LOCAL
 from campaign.worker import CRON_JOBS, FUNCTIONS, WorkerSettings
-from tests.helpers.services import REDIS_URL, need
+from tests.helpers.services import REDIS_URL, need_redis
 
 
 async def _stale_failure() -> None:
@@ -56,18 +56,8 @@ async def test_in_process_cron_stops_when_asked(db):
     await asyncio.wait_for(task, timeout=2)
 
 
-async def _redis_available() -> bool:
-    from redis.asyncio import Redis
-
-    try:
-        async with Redis.from_url(REDIS_URL) as redis:
-            return bool(await redis.ping())
-    except Exception:
-        return False
-
-
 async def test_with_redis_the_arq_worker_runs_the_job(db, monkeypatch):
-    need(await _redis_available(), "Redis")
+    await need_redis()
     from arq import Worker
     from arq.connections import RedisSettings, create_pool
 

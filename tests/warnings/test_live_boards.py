@@ -11,7 +11,7 @@ import pytest
 from campaign import settings as settings_module
 from campaign.db import write_transaction
 from campaign.warnings import feed, live, queries
-from tests.helpers.services import REDIS_URL, need
+from tests.helpers.services import REDIS_URL, need_redis
 from tests.helpers.warnings import item, push
 
 
@@ -98,13 +98,7 @@ async def test_a_board_that_fell_out_of_the_ring_is_told_to_reread(ningbo, monke
 
 @pytest.fixture
 async def redis_settings(monkeypatch):
-    from redis.asyncio import Redis
-
-    try:
-        async with Redis.from_url(REDIS_URL) as redis:
-            await redis.ping()
-    except Exception:
-        need(False, "Redis")
+    await need_redis()
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
     settings_module.get_settings.cache_clear()
     yield
