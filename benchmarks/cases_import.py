@@ -2,6 +2,8 @@
 one case.
 
     # once, niced: an empty database loaded with the synthetic province and a CSV of N cases
+    # (PostgreSQL: created as docs/operations.md says, e.g.
+    #  createdb -T template0 --lc-collate=C --lc-ctype=C.UTF-8 bench_import_tpl)
     DATABASE_URL=… CAMPAIGN_VAR=… nice python benchmarks/cases_import.py prepare --csv /tmp/import-cases.csv
     # the timed run (under the bench lock): a copy of that database, then the CLI
     DATABASE_URL=… CAMPAIGN_VAR=… flock /work/wt/bench.lock python benchmarks/cases_import.py run --csv …

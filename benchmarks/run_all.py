@@ -22,8 +22,8 @@ present in benchmarks/ (`*_scenarios.py`) with the scale where the script takes 
 its own folder. Prints one table and writes benchmarks/out/all-<scale>-<engine>.json.
 
 PostgreSQL: --engine postgres uses BENCH_DATABASE_URL (default
-postgresql://postgres@127.0.0.1:5432/bench_<scale>; the database is dropped and created unless
---reuse finds it loaded).
+postgresql://postgres@127.0.0.1:5432/bench_<scale>; the database is dropped and created, with
+the collation C as docs/operations.md says, unless --reuse finds it loaded).
 """
 
 from __future__ import annotations
@@ -430,6 +430,10 @@ def file_parts(data: bytes) -> list[bytes]:
         parts.append(header + b"\n" + rows[start:end])
         start = end
     return parts
+
+
+#: A PostgreSQL database is created as docs/operations.md says: collation C (bytes compared).
+CREATEDB_OPTIONS = ("-T", "template0", "--lc-collate=C", "--lc-ctype=C.UTF-8")
 
 
 def _database(url: str, command: str) -> None:
