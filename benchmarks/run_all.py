@@ -440,8 +440,10 @@ def _database(url: str, command: str) -> None:
     name = url.rsplit("/", 1)[1]
     server = url.rsplit("/", 1)[0].replace("postgresql://", "").split("@")[-1]
     host, _, port = server.partition(":")
+    options = CREATEDB_OPTIONS if command == "createdb" else ()
     subprocess.run(
-        [command, "-h", host, "-p", port or "5432", "-U", "postgres", name], capture_output=True
+        [command, "-h", host, "-p", port or "5432", "-U", "postgres", *options, name],
+        capture_output=True,
     )
 
 
