@@ -528,12 +528,13 @@ async def test_bulk_written_cases_carry_the_demo_flag_and_the_time_of_the_write(
 
 
 @pytest.mark.parametrize("phones", [False, True], ids=["file without phones", "with phones"])
-async def test_a_bulk_load_keeps_the_phone_index_while_no_row_carries_a_phone(
+async def test_a_bulk_load_keeps_the_phone_and_stamp_indexes_while_it_can(
     ningbo, monkeypatch, phones
 ):
     """Only cases with a victim phone enter case_phone_day: a load whose rows carry none keeps
     it (nothing to add, where building it after reads every case); one with phones drops it
-    before the first such row and builds it after, with them in it."""
+    before the first such row and builds it after, with them in it. case_updated_at is kept
+    throughout."""
     from campaign.cases import bulk, imports, queries
 
     dropped: list[str] = []
@@ -550,8 +551,13 @@ async def test_a_bulk_load_keeps_the_phone_index_while_no_row_carries_a_phone(
     body = GOOD.replace("\n", ",\n")
     if phones:  # the second row of three carries one
         body = body.replace("50000,,,", "50000,,,13800000009")
+    started = dt.datetime.now(dt.UTC)
     await run(body, header=HEADER.replace("\n", ",受害人电话\n"), write_while_checking=True)
     assert any("case_town_day" in s for s in dropped)  # a bulk load: the indexes rebuilt
     assert any("case_phone_day" in s for s in dropped) == phones
+    # the stamp index is kept (every row of the load goes in at its end) and finds the load
+    assert not any("case_updated_at" in s for s in dropped)
+    written = await queries.cases_written_since(started, 1)
+    assert sorted(c.case_no for c in written) == ["C001", "C002"]  # C003 lost nothing
     found = await queries.victim_phones_since(today() - dt.timedelta(days=3))
     assert [p.case_no for p in found] == (["C002"] if phones else [])
