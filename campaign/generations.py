@@ -98,8 +98,7 @@ async def bump(*names: str) -> None:
         if waiting is not None and waiting.open:
             waiting.tokens.update(tokens)
             return
-        client = await _redis()
-        await client.mset(tokens)
+        await _set(tokens)
         return
     _overwrite(_file(), {_slot(name): token.encode() for name in names})
 
@@ -131,8 +130,12 @@ async def sent_with_next_job() -> AsyncIterator[None]:
         waiting.open = False
         _waiting.reset(token)
         if waiting.tokens:
-            client = await _redis()
-            await client.mset(waiting.tokens)
+            await _set(waiting.tokens)
+
+
+async def _set(tokens: dict[str, str]) -> None:
+    client = await _redis()
+    await client.mset(tokens)
 
 
 def take_waiting() -> dict[str, str]:

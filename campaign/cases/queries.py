@@ -239,33 +239,35 @@ async def create_case(values: dict, actor: CurrentUser, ip: str | None) -> int:
 
 
 async def correct_case(case: CaseRow, changes: dict, actor: CurrentUser, ip: str | None) -> None:
-    """Change the fields `changes` of the stored `case`."""
+    """Change the fields `changes` of the stored `case` (its bumps go as create_case's do)."""
     case_no = changes.get("case_no", case["case_no"])
-    async with audited(actor, ip, CASES) as audit:
-        await audit.record(
-            "case.update",
-            f"case:{case_no}",
-            _("修改案件 %(no)s", no=case_no),
-            {
-                "before": {k: _audit_value(case[k]) for k in changes},
-                "after": {k: _audit_value(v) for k, v in changes.items()},
-            },
-        )
-        await update_case(case["id"], changes)
-    await announce_changed_units(units_of(case) | units_of({**case, **changes}))
+    async with generations.sent_with_next_job():
+        async with audited(actor, ip, CASES) as audit:
+            await audit.record(
+                "case.update",
+                f"case:{case_no}",
+                _("修改案件 %(no)s", no=case_no),
+                {
+                    "before": {k: _audit_value(case[k]) for k in changes},
+                    "after": {k: _audit_value(v) for k, v in changes.items()},
+                },
+            )
+            await update_case(case["id"], changes)
+        await announce_changed_units(units_of(case) | units_of({**case, **changes}))
 
 
 async def remove_case(case: CaseRow, actor: CurrentUser, ip: str | None) -> None:
     """Delete the stored `case`."""
-    async with audited(actor, ip, CASES) as audit:
-        await audit.record(
-            "case.delete",
-            f"case:{case['case_no']}",
-            _("删除案件 %(no)s", no=case["case_no"]),
-            {"before": {k: _audit_value(case[k]) for k in rules.CASE_FIELDS}},
-        )
-        await delete_case(case["id"])
-    await announce_changed_units(units_of(case))
+    async with generations.sent_with_next_job():
+        async with audited(actor, ip, CASES) as audit:
+            await audit.record(
+                "case.delete",
+                f"case:{case['case_no']}",
+                _("删除案件 %(no)s", no=case["case_no"]),
+                {"before": {k: _audit_value(case[k]) for k in rules.CASE_FIELDS}},
+            )
+            await delete_case(case["id"])
+        await announce_changed_units(units_of(case))
 
 
 async def save_list_entry(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from redis.asyncio import Redis
 
 from campaign import settings as settings_module
 from tests.helpers.services import REDIS_URL, need_redis
@@ -26,8 +27,6 @@ async def test_login_session_is_kept_in_redis(db, make_user, monkeypatch):
             )
             assert response.status_code == 302
             session_id = client.cookies.get("campaign_session")
-            from redis.asyncio import Redis
-
             async with Redis.from_url(REDIS_URL) as redis:
                 keys = [key.decode() async for key in redis.scan_iter("campaign-sessions*")]
             assert any(session_id in key for key in keys)
