@@ -19,7 +19,7 @@ from campaign.accounts.rules import CurrentUser
 from campaign.cases import queries, rules
 from campaign.cases.bulk import paused_gc
 from campaign.cases.import_check import Build, CheckProcess, InProcessCheck
-from campaign.db import is_sqlite
+from campaign.db import is_sqlite, rollback_journal_while_alone
 from campaign.generations import CASES
 from campaign.i18n import _
 from campaign.importing import (
@@ -149,7 +149,9 @@ async def import_file(
     checked (rolled back on the first problem); on SQLite it is spilled to a temporary file and
     written after the check, unless `write_while_checking` (the CLI): then as on PostgreSQL,
     holding the database's single write lock from the first chunk, which a caller whose
-    progress is written to the database (a job) would wait for. `progress(stage, done, total)`
+    progress is written to the database (a job) would wait for; a first load large enough to
+    rebuild the indexes then goes through a rollback journal if nothing else has the database
+    open (db.rollback_journal_while_alone). `progress(stage, done, total)`
     hears of each chunk (never inside the write transaction, whose changes nobody else could
     see yet)."""
     if kind != "cases":
@@ -181,6 +183,8 @@ async def import_file(
     ):
         check.send(await queries.reference())
         async with AsyncExitStack() as stack:
+            if streamed and first and queries.rebuilds_indexes(expected, stored=0):
+                await stack.enter_async_context(rollback_journal_while_alone())
             audit = await stack.enter_async_context(audited(actor, ip, CASES)) if streamed else None
             bulk = queries.BulkWrite(spill.build) if streamed else None
             if bulk:

@@ -27,6 +27,7 @@ from campaign.cases.bulk import (  # noqa: F401  (the domain's public bulk write
     case_numbers,
     has_cases,
     plan_import,
+    rebuilds_indexes,
     write_import,
     write_spill,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import sqlite3
 
 import pytest
 from openpyxl import Workbook
@@ -284,6 +285,51 @@ async def test_a_bulk_write_puts_the_connection_settings_back(ningbo, monkeypatc
         assert before["wal_autocheckpoint"] == engine().POOLED_AUTOCHECKPOINT
     finally:
         await close_pool()
+
+
+@pytest.mark.parametrize("alone", [True, False])
+async def test_a_first_load_from_the_command_line_skips_the_log_only_when_alone(
+    ningbo, monkeypatch, alone
+):
+    """SQLite: a first load that rebuilds the indexes, written while checking (the command
+    line), goes through a rollback journal synced in full — its pages are written once, not into
+    the log and again into the file — when no other connection has the database open; WAL comes
+    back after. With another connection open (a running server) it is written under WAL."""
+    from campaign import jobs
+    from campaign.cases import bulk
+    from campaign.db import close_pool, engine, is_sqlite, start_pool
+    from campaign.settings import get_settings
+
+    if not is_sqlite():
+        pytest.skip("SQLite journal modes")
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_ABOVE", 1)
+    seen = []
+    finish = bulk.BulkWrite.finish
+
+    async def noting_the_journal(self, spill):
+        for name in ("journal_mode", "synchronous"):
+            seen.append(
+                next(iter((await self.connection.execute_fetchall(f"PRAGMA {name}"))[0].values()))
+            )
+        await finish(self, spill)
+
+    monkeypatch.setattr(bulk.BulkWrite, "finish", noting_the_journal)
+    server = None if alone else sqlite3.connect(get_settings().sqlite_path)
+    await start_pool()  # as the command line runs
+    try:
+        if server:
+            server.execute("SELECT 1 FROM region").fetchall()
+        summary = await run(GOOD, write_while_checking=True)
+        assert engine().checkpointer is not None  # the pool and its checkpoint are back
+        await jobs.drain()
+    finally:
+        await close_pool()
+        if server:
+            server.close()
+    assert summary.counts() == (3, 0, 0) and await Case.count() == 3
+    assert seen == (["delete", 2] if alone else ["wal", 1])
+    with sqlite3.connect(get_settings().sqlite_path) as after:
+        assert after.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 async def _settings(connections) -> dict:

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 
 import pytest
 
-from campaign.db import close_pool, engine, is_sqlite, start_pool, write_transaction
+from campaign.db import (
+    close_pool,
+    engine,
+    is_sqlite,
+    pragmas_until_released,
+    start_pool,
+    write_transaction,
+)
+from campaign.settings import get_settings
 from campaign.system.tables import Setting
 
 
@@ -66,15 +75,6 @@ async def test_sqlite_pool_leaves_the_log_checkpoint_to_a_background_task(db, mo
     connection stays open and the log stays far below that mark."""
     if not is_sqlite():
         pytest.skip("SQLite only")
-    import sqlite3
-
-    from campaign.settings import get_settings
-
-    def in_the_file() -> bool:
-        uri = f"file:{get_settings().sqlite_path}?immutable=1"
-        with sqlite3.connect(uri, uri=True) as file_only:
-            return bool(file_only.execute("SELECT 1 FROM setting WHERE key = 'copied'").fetchall())
-
     db_engine = engine()
     monkeypatch.setattr(db_engine, "CHECKPOINT_EVERY", 0.01)
     await start_pool()
@@ -85,11 +85,40 @@ async def test_sqlite_pool_leaves_the_log_checkpoint_to_a_background_task(db, mo
             await Setting.insert(
                 Setting(key="copied", value="1", updated_at=dt.datetime.now(dt.UTC))
             )
-        for _ in range(1000):
-            if in_the_file():
-                break
-            await asyncio.sleep(0.01)
-        assert in_the_file()
+        assert await _reaches_the_file("copied")
     finally:
         await close_pool()
     assert db_engine.checkpointer is None
+
+
+async def test_sqlite_copies_a_bulk_write_s_log_as_soon_as_its_connection_is_released(
+    db, monkeypatch
+):
+    """A bulk write commits without a checkpoint (its ~1 GB log would stall the commit): the
+    background task copies it as soon as the connection is released, not at its next tick,
+    so that the copy runs beside the write's follow-up jobs rather than inside one of them."""
+    if not is_sqlite():
+        pytest.skip("SQLite only")
+    db_engine = engine()
+    monkeypatch.setattr(db_engine, "CHECKPOINT_EVERY", 3600)
+    await start_pool()
+    try:
+        await asyncio.sleep(0.01)  # the background task waits for its first tick
+        async with write_transaction() as transaction:
+            await pragmas_until_released(transaction.connection, wal_autocheckpoint=0)
+            await Setting.insert(Setting(key="bulk", value="1", updated_at=dt.datetime.now(dt.UTC)))
+        assert await _reaches_the_file("bulk")
+    finally:
+        await close_pool()
+
+
+async def _reaches_the_file(key: str) -> bool:
+    """Whether a setting's row is in the database file itself (read ignoring the log) within
+    ten seconds."""
+    uri = f"file:{get_settings().sqlite_path}?immutable=1"
+    for _ in range(1000):
+        with sqlite3.connect(uri, uri=True) as file_only:
+            if file_only.execute("SELECT 1 FROM setting WHERE key = ?", (key,)).fetchall():
+                return True
+        await asyncio.sleep(0.01)
+    return False
