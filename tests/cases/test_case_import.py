@@ -170,6 +170,9 @@ async def test_duplicates_across_chunks_are_named_and_counts_stay_whole(
     errors = await rejected(rows + f"K1,{YESTERDAY},330282005002,,投资理财,1,,\n")
     assert [(e.row, e.column) for e in errors] == [(7, "案件编号")]
     assert "第 3 行和第 7 行" in errors[0].reason
+    gapped = rows.replace("\nK1", "\n,,,,,,,\nK1")  # a blank line: rows 2, 4, 5, 6, 7
+    errors = await rejected(gapped + f"K1,{YESTERDAY},330282005002,,投资理财,1,,\n")
+    assert [e.row for e in errors] == [8] and "第 4 行和第 8 行" in errors[0].reason
     summary = await run(rows)
     assert summary.added == ["K0", "K1"] and summary.counts() == (5, 0, 0)
     assert "新增 5 条" in summary.describe() and await Case.count() == 5
