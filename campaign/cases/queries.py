@@ -799,30 +799,38 @@ async def unit_gaps(
             since,
             as_of,
         )
-
-        def inner(t: str, marks: str = marks) -> str:
-            return (
-                f"{t}level = '{level}' AND {t}code IN ({marks}) AND {t}previous_day >= {{}} "
-                f"AND {t}day <= {{}} AND {t}gap > 0"
-            )
-
         gaps = await CaseDay.raw(
-            f'SELECT c.code AS code, c.gap AS gap, MAX(c.day) AS day FROM "{name}" c JOIN '
-            f'(SELECT code, MAX(gap) AS gap FROM "{name}" WHERE {inner("")} '
-            f"GROUP BY code) b ON c.code = b.code AND c.gap = b.gap "
-            f"WHERE {inner('c.')} GROUP BY c.code, c.gap",
-            *chunk,
-            since,
-            as_of,
-            *chunk,
-            since,
-            as_of,
+            longest_gaps_between(level, len(chunk)), *chunk, since, as_of, *chunk, since, as_of
         )
         best = {row["code"]: (row["gap"], _as_date(row["day"])) for row in gaps}
         for row in firsts:
             gap, end = best.get(row["code"], (0, None))
             result[row["code"]] = UnitGaps(_as_date(row["day"]), gap, end)
     return result
+
+
+def longest_gaps_between(level: str, units: int) -> str:
+    """unit_gaps' statement for `units` codes (Piccolo's placeholders: the codes, since and
+    as_of, twice): each unit's longest gap in the window, and the latest day that ended one so
+    long. SQLite is told the units' own index: without statistics its planner took the `gap > 0`
+    to the (level, gap, day) index and read every gap of the level (a province's villages:
+    ~850,000 rows, 1.4 s for a past day's board)."""
+    name = CaseDay._meta.tablename
+    hint = " INDEXED BY case_day_unit" if is_sqlite() else ""
+    marks = ", ".join("{}" for _ in range(units))
+
+    def inner(t: str) -> str:
+        return (
+            f"{t}level = '{level}' AND {t}code IN ({marks}) AND {t}previous_day >= {{}} "
+            f"AND {t}day <= {{}} AND {t}gap > 0"
+        )
+
+    return (
+        f'SELECT c.code AS code, c.gap AS gap, MAX(c.day) AS day FROM "{name}" c{hint} JOIN '
+        f'(SELECT code, MAX(gap) AS gap FROM "{name}"{hint} WHERE {inner("")} '
+        f"GROUP BY code) b ON c.code = b.code AND c.gap = b.gap "
+        f"WHERE {inner('c.')} GROUP BY c.code, c.gap"
+    )
 
 
 async def unit_bests(
