@@ -467,7 +467,10 @@ def main() -> int:
     if not reuse:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-    environment = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    # the embedded default throughout, in this process too: with REDIS_URL its in-process steps
+    # (each on its own event loop) would share one Redis pool bound to the first loop
+    os.environ.pop("REDIS_URL", None)
+    environment = dict(os.environ)
     environment["CAMPAIGN_VAR"] = str(folder)
     if engine == "sqlite":
         environment["DATABASE_URL"] = f"sqlite:///{folder / 'campaign.sqlite3'}"
