@@ -81,10 +81,10 @@ class _ReusedConnection(aiosqlite.Connection):
     on_release: tuple[str, ...] = ()
 
     async def close(self) -> None:
+        if self.on_release:  # a bulk write's settings: its log, committed without a checkpoint,
+            self.engine.checkpoint_due.set()  # is copied now, beside its follow-ups
         for statement in self.on_release:
             await self.execute(statement)
-        if any(s.startswith("PRAGMA wal_autocheckpoint") for s in self.on_release):
-            self.engine.checkpoint_due.set()  # a bulk write's log: copied now, off its follow-ups
         self.on_release = ()
         if not self.engine.take_back(self):
             await super().close()
@@ -240,27 +240,27 @@ def _set_journal_mode(path: str, mode: str, timeout: float) -> bool:
 
 
 @asynccontextmanager
-async def rollback_journal_while_alone() -> AsyncIterator[bool]:
+async def rollback_journal_while_alone() -> AsyncIterator[None]:
     """SQLite: a bulk load into new pages written once, when this process is alone with the
     database (the command line with no server running). Under WAL every page a load writes goes
     into the log, then into the file at the checkpoint: for a 10^6-case import ~650 MB twice, each
     page new to the operating system's cache (on this project's virtual machines ~1.7 ms a MB of
     kernel time) and the copy after the commit (~1.2-2.3 s). A rollback journal keeps only the
     pages that existed before the load, which a first load barely changes, and the commit syncs
-    the file once (synchronous FULL, _SQLiteConnection). Yields whether the switch happened: with
-    any other connection open — a server, another command — WAL stays and nothing changes. The
+    the file once (synchronous FULL, _SQLiteConnection). With any other connection open — a
+    server, another command — the switch is refused, WAL stays and nothing changes. The
     process's own idle connections and background checkpoint are closed first and come back
     after, with WAL, before the block's caller goes on (its follow-up jobs read in WAL)."""
     db = engine()
     if not isinstance(db, _SQLiteEngine):
-        yield False
+        yield
         return
     pooled = db.pooling_pid == os.getpid()
     await db.close_idle()
     path = str(get_settings().sqlite_path)
     switched = await asyncio.to_thread(_set_journal_mode, path, "DELETE", 0)
     try:
-        yield switched
+        yield
     finally:
         if switched and not await asyncio.to_thread(_set_journal_mode, path, "WAL", 30):
             log.warning("the database stays in rollback journal mode until the next start")

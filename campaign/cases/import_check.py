@@ -50,16 +50,12 @@ class EarlierNumbers:
         # a gap (most chunks) go as a list of numbers, each row its first's plus its position
         # (a list is encoded ~3.5 times faster than a mapping: 0.3 → 0.09 s for 10^6)
         rows = list(numbers.values())
+        values: tuple
         if rows and rows == list(range(rows[0], rows[0] + len(rows))):
-            self.db.execute(
-                "INSERT OR IGNORE INTO seen SELECT value, key + ? FROM json_each(?)",
-                (rows[0], json.dumps(list(numbers))),
-            )
+            pairs, values = "value, key + ?", (rows[0], json.dumps(list(numbers)))
         else:
-            self.db.execute(
-                "INSERT OR IGNORE INTO seen SELECT key, value FROM json_each(?)",
-                (json.dumps(numbers),),
-            )
+            pairs, values = "key, value", (json.dumps(numbers),)
+        self.db.execute(f"INSERT OR IGNORE INTO seen SELECT {pairs} FROM json_each(?)", values)
         if self.db.total_changes - before == len(numbers):
             return []  # the common case: nothing repeated, nothing looked up
         label = rules.CASE_COLUMNS[0].label
